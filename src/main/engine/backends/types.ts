@@ -1,0 +1,67 @@
+/**
+ * The small backend interface for the engine's tensor work (issue: compute backends).
+ *
+ * Layouts (row-major, all float64 on the interface; a backend may compute in float32 internally):
+ *   X  [d, n]  columns are samples x_i           X[a*n + i]
+ *   W  [m, d]  rows are encoder neurons w_r      W[r*d + a]
+ *   V  [d, m]  columns are decoder vectors v_r   V[a*m + r]
+ * Weight-tied networks keep V = Wᵀ (the trainer keeps them in sync).
+ */
+import type { BackendName, Dtype, Regime } from '../../../shared/config/schema';
+
+/** What a trainer needs: the data, the initial parameters and the GD hyper-parameters (SPEC §1, §4). */
+export interface TrainerSpec {
+  X: Float64Array;
+  d: number;
+  n: number;
+  m: number;
+  /** output scale s (1/√m or 1/m) */
+  scale: number;
+  regime: Regime;
+  /** η_W (encoder, also the tied step) */
+  etaW: number;
+  /** η_V (decoder) */
+  etaV: number;
+  /** 1 for ½‖X−U‖², 1/n for the normalized loss (multiplies loss and gradients) */
+  lossWeight: number;
+  dtype: Dtype;
+  W0: Float64Array;
+  V0: Float64Array;
+}
+
+/** A stateful full-batch GD trainer on one backend. */
+export interface Trainer {
+  /**
+   * Runs `count` GD steps; returns the loss L(θ) evaluated at the parameters *before* the last step
+   * taken (as computed inside the fused step), so that step k reports L(θ_k).
+   */
+  step(count: number): number;
+  /** GD step on a mini-batch of sample indices (loss and gradient over those samples only). */
+  stepBatch?(indices: Int32Array): number;
+  /** Current loss L(θ) (weighted by lossWeight). */
+  loss(): number;
+  /** Current parameters as float64 copies. */
+  params(): { W: Float64Array; V: Float64Array };
+  /** Current reconstructions U = s·V σ(WᵀX), [d, n] float64. */
+  outputs(): Float64Array;
+  /** Traced empirical NTK H̄ (n×n, float64) of the current parameters for the trainer's regime (SPEC §5.2). */
+  tracedNtk(): Float64Array;
+  dispose(): void;
+}
+
+/** A compute backend: a name, the dtypes it offers, and a trainer factory. */
+export interface ComputeBackend {
+  readonly name: BackendName;
+  readonly dtypes: readonly Dtype[];
+  /** a human description (library, version, device), shown in the UI and stored in run folders */
+  readonly description: string;
+  createTrainer(spec: TrainerSpec): Trainer;
+  dispose(): void;
+}
+
+/** Result of trying to load one backend in the start-up order. */
+export interface BackendLoadAttempt {
+  name: BackendName;
+  ok: boolean;
+  reason: string;
+}

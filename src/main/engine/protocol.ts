@@ -1,0 +1,69 @@
+/**
+ * Messages between the engine host (services/engineHost.ts) and the engine worker (engine/worker.ts).
+ *
+ * Control is a SharedArrayBuffer of Int32 slots, so a busy worker sees Stop/Pause without its event loop:
+ *   [CTRL_CANCEL]  1 = stop as soon as possible
+ *   [CTRL_PAUSE]   1 = paused (the worker blocks in Atomics.wait between steps)
+ *   [CTRL_STEPS]   steps the worker may take while paused (Step button); the worker decrements it
+ */
+import type { Config } from '../../shared/config/schema';
+import type { WorkbenchError } from '../../shared/api/result';
+import type { RunMeta } from '../../shared/api/contract';
+import type { MetricRecord } from '../../shared/run/format';
+
+export const CTRL_CANCEL = 0;
+export const CTRL_PAUSE = 1;
+export const CTRL_STEPS = 2;
+export const CTRL_SLOTS = 4;
+
+export type HostToWorker =
+  | { type: 'start'; runId: string; config: Config; control: SharedArrayBuffer; backend?: string; startStep?: number }
+  | { type: 'probe' };
+
+export type RunOutcome =
+  | { status: 'finished'; reason: string }
+  | { status: 'stopped'; reason: string }
+  | { status: 'failed'; reason: string; error: WorkbenchError };
+
+export type WorkerToHost =
+  | { type: 'ready'; backend: string; reason: string }
+  | { type: 'meta'; runId: string; meta: RunMeta }
+  | { type: 'records'; runId: string; records: MetricRecord[] }
+  | { type: 'done'; runId: string; outcome: RunOutcome; lastStep: number }
+  | { type: 'probe-result'; backend: string; reason: string; dtypes: string[]; attempts: { name: string; ok: boolean; reason: string }[] };
+
+/** The control a running engine loop sees (wraps the shared control buffer; also usable without one in tests). */
+export interface RunControl {
+  /** true once Stop was requested */
+  readonly aborted: boolean;
+  /**
+   * Called before each step: returns immediately when running, blocks while paused (waking for Step or
+   * Stop), and returns false when the run must stop.
+   */
+  gate(): boolean;
+}
+
+/** A RunControl over a shared Int32Array (worker side). */
+export function sharedControl(buf: SharedArrayBuffer): RunControl {
+  const a = new Int32Array(buf);
+  return {
+    get aborted() {
+      return Atomics.load(a, CTRL_CANCEL) === 1;
+    },
+    gate() {
+      for (;;) {
+        if (Atomics.load(a, CTRL_CANCEL) === 1) return false;
+        if (Atomics.load(a, CTRL_PAUSE) === 0) return true;
+        const budget = Atomics.load(a, CTRL_STEPS);
+        if (budget > 0 && Atomics.compareExchange(a, CTRL_STEPS, budget, budget - 1) === budget) return true;
+        // Sleep until the host changes the pause slot or the step budget (it notifies on CTRL_PAUSE).
+        Atomics.wait(a, CTRL_PAUSE, 1, 250);
+      }
+    },
+  };
+}
+
+/** A control that never pauses and never stops (tests, CLI without signals). */
+export const freeRunning: RunControl = { aborted: false, gate: () => true };
+
+export type { Config, MetricRecord };

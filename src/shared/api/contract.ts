@@ -1,0 +1,183 @@
+/**
+ * The one typed API of the workbench (STYLE.md §1). The renderer talks only to {@link WorkbenchApi};
+ * the Electron IPC, WebSocket and CLI adapters translate transport and nothing else.
+ *
+ * Invoke channels are `area:verb`, event channels `area:noun`. The allowlists below are the only
+ * channels an adapter accepts; a unit test checks they match the types.
+ */
+import { z } from 'zod';
+import type { Config, ConfigIssue } from '../config/schema';
+import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
+import type { Result, WorkbenchError } from './result';
+
+/** Facts about the running app shown in the UI. */
+export interface AppInfo {
+  appVersion: string;
+  mode: 'electron' | 'browser';
+  /** the compute backend the engine picked (or will pick) for `backend: auto` */
+  backend: string;
+  backendReason: string;
+  dtypes: string[];
+  dataDir: string;
+  machine: { platform: string; arch: string; cpus: number; node: string };
+}
+
+/** A run as the UI lists it. */
+export interface RunSummary {
+  runId: string;
+  sessionId: string;
+  status: RunStatus;
+  reason: string | null;
+  regime: string;
+  hiddenWidth: number;
+  samples: number;
+  steps: number;
+  lastStep: number;
+  startedAt: string;
+  backend: string;
+  dtype: string;
+}
+
+/** Everything needed to redraw a run's charts without recomputing. */
+export interface RunDetail {
+  summary: RunSummary;
+  config: RunConfigFile;
+  status: RunStatusFile;
+  records: MetricRecord[];
+  theory: unknown | null;
+}
+
+/** A batch of progress, throttled to ≤ 30 events per second. */
+export interface RunProgressEvent {
+  runId: string;
+  records: MetricRecord[];
+  step: number;
+  totalSteps: number;
+  stepsPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+export interface RunStatusEvent {
+  runId: string;
+  status: RunStatus;
+  reason: string | null;
+  error?: WorkbenchError;
+  /** run metadata once known (backend actually used, dtype, learning rates, theory) */
+  meta?: RunMeta;
+}
+
+export interface RunFailedEvent {
+  runId: string;
+  error: WorkbenchError;
+}
+
+/** What the engine reports when a run has been set up. */
+export interface RunMeta {
+  backend: string;
+  dtype: string;
+  learningRates: { encoder: number | null; decoder: number | null };
+  /** dimensions after the data set was built */
+  n: number;
+  d: number;
+  m: number;
+  warnings: string[];
+  theory: unknown | null;
+  /** a small preview of the data for the model view (2-D points or MNIST thumbnails) */
+  preview?: unknown;
+}
+
+export interface ValidateResult {
+  ok: boolean;
+  issues: ConfigIssue[];
+}
+
+/** Invoke channels: request and response types. */
+export interface InvokeMap {
+  'app:info': { req: void; res: AppInfo };
+  'config:defaults': { req: void; res: Config };
+  'config:validate': { req: unknown; res: ValidateResult };
+  'run:start': { req: { config: unknown; sessionId?: string }; res: { runId: string; sessionId: string } };
+  'run:stop': { req: { runId: string }; res: { runId: string } };
+  'run:pause': { req: { runId: string }; res: { runId: string } };
+  'run:resume': { req: { runId: string }; res: { runId: string } };
+  'run:step': { req: { runId: string; steps: number }; res: { runId: string } };
+  'run:list': { req: void; res: RunSummary[] };
+  'run:get': { req: { runId: string }; res: RunDetail };
+  'theory:compute': { req: { config: unknown }; res: unknown };
+}
+
+/** Event channels and their payloads (main → renderer). */
+export interface EventMap {
+  'run:progress': RunProgressEvent;
+  'run:status': RunStatusEvent;
+  'run:failed': RunFailedEvent;
+}
+
+export type InvokeChannel = keyof InvokeMap;
+export type EventChannel = keyof EventMap;
+
+/** The allowlist of invoke channels (the only ones adapters accept). */
+export const INVOKE_CHANNELS = [
+  'app:info',
+  'config:defaults',
+  'config:validate',
+  'run:start',
+  'run:stop',
+  'run:pause',
+  'run:resume',
+  'run:step',
+  'run:list',
+  'run:get',
+  'theory:compute',
+] as const satisfies readonly InvokeChannel[];
+
+/** The allowlist of event channels. */
+export const EVENT_CHANNELS = ['run:progress', 'run:status', 'run:failed'] as const satisfies readonly EventChannel[];
+
+const id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, - and _ only');
+
+/** Request schemas: every payload crossing a process boundary is validated with these. */
+export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
+  'app:info': z.undefined().or(z.null()),
+  'config:defaults': z.undefined().or(z.null()),
+  'config:validate': z.unknown(),
+  'run:start': z.object({ config: z.unknown(), sessionId: id.optional() }).strict(),
+  'run:stop': z.object({ runId: id }).strict(),
+  'run:pause': z.object({ runId: id }).strict(),
+  'run:resume': z.object({ runId: id }).strict(),
+  'run:step': z.object({ runId: id, steps: z.number().int().min(1).max(1_000_000) }).strict(),
+  'run:list': z.undefined().or(z.null()),
+  'run:get': z.object({ runId: id }).strict(),
+  'theory:compute': z.object({ config: z.unknown() }).strict(),
+};
+
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** The API every adapter implements and the renderer consumes. */
+export interface WorkbenchApi {
+  invoke<K extends InvokeChannel>(channel: K, req: InvokeMap[K]['req']): Promise<Result<InvokeMap[K]['res']>>;
+  on<K extends EventChannel>(channel: K, listener: (payload: EventMap[K]) => void): () => void;
+}
+
+/** True if a string is an allowed invoke channel. */
+export function isInvokeChannel(c: unknown): c is InvokeChannel {
+  return typeof c === 'string' && (INVOKE_CHANNELS as readonly string[]).includes(c);
+}
+
+/** True if a string is an allowed event channel. */
+export function isEventChannel(c: unknown): c is EventChannel {
+  return typeof c === 'string' && (EVENT_CHANNELS as readonly string[]).includes(c);
+}
+
+/** Validates a request payload for a channel; returns a message naming the field on failure. */
+export function validateRequest(channel: InvokeChannel, payload: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  const r = REQUEST_SCHEMAS[channel].safeParse(payload);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, message: r.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ') };
+}
+
+export type { Result };

@@ -1,0 +1,177 @@
+/**
+ * Run folder format v1 — defined once, used by `train --out`, the app and the session store.
+ *
+ *   <run>/config.json     RunConfigFile: the validated config, app version, backend, dtype, start time, machine
+ *   <run>/metrics.ndjson  one MetricRecord per recorded step, appended as soon as it exists
+ *   <run>/status.json     RunStatusFile: running / paused / finished / failed / stopped, with the reason
+ *
+ * Non-finite numbers are stored as `null`, and the record's `nonFinite` lists which fields they were
+ * (with their original value: 'NaN', 'Infinity', '-Infinity').
+ */
+import { z } from 'zod';
+import { configObjectSchema } from '../config/schema';
+
+export const RUN_FORMAT_VERSION = 1;
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.ndjson',
+  status: 'status.json',
+  theory: 'theory.json',
+} as const;
+
+export const RUN_STATUSES = ['running', 'paused', 'finished', 'failed', 'stopped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+const num = z.number().nullable();
+
+/** Diagnostics recorded every K steps (SPEC §5, §7; issue: live tracking). */
+export const trackedSchema = z
+  .object({
+    /** ‖W(t)−W(0)‖_F/‖W(0)‖_F */
+    weightMoveW: num.optional(),
+    /** ‖V(t)−V(0)‖_F/‖V(0)‖_F */
+    weightMoveV: num.optional(),
+    /** max_r ‖Δw_r‖·√m */
+    maxNeuronMove: num.optional(),
+    /** share of (r, i) whose activation 1[w_rᵀx_i ≥ 0] changed since init */
+    flipFraction: num.optional(),
+    /** ‖H(t)−H(0)‖_F/‖H(0)‖_F of the traced empirical NTK */
+    kernelDistance: num.optional(),
+    /** smallest eigenvalues of the traced empirical NTK, ascending */
+    eigMin: z.array(num).optional(),
+    /** largest eigenvalues of the traced empirical NTK, descending */
+    eigMax: z.array(num).optional(),
+    /** residual energy along H∞ eigen-directions (ascending λ), summed over outputs */
+    spectralBias: z.array(num).optional(),
+    /** the linearized (infinite-width) loss prediction at this step */
+    linearizedLoss: num.optional(),
+    /** loss of the linearized finite-width network trained side by side */
+    linearizedNetworkLoss: num.optional(),
+    /** the full spectrum of the traced empirical NTK, when it was computed at this step */
+    spectrum: z.array(num).optional(),
+    /** per-neuron movement histogram ‖Δw_r‖·√m: bin edges and counts */
+    neuronMoveHistogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }).optional(),
+  })
+  .passthrough();
+
+/** One line of metrics.ndjson. */
+export const metricRecordSchema = z
+  .object({
+    step: z.number().int().min(0),
+    /** training loss L(θ_step) */
+    loss: num,
+    /** L/L₀ */
+    lossRatio: num.optional(),
+    testLoss: num.optional(),
+    /** ms since the run started */
+    wallMs: z.number(),
+    tracked: trackedSchema.optional(),
+    nonFinite: z.record(z.string(), z.string()).optional(),
+  })
+  .passthrough();
+export type MetricRecord = z.infer<typeof metricRecordSchema>;
+export type TrackedMetrics = z.infer<typeof trackedSchema>;
+
+export const machineSchema = z.object({
+  platform: z.string(),
+  arch: z.string(),
+  cpus: z.number(),
+  cpuModel: z.string().optional(),
+  totalMemMiB: z.number().optional(),
+  node: z.string(),
+  hostname: z.string().optional(),
+});
+export type MachineInfo = z.infer<typeof machineSchema>;
+
+export const runConfigFileSchema = z.object({
+  schemaVersion: z.literal(RUN_FORMAT_VERSION),
+  runId: z.string(),
+  config: configObjectSchema,
+  appVersion: z.string(),
+  backend: z.string(),
+  dtype: z.enum(['float32', 'float64']),
+  startedAt: z.string(),
+  machine: machineSchema,
+  /** the learning rates actually used (after the automatic rule) */
+  learningRates: z.object({ encoder: z.number().nullable(), decoder: z.number().nullable() }).optional(),
+});
+export type RunConfigFile = z.infer<typeof runConfigFileSchema>;
+
+export const runStatusFileSchema = z.object({
+  schemaVersion: z.literal(RUN_FORMAT_VERSION),
+  status: z.enum(RUN_STATUSES),
+  /** why the run ended (or null while running) */
+  reason: z.string().nullable(),
+  /** the WorkbenchError code for a failed run */
+  errorCode: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  lastStep: z.number().int().min(0),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+export type RunStatusFile = z.infer<typeof runStatusFileSchema>;
+
+/**
+ * Replaces non-finite numbers in a flat or nested record by null and reports them in `nonFinite`
+ * (path → 'NaN' | 'Infinity' | '-Infinity'), so a JSON line always parses and the divergence step is kept.
+ */
+export function encodeNonFinite<T extends Record<string, unknown>>(rec: T): T & { nonFinite?: Record<string, string> } {
+  const nonFinite: Record<string, string> = {};
+  const walk = (v: unknown, path: string): unknown => {
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) return v;
+      nonFinite[path] = String(v);
+      return null;
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
+    if (v !== null && typeof v === 'object' && !(ArrayBuffer.isView(v))) {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) o[k] = walk(x, path ? `${path}.${k}` : k);
+      return o;
+    }
+    return v;
+  };
+  const out = walk(rec, '') as T & { nonFinite?: Record<string, string> };
+  if (Object.keys(nonFinite).length > 0) out.nonFinite = { ...(rec.nonFinite as Record<string, string> | undefined), ...nonFinite };
+  return out;
+}
+
+/** Serializes one metrics record as an NDJSON line (with trailing newline). */
+export function metricLine(rec: MetricRecord): string {
+  return JSON.stringify(encodeNonFinite(rec as Record<string, unknown>)) + '\n';
+}
+
+/**
+ * Parses metrics.ndjson text. A torn (unterminated, unparsable) last line is dropped and reported;
+ * a bad line elsewhere is an error naming the line.
+ */
+export function parseMetricsText(text: string): { records: MetricRecord[]; tornLastLine: boolean } | { error: string; line: number } {
+  const lines = text.split('\n');
+  const records: MetricRecord[] = [];
+  let torn = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const isLast = i === lines.length - 1; // no trailing newline after it: possibly torn
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      if (isLast) {
+        torn = true;
+        continue;
+      }
+      return { error: 'not valid JSON', line: i + 1 };
+    }
+    const r = metricRecordSchema.safeParse(parsed);
+    if (!r.success) {
+      if (isLast) {
+        torn = true;
+        continue;
+      }
+      return { error: r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '), line: i + 1 };
+    }
+    records.push(r.data);
+  }
+  return { records, tornLastLine: torn };
+}

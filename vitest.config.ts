@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
+
+// Unit and component tests. Component tests (test/unit/renderer) run in happy-dom.
+export default defineConfig({
+  plugins: [vue()],
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default', './test/support/countReporter.ts'],
+  },
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// End-to-end tests: Playwright (playwright-core) driving Debian's Chromium against browser mode, and
+// Electron through Playwright's _electron where the binary exists.
+export default defineConfig({
+  test: {
+    include: ['test/e2e/**/*.e2e.ts'],
+    environment: 'node',
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    fileParallelism: false,
+    reporters: ['default', './test/support/countReporter.ts'],
+  },
+});
