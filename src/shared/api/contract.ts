@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Config, ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
+import type { SessionSummary } from '../session/types';
 
 /** Facts about the running app shown in the UI. */
 export interface AppInfo {
@@ -104,6 +105,14 @@ export interface InvokeMap {
   'run:list': { req: void; res: RunSummary[] };
   'run:get': { req: { runId: string }; res: RunDetail };
   'theory:compute': { req: { config: unknown }; res: unknown };
+  /** resume an interrupted run from its last checkpoint */
+  'run:continue': { req: { runId: string }; res: { runId: string } };
+  'session:list': { req: void; res: SessionSummary[] };
+  'session:create': { req: { name: string }; res: SessionSummary };
+  'session:runs': { req: { sessionId: string }; res: RunSummary[] };
+  'session:rename': { req: { sessionId: string; name: string }; res: SessionSummary };
+  'session:duplicate': { req: { sessionId: string }; res: SessionSummary };
+  'session:delete': { req: { sessionId: string }; res: { sessionId: string; trashed: boolean } };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -129,6 +138,13 @@ export const INVOKE_CHANNELS = [
   'run:list',
   'run:get',
   'theory:compute',
+  'run:continue',
+  'session:list',
+  'session:create',
+  'session:runs',
+  'session:rename',
+  'session:duplicate',
+  'session:delete',
 ] as const satisfies readonly InvokeChannel[];
 
 /** The allowlist of event channels. */
@@ -153,6 +169,13 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'run:list': z.undefined().or(z.null()),
   'run:get': z.object({ runId: id }).strict(),
   'theory:compute': z.object({ config: z.unknown() }).strict(),
+  'run:continue': z.object({ runId: id }).strict(),
+  'session:list': z.undefined().or(z.null()),
+  'session:create': z.object({ name: z.string().min(1).max(200) }).strict(),
+  'session:runs': z.object({ sessionId: id }).strict(),
+  'session:rename': z.object({ sessionId: id, name: z.string().min(1).max(200) }).strict(),
+  'session:duplicate': z.object({ sessionId: id }).strict(),
+  'session:delete': z.object({ sessionId: id }).strict(),
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -180,4 +203,4 @@ export function validateRequest(channel: InvokeChannel, payload: unknown): { ok:
   return { ok: false, message: r.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ') };
 }
 
-export type { Result };
+export type { Result, SessionSummary };

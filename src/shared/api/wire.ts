@@ -1,0 +1,29 @@
+/**
+ * The WebSocket wire format of browser mode (one JSON object per message). The page connects to
+ * `ws://127.0.0.1:PORT/ws` (same origin; the auth cookie travels with the upgrade request).
+ *
+ *   page → server  { t: 'invoke', id, channel, req }
+ *   server → page  { t: 'result', id, result }       result: Result<…> exactly as over IPC
+ *   server → page  { t: 'event', channel, payload }  for every EVENT_CHANNELS event
+ */
+import { z } from 'zod';
+import type { Result } from './result';
+import type { EventChannel, InvokeChannel } from './contract';
+
+export const WS_PATH = '/ws';
+/** Largest accepted WebSocket message (CSV files travel inline in configs). */
+export const WS_MAX_PAYLOAD = 80 * 1024 * 1024;
+
+export const clientMessageSchema = z
+  .object({
+    t: z.literal('invoke'),
+    id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    channel: z.string().max(64),
+    req: z.unknown().optional(),
+  })
+  .strict();
+
+export type ClientMessage = { t: 'invoke'; id: number; channel: InvokeChannel; req?: unknown };
+export type ServerMessage =
+  | { t: 'result'; id: number; result: Result<unknown> }
+  | { t: 'event'; channel: EventChannel; payload: unknown };
