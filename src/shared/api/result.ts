@@ -12,6 +12,7 @@ export type WorkbenchErrorCode =
   | 'session-corrupt'
   | 'run-diverged'
   | 'too-large'
+  | 'not-converged'
   | 'backend-unavailable'
   | 'cancelled'
   | 'worker-crashed'
