@@ -29,23 +29,26 @@ export interface TrainerSpec {
   V0: Float64Array;
 }
 
-/** A stateful full-batch GD trainer on one backend. */
+/**
+ * A stateful full-batch GD trainer on one backend. Methods are async because native backends
+ * (onnxruntime-node's `session.run`, tfjs-node's data reads) are; the pure-TypeScript backend resolves at once.
+ */
 export interface Trainer {
   /**
    * Runs `count` GD steps; returns the loss L(θ) evaluated at the parameters *before* the last step
    * taken (as computed inside the fused step), so that step k reports L(θ_k).
    */
-  step(count: number): number;
+  step(count: number): Promise<number>;
   /** GD step on a mini-batch of sample indices (loss and gradient over those samples only). */
-  stepBatch?(indices: Int32Array): number;
+  stepBatch?(indices: Int32Array): Promise<number>;
   /** Current loss L(θ) (weighted by lossWeight). */
-  loss(): number;
+  loss(): Promise<number>;
   /** Current parameters as float64 copies. */
-  params(): { W: Float64Array; V: Float64Array };
+  params(): Promise<{ W: Float64Array; V: Float64Array }>;
   /** Current reconstructions U = s·V σ(WᵀX), [d, n] float64. */
-  outputs(): Float64Array;
+  outputs(): Promise<Float64Array>;
   /** Traced empirical NTK H̄ (n×n, float64) of the current parameters for the trainer's regime (SPEC §5.2). */
-  tracedNtk(): Float64Array;
+  tracedNtk(): Promise<Float64Array>;
   dispose(): void;
 }
 
