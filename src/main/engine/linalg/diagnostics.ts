@@ -1,0 +1,135 @@
+/**
+ * Diagnostics attached to every eigen-solve (STYLE §4, SPEC §8): asymmetry before symmetrizing, the count
+ * of negative eigenvalues beyond round-off, the condition number (null with a note when it is infinite or
+ * undefined), residuals and orthogonality of computed eigenvectors.
+ */
+import { WorkbenchException } from '../../../shared/api/result';
+
+/** The shared cancellation flag (an AbortSignal or RunControl satisfies it). */
+export interface AbortFlag {
+  readonly aborted: boolean;
+}
+
+/** What every eigen result reports about its input and its accuracy. */
+export interface EigDiagnostics {
+  /** ‖A − Aᵀ‖_F / ‖A‖_F before symmetrizing (0 for the zero matrix). */
+  asymmetry: number;
+  /** Eigenvalues below −tol, tol = n·ε·max|λ| (smaller negatives are round-off, SPEC §8). */
+  negativeCount: number;
+  /** λ_max/λ_min for a definite matrix; null when singular (|λ_min| ≤ tol) or indefinite. */
+  conditionNumber: number | null;
+  /** Why conditionNumber is null, e.g. 'infinite: singular'. */
+  conditionNote?: string;
+  /** max_j ‖A v_j − λ_j v_j‖₂ when vectors were computed. */
+  maxResidual?: number;
+  /** max_{i,j} |(VᵀV − I)_{ij}| when vectors were computed. */
+  orthogonalityError?: number;
+}
+
+/** Relative tolerance per dimension under which an eigenvalue counts as zero: n·ε relative to max|λ|. */
+export const ROUNDOFF_FACTOR = 2 ** -52;
+
+/** Throws 'cancelled' when the flag is set; call it inside long loops. */
+export function checkAborted(signal: AbortFlag | undefined, what: string): void {
+  if (signal?.aborted) throw new WorkbenchException('cancelled', `${what} cancelled`);
+}
+
+/** Checks that `a` is a square n×n row-major matrix, naming the argument and both shapes. */
+export function checkSquare(fn: string, name: string, a: ArrayLike<number>, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${fn}: n must be a non-negative integer, got ${n}`);
+  if (a.length !== n * n) {
+    throw new RangeError(`${fn}: ${name} has ${a.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
+  }
+}
+
+/**
+ * Returns S = (A + Aᵀ)/2 as a new array and ‖A − Aᵀ‖_F/‖A‖_F (A [n, n] row-major; A is not modified).
+ */
+export function symmetrize(a: Float64Array, n: number): { sym: Float64Array; asymmetry: number } {
+  const s = new Float64Array(n * n);
+  let diff2 = 0;
+  let norm2 = 0;
+  for (let i = 0; i < n; i++) {
+    const aii = a[i * n + i]!;
+    s[i * n + i] = aii;
+    norm2 += aii * aii;
+    for (let j = i + 1; j < n; j++) {
+      const x = a[i * n + j]!;
+      const y = a[j * n + i]!;
+      const m = 0.5 * (x + y);
+      s[i * n + j] = m;
+      s[j * n + i] = m;
+      diff2 += 2 * (x - y) * (x - y);
+      norm2 += x * x + y * y;
+    }
+  }
+  // NaN/Inf anywhere makes the asymmetry NaN, which callers use as a cheap non-finite check.
+  if (!Number.isFinite(norm2 + diff2)) return { sym: s, asymmetry: Number.NaN };
+  return { sym: s, asymmetry: norm2 > 0 ? Math.sqrt(diff2 / norm2) : 0 };
+}
+
+/**
+ * Negative count and condition number from a set of eigenvalues of an n×n matrix (any order). With only
+ * some eigenvalues known (`complete` false) the condition number is whatever the given extremes imply.
+ */
+export function spectrumDiagnostics(
+  values: ArrayLike<number>,
+  n: number,
+  scale?: number,
+): Pick<EigDiagnostics, 'negativeCount' | 'conditionNumber' | 'conditionNote'> {
+  let maxAbs = scale ?? 0;
+  let minAbs = Infinity;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    maxAbs = Math.max(maxAbs, Math.abs(v));
+    minAbs = Math.min(minAbs, Math.abs(v));
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const tol = Math.max(1, n) * ROUNDOFF_FACTOR * maxAbs;
+  let negativeCount = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! < -tol) negativeCount++;
+  if (values.length === 0) return { negativeCount, conditionNumber: null, conditionNote: 'undefined: empty matrix' };
+  if (maxAbs === 0 || minAbs <= tol) return { negativeCount, conditionNumber: null, conditionNote: 'infinite: singular' };
+  if (lo < 0 && hi > 0) return { negativeCount, conditionNumber: null, conditionNote: 'undefined: indefinite' };
+  return { negativeCount, conditionNumber: maxAbs / minAbs };
+}
+
+/**
+ * max_j ‖A v_j − λ_j v_j‖₂ over the given eigenpairs; A [n, n] row-major, vecs[j] [n].
+ */
+export function maxResidual(a: Float64Array, n: number, values: ArrayLike<number>, vecs: Float64Array[]): number {
+  let worst = 0;
+  const y = new Float64Array(n);
+  for (let j = 0; j < vecs.length; j++) {
+    const v = vecs[j]!;
+    const lam = values[j]!;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const row = i * n;
+      for (let k = 0; k < n; k++) s += a[row + k]! * v[k]!;
+      y[i] = s - lam * v[i]!;
+    }
+    let r2 = 0;
+    for (let i = 0; i < n; i++) r2 += y[i]! * y[i]!;
+    worst = Math.max(worst, Math.sqrt(r2));
+  }
+  return worst;
+}
+
+/** max_{i,j} |v_iᵀv_j − δ_ij| for vectors vecs[j] [n]. */
+export function orthogonalityError(vecs: Float64Array[]): number {
+  let worst = 0;
+  for (let i = 0; i < vecs.length; i++) {
+    const vi = vecs[i]!;
+    for (let j = i; j < vecs.length; j++) {
+      const vj = vecs[j]!;
+      let s = 0;
+      for (let k = 0; k < vi.length; k++) s += vi[k]! * vj[k]!;
+      worst = Math.max(worst, Math.abs(s - (i === j ? 1 : 0)));
+    }
+  }
+  return worst;
+}
