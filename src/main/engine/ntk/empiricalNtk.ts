@@ -1,0 +1,314 @@
+/**
+ * The empirical (finite-width) neural tangent kernel of the current parameters (SPEC §5.2), for every
+ * regime including weight-tied, traced (n×n) and full (nd×nd, output-major: index (a, i) = a·n + i),
+ * by structured contraction over the hidden units — never through the P×nd Jacobian.
+ *
+ * Layouts: X [d, n], W [m, d] (rows w_r), V [d, m] (columns v_r); Z = WX, A = 1[Z ≥ 0], S = σ(Z), [m, n].
+ */
+import type { InitFamily, Regime, Scaling } from '../../../shared/config/schema';
+import { initParams } from '../autoencoder/init';
+import { checkShape, outputScale } from '../autoencoder/model';
+import { assertFits, matrixBytes } from '../memory';
+import { createRng, STREAMS } from '../random';
+
+/** The network and data an empirical NTK is evaluated at. */
+export interface NtkInput {
+  X: Float64Array;
+  d: number;
+  n: number;
+  m: number;
+  W: Float64Array;
+  V: Float64Array;
+  /** output scale s */
+  scale: number;
+  regime: Regime;
+  /** η_W and η_V: for joint training with η_W ≠ η_V the kernel is (η_W H^W + η_V H^V)/η_W; default equal */
+  etaW?: number;
+  etaV?: number;
+}
+
+/** 'traced': H̄ = (1/d) Σ_a H[(a,·),(a,·)], n×n; 'full': H, nd×nd output-major. */
+export type NtkKind = 'traced' | 'full';
+
+/** Weights of the encoder and decoder blocks in the regime's kernel (SPEC §5.2, §10.6). */
+export function regimeBlockWeights(regime: Regime, etaW?: number, etaV?: number): { enc: number; dec: number } {
+  switch (regime) {
+    case 'weak':
+      return { enc: 1, dec: 0 };
+    case 'decoder':
+      return { enc: 0, dec: 1 };
+    case 'joint':
+      if (etaW !== undefined && etaV !== undefined && etaW > 0) return { enc: 1, dec: etaV / etaW };
+      return { enc: 1, dec: 1 };
+    case 'tied':
+      return { enc: 1, dec: 1 };
+  }
+}
+
+function checkInput(fn: string, p: NtkInput): void {
+  checkShape(fn, 'X', p.X, p.d, p.n);
+  checkShape(fn, 'W', p.W, p.m, p.d);
+  checkShape(fn, 'V', p.V, p.d, p.m);
+}
+
+/** Pre-activations Z = WX [m, n]. */
+function preactivations(p: NtkInput): Float64Array {
+  const { X, W, d, n, m } = p;
+  const Z = new Float64Array(m * n);
+  for (let r = 0; r < m; r++) {
+    const zr = r * n;
+    for (let a = 0; a < d; a++) {
+      const w = W[r * d + a]!;
+      if (w === 0) continue;
+      const xa = a * n;
+      for (let i = 0; i < n; i++) Z[zr + i]! += w * X[xa + i]!;
+    }
+  }
+  return Z;
+}
+
+/** XᵀX [n, n]. */
+function inputGram(X: Float64Array, d: number, n: number): Float64Array {
+  const G = new Float64Array(n * n);
+  for (let a = 0; a < d; a++) {
+    const xa = a * n;
+    for (let i = 0; i < n; i++) {
+      const xi = X[xa + i]!;
+      if (xi === 0) continue;
+      for (let j = i; j < n; j++) G[i * n + j]! += xi * X[xa + j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) G[j * n + i] = G[i * n + j]!;
+  return G;
+}
+
+/** Indices i with A[r,i] = 1[Z[r,i] ≥ 0], for one neuron r, written into `out`; returns how many. */
+function activeSet(Z: Float64Array, r: number, n: number, out: Int32Array): number {
+  let k = 0;
+  const zr = r * n;
+  for (let i = 0; i < n; i++) if (Z[zr + i]! >= 0) out[k++] = i;
+  return k;
+}
+
+/**
+ * Traced empirical NTK H̄ [n, n] of the regime (SPEC §5.2):
+ *   H̄^W_ij = s²(x_iᵀx_j) Σ_r (‖v_r‖²/d) A_ri A_rj,   H̄^V = G = s² SᵀS,
+ *   weak H̄^W; decoder H̄^V; joint H̄^W + (η_V/η_W) H̄^V;
+ *   tied (V = Wᵀ): s²[(1 + 2/d) SᵀS + (XᵀX) ∘ Σ_r (‖w_r‖²/d) A_r A_rᵀ]
+ * (the tied cross terms S_ri A_rj w_rᵀx_j collapse to S_ri S_rj because σ(z) = z·1[z ≥ 0]). Cost O(n²m).
+ */
+export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
+  checkInput('tracedEmpiricalNtk', p);
+  const { d, n, m, V, W } = p;
+  const s2 = p.scale * p.scale;
+  const wts = regimeBlockWeights(p.regime, p.etaW, p.etaV);
+  const decWeight = p.regime === 'tied' ? 1 + 2 / d : wts.dec;
+  const Z = preactivations(p);
+  const K = new Float64Array(n * n);
+  const act = new Int32Array(n);
+  if (wts.enc !== 0) {
+    // Σ_r c_r A_r A_rᵀ on the upper triangle, c_r = ‖v_r‖²/d (tied: ‖w_r‖²/d).
+    for (let r = 0; r < m; r++) {
+      let c = 0;
+      if (p.regime === 'tied') for (let a = 0; a < d; a++) c += W[r * d + a]! ** 2;
+      else for (let a = 0; a < d; a++) c += V[a * m + r]! ** 2;
+      c = (c / d) * wts.enc;
+      if (c === 0) continue;
+      const k = activeSet(Z, r, n, act);
+      for (let u = 0; u < k; u++) {
+        const row = act[u]! * n;
+        for (let v = u; v < k; v++) K[row + act[v]!]! += c;
+      }
+    }
+    const XtX = inputGram(p.X, d, n);
+    for (let i = 0; i < n; i++) for (let j = i; j < n; j++) K[i * n + j]! *= XtX[i * n + j]!;
+  }
+  if (decWeight !== 0) {
+    for (let r = 0; r < m; r++) {
+      const zr = r * n;
+      for (let i = 0; i < n; i++) {
+        const si = Z[zr + i]!;
+        if (si <= 0) continue;
+        const sw = si * decWeight;
+        const row = i * n;
+        for (let j = i; j < n; j++) {
+          const sj = Z[zr + j]!;
+          if (sj > 0) K[row + j]! += sw * sj;
+        }
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const v = K[i * n + j]! * s2;
+      K[i * n + j] = v;
+      K[j * n + i] = v;
+    }
+  }
+  return K;
+}
+
+/** Bytes of the full nd×nd empirical NTK (float64), for the up-front refusal. */
+export function fullNtkBytes(n: number, d: number): number {
+  return matrixBytes(n * d, n * d);
+}
+
+/**
+ * Full empirical NTK H [nd, nd], output-major (index (a, i) = a·n + i), SPEC §5.1–§5.2:
+ *   H^W[(a,i),(b,j)] = s²(x_iᵀx_j) Σ_r V_ar V_br A_ri A_rj   (= s²(B Bᵀ) ∘ (1_{d×d} ⊗ XᵀX), B[(a,i),r] = V_ar A_ri)
+ *   H^V = I_d ⊗ G,  G = s² SᵀS  (cross-output blocks exactly 0)
+ *   weak H^W; decoder H^V; joint H^W + (η_V/η_W) H^V;
+ *   tied: Σ_r J_r(x_i) J_r(x_j)ᵀ with J_r(x) = s[σ(w_rᵀx) I_d + 1[w_rᵀx ≥ 0] w_r xᵀ]
+ *        = I_d ⊗ G + H^W(V = Wᵀ) + T + Tᵀ,  T[(a,i),(b,j)] = s² x_j[a] Σ_r S_ri A_rj W_rb.
+ * Cost O((nd)²m). Refuses up front (WorkbenchException 'too-large') when nd×nd float64 exceeds
+ * `memoryLimitMiB`.
+ */
+export function fullEmpiricalNtk(p: NtkInput, memoryLimitMiB: number): Float64Array {
+  checkInput('fullEmpiricalNtk', p);
+  const { d, n, m, V, W, X } = p;
+  const N = n * d;
+  // The tied cross term also needs d n×n blocks (n²d entries), below the nd×nd matrix itself.
+  assertFits(fullNtkBytes(n, d) + (p.regime === 'tied' ? matrixBytes(n * d, n) : 0), memoryLimitMiB, 'full empirical NTK (nd×nd)');
+  const s2 = p.scale * p.scale;
+  const wts = regimeBlockWeights(p.regime, p.etaW, p.etaV);
+  const tied = p.regime === 'tied';
+  const Z = preactivations(p);
+  const K = new Float64Array(N * N);
+  const act = new Int32Array(n);
+  const vr = new Float64Array(d);
+  if (wts.enc !== 0) {
+    for (let r = 0; r < m; r++) {
+      if (tied) for (let a = 0; a < d; a++) vr[a] = W[r * d + a]!;
+      else for (let a = 0; a < d; a++) vr[a] = V[a * m + r]!;
+      const k = activeSet(Z, r, n, act);
+      if (k === 0) continue;
+      for (let a = 0; a < d; a++) {
+        const va = vr[a]! * wts.enc;
+        if (va === 0) continue;
+        for (let u = 0; u < k; u++) {
+          const rowBase = (a * n + act[u]!) * N;
+          // Upper triangle in (b, j) ≥ (a, i): same output a from u on, later outputs all active j.
+          for (let v = u; v < k; v++) K[rowBase + a * n + act[v]!]! += va * vr[a]!;
+          for (let b = a + 1; b < d; b++) {
+            const c = va * vr[b]!;
+            if (c === 0) continue;
+            const base = rowBase + b * n;
+            for (let v = 0; v < k; v++) K[base + act[v]!]! += c;
+          }
+        }
+      }
+    }
+    const XtX = inputGram(X, d, n);
+    for (let p1 = 0; p1 < N; p1++) {
+      const i = p1 % n;
+      for (let p2 = p1; p2 < N; p2++) K[p1 * N + p2]! *= XtX[i * n + (p2 % n)]!;
+    }
+  }
+  const decWeight = tied ? 1 : wts.dec;
+  if (decWeight !== 0) {
+    const G = new Float64Array(n * n);
+    for (let r = 0; r < m; r++) {
+      const zr = r * n;
+      for (let i = 0; i < n; i++) {
+        const si = Z[zr + i]!;
+        if (si <= 0) continue;
+        for (let j = i; j < n; j++) {
+          const sj = Z[zr + j]!;
+          if (sj > 0) G[i * n + j]! += si * sj;
+        }
+      }
+    }
+    for (let a = 0; a < d; a++) {
+      for (let i = 0; i < n; i++) {
+        const rowBase = (a * n + i) * N + a * n;
+        for (let j = i; j < n; j++) K[rowBase + j]! += decWeight * G[i * n + j]!;
+      }
+    }
+  }
+  if (tied) {
+    // C_b[i,j] = Σ_r W_rb S_ri A_rj, stored [d][n][n].
+    const C = new Float64Array(d * n * n);
+    for (let r = 0; r < m; r++) {
+      const k = activeSet(Z, r, n, act);
+      if (k === 0) continue;
+      const zr = r * n;
+      for (let i = 0; i < n; i++) {
+        const si = Z[zr + i]!;
+        if (si <= 0) continue;
+        for (let b = 0; b < d; b++) {
+          const c = W[r * d + b]! * si;
+          if (c === 0) continue;
+          const base = (b * n + i) * n;
+          for (let v = 0; v < k; v++) C[base + act[v]!]! += c;
+        }
+      }
+    }
+    // K[(a,i),(b,j)] += T[(a,i),(b,j)] + T[(b,j),(a,i)] = x_j[a] C_b[i,j] + x_i[b] C_a[j,i], upper triangle only.
+    for (let a = 0; a < d; a++) {
+      for (let i = 0; i < n; i++) {
+        const p1 = a * n + i;
+        for (let b = a; b < d; b++) {
+          const j0 = b === a ? i : 0;
+          const rowBase = p1 * N + b * n;
+          for (let j = j0; j < n; j++) {
+            K[rowBase + j]! += X[a * n + j]! * C[(b * n + i) * n + j]! + X[b * n + i]! * C[(a * n + j) * n + i]!;
+          }
+        }
+      }
+    }
+  }
+  for (let p1 = 0; p1 < N; p1++) {
+    for (let p2 = p1; p2 < N; p2++) {
+      const v = K[p1 * N + p2]! * s2;
+      K[p1 * N + p2] = v;
+      K[p2 * N + p1] = v;
+    }
+  }
+  return K;
+}
+
+/**
+ * Empirical NTK of the current parameters: traced [n, n] or full [nd, nd] output-major (SPEC §5.2).
+ * `memoryLimitMiB` guards the full matrix (WorkbenchException 'too-large', with the estimate).
+ */
+export function empiricalNtk(p: NtkInput, opts: { kind: NtkKind; memoryLimitMiB?: number }): Float64Array {
+  if (opts.kind === 'traced') return tracedEmpiricalNtk(p);
+  return fullEmpiricalNtk(p, opts.memoryLimitMiB ?? Number.POSITIVE_INFINITY);
+}
+
+/** Options of {@link empiricalNtkMean}: the data, the network family and the seeds to average over. */
+export interface NtkMeanOptions {
+  X: Float64Array;
+  d: number;
+  n: number;
+  m: number;
+  regime: Regime;
+  init: InitFamily;
+  kappa: number;
+  nu: number;
+  scaling: Scaling;
+  kind: NtkKind;
+  /** each seed draws W₀, V₀ from createRng(seed, STREAMS.init), as a run with that seed does */
+  seeds: readonly number[];
+  memoryLimitMiB?: number;
+}
+
+/**
+ * Monte-Carlo mean of the empirical NTK at initialization over seeds, (1/S) Σ_seed H(θ₀(seed)):
+ * estimates E[H(0)] = s²m (ν² I_d ⊗ H_enc^∞ + κ² I_d ⊗ H_dec^∞) for joint training (SPEC §5.3).
+ */
+export function empiricalNtkMean(o: NtkMeanOptions): Float64Array {
+  if (o.seeds.length === 0) throw new RangeError('empiricalNtkMean: seeds is empty');
+  const N = o.kind === 'full' ? o.n * o.d : o.n;
+  if (o.kind === 'full') assertFits(2 * fullNtkBytes(o.n, o.d), o.memoryLimitMiB ?? Number.POSITIVE_INFINITY, 'full empirical NTK (nd×nd)');
+  const mean = new Float64Array(N * N);
+  const scale = outputScale(o.scaling, o.m);
+  for (const seed of o.seeds) {
+    const { W, V } = initParams({ m: o.m, d: o.d, init: o.init, kappa: o.kappa, nu: o.nu, tied: o.regime === 'tied' }, createRng(seed, STREAMS.init));
+    const H = empiricalNtk({ X: o.X, d: o.d, n: o.n, m: o.m, W, V, scale, regime: o.regime }, { kind: o.kind, memoryLimitMiB: o.memoryLimitMiB });
+    for (let k = 0; k < H.length; k++) mean[k]! += H[k]!;
+  }
+  const inv = 1 / o.seeds.length;
+  for (let k = 0; k < mean.length; k++) mean[k]! *= inv;
+  return mean;
+}
