@@ -12,4 +12,6 @@ export interface SessionSummary {
   widths: number[];
   /** status of the newest run */
   status: string | null;
+  /** set when the session's manifest could not be read: the session-corrupt message (the folder is left as is) */
+  corrupt?: string;
 }
