@@ -1,0 +1,179 @@
+/**
+ * The ONNX graphs of the fused trainer (SPEC §1, §4, §5.2). Everything hidden is computed in the
+ * sample-major layout Zᵀ = XᵀWᵀ [n, m], so that the traced-NTK blocks are contiguous row slices and a GD
+ * step and the traced NTK can share Zᵀ, σ(Zᵀ) and the mask 1[Zᵀ ≥ 0] in one graph.
+ *
+ * Graph inputs (all of the trainer's dtype):
+ *   X [d, n], Xt [n, d], W [m, d], V [d, m] (absent when tied: V = Wᵀ),
+ *   scalars s, cW = lossWeight·s·η_W, cV = lossWeight·s·η_V, cL = lossWeight/2.
+ * The step sizes are graph inputs, not Gemm alpha attributes: attributes are float32 and would round η in
+ * float64 (STACK-NOTES).
+ */
+import type { Dtype, Regime } from '../../../../shared/config/schema';
+import { GraphBuilder } from './graphBuilder';
+
+/** Sizes and regime a graph is built for. */
+export interface GraphDims {
+  d: number;
+  n: number;
+  m: number;
+  regime: Regime;
+  dtype: Dtype;
+}
+
+interface Forward {
+  Zt: string;
+  mask: string;
+  St: string;
+  /** empty when the graph needs no residual */
+  Rt: string;
+}
+
+function declareInputs(g: GraphBuilder, dims: GraphDims): { X: string; Xt: string; W: string; V: string | null } {
+  const { d, n, m, regime } = dims;
+  const X = g.input('X', [d, n]);
+  const Xt = g.input('Xt', [n, d]);
+  const W = g.input('W', [m, d]);
+  const V = regime === 'tied' ? null : g.input('V', [d, m]);
+  return { X, Xt, W, V };
+}
+
+/** Zᵀ = XᵀWᵀ [n, m], mask = 1[Zᵀ ≥ 0], Sᵀ = σ(Zᵀ), Rᵀ = s·Sᵀ Vᵀ − Xᵀ [n, d] (V = Wᵀ when tied). */
+function forward(g: GraphBuilder, X: string, Xt: string, W: string, V: string | null, s: string, residual = true): Forward {
+  const Zt = g.op('Gemm', [X, W], { transA: 1, transB: 1 });
+  const mask = g.op('GreaterOrEqual', [Zt, g.scalar(0)]);
+  const St = g.op('Relu', [Zt]);
+  if (!residual) return { Zt, mask, St, Rt: '' };
+  const Yt = V === null ? g.op('MatMul', [St, W]) : g.op('Gemm', [St, V], { transB: 1 });
+  const Rt = g.op('Sub', [g.op('Mul', [Yt, s]), Xt]);
+  return { Zt, mask, St, Rt };
+}
+
+/**
+ * One GD step from the shared forward products; returns the names of W', V' (null when V is not trained)
+ * and the loss L(θ) before the step.
+ *   ∂L/∂W = s·[(VᵀE) ∘ A] Xᵀ,  ∂L/∂V = s·E Sᵀ,  tied: ∂L/∂W + (∂L/∂V)ᵀ at V = Wᵀ (SPEC §4).
+ * The step sizes enter through the small residual Eᵀ [n, d] (cW, cV), and the update W − Δ is the Gemm's
+ * C input with alpha = −1 (exact in both dtypes).
+ */
+function gdStep(
+  g: GraphBuilder,
+  dims: GraphDims,
+  io: { Xt: string; W: string; V: string | null; cW: string; cV: string; cL: string },
+  f: Forward,
+): { W: string; V: string | null; loss: string } {
+  const { regime } = dims;
+  const { Xt, W, V, cW, cV, cL } = io;
+  const loss = g.op('Mul', [g.op('ReduceSumSquare', [f.Rt], { keepdims: 0 }), cL]);
+  let Wn = W;
+  let Vn: string | null = null;
+  if (regime !== 'decoder') {
+    const Rg = g.op('Mul', [f.Rt, cW]);
+    const Pt = V === null ? g.op('Gemm', [Rg, W], { transB: 1 }) : g.op('MatMul', [Rg, V]);
+    const Gt = g.op('Where', [f.mask, Pt, g.scalar(0)]);
+    Wn = g.op('Gemm', [Gt, Xt, W], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
+    if (regime === 'tied') Wn = g.op('Gemm', [f.St, Rg, Wn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
+  }
+  if ((regime === 'joint' || regime === 'decoder') && V !== null) {
+    const Rv = g.op('Mul', [f.Rt, cV]);
+    Vn = g.op('Gemm', [Rv, f.St, V], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
+  }
+  return { W: Wn, V: Vn, loss };
+}
+
+/** Row blocks for the symmetric Gram product: at most 4, each at least ~128 rows. */
+export function gramBlocks(n: number): number {
+  return Math.max(1, Math.min(4, Math.floor(n / 128)));
+}
+
+/**
+ * G = Bᵀ·Bᵀᵀ = B_t B_tᵀ [n, n] for B_t [n, m], computing only the k(k+1)/2 upper row-block products and
+ * transposing the rest: (k+1)/(2k) of a full product's multiply-adds.
+ */
+function symmetricGram(g: GraphBuilder, Bt: string, n: number): string {
+  const k = gramBlocks(n);
+  if (k === 1) return g.op('Gemm', [Bt, Bt], { transB: 1 });
+  const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * n) / k));
+  const axis0 = g.ints([0]);
+  const rows: string[] = [];
+  for (let a = 0; a < k; a++) rows.push(g.op('Slice', [Bt, g.ints([bounds[a]!]), g.ints([bounds[a + 1]!]), axis0]));
+  const block: string[][] = Array.from({ length: k }, () => new Array<string>(k).fill(''));
+  for (let a = 0; a < k; a++) {
+    for (let b = a; b < k; b++) {
+      block[a]![b] = g.op('Gemm', [rows[a]!, rows[b]!], { transB: 1 });
+      if (b > a) block[b]![a] = g.op('Transpose', [block[a]![b]!], { perm: [1, 0] });
+    }
+  }
+  const stripes = block.map((r) => g.op('Concat', r, { axis: 1 }));
+  return g.op('Concat', stripes, { axis: 0 });
+}
+
+/**
+ * Traced empirical NTK H̄ [n, n] (SPEC §5.2) from the shared forward products:
+ *   H̄^W_ij = s²/d · (x_iᵀx_j) Σ_r ‖v_r‖² A_ri A_rj,   H̄^V = G = s² Σ_r σ_ri σ_rj,
+ *   weak H̄^W, decoder H̄^V, joint H̄^W + H̄^V, tied H̄^W|_{v_r = w_r} + (1 + 2/d)·G
+ * (tied: tr J_r(x_i)J_r(x_j)ᵀ/d with J_r(x) = s[σ(w_rᵀx) I + 1[w_rᵀx ≥ 0] w_r xᵀ]).
+ * Both sums are Gram matrices of [n, m] factors (A∘√‖v_r‖² and σ), built with {@link symmetricGram}.
+ */
+function tracedNtk(g: GraphBuilder, dims: GraphDims, io: { X: string; W: string; V: string | null; s: string }, f: Forward): string {
+  const { d, n, m, regime } = dims;
+  const s2 = g.op('Mul', [io.s, io.s]);
+  let H: string | null = null;
+  if (regime !== 'decoder') {
+    const vv = io.V === null
+      ? g.op('Reshape', [g.op('ReduceSumSquare', [io.W], { axes: [1], keepdims: 1 }), g.ints([1, m])])
+      : g.op('ReduceSumSquare', [io.V], { axes: [0], keepdims: 1 });
+    const root = g.op('Sqrt', [g.op('Mul', [vv, g.op('Div', [s2, g.scalar(d)])])]);
+    const Bt = g.op('Where', [f.mask, root, g.scalar(0)]);
+    const XtX = g.op('Gemm', [io.X, io.X], { transA: 1 });
+    H = g.op('Mul', [XtX, symmetricGram(g, Bt, n)]);
+  }
+  if (regime !== 'weak') {
+    const factor = regime === 'tied' ? g.op('Mul', [s2, g.scalar(1 + 2 / d)]) : s2;
+    const Gs = g.op('Mul', [symmetricGram(g, f.St, n), factor]);
+    H = H === null ? Gs : g.op('Add', [H, Gs]);
+  }
+  return H!;
+}
+
+/** Input names a step graph takes besides the parameters. */
+export const SCALAR_INPUTS = ['s', 'cW', 'cV', 'cL'] as const;
+
+/**
+ * The fused GD step graph: outputs W_next, V_next (when V is trained), loss (before the step) and, when
+ * `withNtk`, the traced NTK H [n, n] at the parameters before the step — sharing Zᵀ, σ and the mask.
+ */
+export function buildStepGraph(dims: GraphDims, withNtk: boolean): Uint8Array {
+  const g = new GraphBuilder(dims.dtype);
+  const { X, Xt, W, V } = declareInputs(g, dims);
+  const [s, cW, cV, cL] = SCALAR_INPUTS.map((k) => g.input(k, []));
+  const f = forward(g, X, Xt, W, V, s!);
+  const next = gdStep(g, dims, { Xt, W, V, cW: cW!, cV: cV!, cL: cL! }, f);
+  g.output(next.W, 'W_next');
+  if (next.V !== null) g.output(next.V, 'V_next');
+  g.output(next.loss, 'loss');
+  if (withNtk) g.output(tracedNtk(g, dims, { X, W, V, s: s! }, f), 'H');
+  return g.build(withNtk ? 'gd_step_ntk' : 'gd_step');
+}
+
+/** Forward-only graph: Ut = (s·V σ(WᵀX))ᵀ [n, d] and the loss (inputs as the step graph, without cW, cV). */
+export function buildForwardGraph(dims: GraphDims): Uint8Array {
+  const g = new GraphBuilder(dims.dtype);
+  const { X, Xt, W, V } = declareInputs(g, dims);
+  const s = g.input('s', []);
+  const cL = g.input('cL', []);
+  const f = forward(g, X, Xt, W, V, s);
+  g.output(g.op('Add', [f.Rt, Xt]), 'Ut');
+  g.output(g.op('Mul', [g.op('ReduceSumSquare', [f.Rt], { keepdims: 0 }), cL]), 'loss');
+  return g.build('forward');
+}
+
+/** Traced-NTK-only graph (inputs X, Xt, W, V, s). */
+export function buildNtkGraph(dims: GraphDims): Uint8Array {
+  const g = new GraphBuilder(dims.dtype);
+  const { X, Xt, W, V } = declareInputs(g, dims);
+  const s = g.input('s', []);
+  const f = forward(g, X, Xt, W, V, s, false);
+  g.output(tracedNtk(g, dims, { X, W, V, s }, f), 'H');
+  return g.build('traced_ntk');
+}

@@ -1,0 +1,215 @@
+/**
+ * The native CPU backend: onnxruntime-node's bundled CPU library, float32 and float64 (issue 6).
+ *
+ * A whole GD step is ONE graph run (onnx/trainerGraphs.ts); the parameters stay onnxruntime tensors between
+ * steps (a step's outputs are the next step's inputs). The traced NTK runs as a graph fused with the next
+ * GD step, so that both share Zᵀ, σ and the mask: `tracedNtk()` computes that step too and keeps it
+ * pending, and the following `step()` consumes it instead of running again.
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { Dtype } from '../../../shared/config/schema';
+import { buildForwardGraph, buildNtkGraph, buildStepGraph, type GraphDims } from './onnx/trainerGraphs';
+import type { ComputeBackend, Trainer, TrainerSpec } from './types';
+
+/** Options of {@link createOnnxBackend}. */
+export interface OnnxBackendOptions {
+  /** intra-op threads (default: cores − 1, at least 1, so the UI keeps a core) */
+  threads?: number;
+}
+
+type Arr = Float32Array | Float64Array;
+
+/** Default intra-op threads: every core but one, at least one. */
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+function toDtype(a: Float64Array, dtype: Dtype): Arr {
+  return dtype === 'float64' ? Float64Array.from(a) : Float32Array.from(a);
+}
+
+/** Row-major transpose of a [rows, cols] array. */
+function transpose(a: ArrayLike<number>, rows: number, cols: number, out: Arr | Float64Array): void {
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j]!;
+}
+
+function checkLength(name: string, a: ArrayLike<number>, rows: number, cols: number): void {
+  if (a.length !== rows * cols) {
+    throw new RangeError(`createTrainer: ${name} must be [${rows}, ${cols}] (${rows * cols} values), got ${a.length} values`);
+  }
+}
+
+/** Validates a trainer spec's shapes and numbers (messages name the argument and both shapes). */
+export function checkTrainerSpec(spec: TrainerSpec): void {
+  const { d, n, m } = spec;
+  for (const [k, v] of [['d', d], ['n', n], ['m', m]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`createTrainer: ${k} must be a positive integer, got ${v}`);
+  }
+  checkLength('X', spec.X, d, n);
+  checkLength('W0', spec.W0, m, d);
+  checkLength('V0', spec.V0, d, m);
+  for (const k of ['scale', 'etaW', 'etaV', 'lossWeight'] as const) {
+    if (!Number.isFinite(spec[k])) throw new RangeError(`createTrainer: ${k} must be finite, got ${spec[k]}`);
+  }
+}
+
+type Session = ort.InferenceSession;
+
+class OnnxTrainer implements Trainer {
+  private readonly dims: GraphDims;
+  private readonly tensorType: 'float32' | 'float64';
+  private readonly fixed: Record<string, ort.Tensor>;
+  private W: ort.Tensor;
+  private V: ort.Tensor;
+  private pending: { W: ort.Tensor; V: ort.Tensor; loss: number } | null = null;
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private disposed = false;
+
+  constructor(
+    spec: TrainerSpec,
+    private readonly options: ort.InferenceSession.SessionOptions,
+  ) {
+    checkTrainerSpec(spec);
+    const { d, n, m, dtype } = spec;
+    this.dims = { d, n, m, regime: spec.regime, dtype };
+    this.tensorType = dtype;
+    const Xt = new Float64Array(n * d);
+    transpose(spec.X, d, n, Xt);
+    const scalar = (v: number) => new ort.Tensor(dtype, dtype === 'float64' ? new Float64Array([v]) : new Float32Array([v]), []);
+    const lw = spec.lossWeight;
+    // Products of the hyper-parameters are formed in float64 and rounded once.
+    this.fixed = {
+      X: new ort.Tensor(dtype, toDtype(spec.X, dtype), [d, n]),
+      Xt: new ort.Tensor(dtype, toDtype(Xt, dtype), [n, d]),
+      s: scalar(spec.scale),
+      cW: scalar(lw * spec.scale * spec.etaW),
+      cV: scalar(lw * spec.scale * spec.etaV),
+      cL: scalar(lw / 2),
+    };
+    this.W = new ort.Tensor(dtype, toDtype(spec.W0, dtype), [m, d]);
+    if (spec.regime === 'tied') {
+      const Vt = new Float64Array(d * m);
+      transpose(spec.W0, m, d, Vt);
+      this.V = new ort.Tensor(dtype, toDtype(Vt, dtype), [d, m]);
+    } else {
+      this.V = new ort.Tensor(dtype, toDtype(spec.V0, dtype), [d, m]);
+    }
+  }
+
+  private session(kind: 'step' | 'stepNtk' | 'forward' | 'ntk'): Promise<Session> {
+    if (this.disposed) return Promise.reject(new Error('trainer was disposed'));
+    let p = this.sessions.get(kind);
+    if (p === undefined) {
+      const model =
+        kind === 'step' ? buildStepGraph(this.dims, false)
+        : kind === 'stepNtk' ? buildStepGraph(this.dims, true)
+        : kind === 'forward' ? buildForwardGraph(this.dims)
+        : buildNtkGraph(this.dims);
+      p = ort.InferenceSession.create(model, this.options);
+      this.sessions.set(kind, p);
+    }
+    return p;
+  }
+
+  private async run(kind: 'step' | 'stepNtk' | 'forward' | 'ntk'): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const session = await this.session(kind);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) {
+      feeds[name] = name === 'W' ? this.W : name === 'V' ? this.V : this.fixed[name]!;
+    }
+    return session.run(feeds);
+  }
+
+  private static value(out: ort.InferenceSession.OnnxValueMapType, name: string): ort.Tensor {
+    const t = out[name];
+    if (t === undefined) throw new Error(`onnx graph returned no '${name}'`);
+    return t as ort.Tensor;
+  }
+
+  private advance(out: ort.InferenceSession.OnnxValueMapType): { W: ort.Tensor; V: ort.Tensor; loss: number } {
+    const W = OnnxTrainer.value(out, 'W_next');
+    const regime = this.dims.regime;
+    const V = regime === 'joint' || regime === 'decoder' ? OnnxTrainer.value(out, 'V_next') : this.V;
+    const loss = Number((OnnxTrainer.value(out, 'loss').data as Arr)[0]);
+    return { W, V, loss };
+  }
+
+  async step(count: number): Promise<number> {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`step: count must be a positive integer, got ${count}`);
+    let loss = Number.NaN;
+    for (let k = 0; k < count; k++) {
+      const next = this.pending ?? this.advance(await this.run('step'));
+      this.pending = null;
+      this.W = next.W;
+      this.V = next.V;
+      loss = next.loss;
+    }
+    return loss;
+  }
+
+  async loss(): Promise<number> {
+    if (this.pending !== null) return this.pending.loss;
+    const out = await this.run('forward');
+    return Number((OnnxTrainer.value(out, 'loss').data as Arr)[0]);
+  }
+
+  async params(): Promise<{ W: Float64Array; V: Float64Array }> {
+    const { m, d, regime } = this.dims;
+    const W = Float64Array.from(this.W.data as Arr);
+    if (regime === 'tied') {
+      const V = new Float64Array(d * m);
+      transpose(W, m, d, V);
+      return { W, V };
+    }
+    return { W, V: Float64Array.from(this.V.data as Arr) };
+  }
+
+  async outputs(): Promise<Float64Array> {
+    const { d, n } = this.dims;
+    const out = await this.run('forward');
+    const U = new Float64Array(d * n);
+    transpose(OnnxTrainer.value(out, 'Ut').data as Arr, n, d, U);
+    return U;
+  }
+
+  async tracedNtk(): Promise<Float64Array> {
+    if (this.pending !== null) return Float64Array.from(OnnxTrainer.value(await this.run('ntk'), 'H').data as Arr);
+    const out = await this.run('stepNtk');
+    this.pending = this.advance(out);
+    return Float64Array.from(OnnxTrainer.value(out, 'H').data as Arr);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pending = null;
+    for (const p of this.sessions.values()) {
+      p.then((s) => s.release()).catch(() => undefined);
+    }
+    this.sessions.clear();
+  }
+}
+
+/**
+ * Creates the onnxruntime-node CPU backend (float32 and float64). Session options: `threads` intra-op
+ * threads (default {@link defaultThreads}), one inter-op thread, graphOptimizationLevel 'all'.
+ */
+export function createOnnxBackend(opts: OnnxBackendOptions = {}): ComputeBackend {
+  const threads = opts.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`createOnnxBackend: threads must be a positive integer, got ${threads}`);
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  return {
+    name: 'onnx',
+    dtypes: ['float32', 'float64'],
+    description: `onnxruntime-node ${ort.env.versions.node ?? ''} CPU, ${threads} thread${threads > 1 ? 's' : ''}`,
+    createTrainer: (spec) => new OnnxTrainer(spec, options),
+    dispose: () => undefined,
+  };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { Dtype } from '../../../../../src/shared/config/schema';
+import { createOnnxBackend } from '../../../../../src/main/engine/backends/onnxBackend';
+import { REGIMES_ALL, REL_TOL, makeSpec, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
+
+const backend = createOnnxBackend({ threads: 1 });
+const DTYPES: Dtype[] = ['float64', 'float32'];
+
+describe('createOnnxBackend()', () => {
+  for (const dtype of DTYPES) {
+    for (const regime of REGIMES_ALL) {
+      it(`matches the float64 reference for ${regime} in ${dtype}: steps, loss, outputs, traced NTK`, async () => {
+        const spec = makeSpec(regime, dtype);
+        const t = backend.createTrainer(spec);
+        try {
+          const H0 = await t.tracedNtk();
+          expect(relErr(H0, referenceTracedNtk(spec, spec.W0, spec.V0))).toBeLessThan(REL_TOL[dtype]);
+          const loss1 = await t.step(1);
+          const ref1 = referenceSteps(spec, 1);
+          expect(Math.abs(loss1 - ref1.loss) / ref1.loss).toBeLessThan(REL_TOL[dtype]);
+          const lossK = await t.step(4);
+          const ref = referenceSteps(spec, 5);
+          expect(Math.abs(lossK - ref.loss) / ref.loss).toBeLessThan(REL_TOL[dtype]);
+          const p = await t.params();
+          expect(relErr(p.W, ref.W)).toBeLessThan(REL_TOL[dtype]);
+          expect(relErr(p.V, ref.V)).toBeLessThan(REL_TOL[dtype]);
+          const f = referenceForward(spec, ref.W, ref.V);
+          expect(relErr(await t.outputs(), f.U)).toBeLessThan(REL_TOL[dtype]);
+          expect(Math.abs((await t.loss()) - f.loss) / f.loss).toBeLessThan(REL_TOL[dtype]);
+          expect(relErr(await t.tracedNtk(), referenceTracedNtk(spec, ref.W, ref.V))).toBeLessThan(REL_TOL[dtype]);
+        } finally {
+          t.dispose();
+        }
+      });
+    }
+  }
+
+  it('shares the pending step of tracedNtk() with the next step() without changing the trajectory', async () => {
+    const spec = makeSpec('joint', 'float64');
+    const a = backend.createTrainer(spec);
+    const b = backend.createTrainer(spec);
+    await a.step(1);
+    await a.tracedNtk();
+    expect(await a.tracedNtk()).toEqual(await b.step(1).then(() => b.tracedNtk()));
+    await a.step(2);
+    await b.step(2);
+    expect((await a.params()).W).toEqual((await b.params()).W);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('uses the symmetric block Gram path for larger n and still matches the reference', async () => {
+    const spec = makeSpec('joint', 'float64', { d: 3, n: 300, m: 8 });
+    const t = backend.createTrainer(spec);
+    const H = await t.tracedNtk();
+    expect(relErr(H, referenceTracedNtk(spec, spec.W0, spec.V0))).toBeLessThan(REL_TOL.float64);
+    t.dispose();
+  });
+
+  it('rejects a spec whose W0 has the wrong shape, naming the argument and both shapes', () => {
+    const spec = { ...makeSpec('joint', 'float32'), W0: new Float64Array(5) };
+    expect(() => backend.createTrainer(spec)).toThrow(/W0 must be \[30, 4\] \(120 values\), got 5/);
+  });
+});
