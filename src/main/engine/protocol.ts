@@ -17,19 +17,34 @@ export const CTRL_STEPS = 2;
 export const CTRL_SLOTS = 4;
 
 export type HostToWorker =
-  | { type: 'start'; runId: string; config: Config; control: SharedArrayBuffer; backend?: string; startStep?: number }
-  | { type: 'probe' };
+  | { type: 'start'; runId: string; config: Config; control: SharedArrayBuffer; resumeFrom?: Checkpoint }
+  | { type: 'probe' }
+  | { type: 'task'; id: number; task: EngineTask; args: unknown };
+
+/** One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report). */
+export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory';
 
 export type RunOutcome =
   | { status: 'finished'; reason: string }
   | { status: 'stopped'; reason: string }
   | { status: 'failed'; reason: string; error: WorkbenchError };
 
+/** Parameters and generator state at a step: enough to resume a run exactly (SPEC-free; issue 8). */
+export interface Checkpoint {
+  step: number;
+  W: Float64Array;
+  V: Float64Array;
+  rngState: number[];
+}
+
 export type WorkerToHost =
   | { type: 'ready'; backend: string; reason: string }
   | { type: 'meta'; runId: string; meta: RunMeta }
   | { type: 'records'; runId: string; records: MetricRecord[] }
+  | { type: 'checkpoint'; runId: string; checkpoint: Checkpoint }
   | { type: 'done'; runId: string; outcome: RunOutcome; lastStep: number }
+  | { type: 'task-result'; id: number; ok: true; value: unknown }
+  | { type: 'task-result'; id: number; ok: false; error: WorkbenchError }
   | { type: 'probe-result'; backend: string; reason: string; dtypes: string[]; attempts: { name: string; ok: boolean; reason: string }[] };
 
 /** The control a running engine loop sees (wraps the shared control buffer; also usable without one in tests). */

@@ -1,0 +1,108 @@
+/**
+ * The engine worker thread: the only module that knows `parentPort`. It picks the compute backend,
+ * runs one training per 'start' message and reports through the protocol of ./protocol.ts.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { HostToWorker, WorkerToHost } from './protocol';
+import { sharedControl } from './protocol';
+import { loadBackend } from './backends/select';
+import { runTraining } from './run';
+import type { MetricRecord } from '../../shared/run/format';
+import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
+import { runTask } from './tasks';
+
+const port = parentPort;
+if (!port) throw new Error('engine/worker.ts must run in a worker thread');
+
+function send(msg: WorkerToHost): void {
+  port!.postMessage(msg);
+}
+
+/** Records are batched per event-loop turn so a fast loop does not flood the host with messages. */
+function recordBatcher(runId: string): { push(r: MetricRecord): void; flush(): void } {
+  let buf: MetricRecord[] = [];
+  let last = 0;
+  return {
+    push(r) {
+      buf.push(r);
+      const now = performance.now();
+      if (now - last > 30 || buf.length >= 256) {
+        last = now;
+        this.flush();
+      }
+    },
+    flush() {
+      if (buf.length === 0) return;
+      send({ type: 'records', runId, records: buf });
+      buf = [];
+    },
+  };
+}
+
+async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<void> {
+  const { runId, config } = msg;
+  const batch = recordBatcher(runId);
+  let lastStep = 0;
+  try {
+    const { backend, attempts } = await loadBackend(config.backend, config.dtype, {
+      log: (m) => process.stderr.write(`[engine] ${m}\n`),
+    });
+    const chosen = attempts.find((a) => a.ok && a.name === backend.name);
+    send({ type: 'ready', backend: backend.name, reason: chosen?.reason ?? '' });
+    const outcome = await runTraining(
+      config,
+      backend,
+      sharedControl(msg.control),
+      {
+        onMeta: (meta) => send({ type: 'meta', runId, meta }),
+        onRecord: (rec) => {
+          lastStep = rec.step;
+          batch.push(rec);
+        },
+        onCheckpoint: (cp) => {
+          batch.flush();
+          send({ type: 'checkpoint', runId, checkpoint: cp });
+        },
+        now: () => performance.now(),
+      },
+      msg.resumeFrom ? { resumeFrom: msg.resumeFrom } : undefined,
+    );
+    batch.flush();
+    backend.dispose();
+    send({ type: 'done', runId, outcome, lastStep });
+  } catch (e) {
+    batch.flush();
+    const error = toError(e);
+    send({ type: 'done', runId, outcome: { status: 'failed', reason: error.message, error }, lastStep });
+  }
+}
+
+function toError(e: unknown): WorkbenchError {
+  if (e instanceof WorkbenchException) return e.toError();
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e), details: { stack: e instanceof Error ? e.stack : undefined } };
+}
+
+port.on('message', (msg: HostToWorker) => {
+  if (msg.type === 'start') void start(msg);
+  else if (msg.type === 'task') {
+    void runTask(msg.task, msg.args).then(
+      (value) => send({ type: 'task-result', id: msg.id, ok: true, value }),
+      (e: unknown) => send({ type: 'task-result', id: msg.id, ok: false, error: toError(e) }),
+    );
+  }
+  else if (msg.type === 'probe') {
+    void loadBackend('auto', 'float32').then(
+      ({ backend, attempts }) => {
+        send({
+          type: 'probe-result',
+          backend: backend.name,
+          reason: attempts.find((a) => a.name === backend.name)?.reason ?? '',
+          dtypes: [...backend.dtypes],
+          attempts,
+        });
+        backend.dispose();
+      },
+      (e: unknown) => send({ type: 'probe-result', backend: 'none', reason: String(e), dtypes: [], attempts: [] }),
+    );
+  }
+});

@@ -1,0 +1,85 @@
+/**
+ * Request checks of browser mode: the per-start token (query on first load, then an HttpOnly cookie),
+ * the Host header (against DNS rebinding) and the Origin header (against foreign pages).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const COOKIE_NAME = 'ntk_workbench_token';
+
+/** A fresh random token (256 bits, URL-safe). */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Constant-time string comparison. */
+export function sameSecret(a: string | undefined | null, b: string): boolean {
+  if (typeof a !== 'string') return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The Host values this server answers to. */
+export function allowedHosts(port: number): string[] {
+  return [`127.0.0.1:${port}`, `localhost:${port}`];
+}
+
+/** True if the Host header names this server on loopback (DNS-rebinding defence). */
+export function hostAllowed(host: string | undefined, port: number): boolean {
+  return typeof host === 'string' && allowedHosts(port).includes(host.toLowerCase());
+}
+
+/** True if the Origin header is absent (same-origin navigation) or this server's own origin. */
+export function originAllowed(origin: string | undefined, port: number, required: boolean): boolean {
+  if (origin === undefined || origin === '') return !required;
+  return allowedHosts(port).some((h) => origin.toLowerCase() === `http://${h}`);
+}
+
+/** Reads one cookie from a Cookie header. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i < 0) continue;
+    if (part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return null;
+}
+
+/** The Set-Cookie header that stores the token for later requests. */
+export function tokenCookie(token: string): string {
+  return `${COOKIE_NAME}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+export type AuthDecision = { ok: true; setCookie: boolean } | { ok: false; status: 401 | 403; reason: string };
+
+/**
+ * Decides whether a request may proceed: Host must be ours, Origin (when present; always for
+ * WebSockets) must be ours, and the token must come as `?token=` or as the cookie.
+ */
+export function authorize(opts: {
+  token: string;
+  port: number;
+  host: string | undefined;
+  origin: string | undefined;
+  cookie: string | undefined;
+  queryToken: string | null;
+  websocket: boolean;
+}): AuthDecision {
+  if (!hostAllowed(opts.host, opts.port)) return { ok: false, status: 403, reason: 'forbidden host' };
+  if (!originAllowed(opts.origin, opts.port, opts.websocket)) return { ok: false, status: 403, reason: 'forbidden origin' };
+  if (sameSecret(readCookie(opts.cookie, COOKIE_NAME), opts.token)) return { ok: true, setCookie: false };
+  if (!opts.websocket && sameSecret(opts.queryToken, opts.token)) return { ok: true, setCookie: true };
+  return { ok: false, status: 401, reason: 'missing or wrong token' };
+}
+
+/** Security headers on every response. */
+export const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};

@@ -1,0 +1,231 @@
+/**
+ * The engine host: runs the engine in worker threads, one per training run (so Stop can always end it
+ * with `terminate()`), plus one shared worker for short tasks (kernels, theory, backend probe).
+ *
+ * Stop sets the shared cancellation flag that the engine's loops check; if the worker has not finished
+ * `graceMs` later it is terminated. A worker that crashes or exits without reporting becomes a failed run
+ * with the cause.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../../shared/config/schema';
+import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
+import type { RunMeta } from '../../shared/api/contract';
+import type { MetricRecord } from '../../shared/run/format';
+import {
+  CTRL_CANCEL,
+  CTRL_PAUSE,
+  CTRL_SLOTS,
+  CTRL_STEPS,
+  type Checkpoint,
+  type EngineTask,
+  type HostToWorker,
+  type RunOutcome,
+  type WorkerToHost,
+} from '../engine/protocol';
+
+/** Where the worker script is: the tsx bootstrap in source mode, the bundled file in the Electron build. */
+export type WorkerLocator = () => URL | string;
+
+/** The default locator: the TypeScript worker through tsx's loader (CLI, browser mode, tests). */
+export const sourceWorker: WorkerLocator = () => new URL('../engine/workerEntry.mjs', import.meta.url);
+
+export interface RunHandlers {
+  onReady?(backend: string, reason: string): void;
+  onMeta(meta: RunMeta): void;
+  onRecords(records: MetricRecord[]): void;
+  onCheckpoint?(cp: Checkpoint): void;
+  onDone(outcome: RunOutcome, lastStep: number): void;
+}
+
+/** Control of one running training. */
+export interface RunHandle {
+  stop(): void;
+  pause(): void;
+  resume(): void;
+  /** while paused: allow `steps` more GD steps */
+  step(steps: number): void;
+  readonly paused: boolean;
+}
+
+export interface ProbeResult {
+  backend: string;
+  reason: string;
+  dtypes: string[];
+  attempts: { name: string; ok: boolean; reason: string }[];
+}
+
+export interface EngineHostOptions {
+  worker?: WorkerLocator;
+  /** how long a stopped run may take to finish its current step before it is terminated */
+  graceMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** Runs trainings and tasks in engine workers. */
+export class EngineHost {
+  private readonly locate: WorkerLocator;
+  private readonly graceMs: number;
+  private readonly log: (msg: string) => void;
+  private taskWorker: Worker | null = null;
+  private nextTaskId = 1;
+  private readonly pendingTasks = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private readonly runs = new Set<Worker>();
+
+  constructor(opts: EngineHostOptions = {}) {
+    this.locate = opts.worker ?? sourceWorker;
+    this.graceMs = opts.graceMs ?? 3000;
+    this.log = opts.log ?? (() => {});
+  }
+
+  private spawn(): Worker {
+    return new Worker(this.locate(), { stderr: false, stdout: false });
+  }
+
+  /** Starts a training run in a fresh worker. */
+  startRun(runId: string, config: Config, handlers: RunHandlers, resumeFrom?: Checkpoint): RunHandle {
+    const control = new SharedArrayBuffer(CTRL_SLOTS * 4);
+    const ctl = new Int32Array(control);
+    const worker = this.spawn();
+    this.runs.add(worker);
+    let finished = false;
+    let killTimer: NodeJS.Timeout | null = null;
+    let lastStep = resumeFrom?.step ?? 0;
+    const finish = (outcome: RunOutcome): void => {
+      if (finished) return;
+      finished = true;
+      if (killTimer) clearTimeout(killTimer);
+      this.runs.delete(worker);
+      void worker.terminate();
+      handlers.onDone(outcome, lastStep);
+    };
+    worker.on('message', (msg: WorkerToHost) => {
+      if (finished) return;
+      switch (msg.type) {
+        case 'ready':
+          handlers.onReady?.(msg.backend, msg.reason);
+          break;
+        case 'meta':
+          handlers.onMeta(msg.meta);
+          break;
+        case 'records': {
+          const last = msg.records[msg.records.length - 1];
+          if (last) lastStep = last.step;
+          handlers.onRecords(msg.records);
+          break;
+        }
+        case 'checkpoint':
+          handlers.onCheckpoint?.(msg.checkpoint);
+          break;
+        case 'done':
+          lastStep = Math.max(lastStep, msg.lastStep);
+          finish(msg.outcome);
+          break;
+        default:
+          break;
+      }
+    });
+    worker.on('error', (e) => {
+      this.log(`engine worker for ${runId} crashed: ${e.stack ?? e.message}`);
+      finish(failed('worker-crashed', `the engine crashed: ${e.message}`));
+    });
+    worker.on('exit', (code) => {
+      if (!finished) finish(failed('worker-crashed', `the engine exited unexpectedly (code ${code})`));
+    });
+    const start: HostToWorker = { type: 'start', runId, config, control, ...(resumeFrom ? { resumeFrom } : {}) };
+    worker.postMessage(start);
+    const wake = (): void => {
+      Atomics.notify(ctl, CTRL_PAUSE);
+    };
+    return {
+      stop: () => {
+        if (finished) return;
+        Atomics.store(ctl, CTRL_CANCEL, 1);
+        Atomics.store(ctl, CTRL_PAUSE, 0);
+        wake();
+        killTimer ??= setTimeout(() => {
+          this.log(`engine worker for ${runId} did not stop within ${this.graceMs} ms; terminating`);
+          finish({ status: 'stopped', reason: `stopped by the user (the engine was terminated after ${this.graceMs} ms)` });
+        }, this.graceMs);
+      },
+      pause: () => {
+        Atomics.store(ctl, CTRL_PAUSE, 1);
+        wake();
+      },
+      resume: () => {
+        Atomics.store(ctl, CTRL_STEPS, 0);
+        Atomics.store(ctl, CTRL_PAUSE, 0);
+        wake();
+      },
+      step: (steps: number) => {
+        Atomics.add(ctl, CTRL_STEPS, steps);
+        wake();
+      },
+      get paused() {
+        return Atomics.load(ctl, CTRL_PAUSE) === 1;
+      },
+    };
+  }
+
+  private ensureTaskWorker(): Worker {
+    if (this.taskWorker) return this.taskWorker;
+    const w = this.spawn();
+    w.unref();
+    w.on('message', (msg: WorkerToHost) => {
+      if (msg.type !== 'task-result') return;
+      const p = this.pendingTasks.get(msg.id);
+      if (!p) return;
+      this.pendingTasks.delete(msg.id);
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(new WorkbenchException(msg.error.code, msg.error.message, msg.error.details));
+      if (this.pendingTasks.size === 0) w.unref();
+    });
+    const fail = (why: string): void => {
+      this.taskWorker = null;
+      for (const p of this.pendingTasks.values()) p.reject(new WorkbenchException('worker-crashed', why));
+      this.pendingTasks.clear();
+    };
+    w.on('error', (e) => fail(`the engine crashed: ${e.message}`));
+    w.on('exit', (code) => fail(`the engine exited unexpectedly (code ${code})`));
+    this.taskWorker = w;
+    return w;
+  }
+
+  /** Runs a one-shot engine computation in the shared task worker. */
+  runTask<T = unknown>(task: EngineTask, args: unknown): Promise<T> {
+    const w = this.ensureTaskWorker();
+    const id = this.nextTaskId++;
+    w.ref();
+    return new Promise<T>((resolve, reject) => {
+      this.pendingTasks.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const msg: HostToWorker = { type: 'task', id, task, args };
+      w.postMessage(msg);
+    });
+  }
+
+  /** Asks a worker which backend `auto` would pick, and why. */
+  probe(): Promise<ProbeResult> {
+    const w = this.spawn();
+    return new Promise<ProbeResult>((resolve, reject) => {
+      w.on('message', (msg: WorkerToHost) => {
+        if (msg.type === 'probe-result') {
+          void w.terminate();
+          resolve({ backend: msg.backend, reason: msg.reason, dtypes: msg.dtypes, attempts: msg.attempts });
+        }
+      });
+      w.on('error', (e) => reject(e));
+      w.postMessage({ type: 'probe' } satisfies HostToWorker);
+    });
+  }
+
+  /** Terminates every worker (app shutdown). */
+  async dispose(): Promise<void> {
+    const all = [...this.runs];
+    if (this.taskWorker) all.push(this.taskWorker);
+    this.taskWorker = null;
+    await Promise.all(all.map((w) => w.terminate()));
+  }
+}
+
+function failed(code: WorkbenchError['code'], message: string): RunOutcome {
+  return { status: 'failed', reason: message, error: { code, message } };
+}

@@ -1,0 +1,141 @@
+/**
+ * The workbench service: the one implementation of {@link WorkbenchApi} on the main side. The Electron
+ * IPC and WebSocket adapters only move its calls and events; the CLI calls it directly.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  isInvokeChannel,
+  validateRequest,
+  type AppInfo,
+  type EventChannel,
+  type EventMap,
+  type InvokeChannel,
+  type InvokeMap,
+  type WorkbenchApi,
+} from '../../shared/api/contract';
+import { err, ok, WorkbenchException, type Result } from '../../shared/api/result';
+import { defaultConfig, issuesToText, parseConfig, type Config } from '../../shared/config/schema';
+import { EngineHost, type ProbeResult, type WorkerLocator } from './engineHost';
+import { RunManager } from './runManager';
+import { SessionStore } from './sessionStore';
+
+export const APP_VERSION = '0.1.0';
+
+export interface WorkbenchServiceOptions {
+  mode: 'electron' | 'browser';
+  dataDir: string;
+  worker?: WorkerLocator;
+  log?: (msg: string) => void;
+}
+
+type Handler<K extends InvokeChannel> = (req: InvokeMap[K]['req']) => Promise<InvokeMap[K]['res']> | InvokeMap[K]['res'];
+
+/** Parses a config or throws `invalid-config` whose message lists every `key: rule`. */
+export function requireConfig(raw: unknown): Config {
+  const r = parseConfig(raw);
+  if (!r.ok) throw new WorkbenchException('invalid-config', issuesToText(r.issues), { issues: r.issues });
+  return r.config;
+}
+
+/** The main-side API with its engine host, session store and run manager. */
+export class WorkbenchService implements WorkbenchApi {
+  readonly host: EngineHost;
+  readonly store: SessionStore;
+  readonly runs: RunManager;
+  private readonly events = new EventEmitter();
+  private probeResult: Promise<ProbeResult> | null = null;
+  private readonly log: (msg: string) => void;
+  private readonly handlers: { [K in InvokeChannel]: Handler<K> };
+
+  constructor(private readonly opts: WorkbenchServiceOptions) {
+    this.log = opts.log ?? (() => {});
+    this.events.setMaxListeners(100);
+    this.host = new EngineHost({ worker: opts.worker, log: this.log });
+    this.store = new SessionStore(opts.dataDir);
+    this.runs = new RunManager({
+      host: this.host,
+      store: this.store,
+      appVersion: APP_VERSION,
+      emit: (channel, payload) => this.events.emit(channel, payload),
+      log: this.log,
+    });
+    this.handlers = {
+      'app:info': () => this.appInfo(),
+      'config:defaults': () => defaultConfig(),
+      'config:validate': (raw) => {
+        const r = parseConfig(raw);
+        return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };
+      },
+      'run:start': (req) => this.runs.start(requireConfig(req.config), req.sessionId),
+      'run:stop': (req) => this.runs.stop(req.runId),
+      'run:pause': (req) => this.runs.pause(req.runId),
+      'run:resume': (req) => this.runs.resume(req.runId),
+      'run:step': (req) => this.runs.step(req.runId, req.steps),
+      'run:list': () => this.runs.list(),
+      'run:get': (req) => this.runs.detail(req.runId),
+      'run:continue': (req) => this.runs.continueRun(req.runId),
+      'theory:compute': (req) => this.host.runTask('run-theory', requireConfig(req.config)),
+      'session:list': () => this.store.listSessions(),
+      'session:create': (req) => this.store.createSession(req.name),
+      'session:runs': (req) => this.store.listRuns(req.sessionId),
+      'session:rename': (req) => this.store.renameSession(req.sessionId, req.name),
+      'session:duplicate': (req) => this.store.duplicateSession(req.sessionId),
+      'session:delete': (req) => this.store.deleteSession(req.sessionId),
+    };
+  }
+
+  /** Which backend `auto` picks on this machine (probed once, in a worker). */
+  probe(): Promise<ProbeResult> {
+    this.probeResult ??= this.host.probe().catch((e: unknown) => ({
+      backend: 'unknown',
+      reason: `probe failed: ${String(e)}`,
+      dtypes: [],
+      attempts: [],
+    }));
+    return this.probeResult;
+  }
+
+  private async appInfo(): Promise<AppInfo> {
+    const p = await this.probe();
+    return {
+      appVersion: APP_VERSION,
+      mode: this.opts.mode,
+      backend: p.backend,
+      backendReason: p.reason,
+      dtypes: p.dtypes,
+      dataDir: this.opts.dataDir,
+      machine: { platform: process.platform, arch: process.arch, cpus: (await import('node:os')).cpus().length, node: process.version },
+    };
+  }
+
+  /** Validates the channel and payload, runs the handler, and wraps the outcome in a Result. */
+  async invoke<K extends InvokeChannel>(channel: K, req: InvokeMap[K]['req']): Promise<Result<InvokeMap[K]['res']>> {
+    return (await this.invokeUnknown(channel, req)) as Result<InvokeMap[K]['res']>;
+  }
+
+  /** Like invoke, for untrusted input from an adapter (channel not yet known to be allowed). */
+  async invokeUnknown(channel: unknown, req: unknown): Promise<Result<unknown>> {
+    if (!isInvokeChannel(channel)) return err('invalid-request', `unknown channel ${JSON.stringify(String(channel)).slice(0, 80)}`);
+    const v = validateRequest(channel, req ?? undefined);
+    if (!v.ok) return err('invalid-request', `${channel}: ${v.message}`);
+    try {
+      const handler = this.handlers[channel] as (r: unknown) => Promise<unknown> | unknown;
+      return ok(await handler(v.value));
+    } catch (e) {
+      if (e instanceof WorkbenchException) return { ok: false, error: e.toError() };
+      this.log(`internal error in ${channel}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return err('internal', `internal error in ${channel}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  on<K extends EventChannel>(channel: K, listener: (payload: EventMap[K]) => void): () => void {
+    this.events.on(channel, listener);
+    return () => this.events.off(channel, listener);
+  }
+
+  /** Stops runs and workers. */
+  async dispose(): Promise<void> {
+    await this.runs.stopAll();
+    await this.host.dispose();
+  }
+}
