@@ -1,0 +1,124 @@
+/**
+ * Helpers shared by the chart option builders: display downsampling (LTTB), EMA smoothing, log-axis
+ * filtering and the light/dark palettes. Everything here is pure and runs in Node.
+ */
+import { LTTB } from 'downsample';
+
+/** A point [x, y]. */
+export type XY = [number, number];
+
+/** Largest number of points a series is drawn with; the store keeps every record. */
+export const MAX_DISPLAY_POINTS = 2000;
+
+export type ChartTheme = 'light' | 'dark';
+
+export interface Palette {
+  text: string;
+  muted: string;
+  grid: string;
+  background: string;
+  series: string[];
+  reference: string;
+  theory: string;
+}
+
+export const PALETTES: Record<ChartTheme, Palette> = {
+  light: {
+    text: '#1f2430',
+    muted: '#6b7280',
+    grid: '#e5e7eb',
+    background: 'transparent',
+    series: ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#be185d', '#4b5563'],
+    reference: '#9333ea',
+    theory: '#111827',
+  },
+  dark: {
+    text: '#e5e7eb',
+    muted: '#9ca3af',
+    grid: '#374151',
+    background: 'transparent',
+    series: ['#60a5fa', '#f87171', '#34d399', '#fbbf24', '#a78bfa', '#22d3ee', '#f472b6', '#d1d5db'],
+    reference: '#c084fc',
+    theory: '#f9fafb',
+  },
+};
+
+/**
+ * Downsamples a series for display with largest-triangle-three-buckets, keeping the first and last
+ * points; series at or below `max` points are returned unchanged (as a copy).
+ */
+export function downsampleXY(points: readonly XY[], max: number = MAX_DISPLAY_POINTS): XY[] {
+  if (!Number.isInteger(max) || max < 3) throw new Error(`max: expected an integer ≥ 3, got ${max}`);
+  if (points.length <= max) return points.slice();
+  return Array.from(LTTB(points as XY[], max) as ArrayLike<XY>);
+}
+
+/**
+ * Exponential moving average with TensorBoard's debiasing: s_k = α s_{k−1} + (1−α) y_k, divided by
+ * (1 − α^{k+1}) so the first points are not pulled toward 0. α = 0 returns the input; α ∈ [0, 1).
+ * Non-finite values pass through without entering the average.
+ */
+export function emaSmooth(values: readonly number[], alpha: number): number[] {
+  if (!(alpha >= 0 && alpha < 1)) throw new Error(`alpha: expected a number in [0, 1), got ${alpha}`);
+  if (alpha === 0) return values.slice();
+  const out: number[] = new Array<number>(values.length);
+  let acc = 0;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) {
+      out[i] = v;
+      continue;
+    }
+    acc = alpha * acc + (1 - alpha) * v;
+    count++;
+    out[i] = acc / (1 - Math.pow(alpha, count));
+  }
+  return out;
+}
+
+/** Drops points whose y is not finite, and (for a log axis) not positive. */
+export function plottable(points: readonly XY[], logY: boolean): XY[] {
+  return points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0));
+}
+
+/** Formats a number for axis labels and tooltips (compact, exponent form when tiny or huge). */
+export function fmt(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(digits - 1);
+  return Number(v.toPrecision(digits)).toString();
+}
+
+/** The axis, grid, legend and tooltip settings every chart shares. */
+export function baseOption(theme: ChartTheme, title: string): Record<string, unknown> {
+  const p = PALETTES[theme];
+  return {
+    animation: false,
+    backgroundColor: p.background,
+    color: p.series,
+    textStyle: { color: p.text },
+    title: { text: title, left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 600, color: p.text } },
+    grid: { left: 64, right: 20, top: 40, bottom: 40 },
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt(v, 4) : String(v)) },
+    legend: { top: 4, right: 8, textStyle: { color: p.muted, fontSize: 11 }, itemWidth: 14, itemHeight: 8 },
+  };
+}
+
+/** A value axis styled for the theme. */
+export function valueAxis(theme: ChartTheme, name: string, log = false, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const p = PALETTES[theme];
+  return {
+    type: log ? 'log' : 'value',
+    name,
+    nameLocation: 'middle',
+    nameGap: extra.nameGap ?? 30,
+    nameTextStyle: { color: p.muted },
+    axisLine: { lineStyle: { color: p.muted } },
+    axisLabel: { color: p.muted, formatter: (v: number) => fmt(v, 2) },
+    splitLine: { lineStyle: { color: p.grid } },
+    scale: !log,
+    ...extra,
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * The model in the middle: 2-D data as inputs x and reconstructions u(x) joined by arrows x → u(x)
+ * (train and test marked); MNIST as a grid of digits over their reconstructions; any other d as
+ * per-sample reconstruction error bars ‖x_i − u(x_i)‖.
+ *
+ * The engine's preview shapes are read defensively by {@link extractModelView}: rows are samples.
+ *   meta.preview:    { inputs | x: number[][], testInputs | xTest?: number[][], side?: number }
+ *   record (latest): { reconstruction | outputs: { train: number[][], test?: number[][] } }  (also under tracked)
+ *                    { sampleErrors: { train: number[], test?: number[] } }                   (also under tracked)
+ */
+import type { MetricRecord } from '../../../shared/run/format';
+import { PALETTES, baseOption, fmt, valueAxis } from './common';
+import type { ChartTheme } from './common';
+
+export type ModelViewData =
+  | { kind: 'points2d'; train: { x: number[][]; u: number[][] | null }; test: { x: number[][]; u: number[][] | null } | null; step: number | null }
+  | { kind: 'images'; side: number; inputs: number[][]; outputs: number[][] | null; step: number | null }
+  | { kind: 'errors'; train: number[]; test: number[] | null; step: number | null };
+
+function rows(v: unknown): number[][] | null {
+  if (!Array.isArray(v) || v.length === 0) return null;
+  if (!v.every((r) => Array.isArray(r) && r.every((x) => typeof x === 'number' || x === null))) return null;
+  return (v as (number | null)[][]).map((r) => r.map((x) => (x === null ? NaN : x)));
+}
+
+function nums(v: unknown): number[] | null {
+  if (!Array.isArray(v) || v.length === 0) return null;
+  if (!v.every((x) => typeof x === 'number' || x === null)) return null;
+  return (v as (number | null)[]).map((x) => (x === null ? NaN : x));
+}
+
+function field(o: unknown, ...names: string[]): unknown {
+  if (o === null || typeof o !== 'object') return undefined;
+  for (const n of names) {
+    const v = (o as Record<string, unknown>)[n];
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** ‖x_i − u_i‖ per row; rows of unequal count or width give null. */
+export function rowErrors(x: readonly number[][], u: readonly number[][]): number[] | null {
+  if (x.length !== u.length) return null;
+  const out: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    const a = x[i]!;
+    const b = u[i]!;
+    if (a.length !== b.length) return null;
+    let s = 0;
+    for (let j = 0; j < a.length; j++) s += (a[j]! - b[j]!) ** 2;
+    out.push(Math.sqrt(s));
+  }
+  return out;
+}
+
+/** Finds what the model view can show from the run metadata preview and the newest record carrying outputs. */
+export function extractModelView(preview: unknown, records: readonly MetricRecord[]): ModelViewData | null {
+  const inputs = rows(field(preview, 'inputs', 'x', 'train'));
+  const testInputs = rows(field(preview, 'testInputs', 'xTest', 'test'));
+  let recon: unknown;
+  let errs: unknown;
+  let step: number | null = null;
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i]!;
+    const rc = field(r, 'reconstruction', 'outputs') ?? field(r.tracked, 'reconstruction', 'outputs');
+    const se = field(r, 'sampleErrors') ?? field(r.tracked, 'sampleErrors');
+    if (rc !== undefined || se !== undefined) {
+      recon = rc;
+      errs = se;
+      step = r.step;
+      break;
+    }
+  }
+  const u = rows(field(recon, 'train', 'u')) ?? rows(recon);
+  const uTest = rows(field(recon, 'test', 'uTest'));
+  const d = inputs?.[0]?.length ?? u?.[0]?.length ?? 0;
+  if (inputs && d === 2) {
+    return {
+      kind: 'points2d',
+      train: { x: inputs, u: u && u.length === inputs.length ? u : null },
+      test: testInputs ? { x: testInputs, u: uTest && uTest.length === testInputs.length ? uTest : null } : null,
+      step,
+    };
+  }
+  const sideHint = field(preview, 'side');
+  const side = typeof sideHint === 'number' ? sideHint : Math.round(Math.sqrt(d));
+  if (inputs && d >= 64 && side * side === d) {
+    return { kind: 'images', side, inputs, outputs: u && u.length === inputs.length ? u : null, step };
+  }
+  const trainErr = nums(field(errs, 'train')) ?? nums(errs) ?? (inputs && u ? rowErrors(inputs, u) : null);
+  const testErr = nums(field(errs, 'test')) ?? (testInputs && uTest ? rowErrors(testInputs, uTest) : null);
+  if (trainErr) return { kind: 'errors', train: trainErr, test: testErr, step };
+  return null;
+}
+
+export interface ModelViewOptions {
+  theme: ChartTheme;
+  /** largest number of digits shown in the MNIST grid */
+  maxImages?: number;
+  /** largest number of bars per set in the error view */
+  maxBars?: number;
+}
+
+function arrows(x: number[][], u: number[][]): { coords: [number, number][] }[] {
+  return x.map((xi, i) => ({ coords: [[xi[0]!, xi[1]!], [u[i]![0]!, u[i]![1]!]] as [number, number][] }));
+}
+
+/** Builds the model-view option for 2-D points, MNIST digits or per-sample error bars. */
+export function buildModelViewOption(data: ModelViewData | null, opts: ModelViewOptions): Record<string, unknown> {
+  const p = PALETTES[opts.theme];
+  const stepText = data?.step !== null && data?.step !== undefined ? ` (step ${data.step})` : '';
+  if (!data) return { ...baseOption(opts.theme, 'Model'), xAxis: { show: false }, yAxis: { show: false }, series: [] };
+  if (data.kind === 'points2d') {
+    const series: Record<string, unknown>[] = [
+      { name: 'train x', type: 'scatter', data: data.train.x.map((r) => [r[0], r[1]]), symbolSize: 7, itemStyle: { color: p.series[0] } },
+    ];
+    if (data.train.u) {
+      series.push({ name: 'train u(x)', type: 'scatter', data: data.train.u.map((r) => [r[0], r[1]]), symbol: 'diamond', symbolSize: 7, itemStyle: { color: p.series[0], opacity: 0.55 } });
+      series.push({ name: 'train x → u(x)', type: 'lines', coordinateSystem: 'cartesian2d', data: arrows(data.train.x, data.train.u), symbol: ['none', 'arrow'], symbolSize: 6, lineStyle: { color: p.series[0], width: 1, opacity: 0.6 }, silent: true });
+    }
+    if (data.test) {
+      series.push({ name: 'test x', type: 'scatter', data: data.test.x.map((r) => [r[0], r[1]]), symbol: 'triangle', symbolSize: 8, itemStyle: { color: p.series[1] } });
+      if (data.test.u) {
+        series.push({ name: 'test u(x)', type: 'scatter', data: data.test.u.map((r) => [r[0], r[1]]), symbol: 'diamond', symbolSize: 7, itemStyle: { color: p.series[1], opacity: 0.55 } });
+        series.push({ name: 'test x → u(x)', type: 'lines', coordinateSystem: 'cartesian2d', data: arrows(data.test.x, data.test.u), symbol: ['none', 'arrow'], symbolSize: 6, lineStyle: { color: p.series[1], width: 1, opacity: 0.6, type: 'dashed' }, silent: true });
+      }
+    }
+    return {
+      ...baseOption(opts.theme, `Inputs and reconstructions${stepText}`),
+      tooltip: { trigger: 'item', formatter: (x: { seriesName: string; data: number[] }) => `${x.seriesName}: (${fmt(x.data[0])}, ${fmt(x.data[1])})` },
+      legend: { bottom: 0, textStyle: { color: p.muted, fontSize: 11 } },
+      grid: { left: 48, right: 20, top: 36, bottom: 48 },
+      xAxis: valueAxis(opts.theme, 'x₁', false, { scale: true, nameGap: 22 }),
+      yAxis: valueAxis(opts.theme, 'x₂', false, { scale: true, nameGap: 32 }),
+      series,
+    };
+  }
+  if (data.kind === 'images') {
+    const count = Math.min(data.inputs.length, opts.maxImages ?? 12);
+    const s = data.side;
+    const gap = 2;
+    const rowsN = data.outputs ? 2 : 1;
+    const width = count * (s + gap);
+    const height = rowsN * (s + gap);
+    const cells: [number, number, number][] = [];
+    const put = (img: number[], col: number, row: number): void => {
+      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) cells.push([col * (s + gap) + x, height - 1 - (row * (s + gap) + y), img[y * s + x] ?? 0]);
+    };
+    for (let i = 0; i < count; i++) {
+      put(data.inputs[i]!, i, 0);
+      if (data.outputs) put(data.outputs[i]!, i, 1);
+    }
+    let hi = 0;
+    for (const c of cells) if (Number.isFinite(c[2])) hi = Math.max(hi, Math.abs(c[2]));
+    return {
+      ...baseOption(opts.theme, data.outputs ? `Digits (top) and reconstructions (bottom)${stepText}` : 'Digits'),
+      tooltip: { show: false },
+      grid: { left: 8, right: 8, top: 32, bottom: 8 },
+      xAxis: { type: 'category', data: Array.from({ length: width }, (_, i) => i), show: false },
+      yAxis: { type: 'category', data: Array.from({ length: height }, (_, i) => i), show: false },
+      visualMap: { show: false, min: 0, max: hi > 0 ? hi : 1, inRange: { color: opts.theme === 'dark' ? ['#000000', '#ffffff'] : ['#ffffff', '#000000'] } },
+      series: [{ name: 'digits', type: 'heatmap', data: cells, progressive: 0 }],
+    };
+  }
+  const maxBars = opts.maxBars ?? 200;
+  const train = data.train.slice(0, maxBars);
+  const test = (data.test ?? []).slice(0, maxBars);
+  const labels = [...train.map((_, i) => `train ${i + 1}`), ...test.map((_, i) => `test ${i + 1}`)];
+  return {
+    ...baseOption(opts.theme, `Per-sample reconstruction error ‖x − u(x)‖${stepText}`),
+    xAxis: { type: 'category', data: labels, axisLabel: { show: labels.length <= 40, color: p.muted, rotate: 60, fontSize: 9 }, axisLine: { lineStyle: { color: p.muted } } },
+    yAxis: valueAxis(opts.theme, '‖x − u(x)‖', false, { min: 0, scale: false, nameGap: 48 }),
+    series: [
+      { name: 'train', type: 'bar', stack: 'e', data: [...train, ...test.map(() => null)], itemStyle: { color: p.series[0] } },
+      { name: 'test', type: 'bar', stack: 'e', data: [...train.map(() => null), ...test], itemStyle: { color: p.series[1] } },
+    ],
+  };
+}
