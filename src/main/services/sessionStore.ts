@@ -1,0 +1,571 @@
+/**
+ * The session store: sessions and their runs on disk, under one data directory.
+ *
+ *   <dataDir>/sessions/<sessionId>/session.json            manifest (name, dates)
+ *   <dataDir>/sessions/<sessionId>/runs/<runId>/            run folder format v1 (+ theory.json, checkpoints/)
+ *
+ * Loading is parse → migrate → validate; a corrupt or foreign file is reported as session-corrupt naming
+ * the file and is never modified or deleted. Ids are checked against ID_PATTERN and every path is resolved
+ * (through symlinks) and must stay inside the data directory.
+ */
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import { ID_PATTERN, type RunDetail, type RunSummary } from '../../shared/api/contract';
+import { WorkbenchException } from '../../shared/api/result';
+import {
+  RUN_FILES,
+  parseMetricsText,
+  runConfigFileSchema,
+  runStatusFileSchema,
+  type MetricRecord,
+  type RunConfigFile,
+  type RunStatusFile,
+} from '../../shared/run/format';
+import { MIGRATIONS, migrateDocument, type MigrationSet } from '../../shared/session/migrations';
+import {
+  MAX_CONFIG_BYTES,
+  MAX_METRICS_BYTES,
+  MAX_SMALL_JSON_BYTES,
+  MAX_THEORY_BYTES,
+  RUNS_DIR,
+  SESSIONS_DIR,
+  SESSION_MANIFEST_FILE,
+  SESSION_MANIFEST_VERSION,
+  sessionManifestSchema,
+  theoryFileSchema,
+  type SessionManifest,
+} from '../../shared/session/schema';
+import type { SessionSummary } from '../../shared/session/types';
+import { CHECKPOINT_DIR, readLatestCheckpoint, type Checkpoint } from './checkpoint';
+import { type FsLayer, ioError, isInside, readFileLimited, realFs, realPathInside, writeFileAtomicSync, writeJsonAtomicSync, fsyncDir } from './fsAtomic';
+import { OWNER_FILE, RunWriter, isRunActive, isRunOwnedByLiveProcess } from './runWriter';
+
+export const DEFAULT_SESSION_ID = 'default';
+export const DEFAULT_SESSION_NAME = 'Default session';
+
+/** Injectable environment of a store (tests replace the trash and the clock). */
+export interface SessionStoreOptions {
+  fs?: FsLayer;
+  /** moves paths to the system trash; rejects where no trash is available */
+  trash?: (paths: string[]) => Promise<void>;
+  now?: () => Date;
+}
+
+const defaultTrash = async (paths: string[]): Promise<void> => {
+  const mod = await import('trash');
+  await mod.default(paths, { glob: false });
+};
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+function corrupt(file: string, why: string, details: Record<string, unknown> = {}): WorkbenchException {
+  return new WorkbenchException('session-corrupt', `${file}: ${why}`, { file, ...details });
+}
+
+/** Sessions and runs under one data directory. */
+export class SessionStore {
+  readonly dataDir: string;
+  private readonly fs: FsLayer;
+  private readonly trash: (paths: string[]) => Promise<void>;
+  private readonly now: () => Date;
+  private realRoot: string | null = null;
+
+  constructor(dataDir: string, opts: SessionStoreOptions = {}) {
+    this.dataDir = path.resolve(dataDir);
+    this.fs = opts.fs ?? realFs;
+    this.trash = opts.trash ?? defaultTrash;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  // ---- paths and ids -------------------------------------------------------------------------------
+
+  private async root(): Promise<string> {
+    if (this.realRoot === null) {
+      try {
+        nodeFs.mkdirSync(path.join(this.dataDir, SESSIONS_DIR), { recursive: true });
+        this.realRoot = await nodeFs.promises.realpath(this.dataDir);
+      } catch (e) {
+        throw ioError(this.dataDir, 'open the data directory', e);
+      }
+    }
+    return this.realRoot;
+  }
+
+  private static checkId(kind: 'sessionId' | 'runId', id: unknown): string {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 128 || !ID_PATTERN.test(id)) {
+      throw new WorkbenchException('invalid-request', `${kind}: expected letters, digits, - and _ only (no separators or ..), got ${JSON.stringify(id)}`);
+    }
+    return id;
+  }
+
+  /** The session's folder (resolved inside the data dir); not-found if absent. */
+  private async sessionDir(sessionId: string): Promise<string> {
+    SessionStore.checkId('sessionId', sessionId);
+    const root = await this.root();
+    const real = await realPathInside(root, path.join(root, SESSIONS_DIR, sessionId));
+    if (real === null) throw new WorkbenchException('not-found', `no session ${sessionId}`);
+    return real;
+  }
+
+  private async readJson<S extends z.ZodType>(file: string, maxBytes: number, set: MigrationSet, schema: S): Promise<z.output<S> | null> {
+    const root = await this.root();
+    const real = await realPathInside(root, file);
+    if (real === null) return null;
+    const buf = await readFileLimited(real, maxBytes);
+    if (buf === null) return null;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(buf.toString('utf8'));
+    } catch (e) {
+      throw corrupt(file, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    const m = migrateDocument(raw, set);
+    if (!m.ok) throw corrupt(file, m.message);
+    const v = schema.safeParse(m.doc);
+    if (!v.success) throw corrupt(file, v.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; '));
+    return v.data;
+  }
+
+  private async readManifest(sessionDir: string, sessionId: string): Promise<SessionManifest> {
+    const file = path.join(sessionDir, SESSION_MANIFEST_FILE);
+    const man = await this.readJson(file, MAX_SMALL_JSON_BYTES, MIGRATIONS.sessionManifest, sessionManifestSchema);
+    if (man === null) throw corrupt(file, 'missing');
+    if (man.sessionId !== sessionId) throw corrupt(file, `belongs to session ${JSON.stringify(man.sessionId)}, not ${sessionId}`);
+    return man;
+  }
+
+  private writeManifest(sessionDir: string, man: SessionManifest): void {
+    writeJsonAtomicSync(this.fs, path.join(sessionDir, SESSION_MANIFEST_FILE), man);
+  }
+
+  private async listIds(dir: string): Promise<string[]> {
+    let ents: nodeFs.Dirent[];
+    try {
+      ents = await nodeFs.promises.readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw ioError(dir, 'list', e);
+    }
+    // Temp folders (leading dot) and foreign names are not ours to show.
+    return ents.filter((e) => (e.isDirectory() || e.isSymbolicLink()) && ID_PATTERN.test(e.name)).map((e) => e.name);
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------------
+
+  /** Lists every session, newest first; a session with an unreadable manifest is listed with `corrupt` set. */
+  async listSessions(): Promise<SessionSummary[]> {
+    const root = await this.root();
+    const out: SessionSummary[] = [];
+    for (const id of await this.listIds(path.join(root, SESSIONS_DIR))) {
+      try {
+        out.push(await this.summarizeSession(id));
+      } catch (e) {
+        if (!(e instanceof WorkbenchException) || (e.code !== 'session-corrupt' && e.code !== 'not-found')) throw e;
+        out.push({ sessionId: id, name: id, createdAt: '', updatedAt: '', runCount: 0, regimes: [], widths: [], status: null, corrupt: e.message });
+      }
+    }
+    return out.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  }
+
+  private async summarizeSession(sessionId: string): Promise<SessionSummary> {
+    const dir = await this.sessionDir(sessionId);
+    const man = await this.readManifest(dir, sessionId);
+    const runs = await this.listRuns(sessionId);
+    const regimes = [...new Set(runs.map((r) => r.regime).filter((r) => r !== ''))].sort();
+    const widths = [...new Set(runs.map((r) => r.hiddenWidth).filter((w) => w > 0))].sort((a, b) => a - b);
+    const newest = runs[runs.length - 1];
+    return {
+      sessionId,
+      name: man.name,
+      createdAt: man.createdAt,
+      updatedAt: man.updatedAt,
+      runCount: runs.length,
+      regimes,
+      widths,
+      status: newest ? newest.status : null,
+    };
+  }
+
+  private async makeSession(sessionId: string, name: string): Promise<SessionSummary> {
+    const root = await this.root();
+    const dir = path.join(root, SESSIONS_DIR, sessionId);
+    const now = this.now().toISOString();
+    const tmp = path.join(root, SESSIONS_DIR, `.new-${sessionId}`);
+    try {
+      nodeFs.rmSync(tmp, { recursive: true, force: true });
+      this.fs.mkdirSync(path.join(tmp, RUNS_DIR), { recursive: true });
+    } catch (e) {
+      throw ioError(tmp, 'create', e);
+    }
+    this.writeManifest(tmp, { schemaVersion: SESSION_MANIFEST_VERSION, sessionId, name, createdAt: now, updatedAt: now });
+    try {
+      // The folder appears whole or not at all.
+      this.fs.renameSync(tmp, dir);
+      fsyncDir(this.fs, path.dirname(dir));
+    } catch (e) {
+      throw ioError(dir, 'create', e);
+    }
+    return { sessionId, name, createdAt: now, updatedAt: now, runCount: 0, regimes: [], widths: [], status: null };
+  }
+
+  private newId(prefix: string): string {
+    return `${prefix}-${stamp(this.now())}-${randomBytes(4).toString('hex')}`;
+  }
+
+  private static checkName(name: unknown): string {
+    const n = typeof name === 'string' ? name.trim() : '';
+    if (n.length < 1 || n.length > 200) throw new WorkbenchException('invalid-request', `name: expected 1 to 200 characters, got ${JSON.stringify(name)}`);
+    return n;
+  }
+
+  /** Creates an empty session with a fresh id. */
+  async createSession(name: string): Promise<SessionSummary> {
+    return this.makeSession(this.newId('s'), SessionStore.checkName(name));
+  }
+
+  /** Returns the default session (id "default"), creating it when missing. */
+  async ensureDefaultSession(): Promise<SessionSummary> {
+    const root = await this.root();
+    if ((await realPathInside(root, path.join(root, SESSIONS_DIR, DEFAULT_SESSION_ID))) === null) {
+      return this.makeSession(DEFAULT_SESSION_ID, DEFAULT_SESSION_NAME);
+    }
+    return this.summarizeSession(DEFAULT_SESSION_ID);
+  }
+
+  /** Renames a session (manifest replaced atomically). */
+  async renameSession(sessionId: string, name: string): Promise<SessionSummary> {
+    const n = SessionStore.checkName(name);
+    const dir = await this.sessionDir(sessionId);
+    const man = await this.readManifest(dir, sessionId);
+    this.writeManifest(dir, { ...man, name: n, updatedAt: this.now().toISOString() });
+    return this.summarizeSession(sessionId);
+  }
+
+  /**
+   * Copies a session with all its runs under new ids (each run's config.json gets its new runId). The
+   * copy is assembled in a temp folder and renamed into place, so a crash leaves no half session.
+   */
+  async duplicateSession(sessionId: string, name?: string): Promise<SessionSummary> {
+    const srcDir = await this.sessionDir(sessionId);
+    const man = await this.readManifest(srcDir, sessionId);
+    const root = await this.root();
+    const newId = this.newId('s');
+    const tmp = path.join(root, SESSIONS_DIR, `.dup-${newId}`);
+    const dst = path.join(root, SESSIONS_DIR, newId);
+    const now = this.now().toISOString();
+    try {
+      this.fs.mkdirSync(path.join(tmp, RUNS_DIR), { recursive: true });
+      for (const runId of await this.listIds(path.join(srcDir, RUNS_DIR))) {
+        await this.copyRun(path.join(srcDir, RUNS_DIR, runId), path.join(tmp, RUNS_DIR, this.newId('run')));
+      }
+      this.writeManifest(tmp, {
+        schemaVersion: SESSION_MANIFEST_VERSION,
+        sessionId: newId,
+        name: name === undefined ? `${man.name} (copy)`.slice(0, 200) : SessionStore.checkName(name),
+        createdAt: now,
+        updatedAt: now,
+      });
+      this.fs.renameSync(tmp, dst);
+      fsyncDir(this.fs, path.dirname(dst));
+    } catch (e) {
+      nodeFs.rmSync(tmp, { recursive: true, force: true });
+      throw ioError(dst, 'duplicate into', e);
+    }
+    return this.summarizeSession(newId);
+  }
+
+  private async copyRun(src: string, dst: string): Promise<void> {
+    const root = await this.root();
+    const realSrc = await realPathInside(root, src);
+    if (realSrc === null) return;
+    const config = await this.readJson(path.join(realSrc, RUN_FILES.config), MAX_CONFIG_BYTES, MIGRATIONS.runConfig, runConfigFileSchema);
+    if (config === null) throw corrupt(path.join(src, RUN_FILES.config), 'missing');
+    this.fs.mkdirSync(dst, { recursive: true });
+    writeJsonAtomicSync(this.fs, path.join(dst, RUN_FILES.config), { ...config, runId: path.basename(dst) });
+    const copyFile = async (from: string, to: string) => {
+      const st = await nodeFs.promises.lstat(from).catch(() => null);
+      // Only regular files are copied: a symlink in a run folder is never followed out of it.
+      if (!st || !st.isFile()) return;
+      writeFileAtomicSync(this.fs, to, await nodeFs.promises.readFile(from));
+    };
+    for (const f of [RUN_FILES.metrics, RUN_FILES.status, RUN_FILES.theory]) await copyFile(path.join(realSrc, f), path.join(dst, f));
+    const cpSrc = path.join(realSrc, CHECKPOINT_DIR);
+    const names = await nodeFs.promises.readdir(cpSrc).catch(() => [] as string[]);
+    if (names.length > 0) this.fs.mkdirSync(path.join(dst, CHECKPOINT_DIR), { recursive: true });
+    for (const n of names) if (/^ckpt-\d{12}\.bin$/.test(n)) await copyFile(path.join(cpSrc, n), path.join(dst, CHECKPOINT_DIR, n));
+  }
+
+  /**
+   * Deletes a session: to the system trash where that works (`trashed: true`); otherwise permanently,
+   * but only when `confirmed` is passed (else forbidden, nothing changed). Refuses while one of its runs
+   * is being written.
+   */
+  async deleteSession(sessionId: string, opts: { confirmed?: boolean } = {}): Promise<{ trashed: boolean }> {
+    const dir = await this.sessionDir(sessionId);
+    for (const runId of await this.listIds(path.join(dir, RUNS_DIR))) {
+      if (isRunActive(path.join(dir, RUNS_DIR, runId))) {
+        throw new WorkbenchException('forbidden', `session ${sessionId} has a run in progress (${runId}); stop it before deleting the session`);
+      }
+    }
+    const root = await this.root();
+    const linkPath = path.join(root, SESSIONS_DIR, sessionId);
+    let trashError: unknown = null;
+    try {
+      await this.trash([linkPath]);
+    } catch (e) {
+      trashError = e;
+    }
+    if (trashError === null && !nodeFs.existsSync(linkPath)) return { trashed: true };
+    if (!opts.confirmed) {
+      const why = trashError instanceof Error ? trashError.message : 'the folder is still there';
+      throw new WorkbenchException('forbidden', `could not move session ${sessionId} to the system trash (${why}); confirm to delete it permanently`, {
+        needsConfirmation: true,
+      });
+    }
+    try {
+      await nodeFs.promises.rm(linkPath, { recursive: true, force: true });
+    } catch (e) {
+      throw ioError(linkPath, 'delete', e);
+    }
+    return { trashed: false };
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------------
+
+  /**
+   * Creates a run folder in a session with a fresh run id (`run-<yyyymmddhhmmss>-<8 hex>`), writes its
+   * config.json (with that id) and status.json, and returns the open writer.
+   */
+  async createRun(sessionId: string, configFile: Omit<RunConfigFile, 'runId'>): Promise<{ runId: string; runDir: string; writer: RunWriter }> {
+    const dir = await this.sessionDir(sessionId);
+    const man = await this.readManifest(dir, sessionId);
+    const runId = this.newId('run');
+    const runDir = path.join(dir, RUNS_DIR, runId);
+    const writer = await RunWriter.create(runDir, { ...configFile, runId } as RunConfigFile, { fs: this.fs });
+    this.writeManifest(dir, { ...man, updatedAt: this.now().toISOString() });
+    return { runId, runDir, writer };
+  }
+
+  /** Finds the folder of a run in any session; not-found when no session has it. */
+  async findRunDir(runId: string): Promise<string> {
+    SessionStore.checkId('runId', runId);
+    const root = await this.root();
+    for (const sid of await this.listIds(path.join(root, SESSIONS_DIR))) {
+      const p = path.join(root, SESSIONS_DIR, sid, RUNS_DIR, runId);
+      let st: nodeFs.Stats;
+      try {
+        st = await nodeFs.promises.lstat(p);
+      } catch {
+        continue;
+      }
+      if (!st.isDirectory() && !st.isSymbolicLink()) continue;
+      const real = await realPathInside(root, p);
+      if (real !== null) return real;
+    }
+    throw new WorkbenchException('not-found', `no run ${runId}`);
+  }
+
+  private async readConfigAndStatus(runDir: string, runId: string): Promise<{ config: RunConfigFile; status: RunStatusFile }> {
+    const cfgFile = path.join(runDir, RUN_FILES.config);
+    const config = await this.readJson(cfgFile, MAX_CONFIG_BYTES, MIGRATIONS.runConfig, runConfigFileSchema);
+    if (config === null) throw corrupt(cfgFile, 'missing');
+    if (config.runId !== runId) throw corrupt(cfgFile, `belongs to run ${JSON.stringify(config.runId)}, not ${runId}`);
+    const stFile = path.join(runDir, RUN_FILES.status);
+    const status = await this.readJson(stFile, MAX_SMALL_JSON_BYTES, MIGRATIONS.runStatus, runStatusFileSchema);
+    if (status === null) throw corrupt(stFile, 'missing');
+    return { config, status };
+  }
+
+  private summarize(runDir: string, sessionId: string, runId: string, config: RunConfigFile, status: RunStatusFile, lastRecordStep: number): RunSummary {
+    const interrupted = (status.status === 'running' || status.status === 'paused') && !isRunOwnedByLiveProcess(runDir);
+    return {
+      runId,
+      sessionId,
+      status: interrupted ? 'stopped' : status.status,
+      reason: interrupted ? 'interrupted' : status.reason,
+      regime: config.config.regime,
+      hiddenWidth: config.config.hiddenWidth,
+      samples: config.config.samples,
+      steps: config.config.steps,
+      lastStep: Math.max(status.lastStep, lastRecordStep),
+      startedAt: config.startedAt,
+      backend: config.backend,
+      dtype: config.dtype,
+    };
+  }
+
+  /** Lists the runs of a session, oldest first; a corrupt run is listed as failed with the session-corrupt message. */
+  async listRuns(sessionId: string): Promise<RunSummary[]> {
+    const dir = await this.sessionDir(sessionId);
+    const out: RunSummary[] = [];
+    for (const runId of await this.listIds(path.join(dir, RUNS_DIR))) {
+      const p = path.join(dir, RUNS_DIR, runId);
+      try {
+        const runDir = await realPathInside(await this.root(), p);
+        if (runDir === null) continue;
+        const { config, status } = await this.readConfigAndStatus(runDir, runId);
+        out.push(this.summarize(runDir, sessionId, runId, config, status, await lastRecordedStep(path.join(runDir, RUN_FILES.metrics))));
+      } catch (e) {
+        if (!(e instanceof WorkbenchException) || e.code !== 'session-corrupt') throw e;
+        out.push({
+          runId,
+          sessionId,
+          status: 'failed',
+          reason: `session-corrupt: ${e.message}`,
+          regime: '',
+          hiddenWidth: 0,
+          samples: 0,
+          steps: 0,
+          lastStep: 0,
+          startedAt: '',
+          backend: '',
+          dtype: '',
+        });
+      }
+    }
+    return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
+  }
+
+  /** Lists the runs of every session, oldest first. */
+  async listAllRuns(): Promise<RunSummary[]> {
+    const root = await this.root();
+    const out: RunSummary[] = [];
+    for (const sid of await this.listIds(path.join(root, SESSIONS_DIR))) {
+      try {
+        out.push(...(await this.listRuns(sid)));
+      } catch (e) {
+        if (!(e instanceof WorkbenchException) || (e.code !== 'session-corrupt' && e.code !== 'not-found')) throw e;
+      }
+    }
+    return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId));
+  }
+
+  /**
+   * Reads everything needed to redraw a run: config, status, every metrics record (a torn last line is
+   * ignored) and theory. Corrupt files give session-corrupt naming the file; nothing is modified.
+   */
+  async readRun(runId: string): Promise<RunDetail> {
+    const runDir = await this.findRunDir(runId);
+    const { config, status } = await this.readConfigAndStatus(runDir, runId);
+    const records = await this.readMetrics(path.join(runDir, RUN_FILES.metrics));
+    const theoryFile = await this.readJson(path.join(runDir, RUN_FILES.theory), MAX_THEORY_BYTES, MIGRATIONS.theory, theoryFileSchema);
+    const last = records.length > 0 ? records[records.length - 1]!.step : 0;
+    return { summary: this.summarize(runDir, path.basename(path.dirname(path.dirname(runDir))), runId, config, status, last), config, status, records, theory: theoryFile ? theoryFile.theory : null };
+  }
+
+  private async readMetrics(file: string): Promise<MetricRecord[]> {
+    const real = await realPathInside(await this.root(), file);
+    if (real === null) return [];
+    const buf = await readFileLimited(real, MAX_METRICS_BYTES);
+    if (buf === null) return [];
+    const parsed = parseMetricsText(buf.toString('utf8'));
+    if ('error' in parsed) throw corrupt(file, `line ${parsed.line}: ${parsed.error}`, { line: parsed.line });
+    return parsed.records;
+  }
+
+  /**
+   * Rewrites status.json of a run left 'running' or 'paused' by a process that is gone as
+   * {status: 'stopped', reason: 'interrupted'}. Returns true if it changed the file. For start-up.
+   */
+  async markInterrupted(runId: string): Promise<boolean> {
+    const runDir = await this.findRunDir(runId);
+    const { status } = await this.readConfigAndStatus(runDir, runId);
+    if ((status.status !== 'running' && status.status !== 'paused') || isRunOwnedByLiveProcess(runDir)) return false;
+    const last = await lastRecordedStep(path.join(runDir, RUN_FILES.metrics));
+    writeJsonAtomicSync(this.fs, path.join(runDir, RUN_FILES.status), {
+      ...status,
+      status: 'stopped',
+      reason: 'interrupted',
+      lastStep: Math.max(status.lastStep, last),
+      updatedAt: this.now().toISOString(),
+    } satisfies RunStatusFile);
+    try {
+      this.fs.unlinkSync(path.join(runDir, OWNER_FILE));
+    } catch {
+      /* no owner file left */
+    }
+    return true;
+  }
+
+  /** Marks every interrupted run of every session (see {@link markInterrupted}); returns their ids. Corrupt runs are skipped. */
+  async markAllInterrupted(): Promise<string[]> {
+    const marked: string[] = [];
+    for (const r of await this.listAllRuns()) {
+      if (r.status === 'stopped' && r.reason === 'interrupted') {
+        try {
+          if (await this.markInterrupted(r.runId)) marked.push(r.runId);
+        } catch (e) {
+          if (!(e instanceof WorkbenchException) || e.code !== 'session-corrupt') throw e;
+        }
+      }
+    }
+    return marked;
+  }
+
+  /** The newest valid checkpoint of a run (older one if the newest is torn), or null. */
+  async latestCheckpoint(runId: string): Promise<Checkpoint | null> {
+    return readLatestCheckpoint(await this.findRunDir(runId));
+  }
+
+  /**
+   * Prepares an interrupted run to continue: finds its newest valid checkpoint, drops the metrics after
+   * it (they are recomputed; without a checkpoint all are dropped and the run restarts at step 0), sets
+   * status 'running' and returns the open writer. The engine should resume with `resumeFrom: checkpoint`
+   * and report records for steps after `checkpoint.step` only.
+   */
+  async openForResume(runId: string): Promise<{ runDir: string; config: RunConfigFile; checkpoint: Checkpoint | null; writer: RunWriter }> {
+    const runDir = await this.findRunDir(runId);
+    if (isRunOwnedByLiveProcess(runDir)) throw new WorkbenchException('forbidden', `run ${runId} is still being written by a live process`);
+    const { config, status } = await this.readConfigAndStatus(runDir, runId);
+    if (status.status === 'finished') throw new WorkbenchException('invalid-request', `run ${runId} has already finished`);
+    await this.readMetrics(path.join(runDir, RUN_FILES.metrics));
+    const checkpoint = await readLatestCheckpoint(runDir);
+    const keepThroughStep = checkpoint ? checkpoint.step : -1;
+    const writer = await RunWriter.open(runDir, { fs: this.fs, keepThroughStep });
+    await writer.setStatus({ status: 'running', reason: null, lastStep: Math.max(0, keepThroughStep) });
+    return { runDir, config, checkpoint, writer };
+  }
+
+  /** True if the path is inside the data directory (after resolving symlinks). For adapters that accept paths. */
+  async contains(p: string): Promise<boolean> {
+    const root = await this.root();
+    try {
+      return isInside(root, await nodeFs.promises.realpath(p));
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The step of the last complete metrics line, reading only the file's tail (0 when none). */
+async function lastRecordedStep(file: string): Promise<number> {
+  let fh: nodeFs.promises.FileHandle;
+  try {
+    fh = await nodeFs.promises.open(file, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const n = Math.min(size, 256 * 1024);
+    const buf = Buffer.alloc(n);
+    await fh.read(buf, 0, n, size - n);
+    const lines = buf.toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      if (i === lines.length - 1) continue; // unterminated: possibly torn
+      try {
+        const step = (JSON.parse(lines[i]!) as { step?: unknown }).step;
+        if (typeof step === 'number') return step;
+      } catch {
+        /* the first line of the tail window may be cut; keep looking backwards */
+      }
+    }
+    return 0;
+  } finally {
+    await fh.close();
+  }
+}
