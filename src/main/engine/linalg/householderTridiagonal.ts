@@ -2,6 +2,7 @@
  * Householder reduction of a symmetric matrix to tridiagonal form, A = Q T Qᵀ (SPEC §8).
  */
 import { checkAborted, type AbortFlag } from './diagnostics';
+import { syr2kUpper } from './syr2k';
 
 /**
  * Unblocked Householder tridiagonalization (EISPACK tred2, as in JAMA), working in place on V [n, n]
@@ -98,4 +99,161 @@ export function householderTridiagonalPlain(
   }
   v[(n - 1) * n + n - 1] = 1;
   e[0] = 0;
+}
+
+/** Panel width of the blocked reduction: rank-2·NB updates amortize the trailing-matrix traffic. */
+const NB = 32;
+/** Below this order the blocking overhead outweighs its gain. */
+const BLOCKED_MIN_N = 96;
+
+/**
+ * Blocked Householder tridiagonalization on the upper triangle (LAPACK dsytrd/dlatrd scheme): per panel of
+ * NB rows, reflectors H_i = I − τ_i v_i v_iᵀ are built with symmetric matrix–vector products corrected by
+ * the panel's pending updates, and the trailing matrix gets one rank-2·NB update A ← A − V Wᵀ − W Vᵀ
+ * ({@link syr2kUpper}). A [n, n] row-major, only the upper triangle is read and it is destroyed. On return
+ * d [n] is the diagonal of T = Qᵀ A Q and e[i] = T[i, i−1] (e[0] = 0).
+ */
+export function householderTridiagonalBlocked(
+  a: Float64Array,
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  signal?: AbortFlag,
+): void {
+  if (n < BLOCKED_MIN_N) {
+    mirrorUpperToLower(a, n);
+    householderTridiagonalPlain(a, n, d, e, false, signal);
+    return;
+  }
+  e[0] = 0;
+  const vp = new Float64Array(n * NB);
+  const wp = new Float64Array(n * NB);
+  const y = new Float64Array(n);
+  const tmp1 = new Float64Array(NB);
+  const tmp2 = new Float64Array(NB);
+  for (let k = 0; k < n; k += NB) {
+    checkAborted(signal, 'Householder tridiagonalization');
+    const nb = Math.min(NB, n - k);
+    vp.fill(0);
+    wp.fill(0);
+    for (let j = 0; j < nb; j++) {
+      const i = k + j;
+      const rowI = i * n;
+      // Bring row i up to date with the panel's earlier reflectors: A[i, i:] −= V[i,:j] W[i:, :j]ᵀ + W[i,:j] V[i:, :j]ᵀ.
+      if (j > 0) {
+        const oi = i * NB;
+        for (let c = i; c < n; c++) {
+          const oc = c * NB;
+          let s = 0;
+          for (let t = 0; t < j; t++) s += vp[oi + t]! * wp[oc + t]! + wp[oi + t]! * vp[oc + t]!;
+          a[rowI + c] = a[rowI + c]! - s;
+        }
+      }
+      d[i] = a[rowI + i]!;
+      if (i === n - 1) break;
+      // Householder vector for x = A[i, i+1:]: (I − τ v vᵀ) x = β e₁ with v[0] = 1.
+      const alpha = a[rowI + i + 1]!;
+      let xnorm2 = 0;
+      for (let c = i + 2; c < n; c++) xnorm2 += a[rowI + c]! * a[rowI + c]!;
+      let tau = 0;
+      let beta = alpha;
+      if (xnorm2 > 0) {
+        beta = -Math.sign(alpha || 1) * Math.sqrt(alpha * alpha + xnorm2);
+        tau = (beta - alpha) / beta;
+        const scale = 1 / (alpha - beta);
+        for (let c = i + 2; c < n; c++) a[rowI + c] = a[rowI + c]! * scale;
+      }
+      a[rowI + i + 1] = 1;
+      e[i + 1] = beta;
+      const vOff = i + 1;
+      // v lives in A[i, i+1:]; mirror it into the panel store.
+      for (let c = vOff; c < n; c++) vp[c * NB + j] = a[rowI + c]!;
+      if (tau === 0) continue;
+      // y = A22 v over the upper triangle of the not-yet-updated trailing block, each entry used twice.
+      y.fill(0, vOff, n);
+      symvUpper(a, n, vOff, rowI, y);
+      // Pending panel updates: y −= V (Wᵀ v) + W (Vᵀ v).
+      if (j > 0) {
+        tmp1.fill(0);
+        tmp2.fill(0);
+        for (let r = vOff; r < n; r++) {
+          const vr = a[rowI + r]!;
+          const o = r * NB;
+          for (let t = 0; t < j; t++) {
+            tmp1[t] = tmp1[t]! + wp[o + t]! * vr;
+            tmp2[t] = tmp2[t]! + vp[o + t]! * vr;
+          }
+        }
+        for (let r = vOff; r < n; r++) {
+          const o = r * NB;
+          let s = 0;
+          for (let t = 0; t < j; t++) s += vp[o + t]! * tmp1[t]! + wp[o + t]! * tmp2[t]!;
+          y[r] = y[r]! - s;
+        }
+      }
+      let yv = 0;
+      for (let r = vOff; r < n; r++) {
+        y[r] = tau * y[r]!;
+        yv += y[r]! * a[rowI + r]!;
+      }
+      const half = -0.5 * tau * yv;
+      for (let r = vOff; r < n; r++) wp[r * NB + j] = y[r]! + half * a[rowI + r]!;
+    }
+    const k2 = k + nb;
+    if (k2 < n) syr2kUpper(a, n, k2, n - k2, vp.subarray(k2 * NB), wp.subarray(k2 * NB), NB);
+  }
+}
+
+/** Copies the upper triangle of A [n, n] onto the lower one. */
+export function mirrorUpperToLower(a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[j * n + i] = a[i * n + j]!;
+}
+
+/**
+ * y[r] += Σ_c S[r, c]·v[c] for r, c ≥ r0, where S is the symmetric matrix whose upper triangle is stored in
+ * A [n, n] and v = A[vRow, r0:]. Four rows per pass so that y is loaded and stored once per four products.
+ */
+function symvUpper(a: Float64Array, n: number, r0: number, vRow: number, y: Float64Array): void {
+  let r = r0;
+  for (; r + 4 <= n; r += 4) {
+    const o0 = r * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    const v0 = a[vRow + r]!;
+    const v1 = a[vRow + r + 1]!;
+    const v2 = a[vRow + r + 2]!;
+    const v3 = a[vRow + r + 3]!;
+    // The 4×4 diagonal block, upper part only.
+    const a01 = a[o0 + r + 1]!, a02 = a[o0 + r + 2]!, a03 = a[o0 + r + 3]!;
+    const a12 = a[o1 + r + 2]!, a13 = a[o1 + r + 3]!, a23 = a[o2 + r + 3]!;
+    let s0 = a[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
+    let s1 = a01 * v0 + a[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
+    let s2 = a02 * v0 + a12 * v1 + a[o2 + r + 2]! * v2 + a23 * v3;
+    let s3 = a03 * v0 + a13 * v1 + a23 * v2 + a[o3 + r + 3]! * v3;
+    for (let c = r + 4; c < n; c++) {
+      const b0 = a[o0 + c]!, b1 = a[o1 + c]!, b2 = a[o2 + c]!, b3 = a[o3 + c]!;
+      const vc = a[vRow + c]!;
+      s0 += b0 * vc;
+      s1 += b1 * vc;
+      s2 += b2 * vc;
+      s3 += b3 * vc;
+      y[c] = y[c]! + (b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3);
+    }
+    y[r] = y[r]! + s0;
+    y[r + 1] = y[r + 1]! + s1;
+    y[r + 2] = y[r + 2]! + s2;
+    y[r + 3] = y[r + 3]! + s3;
+  }
+  for (; r < n; r++) {
+    const rowR = r * n;
+    const vr = a[vRow + r]!;
+    let s = a[rowR + r]! * vr;
+    for (let c = r + 1; c < n; c++) {
+      const arc = a[rowR + c]!;
+      s += arc * a[vRow + c]!;
+      y[c] = y[c]! + arc * vr;
+    }
+    y[r] = y[r]! + s;
+  }
 }

@@ -155,6 +155,17 @@ describe('symmetricEigen()', () => {
     expect(maxAbsDiff(valuesOnly.values, r.values)).toBeLessThan(abs(n, norm));
   });
 
+  it('gets the same known spectrum from the blocked values-only path at an order that is not a multiple of the panel', () => {
+    const n = 203;
+    const g = gaussian(21);
+    const lambda = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : Math.abs(g()) * 3));
+    const r = symmetricEigen(similarity(lambda, 17), n);
+    const norm = Math.max(...lambda);
+    expect(maxAbsDiff(r.values, sorted(lambda))).toBeLessThan(abs(n, norm));
+    expect(r.diagnostics.negativeCount).toBe(0);
+    expect(r.diagnostics.conditionNote).toBe('infinite: singular');
+  });
+
   it('gives orthonormal eigenvectors inside exactly repeated eigenvalues', () => {
     const lambda = [1, 1, 1, 1, 2, 2, 2, 5, 5, -3, -3, -3, 0.25];
     const n = lambda.length;

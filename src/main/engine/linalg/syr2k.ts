@@ -1,0 +1,102 @@
+/**
+ * Cache-blocked float64 symmetric rank-2k update on the upper triangle, the level-3 kernel of the blocked
+ * Householder tridiagonalization (SPEC §8).
+ */
+
+/** Rows (and columns) handled per micro-kernel call. */
+const MR = 4;
+/** Columns of C per cache block, so that the packed panel of Z stays in L2. */
+const NC = 256;
+
+/**
+ * Symmetric rank-2k update of the upper triangle: C ← C − (V Wᵀ + W Vᵀ), computed as C − [V W]·[W V]ᵀ
+ * with 4×4 register micro-kernels over packed panels; entries below the diagonal are not touched.
+ * Shapes: c [ldc, ldc] row-major, updated in the block starting at (r0, r0) of size m; v, w [m, k]
+ * row-major (row i belongs to C row r0 + i).
+ */
+export function syr2kUpper(
+  c: Float64Array,
+  ldc: number,
+  r0: number,
+  m: number,
+  v: Float64Array,
+  w: Float64Array,
+  k: number,
+): void {
+  if (v.length < m * k || w.length < m * k) {
+    throw new RangeError(`syr2kUpper: v/w have ${v.length}/${w.length} entries, expected ≥ ${m * k} for shape [${m}, ${k}]`);
+  }
+  if (r0 + m > ldc || c.length < ldc * ldc) {
+    throw new RangeError(`syr2kUpper: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
+  }
+  if (m === 0 || k === 0) return;
+  const kk = 2 * k;
+  const blocks = Math.ceil(m / MR);
+  // Packed so that the micro-kernel reads 4 consecutive values per p: pk[(b·kk + p)·4 + r].
+  const pk = new Float64Array(blocks * kk * MR);
+  const qk = new Float64Array(blocks * kk * MR);
+  for (let i = 0; i < m; i++) {
+    const b = (i / MR) | 0;
+    const r = i - b * MR;
+    const base = b * kk * MR + r;
+    const row = i * k;
+    for (let p = 0; p < k; p++) {
+      pk[base + p * MR] = v[row + p]!;
+      pk[base + (p + k) * MR] = w[row + p]!;
+      qk[base + p * MR] = w[row + p]!;
+      qk[base + (p + k) * MR] = v[row + p]!;
+    }
+  }
+  const edge = new Float64Array(MR * MR);
+  const ncBlocks = NC / MR;
+  for (let jc = 0; jc < blocks; jc += ncBlocks) {
+    const jcEnd = Math.min(blocks, jc + ncBlocks);
+    for (let ib = 0; ib < jcEnd; ib++) {
+      const pBase = ib * kk * MR;
+      for (let jb = Math.max(ib, jc); jb < jcEnd; jb++) {
+        const qBase = jb * kk * MR;
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        for (let p = 0; p < kk; p++) {
+          const po = pBase + p * MR;
+          const qo = qBase + p * MR;
+          const a0 = pk[po]!, a1 = pk[po + 1]!, a2 = pk[po + 2]!, a3 = pk[po + 3]!;
+          const b0 = qk[qo]!, b1 = qk[qo + 1]!, b2 = qk[qo + 2]!, b3 = qk[qo + 3]!;
+          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        }
+        const i0 = ib * MR;
+        const j0 = jb * MR;
+        if (i0 + MR <= m && j0 + MR <= m && jb > ib) {
+          let o = (r0 + i0) * ldc + r0 + j0;
+          c[o] = c[o]! - c00; c[o + 1] = c[o + 1]! - c01; c[o + 2] = c[o + 2]! - c02; c[o + 3] = c[o + 3]! - c03;
+          o += ldc;
+          c[o] = c[o]! - c10; c[o + 1] = c[o + 1]! - c11; c[o + 2] = c[o + 2]! - c12; c[o + 3] = c[o + 3]! - c13;
+          o += ldc;
+          c[o] = c[o]! - c20; c[o + 1] = c[o + 1]! - c21; c[o + 2] = c[o + 2]! - c22; c[o + 3] = c[o + 3]! - c23;
+          o += ldc;
+          c[o] = c[o]! - c30; c[o + 1] = c[o + 1]! - c31; c[o + 2] = c[o + 2]! - c32; c[o + 3] = c[o + 3]! - c33;
+        } else {
+          edge[0] = c00; edge[1] = c01; edge[2] = c02; edge[3] = c03;
+          edge[4] = c10; edge[5] = c11; edge[6] = c12; edge[7] = c13;
+          edge[8] = c20; edge[9] = c21; edge[10] = c22; edge[11] = c23;
+          edge[12] = c30; edge[13] = c31; edge[14] = c32; edge[15] = c33;
+          for (let r = 0; r < MR; r++) {
+            const i = i0 + r;
+            if (i >= m) break;
+            for (let s = 0; s < MR; s++) {
+              const j = j0 + s;
+              if (j >= m || j < i) continue;
+              const o = (r0 + i) * ldc + r0 + j;
+              c[o] = c[o]! - edge[r * 4 + s]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}
