@@ -1,0 +1,144 @@
+/**
+ * Data warnings (SPEC §2): parallel / anti-parallel pairs and zero vectors (which make H∞ singular),
+ * non-unit norms (information: the theorem constants assume ‖x_i‖ = 1) and a near-singular joint H∞.
+ */
+import { columnNorms, matmulTransA } from '../linalg/dense';
+import { symmetricEigen } from '../linalg/symmetricEigen';
+import { regimeKernel } from '../ntk/infiniteKernels';
+
+/** Pairwise checks and the conditioning check run up to this many samples (O(n²d) and O(n³)). */
+export const WARNING_PAIRWISE_MAX_N = 2000;
+/** λ_min/λ_max of the joint kernel below this is reported as near-singular. */
+export const NEAR_SINGULAR_RATIO = 1e-10;
+/** Two directions closer than this (‖x̂ ∓ ŷ‖) count as parallel / anti-parallel. */
+const PARALLEL_TOL = 1e-9;
+/** Norms within this of 1 count as unit. */
+const UNIT_TOL = 1e-9;
+/** Pairs named per kind before "and K more". */
+const MAX_LISTED = 10;
+
+/** Options of {@link datasetWarnings}. */
+export interface DatasetWarningOptions {
+  kappa: number;
+  nu: number;
+  signal?: { readonly aborted: boolean };
+}
+
+function listPairs(pairs: [number, number][]): string {
+  const shown = pairs.slice(0, MAX_LISTED).map(([i, j]) => `${i} and ${j}`);
+  const more = pairs.length > MAX_LISTED ? ` and ${pairs.length - MAX_LISTED} more pair${pairs.length - MAX_LISTED > 1 ? 's' : ''}` : '';
+  return shown.join(', ') + more;
+}
+
+/** Parallel (+1) and anti-parallel (−1) pairs among non-zero columns; exact pairwise check. */
+function pairwise(ux: Float64Array, d: number, n: number, nonzero: boolean[]): { parallel: [number, number][]; anti: [number, number][] } {
+  const c = matmulTransA(ux, ux, d, n, n);
+  const parallel: [number, number][] = [];
+  const anti: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    if (!nonzero[i]) continue;
+    for (let j = i + 1; j < n; j++) {
+      if (!nonzero[j]) continue;
+      const cij = c[i * n + j]!;
+      if (Math.abs(cij) < 0.99) continue;
+      let dist2 = 0;
+      const s = cij > 0 ? -1 : 1;
+      for (let a = 0; a < d; a++) dist2 += (ux[a * n + i]! + s * ux[a * n + j]!) ** 2;
+      if (Math.sqrt(dist2) < PARALLEL_TOL) (cij > 0 ? parallel : anti).push([i, j]);
+    }
+  }
+  return { parallel, anti };
+}
+
+/** Parallel / anti-parallel pairs by hashing sign-canonical unit vectors (O(nd), exact duplicates only). */
+function hashed(ux: Float64Array, d: number, n: number, nonzero: boolean[]): { parallel: [number, number][]; anti: [number, number][] } {
+  const seen = new Map<string, { index: number; sign: number }>();
+  const parallel: [number, number][] = [];
+  const anti: [number, number][] = [];
+  const key: number[] = new Array<number>(d);
+  for (let i = 0; i < n; i++) {
+    if (!nonzero[i]) continue;
+    let sign = 0;
+    for (let a = 0; a < d && sign === 0; a++) {
+      const v = ux[a * n + i]!;
+      if (Math.abs(v) > 1e-6) sign = v > 0 ? 1 : -1;
+    }
+    for (let a = 0; a < d; a++) key[a] = Math.round((sign * ux[a * n + i]!) / PARALLEL_TOL) * PARALLEL_TOL;
+    const k = key.join(',');
+    const prev = seen.get(k);
+    if (prev === undefined) seen.set(k, { index: i, sign });
+    else (prev.sign === sign ? parallel : anti).push([prev.index, i]);
+  }
+  return { parallel, anti };
+}
+
+/**
+ * Warnings for the training data X [d, n] (strings shown in the UI and stored with the run); sample
+ * indices are 0-based. The near-singular check computes λ_min/λ_max of ν²H_enc∞ + κ²H_dec∞ and runs
+ * only for n ≤ {@link WARNING_PAIRWISE_MAX_N}; above, parallel pairs are found by hashing (exact
+ * duplicates only) and a note says the conditioning was not checked.
+ */
+export function datasetWarnings(X: Float64Array, d: number, n: number, opts: DatasetWarningOptions): string[] {
+  const out: string[] = [];
+  const norms = columnNorms(X, d, n);
+  const zero: number[] = [];
+  const nonzero: boolean[] = [];
+  let minNorm = Infinity;
+  let maxNorm = 0;
+  for (let i = 0; i < n; i++) {
+    const z = norms[i] === 0;
+    nonzero.push(!z);
+    if (z) zero.push(i);
+    else {
+      minNorm = Math.min(minNorm, norms[i]!);
+      maxNorm = Math.max(maxNorm, norms[i]!);
+    }
+  }
+  if (zero.length > 0) {
+    const shown = zero.slice(0, MAX_LISTED).join(', ') + (zero.length > MAX_LISTED ? ` and ${zero.length - MAX_LISTED} more` : '');
+    out.push(
+      `zero vector${zero.length > 1 ? 's' : ''}: sample${zero.length > 1 ? 's' : ''} ${shown} (0-based) ${zero.length > 1 ? 'are' : 'is'} 0; ` +
+        'they have zero rows and columns in H∞, so λ_min(H∞) = 0 and their residual never decreases',
+    );
+  }
+  const ux = new Float64Array(d * n);
+  for (let a = 0; a < d; a++) for (let i = 0; i < n; i++) ux[a * n + i] = nonzero[i] ? X[a * n + i]! / norms[i]! : 0;
+  const { parallel, anti } = n <= WARNING_PAIRWISE_MAX_N ? pairwise(ux, d, n, nonzero) : hashed(ux, d, n, nonzero);
+  if (parallel.length > 0) {
+    out.push(
+      `parallel samples (x_j = c·x_i, c > 0): ${listPairs(parallel)} (0-based); H∞ is singular on such pairs (SPEC §2), ` +
+        'so λ₀, λ_dec, λ_J are 0 and the residual along x_i − x_j/c-type directions does not decay',
+    );
+  }
+  if (anti.length > 0) {
+    out.push(
+      `anti-parallel samples (x_j = c·x_i, c < 0): ${listPairs(anti)} (0-based); SPEC §2 excludes them — with ` +
+        'other samples they can make H∞ singular',
+    );
+  }
+  if (zero.length < n && (minNorm < 1 - UNIT_TOL || maxNorm > 1 + UNIT_TOL)) {
+    out.push(
+      `info: the samples do not have unit norm (‖x_i‖ from ${minNorm.toPrecision(4)} to ${maxNorm.toPrecision(4)}); ` +
+        'kernels and training are exact for any data, but the sufficient widths of Theorems A and B (SPEC §7) assume ‖x_i‖ = 1',
+    );
+  }
+  if (n <= WARNING_PAIRWISE_MAX_N) {
+    if (n >= 1) {
+      const H = regimeKernel('joint', X, d, n, { kappa: opts.kappa, nu: opts.nu });
+      const { values } = symmetricEigen(H, n, { signal: opts.signal });
+      const lmin = values[0]!;
+      const lmax = values[n - 1]!;
+      if (lmax > 0 && lmin / lmax < NEAR_SINGULAR_RATIO) {
+        out.push(
+          `near-singular H∞: λ_min/λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ is ${(lmin / lmax).toExponential(2)} ` +
+            `(below ${NEAR_SINGULAR_RATIO}); linear convergence will be extremely slow and the kernel predictor ill-conditioned`,
+        );
+      } else if (!(lmax > 0)) {
+        out.push('near-singular H∞: the joint kernel is zero (all samples are zero vectors)');
+      }
+    }
+  } else {
+    out.push(`info: n = ${n} > ${WARNING_PAIRWISE_MAX_N}: the conditioning of H∞ was not checked and only exact duplicate directions were looked for`);
+  }
+  return out;
+}
