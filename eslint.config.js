@@ -1,0 +1,94 @@
+// ESLint flat config: typescript-eslint + eslint-plugin-vue, and the layering rules of STYLE.md §2
+// (each layer may import only what the table allows; messages name the right door).
+import tseslint from 'typescript-eslint';
+import pluginVue from 'eslint-plugin-vue';
+import vueParser from 'vue-eslint-parser';
+
+const computeLibs = ['onnxruntime-node', '@tensorflow/*', 'onnx-proto'];
+const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net'];
+
+const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', '.tmp/**', 'test-results/**', '**/*.d.ts', 'bench/**/*.py'] },
+  ...tseslint.configs.recommended,
+  ...pluginVue.configs['flat/recommended'],
+  {
+    files: ['**/*.vue'],
+    languageOptions: { parser: vueParser, parserOptions: { parser: tseslint.parser, sourceType: 'module', extraFileExtensions: ['.vue'] } },
+  },
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'vue/multi-word-component-names': 'off',
+      'vue/max-attributes-per-line': 'off',
+      'vue/singleline-html-element-content-newline': 'off',
+      'vue/html-self-closing': 'off',
+      'vue/html-indent': 'off',
+      'vue/html-closing-bracket-newline': 'off',
+      'vue/multiline-html-element-content-newline': 'off',
+      'vue/attributes-order': 'off',
+      'vue/first-attribute-linebreak': 'off',
+      'vue/v-on-event-hyphenation': 'off',
+      'vue/attribute-hyphenation': 'off',
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use the seeded generator (src/main/engine/random.ts).' }],
+    },
+  },
+  {
+    files: ['test/**', 'bench/**', 'scripts/**'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['src/shared/**'],
+    rules: restrict([
+      { group: [...nodeBuiltins, 'electron', 'vue', 'pinia', ...computeLibs], message: 'src/shared is imported everywhere: no environment-specific imports (STYLE.md §2).' },
+      { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'src/shared may not import from main, renderer or preload.' },
+    ]),
+  },
+  {
+    files: ['src/main/engine/**'],
+    ignores: ['src/main/engine/backends/**', 'src/main/engine/worker.ts'],
+    rules: restrict([
+      { group: ['electron', 'vue', 'pinia', 'node:fs', 'fs', 'node:child_process', 'node:worker_threads', 'node:http', 'node:net'], message: 'The engine is pure numerics: no electron, fs, processes or threads (only worker.ts knows parentPort).' },
+      { group: computeLibs, message: 'Compute libraries only inside src/main/engine/backends/.' },
+      { group: ['**/services/**', '**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'The engine may import only shared and itself.' },
+    ]),
+  },
+  {
+    files: ['src/main/engine/backends/**'],
+    rules: restrict([
+      { group: ['electron', 'vue', 'pinia'], message: 'The engine may not import electron or the UI.' },
+      { group: ['**/services/**', '**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'The engine may import only shared and itself.' },
+    ]),
+  },
+  {
+    files: ['src/main/services/**'],
+    rules: restrict([
+      { group: ['electron', 'vue', 'pinia', ...computeLibs], message: 'services: no electron, no UI, no compute libraries (those live in the engine).' },
+      { group: ['**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'services sit below the adapters: they may not import them.' },
+      { group: ['../engine/*', '../engine/**', '!../engine/protocol'], message: 'services reach the engine through engineHost and engine/protocol types only.' },
+    ]),
+  },
+  {
+    files: ['src/main/server/**', 'src/main/cli/**'],
+    rules: restrict([
+      { group: ['electron', 'vue', 'pinia', ...computeLibs], message: 'Adapters translate transport: no electron here, no compute libraries.' },
+      { group: ['**/engine/**', '**/renderer/**'], message: 'Adapters use services and shared, never the engine directly.' },
+    ]),
+  },
+  {
+    files: ['src/main/electron/**'],
+    rules: restrict([
+      { group: ['vue', 'pinia', ...computeLibs], message: 'The Electron adapter uses services and shared.' },
+      { group: ['**/engine/**', '**/renderer/**', '**/cli/**'], message: 'The Electron adapter uses services and shared, never the engine directly.' },
+    ]),
+  },
+  {
+    files: ['src/renderer/**'],
+    rules: restrict([
+      { group: [...nodeBuiltins, 'electron', ...computeLibs], message: 'The renderer runs in a sandboxed page: no node or electron imports.' },
+      { group: ['**/main/**', '**/preload/**'], message: 'The renderer imports shared and itself only (the API goes through src/renderer/src/api).' },
+    ]),
+  },
+);
