@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
 import { buildForwardGraph, buildNtkGraph, buildStepGraph, type GraphDims } from './onnx/trainerGraphs';
+import { checkTrainerSpec } from './spec';
 import type { ComputeBackend, Trainer, TrainerSpec } from './types';
 
 /** Options of {@link createOnnxBackend}. */
@@ -34,26 +35,6 @@ function transpose(a: ArrayLike<number>, rows: number, cols: number, out: Arr | 
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j]!;
 }
 
-function checkLength(name: string, a: ArrayLike<number>, rows: number, cols: number): void {
-  if (a.length !== rows * cols) {
-    throw new RangeError(`createTrainer: ${name} must be [${rows}, ${cols}] (${rows * cols} values), got ${a.length} values`);
-  }
-}
-
-/** Validates a trainer spec's shapes and numbers (messages name the argument and both shapes). */
-export function checkTrainerSpec(spec: TrainerSpec): void {
-  const { d, n, m } = spec;
-  for (const [k, v] of [['d', d], ['n', n], ['m', m]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`createTrainer: ${k} must be a positive integer, got ${v}`);
-  }
-  checkLength('X', spec.X, d, n);
-  checkLength('W0', spec.W0, m, d);
-  checkLength('V0', spec.V0, d, m);
-  for (const k of ['scale', 'etaW', 'etaV', 'lossWeight'] as const) {
-    if (!Number.isFinite(spec[k])) throw new RangeError(`createTrainer: ${k} must be finite, got ${spec[k]}`);
-  }
-}
-
 type Session = ort.InferenceSession;
 
 class OnnxTrainer implements Trainer {
@@ -72,7 +53,7 @@ class OnnxTrainer implements Trainer {
   ) {
     checkTrainerSpec(spec);
     const { d, n, m, dtype } = spec;
-    this.dims = { d, n, m, regime: spec.regime, dtype };
+    this.dims = { d, n, m, regime: spec.regime, dtype, decoderWeight: spec.etaW > 0 ? spec.etaV / spec.etaW : 1 };
     this.tensorType = dtype;
     const Xt = new Float64Array(n * d);
     transpose(spec.X, d, n, Xt);

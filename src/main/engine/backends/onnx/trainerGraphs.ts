@@ -19,6 +19,8 @@ export interface GraphDims {
   m: number;
   regime: Regime;
   dtype: Dtype;
+  /** weight of the decoder block in the traced NTK: η_V/η_W for joint (effective kernel, SPEC §10.6), else 1 */
+  decoderWeight: number;
 }
 
 interface Forward {
@@ -111,7 +113,7 @@ function symmetricGram(g: GraphBuilder, Bt: string, n: number): string {
 /**
  * Traced empirical NTK H̄ [n, n] (SPEC §5.2) from the shared forward products:
  *   H̄^W_ij = s²/d · (x_iᵀx_j) Σ_r ‖v_r‖² A_ri A_rj,   H̄^V = G = s² Σ_r σ_ri σ_rj,
- *   weak H̄^W, decoder H̄^V, joint H̄^W + H̄^V, tied H̄^W|_{v_r = w_r} + (1 + 2/d)·G
+ *   weak H̄^W, decoder H̄^V, joint H̄^W + (η_V/η_W)·H̄^V (the effective kernel of SPEC §10.6), tied H̄^W|_{v_r = w_r} + (1 + 2/d)·G
  * (tied: tr J_r(x_i)J_r(x_j)ᵀ/d with J_r(x) = s[σ(w_rᵀx) I + 1[w_rᵀx ≥ 0] w_r xᵀ]).
  * Both sums are Gram matrices of [n, m] factors (A∘√‖v_r‖² and σ), built with {@link symmetricGram}.
  */
@@ -129,7 +131,8 @@ function tracedNtk(g: GraphBuilder, dims: GraphDims, io: { X: string; W: string;
     H = g.op('Mul', [XtX, symmetricGram(g, Bt, n)]);
   }
   if (regime !== 'weak') {
-    const factor = regime === 'tied' ? g.op('Mul', [s2, g.scalar(1 + 2 / d)]) : s2;
+    const weight = regime === 'tied' ? 1 + 2 / d : regime === 'joint' ? dims.decoderWeight : 1;
+    const factor = weight === 1 ? s2 : g.op('Mul', [s2, g.scalar(weight)]);
     const Gs = g.op('Mul', [symmetricGram(g, f.St, n), factor]);
     H = H === null ? Gs : g.op('Add', [H, Gs]);
   }

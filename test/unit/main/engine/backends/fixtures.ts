@@ -3,7 +3,7 @@
  * independently of every backend (GD step from autoencoder/model.ts, traced NTK from an explicit Jacobian).
  */
 import type { Dtype, Regime } from '../../../../../src/shared/config/schema';
-import type { TrainerSpec } from '../../../../../src/main/engine/backends/types';
+import type { Trainer, TrainerSpec } from '../../../../../src/main/engine/backends/types';
 import { createRng } from '../../../../../src/main/engine/random';
 import { gdStep, forward } from '../../../../../src/main/engine/autoencoder/model';
 
@@ -55,7 +55,8 @@ export function referenceForward(spec: TrainerSpec, W: Float64Array, V: Float64A
 /**
  * Reference traced NTK H̄ = (1/d) Σ_a J_a J_aᵀ [n, n] from the explicit Jacobian of u over the trained
  * parameters (SPEC §5.2): ∂u_a(x_i)/∂W_rb = s V_ar 1[z_ri ≥ 0] x_bi, ∂u_a(x_i)/∂V_a'r = δ_aa' s σ(z_ri),
- * tied ∂u_a(x_i)/∂W_rb = s(δ_ab σ(z_ri) + 1[z_ri ≥ 0] W_ra x_bi).
+ * tied ∂u_a(x_i)/∂W_rb = s(δ_ab σ(z_ri) + 1[z_ri ≥ 0] W_ra x_bi). Joint training with η_W ≠ η_V weights the
+ * decoder columns by η_V/η_W (the effective kernel (η_W H^W + η_V H^V)/η_W, SPEC §10.6).
  */
 export function referenceTracedNtk(spec: TrainerSpec, W: Float64Array, V: Float64Array): Float64Array {
   const { d, n, m, regime, scale: s, X } = spec;
@@ -64,6 +65,7 @@ export function referenceTracedNtk(spec: TrainerSpec, W: Float64Array, V: Float6
     for (let b = 0; b < d; b++) v += W[r * d + b]! * X[b * n + i]!;
     return v;
   };
+  const root = regime === 'joint' ? Math.sqrt(spec.etaV / spec.etaW) : 1;
   const P = m * d + (regime === 'joint' || regime === 'decoder' ? d * m : 0);
   const J = new Float64Array(d * n * P);
   for (let a = 0; a < d; a++) {
@@ -79,7 +81,7 @@ export function referenceTracedNtk(spec: TrainerSpec, W: Float64Array, V: Float6
         if (regime === 'tied') {
           for (let b = 0; b < d; b++) J[row + r * d + b] = s * ((a === b ? sig : 0) + act * W[r * d + a]! * X[b * n + i]!);
         }
-        if (regime === 'joint' || regime === 'decoder') J[row + m * d + a * m + r] = s * sig;
+        if (regime === 'joint' || regime === 'decoder') J[row + m * d + a * m + r] = root * s * sig;
       }
     }
   }
@@ -108,4 +110,25 @@ export function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
     den = Math.max(den, Math.abs(ref[k]!));
   }
   return den === 0 ? num : num / den;
+}
+
+/**
+ * Runs the same script on a trainer and returns everything it observed: traced NTK at θ₀, the loss of
+ * step 1, the loss of steps 2..4, params, outputs, loss and traced NTK at θ₄.
+ */
+export async function observe(t: Trainer): Promise<{ H0: Float64Array; loss1: number; loss4: number; W: Float64Array; V: Float64Array; U: Float64Array; loss: number; H4: Float64Array }> {
+  const H0 = await t.tracedNtk();
+  const loss1 = await t.step(1);
+  const loss4 = await t.step(3);
+  const { W, V } = await t.params();
+  return { H0, loss1, loss4, W, V, U: await t.outputs(), loss: await t.loss(), H4: await t.tracedNtk() };
+}
+
+/** Largest relative difference between two observations (arrays by relErr, losses relatively). */
+export function observationDiff(a: Awaited<ReturnType<typeof observe>>, b: Awaited<ReturnType<typeof observe>>): number {
+  const rel = (x: number, y: number) => Math.abs(x - y) / Math.abs(y);
+  return Math.max(
+    relErr(a.H0, b.H0), rel(a.loss1, b.loss1), rel(a.loss4, b.loss4), relErr(a.W, b.W), relErr(a.V, b.V),
+    relErr(a.U, b.U), rel(a.loss, b.loss), relErr(a.H4, b.H4),
+  );
 }

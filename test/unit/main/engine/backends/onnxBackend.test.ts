@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Dtype } from '../../../../../src/shared/config/schema';
 import { createOnnxBackend } from '../../../../../src/main/engine/backends/onnxBackend';
-import { REGIMES_ALL, REL_TOL, makeSpec, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
+import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
+import { REGIMES_ALL, REL_TOL, makeSpec, observe, observationDiff, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
 
 const backend = createOnnxBackend({ threads: 1 });
 const DTYPES: Dtype[] = ['float64', 'float32'];
@@ -33,6 +34,18 @@ describe('createOnnxBackend()', () => {
         }
       });
     }
+  }
+
+  for (const dtype of DTYPES) {
+    it(`agrees with the js float64 backend on every regime in ${dtype}`, async () => {
+      for (const regime of REGIMES_ALL) {
+        const ref = createJsBackend().createTrainer(makeSpec(regime, 'float64'));
+        const t = backend.createTrainer(makeSpec(regime, dtype));
+        expect(observationDiff(await observe(t), await observe(ref)), regime).toBeLessThan(REL_TOL[dtype]);
+        t.dispose();
+        ref.dispose();
+      }
+    });
   }
 
   it('shares the pending step of tracedNtk() with the next step() without changing the trajectory', async () => {
