@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { authorize, hostAllowed, originAllowed, readCookie, COOKIE_NAME, tokenCookie } from '../../../../src/main/server/security';
+
+const base = { token: 'secret-token', port: 4321, host: '127.0.0.1:4321', origin: undefined, cookie: undefined, queryToken: null, websocket: false };
+
+describe('authorize()', () => {
+  it('accepts the token in the query once and asks to set the cookie', () => {
+    expect(authorize({ ...base, queryToken: 'secret-token' })).toEqual({ ok: true, setCookie: true });
+  });
+  it('accepts the cookie afterwards', () => {
+    expect(authorize({ ...base, cookie: `a=1; ${COOKIE_NAME}=secret-token` })).toEqual({ ok: true, setCookie: false });
+  });
+  it('answers 401 without a token or with a wrong one', () => {
+    expect(authorize(base)).toMatchObject({ ok: false, status: 401 });
+    expect(authorize({ ...base, queryToken: 'secret-tokem' })).toMatchObject({ ok: false, status: 401 });
+  });
+  it('answers 403 to a foreign Host (DNS rebinding) even with the token', () => {
+    expect(authorize({ ...base, host: 'evil.example:4321', queryToken: 'secret-token' })).toMatchObject({ ok: false, status: 403 });
+    expect(authorize({ ...base, host: '127.0.0.1:9999', queryToken: 'secret-token' })).toMatchObject({ ok: false, status: 403 });
+  });
+  it('answers 403 to a foreign Origin even with the cookie', () => {
+    expect(authorize({ ...base, origin: 'http://evil.example', cookie: `${COOKIE_NAME}=secret-token` })).toMatchObject({ ok: false, status: 403 });
+  });
+  it('requires an Origin and the cookie on WebSocket upgrades (no query token)', () => {
+    expect(authorize({ ...base, websocket: true, cookie: `${COOKIE_NAME}=secret-token` })).toMatchObject({ ok: false, status: 403 });
+    expect(authorize({ ...base, websocket: true, origin: 'http://127.0.0.1:4321', queryToken: 'secret-token' })).toMatchObject({ ok: false, status: 401 });
+    expect(authorize({ ...base, websocket: true, origin: 'http://127.0.0.1:4321', cookie: `${COOKIE_NAME}=secret-token` })).toEqual({ ok: true, setCookie: false });
+  });
+});
+
+describe('hostAllowed() / originAllowed() / cookies', () => {
+  it('know loopback names only', () => {
+    expect(hostAllowed('localhost:80', 80)).toBe(true);
+    expect(hostAllowed('0.0.0.0:80', 80)).toBe(false);
+    expect(originAllowed('http://localhost:80', 80, true)).toBe(true);
+    expect(originAllowed('https://127.0.0.1:80', 80, true)).toBe(false);
+    expect(originAllowed(undefined, 80, false)).toBe(true);
+  });
+  it('set an HttpOnly SameSite=Strict cookie and read it back', () => {
+    const c = tokenCookie('abc');
+    expect(c).toContain('HttpOnly');
+    expect(c).toContain('SameSite=Strict');
+    expect(readCookie(`x=1; ${c.split(';')[0]}`, COOKIE_NAME)).toBe('abc');
+  });
+});
