@@ -1,11 +1,11 @@
 /**
  * Run store: every run this page knows about, with its status, progress, metadata and ALL its metric
- * records (the charts downsample for display; the store never drops a record). Records live in plain
- * (non-reactive) arrays and a per-run `version` counter tells the charts when to redraw, so a run with
- * a million records does not make Vue track a million objects.
+ * records (the charts downsample for display; the store never drops a record). Records and metadata are
+ * marked raw and a per-run `version` counter tells the charts when to redraw, so a run with a million
+ * records (or a theory object holding an n×n matrix) does not make Vue track a million objects.
  */
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref, shallowRef, triggerRef } from 'vue';
+import { computed, markRaw, reactive, ref, shallowReactive } from 'vue';
 import type { RunDetail, RunMeta, RunProgressEvent, RunStatusEvent, RunFailedEvent, RunSummary } from '../../../shared/api/contract';
 import type { WorkbenchError } from '../../../shared/api/result';
 import type { Config } from '../../../shared/config/schema';
@@ -27,7 +27,7 @@ export interface RunView {
   meta: RunMeta | null;
   error: WorkbenchError | null;
   config: Config | null;
-  /** every record received, in step order (not reactive: watch `version`) */
+  /** every record received, in step order (raw, not reactive: read `version` to depend on it) */
   records: MetricRecord[];
   /** bumped whenever records or progress change */
   version: number;
@@ -56,7 +56,7 @@ export function appendRecords(target: MetricRecord[], incoming: readonly MetricR
 }
 
 function emptyRun(runId: string): RunView {
-  return {
+  return reactive({
     runId,
     sessionId: null,
     status: 'starting',
@@ -70,31 +70,29 @@ function emptyRun(runId: string): RunView {
     config: null,
     records: markRaw([]) as MetricRecord[],
     version: 0,
-  };
+  }) as RunView;
 }
 
 export const useRunStore = defineStore('run', () => {
-  // shallowRef + triggerRef: the map of runs is replaced or triggered explicitly, never deep-tracked.
-  const runs = shallowRef<Map<string, RunView>>(new Map());
+  const runs = shallowReactive(new Map<string, RunView>());
   const currentRunId = ref<string | null>(null);
   const summaries = ref<RunSummary[]>([]);
   const lastError = ref<WorkbenchError | null>(null);
   let unsubscribers: (() => void)[] = [];
 
-  const current = computed<RunView | null>(() => (currentRunId.value ? runs.value.get(currentRunId.value) ?? null : null));
+  const current = computed<RunView | null>(() => (currentRunId.value ? runs.get(currentRunId.value) ?? null : null));
   const currentStatus = computed<RunPhase | null>(() => current.value?.status ?? null);
   const active = computed(() => isActive(current.value?.status));
 
   function touch(run: RunView): void {
     run.version++;
-    triggerRef(runs);
   }
 
   function ensure(runId: string): RunView {
-    let r = runs.value.get(runId);
+    let r = runs.get(runId);
     if (!r) {
-      r = emptyRun(runId);
-      runs.value.set(runId, r);
+      runs.set(runId, emptyRun(runId));
+      r = runs.get(runId)!;
     }
     return r;
   }
@@ -116,7 +114,7 @@ export const useRunStore = defineStore('run', () => {
     const run = ensure(e.runId);
     run.status = e.status;
     run.reason = e.reason;
-    if (e.meta) run.meta = e.meta;
+    if (e.meta) run.meta = markRaw(e.meta);
     if (e.error) run.error = e.error;
     if (!isActive(e.status)) {
       run.etaSeconds = null;
@@ -152,7 +150,7 @@ export const useRunStore = defineStore('run', () => {
     }
     const run = ensure(r.value.runId);
     run.sessionId = r.value.sessionId;
-    run.config = config;
+    run.config = markRaw(config);
     if (run.totalSteps === 0) run.totalSteps = config.steps;
     currentRunId.value = r.value.runId;
     touch(run);
@@ -226,11 +224,11 @@ export const useRunStore = defineStore('run', () => {
     run.sessionId = d.summary.sessionId;
     run.status = d.status.status;
     run.reason = d.status.reason;
-    run.config = d.config.config;
+    run.config = markRaw(d.config.config);
     run.totalSteps = d.config.config.steps;
     run.step = d.status.lastStep;
     run.records = markRaw([...d.records].sort((a, b) => a.step - b.step));
-    run.meta = {
+    run.meta = markRaw({
       backend: d.config.backend,
       dtype: d.config.dtype,
       learningRates: d.config.learningRates ?? run.meta?.learningRates ?? { encoder: null, decoder: null },
@@ -240,7 +238,7 @@ export const useRunStore = defineStore('run', () => {
       warnings: run.meta?.warnings ?? [],
       theory: d.theory ?? run.meta?.theory ?? null,
       preview: run.meta?.preview,
-    };
+    });
     touch(run);
   }
 

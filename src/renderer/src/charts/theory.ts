@@ -1,0 +1,125 @@
+/**
+ * Reads the theory object (engine-math's runTheory, SPEC §5.5–§7) defensively: every field may be
+ * missing or named a little differently, and whatever is missing is shown as "—". Also flattens the
+ * whole object so the theory panel can list every numeric field it was given.
+ */
+import type { XY } from './common';
+
+/** The fields the theory panel and the charts use (null = not provided). */
+export interface TheoryView {
+  lambda0: number | null;
+  lambdaDec: number | null;
+  lambdaJ: number | null;
+  /** λ_min of the regime's H∞ (the rate-governing eigenvalue) */
+  lambdaMin: number | null;
+  lambdaMax: number | null;
+  etaAuto: number | null;
+  etaMax: number | null;
+  /** per-step contraction bound of the loss, e.g. (1 − ηλ/2) */
+  rateBound: number | null;
+  widthA: number | null;
+  widthB: number | null;
+  memorization: number | null;
+  /** [step, L] of the linearized loss prediction */
+  linearizedCurve: XY[] | null;
+  /** H∞ eigenvalues ascending */
+  spectrum: number[] | null;
+  /** H∞ as an n×n row-major matrix */
+  gram: { n: number; values: number[] } | null;
+  /** weight-tied diagnostics (Prop. D) as label → value */
+  propD: Record<string, number | string | null> | null;
+  warnings: string[];
+}
+
+function at(o: unknown, path: string): unknown {
+  let cur: unknown = o;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function num(o: unknown, ...paths: string[]): number | null {
+  for (const p of paths) {
+    const v = at(o, p);
+    if (typeof v === 'number' && !Number.isNaN(v)) return v;
+  }
+  return null;
+}
+
+function numArray(v: unknown): number[] | null {
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' || x === null)) return null;
+  return (v as (number | null)[]).map((x) => (x === null ? NaN : x));
+}
+
+function curve(v: unknown): XY[] | null {
+  if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && p.length >= 2)) {
+    return (v as number[][]).filter((p) => typeof p[0] === 'number' && typeof p[1] === 'number').map((p) => [p[0]!, p[1]!] as XY);
+  }
+  const flat = numArray(v);
+  if (flat) return flat.map((y, k) => [k, y] as XY);
+  const steps = numArray(at(v, 'steps'));
+  const loss = numArray(at(v, 'loss')) ?? numArray(at(v, 'values'));
+  if (steps && loss && steps.length === loss.length) return steps.map((s, i) => [s, loss[i]!] as XY);
+  return null;
+}
+
+function matrix(v: unknown, nHint: number | null): { n: number; values: number[] } | null {
+  if (Array.isArray(v) && v.length > 0 && v.every((r) => Array.isArray(r) && r.length === v.length)) {
+    return { n: v.length, values: (v as number[][]).flat() };
+  }
+  const flat = numArray(v) ?? numArray(at(v, 'values')) ?? numArray(at(v, 'data'));
+  const n = num(v, 'n') ?? nHint ?? (flat ? Math.round(Math.sqrt(flat.length)) : null);
+  if (flat && n !== null && n * n === flat.length) return { n, values: flat };
+  return null;
+}
+
+/** Extracts the fields the UI uses from an engine theory object of unknown shape. */
+export function readTheory(theory: unknown): TheoryView {
+  const t = theory ?? {};
+  const propDRaw = at(t, 'propD') ?? at(t, 'propositionD') ?? at(t, 'weightTied') ?? at(t, 'tied');
+  let propD: Record<string, number | string | null> | null = null;
+  if (propDRaw && typeof propDRaw === 'object' && !Array.isArray(propDRaw)) {
+    propD = {};
+    for (const [k, v] of Object.entries(propDRaw as Record<string, unknown>)) {
+      if (typeof v === 'number' || typeof v === 'string' || v === null) propD[k] = v;
+    }
+  }
+  const warnings = at(t, 'warnings');
+  const spectrum = numArray(at(t, 'spectrum')) ?? numArray(at(t, 'eigenvalues')) ?? numArray(at(t, 'hInfEigenvalues')) ?? numArray(at(t, 'kernel.eigenvalues'));
+  return {
+    lambda0: num(t, 'lambda0', 'lambda_0', 'eigen.lambda0', 'kernels.lambda0'),
+    lambdaDec: num(t, 'lambdaDec', 'lambda_dec', 'eigen.lambdaDec', 'kernels.lambdaDec'),
+    lambdaJ: num(t, 'lambdaJ', 'lambda_J', 'eigen.lambdaJ', 'kernels.lambdaJ'),
+    lambdaMin: num(t, 'lambdaMin', 'regimeLambdaMin', 'eigen.lambdaMin'),
+    lambdaMax: num(t, 'lambdaMax', 'regimeLambdaMax', 'eigen.lambdaMax'),
+    etaAuto: num(t, 'etaAuto', 'autoLearningRate', 'learningRate', 'eta.auto', 'learningRates.auto'),
+    etaMax: num(t, 'etaMax', 'maxStableLearningRate', 'eta.max', 'learningRates.maxStable'),
+    rateBound: num(t, 'rateBound', 'rate', 'rate.bound', 'convergence.rate'),
+    widthA: num(t, 'theoremA.width', 'theoremA.sufficientWidth', 'theoremA.m', 'widthA', 'sufficientWidthA'),
+    widthB: num(t, 'theoremB.width', 'theoremB.sufficientWidth', 'theoremB.m', 'widthB', 'sufficientWidthB'),
+    memorization: num(t, 'memorization', 'memorization.value', 'memorization.spanFraction', 'memorization.energyInSpan'),
+    linearizedCurve: curve(at(t, 'linearizedLoss') ?? at(t, 'linearizedCurve') ?? at(t, 'linearized')),
+    spectrum: spectrum ? [...spectrum].sort((a, b) => a - b) : null,
+    gram: matrix(at(t, 'gram') ?? at(t, 'hInf') ?? at(t, 'H') ?? at(t, 'kernel.matrix'), num(t, 'n')),
+    propD,
+    warnings: Array.isArray(warnings) ? warnings.filter((w): w is string => typeof w === 'string') : [],
+  };
+}
+
+/** Every numeric or string leaf of an object as [dotted path, value], arrays longer than 8 summarised. */
+export function flattenTheory(theory: unknown, prefix = '', out: [string, string][] = [], depth = 0): [string, string][] {
+  if (theory === null || typeof theory !== 'object' || depth > 4) return out;
+  for (const [k, v] of Object.entries(theory as Record<string, unknown>)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === 'number') out.push([key, Number.isFinite(v) ? String(Number(v.toPrecision(5))) : String(v)]);
+    else if (typeof v === 'string' || typeof v === 'boolean') out.push([key, String(v)]);
+    else if (v === null) out.push([key, '—']);
+    else if (Array.isArray(v)) {
+      if (v.length <= 8 && v.every((x) => typeof x === 'number')) out.push([key, `[${(v as number[]).map((x) => Number(x.toPrecision(4))).join(', ')}]`]);
+      else out.push([key, `(${v.length} values)`]);
+    } else flattenTheory(v, key, out, depth + 1);
+  }
+  return out;
+}
