@@ -9,6 +9,8 @@ const only = process.argv.slice(2); // e.g. `npm test -- unit` runs just that st
 const stages = [
   { name: 'typecheck', cmd: ['npx', 'vue-tsc', '--noEmit', '-p', 'tsconfig.json'] },
   { name: 'lint', cmd: ['npx', 'eslint', '.', '--max-warnings', '0'] },
+  { name: 'security', cmd: ['node', 'scripts/security-scan.mjs'] },
+  { name: 'build', cmd: ['npx', 'electron-vite', 'build'] },
   { name: 'unit', vitest: 'vitest.config.ts' },
   { name: 'e2e', vitest: 'vitest.e2e.config.ts' },
 ].filter((s) => only.length === 0 || only.includes(s.name));

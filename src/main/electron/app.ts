@@ -3,7 +3,7 @@
  * renderer loaded from the app:// protocol (not file://) under a strict CSP, navigation and new windows
  * blocked, permissions denied, and the IPC adapter with a sender check on every call.
  */
-import { app, BrowserWindow, ipcMain, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, net, protocol, session } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WorkbenchService } from '../services/workbench';
@@ -38,10 +38,7 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
     contents.on('will-redirect', (event, url) => {
       if (!isTrustedRendererUrl(url)) event.preventDefault();
     });
-    contents.setWindowOpenHandler(({ url }) => {
-      if (/^https:\/\//.test(url)) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
     contents.on('will-attach-webview', (event) => event.preventDefault());
   });
 
@@ -81,6 +78,7 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
         allowRunningInsecureContent: false,
         experimentalFeatures: false,
         webviewTag: false,
+        disableBlinkFeatures: 'Auxclick',
       },
     });
     win.once('ready-to-show', () => win?.show());
