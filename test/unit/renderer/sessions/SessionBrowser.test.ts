@@ -1,0 +1,129 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import SessionBrowser from '../../../../src/renderer/src/components/sessions/SessionBrowser.vue';
+import type { InvokeChannel, InvokeMap, RunSummary, WorkbenchApi } from '../../../../src/shared/api/contract';
+import type { Result } from '../../../../src/shared/api/result';
+import type { SessionSummary } from '../../../../src/shared/session/types';
+
+function session(id: string, name: string, extra: Partial<SessionSummary> = {}): SessionSummary {
+  return { sessionId: id, name, createdAt: '2024-05-01T10:00:00.000Z', updatedAt: '2024-05-02T11:30:00.000Z', runCount: 2, regimes: ['decoder', 'joint'], widths: [64, 1024], status: 'finished', ...extra };
+}
+
+function run(id: string, status: RunSummary['status'], lastStep: number, reason: string | null = null): RunSummary {
+  return { runId: id, sessionId: 's1', status, reason, regime: 'joint', hiddenWidth: 64, samples: 16, steps: 100, lastStep, startedAt: '2024-05-01T10:00:00.000Z', backend: 'js', dtype: 'float64' };
+}
+
+/** An in-memory API that records calls and keeps a session list. */
+function fakeApi(opts: { failDelete?: boolean } = {}) {
+  const calls: { channel: InvokeChannel; req: unknown }[] = [];
+  let sessions = [session('s1', 'Width sweep'), session('s2', 'Broken', { corrupt: 'session.json: not valid JSON', runCount: 0, regimes: [], widths: [], status: null })];
+  const runs: Record<string, RunSummary[]> = { s1: [run('run-a', 'finished', 100), run('run-b', 'stopped', 40, 'interrupted')] };
+  const handlers: { [K in InvokeChannel]?: (req: InvokeMap[K]['req']) => Result<InvokeMap[K]['res']> } = {
+    'app:info': () => ({ ok: true, value: { appVersion: '0', mode: 'browser', backend: 'js', backendReason: '', dtypes: [], dataDir: '/data/ntk', machine: { platform: 'linux', arch: 'x64', cpus: 2, node: '20' } } }),
+    'session:list': () => ({ ok: true, value: sessions }),
+    'session:runs': (req) => ({ ok: true, value: runs[req.sessionId] ?? [] }),
+    'session:rename': (req) => {
+      sessions = sessions.map((s) => (s.sessionId === req.sessionId ? { ...s, name: req.name } : s));
+      return { ok: true, value: sessions.find((s) => s.sessionId === req.sessionId)! };
+    },
+    'session:duplicate': (req) => {
+      const src = sessions.find((s) => s.sessionId === req.sessionId)!;
+      const copy = { ...src, sessionId: 's3', name: `${src.name} (copy)` };
+      sessions = [...sessions, copy];
+      return { ok: true, value: copy };
+    },
+    'session:delete': (req) => {
+      if (opts.failDelete) return { ok: false, error: { code: 'forbidden', message: 'could not move session s1 to the system trash' } };
+      sessions = sessions.filter((s) => s.sessionId !== req.sessionId);
+      return { ok: true, value: { sessionId: req.sessionId, trashed: true } };
+    },
+  };
+  const api: WorkbenchApi = {
+    async invoke(channel, req) {
+      calls.push({ channel, req });
+      const h = handlers[channel] as ((r: unknown) => Result<unknown>) | undefined;
+      if (!h) return { ok: false, error: { code: 'internal', message: `unexpected ${channel}` } } as never;
+      return h(req) as never;
+    },
+    on: () => () => undefined,
+  };
+  return { api, calls };
+}
+
+async function mountBrowser(opts: { failDelete?: boolean } = {}) {
+  const f = fakeApi(opts);
+  const w = mount(SessionBrowser, { props: { api: f.api } });
+  await flushPromises();
+  return { ...f, w };
+}
+
+describe('SessionBrowser', () => {
+  it('lists each session with name, date, regimes, widths and status, and shows the data directory', async () => {
+    const { w } = await mountBrowser();
+    const row = w.get('[data-session="s1"]');
+    expect(row.text()).toContain('Width sweep');
+    expect(row.text()).toContain('2024-05-02 11:30');
+    expect(row.get('[data-test="regimes"]').text()).toBe('decoder, joint');
+    expect(row.get('[data-test="widths"]').text()).toBe('64, 1024');
+    expect(row.get('[data-test="status"]').text()).toBe('finished');
+    expect(w.get('[data-test="data-dir"]').text()).toContain('/data/ntk');
+    expect(w.get('[data-session="s2"] [data-test="corrupt"]').text()).toContain('not valid JSON');
+  });
+
+  it('expands a session into its runs and emits open-run and resume-run (resume only for an interrupted run)', async () => {
+    const { w } = await mountBrowser();
+    await w.get('[data-session="s1"] [data-test="toggle"]').trigger('click');
+    await flushPromises();
+    expect(w.findAll('[data-run]')).toHaveLength(2);
+    expect(w.find('[data-run="run-a"] [data-test="resume"]').exists()).toBe(false);
+    expect(w.get('[data-run="run-b"] [data-test="run-status"]').text()).toContain('stopped (interrupted)');
+    await w.get('[data-run="run-a"] [data-test="open"]').trigger('click');
+    await w.get('[data-run="run-b"] [data-test="resume"]').trigger('click');
+    expect(w.emitted('open-run')).toEqual([['run-a']]);
+    expect(w.emitted('resume-run')).toEqual([['run-b']]);
+  });
+
+  it('renames a session through session:rename and shows the new name', async () => {
+    const { w, calls } = await mountBrowser();
+    await w.get('[data-session="s1"] [data-test="rename"]').trigger('click');
+    await w.get('[data-test="rename-input"]').setValue('Depth sweep');
+    await w.get('[data-test="rename-form"]').trigger('submit');
+    await flushPromises();
+    expect(calls.find((c) => c.channel === 'session:rename')!.req).toEqual({ sessionId: 's1', name: 'Depth sweep' });
+    expect(w.get('[data-session="s1"]').text()).toContain('Depth sweep');
+    expect(w.emitted('changed')).toHaveLength(1);
+  });
+
+  it('duplicates a session and lists the copy', async () => {
+    const { w } = await mountBrowser();
+    await w.get('[data-session="s1"] [data-test="duplicate"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-session="s3"]').text()).toContain('Width sweep (copy)');
+  });
+
+  it('deletes only after confirmation, and cancel deletes nothing', async () => {
+    const { w, calls } = await mountBrowser();
+    await w.get('[data-session="s1"] [data-test="delete"]').trigger('click');
+    expect(w.get('[data-test="confirm"]').text()).toContain('Width sweep');
+    expect(calls.some((c) => c.channel === 'session:delete')).toBe(false);
+    await w.get('[data-test="cancel-delete"]').trigger('click');
+    expect(w.find('[data-test="confirm"]').exists()).toBe(false);
+    expect(calls.some((c) => c.channel === 'session:delete')).toBe(false);
+    await w.get('[data-session="s1"] [data-test="delete"]').trigger('click');
+    await w.get('[data-test="confirm-delete"]').trigger('click');
+    await flushPromises();
+    expect(calls.filter((c) => c.channel === 'session:delete').map((c) => c.req)).toEqual([{ sessionId: 's1' }]);
+    expect(w.find('[data-session="s1"]').exists()).toBe(false);
+    expect(w.get('[data-test="notice"]').text()).toContain('trash');
+  });
+
+  it('shows the error message when the API refuses', async () => {
+    const { w } = await mountBrowser({ failDelete: true });
+    await w.get('[data-session="s1"] [data-test="delete"]').trigger('click');
+    await w.get('[data-test="confirm-delete"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-test="error"]').text()).toContain('could not move session s1 to the system trash');
+    expect(w.find('[data-session="s1"]').exists()).toBe(true);
+  });
+});
