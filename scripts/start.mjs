@@ -4,7 +4,7 @@
 // `npm run serve -- --port N` (this script with --browser) always starts browser mode.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { findElectronBinary } from './electron-path.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,21 +12,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const forceBrowser = args[0] === '--browser';
 const rest = forceBrowser ? args.slice(1) : args;
-
-/** Path of the Electron binary if it has been downloaded, else null (never triggers a download). */
-function electronBinary() {
-  try {
-    const req = createRequire(import.meta.url);
-    const dir = path.dirname(req.resolve('electron/package.json'));
-    const pathFile = path.join(dir, 'path.txt');
-    if (!existsSync(pathFile)) return null;
-    const { readFileSync } = req('node:fs');
-    const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8').trim());
-    return existsSync(bin) ? bin : null;
-  } catch {
-    return null;
-  }
-}
 
 function newestMtime(dir) {
   let t = 0;
@@ -50,7 +35,8 @@ function ensureWebBuild() {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-const bin = forceBrowser ? null : electronBinary();
+const found = forceBrowser ? null : findElectronBinary();
+const bin = found?.path ?? null;
 if (bin) {
   const r = spawnSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
@@ -58,7 +44,7 @@ if (bin) {
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   if (!forceBrowser) {
-    process.stdout.write('Electron binary not found (run `npx install-electron` on a networked machine for the desktop window): starting browser mode instead.\n');
+    process.stdout.write(`No desktop window: ${found.reason}. Starting browser mode instead.\n`);
   }
   ensureWebBuild();
   const child = spawn(process.execPath, [path.join(root, 'bin/run-ts.mjs'), path.join(root, 'src/main/server/main.ts'), ...rest], {

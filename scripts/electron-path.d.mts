@@ -1,0 +1,2 @@
+/** Path of the downloaded Electron binary, or null with the reason. */
+export function findElectronBinary(): { path: string | null; reason: string };
