@@ -1,0 +1,119 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import { appendRecords, useRunStore } from '../../../../src/renderer/src/stores/run';
+import { setApi } from '../../../../src/renderer/src/api/current';
+import { defaultConfig } from '../../../../src/shared/config/schema';
+import type { MetricRecord } from '../../../../src/shared/run/format';
+import { fakeApi } from '../fakeApi';
+import type { FakeApi } from '../fakeApi';
+
+const rec = (step: number, loss = 1 / (step + 1)): MetricRecord => ({ step, loss, wallMs: step * 10 });
+
+describe('appendRecords()', () => {
+  it('appends only records newer than the last one held, so overlapping batches never duplicate a step', () => {
+    const target = [rec(0), rec(1)];
+    const added = appendRecords(target, [rec(1), rec(2), rec(3)]);
+    expect(added).toBe(2);
+    expect(target.map((r) => r.step)).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('useRunStore()', () => {
+  let api: FakeApi;
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    api = fakeApi({
+      'run:start': () => ({ ok: true, value: { runId: 'run-1', sessionId: 's-1' } }),
+      'run:pause': () => ({ ok: true, value: { runId: 'run-1' } }),
+      'run:resume': () => ({ ok: true, value: { runId: 'run-1' } }),
+      'run:stop': () => ({ ok: true, value: { runId: 'run-1' } }),
+      'run:step': () => ({ ok: true, value: { runId: 'run-1' } }),
+    });
+    setApi(api);
+  });
+
+  it('keeps every record of every progress batch, in order, with the latest progress figures', async () => {
+    const store = useRunStore();
+    store.init();
+    await store.start(defaultConfig());
+    const total = 1000;
+    for (let b = 0; b < total / 50; b++) {
+      api.emit('run:progress', {
+        runId: 'run-1',
+        records: Array.from({ length: 50 }, (_, i) => rec(b * 50 + i)),
+        step: b * 50 + 49,
+        totalSteps: total,
+        stepsPerSecond: 123,
+        etaSeconds: (total - b * 50) / 123,
+      });
+    }
+    const run = store.current!;
+    expect(run.records).toHaveLength(total);
+    expect(run.records.every((r, i) => r.step === i)).toBe(true);
+    expect(run.step).toBe(999);
+    expect(run.totalSteps).toBe(total);
+    expect(run.stepsPerSecond).toBe(123);
+    expect(run.version).toBeGreaterThanOrEqual(total / 50);
+  });
+
+  it('follows status transitions: starting → running → paused → running → stopped, clearing the ETA at the end', async () => {
+    const store = useRunStore();
+    store.init();
+    await store.start(defaultConfig());
+    expect(store.currentStatus).toBe('starting');
+    api.emit('run:progress', { runId: 'run-1', records: [rec(0)], step: 0, totalSteps: 500, stepsPerSecond: 10, etaSeconds: 50 });
+    expect(store.currentStatus).toBe('running');
+    await store.pause();
+    expect(store.currentStatus).toBe('paused');
+    await store.step(3);
+    expect(api.calls.at(-1)).toEqual({ channel: 'run:step', req: { runId: 'run-1', steps: 3 } });
+    await store.resume();
+    expect(store.currentStatus).toBe('running');
+    await store.stop();
+    api.emit('run:status', { runId: 'run-1', status: 'stopped', reason: 'stopped by the user' });
+    expect(store.currentStatus).toBe('stopped');
+    expect(store.current!.etaSeconds).toBeNull();
+    expect(store.active).toBe(false);
+  });
+
+  it('records a run:failed event with its error and keeps the records received before it', async () => {
+    const store = useRunStore();
+    store.init();
+    await store.start(defaultConfig());
+    api.emit('run:progress', { runId: 'run-1', records: [rec(0), rec(1)], step: 1, totalSteps: 500, stepsPerSecond: null, etaSeconds: null });
+    api.emit('run:failed', { runId: 'run-1', error: { code: 'run-diverged', message: 'loss became NaN at step 2' } });
+    expect(store.currentStatus).toBe('failed');
+    expect(store.current!.error?.code).toBe('run-diverged');
+    expect(store.current!.records).toHaveLength(2);
+  });
+
+  it('keeps events of a run that arrive before run:start answers', async () => {
+    const store = useRunStore();
+    store.init();
+    api.emit('run:progress', { runId: 'run-1', records: [rec(0)], step: 0, totalSteps: 500, stepsPerSecond: null, etaSeconds: null });
+    await store.start(defaultConfig());
+    expect(store.current!.records).toHaveLength(1);
+    expect(store.current!.sessionId).toBe('s-1');
+  });
+
+  it('lists several runs and leaves the previous run intact when a new one starts', async () => {
+    const store = useRunStore();
+    store.init();
+    await store.start(defaultConfig());
+    api.emit('run:progress', { runId: 'run-1', records: [rec(0)], step: 0, totalSteps: 500, stepsPerSecond: null, etaSeconds: null });
+    api.handlers['run:start'] = () => ({ ok: true, value: { runId: 'run-2', sessionId: 's-1' } });
+    await store.start(defaultConfig());
+    expect(store.currentRunId).toBe('run-2');
+    expect([...store.runs.keys()]).toEqual(['run-1', 'run-2']);
+    expect(store.runs.get('run-1')!.records).toHaveLength(1);
+  });
+
+  it('reports a refused start in lastError and starts nothing', async () => {
+    const store = useRunStore();
+    api.handlers['run:start'] = () => ({ ok: false, error: { code: 'too-large', message: 'needs 9 GiB' } });
+    const id = await store.start(defaultConfig());
+    expect(id).toBeNull();
+    expect(store.lastError?.code).toBe('too-large');
+    expect(store.current).toBeNull();
+  });
+});
