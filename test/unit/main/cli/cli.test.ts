@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseMetricsText, runConfigFileSchema, runStatusFileSchema } from '../../../../src/shared/run/format';
+import { parseConfig } from '../../../../src/shared/config/schema';
+
+const root = path.resolve(__dirname, '../../../..');
+let dir: string;
+
+/** Runs the real bin the way a user does. */
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'ntk-cli-'));
+  writeFileSync(path.join(dir, 'x.csv'), '1,0,0\n0.6,0.8,0\n0,0.6,0.8\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ntk-workbench', () => {
+  it('prints help and exits 0', () => {
+    const r = cli('--help');
+    expect(r.code).toBe(0);
+    for (const c of ['config', 'train', 'kernel', 'theory', 'ntk', 'serve']) expect(r.stdout).toContain(c);
+  });
+
+  it('config prints the default config as JSON that parses back', () => {
+    const r = cli('config');
+    expect(r.code).toBe(0);
+    expect(parseConfig(JSON.parse(r.stdout)).ok).toBe(true);
+  });
+
+  it.each([
+    [['kernel', '--data', 'x.csv', '--kernel', 'nonsense'], '--kernel'],
+    [['kernel', '--data', 'x.csv', '--kernel', 'enc', '--kappa', '-1'], '--kappa'],
+    [['theory', '--data', 'x.csv', '--steps', '10,abc'], '--steps'],
+    [['train', '--config', 'missing.json', '--out', 'o'], '--config'],
+    [['train', '--out', 'o'], '--config'],
+    [['kernel', '--bogus'], '--bogus'],
+  ])('bad flags %j exit 2 with one line naming %s', (args, flag) => {
+    const r = cli(...args);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(Did you mean'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(flag);
+    expect(r.stdout).toBe('');
+  });
+
+  it('an invalid config exits 2 with key: rule lines', () => {
+    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ hiddenWidth: 0, regime: 'sideways' }));
+    const r = cli('train', '--config', 'bad.json', '--out', 'o');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('hiddenWidth: expected an integer ≥ 1, got 0');
+    expect(r.stderr).toContain('regime: expected one of');
+  });
+
+  it('a ragged CSV exits 2 naming the line', () => {
+    writeFileSync(path.join(dir, 'ragged.csv'), '1,2\n3\n');
+    const r = cli('kernel', '--data', 'ragged.csv', '--kernel', 'enc', '--json');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 2/);
+  });
+
+  it('kernel --json gives the Gram matrix with diagonal |x|²/2 and ascending eigenvalues', () => {
+    const r = cli('kernel', '--data', 'x.csv', '--kernel', 'enc', '--json');
+    expect(r.code).toBe(0);
+    const k = JSON.parse(r.stdout);
+    expect(k).toMatchObject({ kernel: 'enc', n: 3, d: 3 });
+    for (let i = 0; i < 3; i++) expect(k.gram[i][i]).toBeCloseTo(0.5, 12);
+    expect([...k.eigenvalues].sort((a: number, b: number) => a - b)).toEqual(k.eigenvalues);
+  });
+
+  it('theory --json has the documented fields', () => {
+    const r = cli('theory', '--data', 'x.csv', '--steps', '10,100', '--json');
+    expect(r.code).toBe(0);
+    const t = JSON.parse(r.stdout);
+    for (const key of ['lambdaEnc', 'lambdaDec', 'lambdaJoint', 'lambdaMaxEnc', 'lambdaMaxDec', 'lambdaMaxJoint']) expect(typeof t[key]).toBe('number');
+    for (const k of ['enc', 'dec', 'joint']) {
+      expect(typeof t.eta[k]).toBe('number');
+      expect(t.linearizedLossRatio[k]['100']).toBeLessThan(t.linearizedLossRatio[k]['10']);
+    }
+    expect(typeof t.sufficientWidth).toBe('object');
+  });
+
+  it('train writes a valid run folder (config.json, metrics.ndjson, status.json) with a falling loss', () => {
+    writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ samples: 8, testSamples: 4, inputDim: 4, hiddenWidth: 64, steps: 40, trackEvery: 10, seed: 3, backend: 'js' }));
+    const out = path.join(dir, 'run1');
+    const r = cli('train', '--config', 'cfg.json', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.status).toBe('finished');
+    expect(runConfigFileSchema.safeParse(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'))).success).toBe(true);
+    const status = runStatusFileSchema.parse(JSON.parse(readFileSync(path.join(out, 'status.json'), 'utf8')));
+    expect(status.status).toBe('finished');
+    const m = parseMetricsText(readFileSync(path.join(out, 'metrics.ndjson'), 'utf8'));
+    if ('error' in m) throw new Error(m.error);
+    expect(m.records[0]!.step).toBe(0);
+    expect(m.records.at(-1)!.step).toBe(40);
+    expect(m.records.at(-1)!.loss!).toBeLessThan(m.records[0]!.loss!);
+    expect(m.records.some((x) => x.tracked !== undefined)).toBe(true);
+  });
+
+  it('a diverging run exits 3 with the step, η and a suggested stable η', () => {
+    writeFileSync(path.join(dir, 'div.json'), JSON.stringify({ samples: 8, testSamples: 0, inputDim: 4, hiddenWidth: 64, steps: 200, learningRate: 50, seed: 1, backend: 'js' }));
+    const out = path.join(dir, 'run-div');
+    const r = cli('train', '--config', 'div.json', '--out', out);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/diverged at step \d+/);
+    expect(existsSync(path.join(out, 'metrics.ndjson'))).toBe(true);
+    expect(runStatusFileSchema.parse(JSON.parse(readFileSync(path.join(out, 'status.json'), 'utf8'))).status).toBe('failed');
+  });
+});
