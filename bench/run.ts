@@ -1,0 +1,142 @@
+/**
+ * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
+ * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
+ *
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig]
+ *                    [--repeats N] [--threads T] [--js] [--eig-sizes 500,1000]
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import type { Dtype } from '../src/shared/config/schema';
+import { loadBackend } from '../src/main/engine/backends/select';
+import type { ComputeBackend } from '../src/main/engine/backends/types';
+import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './cases/gd';
+
+const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
+const ALL_CASES = [...GD_CASES, 'eig'];
+
+const program = new Command()
+  .name('bench')
+  .option('--json', 'only JSON lines on stdout, one per case')
+  .option('--quick', 'tiny sizes (a smoke run)')
+  .option('--cases <list>', `comma-separated: ${ALL_CASES.join(',')}`, ALL_CASES.join(','))
+  .option('--repeats <n>', 'repeats per case (median)', '5')
+  .option('--threads <n>', 'intra-op threads of the native backend (default: all cores, as NumPy uses)')
+  .option('--js', 'also measure the plain-TypeScript float64 backend (small cases only)')
+  .option('--eig-sizes <list>', 'matrix sizes of the eig cases');
+program.parse();
+const o = program.opts<{ json?: boolean; quick?: boolean; cases: string; repeats: string; threads?: string; js?: boolean; eigSizes?: string }>();
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const cases = o.cases.split(',').map((s) => s.trim()).filter((s) => s !== '');
+for (const c of cases) if (!ALL_CASES.includes(c)) program.error(`--cases: unknown case '${c}' (expected ${ALL_CASES.join(', ')})`);
+const repeats = Number(o.repeats);
+if (!Number.isInteger(repeats) || repeats < 1) program.error(`--repeats: expected an integer ≥ 1, got ${o.repeats}`);
+const threads = o.threads === undefined ? availableParallelism() : Number(o.threads);
+const quick = o.quick === true;
+
+/** Starts numpy_gd.py --serve with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment only. */
+async function startNumpy(): Promise<{ timer: NumpyTimer | null; note: string; info: Record<string, unknown>; stop: () => void }> {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'numpy_gd.py');
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    child = spawn('python3', [script, '--serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (err) {
+    return { timer: null, note: `numpy not measured: ${String(err)}`, info: {}, stop: () => undefined };
+  }
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  const ask = async (msg: object): Promise<Record<string, unknown>> => {
+    child.stdin.write(`${JSON.stringify(msg)}\n`);
+    const next = await Promise.race([lines.next(), spawnError]);
+    if (next.done) throw new Error(`numpy_gd.py exited: ${stderr.trim().split('\n').pop() ?? 'no output'}`);
+    const r = JSON.parse(next.value) as Record<string, unknown>;
+    if (typeof r.error === 'string') throw new Error(`numpy_gd.py: ${r.error}`);
+    return r;
+  };
+  const stop = () => {
+    child.stdin.end();
+    child.kill();
+  };
+  try {
+    const info = await ask({ op: 'info' });
+    const timer: NumpyTimer = {
+      setup: async (p) => void (await ask({ op: 'setup', ...p })),
+      time: async () => Number((await ask({ op: 'time' })).ms),
+    };
+    return { timer, note: '', info, stop };
+  } catch (err) {
+    stop();
+    return { timer: null, note: `numpy not measured (python3 with numpy is needed): ${err instanceof Error ? err.message : String(err)}`, info: {}, stop: () => undefined };
+  }
+}
+
+function machine(): Record<string, unknown> {
+  const c = cpus();
+  return { cpu: c[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` };
+}
+
+const rows: BenchRow[] = [];
+const emit = (r: BenchRow) => {
+  rows.push(r);
+  if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+};
+
+const numpy = await startNumpy();
+const m = machine();
+log(`machine: ${m.cpu}, ${m.cores} cores, ${m.platform}, node ${m.node}; numpy ${String(numpy.info.numpy ?? 'missing')} (${String(numpy.info.blas ?? '-')}); ours with ${threads} thread(s)`);
+if (numpy.timer === null) log(numpy.note);
+
+try {
+  const gd = cases.filter((c): c is GdCaseName => (GD_CASES as string[]).includes(c));
+  if (gd.length > 0) {
+    const backends: Array<{ backend: ComputeBackend; dtype: Dtype }> = [];
+    let reference: ComputeBackend | null = null;
+    for (const dtype of ['float32', 'float64'] as const) {
+      const { backend } = await loadBackend('auto', dtype, { log, threads });
+      backends.push({ backend, dtype });
+      if (dtype === 'float64') reference = backend;
+    }
+    if (o.js === true) backends.push({ backend: (await loadBackend('js', 'float64')).backend, dtype: 'float64' });
+    for (const r of await gdCases({ cases: gd, backends, reference, repeats, quick, numpy: numpy.timer, numpyNote: numpy.note, log, jsLimit: 5e7 })) {
+      emit(r);
+    }
+  }
+  if (cases.includes('eig')) {
+    const sizes = o.eigSizes !== undefined ? o.eigSizes.split(',').map(Number) : quick ? [64] : [500, 1000];
+    let eigCases: ((opts: { sizes: number[]; repeats: number; log: (msg: string) => void }) => Promise<Array<Record<string, unknown>>>) | null = null;
+    let missing = '';
+    try {
+      const mod = (await import('./cases/' + 'eig')) as { eigCases?: typeof eigCases };
+      eigCases = mod.eigCases ?? null;
+      if (eigCases === null) missing = 'bench/cases/eig.ts exports no eigCases()';
+    } catch (err) {
+      missing = `bench/cases/eig.ts is not available: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    }
+    if (eigCases === null) {
+      emit({ case: 'eig', n: 0, d: 0, m: 0, backend: '-', dtype: 'float64', ours_ms: null, numpy_ms: null, ratio: null, note: missing });
+    } else {
+      for (const r of await eigCases({ sizes, repeats, log })) emit(r as BenchRow);
+    }
+  }
+} finally {
+  numpy.stop();
+}
+
+if (!o.json) {
+  const cols = ['case', 'n', 'd', 'm', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'note'];
+  const cell = (v: unknown) => (v === undefined || v === null ? '-' : String(v));
+  const table = [cols, ...rows.map((r) => cols.map((c) => cell(r[c])))];
+  const widths = cols.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));
+  for (const r of table) process.stdout.write(`${r.map((c, k) => c.padEnd(widths[k]!)).join('  ').trimEnd()}\n`);
+  process.stdout.write(`\nmachine: ${m.cpu}, ${m.cores} cores; ours: ${threads} thread(s); ratio = numpy_ms / ours_ms (above 1 = faster than NumPy); median of ${repeats}\n`);
+}
