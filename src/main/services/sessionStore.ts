@@ -519,15 +519,25 @@ export class SessionStore {
    */
   async openForResume(runId: string): Promise<{ runDir: string; config: RunConfigFile; checkpoint: Checkpoint | null; writer: RunWriter }> {
     const runDir = await this.findRunDir(runId);
-    if (isRunOwnedByLiveProcess(runDir)) throw new WorkbenchException('forbidden', `run ${runId} is still being written by a live process`);
     const { config, status } = await this.readConfigAndStatus(runDir, runId);
     if (status.status === 'finished') throw new WorkbenchException('invalid-request', `run ${runId} has already finished`);
-    await this.readMetrics(path.join(runDir, RUN_FILES.metrics));
     const checkpoint = await readLatestCheckpoint(runDir);
-    const keepThroughStep = checkpoint ? checkpoint.step : -1;
+    const writer = await this.openRunForResume(runId, checkpoint ? checkpoint.step : -1);
+    return { runDir, config, checkpoint, writer };
+  }
+
+  /**
+   * Opens a run's writer to continue from a checkpoint the caller already read: records after
+   * `keepThroughStep` are dropped (use -1 to drop all), status is set to 'running'.
+   */
+  async openRunForResume(runId: string, keepThroughStep: number): Promise<RunWriter> {
+    const runDir = await this.findRunDir(runId);
+    if (isRunOwnedByLiveProcess(runDir)) throw new WorkbenchException('forbidden', `run ${runId} is still being written by a live process`);
+    await this.readConfigAndStatus(runDir, runId);
+    await this.readMetrics(path.join(runDir, RUN_FILES.metrics));
     const writer = await RunWriter.open(runDir, { fs: this.fs, keepThroughStep });
     await writer.setStatus({ status: 'running', reason: null, lastStep: Math.max(0, keepThroughStep) });
-    return { runDir, config, checkpoint, writer };
+    return writer;
   }
 
   /** True if the path is inside the data directory (after resolving symlinks). For adapters that accept paths. */
