@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { buildLossOption } from '../../../../src/renderer/src/charts/loss';
+import { buildEigenOption } from '../../../../src/renderer/src/charts/eigen';
+import { buildSpectrumOption } from '../../../../src/renderer/src/charts/spectrum';
+import { buildSpectralBiasOption, spreadIndices } from '../../../../src/renderer/src/charts/spectralBias';
+import { buildHistogramOption, buildKernelDistanceOption, buildMovementOption } from '../../../../src/renderer/src/charts/movement';
+import { blockAverage, buildHeatmapOption } from '../../../../src/renderer/src/charts/heatmap';
+import { buildModelViewOption, extractModelView } from '../../../../src/renderer/src/charts/modelView';
+import { readTheory } from '../../../../src/renderer/src/charts/theory';
+import type { MetricRecord } from '../../../../src/shared/run/format';
+import { seeded } from './seeded';
+
+type Opt = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A seeded run: loss decaying like (1 − 0.01)^{2k} with noise, tracked diagnostics every 10 steps. */
+function seededRun(steps: number, seed = 7): MetricRecord[] {
+  const rnd = seeded(seed);
+  const out: MetricRecord[] = [];
+  for (let k = 0; k < steps; k++) {
+    const loss = 8 * Math.pow(0.99, 2 * k) * (1 + 0.05 * (rnd() - 0.5));
+    const r: MetricRecord = { step: k, loss, lossRatio: loss / 8, testLoss: loss * 1.5 + 0.01, wallMs: k * 12.5 };
+    if (k % 10 === 0) {
+      r.tracked = {
+        eigMin: [0.1 + 0.001 * rnd(), 0.12 + 0.001 * rnd()],
+        eigMax: [2 + 0.01 * rnd()],
+        weightMoveW: 0.001 * Math.sqrt(k),
+        weightMoveV: 0.002 * Math.sqrt(k),
+        flipFraction: Math.min(1, 0.0001 * k),
+        kernelDistance: 0.0005 * k,
+        spectralBias: [1, 0.5, 0.25].map((e0, l) => e0 * Math.pow(1 - 0.1 * (l + 1), 2 * k)),
+      };
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+describe('buildLossOption()', () => {
+  it('uses a log y axis when asked and drops non-positive losses from it', () => {
+    const recs = seededRun(50);
+    recs[3]!.loss = 0;
+    const o = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light' }) as Opt;
+    expect(o.yAxis.type).toBe('log');
+    expect(o.series[0].data).toHaveLength(49);
+    const lin = buildLossOption(recs, { logY: false, smoothing: 0, xAxis: 'step', theme: 'light' }) as Opt;
+    expect(lin.yAxis.type).toBe('value');
+    expect(lin.series[0].data).toHaveLength(50);
+  });
+
+  it('downsamples a long run to at most 2000 points per series while the input keeps every record', () => {
+    const recs = seededRun(20_000);
+    const o = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'step', theme: 'dark' }) as Opt;
+    expect(recs).toHaveLength(20_000);
+    for (const s of o.series) expect(s.data.length).toBeLessThanOrEqual(2000);
+    expect(o.series[0].data[0]).toEqual([0, recs[0]!.loss]);
+    expect(o.series[0].data.at(-1)).toEqual([19_999, recs[19_999]!.loss]);
+  });
+
+  it('adds a faint raw series under the smoothed one and plots wall time in seconds', () => {
+    const recs = seededRun(30);
+    const o = buildLossOption(recs, { logY: true, smoothing: 0.9, xAxis: 'wall', theme: 'light' }) as Opt;
+    expect(o.series.map((s: Opt) => s.name)).toEqual(['train loss (raw)', 'train loss', 'test loss']);
+    expect(o.series[1].data[29][0]).toBeCloseTo((29 * 12.5) / 1000, 12);
+    // a smoothed decaying curve lags above the raw one at the end
+    expect(o.series[1].data[29][1]).toBeGreaterThan(o.series[0].data[29][1]);
+  });
+
+  it('draws the linearized theory curve dashed only against steps', () => {
+    const recs = seededRun(10);
+    const curve: [number, number][] = [[0, 8], [9, 6]];
+    const o = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: curve }) as Opt;
+    const lin = o.series.find((s: Opt) => s.name === 'linearized prediction');
+    expect(lin.lineStyle.type).toBe('dashed');
+    expect(lin.data).toEqual(curve);
+    const wall = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'wall', theme: 'light', theoryCurve: curve }) as Opt;
+    expect(wall.series.some((s: Opt) => s.name === 'linearized prediction')).toBe(false);
+  });
+
+  it('has a stable structure (snapshot)', () => {
+    expect(buildLossOption(seededRun(12), { logY: true, smoothing: 0.5, xAxis: 'step', theme: 'light' })).toMatchSnapshot();
+  });
+});
+
+describe('buildEigenOption()', () => {
+  it('draws one series per tracked eigenvalue and reference lines at λ₀ and λ_J', () => {
+    const o = buildEigenOption(seededRun(100), { theme: 'light', logY: true, references: { lambda0: 0.08, lambdaJ: 0.15, lambdaDec: null } }) as Opt;
+    expect(o.yAxis.type).toBe('log');
+    const names = o.series.map((s: Opt) => s.name);
+    expect(names).toEqual(['λ_min', 'λ_min+1', 'λ_max', 'H∞ references']);
+    expect(o.series[0].data).toHaveLength(10);
+    expect(o.series[3].markLine.data).toEqual([{ name: 'λ₀', yAxis: 0.08 }, { name: 'λ_J', yAxis: 0.15 }]);
+  });
+
+  it('leaves out non-positive references on a log axis', () => {
+    const o = buildEigenOption(seededRun(20), { theme: 'light', logY: true, references: { lambda0: -1e-17 } }) as Opt;
+    expect(o.series.some((s: Opt) => s.markLine)).toBe(false);
+  });
+
+  it('has a stable structure (snapshot)', () => {
+    expect(buildEigenOption(seededRun(30), { theme: 'dark', logY: false, references: { lambda0: 0.08, lambdaDec: 0.05, lambdaJ: 0.15 } })).toMatchSnapshot();
+  });
+});
+
+describe('buildSpectrumOption()', () => {
+  it('sorts both spectra descending on a log axis and counts eigenvalues ≤ 0 in the title', () => {
+    const o = buildSpectrumOption([0.5, 2, -1e-9, 1], [0.4, 1.5, 0.9], { theme: 'light', step: 40 }) as Opt;
+    expect(o.yAxis.type).toBe('log');
+    expect(o.series[0].data).toEqual([[1, 2], [2, 1], [3, 0.5]]);
+    expect(o.series[1].data).toEqual([[1, 1.5], [2, 0.9], [3, 0.4]]);
+    expect(o.title.text).toContain('1 eigenvalue ≤ 0');
+    expect(o.series[0].name).toContain('step 40');
+  });
+});
+
+describe('spreadIndices()', () => {
+  it('spreads picks over the whole range, both ends included', () => {
+    expect(spreadIndices(10, 4)).toEqual([0, 3, 6, 9]);
+    expect(spreadIndices(3, 5)).toEqual([0, 1, 2]);
+    expect(spreadIndices(0, 3)).toEqual([]);
+  });
+});
+
+describe('buildSpectralBiasOption()', () => {
+  it('draws the prediction e(0)(1 − ηλ)^{2k}, which matches data generated by that law', () => {
+    const eig = [0.1, 0.2, 0.3];
+    const o = buildSpectralBiasOption(seededRun(200), { theme: 'light', eigenvalues: eig, learningRate: 1, directions: 3 }) as Opt;
+    expect(o.yAxis.type).toBe('log');
+    // measured + predicted per direction
+    expect(o.series).toHaveLength(6);
+    for (let l = 0; l < 3; l++) {
+      const measured = o.series[2 * l].data as [number, number][];
+      const predicted = o.series[2 * l + 1].data as [number, number][];
+      expect(o.series[2 * l + 1].lineStyle.type).toBe('dashed');
+      const lastM = measured.at(-1)!;
+      const lastP = predicted.at(-1)!;
+      expect(lastP[0]).toBe(lastM[0]);
+      expect(Math.abs(lastP[1] - lastM[1]) / lastM[1]).toBeLessThan(1e-9);
+    }
+  });
+
+  it('leaves the predictions out without a learning rate', () => {
+    const o = buildSpectralBiasOption(seededRun(50), { theme: 'light', eigenvalues: [0.1, 0.2, 0.3], learningRate: null }) as Opt;
+    expect(o.series.every((s: Opt) => s.lineStyle.type !== 'dashed')).toBe(true);
+  });
+});
+
+describe('buildMovementOption()', () => {
+  it('puts the movements on the left axis and the flip fraction on a [0, 1] right axis', () => {
+    const o = buildMovementOption(seededRun(100), { theme: 'light' }) as Opt;
+    expect(o.yAxis).toHaveLength(2);
+    expect(o.yAxis[1]).toMatchObject({ min: 0, max: 1 });
+    const flip = o.series.find((s: Opt) => s.name === 'flip fraction');
+    expect(flip.yAxisIndex).toBe(1);
+    expect(o.series.map((s: Opt) => s.name)).toEqual(['‖ΔW‖/‖W₀‖', '‖ΔV‖/‖V₀‖', 'flip fraction']);
+  });
+});
+
+describe('buildKernelDistanceOption()', () => {
+  it('plots one point per tracked step', () => {
+    const o = buildKernelDistanceOption(seededRun(100), { theme: 'light' }) as Opt;
+    expect(o.series[0].data).toHaveLength(10);
+    expect(o.series[0].data[5]).toEqual([50, 0.025]);
+  });
+});
+
+describe('buildHistogramOption()', () => {
+  it('places each bar at its bin centre with its count', () => {
+    const o = buildHistogramOption({ edges: [0, 1, 2, 4], counts: [5, 3, 1] }, { theme: 'light', step: 30 }) as Opt;
+    expect(o.series[0].data.map((d: number[]) => [d[0], d[1]])).toEqual([[0.5, 5], [1.5, 3], [3, 1]]);
+  });
+
+  it('rejects counts that do not match the edges, naming both lengths', () => {
+    expect(() => buildHistogramOption({ edges: [0, 1], counts: [1, 2] }, { theme: 'light' })).toThrow('hist: expected counts of length edges − 1 = 1, got 2');
+  });
+});
+
+describe('blockAverage()', () => {
+  it('averages b×b blocks exactly', () => {
+    // 4×4 matrix with entry = i*4 + j; 2×2 blocks
+    const v = Array.from({ length: 16 }, (_, i) => i);
+    const { k, cells } = blockAverage(v, 4, 2);
+    expect(k).toBe(2);
+    expect(cells).toEqual([(0 + 1 + 4 + 5) / 4, (2 + 3 + 6 + 7) / 4, (8 + 9 + 12 + 13) / 4, (10 + 11 + 14 + 15) / 4]);
+  });
+
+  it('checks the shape, naming both', () => {
+    expect(() => blockAverage([1, 2, 3], 2, 2)).toThrow('values: expected [2, 2] = 4 entries, got 3');
+  });
+});
+
+describe('buildHeatmapOption()', () => {
+  it('block-averages a large kernel to at most maxCells per side with a symmetric scale for signed entries', () => {
+    const rnd = seeded(3);
+    const n = 200;
+    const values = Array.from({ length: n * n }, () => rnd() - 0.3);
+    const o = buildHeatmapOption({ n, values }, { theme: 'light', title: 'H', maxCells: 50 }) as Opt;
+    expect(o.series[0].data).toHaveLength(50 * 50);
+    expect(o.visualMap.min).toBe(-o.visualMap.max);
+    expect(o.title.text).toContain('block-averaged to 50×50');
+  });
+});
+
+describe('extractModelView() and buildModelViewOption()', () => {
+  it('draws 2-D inputs, reconstructions and one arrow x → u(x) per sample, train and test apart', () => {
+    const preview = { inputs: [[1, 0], [0, 1], [-1, 0]], testInputs: [[0.7, 0.7]] };
+    const recs: MetricRecord[] = [{ step: 40, loss: 1, wallMs: 0, reconstruction: { train: [[0.9, 0], [0, 0.8], [-0.5, 0.1]], test: [[0.5, 0.6]] } } as MetricRecord];
+    const data = extractModelView(preview, recs)!;
+    expect(data.kind).toBe('points2d');
+    const o = buildModelViewOption(data, { theme: 'light' }) as Opt;
+    const arrows = o.series.find((s: Opt) => s.name === 'train x → u(x)');
+    expect(arrows.type).toBe('lines');
+    expect(arrows.data).toHaveLength(3);
+    expect(arrows.data[2].coords).toEqual([[-1, 0], [-0.5, 0.1]]);
+    expect(o.series.find((s: Opt) => s.name === 'test x → u(x)').data).toHaveLength(1);
+    expect(o.title.text).toContain('step 40');
+  });
+
+  it('shows MNIST-sized inputs as a grid of digits over their reconstructions', () => {
+    const rnd = seeded(5);
+    const img = () => Array.from({ length: 784 }, () => rnd());
+    const data = extractModelView({ inputs: [img(), img(), img()] }, [{ step: 1, loss: 1, wallMs: 0, outputs: { train: [img(), img(), img()] } } as MetricRecord])!;
+    expect(data.kind).toBe('images');
+    const o = buildModelViewOption(data, { theme: 'dark' }) as Opt;
+    expect(o.series[0].type).toBe('heatmap');
+    expect(o.series[0].data).toHaveLength(3 * 784 * 2);
+  });
+
+  it('falls back to per-sample error bars ‖x − u(x)‖ for other dimensions', () => {
+    const data = extractModelView({ inputs: [[3, 0, 0], [0, 1, 0]] }, [{ step: 2, loss: 1, wallMs: 0, reconstruction: { train: [[0, 4, 0], [0, 1, 0]] } } as MetricRecord])!;
+    expect(data).toMatchObject({ kind: 'errors', train: [5, 0] });
+    const o = buildModelViewOption(data, { theme: 'light' }) as Opt;
+    expect(o.series[0].data).toEqual([5, 0]);
+  });
+
+  it('returns null when nothing can be shown', () => {
+    expect(extractModelView(undefined, [])).toBeNull();
+  });
+});
+
+describe('readTheory()', () => {
+  it('reads the known fields under their aliases and leaves the missing ones null', () => {
+    const t = readTheory({ lambda0: 0.1, eigen: { lambdaDec: 0.05 }, theoremB: { width: 1e6 }, linearizedLoss: { steps: [0, 10], loss: [8, 4] }, spectrum: [3, 1, 2] });
+    expect(t.lambda0).toBe(0.1);
+    expect(t.lambdaDec).toBe(0.05);
+    expect(t.lambdaJ).toBeNull();
+    expect(t.widthB).toBe(1e6);
+    expect(t.widthA).toBeNull();
+    expect(t.linearizedCurve).toEqual([[0, 8], [10, 4]]);
+    expect(t.spectrum).toEqual([1, 2, 3]);
+  });
+
+  it('survives null and non-object input', () => {
+    expect(readTheory(null).lambda0).toBeNull();
+    expect(readTheory(42).gram).toBeNull();
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { downsampleXY, emaSmooth, fmt, plottable } from '../../../../src/renderer/src/charts/common';
+import type { XY } from '../../../../src/renderer/src/charts/common';
+import { seeded } from './seeded';
+
+describe('downsampleXY()', () => {
+  it('reduces a long series to the requested count, keeping both ends and the largest spike', () => {
+    const rnd = seeded(1);
+    const pts: XY[] = Array.from({ length: 10_000 }, (_, i) => [i, rnd()]);
+    pts[5000] = [5000, 50];
+    const out = downsampleXY(pts, 2000);
+    expect(out).toHaveLength(2000);
+    expect(out[0]).toEqual(pts[0]);
+    expect(out.at(-1)).toEqual(pts.at(-1));
+    expect(out.some(([x, y]) => x === 5000 && y === 50)).toBe(true);
+    for (let i = 1; i < out.length; i++) expect(out[i]![0]).toBeGreaterThan(out[i - 1]![0]);
+  });
+
+  it('returns short series unchanged', () => {
+    const pts: XY[] = [[0, 1], [1, 2]];
+    expect(downsampleXY(pts, 2000)).toEqual(pts);
+  });
+});
+
+describe('emaSmooth()', () => {
+  it('leaves a constant series constant (debiased from the first point)', () => {
+    const out = emaSmooth([3, 3, 3, 3], 0.9);
+    for (const v of out) expect(v).toBeCloseTo(3, 12);
+  });
+
+  it('matches the debiased recurrence s_k = α s_{k−1} + (1−α) y_k over 1 − α^{k+1}', () => {
+    const a = 0.5;
+    const out = emaSmooth([1, 0], a);
+    expect(out[0]).toBeCloseTo(1, 12);
+    // s1 = 0.5·0.5 + 0 = 0.25, debiased by 1 − 0.25 = 0.75
+    expect(out[1]).toBeCloseTo(0.25 / 0.75, 12);
+  });
+
+  it('rejects α outside [0, 1)', () => {
+    expect(() => emaSmooth([1], 1)).toThrow(/alpha/);
+  });
+});
+
+describe('plottable()', () => {
+  it('drops non-finite values, and non-positive ones for a log axis', () => {
+    const pts: XY[] = [[0, 1], [1, 0], [2, -1], [3, NaN], [4, 2]];
+    expect(plottable(pts, true)).toEqual([[0, 1], [4, 2]]);
+    expect(plottable(pts, false)).toEqual([[0, 1], [1, 0], [2, -1], [4, 2]]);
+  });
+});
+
+describe('fmt()', () => {
+  it('shows missing values as a dash and tiny ones in exponent form', () => {
+    expect(fmt(null)).toBe('—');
+    expect(fmt(1.23456e-7)).toBe('1.23e-7');
+    expect(fmt(0.5)).toBe('0.5');
+  });
+});
