@@ -80,6 +80,19 @@ async function startNumpy(): Promise<{ timer: NumpyTimer | null; note: string; i
   }
 }
 
+type EigCasesFn = (opts: { sizes: number[]; repeats: number; log: (msg: string) => void }) => Promise<Array<Record<string, unknown>>>;
+
+/** "spectra"'s eig cases, imported dynamically so that the harness runs without them. */
+async function loadEigCases(): Promise<{ eigCases: EigCasesFn | null; missing: string }> {
+  try {
+    const mod = (await import('./cases/' + 'eig')) as { eigCases?: EigCasesFn };
+    if (typeof mod.eigCases !== 'function') return { eigCases: null, missing: 'bench/cases/eig.ts exports no eigCases()' };
+    return { eigCases: mod.eigCases, missing: '' };
+  } catch (err) {
+    return { eigCases: null, missing: `bench/cases/eig.ts is not available: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+  }
+}
+
 function machine(): Record<string, unknown> {
   const c = cpus();
   return { cpu: c[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version, platform: `${process.platform}-${process.arch}` };
@@ -113,15 +126,7 @@ try {
   }
   if (cases.includes('eig')) {
     const sizes = o.eigSizes !== undefined ? o.eigSizes.split(',').map(Number) : quick ? [64] : [500, 1000];
-    let eigCases: ((opts: { sizes: number[]; repeats: number; log: (msg: string) => void }) => Promise<Array<Record<string, unknown>>>) | null = null;
-    let missing = '';
-    try {
-      const mod = (await import('./cases/' + 'eig')) as { eigCases?: typeof eigCases };
-      eigCases = mod.eigCases ?? null;
-      if (eigCases === null) missing = 'bench/cases/eig.ts exports no eigCases()';
-    } catch (err) {
-      missing = `bench/cases/eig.ts is not available: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-    }
+    const { eigCases, missing } = await loadEigCases();
     if (eigCases === null) {
       emit({ case: 'eig', n: 0, d: 0, m: 0, backend: '-', dtype: 'float64', ours_ms: null, numpy_ms: null, ratio: null, note: missing });
     } else {
