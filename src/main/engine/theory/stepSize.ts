@@ -1,0 +1,23 @@
+/**
+ * Step sizes (SPEC §1.2, §7.2, issue 4 item 3): one definition everywhere, η = c/λ_max(H).
+ */
+import type { Scaling } from '../../../shared/config/schema';
+import { WorkbenchException } from '../../../shared/api/result';
+
+/**
+ * Automatic learning rate η = c/λ_max(H) with c = stepScale (GD is stable for c < 2), H the regime's
+ * NTK-scaled infinite-width kernel; multiplied by m for mean-field scaling, whose kernel is H/m (SPEC §1.2).
+ */
+export function automaticLearningRate(lambdaMax: number, opts: { stepScale: number; scaling: Scaling; m: number }): number {
+  if (!(lambdaMax > 0) || !Number.isFinite(lambdaMax)) {
+    throw new WorkbenchException('invalid-data', `automatic learning rate: λ_max(H) = ${lambdaMax} is not positive (is the data all zero?); set learningRate explicitly`);
+  }
+  if (!(opts.stepScale > 0)) throw new WorkbenchException('invalid-config', `stepScale: expected a number > 0, got ${opts.stepScale}`);
+  const base = opts.stepScale / lambdaMax;
+  return opts.scaling === 'mean-field' ? base * opts.m : base;
+}
+
+/** Largest stable step of GD on a quadratic with kernel of largest eigenvalue λ_max: 2/λ_max. */
+export function maxStableLearningRate(lambdaMax: number): number | null {
+  return lambdaMax > 0 && Number.isFinite(lambdaMax) ? 2 / lambdaMax : null;
+}
