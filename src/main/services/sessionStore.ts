@@ -304,7 +304,7 @@ export class SessionStore {
    * but only when `confirmed` is passed (else forbidden, nothing changed). Refuses while one of its runs
    * is being written.
    */
-  async deleteSession(sessionId: string, opts: { confirmed?: boolean } = {}): Promise<{ trashed: boolean }> {
+  async deleteSession(sessionId: string, opts: { confirmed?: boolean } = {}): Promise<{ sessionId: string; trashed: boolean }> {
     const dir = await this.sessionDir(sessionId);
     for (const runId of await this.listIds(path.join(dir, RUNS_DIR))) {
       if (isRunActive(path.join(dir, RUNS_DIR, runId))) {
@@ -319,7 +319,7 @@ export class SessionStore {
     } catch (e) {
       trashError = e;
     }
-    if (trashError === null && !nodeFs.existsSync(linkPath)) return { trashed: true };
+    if (trashError === null && !nodeFs.existsSync(linkPath)) return { sessionId, trashed: true };
     if (!opts.confirmed) {
       const why = trashError instanceof Error ? trashError.message : 'the folder is still there';
       throw new WorkbenchException('forbidden', `could not move session ${sessionId} to the system trash (${why}); confirm to delete it permanently`, {
@@ -331,7 +331,7 @@ export class SessionStore {
     } catch (e) {
       throw ioError(linkPath, 'delete', e);
     }
-    return { trashed: false };
+    return { sessionId, trashed: false };
   }
 
   // ---- runs ----------------------------------------------------------------------------------------

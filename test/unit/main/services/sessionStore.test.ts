@@ -241,7 +241,7 @@ describe('SessionStore.deleteSession()', () => {
     const dir = tempDir();
     const s = store(dir, trashed);
     const sess = await s.createSession('x');
-    expect(await s.deleteSession(sess.sessionId)).toEqual({ trashed: true });
+    expect(await s.deleteSession(sess.sessionId)).toEqual({ sessionId: sess.sessionId, trashed: true });
     expect(trashed).toEqual([[path.join(fs.realpathSync(dir), 'sessions', sess.sessionId)]]);
     expect(await s.listSessions()).toEqual([]);
   });
@@ -255,7 +255,7 @@ describe('SessionStore.deleteSession()', () => {
     expect(e.code).toBe('forbidden');
     expect(e.message).toMatch(/no trash here.*confirm/);
     expect(hashTree(dir)).toBe(before);
-    expect(await s.deleteSession(sess.sessionId, { confirmed: true })).toEqual({ trashed: false });
+    expect(await s.deleteSession(sess.sessionId, { confirmed: true })).toEqual({ sessionId: sess.sessionId, trashed: false });
     expect(await s.listSessions()).toEqual([]);
   });
 
