@@ -512,31 +512,35 @@ export class SessionStore {
   }
 
   /**
-   * Prepares an interrupted run to continue: finds its newest valid checkpoint, drops the metrics after
-   * it (they are recomputed; without a checkpoint all are dropped and the run restarts at step 0), sets
-   * status 'running' and returns the open writer. The engine should resume with `resumeFrom: checkpoint`
-   * and report records for steps after `checkpoint.step` only.
+   * Prepares an interrupted run to continue: finds its newest valid checkpoint, drops the metrics from
+   * its step on (they are recomputed; without a checkpoint all are dropped and the run restarts at step 0),
+   * sets status 'running' and returns the open writer. The engine resumes with `resumeFrom: checkpoint`.
    */
   async openForResume(runId: string): Promise<{ runDir: string; config: RunConfigFile; checkpoint: Checkpoint | null; writer: RunWriter }> {
     const runDir = await this.findRunDir(runId);
     const { config, status } = await this.readConfigAndStatus(runDir, runId);
     if (status.status === 'finished') throw new WorkbenchException('invalid-request', `run ${runId} has already finished`);
     const checkpoint = await readLatestCheckpoint(runDir);
-    const writer = await this.openRunForResume(runId, checkpoint ? checkpoint.step : -1);
+    const writer = await this.openRunForResume(runId, checkpoint ? checkpoint.step : 0);
     return { runDir, config, checkpoint, writer };
   }
 
   /**
-   * Opens a run's writer to continue from a checkpoint the caller already read: records after
-   * `keepThroughStep` are dropped (use -1 to drop all), status is set to 'running'.
+   * Opens a run's writer to continue from a checkpoint the caller already read: records at and after
+   * `checkpointStep` are dropped (the engine records the checkpoint step again when it resumes; pass 0
+   * to drop all), and status is set to 'running'.
    */
-  async openRunForResume(runId: string, keepThroughStep: number): Promise<RunWriter> {
+  async openRunForResume(runId: string, checkpointStep: number): Promise<RunWriter> {
+    if (!Number.isInteger(checkpointStep) || checkpointStep < 0) {
+      throw new WorkbenchException('invalid-request', `checkpointStep: expected an integer ≥ 0, got ${checkpointStep}`);
+    }
+    const keepThroughStep = checkpointStep - 1;
     const runDir = await this.findRunDir(runId);
     if (isRunOwnedByLiveProcess(runDir)) throw new WorkbenchException('forbidden', `run ${runId} is still being written by a live process`);
     await this.readConfigAndStatus(runDir, runId);
     await this.readMetrics(path.join(runDir, RUN_FILES.metrics));
     const writer = await RunWriter.open(runDir, { fs: this.fs, keepThroughStep });
-    await writer.setStatus({ status: 'running', reason: null, lastStep: Math.max(0, keepThroughStep) });
+    await writer.setStatus({ status: 'running', reason: null, lastStep: checkpointStep });
     return writer;
   }
 

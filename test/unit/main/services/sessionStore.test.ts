@@ -269,7 +269,7 @@ describe('SessionStore.deleteSession()', () => {
 });
 
 describe('SessionStore.openForResume()', () => {
-  it('drops metrics after the newest checkpoint, sets running, and appends after it', async () => {
+  it('drops metrics from the newest checkpoint on (the engine records that step again), sets running, and appends after it', async () => {
     const s = store();
     const sess = await s.createSession('x');
     const r = await s.createRun(sess.sessionId, cfg);
@@ -279,9 +279,9 @@ describe('SessionStore.openForResume()', () => {
     await r.writer.close();
     const res = await s.openForResume(r.runId);
     expect(res.checkpoint!.step).toBe(10);
-    expect((await s.readRun(r.runId)).records.map((x) => x.step)).toEqual([0, 10]);
+    expect((await s.readRun(r.runId)).records.map((x) => x.step)).toEqual([0]);
     expect((await s.readRun(r.runId)).summary.status).toBe('running');
-    res.writer.append([{ step: 20, loss: 0.5, wallMs: 0 }]);
+    res.writer.append([10, 20].map((step) => ({ step, loss: 0.5, wallMs: 0 })));
     await res.writer.close();
     expect((await s.readRun(r.runId)).records.map((x) => x.step)).toEqual([0, 10, 20]);
   });
