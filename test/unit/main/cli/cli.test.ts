@@ -40,7 +40,7 @@ describe('ntk-workbench', () => {
     [['theory', '--data', 'x.csv', '--steps', '10,abc'], '--steps'],
     [['train', '--config', 'missing.json', '--out', 'o'], '--config'],
     [['train', '--out', 'o'], '--config'],
-    [['kernel', '--bogus'], '--bogus'],
+    [['kernel', '--data', 'x.csv', '--kernel', 'enc', '--bogus'], '--bogus'],
   ])('bad flags %j exit 2 with one line naming %s', (args, flag) => {
     const r = cli(...args);
     expect(r.code).toBe(2);
