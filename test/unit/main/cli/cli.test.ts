@@ -21,7 +21,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('ntk-workbench', () => {
+describe.concurrent('ntk-workbench', () => {
   it('prints help and exits 0', () => {
     const r = cli('--help');
     expect(r.code).toBe(0);
