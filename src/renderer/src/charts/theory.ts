@@ -20,6 +20,12 @@ export interface TheoryView {
   widthA: number | null;
   widthB: number | null;
   memorization: number | null;
+  /** the random-subspace baseline of the memorization share (rank(X)/d) */
+  memorizationBaseline: number | null;
+  /** the η the theory used */
+  eta: number | null;
+  /** `<field>Note` explanations of missing values, keyed by field */
+  notes: Record<string, string>;
   /** [step, L] of the linearized loss prediction */
   linearizedCurve: XY[] | null;
   /** H∞ eigenvalues ascending */
@@ -75,6 +81,15 @@ function matrix(v: unknown, nHint: number | null): { n: number; values: number[]
   return null;
 }
 
+function notesOf(t: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (t === null || typeof t !== 'object') return out;
+  for (const [k, v] of Object.entries(t as Record<string, unknown>)) {
+    if (k.endsWith('Note') && typeof v === 'string' && v !== '') out[k.slice(0, -4)] = v;
+  }
+  return out;
+}
+
 /** Extracts the fields the UI uses from an engine theory object of unknown shape. */
 export function readTheory(theory: unknown): TheoryView {
   const t = theory ?? {};
@@ -89,17 +104,20 @@ export function readTheory(theory: unknown): TheoryView {
   const warnings = at(t, 'warnings');
   const spectrum = numArray(at(t, 'spectrum')) ?? numArray(at(t, 'eigenvalues')) ?? numArray(at(t, 'hInfEigenvalues')) ?? numArray(at(t, 'kernel.eigenvalues'));
   return {
-    lambda0: num(t, 'lambda0', 'lambda_0', 'eigen.lambda0', 'kernels.lambda0'),
+    lambda0: num(t, 'lambdaEnc', 'lambda0', 'lambda_0', 'eigen.lambda0', 'kernels.lambda0'),
     lambdaDec: num(t, 'lambdaDec', 'lambda_dec', 'eigen.lambdaDec', 'kernels.lambdaDec'),
-    lambdaJ: num(t, 'lambdaJ', 'lambda_J', 'eigen.lambdaJ', 'kernels.lambdaJ'),
-    lambdaMin: num(t, 'lambdaMin', 'regimeLambdaMin', 'eigen.lambdaMin'),
-    lambdaMax: num(t, 'lambdaMax', 'regimeLambdaMax', 'eigen.lambdaMax'),
-    etaAuto: num(t, 'etaAuto', 'autoLearningRate', 'learningRate', 'eta.auto', 'learningRates.auto'),
-    etaMax: num(t, 'etaMax', 'maxStableLearningRate', 'eta.max', 'learningRates.maxStable'),
-    rateBound: num(t, 'rateBound', 'rate', 'rate.bound', 'convergence.rate'),
-    widthA: num(t, 'theoremA.width', 'theoremA.sufficientWidth', 'theoremA.m', 'widthA', 'sufficientWidthA'),
-    widthB: num(t, 'theoremB.width', 'theoremB.sufficientWidth', 'theoremB.m', 'widthB', 'sufficientWidthB'),
-    memorization: num(t, 'memorization', 'memorization.value', 'memorization.spanFraction', 'memorization.energyInSpan'),
+    lambdaJ: num(t, 'lambdaJoint', 'lambdaJ', 'lambda_J', 'eigen.lambdaJ', 'kernels.lambdaJ'),
+    lambdaMin: num(t, 'lambdaMinRegime', 'lambdaMin', 'regimeLambdaMin', 'eigen.lambdaMin'),
+    lambdaMax: num(t, 'lambdaMaxRegime', 'lambdaMax', 'regimeLambdaMax', 'eigen.lambdaMax'),
+    etaAuto: num(t, 'automaticEta', 'etaAuto', 'autoLearningRate', 'learningRate', 'eta.auto', 'learningRates.auto'),
+    etaMax: num(t, 'maxStableEta', 'etaMax', 'maxStableLearningRate', 'eta.max', 'learningRates.maxStable'),
+    rateBound: num(t, 'rateBound.factor', 'rateBound', 'rate', 'rate.bound', 'convergence.rate'),
+    widthA: num(t, 'sufficientWidth.A_sufficient', 'theoremA.width', 'theoremA.sufficientWidth', 'theoremA.m', 'widthA', 'sufficientWidthA'),
+    widthB: num(t, 'sufficientWidth.B_sufficient', 'theoremB.width', 'theoremB.sufficientWidth', 'theoremB.m', 'widthB', 'sufficientWidthB'),
+    memorization: num(t, 'testPrediction.memorizationShare', 'memorization', 'memorization.value', 'memorization.spanFraction', 'memorization.energyInSpan'),
+    memorizationBaseline: num(t, 'testPrediction.memorizationBaseline', 'memorizationBaseline'),
+    eta: num(t, 'eta'),
+    notes: notesOf(t),
     linearizedCurve: curve(at(t, 'linearizedLoss') ?? at(t, 'linearizedCurve') ?? at(t, 'linearized')),
     spectrum: spectrum ? [...spectrum].sort((a, b) => a - b) : null,
     gram: matrix(at(t, 'gram') ?? at(t, 'hInf') ?? at(t, 'H') ?? at(t, 'kernel.matrix'), num(t, 'n')),
