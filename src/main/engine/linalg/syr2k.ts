@@ -47,6 +47,50 @@ export function syr2kUpper(
       qk[base + (p + k) * MR] = v[row + p]!;
     }
   }
+  kernelUpper(c, ldc, r0, m, pk, qk, kk, blocks);
+}
+
+/**
+ * C[r0:r0+m, r0:r0+m] += Bᵀ B on the upper triangle, for B [kRows, m] row-major (a Gram matrix of the
+ * columns of B, e.g. AᵀA for ReLU features A [m_hidden, n]); same micro-kernel as {@link syr2kUpper}.
+ */
+export function gramUpperAdd(c: Float64Array, ldc: number, r0: number, m: number, b: Float64Array, kRows: number): void {
+  if (b.length !== kRows * m) {
+    throw new RangeError(`gramUpperAdd: b has ${b.length} entries, expected ${kRows * m} for shape [${kRows}, ${m}]`);
+  }
+  if (r0 + m > ldc || c.length < ldc * ldc) {
+    throw new RangeError(`gramUpperAdd: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
+  }
+  const KC = 256;
+  const blocks = Math.ceil(m / MR);
+  const pk = new Float64Array(blocks * KC * MR);
+  for (let p0 = 0; p0 < kRows; p0 += KC) {
+    const kk = Math.min(KC, kRows - p0);
+    pk.fill(0);
+    for (let p = 0; p < kk; p++) {
+      const row = (p0 + p) * m;
+      for (let i = 0; i < m; i++) {
+        const bl = (i / MR) | 0;
+        // Negated because the kernel subtracts.
+        pk[(bl * kk + p) * MR + i - bl * MR] = -b[row + i]!;
+      }
+    }
+    const qk = pk.map((x) => -x);
+    kernelUpper(c, ldc, r0, m, pk, qk, kk, blocks);
+  }
+}
+
+/** C −= P Qᵀ on the upper triangle from packed panels pk, qk [blocks, kk, MR]. */
+function kernelUpper(
+  c: Float64Array,
+  ldc: number,
+  r0: number,
+  m: number,
+  pk: Float64Array,
+  qk: Float64Array,
+  kk: number,
+  blocks: number,
+): void {
   const edge = new Float64Array(MR * MR);
   const ncBlocks = NC / MR;
   for (let jc = 0; jc < blocks; jc += ncBlocks) {
