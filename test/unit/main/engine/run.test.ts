@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { runTraining, type RunCallbacks } from '../../../../src/main/engine/run';
+import { createJsBackend } from '../../../../src/main/engine/backends/jsBackend';
+import { freeRunning, type Checkpoint, type RunControl } from '../../../../src/main/engine/protocol';
+import { defaultConfig, type Config } from '../../../../src/shared/config/schema';
+import type { RunMeta } from '../../../../src/shared/api/contract';
+import type { MetricRecord } from '../../../../src/shared/run/format';
+
+function tiny(over: Partial<Config> = {}): Config {
+  return {
+    ...defaultConfig(),
+    dataset: 'sphere',
+    samples: 6,
+    testSamples: 3,
+    inputDim: 3,
+    hiddenWidth: 64,
+    steps: 150,
+    trackEvery: 10,
+    dtype: 'float64',
+    backend: 'js',
+    regime: 'joint',
+    targetLossRatio: 0,
+    ...over,
+  };
+}
+
+interface Collected {
+  meta: RunMeta[];
+  records: MetricRecord[];
+  checkpoints: Checkpoint[];
+  cb: RunCallbacks;
+}
+
+function collector(): Collected {
+  const c: Collected = { meta: [], records: [], checkpoints: [], cb: undefined as unknown as RunCallbacks };
+  let clock = 0;
+  c.cb = {
+    onMeta: (m) => c.meta.push(m),
+    onRecord: (r) => c.records.push(r),
+    onCheckpoint: (cp) => c.checkpoints.push(cp),
+    now: () => (clock += 1),
+  };
+  return c;
+}
+
+const withoutTime = (rs: MetricRecord[]) => rs.map(({ wallMs: _w, ...r }) => r);
+
+describe('runTraining()', () => {
+  it('emits meta and records with a falling loss, tracked diagnostics every K steps and at the end', async () => {
+    const c = collector();
+    const out = await runTraining(tiny(), createJsBackend(), freeRunning, c.cb);
+    expect(out.status).toBe('finished');
+    expect(c.meta).toHaveLength(1);
+    const meta = c.meta[0]!;
+    expect(meta).toMatchObject({ backend: 'js', dtype: 'float64', n: 6, d: 3, m: 64 });
+    expect(meta.learningRates.encoder).toBeGreaterThan(0);
+    expect(meta.learningRates.decoder).toBe(meta.learningRates.encoder);
+    const steps = c.records.map((r) => r.step);
+    expect(steps[0]).toBe(0);
+    expect(steps.at(-1)).toBe(150);
+    expect(new Set(steps).size).toBe(steps.length);
+    const first = c.records[0]!;
+    const last = c.records.at(-1)!;
+    expect(first.lossRatio).toBe(1);
+    expect(last.loss!).toBeLessThan(0.1 * first.loss!);
+    const tracked = c.records.filter((r) => r.tracked);
+    expect(tracked.map((r) => r.step)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150]);
+    const t = tracked.at(-1)!.tracked!;
+    expect(t.weightMoveW!).toBeGreaterThan(0);
+    expect(t.kernelDistance!).toBeGreaterThan(0);
+    expect(t.eigMin).toHaveLength(3);
+    expect(t.eigMax![0]!).toBeGreaterThanOrEqual(t.eigMax![1]!);
+    expect(t.spectralBias).toHaveLength(6);
+    expect(typeof t.linearizedLoss).toBe('number');
+    expect(tracked[0]!.tracked!.spectrum).toHaveLength(6);
+    expect(tracked.at(-1)!.testLoss).toBeGreaterThan(0);
+  });
+
+  it('is deterministic per seed: the same config gives the same records', async () => {
+    const a = collector();
+    const b = collector();
+    await runTraining(tiny({ steps: 40 }), createJsBackend(), freeRunning, a.cb);
+    await runTraining(tiny({ steps: 40 }), createJsBackend(), freeRunning, b.cb);
+    expect(withoutTime(a.records)).toEqual(withoutTime(b.records));
+  });
+
+  it('stops when L/L₀ reaches the target ratio', async () => {
+    const c = collector();
+    const out = await runTraining(tiny({ steps: 5000, targetLossRatio: 1e-2 }), createJsBackend(), freeRunning, c.cb);
+    expect(out.status).toBe('finished');
+    expect(out.reason).toMatch(/target/);
+    const last = c.records.at(-1)!;
+    expect(last.step).toBeLessThan(5000);
+    expect(last.lossRatio!).toBeLessThanOrEqual(1e-2);
+    const before = c.records.filter((r) => r.step < last.step - 1);
+    expect(before.every((r) => r.lossRatio! > 1e-2)).toBe(true);
+  });
+
+  it('stops when the control says stop, with a last record at that step', async () => {
+    let calls = 0;
+    const control: RunControl = { aborted: false, gate: () => ++calls <= 15 };
+    const c = collector();
+    const out = await runTraining(tiny(), createJsBackend(), control, c.cb);
+    expect(out.status).toBe('stopped');
+    expect(c.records.at(-1)!.step).toBe(15);
+  });
+
+  it('reports divergence with the step, η and a smaller suggested η for a huge learning rate', async () => {
+    const c = collector();
+    const out = await runTraining(tiny({ learningRate: 50 }), createJsBackend(), freeRunning, c.cb);
+    expect(out.status).toBe('failed');
+    if (out.status !== 'failed') return;
+    expect(out.error.code).toBe('run-diverged');
+    const det = out.error.details as { step: number; learningRate: number; suggestedLearningRate: number };
+    expect(det.learningRate).toBe(50);
+    expect(det.suggestedLearningRate).toBeGreaterThan(0);
+    expect(det.suggestedLearningRate).toBeLessThan(50);
+    expect(out.error.message).toBe(`diverged at step ${det.step} with learning rate 50; try η ≤ ${det.suggestedLearningRate}`);
+    expect(det.step).toBeLessThan(150);
+    // The suggested step is stable: the same run with it converges.
+    const ok = collector();
+    const out2 = await runTraining(tiny({ learningRate: det.suggestedLearningRate }), createJsBackend(), freeRunning, ok.cb);
+    expect(out2.status).toBe('finished');
+    expect(ok.records.at(-1)!.loss!).toBeLessThan(ok.records[0]!.loss!);
+  });
+
+  it('emits the non-finite record before failing when the loss overflows', async () => {
+    const c = collector();
+    const out = await runTraining(tiny({ learningRate: 1e6, steps: 3000 }), createJsBackend(), freeRunning, c.cb);
+    expect(out.status).toBe('failed');
+    if (out.status !== 'failed') return;
+    const det = out.error.details as { step: number; reason: string };
+    if (det.reason === 'non-finite loss') expect(Number.isFinite(c.records.at(-1)!.loss)).toBe(false);
+    expect(c.records.at(-1)!.step).toBeLessThanOrEqual(det.step);
+  });
+
+  for (const batchSize of [null, 4]) {
+    it(`resumed from a checkpoint equals the uninterrupted run (batchSize ${batchSize})`, async () => {
+      const cfg = tiny({ steps: 90, checkpointEvery: 40, batchSize });
+      const full = collector();
+      await runTraining(cfg, createJsBackend(), freeRunning, full.cb);
+      expect(full.checkpoints.map((cp) => cp.step)).toEqual([40, 80]);
+      const resumed = collector();
+      await runTraining(cfg, createJsBackend(), freeRunning, resumed.cb, { resumeFrom: full.checkpoints[0]! });
+      const after = (rs: MetricRecord[]) => withoutTime(rs.filter((r) => r.step > 40));
+      expect(after(resumed.records)).toEqual(after(full.records));
+      expect(resumed.checkpoints[0]!.W).toEqual(full.checkpoints[1]!.W);
+    });
+  }
+
+  it('trains every regime, the weight-tied one with η from the empirical NTK at step 0', async () => {
+    for (const regime of ['weak', 'decoder', 'tied'] as const) {
+      const c = collector();
+      const out = await runTraining(tiny({ regime, steps: 60, dtype: 'float32' }), createJsBackend(), freeRunning, c.cb);
+      expect(out.status).toBe('finished');
+      expect(c.records.at(-1)!.loss!).toBeLessThan(c.records[0]!.loss!);
+      const lr = c.meta[0]!.learningRates;
+      if (regime === 'weak' || regime === 'tied') expect(lr.decoder).toBeNull();
+      if (regime === 'decoder') expect(lr.encoder).toBeNull();
+    }
+  });
+
+  it('tracks the linearized (frozen-kernel) loss better as the width grows (SPEC §11 c)', async () => {
+    const gap = async (m: number) => {
+      const c = collector();
+      await runTraining(tiny({ hiddenWidth: m, steps: 60, init: 'antisymmetric' }), createJsBackend(), freeRunning, c.cb);
+      const L0 = c.records[0]!.loss!;
+      return Math.max(...c.records.filter((r) => r.tracked).map((r) => Math.abs(r.loss! - r.tracked!.linearizedLoss!) / L0));
+    };
+    const narrow = await gap(16);
+    const wide = await gap(4096);
+    // Deviations are O(m^(-1/2)): 256× the width should shrink the gap by ≈16×; ask for 4× to leave CLT slack.
+    expect(wide).toBeLessThan(narrow / 4);
+    expect(wide).toBeLessThan(0.05);
+  });
+
+  it('passes the theory panel in the meta and a preview of the data', async () => {
+    const c = collector();
+    await runTraining(tiny({ steps: 5, dataset: 'halfcircle', samples: 5 }), createJsBackend(), freeRunning, c.cb);
+    const meta = c.meta[0]!;
+    expect(meta.theory).not.toBeNull();
+    expect((meta.theory as { eta: number }).eta).toBe(meta.learningRates.encoder);
+    const preview = meta.preview as { kind: string; train: number[][]; trainRecon: number[][] };
+    expect(preview.kind).toBe('points2d');
+    expect(preview.train).toHaveLength(5);
+    expect(preview.trainRecon[0]).toHaveLength(2);
+    expect((c.records.at(-1)!.tracked as { preview?: { kind: string } }).preview?.kind).toBe('points2d');
+  });
+});
