@@ -21,7 +21,7 @@ for (let i = 0; i < E0.length; i++) E0[i] = U0[i]! - X[i]!;
 function iterate(E: Float64Array, eta: number, k: number): Float64Array {
   const M = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) M[i * n + j] = (i === j ? 1 : 0) - eta * H[i * n + j]!;
-  let cur = E;
+  let cur: Float64Array = E;
   for (let t = 0; t < k; t++) cur = matmul(cur, M, d, n, n);
   return cur;
 }
@@ -83,7 +83,7 @@ describe('predictLinearized()', () => {
     const k = 25;
     const pred = predictLinearized(model, q, nT, k, Ut0);
     const direct = Float64Array.from(Ut0);
-    let E = E0;
+    let E: Float64Array = E0;
     for (let t = 0; t < k; t++) {
       const Eq = matmul(E, q, d, n, nT);
       for (let i = 0; i < direct.length; i++) direct[i]! -= eta * Eq[i]!;

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { runTheory, logSpacedSteps } from '../../../../../src/main/engine/theory/runTheory';
+import { buildDataset, type Dataset } from '../../../../../src/main/engine/datasets/index';
+import { infiniteKernels } from '../../../../../src/main/engine/ntk/infiniteKernels';
+import { matmul } from '../../../../../src/main/engine/linalg/dense';
+import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
+import { jacobiEigen } from '../ntk/eigenHelper';
+
+const cfg = (over: Partial<Config>): Config => ({ ...defaultConfig(), samples: 10, testSamples: 4, inputDim: 6, seed: 3, steps: 300, ...over });
+
+/** ½ weight ‖E(k)‖² with E ← E − E·S, S = η_W ν²H_enc + η_V κ²H_dec (times factors), by direct iteration. */
+function directLoss(ds: Dataset, U0: Float64Array, S: Float64Array, k: number, weight = 1): number {
+  const { d, n, X } = ds;
+  const M = Float64Array.from(S, (v, idx) => (Math.floor(idx / n) === idx % n ? 1 : 0) - v);
+  let E: Float64Array = Float64Array.from(U0, (u, i) => u - X[i]!);
+  for (let t = 0; t < k; t++) E = matmul(E, M, d, n, n);
+  return 0.5 * weight * E.reduce((s, v) => s + v * v, 0);
+}
+
+describe('runTheory()', () => {
+  it('reports λ₀, λ_dec, λ_J, automatic and maximal η, and a JSON-serializable panel (joint, NTK scaling)', () => {
+    const c = cfg({ regime: 'joint', kappa: 0.8, nu: 1.1 });
+    const ds = buildDataset(c);
+    const U0 = new Float64Array(ds.d * ds.n);
+    const t = runTheory(c, ds, { U0, learningRates: { encoder: null, decoder: null } });
+    const k = infiniteKernels(ds.X, ds.d, ds.n);
+    const J = Float64Array.from(k.enc, (v, i) => 1.21 * v + 0.64 * k.dec[i]!);
+    const ref = jacobiEigen(J, ds.n).values;
+    expect(t.lambdaJoint).toBeCloseTo(ref[0]!, 12);
+    expect(t.lambdaMaxRegime).toBeCloseTo(ref[ds.n - 1]!, 12);
+    expect(t.automaticEta).toBeCloseTo(1 / ref[ds.n - 1]!, 12);
+    expect(t.maxStableEta).toBeCloseTo(2 / ref[ds.n - 1]!, 12);
+    expect(t.rateBound!.factor).toBeCloseTo(1 - t.automaticEta! * ref[0]! / 2, 12);
+    expect(t.linearizedCurve!.steps[0]).toBe(0);
+    expect(t.linearizedCurve!.steps.at(-1)).toBe(300);
+    expect(t.linearizedCurve!.loss[0]).toBeCloseTo(ds.n / 2, 12);
+    expect(t.testPrediction!.memorizationBaseline).toBe(1);
+    expect(t.sufficientWidth!.B_normW.satisfied).toBe(true);
+    expect(t.tied).toBeNull();
+    expect(JSON.parse(JSON.stringify(t))).toEqual(t);
+  });
+
+  it('uses the effective kernel (η_W ν²H_enc + η_V κ²H_dec)/η_W when η_W ≠ η_V, from the actual U₀', () => {
+    const c = cfg({ regime: 'joint', kappa: 1.2, nu: 0.7, steps: 50 });
+    const ds = buildDataset(c);
+    const U0 = Float64Array.from({ length: ds.d * ds.n }, (_, i) => 0.1 * Math.sin(i));
+    const etaW = 0.05, etaV = 0.2;
+    const t = runTheory(c, ds, { U0, learningRates: { encoder: etaW, decoder: etaV } });
+    const k = infiniteKernels(ds.X, ds.d, ds.n);
+    const S = Float64Array.from(k.enc, (v, i) => etaW * 0.49 * v + etaV * 1.44 * k.dec[i]!);
+    const idx = t.linearizedCurve!.steps.indexOf(50);
+    expect(t.eta).toBe(etaW);
+    expect(t.etaDecoder).toBe(etaV);
+    const direct = directLoss(ds, U0, S, 50);
+    expect(Math.abs(t.linearizedCurve!.loss[idx]! - direct) / direct).toBeLessThan(1e-9);
+  });
+
+  it('multiplies the kernel by 1/m for mean-field (automatic η × m gives the same curve) and by 1/n for the mean loss', () => {
+    const base = cfg({ regime: 'weak', hiddenWidth: 64 });
+    const ds = buildDataset(base);
+    const U0 = new Float64Array(ds.d * ds.n);
+    const ntk = runTheory(base, ds, { U0, learningRates: { encoder: null, decoder: null } });
+    const mf = runTheory({ ...base, scaling: 'mean-field' }, ds, { U0, learningRates: { encoder: null, decoder: null } });
+    expect(mf.automaticEta! / ntk.automaticEta!).toBeCloseTo(64, 10);
+    expect(mf.lambdaMaxRegime! * 64).toBeCloseTo(ntk.lambdaMaxRegime!, 12);
+    mf.linearizedCurve!.loss.forEach((v, i) => expect(v).toBeCloseTo(ntk.linearizedCurve!.loss[i]!, 12));
+    const mean = runTheory({ ...base, lossNormalization: 'mean' }, ds, { U0, learningRates: { encoder: 0.5, decoder: null } });
+    const k = infiniteKernels(ds.X, ds.d, ds.n);
+    const S = Float64Array.from(k.enc, (v) => (0.5 * v) / ds.n);
+    const i30 = mean.linearizedCurve!.steps.indexOf(30);
+    expect(mean.linearizedCurve!.loss[i30]).toBeCloseTo(directLoss(ds, U0, S, 30, 1 / ds.n), 12);
+  });
+
+  it('gives Prop. D diagnostics and no linearized curve for weight-tied runs, with the explanation', () => {
+    const c = cfg({ regime: 'tied', hiddenWidth: 100 });
+    const ds = buildDataset(c);
+    const t = runTheory(c, ds, { U0: new Float64Array(ds.d * ds.n), learningRates: { encoder: null, decoder: null } });
+    expect(t.linearizedCurve).toBeNull();
+    expect(t.linearizedCurveNote).toMatch(/no non-degenerate infinite-width kernel/);
+    expect(t.tied!.outputScale).toBeCloseTo(5, 12);
+    expect(t.lambdaJoint).toBeGreaterThan(0);
+    expect(JSON.parse(JSON.stringify(t))).toEqual(t);
+  });
+
+  it('skips the eigendecompositions above 2000 samples with a note', () => {
+    const n = 2001, d = 2;
+    const X = Float64Array.from({ length: d * n }, (_, i) => Math.cos(i));
+    const ds: Dataset = { name: 'big', X, d, n, Xtest: new Float64Array(0), nTest: 0, warnings: [] };
+    const t = runTheory(cfg({ samples: n }), ds, { U0: new Float64Array(d * n), learningRates: { encoder: 0.1, decoder: null } });
+    expect(t.lambdaEnc).toBeNull();
+    expect(t.lambdaNote).toMatch(/n = 2001 > 2000/);
+    expect(t.linearizedCurve).toBeNull();
+  });
+
+  it('maps test inputs into span(X) when n < d (memorization), so their reconstruction error stays large', () => {
+    const c = cfg({ dataset: 'sphere', samples: 5, testSamples: 50, inputDim: 20, regime: 'joint' });
+    const ds = buildDataset(c);
+    const t = runTheory(c, ds, { U0: new Float64Array(ds.d * ds.n), learningRates: { encoder: null, decoder: null } });
+    expect(t.testPrediction!.memorizationShare).toBeCloseTo(1, 10);
+    expect(t.testPrediction!.memorizationBaseline).toBe(0.25);
+    expect(t.testPrediction!.testInputShare!).toBeLessThan(0.6);
+    expect(t.testPrediction!.relativeErrorInfinite!).toBeGreaterThan(0.5);
+  });
+});
+
+describe('logSpacedSteps()', () => {
+  it('starts at 0, ends at K, is strictly increasing with at most 200 points', () => {
+    const s = logSpacedSteps(100_000);
+    expect(s[0]).toBe(0);
+    expect(s.at(-1)).toBe(100_000);
+    expect(s.length).toBeLessThanOrEqual(200);
+    for (let i = 1; i < s.length; i++) expect(s[i]!).toBeGreaterThan(s[i - 1]!);
+    expect(logSpacedSteps(3)).toEqual([0, 1, 2, 3]);
+  });
+});
