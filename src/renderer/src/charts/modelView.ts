@@ -3,10 +3,13 @@
  * (train and test marked); MNIST as a grid of digits over their reconstructions; any other d as
  * per-sample reconstruction error bars ‖x_i − u(x_i)‖.
  *
- * The engine's preview shapes are read defensively by {@link extractModelView}: rows are samples.
- *   meta.preview:    { inputs | x: number[][], testInputs | xTest?: number[][], side?: number }
- *   record (latest): { reconstruction | outputs: { train: number[][], test?: number[][] } }  (also under tracked)
- *                    { sampleErrors: { train: number[], test?: number[] } }                   (also under tracked)
+ * The engine's preview (RunMeta.preview at step 0, then `tracked.preview` every K steps) is read
+ * defensively by {@link extractModelView}; rows are samples:
+ *   { kind: 'points2d', train, trainRecon, test, testRecon: number[][] }
+ *   { kind: 'mnist', inputs, reconstructions: number[][][] (28×28 images) }
+ *   { kind: 'errors', train, test: number[] }
+ * Older or partial shapes ({ inputs, testInputs } plus a record's { reconstruction: { train, test } })
+ * are accepted too.
  */
 import type { MetricRecord } from '../../../shared/run/format';
 import { PALETTES, baseOption, fmt, valueAxis } from './common';
@@ -53,8 +56,60 @@ export function rowErrors(x: readonly number[][], u: readonly number[][]): numbe
   return out;
 }
 
-/** Finds what the model view can show from the run metadata preview and the newest record carrying outputs. */
+function images(v: unknown): number[][] | null {
+  if (!Array.isArray(v) || v.length === 0) return null;
+  const out: number[][] = [];
+  for (const img of v) {
+    const flat = rows(img);
+    if (!flat) return null;
+    out.push(flat.flat());
+  }
+  return out;
+}
+
+/** Reads the engine's `{ kind, … }` preview (see the file comment); null when it is not one. */
+function fromKindPreview(p: unknown, step: number | null): ModelViewData | null {
+  const kind = field(p, 'kind');
+  if (kind === 'points2d') {
+    const x = rows(field(p, 'train'));
+    if (!x) return null;
+    const u = rows(field(p, 'trainRecon'));
+    const xt = rows(field(p, 'test'));
+    const ut = rows(field(p, 'testRecon'));
+    return {
+      kind: 'points2d',
+      train: { x, u: u && u.length === x.length ? u : null },
+      test: xt ? { x: xt, u: ut && ut.length === xt.length ? ut : null } : null,
+      step,
+    };
+  }
+  if (kind === 'mnist') {
+    const inputs = images(field(p, 'inputs'));
+    if (!inputs) return null;
+    const outputs = images(field(p, 'reconstructions'));
+    const side = Math.round(Math.sqrt(inputs[0]!.length));
+    return { kind: 'images', side, inputs, outputs: outputs && outputs.length === inputs.length ? outputs : null, step };
+  }
+  if (kind === 'errors') {
+    const train = nums(field(p, 'train'));
+    if (!train) return null;
+    return { kind: 'errors', train, test: nums(field(p, 'test')), step };
+  }
+  return null;
+}
+
+/** Finds what the model view can show from the newest record's preview, else the run metadata preview. */
 export function extractModelView(preview: unknown, records: readonly MetricRecord[]): ModelViewData | null {
+  for (let i = records.length - 1; i >= 0; i--) {
+    const p = records[i]!.tracked?.preview;
+    if (p !== undefined) {
+      const v = fromKindPreview(p, records[i]!.step);
+      if (v) return v;
+      break;
+    }
+  }
+  const fromMeta = fromKindPreview(preview, 0);
+  if (fromMeta) return fromMeta;
   const inputs = rows(field(preview, 'inputs', 'x', 'train'));
   const testInputs = rows(field(preview, 'testInputs', 'xTest', 'test'));
   let recon: unknown;

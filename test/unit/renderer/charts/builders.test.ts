@@ -254,3 +254,25 @@ describe('readTheory()', () => {
     expect(readTheory(42).gram).toBeNull();
   });
 });
+
+describe('extractModelView() with the engine preview shape', () => {
+  it('prefers the newest tracked.preview over the step-0 meta preview', () => {
+    const meta = { kind: 'points2d', train: [[1, 0]], trainRecon: [[0, 0]], test: [], testRecon: [] };
+    const recs = [
+      { step: 0, loss: 1, wallMs: 0 },
+      { step: 10, loss: 0.5, wallMs: 1, tracked: { preview: { kind: 'points2d', train: [[1, 0]], trainRecon: [[0.9, 0.1]], test: [[0, 1]], testRecon: [[0.2, 0.5]] } } },
+      { step: 11, loss: 0.4, wallMs: 2 },
+    ] as MetricRecord[];
+    const v = extractModelView(meta, recs)!;
+    expect(v).toMatchObject({ kind: 'points2d', step: 10, train: { u: [[0.9, 0.1]] }, test: { x: [[0, 1]] } });
+    expect(extractModelView(meta, recs.slice(0, 1))).toMatchObject({ kind: 'points2d', step: 0, train: { u: [[0, 0]] } });
+  });
+
+  it('flattens 28×28 MNIST images and reads error previews', () => {
+    const img = Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => (x + y) / 54));
+    const v = extractModelView({ kind: 'mnist', inputs: [img], reconstructions: [img] }, [])!;
+    expect(v).toMatchObject({ kind: 'images', side: 28 });
+    if (v.kind === 'images') expect(v.inputs[0]).toHaveLength(784);
+    expect(extractModelView({ kind: 'errors', train: [0.5, 0.25], test: [1], truncated: false }, [])).toMatchObject({ kind: 'errors', train: [0.5, 0.25], test: [1] });
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Page object for the workbench screen: controls are found by their visible labels and button names,
+ * exactly as a user (or a screen reader) finds them.
+ */
+import type { Locator, Page } from 'playwright-core';
+
+/** Chromium reports this for the CSP meta tag (frame-ancestors only works as an HTTP header); not an app error. */
+export const KNOWN_BROWSER_NOTICES = [/The Content Security Policy directive 'frame-ancestors' is ignored when delivered via a <meta> element/];
+
+/** Page and console errors that are real (known browser notices removed). */
+export function realErrors(errors: readonly string[]): string[] {
+  return errors.filter((e) => !KNOWN_BROWSER_NOTICES.some((re) => re.test(e)));
+}
+
+export class WorkbenchPage {
+  constructor(readonly page: Page) {}
+
+  async open(url: string): Promise<void> {
+    await this.page.goto(url);
+    await this.page.getByRole('button', { name: 'Run', exact: true }).waitFor();
+    // wait for app:info: the header shows the mode and backend once the API answered
+    await this.page.getByTestId('app-info').waitFor({ timeout: 30_000 });
+  }
+
+  field(label: string): Locator {
+    return this.page.getByLabel(label, { exact: true });
+  }
+
+  button(name: 'Run' | 'Pause' | 'Step' | 'Stop' | 'Reset'): Locator {
+    return this.page.getByRole('button', { name, exact: true });
+  }
+
+  async set(label: string, value: string): Promise<void> {
+    await this.field(label).fill(value);
+  }
+
+  async choose(label: string, value: string): Promise<void> {
+    await this.field(label).selectOption(value);
+  }
+
+  fieldError(key: string): Locator {
+    return this.page.getByTestId(`error-${key}`);
+  }
+
+  async status(): Promise<string> {
+    return ((await this.page.getByTestId('run-status').textContent()) ?? '').trim();
+  }
+
+  async waitForStatus(statuses: string[], timeout = 60_000): Promise<string> {
+    await this.page.waitForFunction(
+      (s) => s.includes(document.querySelector('[data-testid="run-status"]')?.textContent?.trim() ?? ''),
+      statuses,
+      { timeout, polling: 50 },
+    );
+    return this.status();
+  }
+
+  /** The last training loss shown (NaN while none). */
+  async lastLoss(): Promise<number> {
+    const v = await this.page.getByTestId('last-loss').getAttribute('data-value');
+    return v === null || v === '' ? NaN : Number(v);
+  }
+
+  /** The first training loss of the current run (NaN while none). */
+  async firstLoss(): Promise<number> {
+    const v = await this.page.getByTestId('last-loss').getAttribute('data-first');
+    return v === null || v === '' ? NaN : Number(v);
+  }
+
+  /** How many metric records the page holds for the current run. */
+  async recordCount(): Promise<number> {
+    return Number((await this.page.getByTestId('loss-points').getAttribute('data-value')) ?? '0');
+  }
+
+  async waitForRecords(atLeast: number, timeout = 60_000): Promise<void> {
+    await this.page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="loss-points"]')?.getAttribute('data-value') ?? '0') >= n,
+      atLeast,
+      { timeout, polling: 100 },
+    );
+  }
+
+  async progressStep(): Promise<number> {
+    const t = (await this.page.getByTestId('progress-steps').textContent()) ?? '';
+    const m = /step ([\d,]+)/.exec(t);
+    return m ? Number(m[1]!.replace(/,/g, '')) : NaN;
+  }
+
+  tab(name: string): Locator {
+    return this.page.getByRole('tab', { name, exact: true });
+  }
+}
