@@ -5,6 +5,8 @@ import SessionBrowser from '../../../../src/renderer/src/components/sessions/Ses
 import type { InvokeChannel, InvokeMap, RunSummary, WorkbenchApi } from '../../../../src/shared/api/contract';
 import type { Result } from '../../../../src/shared/api/result';
 import type { SessionSummary } from '../../../../src/shared/session/types';
+import { setApi } from '../../../../src/renderer/src/api/current';
+import type { ConnectedApi } from '../../../../src/renderer/src/api/client';
 
 function session(id: string, name: string, extra: Partial<SessionSummary> = {}): SessionSummary {
   return { sessionId: id, name, createdAt: '2024-05-01T10:00:00.000Z', updatedAt: '2024-05-02T11:30:00.000Z', runCount: 2, regimes: ['decoder', 'joint'], widths: [64, 1024], status: 'finished', ...extra };
@@ -33,6 +35,7 @@ function fakeApi(opts: { failDelete?: boolean } = {}) {
       sessions = [...sessions, copy];
       return { ok: true, value: copy };
     },
+    'run:continue': (req) => ({ ok: true, value: { runId: req.runId } }),
     'session:delete': (req) => {
       if (opts.failDelete) return { ok: false, error: { code: 'forbidden', message: 'could not move session s1 to the system trash' } };
       sessions = sessions.filter((s) => s.sessionId !== req.sessionId);
@@ -71,8 +74,8 @@ describe('SessionBrowser', () => {
     expect(w.get('[data-session="s2"] [data-test="corrupt"]').text()).toContain('not valid JSON');
   });
 
-  it('expands a session into its runs and emits open-run and resume-run (resume only for an interrupted run)', async () => {
-    const { w } = await mountBrowser();
+  it('expands a session into its runs, emits open-run, and resumes only an interrupted run through run:continue', async () => {
+    const { w, calls } = await mountBrowser();
     await w.get('[data-session="s1"] [data-test="toggle"]').trigger('click');
     await flushPromises();
     expect(w.findAll('[data-run]')).toHaveLength(2);
@@ -80,8 +83,10 @@ describe('SessionBrowser', () => {
     expect(w.get('[data-run="run-b"] [data-test="run-status"]').text()).toContain('stopped (interrupted)');
     await w.get('[data-run="run-a"] [data-test="open"]').trigger('click');
     await w.get('[data-run="run-b"] [data-test="resume"]').trigger('click');
-    expect(w.emitted('open-run')).toEqual([['run-a']]);
+    await flushPromises();
+    expect(calls.filter((c) => c.channel === 'run:continue').map((c) => c.req)).toEqual([{ runId: 'run-b' }]);
     expect(w.emitted('resume-run')).toEqual([['run-b']]);
+    expect(w.emitted('open-run')).toEqual([['run-a'], ['run-b']]);
   });
 
   it('renames a session through session:rename and shows the new name', async () => {
@@ -125,5 +130,15 @@ describe('SessionBrowser', () => {
     await flushPromises();
     expect(w.get('[data-test="error"]').text()).toContain('could not move session s1 to the system trash');
     expect(w.find('[data-session="s1"]').exists()).toBe(true);
+  });
+
+  it('uses the installed API when no api prop is given', async () => {
+    const f = fakeApi();
+    setApi({ ...f.api, connection: () => 'connected', onConnection: () => () => undefined, close: () => undefined } as ConnectedApi);
+    const w = mount(SessionBrowser, { props: { dataDir: '/given' } });
+    await flushPromises();
+    expect(w.get('[data-session="s1"]').text()).toContain('Width sweep');
+    expect(w.get('[data-test="data-dir"]').text()).toContain('/given');
+    expect(f.calls.some((c) => c.channel === 'app:info')).toBe(false);
   });
 });
