@@ -72,6 +72,23 @@ export class WorkbenchPage {
     return Number((await this.page.getByTestId('loss-points').getAttribute('data-value')) ?? '0');
   }
 
+  /** Starts recording every distinct record count the page shows (read with seenRecordCounts). */
+  async watchRecordCounts(): Promise<void> {
+    await this.page.evaluate(() => {
+      const el = document.querySelector('[data-testid="loss-points"]')!;
+      const w = window as unknown as { __counts: number[] };
+      w.__counts = [Number(el.getAttribute('data-value') ?? '0')];
+      new MutationObserver(() => {
+        const v = Number(el.getAttribute('data-value') ?? '0');
+        if (v !== w.__counts[w.__counts.length - 1]) w.__counts.push(v);
+      }).observe(el, { attributes: true });
+    });
+  }
+
+  async seenRecordCounts(): Promise<number[]> {
+    return this.page.evaluate(() => (window as unknown as { __counts: number[] }).__counts);
+  }
+
   async waitForRecords(atLeast: number, timeout = 60_000): Promise<void> {
     await this.page.waitForFunction(
       (n) => Number(document.querySelector('[data-testid="loss-points"]')?.getAttribute('data-value') ?? '0') >= n,

@@ -222,7 +222,9 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
   const test = (data.test ?? []).slice(0, maxBars);
   const labels = [...train.map((_, i) => `train ${i + 1}`), ...test.map((_, i) => `test ${i + 1}`)];
   return {
-    ...baseOption(opts.theme, `Per-sample reconstruction error ‖x − u(x)‖${stepText}`),
+    ...baseOption(opts.theme, `Reconstruction error ‖x − u(x)‖${stepText}`),
+    legend: { bottom: 0, textStyle: { color: p.muted, fontSize: 11 }, itemWidth: 14, itemHeight: 8 },
+    grid: { left: 56, right: 16, top: 36, bottom: labels.length <= 40 ? 64 : 32 },
     xAxis: { type: 'category', data: labels, axisLabel: { show: labels.length <= 40, color: p.muted, rotate: 60, fontSize: 9 }, axisLine: { lineStyle: { color: p.muted } } },
     yAxis: valueAxis(opts.theme, '‖x − u(x)‖', false, { min: 0, scale: false, nameGap: 48 }),
     series: [

@@ -88,7 +88,7 @@ describe('buildEigenOption()', () => {
     const names = o.series.map((s: Opt) => s.name);
     expect(names).toEqual(['λ_min', 'λ_min+1', 'λ_max', 'H∞ references']);
     expect(o.series[0].data).toHaveLength(10);
-    expect(o.series[3].markLine.data).toEqual([{ name: 'λ₀', yAxis: 0.08 }, { name: 'λ_J', yAxis: 0.15 }]);
+    expect(o.series[3].markLine.data.map((d: Opt) => [d.name, d.yAxis])).toEqual([['λ₀', 0.08], ['λ_J', 0.15]]);
   });
 
   it('leaves out non-positive references on a log axis', () => {
