@@ -45,6 +45,8 @@ class OnnxTrainer implements Trainer {
   private V: ort.Tensor;
   private pending: { W: ort.Tensor; V: ort.Tensor; loss: number } | null = null;
   private readonly sessions = new Map<string, Promise<Session>>();
+  /** mini-batch step graphs by batch size */
+  private readonly batchSessions = new Map<number, Promise<Session>>();
   private disposed = false;
 
   constructor(
@@ -93,13 +95,40 @@ class OnnxTrainer implements Trainer {
     return p;
   }
 
-  private async run(kind: 'step' | 'stepNtk' | 'forward' | 'ntk'): Promise<ort.InferenceSession.OnnxValueMapType> {
-    const session = await this.session(kind);
+  private async run(kind: 'step' | 'stepNtk' | 'forward' | 'ntk', data?: { X: ort.Tensor; Xt: ort.Tensor }, session?: Session): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const s = session ?? (await this.session(kind));
     const feeds: Record<string, ort.Tensor> = {};
-    for (const name of session.inputNames) {
-      feeds[name] = name === 'W' ? this.W : name === 'V' ? this.V : this.fixed[name]!;
+    for (const name of s.inputNames) {
+      feeds[name] = name === 'W' ? this.W : name === 'V' ? this.V : data !== undefined && (name === 'X' || name === 'Xt') ? data[name] : this.fixed[name]!;
     }
-    return session.run(feeds);
+    return s.run(feeds);
+  }
+
+  async stepBatch(indices: Int32Array): Promise<number> {
+    const { d, n } = this.dims;
+    const nb = indices.length;
+    if (nb < 1 || nb > n) throw new RangeError(`stepBatch: indices has ${nb} entries, expected 1..${n}`);
+    if (this.disposed) throw new Error('trainer was disposed');
+    const X = this.fixed.X!.data as Arr;
+    const Xb = this.tensorType === 'float64' ? new Float64Array(d * nb) : new Float32Array(d * nb);
+    const Xbt = this.tensorType === 'float64' ? new Float64Array(nb * d) : new Float32Array(nb * d);
+    for (let k = 0; k < nb; k++) {
+      const i = indices[k]!;
+      if (!(i >= 0 && i < n)) throw new RangeError(`stepBatch: index ${i} at position ${k} is outside 0..${n - 1}`);
+      for (let a = 0; a < d; a++) Xb[a * nb + k] = Xbt[k * d + a] = X[a * n + i]!;
+    }
+    let p = this.batchSessions.get(nb);
+    if (p === undefined) {
+      p = ort.InferenceSession.create(buildStepGraph({ ...this.dims, n: nb }, false), this.options);
+      this.batchSessions.set(nb, p);
+    }
+    const data = { X: new ort.Tensor(this.tensorType, Xb, [d, nb]), Xt: new ort.Tensor(this.tensorType, Xbt, [nb, d]) };
+    // A pending full-batch step (from tracedNtk) is not the step taken now.
+    this.pending = null;
+    const next = this.advance(await this.run('step', data, await p));
+    this.W = next.W;
+    this.V = next.V;
+    return next.loss;
   }
 
   private static value(out: ort.InferenceSession.OnnxValueMapType, name: string): ort.Tensor {
@@ -165,10 +194,11 @@ class OnnxTrainer implements Trainer {
     if (this.disposed) return;
     this.disposed = true;
     this.pending = null;
-    for (const p of this.sessions.values()) {
+    for (const p of [...this.sessions.values(), ...this.batchSessions.values()]) {
       p.then((s) => s.release()).catch(() => undefined);
     }
     this.sessions.clear();
+    this.batchSessions.clear();
   }
 }
 

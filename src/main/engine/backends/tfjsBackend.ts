@@ -98,31 +98,54 @@ class TfjsTrainer implements Trainer {
   }
 
   /** Zᵀ = XᵀWᵀ [n, m], the mask 1[Zᵀ ≥ 0] (float), Sᵀ = σ(Zᵀ), Rᵀ = s·SᵀVᵀ − Xᵀ [n, d] (inside a tidy). */
-  private forward(): { mask: Tensor; St: Tensor; Rt: Tensor } {
+  private forward(X: Tensor = this.X, Xt: Tensor = this.Xt): { mask: Tensor; St: Tensor; Rt: Tensor } {
     const tf = this.tf;
-    const Zt = tf.matMul(this.X, this.W, true, true);
+    const Zt = tf.matMul(X, this.W, true, true);
     const mask = tf.cast(tf.greaterEqual(Zt, 0), 'float32');
     const St = tf.relu(Zt);
-    const Rt = tf.sub(tf.mul(tf.matMul(St, this.V, false, true), this.s), this.Xt);
+    const Rt = tf.sub(tf.mul(tf.matMul(St, this.V, false, true), this.s), Xt);
     return { mask, St, Rt };
   }
 
   async step(count: number): Promise<number> {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`step: count must be a positive integer, got ${count}`);
     await this.ready();
+    return this.gdSteps(count, this.X, this.Xt);
+  }
+
+  async stepBatch(indices: Int32Array): Promise<number> {
+    const { n } = this.spec;
+    if (indices.length < 1 || indices.length > n) throw new RangeError(`stepBatch: indices has ${indices.length} entries, expected 1..${n}`);
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]!;
+      if (!(i >= 0 && i < n)) throw new RangeError(`stepBatch: index ${i} at position ${k} is outside 0..${n - 1}`);
+    }
+    await this.ready();
+    const tf = this.tf;
+    const Xb = tf.tidy(() => tf.gather(this.X, tf.tensor1d(indices, 'int32'), 1));
+    const Xbt = tf.tidy(() => tf.transpose(Xb));
+    try {
+      return await this.gdSteps(1, Xb, Xbt);
+    } finally {
+      tf.dispose([Xb, Xbt]);
+    }
+  }
+
+  /** `count` GD steps on the samples X [d, b] (Xt [b, d]); returns the loss before the last one. */
+  private async gdSteps(count: number, X: Tensor, Xt: Tensor): Promise<number> {
     const tf = this.tf;
     const { regime } = this.spec;
     let loss: Tensor | null = null;
     for (let k = 0; k < count; k++) {
       const next = tf.tidy(() => {
-        const { mask, St, Rt } = this.forward();
+        const { mask, St, Rt } = this.forward(X, Xt);
         const l = tf.mul(tf.sum(tf.square(Rt)), this.cL);
         let W = this.W;
         let V = this.V;
         if (regime !== 'decoder') {
           const Rg = tf.mul(Rt, this.cW);
           const Gt = tf.mul(tf.matMul(Rg, this.V), mask);
-          let delta = tf.matMul(Gt, this.Xt, true, false);
+          let delta = tf.matMul(Gt, Xt, true, false);
           if (regime === 'tied') delta = tf.add(delta, tf.matMul(St, Rg, true, false));
           W = tf.sub(this.W, delta);
           if (regime === 'tied') V = tf.transpose(W);

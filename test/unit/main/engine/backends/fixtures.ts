@@ -132,3 +132,15 @@ export function observationDiff(a: Awaited<ReturnType<typeof observe>>, b: Await
     relErr(a.U, b.U), rel(a.loss, b.loss), relErr(a.H4, b.H4),
   );
 }
+
+/** Two mini-batch steps (batches of 4 and 3 samples) and a full step; returns the losses and final W, V. */
+export async function batchScript(t: Trainer): Promise<{ losses: number[]; W: Float64Array; V: Float64Array }> {
+  const losses = [await t.stepBatch!(Int32Array.from([5, 0, 2, 3])), await t.stepBatch!(Int32Array.from([1, 4, 0])), await t.step(1)];
+  const { W, V } = await t.params();
+  return { losses, W, V };
+}
+
+/** Largest relative difference between two {@link batchScript} results. */
+export function batchDiff(a: Awaited<ReturnType<typeof batchScript>>, b: Awaited<ReturnType<typeof batchScript>>): number {
+  return Math.max(relErr(a.losses, b.losses), relErr(a.W, b.W), relErr(a.V, b.V));
+}

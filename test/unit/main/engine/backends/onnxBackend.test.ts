@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Dtype } from '../../../../../src/shared/config/schema';
 import { createOnnxBackend } from '../../../../../src/main/engine/backends/onnxBackend';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
-import { REGIMES_ALL, REL_TOL, makeSpec, observe, observationDiff, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
+import { REGIMES_ALL, REL_TOL, makeSpec, observe, observationDiff, batchScript, batchDiff, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
 
 const backend = createOnnxBackend({ threads: 1 });
 const DTYPES: Dtype[] = ['float64', 'float32'];
@@ -47,6 +47,17 @@ describe('createOnnxBackend()', () => {
       }
     });
   }
+
+  it('takes mini-batch steps like the js float64 backend, in every regime', async () => {
+    for (const regime of REGIMES_ALL) {
+      const ref = createJsBackend().createTrainer(makeSpec(regime, 'float64'));
+      const t = backend.createTrainer(makeSpec(regime, 'float32'));
+      await t.tracedNtk();
+      expect(batchDiff(await batchScript(t), await batchScript(ref)), regime).toBeLessThan(REL_TOL.float32);
+      t.dispose();
+      ref.dispose();
+    }
+  });
 
   it('shares the pending step of tracedNtk() with the next step() without changing the trajectory', async () => {
     const spec = makeSpec('joint', 'float64');

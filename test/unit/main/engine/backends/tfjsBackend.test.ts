@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createTfjsBackend } from '../../../../../src/main/engine/backends/tfjsBackend';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
-import { REGIMES_ALL, REL_TOL, makeSpec, observe, observationDiff, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
+import { REGIMES_ALL, REL_TOL, makeSpec, observe, observationDiff, batchScript, batchDiff, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
 
 for (const name of ['wasm', 'tfjs-cpu'] as const) {
   describe(`createTfjsBackend('${name}')`, () => {
@@ -36,6 +36,19 @@ for (const name of ['wasm', 'tfjs-cpu'] as const) {
         const ref = createJsBackend().createTrainer(makeSpec(regime, 'float64'));
         const t = backend.createTrainer(makeSpec(regime, 'float32'));
         expect(observationDiff(await observe(t), await observe(ref)), regime).toBeLessThan(REL_TOL.float32);
+        t.dispose();
+        ref.dispose();
+      }
+    });
+
+    it('takes mini-batch steps like the js float64 backend, without leaking tensors', async () => {
+      const backend = await createTfjsBackend(name);
+      for (const regime of REGIMES_ALL) {
+        const ref = createJsBackend().createTrainer(makeSpec(regime, 'float64'));
+        const t = backend.createTrainer(makeSpec(regime, 'float32'));
+        const held = tf.memory().numTensors;
+        expect(batchDiff(await batchScript(t), await batchScript(ref)), regime).toBeLessThan(REL_TOL.float32);
+        expect(tf.memory().numTensors).toBe(held);
         t.dispose();
         ref.dispose();
       }
