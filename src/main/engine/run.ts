@@ -42,6 +42,8 @@ export const FULL_EIG_MAX_N = 300;
 export const SPECTRUM_MAX_N = 500;
 /** Spectral bias and the linearized loss need the H∞ eigen-decomposition: up to this n. */
 export const LINEARIZED_MAX_N = 1000;
+/** The linearized finite-width network side by side needs the full nd×nd NTK's eigendecomposition: up to this nd. */
+export const LINEARIZED_NETWORK_MAX_ND = 600;
 /** Weight-tied automatic step: λ_max of the full (nd×nd) empirical NTK up to this nd, else the traced one. */
 export const TIED_FULL_NTK_MAX_ND = 600;
 /** Per-sample reconstruction errors in the preview: at most this many samples. */
@@ -311,16 +313,33 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     linear = linearizedModel(hInf, n, E0, d, etaEff);
   }
 
+  // The linearized finite-width network f(θ₀) + J(θ₀)(θ − θ₀) under full-batch GD: its residual obeys
+  // r(k+1) = (I − η lossWeight H(0)) r(k) exactly, H(0) the full effective empirical NTK at init, so
+  // its loss follows from one eigendecomposition (the [1, nd] residual r = vec_out(E₀) as a single row).
+  let linearNet: LinearizedModel | null = null;
+  const batch = config.batchSize !== null && config.batchSize < n ? config.batchSize : null;
+  if (config.linearizedSideBySide) {
+    if (n * d > LINEARIZED_NETWORK_MAX_ND) {
+      warnings.push(`linearized network side by side skipped: nd = ${n * d} > ${LINEARIZED_NETWORK_MAX_ND}`);
+    } else {
+      if (batch !== null) warnings.push('the linearized network side by side follows full-batch GD; this run uses mini-batches');
+      const H0full = fullEmpiricalNtk({ X, d, n, m, W: init.W, V: init.V, scale, regime, etaW: rates.etaW, etaV: rates.etaV }, config.memoryLimitMiB);
+      const r0 = new Float64Array(d * n);
+      for (let k = 0; k < d * n; k++) r0[k] = U0[k]! - X[k]!;
+      linearNet = linearizedModel(H0full, n * d, r0, 1, (regime === 'decoder' ? rates.etaV : rates.etaW) * lossWeight);
+    }
+  }
+
   cb.onMeta({
-      backend: backend.name,
-      dtype: config.dtype,
-      learningRates,
-      n,
-      d,
-      m,
-      warnings,
-      theory,
-      preview: buildPreview(data, U0, Utest0),
+    backend: backend.name,
+    dtype: config.dtype,
+    learningRates,
+    n,
+    d,
+    m,
+    warnings,
+    theory,
+    preview: buildPreview(data, U0, Utest0),
   });
 
   const tracking: TrackingState = {
@@ -356,7 +375,6 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
 
   const stride = Math.max(1, Math.ceil(config.steps / MAX_LOSS_RECORDS));
   const K = config.trackEvery;
-  const batch = config.batchSize !== null && config.batchSize < n ? config.batchSize : null;
   const batchIdx = batch === null ? null : new Int32Array(batch);
   const perm = batch === null ? null : new Int32Array(n);
   const window: number[] = [];
@@ -412,6 +430,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       for (let k = 0; k < Utest.length; k++) s += (Utest[k]! - Xtest[k]!) ** 2;
       testLoss = 0.5 * testWeight * s;
     }
+    if (linearNet) tracked.linearizedNetworkLoss = linearNet.lossAt(step) * lossWeight;
     if (tracking.linear) {
       const lin = tracking.linear;
       tracked.linearizedLoss = lin.lossAt(step) * lossWeight;

@@ -186,4 +186,21 @@ describe('runTraining()', () => {
     expect(preview.trainRecon[0]).toHaveLength(2);
     expect((c.records.at(-1)!.tracked as { preview?: { kind: string } }).preview?.kind).toBe('points2d');
   });
+
+  it('trains the linearized network side by side: exact for decoder-only (linear in V), close at large width', async () => {
+    const dec = collector();
+    await runTraining(tiny({ regime: 'decoder', steps: 40, linearizedSideBySide: true }), createJsBackend(), freeRunning, dec.cb);
+    for (const r of dec.records.filter((x) => x.tracked)) {
+      // decoder-only: f is linear in V, so f_lin = f and the losses agree to round-off.
+      expect(Math.abs(r.tracked!.linearizedNetworkLoss! - r.loss!)).toBeLessThan(1e-10 * dec.records[0]!.loss!);
+    }
+    const gap = async (m: number) => {
+      const c = collector();
+      await runTraining(tiny({ hiddenWidth: m, steps: 40, linearizedSideBySide: true }), createJsBackend(), freeRunning, c.cb);
+      const L0 = c.records[0]!.loss!;
+      return Math.max(...c.records.filter((r) => r.tracked).map((r) => Math.abs(r.loss! - r.tracked!.linearizedNetworkLoss!) / L0));
+    };
+    // Joint: the network leaves its linearization by O(m^(-1/2)); 64× the width, ask for 2×.
+    expect(await gap(2048)).toBeLessThan((await gap(32)) / 2);
+  });
 });
