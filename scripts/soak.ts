@@ -26,8 +26,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '50' },
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
-    'min-ms': { type: 'string', default: '300' },
-    'max-ms': { type: 'string', default: '2500' },
+    'min-ms': { type: 'string', default: '1500' },
+    'max-ms': { type: 'string', default: '5000' },
   },
   strict: true,
 });
@@ -63,6 +63,8 @@ const CONFIG = {
   trackEvery: 5,
   trackEigenvalues: 0,
   checkpointEvery: 50,
+  // never stop early: the run must still be going when the kill comes
+  targetLossRatio: 0,
   seed: 7,
 };
 
