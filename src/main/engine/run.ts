@@ -420,7 +420,16 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     if (tracking.H0) {
       const H = await trainer.tracedNtk();
       tracked.kernelDistance = tracking.H0norm === 0 ? null : relativeDistance(H, tracking.H0);
-      if (config.trackEigenvalues > 0 && H.every(Number.isFinite)) eigenTracking(H, tracked);
+      if (config.trackEigenvalues > 0 && H.every(Number.isFinite)) {
+        try {
+          eigenTracking(H, tracked);
+        } catch (e) {
+          // An unconverged eigensolve must not end the run: record why the eigenvalues are missing.
+          if (!(e instanceof WorkbenchException) || e.code !== 'not-converged') throw e;
+          tracked['eigNote'] = e.message;
+          tracking.warmMin = tracking.warmMax = undefined;
+        }
+      }
     }
     let Utest: Float64Array = new Float64Array(0);
     let testLoss: number | null = null;
