@@ -13,7 +13,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { WorkbenchException } from '../../shared/api/result';
-import { type FsLayer, realFs, writeFileAtomicSync, ioError } from './fsAtomic';
+import { type FsLayer, fsyncDir, realFs, writeFileAtomicSync, ioError } from './fsAtomic';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 export const CHECKPOINT_VERSION = 1;
@@ -168,7 +168,7 @@ export async function writeCheckpoint(runDir: string, cp: Checkpoint, fs: FsLaye
   const dir = path.join(runDir, CHECKPOINT_DIR);
   const bytes = encodeCheckpoint(cp);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    if (fs.mkdirSync(dir, { recursive: true }) !== undefined) fsyncDir(fs, runDir);
   } catch (e) {
     throw ioError(dir, 'create', e);
   }

@@ -24,7 +24,7 @@ import {
 } from '../../shared/run/format';
 import { THEORY_FILE_VERSION, type TheoryFile } from '../../shared/session/schema';
 import { type Checkpoint, writeCheckpoint as writeCheckpointFile } from './checkpoint';
-import { type FsLayer, ioError, realFs, writeAll, writeFileAtomicSync, writeJsonAtomicSync } from './fsAtomic';
+import { type FsLayer, fsyncDir, ioError, realFs, writeAll, writeFileAtomicSync, writeJsonAtomicSync } from './fsAtomic';
 
 /** Name of the file recording which process writes a run (used to tell a live run from an interrupted one). */
 export const OWNER_FILE = 'owner.json';
@@ -121,6 +121,8 @@ export class RunWriter {
     const metrics = path.join(runDir, RUN_FILES.metrics);
     try {
       fs.mkdirSync(runDir, { recursive: true });
+      // The new folder's entry in its parent must survive power loss too.
+      fsyncDir(fs, path.dirname(runDir));
     } catch (e) {
       throw ioError(runDir, 'create', e);
     }
@@ -136,6 +138,7 @@ export class RunWriter {
     try {
       fd = fs.openSync(metrics, 'a', 0o644);
       fs.fsyncSync(fd);
+      fsyncDir(fs, runDir);
     } catch (e) {
       throw ioError(metrics, 'create', e);
     }
