@@ -10,6 +10,9 @@ export type XY = [number, number];
 /** Largest number of points a series is drawn with; the store keeps every record. */
 export const MAX_DISPLAY_POINTS = 2000;
 
+/** Series with at most this many points show their symbols (a single point is otherwise invisible). */
+export const FEW_POINTS = 30;
+
 export type ChartTheme = 'light' | 'dark';
 
 export interface Palette {

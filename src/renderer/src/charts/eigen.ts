@@ -3,7 +3,7 @@
  * infinite-width references λ₀, λ_dec, λ_J drawn as horizontal lines.
  */
 import type { MetricRecord } from '../../../shared/run/format';
-import { MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
+import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface EigenOptions {
@@ -32,7 +32,8 @@ export function buildEigenOption(records: readonly MetricRecord[], opts: EigenOp
   }
   const series: Record<string, unknown>[] = [];
   const push = (name: string, pts: XY[], color: string, width: number): void => {
-    series.push({ name, type: 'line', showSymbol: false, data: downsampleXY(plottable(pts, opts.logY), max), lineStyle: { width, color }, itemStyle: { color } });
+    const data = downsampleXY(plottable(pts, opts.logY), max);
+    series.push({ name, type: 'line', showSymbol: data.length <= FEW_POINTS, symbolSize: 4, data, lineStyle: { width, color }, itemStyle: { color } });
   };
   mins.forEach((pts, k) => push(k === 0 ? 'λ_min' : `λ_min+${k}`, pts ?? [], p.series[0]!, k === 0 ? 2 : 1));
   maxs.forEach((pts, k) => push(k === 0 ? 'λ_max' : `λ_max−${k}`, pts ?? [], p.series[1]!, k === 0 ? 2 : 1));

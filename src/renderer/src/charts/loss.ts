@@ -3,7 +3,7 @@
  * and the linearized (infinite-width) prediction drawn over the real loss (SPEC §6).
  */
 import type { MetricRecord } from '../../../shared/run/format';
-import { MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, emaSmooth, plottable, valueAxis } from './common';
+import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, emaSmooth, plottable, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface LossOptions {
@@ -40,12 +40,13 @@ export function buildLossOption(records: readonly MetricRecord[], opts: LossOpti
   const p = PALETTES[opts.theme];
   const series: Record<string, unknown>[] = [];
   const line = (name: string, pts: XY[], color: string, extra: Record<string, unknown> = {}): void => {
+    const data = downsampleXY(plottable(pts, opts.logY), max);
     series.push({
       name,
       type: 'line',
-      showSymbol: false,
-      sampling: undefined,
-      data: downsampleXY(plottable(pts, opts.logY), max),
+      showSymbol: data.length <= FEW_POINTS,
+      symbolSize: 4,
+      data,
       lineStyle: { width: 1.8, color },
       itemStyle: { color },
       ...extra,
@@ -61,7 +62,12 @@ export function buildLossOption(records: readonly MetricRecord[], opts: LossOpti
   if (test.length > 0) line('test loss', smoothed(test, opts.smoothing), p.series[1]!);
   if (linNet.length > 0) line('linearized network', linNet, p.series[2]!, { lineStyle: { width: 1.4, type: 'dotted', color: p.series[2] } });
   if (opts.theoryCurve && opts.theoryCurve.length > 0 && opts.xAxis === 'step') {
-    line('linearized prediction', [...opts.theoryCurve], p.theory, { lineStyle: { width: 1.4, type: 'dashed', color: p.theory } });
+    // Drawn only as far as the run has got (plus a little look-ahead), so a long planned run does not
+    // squash the real loss into the left edge of the chart.
+    const lastStep = train.length > 0 ? train[train.length - 1]![0] : 0;
+    const horizon = Math.max(10, Math.ceil(lastStep * 1.1));
+    const curve = opts.theoryCurve.filter(([k]) => k <= horizon);
+    line('linearized prediction', curve, p.theory, { lineStyle: { width: 1.4, type: 'dashed', color: p.theory } });
   }
   return {
     ...baseOption(opts.theme, 'Loss'),

@@ -4,7 +4,7 @@
  * the kernel distance from init.
  */
 import type { MetricRecord } from '../../../shared/run/format';
-import { MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
+import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface SeriesChartOptions {
@@ -39,7 +39,8 @@ export function buildMovementOption(records: readonly MetricRecord[], opts: Seri
     .map(({ d, pts }) => ({
       name: d.name,
       type: 'line',
-      showSymbol: false,
+      showSymbol: pts.length <= FEW_POINTS,
+      symbolSize: 4,
       yAxisIndex: d.axis,
       data: downsampleXY(plottable(pts, log && d.axis === 0), max),
       lineStyle: { color: d.color, width: 1.6, type: d.dashed ? 'dashed' : 'solid' },
@@ -83,6 +84,6 @@ export function buildKernelDistanceOption(records: readonly MetricRecord[], opts
     ...baseOption(opts.theme, 'Kernel distance from init'),
     xAxis: valueAxis(opts.theme, 'step', false, { scale: false, min: 0 }),
     yAxis: valueAxis(opts.theme, log ? '‖H−H₀‖/‖H₀‖ (log)' : '‖H−H₀‖/‖H₀‖', log, { nameGap: 48 }),
-    series: [{ name: 'kernel distance', type: 'line', showSymbol: false, data: downsampleXY(plottable(pts, log), max), lineStyle: { color: p.series[5], width: 1.8 }, itemStyle: { color: p.series[5] } }],
+    series: [{ name: 'kernel distance', type: 'line', showSymbol: pts.length <= FEW_POINTS, symbolSize: 4, data: downsampleXY(plottable(pts, log), max), lineStyle: { color: p.series[5], width: 1.8 }, itemStyle: { color: p.series[5] } }],
   };
 }

@@ -3,7 +3,7 @@
  * e_ℓ(k) = e_ℓ(0)·(1 − ηλ_ℓ)^{2k} (energy, hence the square of the residual's factor (1 − ηλ_ℓ)^k; SPEC §6).
  */
 import type { MetricRecord } from '../../../shared/run/format';
-import { MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
+import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface SpectralBiasOptions {
@@ -46,7 +46,7 @@ export function buildSpectralBiasOption(records: readonly MetricRecord[], opts: 
     }
     const lam = eig?.[l];
     const name = lam !== undefined ? `λ${l + 1} = ${fmt(lam)}` : `direction ${l + 1}`;
-    series.push({ name, type: 'line', showSymbol: false, data: downsampleXY(plottable(pts, true), max), lineStyle: { color, width: 1.8 }, itemStyle: { color } });
+    series.push({ name, type: 'line', showSymbol: pts.length <= FEW_POINTS, symbolSize: 4, data: downsampleXY(plottable(pts, true), max), lineStyle: { color, width: 1.8 }, itemStyle: { color } });
     const first = pts[0];
     if (first && lam !== undefined && eta !== null && eta > 0) {
       const factor = (1 - eta * lam) ** 2;

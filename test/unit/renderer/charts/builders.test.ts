@@ -76,6 +76,13 @@ describe('buildLossOption()', () => {
     expect(wall.series.some((s: Opt) => s.name === 'linearized prediction')).toBe(false);
   });
 
+  it('draws the theory curve only a little past the last recorded step', () => {
+    const curve: [number, number][] = [[0, 8], [50, 4], [100, 2], [100_000, 1e-90]];
+    const o = buildLossOption(seededRun(91), { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: curve }) as Opt;
+    const lin = o.series.find((s: Opt) => s.name === 'linearized prediction');
+    expect(lin.data).toEqual([[0, 8], [50, 4], [100, 2]]);
+  });
+
   it('has a stable structure (snapshot)', () => {
     expect(buildLossOption(seededRun(12), { logY: true, smoothing: 0.5, xAxis: 'step', theme: 'light' })).toMatchSnapshot();
   });
