@@ -82,8 +82,8 @@ export interface ChosenLearningRates {
  * otherwise η = c/λ_max(H) through theory's automaticLearningRate (c = stepScale; ×m for mean-field),
  * with H the regime's infinite-width kernel (weak ν²H_enc, decoder κ²H_dec, joint ν²H_enc + κ²H_dec,
  * SPEC §5.4) or, for weight-tied (SPEC §7.6), the empirical NTK at step 0 (full nd×nd when nd ≤ 600, else
- * traced). The same η serves both loss normalizations (one definition everywhere, as the theory panel's);
- * with the 1/n-normalized loss GD with η equals GD on the summed loss with η/n (SPEC §1.2), so it is slower.
+ * traced). With the 1/n-normalized loss the kernel is H/n, so the automatic η is n times larger and both
+ * loss normalizations follow the same dynamics (SPEC §1.2).
  */
 export function chooseLearningRates(
   config: Config,
@@ -111,7 +111,8 @@ export function chooseLearningRates(
   }
   // The tied kernel is the empirical one, which already carries the scaling s² (no extra ×m for mean-field).
   const scaling = config.regime === 'tied' ? 'ntk' : config.scaling;
-  const eta = automaticLearningRate(lambdaMax, { stepScale: config.stepScale, scaling, m });
+  const lossWeight = config.lossNormalization === 'mean' ? 1 / n : 1;
+  const eta = automaticLearningRate(lambdaMax, { stepScale: config.stepScale, scaling, m, lossWeight });
   const etaV = config.decoderLearningRate ?? eta;
   return { etaW: eta, etaV, source: 'automatic', lambdaMax, kernel };
 }

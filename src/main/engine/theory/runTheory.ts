@@ -201,7 +201,7 @@ export function runTheory(
   const lmaxInf = regime === 'weak' ? nu2 * vEnc[n - 1]! : regime === 'decoder' ? k2 * vDec[n - 1]! : vJoint[n - 1]!;
   let auto: number | null = null;
   try {
-    auto = automaticLearningRate(lmaxInf, { stepScale: config.stepScale, scaling: config.scaling, m });
+    auto = automaticLearningRate(lmaxInf, { stepScale: config.stepScale, scaling: config.scaling, m, lossWeight });
   } catch (e) {
     out.automaticEtaNote = e instanceof Error ? e.message : String(e);
   }

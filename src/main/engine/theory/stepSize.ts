@@ -6,14 +6,16 @@ import { WorkbenchException } from '../../../shared/api/result';
 
 /**
  * Automatic learning rate η = c/λ_max(H) with c = stepScale (GD is stable for c < 2), H the regime's
- * NTK-scaled infinite-width kernel; multiplied by m for mean-field scaling, whose kernel is H/m (SPEC §1.2).
+ * NTK-scaled infinite-width kernel; multiplied by m for mean-field scaling, whose kernel is H/m (SPEC §1.2),
+ * and divided by the loss weight (1/n for the 1/n-normalized loss, whose kernel is H/n), so that both loss
+ * normalizations follow the same dynamics under the automatic rule.
  */
-export function automaticLearningRate(lambdaMax: number, opts: { stepScale: number; scaling: Scaling; m: number }): number {
+export function automaticLearningRate(lambdaMax: number, opts: { stepScale: number; scaling: Scaling; m: number; lossWeight?: number }): number {
   if (!(lambdaMax > 0) || !Number.isFinite(lambdaMax)) {
     throw new WorkbenchException('invalid-data', `automatic learning rate: λ_max(H) = ${lambdaMax} is not positive (is the data all zero?); set learningRate explicitly`);
   }
   if (!(opts.stepScale > 0)) throw new WorkbenchException('invalid-config', `stepScale: expected a number > 0, got ${opts.stepScale}`);
-  const base = opts.stepScale / lambdaMax;
+  const base = opts.stepScale / (lambdaMax * (opts.lossWeight ?? 1));
   return opts.scaling === 'mean-field' ? base * opts.m : base;
 }
 

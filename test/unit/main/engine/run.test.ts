@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runTraining, type RunCallbacks } from '../../../../src/main/engine/run';
 import { createJsBackend } from '../../../../src/main/engine/backends/jsBackend';
 import { freeRunning, type Checkpoint, type RunControl } from '../../../../src/main/engine/protocol';
-import { defaultConfig, type Config } from '../../../../src/shared/config/schema';
+import { defaultConfig, parseConfig, type Config } from '../../../../src/shared/config/schema';
 import type { RunMeta } from '../../../../src/shared/api/contract';
 import type { MetricRecord } from '../../../../src/shared/run/format';
 
@@ -202,5 +202,21 @@ describe('runTraining()', () => {
     };
     // Joint: the network leaves its linearization by O(m^(-1/2)); 64× the width, ask for 2×.
     expect(await gap(2048)).toBeLessThan((await gap(32)) / 2);
+  });
+});
+
+describe('automatic step with the 1/n-normalized loss', () => {
+  it("follows the same dynamics as the summed loss: 'mean' and 'sum' give the same L/L₀ curve", async () => {
+    const curve = async (lossNormalization: 'sum' | 'mean') => {
+      const r = parseConfig({ samples: 6, testSamples: 0, inputDim: 3, hiddenWidth: 64, steps: 30, seed: 5, backend: 'js', dtype: 'float64', lossNormalization });
+      if (!r.ok) throw new Error('bad config');
+      const recs: { step: number; lossRatio?: number | null }[] = [];
+      await runTraining(r.config, createJsBackend(), freeRunning, { onMeta: () => {}, onRecord: (x) => void recs.push(x), now: () => 0 });
+      return recs.map((x) => x.lossRatio ?? null);
+    };
+    const sum = await curve('sum');
+    const mean = await curve('mean');
+    expect(mean.length).toBe(sum.length);
+    for (let i = 0; i < sum.length; i++) expect(mean[i]!).toBeCloseTo(sum[i]!, 10);
   });
 });
