@@ -90,9 +90,30 @@ function notesOf(t: unknown): Record<string, string> {
   return out;
 }
 
-/** Extracts the fields the UI uses from an engine theory object of unknown shape. */
-export function readTheory(theory: unknown): TheoryView {
-  const t = theory ?? {};
+/**
+ * theory:compute answers `{ n, d, warnings, report }` with a per-kernel TheoryReport (enc, dec, joint);
+ * a run's meta carries a RunTheory for its own regime. This maps the former onto the latter's names.
+ */
+function fromPreview(raw: unknown, regime: string | null): unknown {
+  const report = at(raw, 'report');
+  if (report === null || typeof report !== 'object' || at(raw, 'lambdaEnc') !== undefined) return raw;
+  const key = regime === 'weak' ? 'enc' : regime === 'decoder' ? 'dec' : 'joint';
+  const lmax = num(report, key === 'enc' ? 'lambdaMaxEnc' : key === 'dec' ? 'lambdaMaxDec' : 'lambdaMaxJoint');
+  const tied = regime === 'tied';
+  return {
+    ...(report as Record<string, unknown>),
+    warnings: at(raw, 'warnings'),
+    automaticEta: tied ? null : num(report, `eta.${key}`),
+    maxStableEta: tied || lmax === null || !(lmax > 0) ? null : 2 / lmax,
+    rateBound: tied ? null : num(report, `rateFactor.${key}`),
+    lambdaMaxRegime: tied ? null : lmax,
+    eta: null,
+  };
+}
+
+/** Extracts the fields the UI uses from an engine theory object of unknown shape (regime: the run's or the form's). */
+export function readTheory(theory: unknown, regime: string | null = null): TheoryView {
+  const t = fromPreview(theory, regime) ?? {};
   const propDRaw = at(t, 'propD') ?? at(t, 'propositionD') ?? at(t, 'weightTied') ?? at(t, 'tied');
   let propD: Record<string, number | string | null> | null = null;
   if (propDRaw && typeof propDRaw === 'object' && !Array.isArray(propDRaw)) {

@@ -283,3 +283,15 @@ describe('extractModelView() with the engine preview shape', () => {
     expect(extractModelView({ kind: 'errors', train: [0.5, 0.25], test: [1], truncated: false }, [])).toMatchObject({ kind: 'errors', train: [0.5, 0.25], test: [1] });
   });
 });
+
+describe('readTheory() on a theory:compute preview', () => {
+  it("picks the form regime's kernel from the per-kernel report", () => {
+    const preview = { n: 16, d: 8, warnings: ['two samples nearly parallel'], report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1, lambdaMaxJoint: 4, eta: { enc: 0.5, dec: 1, joint: 0.25 }, rateFactor: { enc: 0.96, dec: 0.97, joint: 0.975 } } };
+    const joint = readTheory(preview, 'joint');
+    expect([joint.lambda0, joint.lambdaJ, joint.etaAuto, joint.etaMax, joint.rateBound]).toEqual([0.15, 0.2, 0.25, 0.5, 0.975]);
+    expect(joint.warnings).toEqual(['two samples nearly parallel']);
+    const weak = readTheory(preview, 'weak');
+    expect([weak.etaAuto, weak.etaMax]).toEqual([0.5, 1]);
+    expect(readTheory(preview, 'tied').etaAuto).toBeNull();
+  });
+});
