@@ -2,6 +2,7 @@
  * Dense Cholesky factorization and triangular solves in float64, for shift-invert spectra (SPEC §8).
  */
 import { checkAborted, checkSquare, type AbortFlag } from './diagnostics';
+import { syrkUpperFromRows } from './syr2k';
 
 /**
  * Lower Cholesky factor of (A − σI) = L Lᵀ for symmetric A [n, n] (row-major; lower triangle read, A not
@@ -56,5 +57,132 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array): void
     const xj = b[j]! / l[rj + j]!;
     b[j] = xj;
     for (let i = 0; i < j; i++) b[i] = b[i]! - l[rj + i]! * xj;
+  }
+}
+
+/** Panel height of the blocked factorization: the trailing update is a rank-NB product at micro-kernel speed. */
+const CHOL_NB = 64;
+
+/**
+ * Upper Cholesky factor of (A − σI) = Uᵀ U for symmetric A [n, n] (row-major; upper triangle read, A not
+ * modified), blocked right-looking (LAPACK dpotrf scheme): per panel of NB rows the panel is factored with
+ * contiguous row operations, then the trailing matrix gets one rank-NB downdate A₂₂ ← A₂₂ − U₁₂ᵀ U₁₂ through
+ * the register-blocked kernel of {@link syrkUpperFromRows}, so n³/3 of the n³/3 + O(n²·NB) flops run at
+ * matrix-product speed. Returns U [n, n] (row-major, strictly lower part zero; U = Lᵀ of
+ * {@link choleskyLower}), or null when a pivot is not positive beyond round-off.
+ */
+export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, signal?: AbortFlag): Float64Array | null {
+  checkSquare('choleskyUpperBlocked', 'a', a, n);
+  const u = new Float64Array(n * n);
+  let maxDiag = 0;
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = i; j < n; j++) u[ri + j] = a[ri + j]!;
+    u[ri + i] = u[ri + i]! - shift;
+    maxDiag = Math.max(maxDiag, Math.abs(u[ri + i]!));
+  }
+  const pivotFloor = n * 2 ** -52 * maxDiag;
+  for (let k0 = 0; k0 < n; k0 += CHOL_NB) {
+    checkAborted(signal, 'Cholesky factorization');
+    const k1 = Math.min(n, k0 + CHOL_NB);
+    for (let r = k0; r < k1; r++) {
+      const rr = r * n;
+      // Left-looking inside the panel: row r takes the downdates of the panel's earlier rows four at a
+      // time, so each pass over the row does 8 flops per load/store pair instead of 2.
+      let i = k0;
+      for (; i + 4 <= r; i += 4) {
+        const o0 = i * n;
+        const o1 = o0 + n;
+        const o2 = o1 + n;
+        const o3 = o2 + n;
+        const f0 = u[o0 + r]!;
+        const f1 = u[o1 + r]!;
+        const f2 = u[o2 + r]!;
+        const f3 = u[o3 + r]!;
+        for (let c = r; c < n; c++) {
+          u[rr + c] = u[rr + c]! - (f0 * u[o0 + c]! + f1 * u[o1 + c]! + f2 * u[o2 + c]! + f3 * u[o3 + c]!);
+        }
+      }
+      for (; i < r; i++) {
+        const oi = i * n;
+        const f = u[oi + r]!;
+        for (let c = r; c < n; c++) u[rr + c] = u[rr + c]! - f * u[oi + c]!;
+      }
+      const drr = u[rr + r]!;
+      if (!(drr > pivotFloor)) return null;
+      const urr = Math.sqrt(drr);
+      u[rr + r] = urr;
+      const inv = 1 / urr;
+      for (let c = r + 1; c < n; c++) u[rr + c] = u[rr + c]! * inv;
+    }
+    if (k1 < n) syrkUpperFromRows(u, n, k1, n - k1, u, n, k0, k1 - k0);
+  }
+  return u;
+}
+
+/** Solves Uᵀ U x = b in place (b [n] becomes x) for the upper factor U [n, n] of {@link choleskyUpperBlocked}. */
+export function choleskyUpperSolve(u: Float64Array, n: number, b: Float64Array): void {
+  if (u.length !== n * n || b.length !== n) {
+    throw new RangeError(`choleskyUpperSolve: u has ${u.length} entries (expected ${n * n} for [${n}, ${n}]), b has shape [${b.length}] (expected [${n}])`);
+  }
+  // Uᵀ z = b, four rows of U per pass: the 4×4 triangle gives z[p..p+3], then one fused axpy of the four
+  // rows updates the rest of b (8 flops per load/store pair of b instead of 2).
+  let p = 0;
+  for (; p + 4 <= n; p += 4) {
+    const o0 = p * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    const z0 = b[p]! / u[o0 + p]!;
+    const z1 = (b[p + 1]! - u[o0 + p + 1]! * z0) / u[o1 + p + 1]!;
+    const z2 = (b[p + 2]! - u[o0 + p + 2]! * z0 - u[o1 + p + 2]! * z1) / u[o2 + p + 2]!;
+    const z3 = (b[p + 3]! - u[o0 + p + 3]! * z0 - u[o1 + p + 3]! * z1 - u[o2 + p + 3]! * z2) / u[o3 + p + 3]!;
+    b[p] = z0;
+    b[p + 1] = z1;
+    b[p + 2] = z2;
+    b[p + 3] = z3;
+    for (let i = p + 4; i < n; i++) {
+      b[i] = b[i]! - (u[o0 + i]! * z0 + u[o1 + i]! * z1 + u[o2 + i]! * z2 + u[o3 + i]! * z3);
+    }
+  }
+  for (; p < n; p++) {
+    const rp = p * n;
+    const zp = b[p]! / u[rp + p]!;
+    b[p] = zp;
+    for (let i = p + 1; i < n; i++) b[i] = b[i]! - u[rp + i]! * zp;
+  }
+  // U x = z from the bottom, four rows per pass sharing each load of x; the ragged top rows come last.
+  let top = n;
+  for (; top - 4 >= 0; top -= 4) {
+    const i0 = top - 4;
+    const o0 = i0 * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = top; j < n; j++) {
+      const xj = b[j]!;
+      s0 += u[o0 + j]! * xj;
+      s1 += u[o1 + j]! * xj;
+      s2 += u[o2 + j]! * xj;
+      s3 += u[o3 + j]! * xj;
+    }
+    const x3 = (b[i0 + 3]! - s3) / u[o3 + i0 + 3]!;
+    const x2 = (b[i0 + 2]! - s2 - u[o2 + i0 + 3]! * x3) / u[o2 + i0 + 2]!;
+    const x1 = (b[i0 + 1]! - s1 - u[o1 + i0 + 2]! * x2 - u[o1 + i0 + 3]! * x3) / u[o1 + i0 + 1]!;
+    const x0 = (b[i0]! - s0 - u[o0 + i0 + 1]! * x1 - u[o0 + i0 + 2]! * x2 - u[o0 + i0 + 3]! * x3) / u[o0 + i0]!;
+    b[i0] = x0;
+    b[i0 + 1] = x1;
+    b[i0 + 2] = x2;
+    b[i0 + 3] = x3;
+  }
+  for (let i = top - 1; i >= 0; i--) {
+    const ri = i * n;
+    let s = 0;
+    for (let j = i + 1; j < n; j++) s += u[ri + j]! * b[j]!;
+    b[i] = (b[i]! - s) / u[ri + i]!;
   }
 }

@@ -49,18 +49,31 @@ export function symmetrize(a: Float64Array, n: number): { sym: Float64Array; asy
   const s = new Float64Array(n * n);
   let diff2 = 0;
   let norm2 = 0;
-  for (let i = 0; i < n; i++) {
-    const aii = a[i * n + i]!;
-    s[i * n + i] = aii;
-    norm2 += aii * aii;
-    for (let j = i + 1; j < n; j++) {
-      const x = a[i * n + j]!;
-      const y = a[j * n + i]!;
-      const m = 0.5 * (x + y);
-      s[i * n + j] = m;
-      s[j * n + i] = m;
-      diff2 += 2 * (x - y) * (x - y);
-      norm2 += x * x + y * y;
+  // Tiles of T×T so that the transposed reads stay in cache (the strided column walk dominated at n ≥ 1000).
+  const T = 32;
+  for (let i0 = 0; i0 < n; i0 += T) {
+    const i1 = Math.min(n, i0 + T);
+    for (let j0 = i0; j0 < n; j0 += T) {
+      const j1 = Math.min(n, j0 + T);
+      for (let i = i0; i < i1; i++) {
+        const ri = i * n;
+        let j = j0;
+        if (j0 === i0) {
+          const aii = a[ri + i]!;
+          s[ri + i] = aii;
+          norm2 += aii * aii;
+          j = i + 1;
+        }
+        for (; j < j1; j++) {
+          const x = a[ri + j]!;
+          const y = a[j * n + i]!;
+          const m = 0.5 * (x + y);
+          s[ri + j] = m;
+          s[j * n + i] = m;
+          diff2 += 2 * (x - y) * (x - y);
+          norm2 += x * x + y * y;
+        }
+      }
     }
   }
   // NaN/Inf anywhere makes the asymmetry NaN, which callers use as a cheap non-finite check.

@@ -4,7 +4,7 @@
  * shift-invert operator (A − σI)⁻¹ for the smallest of a dense matrix, matrix-free where only products exist.
  */
 import { WorkbenchException } from '../../../shared/api/result';
-import { choleskyLower, choleskySolve } from './cholesky';
+import { choleskyUpperBlocked, choleskyUpperSolve } from './cholesky';
 import {
   checkAborted,
   ROUNDOFF_FACTOR,
@@ -108,20 +108,20 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
     applyB = applyA;
   } else {
     if (sym !== undefined) {
-      factor = choleskyLower(sym, n, 0, opts.signal);
+      factor = choleskyUpperBlocked(sym, n, 0, opts.signal);
       method = 'shift-invert-cholesky';
       if (factor === null) {
         // Numerically singular PSD kernels: shift just past round-off so the factor exists.
         const sigma = -Math.sqrt(n) * 1e3 * ROUNDOFF_FACTOR * normInf(sym, n);
-        factor = choleskyLower(sym, n, sigma, opts.signal);
+        factor = choleskyUpperBlocked(sym, n, sigma, opts.signal);
         method = `shift-invert-cholesky(σ=${sigma.toExponential(2)})`;
       }
     }
     if (factor !== null) {
-      const l = factor;
+      const u = factor;
       applyB = (x, y) => {
         y.set(x);
-        choleskySolve(l, n, y);
+        choleskyUpperSolve(u, n, y);
       };
     } else {
       method = 'lanczos-negated';
@@ -179,19 +179,53 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
+/**
+ * y = S x for the symmetric S whose upper triangle is stored in a [n, n]: each stored entry is read once and
+ * used twice (half the memory traffic of a plain product), four rows per pass.
+ */
 function denseApply(a: Float64Array, n: number): Apply {
   return (x, y) => {
-    for (let i = 0; i < n; i++) {
-      const row = i * n;
-      let s0 = 0;
-      let s1 = 0;
-      let j = 0;
-      for (; j + 2 <= n; j += 2) {
-        s0 += a[row + j]! * x[j]!;
-        s1 += a[row + j + 1]! * x[j + 1]!;
+    y.fill(0);
+    let r = 0;
+    for (; r + 4 <= n; r += 4) {
+      const o0 = r * n;
+      const o1 = o0 + n;
+      const o2 = o1 + n;
+      const o3 = o2 + n;
+      const v0 = x[r]!;
+      const v1 = x[r + 1]!;
+      const v2 = x[r + 2]!;
+      const v3 = x[r + 3]!;
+      const a01 = a[o0 + r + 1]!, a02 = a[o0 + r + 2]!, a03 = a[o0 + r + 3]!;
+      const a12 = a[o1 + r + 2]!, a13 = a[o1 + r + 3]!, a23 = a[o2 + r + 3]!;
+      let s0 = a[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
+      let s1 = a01 * v0 + a[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
+      let s2 = a02 * v0 + a12 * v1 + a[o2 + r + 2]! * v2 + a23 * v3;
+      let s3 = a03 * v0 + a13 * v1 + a23 * v2 + a[o3 + r + 3]! * v3;
+      for (let c = r + 4; c < n; c++) {
+        const b0 = a[o0 + c]!, b1 = a[o1 + c]!, b2 = a[o2 + c]!, b3 = a[o3 + c]!;
+        const xc = x[c]!;
+        s0 += b0 * xc;
+        s1 += b1 * xc;
+        s2 += b2 * xc;
+        s3 += b3 * xc;
+        y[c] = y[c]! + (b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3);
       }
-      if (j < n) s0 += a[row + j]! * x[j]!;
-      y[i] = s0 + s1;
+      y[r] = y[r]! + s0;
+      y[r + 1] = y[r + 1]! + s1;
+      y[r + 2] = y[r + 2]! + s2;
+      y[r + 3] = y[r + 3]! + s3;
+    }
+    for (; r < n; r++) {
+      const o = r * n;
+      const xr = x[r]!;
+      let s = a[o + r]! * xr;
+      for (let c = r + 1; c < n; c++) {
+        const arc = a[o + c]!;
+        s += arc * x[c]!;
+        y[c] = y[c]! + arc * xr;
+      }
+      y[r] = y[r]! + s;
     }
   };
 }
@@ -287,17 +321,6 @@ function pseudoRandomUnit(n: number, seed: number): Float64Array {
   return v;
 }
 
-/** Orthogonalizes x against the basis twice (CGS2); returns the norm left. */
-function orthogonalize(x: Float64Array, basis: Float64Array[]): number {
-  for (let pass = 0; pass < 2; pass++) {
-    for (const b of basis) {
-      const c = dot(b, x);
-      for (let i = 0; i < x.length; i++) x[i] = x[i]! - c * b[i]!;
-    }
-  }
-  return Math.sqrt(dot(x, x));
-}
-
 interface LanczosRun {
   vectors: Float64Array[];
   iterations: number;
@@ -307,10 +330,11 @@ interface LanczosRun {
 }
 
 /**
- * Largest k eigenpairs of the symmetric operator B by Rayleigh–Ritz over a Krylov basis V (full
- * reorthogonalization), expanded by the residual of the least converged wanted Ritz vector — exactly
- * Lanczos for a single start vector — and thick-restarted to the best Ritz vectors when V reaches
- * basisMax. Converged when ‖B y − θ y‖ ≤ tol·max|θ| for all k.
+ * Largest k eigenpairs of the symmetric operator B by thick-restarted Lanczos (Krylov–Schur form, Wu & Simon):
+ * the basis V [m, n] (rows orthonormal, full reorthogonalization by CGS2) satisfies B V = V H + f e_mᵀ, so
+ * the residual of a Ritz pair (θ_j, V s_j) is ‖f‖·|s_{m,j}| and needs no vector work; Ritz vectors are formed
+ * only at restarts (keep the best ones, H becomes diagonal plus the coupling that the next projection
+ * recreates) and at the end. Converged when ‖B y − θ y‖ ≤ tol·max|θ| for all k.
  */
 function thickRestartLanczos(
   applyB: Apply,
@@ -322,32 +346,19 @@ function thickRestartLanczos(
   warm: Float64Array[],
   signal: AbortFlag | undefined,
 ): LanczosRun {
-  let V: Float64Array[] = [];
-  let W: Float64Array[] = [];
-  let H: number[][] = [];
+  const V = new Float64Array(basisMax * n);
+  const H = new Float64Array(basisMax * basisMax);
+  const f = new Float64Array(n);
+  const h = new Float64Array(basisMax);
+  const c = new Float64Array(basisMax);
+  let m = 0;
   let iterations = 0;
   let scale = 0;
   let seed = 1;
 
-  const append = (x: Float64Array): void => {
-    const w = new Float64Array(n);
-    applyB(x, w);
-    iterations++;
-    const row: number[] = [];
-    for (let i = 0; i < V.length; i++) {
-      const h = dot(V[i]!, w);
-      row.push(h);
-      H[i]!.push(h);
-    }
-    row.push(dot(x, w));
-    H.push(row);
-    V.push(x);
-    W.push(w);
-  };
-
+  let start: Float64Array | null = null;
   // Warm start: one Lanczos start vector Σ w_i lies close to the wanted invariant subspace, so the first
-  // k Krylov vectors nearly span it and later ones refine all k pairs at once (a block of the w_i would
-  // refine one pair per product).
+  // k Krylov vectors nearly span it.
   if (warm.length > 0) {
     const x = new Float64Array(n);
     for (const w0 of warm) {
@@ -357,120 +368,99 @@ function thickRestartLanczos(
     const norm = Math.sqrt(dot(x, x));
     if (norm > 0) {
       for (let i = 0; i < n; i++) x[i] = x[i]! / norm;
-      append(x);
+      start = x;
     }
   }
-  if (V.length === 0) append(pseudoRandomUnit(n, seed++));
+  V.set(start ?? pseudoRandomUnit(n, seed++), 0);
+  m = 1;
 
-  const y = new Float64Array(n);
-  const r = new Float64Array(n);
-  let relativeResiduals: number[] = [];
+  const ritz = (s: Float64Array, mm: number, cols: number[]): Float64Array[] =>
+    cols.map((col) => {
+      const y = new Float64Array(n);
+      for (let p = 0; p < mm; p++) {
+        const coef = s[p * mm + col]!;
+        if (coef === 0) continue;
+        const o = p * n;
+        for (let i = 0; i < n; i++) y[i] = y[i]! + coef * V[o + i]!;
+      }
+      return y;
+    });
+
   for (;;) {
     checkAborted(signal, 'extreme eigensolver');
-    const m = V.length;
-    const h = new Float64Array(m * m);
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) h[i * m + j] = H[i]![j]!;
-    const small = symmetricEigen(h, m, { vectors: true });
+    const last = (m - 1) * n;
+    applyB(V.subarray(last, last + n), f);
+    iterations++;
+    // f ← (I − V Vᵀ) B v_m twice (CGS2); the coefficients are the new column of H.
+    projectOut(V, m, n, f, h);
+    projectOut(V, m, n, f, c);
+    for (let i = 0; i < m; i++) {
+      const hi = h[i]! + c[i]!;
+      H[i * basisMax + m - 1] = hi;
+      H[(m - 1) * basisMax + i] = hi;
+    }
+    const beta = Math.sqrt(dot(f, f));
+
+    const hm = new Float64Array(m * m);
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) hm[i * m + j] = H[i * basisMax + j]!;
+    const small = symmetricEigen(hm, m, { vectors: true });
     const theta = small.values;
     const s = small.vectors!;
     for (const t of theta) scale = Math.max(scale, Math.abs(t));
     const kk = Math.min(k, m);
-    relativeResiduals = [];
-    let worst = -1;
-    let worstRes = 0;
-    const ritz: Float64Array[] = [];
+    const relativeResiduals: number[] = [];
+    let allConverged = kk === k;
     for (let j = 0; j < kk; j++) {
-      const col = m - 1 - j;
-      const th = theta[col]!;
-      y.fill(0);
-      r.fill(0);
-      for (let p = 0; p < m; p++) {
-        const c = s[p * m + col]!;
-        const vp = V[p]!;
-        const wp = W[p]!;
-        for (let i = 0; i < n; i++) {
-          y[i] = y[i]! + c * vp[i]!;
-          r[i] = r[i]! + c * wp[i]!;
-        }
-      }
-      let r2 = 0;
-      for (let i = 0; i < n; i++) {
-        r[i] = r[i]! - th * y[i]!;
-        r2 += r[i]! * r[i]!;
-      }
-      const rel = Math.sqrt(r2) / (scale || 1);
+      const rel = (beta * Math.abs(s[(m - 1) * m + m - 1 - j]!)) / (scale || 1);
       relativeResiduals.push(rel);
-      ritz.push(new Float64Array(y));
-      if (rel > tol && rel > worstRes) {
-        worstRes = rel;
-        worst = j;
-      }
+      if (!(rel <= tol)) allConverged = false;
     }
-    if (kk === k && worst < 0) {
-      return { vectors: ritz, iterations, converged: true, relativeResiduals, scale };
-    }
-    if (iterations >= maxIter) {
-      return { vectors: ritz, iterations, converged: false, relativeResiduals, scale };
-    }
-    // Expansion direction: B y − θ y of the worst wanted Ritz vector (any y when fewer than k exist yet).
-    const pick = worst < 0 ? 0 : worst;
-    const x = new Float64Array(n);
-    applyResidualDirection(x, V, W, s, m, m - 1 - pick, theta[m - 1 - pick]!);
+    const wanted = Array.from({ length: kk }, (_, j) => m - 1 - j);
+    if (allConverged) return { vectors: ritz(s, m, wanted), iterations, converged: true, relativeResiduals, scale };
+    if (iterations >= maxIter) return { vectors: ritz(s, m, wanted), iterations, converged: false, relativeResiduals, scale };
 
     if (m >= basisMax) {
-      // Thick restart: keep the best Ritz vectors, their images, and a diagonal projected matrix.
       const keep = Math.min(m - 1, Math.max(k + 2, Math.floor(basisMax / 2)));
-      const nv: Float64Array[] = [];
-      const nw: Float64Array[] = [];
-      const nh: number[][] = [];
+      const kept = ritz(s, m, Array.from({ length: keep }, (_, j) => m - 1 - j));
+      H.fill(0);
       for (let j = 0; j < keep; j++) {
-        const col = m - 1 - j;
-        const a = new Float64Array(n);
-        const b = new Float64Array(n);
-        for (let p = 0; p < m; p++) {
-          const c = s[p * m + col]!;
-          const vp = V[p]!;
-          const wp = W[p]!;
-          for (let i = 0; i < n; i++) {
-            a[i] = a[i]! + c * vp[i]!;
-            b[i] = b[i]! + c * wp[i]!;
-          }
-        }
-        nv.push(a);
-        nw.push(b);
-        nh.push(Array.from({ length: keep }, (_, q) => (q === j ? theta[col]! : 0)));
+        V.set(kept[j]!, j * n);
+        H[j * basisMax + j] = theta[m - 1 - j]!;
       }
-      V = nv;
-      W = nw;
-      H = nh;
+      m = keep;
     }
-    const before = Math.sqrt(dot(x, x));
-    let left = orthogonalize(x, V);
-    if (!(left > 1e-10 * Math.max(before, 1e-300))) {
-      // The basis spans an invariant subspace; continue with a fresh direction.
-      x.set(pseudoRandomUnit(n, seed++));
-      left = orthogonalize(x, V);
+    const next = m * n;
+    if (beta > 1e-12 * (scale || 1)) {
+      for (let i = 0; i < n; i++) V[next + i] = f[i]! / beta;
+    } else {
+      // B V ⊂ span V: an invariant subspace; continue with a fresh direction (no coupling to the old basis).
+      const x = pseudoRandomUnit(n, seed++);
+      projectOut(V, m, n, x, c);
+      projectOut(V, m, n, x, c);
+      const norm = Math.sqrt(dot(x, x));
+      for (let i = 0; i < n; i++) V[next + i] = x[i]! / norm;
     }
-    for (let i = 0; i < n; i++) x[i] = x[i]! / left;
-    append(x);
+    m++;
   }
 }
 
-/** x = W s_col − θ V s_col, the residual of a Ritz vector, built from stored images (no extra product). */
-function applyResidualDirection(
-  x: Float64Array,
-  V: Float64Array[],
-  W: Float64Array[],
-  s: Float64Array,
-  m: number,
-  col: number,
-  theta: number,
-): void {
-  const n = x.length;
+/** x ← x − Vᵀ(V x) over the first m rows of V [·, n]; coef[0:m] receives V x. */
+function projectOut(V: Float64Array, m: number, n: number, x: Float64Array, coef: Float64Array): void {
   for (let p = 0; p < m; p++) {
-    const c = s[p * m + col]!;
-    const vp = V[p]!;
-    const wp = W[p]!;
-    for (let i = 0; i < n; i++) x[i] = x[i]! + c * (wp[i]! - theta * vp[i]!);
+    const o = p * n;
+    let s0 = 0;
+    let s1 = 0;
+    let i = 0;
+    for (; i + 2 <= n; i += 2) {
+      s0 += V[o + i]! * x[i]!;
+      s1 += V[o + i + 1]! * x[i + 1]!;
+    }
+    if (i < n) s0 += V[o + i]! * x[i]!;
+    coef[p] = s0 + s1;
+  }
+  for (let p = 0; p < m; p++) {
+    const o = p * n;
+    const cp = coef[p]!;
+    for (let i = 0; i < n; i++) x[i] = x[i]! - cp * V[o + i]!;
   }
 }

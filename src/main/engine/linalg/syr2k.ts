@@ -80,6 +80,41 @@ export function gramUpperAdd(c: Float64Array, ldc: number, r0: number, m: number
   }
 }
 
+/**
+ * Symmetric rank-kb downdate of the upper triangle from a row panel: C[r0+i, r0+j] −= Σ_p P[p, i]·P[p, j]
+ * for j ≥ i, where P [kb, m] is the row block u[(p0 + p)·ldu + r0 + i] (C ← C − PᵀP, the trailing update of
+ * a right-looking upper Cholesky). c [ldc, ldc] row-major; u may be c itself (P is packed first).
+ */
+export function syrkUpperFromRows(
+  c: Float64Array,
+  ldc: number,
+  r0: number,
+  m: number,
+  u: Float64Array,
+  ldu: number,
+  p0: number,
+  kb: number,
+): void {
+  if (r0 + m > ldc || c.length < ldc * ldc) {
+    throw new RangeError(`syrkUpperFromRows: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
+  }
+  if (u.length < (p0 + kb - 1) * ldu + r0 + m) {
+    throw new RangeError(`syrkUpperFromRows: u has ${u.length} entries, too few for rows [${p0}, ${p0 + kb}) × columns [${r0}, ${r0 + m}) at stride ${ldu}`);
+  }
+  if (m === 0 || kb === 0) return;
+  const blocks = Math.ceil(m / MR);
+  const pk = new Float64Array(blocks * kb * MR);
+  for (let p = 0; p < kb; p++) {
+    const row = (p0 + p) * ldu + r0;
+    let i = 0;
+    for (let b = 0; b < blocks; b++) {
+      const o = (b * kb + p) * MR;
+      for (let r = 0; r < MR && i < m; r++, i++) pk[o + r] = u[row + i]!;
+    }
+  }
+  kernelUpper(c, ldc, r0, m, pk, pk, kb, blocks);
+}
+
 /** C −= P Qᵀ on the upper triangle from packed panels pk, qk [blocks, kk, MR]. */
 function kernelUpper(
   c: Float64Array,

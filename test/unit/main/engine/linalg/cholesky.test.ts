@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import {
+  choleskyLower,
+  choleskySolve,
+  choleskyUpperBlocked,
+  choleskyUpperSolve,
+} from '../../../../../src/main/engine/linalg/cholesky';
+import { syrkUpperFromRows } from '../../../../../src/main/engine/linalg/syr2k';
+
+/** Both factorizations are backward stable: entries agree to a few ulps of the largest entry of U. */
+const FACTOR_TOL = 1e-13;
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+}
+
+/** A = GᵀG/m + δI for G [m, n] uniform: symmetric positive definite, condition controlled by δ. */
+function spd(n: number, m: number, delta: number, seed: number): Float64Array {
+  const r = lcg(seed);
+  const g = Float64Array.from({ length: m * n }, r);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < m; p++) s += g[p * n + i]! * g[p * n + j]!;
+      a[i * n + j] = s / m + (i === j ? delta : 0);
+      a[j * n + i] = a[i * n + j]!;
+    }
+  }
+  return a;
+}
+
+describe('choleskyUpperBlocked()', () => {
+  // 150 and 193: several panels of 64 plus a ragged last panel and micro-kernel edge blocks.
+  it.each([5, 64, 150, 193])('equals the transpose of the unblocked lower factor at n = %i', (n) => {
+    const a = spd(n, n + 20, 0.05, n);
+    const u = choleskyUpperBlocked(a, n)!;
+    const l = choleskyLower(a, n)!;
+    let maxU = 0;
+    let diff = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        maxU = Math.max(maxU, Math.abs(u[i * n + j]!));
+        diff = Math.max(diff, Math.abs(u[i * n + j]! - l[j * n + i]!));
+        if (j < i) expect(u[i * n + j]).toBe(0);
+      }
+    }
+    expect(diff).toBeLessThan(FACTOR_TOL * maxU);
+  });
+
+  it('reconstructs A − σI as UᵀU and solves (A − σI)x = b to a small backward error', () => {
+    const n = 170;
+    const sigma = -0.3;
+    const a = spd(n, 60, 0, 7); // rank 60: singular, made definite by the negative shift
+    const u = choleskyUpperBlocked(a, n, sigma)!;
+    let err = 0;
+    let norm = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p <= Math.min(i, j); p++) s += u[p * n + i]! * u[p * n + j]!;
+        const want = a[i * n + j]! - (i === j ? sigma : 0);
+        err = Math.max(err, Math.abs(s - want));
+        norm = Math.max(norm, Math.abs(want));
+      }
+    }
+    expect(err).toBeLessThan(1e-14 * n * norm);
+    const r = lcg(3);
+    const b = Float64Array.from({ length: n }, r);
+    const x = new Float64Array(b);
+    choleskyUpperSolve(u, n, x);
+    let res = 0;
+    let bn = 0;
+    for (let i = 0; i < n; i++) {
+      let s = -sigma * x[i]!;
+      for (let j = 0; j < n; j++) s += a[i * n + j]! * x[j]!;
+      res = Math.max(res, Math.abs(s - b[i]!));
+      bn = Math.max(bn, Math.abs(b[i]!));
+    }
+    expect(res).toBeLessThan(1e-12 * bn);
+    const xl = new Float64Array(b);
+    choleskySolve(choleskyLower(a, n, sigma)!, n, xl);
+    for (let i = 0; i < n; i++) expect(Math.abs(x[i]! - xl[i]!)).toBeLessThan(1e-10 * Math.max(1, Math.abs(xl[i]!)));
+  });
+
+  it('returns null for an indefinite or singular matrix instead of a factor with NaNs', () => {
+    const n = 100;
+    const a = spd(n, n + 10, 0.01, 11);
+    expect(choleskyUpperBlocked(a, n, 1e3)).toBeNull();
+    expect(choleskyUpperBlocked(spd(n, 30, 0, 5), n)).toBeNull();
+  });
+
+  it('stops when the cancellation flag is raised and rejects bad shapes by name', () => {
+    const n = 130;
+    const a = spd(n, n, 0.1, 2);
+    expect(() => choleskyUpperBlocked(a, n, 0, { aborted: true })).toThrow(/cancelled/);
+    expect(() => choleskyUpperBlocked(a, n + 1)).toThrow(/a has 16900 entries, expected 17161 for shape \[131, 131\]/);
+    expect(() => choleskyUpperSolve(new Float64Array(4), 2, new Float64Array(3))).toThrow(/b has shape \[3\]/);
+  });
+});
+
+describe('syrkUpperFromRows()', () => {
+  it('subtracts PᵀP on the upper triangle only, matching the naive triple loop', () => {
+    const ld = 23;
+    const r = lcg(9);
+    const c = Float64Array.from({ length: ld * ld }, r);
+    const before = new Float64Array(c);
+    const u = Float64Array.from({ length: ld * ld }, r);
+    const r0 = 3;
+    const m = 18; // not a multiple of the 4-row micro-kernel
+    const p0 = 2;
+    const kb = 7;
+    syrkUpperFromRows(c, ld, r0, m, u, ld, p0, kb);
+    for (let i = 0; i < ld; i++) {
+      for (let j = 0; j < ld; j++) {
+        const inside = i >= r0 && j >= r0 && i < r0 + m && j < r0 + m && j >= i;
+        let want = before[i * ld + j]!;
+        if (inside) for (let p = 0; p < kb; p++) want -= u[(p0 + p) * ld + i]! * u[(p0 + p) * ld + j]!;
+        expect(Math.abs(c[i * ld + j]! - want)).toBeLessThan(1e-14);
+      }
+    }
+  });
+});
