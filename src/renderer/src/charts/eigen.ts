@@ -54,7 +54,7 @@ export function buildEigenOption(records: readonly MetricRecord[], opts: EigenOp
         lineStyle: { type: 'dashed', color: p.reference },
         label: { formatter: (m: { name: string; value: number }) => `${m.name} = ${fmt(m.value)}`, color: p.reference },
         // alternate label ends so close reference lines do not print over each other
-        data: usable.map((x, i) => ({ name: x.name, yAxis: x.value, label: { position: i % 2 === 0 ? 'insideEndTop' : 'insideStartTop' } })),
+        data: usable.map((x, i) => ({ name: x.name, yAxis: x.value, label: { position: (['insideEndTop', 'insideStartTop', 'insideMiddleTop'] as const)[i % 3] } })),
       },
     });
   }

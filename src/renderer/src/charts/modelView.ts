@@ -185,8 +185,8 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
       tooltip: { trigger: 'item', formatter: (x: { seriesName: string; data: number[] }) => `${x.seriesName}: (${fmt(x.data[0])}, ${fmt(x.data[1])})` },
       // arrows are explained by the title; the legend lists only the point sets
       legend: { bottom: 0, data: series.filter((x) => x.type === 'scatter').map((x) => x.name as string), textStyle: { color: p.muted, fontSize: 11 }, itemWidth: 10, itemHeight: 8 },
-      grid: { left: 48, right: 20, top: 36, bottom: 56 },
-      xAxis: valueAxis(opts.theme, 'x₁', false, { scale: true, nameGap: 20 }),
+      grid: { left: 48, right: 20, top: 36, bottom: 60 },
+      xAxis: valueAxis(opts.theme, 'x₁', false, { scale: true, nameLocation: 'end', nameGap: 6 }),
       yAxis: valueAxis(opts.theme, 'x₂', false, { scale: true, nameGap: 32 }),
       series,
     };
