@@ -134,12 +134,14 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
 
   const run = thickRestartLanczos(applyB, n, k, basisMax, tol, maxIter, opts.warmStart ?? [], opts.signal);
   const vectors = run.vectors;
-  const ax = new Float64Array(n);
+  const images = vectors.map(() => new Float64Array(n));
+  if (sym !== undefined) denseApplyMany(sym, n, vectors, images);
+  else for (let j = 0; j < vectors.length; j++) applyA(vectors[j]!, images[j]!);
   const values = new Float64Array(vectors.length);
   const residuals: number[] = [];
   for (let j = 0; j < vectors.length; j++) {
     const v = vectors[j]!;
-    applyA(v, ax);
+    const ax = images[j]!;
     const lam = dot(v, ax);
     values[j] = lam;
     let r2 = 0;
@@ -228,6 +230,40 @@ function denseApply(a: Float64Array, n: number): Apply {
       y[r] = y[r]! + s;
     }
   };
+}
+
+/** ys[j] = S xs[j] for the symmetric S stored in a [n, n]: four vectors per pass over the rows, so S is read ⌈k/4⌉ times instead of k. */
+function denseApplyMany(a: Float64Array, n: number, xs: Float64Array[], ys: Float64Array[]): void {
+  for (let g = 0; g < xs.length; g += 4) {
+    const cnt = Math.min(4, xs.length - g);
+    const x0 = xs[g]!;
+    const x1 = xs[g + Math.min(1, cnt - 1)]!;
+    const x2 = xs[g + Math.min(2, cnt - 1)]!;
+    const x3 = xs[g + Math.min(3, cnt - 1)]!;
+    const y0 = ys[g]!;
+    const y1 = ys[g + Math.min(1, cnt - 1)]!;
+    const y2 = ys[g + Math.min(2, cnt - 1)]!;
+    const y3 = ys[g + Math.min(3, cnt - 1)]!;
+    for (let i = 0; i < n; i++) {
+      const o = i * n;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let c = 0; c < n; c++) {
+        const aic = a[o + c]!;
+        s0 += aic * x0[c]!;
+        s1 += aic * x1[c]!;
+        s2 += aic * x2[c]!;
+        s3 += aic * x3[c]!;
+      }
+      // Fewer than four vectors repeat the last one; writing the same value twice is harmless.
+      y3[i] = s3;
+      y2[i] = s2;
+      y1[i] = s1;
+      y0[i] = s0;
+    }
+  }
 }
 
 function materialize(apply: Apply, n: number): Float64Array {
