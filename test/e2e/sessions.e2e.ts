@@ -89,22 +89,41 @@ describe('sessions: nothing lost, everything reopens', () => {
     const server = await startServer();
     servers.push(server);
     dirs.push(server.dataDir);
-    const { wb } = await page(server);
+    const { wb, browser } = await page(server);
     const configure = async (w: WorkbenchPage) => {
       await w.set('Hidden width', '64');
-      await w.set('Steps', '2000');
-      await w.set('Tracking interval K', '10');
-      await w.set('Checkpoint interval', '50');
+      await w.set('Steps', '20000');
+      // Never stop early: the run must still be going when it is paused.
+      await w.set('Target loss ratio', '0');
+      await w.set('Tracking interval K', '25');
+      await w.set('Checkpoint interval', '25');
       await w.set('Seed', '11');
     };
     await configure(wb);
     await wb.button('Run').click();
-    await wb.waitForRecords(5);
-    // Pause, then kill: the disk holds a 'paused' run whose process is gone, with checkpoints behind it.
+    // Pause as soon as it runs (no race with a fast finish), then Step ×K until a checkpoint is behind us.
+    await wb.waitForStatus(['running', 'finished']);
     await wb.button('Pause').click();
-    await wb.waitForStatus(['paused', 'finished']);
-    expect(await wb.status()).toBe('paused');
+    expect(await wb.waitForStatus(['paused', 'finished'])).toBe('paused');
+    await wb.page.getByLabel('Step size').selectOption('K');
+    for (let i = 0; i < 20; i++) {
+      const before = await wb.progressStep();
+      if (before >= 80) break;
+      await wb.button('Step').click();
+      await wb.page.waitForFunction(
+        (b) => {
+          const m = /step ([\d,]+)/.exec(document.querySelector('[data-testid="progress-steps"]')?.textContent ?? '');
+          return m !== null && Number(m[1]!.replace(/,/g, '')) > (Number.isNaN(b) ? -1 : b);
+        },
+        before,
+        { timeout: 30_000, polling: 50 },
+      );
+    }
+    // The disk now holds a 'paused' run whose process is about to vanish, with checkpoints behind it.
     const stepAtKill = await wb.progressStep();
+    expect(realErrors(browser.errors)).toEqual([]);
+    // Close the page first so its reconnect attempts to the dead server do not clutter the log.
+    await browser.close();
     await server.stop('SIGKILL');
 
     const server2 = await startServer({ dataDir: server.dataDir });
