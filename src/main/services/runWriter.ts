@@ -18,6 +18,7 @@ import {
   RUN_FORMAT_VERSION,
   metricLine,
   parseMetricsText,
+  runConfigFileSchema,
   type MetricRecord,
   type RunConfigFile,
   type RunStatusFile,
@@ -246,6 +247,24 @@ export class RunWriter {
   async setStatus(s: StatusUpdate): Promise<void> {
     const file: RunStatusFile = { ...s, schemaVersion: RUN_FORMAT_VERSION, updatedAt: new Date().toISOString() };
     writeJsonAtomicSync(this.fs, this.file(RUN_FILES.status), file);
+  }
+
+  /**
+   * Records what the engine actually ran (config.json is created with the config's backend choice,
+   * e.g. 'auto'): replaces backend, dtype and learningRates in config.json atomically.
+   */
+  async recordEngine(info: { backend: string; dtype: 'float32' | 'float64'; learningRates: { encoder: number | null; decoder: number | null } }): Promise<void> {
+    const file = this.file(RUN_FILES.config);
+    let current: unknown;
+    try {
+      current = JSON.parse(nodeFs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw ioError(file, 'read', e);
+    }
+    const parsed = runConfigFileSchema.safeParse(current);
+    if (!parsed.success) throw new WorkbenchException('session-corrupt', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { file });
+    const next: RunConfigFile = { ...parsed.data, backend: info.backend, dtype: info.dtype, learningRates: info.learningRates };
+    writeJsonAtomicSync(this.fs, file, next);
   }
 
   /** Writes theory.json atomically: the run's theory values (λ₀, predicted curves…), as computed. */

@@ -199,3 +199,16 @@ describe('RunWriter.open()', () => {
     expect(fs.readFileSync(path.join(dir, 'metrics.ndjson')).equals(before)).toBe(true);
   });
 });
+
+describe('recordEngine()', () => {
+  it('replaces backend, dtype and learning rates in config.json and keeps everything else', async () => {
+    const dir = path.join(tempDir(), 'run');
+    const cfg = { ...configFile(), backend: 'auto', dtype: 'float32' as const };
+    const w = await RunWriter.create(dir, cfg);
+    await w.recordEngine({ backend: 'onnx', dtype: 'float64', learningRates: { encoder: 0.5, decoder: null } });
+    const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(onDisk).toEqual({ ...cfg, backend: 'onnx', dtype: 'float64', learningRates: { encoder: 0.5, decoder: null } });
+    expect(fs.readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    await w.close();
+  });
+});
