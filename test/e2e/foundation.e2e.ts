@@ -27,6 +27,8 @@ describe('foundation: configure, run and watch the loss fall', () => {
 
   it('runs a joint training from the form and shows the loss falling live', async () => {
     await wb.open(server.url);
+    // the one-time token was exchanged for a cookie and removed from the address bar
+    expect(new URL(wb.page.url()).searchParams.has('token')).toBe(false);
     await wb.set('Hidden width', '256');
     await wb.set('Steps', '200');
     await expect(wb.button('Run').isEnabled()).resolves.toBe(true);
