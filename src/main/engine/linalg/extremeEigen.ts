@@ -21,6 +21,8 @@ export interface SymOperator {
   matrix?: Float64Array;
   /** y = A x for x, y [n]; must not keep references to x or y. */
   matvec?: (x: Float64Array, y: Float64Array) => void;
+  /** diag(A) [n], optional: a Jacobi preconditioner for the matrix-free smallest eigenpairs (LOBPCG). */
+  diagonal?: Float64Array;
 }
 
 /** Options of {@link extremeEigen}. */
@@ -32,6 +34,13 @@ export interface ExtremeEigenOptions {
   tol?: number;
   /** Most operator applications before giving up with 'not-converged' (default max(500, 60k)). */
   maxIter?: number;
+  /**
+   * Smallest pairs without a Cholesky factor (matrix-free, or indefinite): 'lanczos' (default, Lanczos on
+   * −A) or 'lobpcg' (block LOBPCG, Jacobi-preconditioned when op.diagonal or the matrix is given). On the
+   * joint traced NTK (near-constant diagonal) Lanczos needs ~10× fewer products; LOBPCG pays off only with
+   * a preconditioner that separates the bottom of the spectrum.
+   */
+  matrixFreeSmallest?: 'lanczos' | 'lobpcg';
   /** Previous eigenvectors [n] each; they seed the search space. */
   warmStart?: Float64Array[];
   signal?: AbortFlag;
@@ -42,7 +51,7 @@ export interface ExtremeEigenDiagnostics extends EigDiagnostics {
   /** Operator applications (matrix–vector products or shift-invert solves). */
   iterations: number;
   converged: boolean;
-  /** 'lanczos', 'shift-invert-cholesky', 'shift-invert-cholesky(σ=…)', 'lanczos-negated' or 'dense'. */
+  /** 'lanczos', 'shift-invert-cholesky', 'shift-invert-cholesky(σ=…)', 'lanczos-negated', 'lobpcg', 'lobpcg-jacobi' or 'dense'. */
   method: string;
   /** ‖A v_j − λ_j v_j‖₂ per returned pair, measured with A itself. */
   residuals: number[];
@@ -75,6 +84,9 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
   if (!Number.isInteger(k) || k < 1 || k > n) throw new RangeError(`extremeEigen: k must be an integer in [1, ${n}], got ${k}`);
   if (op.matrix === undefined && op.matvec === undefined) {
     throw new RangeError('extremeEigen: op needs a matrix [n, n] or a matvec');
+  }
+  if (op.diagonal !== undefined && op.diagonal.length !== n) {
+    throw new RangeError(`extremeEigen: op.diagonal has shape [${op.diagonal.length}], expected [${n}]`);
   }
   if (op.matrix !== undefined && op.matrix.length !== n * n) {
     throw new RangeError(`extremeEigen: op.matrix has ${op.matrix.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
@@ -123,6 +135,9 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
         y.set(x);
         choleskyUpperSolve(u, n, y);
       };
+    } else if (opts.matrixFreeSmallest === 'lobpcg') {
+      method = op.diagonal !== undefined || sym !== undefined ? 'lobpcg-jacobi' : 'lobpcg';
+      applyB = applyA;
     } else {
       method = 'lanczos-negated';
       applyB = (x, y) => {
@@ -132,7 +147,11 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
     }
   }
 
-  const run = thickRestartLanczos(applyB, n, k, basisMax, tol, maxIter, opts.warmStart ?? [], opts.signal);
+  let diagonal = op.diagonal;
+  if (diagonal === undefined && sym !== undefined) diagonal = Float64Array.from({ length: n }, (_, i) => sym[i * n + i]!);
+  const run = method.startsWith('lobpcg')
+    ? lobpcgSmallest(applyA, n, k, tol, maxIter, opts.warmStart ?? [], opts.signal, diagonal)
+    : thickRestartLanczos(applyB, n, k, basisMax, tol, maxIter, opts.warmStart ?? [], opts.signal);
   const vectors = run.vectors;
   const images = vectors.map(() => new Float64Array(n));
   if (sym !== undefined) denseApplyMany(sym, n, vectors, images);
@@ -498,5 +517,187 @@ function projectOut(V: Float64Array, m: number, n: number, x: Float64Array, coef
     const o = p * n;
     const cp = coef[p]!;
     for (let i = 0; i < n; i++) x[i] = x[i]! - cp * V[o + i]!;
+  }
+}
+
+/** Orthonormalizes the block in place (CGS2 against `against`, then within), applying the same linear
+ * operations to its images; returns the indices kept (columns whose norm collapsed are dropped). */
+function orthonormalizeBlock(
+  block: Float64Array[],
+  images: Float64Array[] | null,
+  against: Float64Array[],
+  againstImages: Float64Array[] | null,
+): { block: Float64Array[]; images: Float64Array[] | null } {
+  const keptB: Float64Array[] = [];
+  const keptI: Float64Array[] = [];
+  for (let j = 0; j < block.length; j++) {
+    const x = block[j]!;
+    const ax = images?.[j];
+    const before = Math.sqrt(dot(x, x));
+    if (!(before > 0)) continue;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [bs, is] of [[against, againstImages], [keptB, images ? keptI : null]] as const) {
+        for (let q = 0; q < bs.length; q++) {
+          const c = dot(bs[q]!, x);
+          const b = bs[q]!;
+          for (let i = 0; i < x.length; i++) x[i] = x[i]! - c * b[i]!;
+          if (ax !== undefined && is !== null) {
+            const bi = is[q]!;
+            for (let i = 0; i < x.length; i++) ax[i] = ax[i]! - c * bi[i]!;
+          }
+        }
+      }
+    }
+    const norm = Math.sqrt(dot(x, x));
+    if (!(norm > 1e-10 * before)) continue;
+    for (let i = 0; i < x.length; i++) x[i] = x[i]! / norm;
+    if (ax !== undefined) for (let i = 0; i < x.length; i++) ax[i] = ax[i]! / norm;
+    keptB.push(x);
+    if (ax !== undefined) keptI.push(ax);
+  }
+  return { block: keptB, images: images ? keptI : null };
+}
+
+/** Σ_p coef[p·stride + col]·vs[p] into a new vector. */
+function combine(vs: Float64Array[], coef: Float64Array, stride: number, col: number, from: number, n: number): Float64Array {
+  const y = new Float64Array(n);
+  for (let p = from; p < vs.length; p++) {
+    const c = coef[p * stride + col]!;
+    if (c === 0) continue;
+    const v = vs[p]!;
+    for (let i = 0; i < n; i++) y[i] = y[i]! + c * v[i]!;
+  }
+  return y;
+}
+
+/**
+ * Smallest k eigenpairs of the symmetric operator A by block LOBPCG (Knyazev 2001; basis [X, W, P] kept
+ * orthonormal with images tracked, so each iteration applies A only to the new block W): W = T(A x − θ x)
+ * with the Jacobi preconditioner T = diag(A)⁻¹ when the diagonal is known, Rayleigh–Ritz on span[X, W, P],
+ * P = the W/P part of the new X. Block size k + max(3, k) so that a cluster at the bottom is resolved as a
+ * block. Converged when ‖A x − θ x‖ ≤ tol·‖A‖ for the k smallest, ‖A‖ estimated by max ‖A q‖ over the
+ * orthonormal vectors applied. Vectors come back ascending in θ.
+ */
+function lobpcgSmallest(
+  applyA: Apply,
+  n: number,
+  k: number,
+  tol: number,
+  maxIter: number,
+  warm: Float64Array[],
+  signal: AbortFlag | undefined,
+  diagonal: Float64Array | undefined,
+): LanczosRun {
+  const nb = Math.min(Math.floor(n / 3), k + Math.max(3, k));
+  let iterations = 0;
+  let scale = 0;
+  let seed = 1;
+  const apply = (xs: Float64Array[]): Float64Array[] =>
+    xs.map((x) => {
+      const y = new Float64Array(n);
+      applyA(x, y);
+      iterations++;
+      scale = Math.max(scale, Math.sqrt(dot(y, y)));
+      return y;
+    });
+  let precond: Float64Array | null = null;
+  if (diagonal !== undefined) {
+    let dmax = 0;
+    for (const d of diagonal) dmax = Math.max(dmax, Math.abs(d));
+    // Floors keep T positive definite when A has zero or negative diagonal entries.
+    precond = Float64Array.from(diagonal, (d) => 1 / Math.max(Math.abs(d), 1e-3 * dmax || 1));
+  }
+
+  // ‖A‖ for the tolerance: a short power iteration (a lower bound near λ_max), since the block itself only
+  // ever sees the bottom of the spectrum and would make the test far stricter than Lanczos's max|θ|.
+  {
+    let v = pseudoRandomUnit(n, 977);
+    const y = new Float64Array(n);
+    for (let it = 0; it < 8; it++) {
+      applyA(v, y);
+      iterations++;
+      const norm = Math.sqrt(dot(y, y));
+      scale = Math.max(scale, norm);
+      if (!(norm > 0)) break;
+      v = Float64Array.from(y, (t) => t / norm);
+    }
+  }
+  let X: Float64Array[] = warm.filter((w) => w.some((v) => v !== 0 && Number.isFinite(v))).slice(0, nb).map((w) => new Float64Array(w));
+  while (X.length < nb) X.push(pseudoRandomUnit(n, seed++));
+  X = orthonormalizeBlock(X, null, [], null).block;
+  while (X.length < nb) {
+    const more = orthonormalizeBlock([pseudoRandomUnit(n, seed++)], null, X, null).block;
+    X.push(...more);
+  }
+  let AX = apply(X);
+  let P: Float64Array[] = [];
+  let AP: Float64Array[] = [];
+  let W: Float64Array[] = [];
+  let AW: Float64Array[] = [];
+  let relativeResiduals: number[] = [];
+
+  for (;;) {
+    checkAborted(signal, 'extreme eigensolver');
+    // Rayleigh–Ritz on span[X, P, W] (orthonormal): H = Qᵀ A Q, symmetrized.
+    const Q = [...X, ...P, ...W];
+    const AQ = [...AX, ...AP, ...AW];
+    const q = Q.length;
+    const h = new Float64Array(q * q);
+    for (let i = 0; i < q; i++) {
+      for (let j = i; j < q; j++) {
+        const v = 0.5 * (dot(Q[i]!, AQ[j]!) + dot(Q[j]!, AQ[i]!));
+        h[i * q + j] = v;
+        h[j * q + i] = v;
+      }
+    }
+    const small = symmetricEigen(h, q, { vectors: true });
+    const c = small.vectors!;
+    const theta = small.values;
+    const nx = X.length;
+    const newX: Float64Array[] = [];
+    const newAX: Float64Array[] = [];
+    const newP: Float64Array[] = [];
+    const newAP: Float64Array[] = [];
+    for (let j = 0; j < nx; j++) {
+      newX.push(combine(Q, c, q, j, 0, n));
+      newAX.push(combine(AQ, c, q, j, 0, n));
+      if (q > nx) {
+        newP.push(combine(Q, c, q, j, nx, n));
+        newAP.push(combine(AQ, c, q, j, nx, n));
+      }
+    }
+    X = newX;
+    AX = newAX;
+    const ortho = orthonormalizeBlock(newP, newAP, X, AX);
+    P = ortho.block;
+    AP = ortho.images!;
+
+    // Residuals of the Ritz pairs; the k smallest decide convergence.
+    relativeResiduals = [];
+    const R: Float64Array[] = [];
+    let allConverged = true;
+    for (let j = 0; j < nx; j++) {
+      const r = new Float64Array(n);
+      const x = X[j]!;
+      const ax = AX[j]!;
+      const th = theta[j]!;
+      for (let i = 0; i < n; i++) r[i] = ax[i]! - th * x[i]!;
+      const rel = Math.sqrt(dot(r, r)) / (scale || 1);
+      if (j < k) {
+        relativeResiduals.push(rel);
+        if (!(rel <= tol)) allConverged = false;
+      }
+      // Converged columns stop expanding (soft locking); the rest contribute a preconditioned residual.
+      if (rel > tol) R.push(r);
+    }
+    if (allConverged) return { vectors: X.slice(0, k), iterations, converged: true, relativeResiduals, scale };
+    if (iterations >= maxIter) return { vectors: X.slice(0, k), iterations, converged: false, relativeResiduals, scale };
+    if (precond !== null) for (const r of R) for (let i = 0; i < n; i++) r[i] = r[i]! * precond[i]!;
+    W = orthonormalizeBlock(R, null, [...X, ...P], null).block;
+    if (W.length === 0) {
+      // Residuals inside span[X, P]: restart the search directions from a fresh vector.
+      W = orthonormalizeBlock([pseudoRandomUnit(n, seed++)], null, [...X, ...P], null).block;
+    }
+    AW = apply(W);
   }
 }

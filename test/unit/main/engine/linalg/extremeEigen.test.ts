@@ -96,7 +96,27 @@ describe('extremeEigen()', () => {
     const bottom = extremeEigen({ n: N, matvec: matvecOf(K, N) }, { k: 2, which: 'smallest', maxIter: 4000 });
     expect(bottom.diagnostics.method).toBe('lanczos-negated');
     const dense = extremeEigen({ n: N, matrix: K }, { k: 2, which: 'smallest' });
-    expect(maxRelErr(bottom.values, dense.values)).toBeLessThan(1e-6);
+    expect(maxRelErr(bottom.values, dense.values)).toBeLessThan(REL);
+  });
+
+  it('finds the smallest pairs matrix-free by block LOBPCG, plain and Jacobi-preconditioned, as the full solver does', () => {
+    const diagonal = Float64Array.from({ length: N }, (_, i) => K[i * N + i]!);
+    for (const op of [{ n: N, matvec: matvecOf(K, N) }, { n: N, matvec: matvecOf(K, N), diagonal }]) {
+      const r = extremeEigen(op, { k: 3, which: 'smallest', matrixFreeSmallest: 'lobpcg', maxIter: 20000 });
+      expect(r.diagnostics.method).toBe(op.diagonal === undefined ? 'lobpcg' : 'lobpcg-jacobi');
+      expect(maxRelErr(r.values, BOTTOM5.slice(0, 3))).toBeLessThan(REL);
+      for (let j = 0; j < 3; j++) {
+        expect(r.diagnostics.residuals[j]!).toBeLessThan(1e-8 * TOP5[0]!);
+        for (let i = 0; i < j; i++) {
+          let d = 0;
+          for (let p = 0; p < N; p++) d += r.vectors[i]![p]! * r.vectors[j]![p]!;
+          expect(Math.abs(d)).toBeLessThan(1e-8);
+        }
+      }
+    }
+    expect(() => extremeEigen({ n: N, matvec: matvecOf(K, N), diagonal: new Float64Array(3) }, { k: 1, which: 'smallest' })).toThrow(
+      /op\.diagonal has shape \[3\], expected \[140\]/,
+    );
   });
 
   it('needs fewer operator applications when warm-started from the previous eigenvectors', () => {
