@@ -42,7 +42,7 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
     contents.on('will-attach-webview', (event) => event.preventDefault());
   });
 
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     const root = path.resolve(opts.rendererDir);
     protocol.handle(SCHEME, (request) => {
       const url = new URL(request.url);
@@ -59,6 +59,7 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
 
     const dataDir = resolveDataDir({ flag: dataDirFlag(process.argv), env: process.env });
     service = new WorkbenchService({ mode: 'electron', dataDir, worker: opts.worker, log: (m) => console.error(`[workbench] ${m}`) });
+    await service.start();
     attachIpc(ipcMain, service, () => (win ? win.webContents : null));
 
     win = new BrowserWindow({

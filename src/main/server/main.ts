@@ -42,6 +42,7 @@ export async function serveMain(argv: string[]): Promise<number> {
   const dataDir = resolveDataDir({ flag: values['data-dir'], env: process.env });
   const log = (m: string): void => void process.stderr.write(`[workbench] ${m}\n`);
   const service = new WorkbenchService({ mode: 'browser', dataDir, log });
+  await service.start();
   const server = await startBrowserServer({ api: service, staticDir, port, log });
   process.stdout.write(`NTK Workbench (browser mode) — data in ${dataDir}\nOpen this URL in your browser:\n${server.url}\n`);
   let closing = false;

@@ -49,7 +49,9 @@ export async function trainToFolder(
         onMeta: (m) => {
           meta = m;
           opts.onMeta?.(m);
-          io = io.then(() => writer.writeTheory(m.theory ?? null));
+          io = io
+            .then(() => writer.recordEngine({ backend: m.backend, dtype: m.dtype as 'float32' | 'float64', learningRates: m.learningRates }))
+            .then(() => writer.writeTheory(m.theory ?? null));
         },
         onRecords: (records) => {
           if (ioError) return;

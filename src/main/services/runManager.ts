@@ -126,6 +126,7 @@ export class RunManager {
       {
         onMeta: (meta) => {
           run.meta = meta;
+          this.queueIo(run, () => writer.recordEngine({ backend: meta.backend, dtype: meta.dtype as 'float32' | 'float64', learningRates: meta.learningRates }));
           this.queueIo(run, () => writer.writeTheory(meta.theory ?? null));
           this.deps.emit('run:status', { runId, status: run.status, reason: null, meta });
         },
@@ -215,9 +216,11 @@ export class RunManager {
         lastStep: Math.max(lastStep, run.lastStep),
         finishedAt: new Date(this.now()).toISOString(),
       });
-      await run.writer.close();
     } catch (e) {
       this.log(`could not write the final status of ${run.runId}: ${String(e)}`);
+    } finally {
+      // Always release the writer, or the store keeps the run registered as active.
+      await run.writer.close().catch((e: unknown) => this.log(`could not close ${run.runId}: ${String(e)}`));
     }
     this.live.delete(run.runId);
     const error = final.status === 'failed' ? final.error : undefined;

@@ -80,8 +80,13 @@ export class WorkbenchService implements WorkbenchApi {
       'session:runs': (req) => this.store.listRuns(req.sessionId),
       'session:rename': (req) => this.store.renameSession(req.sessionId, req.name),
       'session:duplicate': (req) => this.store.duplicateSession(req.sessionId),
-      'session:delete': (req) => this.store.deleteSession(req.sessionId),
+      'session:delete': (req) => this.store.deleteSession(req.sessionId, { confirmed: req.confirmed === true }),
     };
+  }
+
+  /** Start-up: runs left running by a process that is gone are marked stopped (interrupted). */
+  async start(): Promise<void> {
+    await this.store.markAllInterrupted();
   }
 
   /** Which backend `auto` picks on this machine (probed once, in a worker). */

@@ -112,7 +112,7 @@ export interface InvokeMap {
   'session:runs': { req: { sessionId: string }; res: RunSummary[] };
   'session:rename': { req: { sessionId: string; name: string }; res: SessionSummary };
   'session:duplicate': { req: { sessionId: string }; res: SessionSummary };
-  'session:delete': { req: { sessionId: string }; res: { sessionId: string; trashed: boolean } };
+  'session:delete': { req: { sessionId: string; confirmed?: boolean }; res: { sessionId: string; trashed: boolean } };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -175,7 +175,7 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'session:runs': z.object({ sessionId: id }).strict(),
   'session:rename': z.object({ sessionId: id, name: z.string().min(1).max(200) }).strict(),
   'session:duplicate': z.object({ sessionId: id }).strict(),
-  'session:delete': z.object({ sessionId: id }).strict(),
+  'session:delete': z.object({ sessionId: id, confirmed: z.boolean().optional() }).strict(),
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

@@ -82,6 +82,39 @@ export function symmetrize(a: Float64Array, n: number): { sym: Float64Array; asy
 }
 
 /**
+ * ‖A − Aᵀ‖_F/‖A‖_F of A [n, n] (row-major) without copying it; NaN when A has a non-finite entry. Lets a
+ * caller skip {@link symmetrize}'s copy when A is already exactly symmetric (the common case for kernels).
+ */
+export function relativeAsymmetry(a: Float64Array, n: number): number {
+  checkSquare('relativeAsymmetry', 'a', a, n);
+  let diff2 = 0;
+  let norm2 = 0;
+  const T = 32;
+  for (let i0 = 0; i0 < n; i0 += T) {
+    const i1 = Math.min(n, i0 + T);
+    for (let j0 = i0; j0 < n; j0 += T) {
+      const j1 = Math.min(n, j0 + T);
+      for (let i = i0; i < i1; i++) {
+        const ri = i * n;
+        let j = j0;
+        if (j0 === i0) {
+          norm2 += a[ri + i]! * a[ri + i]!;
+          j = i + 1;
+        }
+        for (; j < j1; j++) {
+          const x = a[ri + j]!;
+          const y = a[j * n + i]!;
+          diff2 += 2 * (x - y) * (x - y);
+          norm2 += x * x + y * y;
+        }
+      }
+    }
+  }
+  if (!Number.isFinite(norm2 + diff2)) return Number.NaN;
+  return norm2 > 0 ? Math.sqrt(diff2 / norm2) : 0;
+}
+
+/**
  * Negative count and condition number from a set of eigenvalues of an n×n matrix (any order). With only
  * some eigenvalues known (`complete` false) the condition number is whatever the given extremes imply.
  */

@@ -7,6 +7,7 @@ import { WorkbenchException } from '../../../shared/api/result';
 import { choleskyUpperBlocked, choleskyUpperSolve } from './cholesky';
 import {
   checkAborted,
+  relativeAsymmetry,
   ROUNDOFF_FACTOR,
   symmetrize,
   type AbortFlag,
@@ -100,12 +101,12 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
   let asymmetry = 0;
   let sym: Float64Array | undefined;
   if (op.matrix !== undefined) {
-    const s = symmetrize(op.matrix, n);
-    if (!Number.isFinite(s.asymmetry)) {
+    asymmetry = relativeAsymmetry(op.matrix, n);
+    if (!Number.isFinite(asymmetry)) {
       throw new WorkbenchException('invalid-data', 'extremeEigen: op.matrix has non-finite entries');
     }
-    asymmetry = s.asymmetry;
-    sym = s.sym;
+    // Exactly symmetric input (kernels built symmetric) is used in place: nothing below writes to it.
+    sym = asymmetry === 0 ? op.matrix : symmetrize(op.matrix, n).sym;
   }
   const applyA: Apply = sym !== undefined ? denseApply(sym, n) : op.matvec!;
 
@@ -179,7 +180,8 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
       relativeResiduals: run.relativeResiduals,
     });
   }
-  const scale = sym !== undefined ? normInf(sym, n) : run.scale;
+  // 'largest': max|θ| is λ_max itself; 'smallest' needs ‖A‖ from the matrix when it has one.
+  const scale = sym !== undefined && which === 'smallest' ? normInf(sym, n) : run.scale;
   return {
     values,
     vectors,

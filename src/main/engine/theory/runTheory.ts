@@ -7,6 +7,9 @@ import type { Config } from '../../../shared/config/schema';
 import type { Dataset } from '../datasets/index';
 import { columnNorms, frobeniusNorm } from '../linalg/dense';
 import { symmetricEigen } from '../linalg/symmetricEigen';
+
+/** Largest n whose H∞ matrix is kept in the theory (for the heatmap). */
+export const THEORY_GRAM_MAX_N = 300;
 import { infiniteKernels } from '../ntk/infiniteKernels';
 import { linearizedModel, predictLinearized, spanShare } from './linearized';
 import { hasUnitNorm, spectralNormSquared } from './report';
@@ -55,6 +58,11 @@ export interface RunTheory {
   /** L(k) ≤ factor^k L(0), factor = 1 − ηλ_min(K)/2 */
   rateBound: { factor: number; lambda: number; eta: number; L0: number } | null;
   rateBoundNote?: string;
+  /** eigenvalues (ascending) of K without the loss weight: the H∞ spectrum on the traced empirical NTK's scale */
+  spectrum?: number[];
+  /** K without the loss weight, row-major n×n (only for n ≤ THEORY_GRAM_MAX_N) */
+  gram?: { n: number; values: number[] };
+  gramNote?: string;
   /** L(k) of the frozen-kernel model from this run's U₀ (same loss normalization as the run) */
   linearizedCurve: { steps: number[]; loss: number[] } | null;
   linearizedCurveNote?: string;
@@ -228,6 +236,11 @@ export function runTheory(
   out.maxStableEta = maxStableLearningRate(out.lambdaMaxRegime);
   if (out.maxStableEta === null) out.maxStableEtaNote = 'λ_max ≤ 0';
   out.rateBound = { factor: 1 - (etaW * Math.max(0, out.lambdaMinRegime)) / 2, lambda: out.lambdaMinRegime, eta: etaW, L0 };
+  // The regime's infinite-width kernel on the scale of the traced empirical NTK (loss weight removed), for
+  // the spectrum chart, the spectral-bias predictions and the heatmap.
+  out.spectrum = Array.from(eig.values, (v) => v / lossWeight);
+  if (n <= THEORY_GRAM_MAX_N) out.gram = { n, values: Array.from(K, (v) => v / lossWeight) };
+  else out.gramNote = `n = ${n} > ${THEORY_GRAM_MAX_N}: the H∞ matrix is not stored with the theory`;
 
   const model = linearizedModel(K, n, E0, d, etaW, eig);
   const steps = logSpacedSteps(config.steps);

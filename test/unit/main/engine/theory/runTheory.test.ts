@@ -113,3 +113,24 @@ describe('logSpacedSteps()', () => {
     expect(logSpacedSteps(3)).toEqual([0, 1, 2, 3]);
   });
 });
+
+describe('runTheory() spectrum and gram', () => {
+  it('carries the H∞ spectrum (ascending) and matrix whose eigenvalues it is, without the loss weight', async () => {
+    const { defaultConfig } = await import('../../../../../src/shared/config/schema');
+    const { buildDataset } = await import('../../../../../src/main/engine/datasets');
+    const { regimeKernel } = await import('../../../../../src/main/engine/ntk/infiniteKernels');
+    const { symmetricEigen } = await import('../../../../../src/main/engine/linalg/symmetricEigen');
+    const { runTheory } = await import('../../../../../src/main/engine/theory');
+    for (const lossNormalization of ['sum', 'mean'] as const) {
+      const config = { ...defaultConfig(), samples: 10, testSamples: 0, inputDim: 4, regime: 'joint' as const, lossNormalization };
+      const data = buildDataset(config);
+      const t = runTheory(config, data, { U0: new Float64Array(data.d * data.n), learningRates: { encoder: 0.1, decoder: null } });
+      const H = regimeKernel('joint', data.X, data.d, data.n, { kappa: 1, nu: 1 });
+      const ev = symmetricEigen(H, data.n).values;
+      expect(t.spectrum).toHaveLength(data.n);
+      t.spectrum!.forEach((v, i) => expect(v).toBeCloseTo(ev[i]!, 10));
+      expect(t.gram!.n).toBe(data.n);
+      t.gram!.values.forEach((v, i) => expect(v).toBeCloseTo(H[i]!, 12));
+    }
+  });
+});
