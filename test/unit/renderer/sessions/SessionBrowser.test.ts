@@ -118,7 +118,7 @@ describe('SessionBrowser', () => {
     await w.get('[data-session="s1"] [data-test="delete"]').trigger('click');
     await w.get('[data-test="confirm-delete"]').trigger('click');
     await flushPromises();
-    expect(calls.filter((c) => c.channel === 'session:delete').map((c) => c.req)).toEqual([{ sessionId: 's1' }]);
+    expect(calls.filter((c) => c.channel === 'session:delete').map((c) => c.req)).toEqual([{ sessionId: 's1', confirmed: true }]);
     expect(w.find('[data-session="s1"]').exists()).toBe(false);
     expect(w.get('[data-test="notice"]').text()).toContain('trash');
   });
