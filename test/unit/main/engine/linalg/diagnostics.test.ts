@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { relativeAsymmetry, symmetrize } from '../../../../../src/main/engine/linalg/diagnostics';
+
+describe('relativeAsymmetry()', () => {
+  it('equals the asymmetry symmetrize() reports, is 0 for symmetric and NaN for non-finite input', () => {
+    // 70: two full 32-tiles plus a ragged one.
+    const n = 70;
+    let s = 12345;
+    const a = Float64Array.from({ length: n * n }, () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 4294967296 - 0.5;
+    });
+    const ref = symmetrize(a, n).asymmetry;
+    expect(ref).toBeGreaterThan(0.1);
+    expect(Math.abs(relativeAsymmetry(a, n) - ref)).toBeLessThan(1e-14);
+    // Hand example: A = [[1, 2], [0, 1]]: ‖A − Aᵀ‖_F = √8, ‖A‖_F = √6.
+    expect(relativeAsymmetry(Float64Array.of(1, 2, 0, 1), 2)).toBeCloseTo(Math.sqrt(8 / 6), 15);
+    const sym = symmetrize(a, n).sym;
+    expect(relativeAsymmetry(sym, n)).toBe(0);
+    sym[5 * n + 3] = Number.POSITIVE_INFINITY;
+    expect(relativeAsymmetry(sym, n)).toBeNaN();
+    expect(() => relativeAsymmetry(a, n + 1)).toThrow(/a has 4900 entries, expected 5041 for shape \[71, 71\]/);
+  });
+});
