@@ -2,10 +2,15 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig]
- *                    [--repeats N] [--threads T] [--js] [--eig-sizes 500,1000]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,ui]
+ *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000]
+ *
+ * The `ui` case reports the responsiveness figures the browser E2E test measured last
+ * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, and the
+ * click-on-Pause-to-paused time).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,7 +22,7 @@ import type { ComputeBackend } from '../src/main/engine/backends/types';
 import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './cases/gd';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig'];
+const ALL_CASES = [...GD_CASES, 'eig', 'ui'];
 
 const program = new Command()
   .name('bench')
@@ -125,12 +130,21 @@ try {
     }
   }
   if (cases.includes('eig')) {
-    const sizes = o.eigSizes !== undefined ? o.eigSizes.split(',').map(Number) : quick ? [64] : [500, 1000];
+    const sizes = o.eigSizes !== undefined ? o.eigSizes.split(',').map(Number) : quick ? [64] : [1000, 2000];
     const { eigCases, missing } = await loadEigCases();
     if (eigCases === null) {
       emit({ case: 'eig', n: 0, d: 0, m: 0, backend: '-', dtype: 'float64', ours_ms: null, numpy_ms: null, ratio: null, note: missing });
     } else {
       for (const r of await eigCases({ sizes, repeats, log })) emit(r as BenchRow);
+    }
+  }
+  if (cases.includes('ui')) {
+    const file = join(dirname(fileURLToPath(import.meta.url)), '../test-results/responsiveness.json');
+    try {
+      const r = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      emit({ case: 'ui-responsiveness', n: Number(r.n ?? 1000), d: Number(r.d ?? 100), m: Number(r.m ?? 10000), backend: String(r.backend ?? '-'), dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, fps: r.fps, pause_ms: r.pauseMs, measured_at: statSync(file).mtime.toISOString(), note: 'measured by test/e2e/ui.e2e.ts (targets: ≥ 30 fps, ≤ 200 ms)' } as BenchRow);
+    } catch {
+      emit({ case: 'ui-responsiveness', n: 1000, d: 100, m: 10000, backend: '-', dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, note: 'no measurement yet: run `npm test -- e2e` (test/e2e/ui.e2e.ts writes test-results/responsiveness.json)' } as BenchRow);
     }
   }
 } finally {
