@@ -108,12 +108,12 @@ describe('workbench UI', () => {
     await wb.set('Tracked eigenvalues', '3');
     await wb.button('Run').click();
     await wb.waitForRecords(5);
-    const lossEarly = await wb.lastLoss();
     await wb.tab('Eigenvalues').click();
     await wb.page.getByTestId('chart-eigen').waitFor({ timeout: 30_000 });
     await wb.waitForStatus(['finished', 'stopped', 'failed'], 120_000);
     expect(await wb.status()).toBe('finished');
-    expect(await wb.lastLoss()).toBeLessThan(lossEarly);
+    // the run may reach its target before any intermediate reading, so compare with the recorded first loss
+    expect(await wb.lastLoss()).toBeLessThan((await wb.firstLoss()) * 1e-3);
     // the theory panel shows the run's eigenvalue parameters
     const l0 = (await wb.page.getByTestId('theory-lambda0').textContent())?.trim();
     expect(l0).not.toBe('—');

@@ -70,8 +70,8 @@ describe('WorkbenchService', () => {
     expect(records[0]!.step).toBe(0);
     expect(records.at(-1)!.step).toBe(tiny.steps);
     expect(records.at(-1)!.loss!).toBeLessThan(records[0]!.loss!);
-    // throttling: consecutive events at least ~1/30 s apart (timer slack allowed)
-    for (let i = 1; i < w.times.length; i++) expect(w.times[i]! - w.times[i - 1]!).toBeGreaterThanOrEqual(25);
+    // throttling: timer-driven events at least 1/30 s apart (the last one is the final flush at the end of the run)
+    for (let i = 1; i < w.times.length - 1; i++) expect(w.times[i]! - w.times[i - 1]!).toBeGreaterThanOrEqual(30);
     const detail = await svc.invoke('run:get', { runId: r.value.runId });
     expect(detail.ok).toBe(true);
     if (detail.ok) {
