@@ -53,19 +53,22 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
   const log = opts.log ?? (() => {});
   const root = path.resolve(opts.staticDir);
   let port = opts.port;
-
-  const server = http.createServer((req, res) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const decision = authorize({
+  /** The token, Host and Origin checks of one request (WebSockets take the cookie only). */
+  const check = (req: http.IncomingMessage, url: URL, websocket: boolean) =>
+    authorize({
       token,
       port,
       host: req.headers.host,
       origin: req.headers.origin,
       cookie: req.headers.cookie,
-      queryToken: url.searchParams.get('token'),
-      websocket: false,
+      queryToken: websocket ? null : url.searchParams.get('token'),
+      websocket,
     });
+
+  const server = http.createServer((req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const decision = check(req, url, false);
     if (!decision.ok) {
       res.writeHead(decision.status, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(`${decision.status === 401 ? 'Unauthorized' : 'Forbidden'}: ${decision.reason}. Open the URL printed by \`npm start\`.\n`);
@@ -84,15 +87,7 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const decision = authorize({
-      token,
-      port,
-      host: req.headers.host,
-      origin: req.headers.origin,
-      cookie: req.headers.cookie,
-      queryToken: null,
-      websocket: true,
-    });
+    const decision = check(req, url, true);
     if (url.pathname !== WS_PATH || !decision.ok) {
       const status = !decision.ok ? decision.status : 404;
       socket.write(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\n\r\n`);
