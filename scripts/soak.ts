@@ -7,7 +7,7 @@
  * the kill, and no file is corrupt; then restarts the server and repeats. Ends by reopening everything
  * through a fresh server. Prints one JSON summary line; exits 1 if any check failed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +18,7 @@ import { SessionStore } from '../src/main/services/sessionStore';
 import { WS_PATH } from '../src/shared/api/wire';
 import type { RunProgressEvent } from '../src/shared/api/contract';
 import type { Result } from '../src/shared/api/result';
+import { spawnServer } from './lib/serverProcess';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -76,31 +77,8 @@ interface Server {
 }
 
 async function startServer(dataDir: string, staticDir: string): Promise<Server> {
-  const proc = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'bin/run-ts.mjs'), path.join(repoRoot, 'src/main/server/main.ts'), '--port', '0', '--data-dir', dataDir, '--static-dir', staticDir],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not print its URL within 60 s:\n${out}`)), 60_000);
-    const check = (): void => {
-      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    };
-    proc.stdout!.on('data', check);
-    proc.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
-  const u = new URL(url);
-  return { proc, port: Number(u.port), token: u.searchParams.get('token')!, out: () => out };
+  const p = await spawnServer({ repoRoot, dataDir, staticDir });
+  return { proc: p.proc, port: p.port, token: p.token, out: p.output };
 }
 
 /** A minimal WorkbenchApi client over the wire format of src/shared/api/wire.ts. */

@@ -3,12 +3,13 @@
  * data dir, and launches Debian's Chromium through playwright-core. Page errors and console errors are
  * collected so a test can fail on them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { spawnServer } from '../../../scripts/lib/serverProcess';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const resultsDir = path.join(repoRoot, 'test-results');
@@ -68,28 +69,7 @@ export interface ServerHandle {
 export async function startServer(opts: { dataDir?: string } = {}): Promise<ServerHandle> {
   ensureWebBuild();
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'ntk-e2e-'));
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'bin/run-ts.mjs'), path.join(repoRoot, 'src/main/server/main.ts'), '--port', '0', '--data-dir', dataDir], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not print its URL within 60 s:\n${out}`)), 60_000);
-    const check = (): void => {
-      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    };
-    proc.stdout!.on('data', check);
-    proc.on('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
+  const { proc, url, output } = await spawnServer({ repoRoot, dataDir });
   const u = new URL(url);
   return {
     url,
@@ -98,7 +78,7 @@ export async function startServer(opts: { dataDir?: string } = {}): Promise<Serv
     token: u.searchParams.get('token')!,
     dataDir,
     proc,
-    output: () => out,
+    output,
     stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
