@@ -4,6 +4,7 @@
  * undefined), residuals and orthogonality of computed eigenvectors.
  */
 import { WorkbenchException } from '../../../shared/api/result';
+import { gemmNT } from './gemm';
 
 /** The shared cancellation flag (an AbortSignal or RunControl satisfies it). */
 export interface AbortFlag {
@@ -144,38 +145,47 @@ export function spectrumDiagnostics(
 }
 
 /**
- * max_j ‖A v_j − λ_j v_j‖₂ over the given eigenpairs; A [n, n] row-major, vecs[j] [n].
+ * max_j ‖A v_j − λ_j v_j‖₂ over the given eigenpairs; A [n, n] row-major, vecs[j] [n]. The products A v_j
+ * come from one blocked product Vᵀ Aᵀ (rows (A v_j)ᵀ), so a full eigenbasis costs a GEMM, not n matvecs.
  */
 export function maxResidual(a: Float64Array, n: number, values: ArrayLike<number>, vecs: Float64Array[]): number {
+  const m = vecs.length;
+  const vt = stackRows(vecs, n);
+  const av = gemmNT(vt, a, m, n, n);
   let worst = 0;
-  const y = new Float64Array(n);
-  for (let j = 0; j < vecs.length; j++) {
-    const v = vecs[j]!;
+  for (let j = 0; j < m; j++) {
     const lam = values[j]!;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const row = i * n;
-      for (let k = 0; k < n; k++) s += a[row + k]! * v[k]!;
-      y[i] = s - lam * v[i]!;
-    }
+    const o = j * n;
     let r2 = 0;
-    for (let i = 0; i < n; i++) r2 += y[i]! * y[i]!;
+    for (let i = 0; i < n; i++) {
+      const r = av[o + i]! - lam * vt[o + i]!;
+      r2 += r * r;
+    }
     worst = Math.max(worst, Math.sqrt(r2));
   }
   return worst;
 }
 
-/** max_{i,j} |v_iᵀv_j − δ_ij| for vectors vecs[j] [n]. */
+/** max_{i,j} |v_iᵀv_j − δ_ij| for vectors vecs[j] [n], from one blocked Gram product V Vᵀ. */
 export function orthogonalityError(vecs: Float64Array[]): number {
+  const m = vecs.length;
+  if (m === 0) return 0;
+  const n = vecs[0]!.length;
+  const vt = stackRows(vecs, n);
+  const g = gemmNT(vt, vt, m, m, n);
   let worst = 0;
-  for (let i = 0; i < vecs.length; i++) {
-    const vi = vecs[i]!;
-    for (let j = i; j < vecs.length; j++) {
-      const vj = vecs[j]!;
-      let s = 0;
-      for (let k = 0; k < vi.length; k++) s += vi[k]! * vj[k]!;
-      worst = Math.max(worst, Math.abs(s - (i === j ? 1 : 0)));
-    }
+  for (let i = 0; i < m; i++) {
+    for (let j = i; j < m; j++) worst = Math.max(worst, Math.abs(g[i * m + j]! - (i === j ? 1 : 0)));
   }
   return worst;
+}
+
+function stackRows(vecs: Float64Array[], n: number): Float64Array {
+  const out = new Float64Array(vecs.length * n);
+  for (let j = 0; j < vecs.length; j++) {
+    const v = vecs[j]!;
+    if (v.length !== n) throw new RangeError(`vecs[${j}] has shape [${v.length}], expected [${n}]`);
+    out.set(v, j * n);
+  }
+  return out;
 }

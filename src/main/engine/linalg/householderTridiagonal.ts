@@ -111,7 +111,9 @@ const BLOCKED_MIN_N = 96;
  * NB rows, reflectors H_i = I − τ_i v_i v_iᵀ are built with symmetric matrix–vector products corrected by
  * the panel's pending updates, and the trailing matrix gets one rank-2·NB update A ← A − V Wᵀ − W Vᵀ
  * ({@link syr2kUpper}). A [n, n] row-major, only the upper triangle is read and it is destroyed. On return
- * d [n] is the diagonal of T = Qᵀ A Q and e[i] = T[i, i−1] (e[0] = 0).
+ * d [n] is the diagonal of T = Qᵀ A Q and e[i] = T[i, i−1] (e[0] = 0). With `tau` [n] (only for n ≥ the
+ * blocking threshold, see {@link householderTridiagonalVectors}) the reflectors are kept: Q = H_0 ⋯ H_{n−2},
+ * H_i = I − τ_i v_i v_iᵀ with v_i = A[i, i+1:] (A[i, i+1] = 1) and τ_i = tau[i].
  */
 export function householderTridiagonalBlocked(
   a: Float64Array,
@@ -119,6 +121,7 @@ export function householderTridiagonalBlocked(
   d: Float64Array,
   e: Float64Array,
   signal?: AbortFlag,
+  tau?: Float64Array,
 ): void {
   if (n < BLOCKED_MIN_N) {
     mirrorUpperToLower(a, n);
@@ -155,20 +158,21 @@ export function householderTridiagonalBlocked(
       const alpha = a[rowI + i + 1]!;
       let xnorm2 = 0;
       for (let c = i + 2; c < n; c++) xnorm2 += a[rowI + c]! * a[rowI + c]!;
-      let tau = 0;
+      let tauI = 0;
       let beta = alpha;
       if (xnorm2 > 0) {
         beta = -Math.sign(alpha || 1) * Math.sqrt(alpha * alpha + xnorm2);
-        tau = (beta - alpha) / beta;
+        tauI = (beta - alpha) / beta;
         const scale = 1 / (alpha - beta);
         for (let c = i + 2; c < n; c++) a[rowI + c] = a[rowI + c]! * scale;
       }
       a[rowI + i + 1] = 1;
       e[i + 1] = beta;
+      if (tau !== undefined) tau[i] = tauI;
       const vOff = i + 1;
       // v lives in A[i, i+1:]; mirror it into the panel store.
       for (let c = vOff; c < n; c++) vp[c * NB + j] = a[rowI + c]!;
-      if (tau === 0) continue;
+      if (tauI === 0) continue;
       // y = A22 v over the upper triangle of the not-yet-updated trailing block, each entry used twice.
       y.fill(0, vOff, n);
       symvUpper(a, n, vOff, rowI, y);
@@ -193,10 +197,10 @@ export function householderTridiagonalBlocked(
       }
       let yv = 0;
       for (let r = vOff; r < n; r++) {
-        y[r] = tau * y[r]!;
+        y[r] = tauI * y[r]!;
         yv += y[r]! * a[rowI + r]!;
       }
-      const half = -0.5 * tau * yv;
+      const half = -0.5 * tauI * yv;
       for (let r = vOff; r < n; r++) wp[r * NB + j] = y[r]! + half * a[rowI + r]!;
     }
     const k2 = k + nb;
@@ -256,4 +260,78 @@ function symvUpper(a: Float64Array, n: number, r0: number, vRow: number, y: Floa
     }
     y[r] = y[r]! + s;
   }
+}
+
+/**
+ * Householder tridiagonalization for eigenvectors: A [n, n] (row-major, symmetric; destroyed) = Q T Qᵀ with
+ * d, e as in {@link householderTridiagonalBlocked}; returns Qᵀ [n, n] row-major (row r is column r of Q), the
+ * layout in which the QL rotations touch contiguous rows. Large n: the blocked reduction, then Qᵀ =
+ * H_{n−2} ⋯ H_0 built four rows at a time (each row is e_rᵀ times the reflectors, so four rows share every
+ * streamed reflector); small n: the unblocked reduction with accumulation.
+ */
+export function householderTridiagonalVectors(
+  a: Float64Array,
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  signal?: AbortFlag,
+): Float64Array {
+  const qt = new Float64Array(n * n);
+  if (n < BLOCKED_MIN_N) {
+    householderTridiagonalPlain(a, n, d, e, true, signal);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) qt[j * n + i] = a[i * n + j]!;
+    return qt;
+  }
+  const tau = new Float64Array(n);
+  householderTridiagonalBlocked(a, n, d, e, signal, tau);
+  for (let r0 = 0; r0 < n; r0 += 4) {
+    if ((r0 & 63) === 0) checkAborted(signal, 'Householder accumulation');
+    const r1 = Math.min(n, r0 + 4);
+    for (let r = r0; r < r1; r++) qt[r * n + r] = 1;
+    // Reflectors with i ≥ r leave e_rᵀ unchanged (they act on indices > i ≥ r): start below the block.
+    const o0 = r0 * n;
+    const o1 = Math.min(r0 + 1, n - 1) * n;
+    const o2 = Math.min(r0 + 2, n - 1) * n;
+    const o3 = Math.min(r0 + 3, n - 1) * n;
+    const full = r1 - r0 === 4;
+    for (let i = Math.min(r1 - 1, n - 2); i >= 0; i--) {
+      const t = tau[i]!;
+      if (t === 0) continue;
+      const vi = i * n;
+      const c0 = i + 1;
+      if (full) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let c = c0; c < n; c++) {
+          const v = a[vi + c]!;
+          s0 += qt[o0 + c]! * v;
+          s1 += qt[o1 + c]! * v;
+          s2 += qt[o2 + c]! * v;
+          s3 += qt[o3 + c]! * v;
+        }
+        s0 *= t;
+        s1 *= t;
+        s2 *= t;
+        s3 *= t;
+        for (let c = c0; c < n; c++) {
+          const v = a[vi + c]!;
+          qt[o0 + c] = qt[o0 + c]! - s0 * v;
+          qt[o1 + c] = qt[o1 + c]! - s1 * v;
+          qt[o2 + c] = qt[o2 + c]! - s2 * v;
+          qt[o3 + c] = qt[o3 + c]! - s3 * v;
+        }
+      } else {
+        for (let r = r0; r < r1; r++) {
+          const o = r * n;
+          let sr = 0;
+          for (let c = c0; c < n; c++) sr += qt[o + c]! * a[vi + c]!;
+          sr *= t;
+          for (let c = c0; c < n; c++) qt[o + c] = qt[o + c]! - sr * a[vi + c]!;
+        }
+      }
+    }
+  }
+  return qt;
 }

@@ -12,7 +12,7 @@ import {
   type AbortFlag,
   type EigDiagnostics,
 } from './diagnostics';
-import { householderTridiagonalBlocked, householderTridiagonalPlain } from './householderTridiagonal';
+import { householderTridiagonalBlocked, householderTridiagonalVectors } from './householderTridiagonal';
 import { tridiagonalQl } from './tridiagonalQl';
 
 export type { AbortFlag, EigDiagnostics } from './diagnostics';
@@ -48,27 +48,24 @@ export function symmetricEigen(a: Float64Array, n: number, opts: SymmetricEigenO
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const wantVectors = opts.vectors === true;
-  const work = wantVectors ? new Float64Array(sym) : sym;
-  // Values only: blocked reduction (rank-2k updates as matrix products); vectors: unblocked with accumulation.
-  if (wantVectors) householderTridiagonalPlain(work, n, d, e, true, opts.signal);
-  else householderTridiagonalBlocked(work, n, d, e, opts.signal);
-  tridiagonalQl(d, e, wantVectors ? work : undefined, opts.signal);
+  // Blocked reduction (rank-2k updates as matrix products); for vectors also Qᵀ, whose rows the QL
+  // rotations update contiguously.
+  let qt: Float64Array | undefined;
+  if (wantVectors) qt = householderTridiagonalVectors(new Float64Array(sym), n, d, e, opts.signal);
+  else householderTridiagonalBlocked(sym, n, d, e, opts.signal);
+  tridiagonalQl(d, e, qt, opts.signal, true);
 
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[i]! - d[j]!);
   const values = Float64Array.from(order, (i) => d[i]!);
   const diagnostics: EigDiagnostics = { asymmetry, ...spectrumDiagnostics(values, n) };
-  if (!wantVectors) return { values, diagnostics };
+  if (qt === undefined) return { values, diagnostics };
 
   const vectors = new Float64Array(n * n);
   const cols: Float64Array[] = [];
   for (let j = 0; j < n; j++) {
     const src = order[j]!;
-    const col = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      const x = work[k * n + src]!;
-      vectors[k * n + j] = x;
-      col[k] = x;
-    }
+    const col = qt.slice(src * n, src * n + n);
+    for (let k = 0; k < n; k++) vectors[k * n + j] = col[k]!;
     cols.push(col);
   }
   diagnostics.maxResidual = maxResidual(sym, n, values, cols);
@@ -83,3 +80,4 @@ function throwNonFinite(a: Float64Array): never {
     value: String(a[index]),
   });
 }
+

@@ -25,10 +25,18 @@ function pythag(a: number, b: number): number {
  * Diagonalizes the symmetric tridiagonal T = tridiag(e, d, e) in place: on return d holds the eigenvalues
  * (unsorted), e is destroyed. Shapes: d [n], e [n] with e[i] = T[i, i−1] (e[0] ignored). When `z` [n, n]
  * (row-major) is given it is multiplied on the right by the rotations, so passing the orthogonal Q of
- * A = Q T Qᵀ yields the eigenvectors of A as columns of z. Throws 'not-converged' rather than returning
+ * A = Q T Qᵀ yields the eigenvectors of A as columns of z; with `zRows` z holds Zᵀ instead (pass Qᵀ, get
+ * the eigenvectors as rows), which is several times faster because each rotation touches two contiguous
+ * rows instead of two strided columns. Throws 'not-converged' rather than returning
  * an unconverged value, and 'cancelled' when `signal.aborted` becomes true.
  */
-export function tridiagonalQl(d: Float64Array, e: Float64Array, z?: Float64Array, signal?: AbortFlag): void {
+export function tridiagonalQl(
+  d: Float64Array,
+  e: Float64Array,
+  z?: Float64Array,
+  signal?: AbortFlag,
+  zRows = false,
+): void {
   const n = d.length;
   if (e.length !== n) {
     throw new RangeError(`tridiagonalQl: e has shape [${e.length}], expected [${n}] to match d`);
@@ -92,7 +100,17 @@ export function tridiagonalQl(d: Float64Array, e: Float64Array, z?: Float64Array
           c = p / r;
           p = c * d[i]! - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]!);
-          if (z !== undefined) {
+          if (z !== undefined && zRows) {
+            // Rows i and i+1 of Zᵀ are contiguous: the rotation streams through memory.
+            const ri = i * n;
+            const rh = ri + n;
+            for (let k = 0; k < n; k++) {
+              const zh = z[rh + k]!;
+              const zi = z[ri + k]!;
+              z[rh + k] = s * zi + c * zh;
+              z[ri + k] = c * zi - s * zh;
+            }
+          } else if (z !== undefined) {
             for (let k = 0; k < n; k++) {
               const row = k * n;
               const zh = z[row + i + 1]!;

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { gemmNT } from '../../../../../src/main/engine/linalg/gemm';
+
+/** Same k products summed in a different order: agreement to k·ε relative to Σ|a||b|. */
+const REL = 1e-15;
+
+describe('gemmNT()', () => {
+  it('equals the naive A Bᵀ on ragged shapes, across several packed depth panels', () => {
+    let s = 99;
+    const r = (): number => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 4294967296 - 0.5;
+    };
+    // k = 600 spans three 256-deep panels; m, n not multiples of the 4×4 micro-kernel.
+    for (const [m, n, k] of [[1, 1, 1], [5, 3, 7], [13, 18, 600], [4, 8, 256]] as const) {
+      const a = Float64Array.from({ length: m * k }, r);
+      const b = Float64Array.from({ length: n * k }, r);
+      const c = gemmNT(a, b, m, n, k);
+      expect(c.length).toBe(m * n);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let want = 0;
+          let mag = 0;
+          for (let p = 0; p < k; p++) {
+            want += a[i * k + p]! * b[j * k + p]!;
+            mag += Math.abs(a[i * k + p]! * b[j * k + p]!);
+          }
+          expect(Math.abs(c[i * n + j]! - want)).toBeLessThanOrEqual(REL * k * mag);
+        }
+      }
+    }
+  });
+
+  it('gives a hand example exactly and rejects bad shapes by name', () => {
+    // [[1, 2], [3, 4]] · [[5, 6], [7, 8]]ᵀ = [[17, 23], [39, 53]].
+    expect(Array.from(gemmNT(Float64Array.of(1, 2, 3, 4), Float64Array.of(5, 6, 7, 8), 2, 2, 2))).toEqual([17, 23, 39, 53]);
+    expect(gemmNT(new Float64Array(0), new Float64Array(0), 0, 0, 3).length).toBe(0);
+    expect(() => gemmNT(new Float64Array(5), new Float64Array(6), 2, 2, 3)).toThrow(/a has 5 entries, expected 6 for shape \[2, 3\]/);
+    expect(() => gemmNT(new Float64Array(6), new Float64Array(5), 2, 2, 3)).toThrow(/b has 5 entries, expected 6 for shape \[2, 3\]/);
+  });
+});
