@@ -104,6 +104,14 @@ describe.concurrent('ntk-workbench', () => {
     expect(m.records.some((x) => x.tracked !== undefined)).toBe(true);
   });
 
+  it('a kernel too big for memory is refused up front with exit 4 and the estimate', () => {
+    writeFileSync(path.join(dir, 'big.json'), JSON.stringify({ samples: 2000, testSamples: 0, inputDim: 100, hiddenWidth: 64, memoryLimitMiB: 64 }));
+    const r = cli('ntk', '--config', 'big.json', '--full', '--json');
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/needs ~\d+ MiB, above the limit of 64 MiB/);
+    expect(r.stdout).toBe('');
+  });
+
   it('a diverging run exits 3 with the step, η and a suggested stable η', () => {
     writeFileSync(path.join(dir, 'div.json'), JSON.stringify({ samples: 8, testSamples: 0, inputDim: 4, hiddenWidth: 64, steps: 200, learningRate: 50, seed: 1, backend: 'js' }));
     const out = path.join(dir, 'run-div');
