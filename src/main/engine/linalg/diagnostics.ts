@@ -5,6 +5,7 @@
  */
 import { WorkbenchException } from '../../../shared/api/result';
 import { gemmNT } from './gemm';
+import { gramUpperAdd } from './syr2k';
 
 /** The shared cancellation flag (an AbortSignal or RunControl satisfies it). */
 export interface AbortFlag {
@@ -166,13 +167,20 @@ export function maxResidual(a: Float64Array, n: number, values: ArrayLike<number
   return worst;
 }
 
-/** max_{i,j} |v_iᵀv_j − δ_ij| for vectors vecs[j] [n], from one blocked Gram product V Vᵀ. */
+/** max_{i,j} |v_iᵀv_j − δ_ij| for vectors vecs[j] [n], from one blocked symmetric Gram product VᵀV (upper half). */
 export function orthogonalityError(vecs: Float64Array[]): number {
   const m = vecs.length;
   if (m === 0) return 0;
   const n = vecs[0]!.length;
-  const vt = stackRows(vecs, n);
-  const g = gemmNT(vt, vt, m, m, n);
+  // B [n, m] with the vectors as columns, so that BᵀB is the Gram matrix.
+  const b = new Float64Array(n * m);
+  for (let j = 0; j < m; j++) {
+    const v = vecs[j]!;
+    if (v.length !== n) throw new RangeError(`vecs[${j}] has shape [${v.length}], expected [${n}]`);
+    for (let p = 0; p < n; p++) b[p * m + j] = v[p]!;
+  }
+  const g = new Float64Array(m * m);
+  gramUpperAdd(g, m, 0, m, b, n);
   let worst = 0;
   for (let i = 0; i < m; i++) {
     for (let j = i; j < m; j++) worst = Math.max(worst, Math.abs(g[i * m + j]! - (i === j ? 1 : 0)));
