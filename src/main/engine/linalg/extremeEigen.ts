@@ -13,7 +13,9 @@ import {
   type AbortFlag,
   type EigDiagnostics,
 } from './diagnostics';
+import { householderTridiagonalVectors } from './householderTridiagonal';
 import { symmetricEigen } from './symmetricEigen';
+import { tridiagonalQl } from './tridiagonalQl';
 
 /** A symmetric n×n operator, given densely, as products, or both. */
 export interface SymOperator {
@@ -155,8 +157,7 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
     : thickRestartLanczos(applyB, n, k, basisMax, tol, maxIter, opts.warmStart ?? [], opts.signal);
   const vectors = run.vectors;
   const images = vectors.map(() => new Float64Array(n));
-  if (sym !== undefined) denseApplyMany(sym, n, vectors, images);
-  else for (let j = 0; j < vectors.length; j++) applyA(vectors[j]!, images[j]!);
+  for (let j = 0; j < vectors.length; j++) applyA(vectors[j]!, images[j]!);
   const values = new Float64Array(vectors.length);
   const residuals: number[] = [];
   for (let j = 0; j < vectors.length; j++) {
@@ -251,40 +252,6 @@ function denseApply(a: Float64Array, n: number): Apply {
       y[r] = y[r]! + s;
     }
   };
-}
-
-/** ys[j] = S xs[j] for the symmetric S stored in a [n, n]: four vectors per pass over the rows, so S is read ⌈k/4⌉ times instead of k. */
-function denseApplyMany(a: Float64Array, n: number, xs: Float64Array[], ys: Float64Array[]): void {
-  for (let g = 0; g < xs.length; g += 4) {
-    const cnt = Math.min(4, xs.length - g);
-    const x0 = xs[g]!;
-    const x1 = xs[g + Math.min(1, cnt - 1)]!;
-    const x2 = xs[g + Math.min(2, cnt - 1)]!;
-    const x3 = xs[g + Math.min(3, cnt - 1)]!;
-    const y0 = ys[g]!;
-    const y1 = ys[g + Math.min(1, cnt - 1)]!;
-    const y2 = ys[g + Math.min(2, cnt - 1)]!;
-    const y3 = ys[g + Math.min(3, cnt - 1)]!;
-    for (let i = 0; i < n; i++) {
-      const o = i * n;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let c = 0; c < n; c++) {
-        const aic = a[o + c]!;
-        s0 += aic * x0[c]!;
-        s1 += aic * x1[c]!;
-        s2 += aic * x2[c]!;
-        s3 += aic * x3[c]!;
-      }
-      // Fewer than four vectors repeat the last one; writing the same value twice is harmless.
-      y3[i] = s3;
-      y2[i] = s2;
-      y1[i] = s1;
-      y0[i] = s0;
-    }
-  }
 }
 
 function materialize(apply: Apply, n: number): Float64Array {
@@ -460,9 +427,9 @@ function thickRestartLanczos(
 
     const hm = new Float64Array(m * m);
     for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) hm[i * m + j] = H[i * basisMax + j]!;
-    const small = symmetricEigen(hm, m, { vectors: true });
+    const small = smallEigen(hm, m);
     const theta = small.values;
-    const s = small.vectors!;
+    const s = small.vectors;
     for (const t of theta) scale = Math.max(scale, Math.abs(t));
     const kk = Math.min(k, m);
     const relativeResiduals: number[] = [];
@@ -652,8 +619,8 @@ function lobpcgSmallest(
         h[j * q + i] = v;
       }
     }
-    const small = symmetricEigen(h, q, { vectors: true });
-    const c = small.vectors!;
+    const small = smallEigen(h, q);
+    const c = small.vectors;
     const theta = small.values;
     const nx = X.length;
     const newX: Float64Array[] = [];
@@ -702,4 +669,24 @@ function lobpcgSmallest(
     }
     AW = apply(W);
   }
+}
+
+/**
+ * Eigenpairs of the small projected matrix H [m, m] (symmetric, row-major; not modified): ascending values
+ * and S [m, m] with column j the eigenvector of values[j]. The public solver's diagnostics (O(m³) products
+ * and allocations per call) would cost as much as the iteration's own vector work, so they are skipped here.
+ */
+function smallEigen(h: Float64Array, m: number): { values: Float64Array; vectors: Float64Array } {
+  const d = new Float64Array(m);
+  const e = new Float64Array(m);
+  const qt = householderTridiagonalVectors(new Float64Array(h), m, d, e);
+  tridiagonalQl(d, e, qt, undefined, true);
+  const order = Array.from({ length: m }, (_, i) => i).sort((i, j) => d[i]! - d[j]!);
+  const values = Float64Array.from(order, (i) => d[i]!);
+  const vectors = new Float64Array(m * m);
+  for (let j = 0; j < m; j++) {
+    const o = order[j]! * m;
+    for (let p = 0; p < m; p++) vectors[p * m + j] = qt[o + p]!;
+  }
+  return { values, vectors };
 }
