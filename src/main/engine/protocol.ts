@@ -51,6 +51,8 @@ export type WorkerToHost =
 export interface RunControl {
   /** true once Stop was requested */
   readonly aborted: boolean;
+  /** true while paused (the next gate() would block until Step, Resume or Stop) */
+  readonly paused: boolean;
   /**
    * Called before each step: returns immediately when running, blocks while paused (waking for Step or
    * Stop), and returns false when the run must stop.
@@ -58,19 +60,31 @@ export interface RunControl {
   gate(): boolean;
 }
 
-/** A RunControl over a shared Int32Array (worker side). */
-export function sharedControl(buf: SharedArrayBuffer): RunControl {
+/**
+ * A RunControl over a shared Int32Array (worker side). `beforeBlock` runs once each time the thread is
+ * about to sleep while paused (the worker flushes its pending records there: timers cannot fire while
+ * the thread waits).
+ */
+export function sharedControl(buf: SharedArrayBuffer, beforeBlock?: () => void): RunControl {
   const a = new Int32Array(buf);
   return {
     get aborted() {
       return Atomics.load(a, CTRL_CANCEL) === 1;
     },
+    get paused() {
+      return Atomics.load(a, CTRL_PAUSE) === 1 && Atomics.load(a, CTRL_STEPS) === 0 && Atomics.load(a, CTRL_CANCEL) === 0;
+    },
     gate() {
+      let flushed = false;
       for (;;) {
         if (Atomics.load(a, CTRL_CANCEL) === 1) return false;
         if (Atomics.load(a, CTRL_PAUSE) === 0) return true;
         const budget = Atomics.load(a, CTRL_STEPS);
         if (budget > 0 && Atomics.compareExchange(a, CTRL_STEPS, budget, budget - 1) === budget) return true;
+        if (!flushed) {
+          beforeBlock?.();
+          flushed = true;
+        }
         // Sleep until the host changes the pause slot or the step budget (it notifies on CTRL_PAUSE).
         Atomics.wait(a, CTRL_PAUSE, 1, 250);
       }
@@ -79,6 +93,6 @@ export function sharedControl(buf: SharedArrayBuffer): RunControl {
 }
 
 /** A control that never pauses and never stops (tests, CLI without signals). */
-export const freeRunning: RunControl = { aborted: false, gate: () => true };
+export const freeRunning: RunControl = { aborted: false, paused: false, gate: () => true };
 
 export type { Config, MetricRecord };

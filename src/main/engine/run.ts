@@ -519,6 +519,12 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         const p = await trainer.params();
         cb.onCheckpoint({ step: k, W: p.W, V: p.V, rngState: batchRng.getState() });
       }
+      // About to wait while paused: show the loss at the step where the run stands (it is otherwise only
+      // known inside the next step).
+      if (control.paused && lastRecorded !== k) {
+        record(k, await trainer.loss());
+        lastRecorded = k;
+      }
       if (!control.gate()) {
         if (lastRecorded !== k) await trackedRecord(k);
         return { status: 'stopped', reason: `stopped at step ${k}` };

@@ -52,7 +52,7 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
     const outcome = await runTraining(
       config,
       backend,
-      sharedControl(msg.control),
+      sharedControl(msg.control, () => batch.flush()),
       {
         onMeta: (meta) => send({ type: 'meta', runId, meta }),
         onRecord: (rec) => {

@@ -82,9 +82,10 @@ export class EngineHost {
   }
 
   /** Starts a training run in a fresh worker. */
-  startRun(runId: string, config: Config, handlers: RunHandlers, resumeFrom?: Checkpoint): RunHandle {
+  startRun(runId: string, config: Config, handlers: RunHandlers, resumeFrom?: Checkpoint, paused = false): RunHandle {
     const control = new SharedArrayBuffer(CTRL_SLOTS * 4);
     const ctl = new Int32Array(control);
+    if (paused) Atomics.store(ctl, CTRL_PAUSE, 1);
     const worker = this.spawn();
     this.runs.add(worker);
     let finished = false;

@@ -73,7 +73,7 @@ export class RunManager {
   }
 
   /** Starts a validated config as a new run in a session (the default session when none is given). */
-  async start(config: Config, sessionId?: string): Promise<{ runId: string; sessionId: string }> {
+  async start(config: Config, sessionId?: string, opts: { paused?: boolean } = {}): Promise<{ runId: string; sessionId: string }> {
     const store = this.deps.store;
     const sid = sessionId ?? (await store.ensureDefaultSession()).sessionId;
     const { runId, writer } = await store.createRun(sid, {
@@ -85,7 +85,7 @@ export class RunManager {
       startedAt: new Date(this.now()).toISOString(),
       machine: machineInfo(),
     });
-    this.launch(runId, sid, config, writer);
+    this.launch(runId, sid, config, writer, undefined, opts.paused === true);
     return { runId, sessionId: sid };
   }
 
@@ -101,7 +101,7 @@ export class RunManager {
     return { runId };
   }
 
-  private launch(runId: string, sessionId: string, config: Config, writer: RunWriter, resumeFrom?: Checkpoint): void {
+  private launch(runId: string, sessionId: string, config: Config, writer: RunWriter, resumeFrom?: Checkpoint, paused = false): void {
     const run: LiveRun = {
       runId,
       sessionId,
@@ -114,7 +114,7 @@ export class RunManager {
       lastStep: resumeFrom?.step ?? 0,
       startedAt: this.now(),
       rate: [],
-      status: 'running',
+      status: paused ? 'paused' : 'running',
       meta: null,
       io: Promise.resolve(),
       ioError: null,
@@ -135,8 +135,9 @@ export class RunManager {
         onDone: (outcome, lastStep) => void this.onDone(run, outcome, lastStep),
       },
       resumeFrom,
+      paused,
     );
-    this.deps.emit('run:status', { runId, status: 'running', reason: null });
+    this.deps.emit('run:status', { runId, status: run.status, reason: null });
   }
 
   private queueIo(run: LiveRun, fn: () => Promise<void>): void {

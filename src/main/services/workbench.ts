@@ -66,7 +66,7 @@ export class WorkbenchService implements WorkbenchApi {
         const r = parseConfig(raw);
         return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };
       },
-      'run:start': (req) => this.runs.start(requireConfig(req.config), req.sessionId),
+      'run:start': (req) => this.runs.start(requireConfig(req.config), req.sessionId, { paused: req.paused === true }),
       'run:stop': (req) => this.runs.stop(req.runId),
       'run:pause': (req) => this.runs.pause(req.runId),
       'run:resume': (req) => this.runs.resume(req.runId),

@@ -97,7 +97,8 @@ export interface InvokeMap {
   'app:info': { req: void; res: AppInfo };
   'config:defaults': { req: void; res: Config };
   'config:validate': { req: unknown; res: ValidateResult };
-  'run:start': { req: { config: unknown; sessionId?: string }; res: { runId: string; sessionId: string } };
+  /** `paused: true` starts the run paused at step 0 (then Step advances it, TF-Playground style) */
+  'run:start': { req: { config: unknown; sessionId?: string; paused?: boolean }; res: { runId: string; sessionId: string } };
   'run:stop': { req: { runId: string }; res: { runId: string } };
   'run:pause': { req: { runId: string }; res: { runId: string } };
   'run:resume': { req: { runId: string }; res: { runId: string } };
@@ -161,7 +162,7 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'app:info': z.undefined().or(z.null()),
   'config:defaults': z.undefined().or(z.null()),
   'config:validate': z.unknown(),
-  'run:start': z.object({ config: z.unknown(), sessionId: id.optional() }).strict(),
+  'run:start': z.object({ config: z.unknown(), sessionId: id.optional(), paused: z.boolean().optional() }).strict(),
   'run:stop': z.object({ runId: id }).strict(),
   'run:pause': z.object({ runId: id }).strict(),
   'run:resume': z.object({ runId: id }).strict(),

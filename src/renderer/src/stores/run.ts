@@ -141,9 +141,9 @@ export const useRunStore = defineStore('run', () => {
   }
 
   /** Starts a run with a validated config; returns the run id or null (the error is in lastError). */
-  async function start(config: Config, sessionId?: string): Promise<string | null> {
+  async function start(config: Config, sessionId?: string, opts: { paused?: boolean } = {}): Promise<string | null> {
     lastError.value = null;
-    const r = await getApi().invoke('run:start', sessionId ? { config, sessionId } : { config });
+    const r = await getApi().invoke('run:start', { config, ...(sessionId ? { sessionId } : {}), ...(opts.paused ? { paused: true } : {}) });
     if (!r.ok) {
       lastError.value = r.error;
       return null;

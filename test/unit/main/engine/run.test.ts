@@ -98,7 +98,7 @@ describe('runTraining()', () => {
 
   it('stops when the control says stop, with a last record at that step', async () => {
     let calls = 0;
-    const control: RunControl = { aborted: false, gate: () => ++calls <= 15 };
+    const control: RunControl = { aborted: false, paused: false, gate: () => ++calls <= 15 };
     const c = collector();
     const out = await runTraining(tiny(), createJsBackend(), control, c.cb);
     expect(out.status).toBe('stopped');

@@ -104,4 +104,23 @@ describe('WorkbenchService', () => {
     expect(final.status).toBe('stopped');
     expect(w.statuses.map((s) => s.status)).toContain('paused');
   });
+
+  it('starts a run paused at step 0 when asked, and Step advances it exactly', async () => {
+    let resolveId!: (id: string) => void;
+    const idP = new Promise<string>((r) => (resolveId = r));
+    const w = watch(idP);
+    const r = await svc.invoke('run:start', { config: { ...tiny, steps: 1000, trackEvery: 1000 }, paused: true });
+    if (!r.ok) throw new Error(r.error.message);
+    const runId = r.value.runId;
+    resolveId(runId);
+    await expect.poll(() => w.progress.flatMap((p) => p.records).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await new Promise((res) => setTimeout(res, 400));
+    expect(w.progress.flatMap((p) => p.records).map((x) => x.step)).toEqual([0]);
+    expect((await svc.invoke('run:step', { runId, steps: 3 })).ok).toBe(true);
+    await expect.poll(() => w.progress.at(-1)!.step, { timeout: 30_000 }).toBe(3);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(w.progress.at(-1)!.step).toBe(3);
+    expect((await svc.invoke('run:stop', { runId })).ok).toBe(true);
+    expect((await w.done).status).toBe('stopped');
+  });
 });
