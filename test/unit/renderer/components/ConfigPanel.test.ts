@@ -39,10 +39,11 @@ describe('ConfigPanel', () => {
     }
   });
 
-  it('enables Run with the valid defaults', () => {
+  it('enables Run (and Step, which starts the run paused) with the valid defaults', () => {
     const { button } = mountForm();
     expect(button('Run').attributes('disabled')).toBeUndefined();
-    for (const name of ['Pause', 'Step', 'Stop']) expect(button(name).attributes('disabled'), name).toBeDefined();
+    expect(button('Step').attributes('disabled')).toBeUndefined();
+    for (const name of ['Pause', 'Stop']) expect(button(name).attributes('disabled'), name).toBeDefined();
   });
 
   it('shows the rule under Hidden width when 0 is typed and disables Run', async () => {
@@ -51,6 +52,7 @@ describe('ConfigPanel', () => {
     expect(w.find('[data-testid="error-hiddenWidth"]').text()).toBe('hiddenWidth: expected an integer ≥ 1, got 0');
     expect(input('Hidden width').attributes('aria-invalid')).toBe('true');
     expect(button('Run').attributes('disabled')).toBeDefined();
+    expect(button('Step').attributes('disabled')).toBeDefined();
     await input('Hidden width').setValue('64');
     expect(w.find('[data-testid="error-hiddenWidth"]').text()).toBe('');
     expect(button('Run').attributes('disabled')).toBeUndefined();
