@@ -14,6 +14,7 @@ import {
   type EigDiagnostics,
 } from './diagnostics';
 import { householderTridiagonalVectors } from './householderTridiagonal';
+import { createSimdMatvec } from './simdDot';
 import { symmetricEigen } from './symmetricEigen';
 import { tridiagonalQl } from './tridiagonalQl';
 
@@ -71,6 +72,9 @@ export interface ExtremeEigenResult {
 
 type Apply = (x: Float64Array, y: Float64Array) => void;
 
+/** Below this order the copy into WebAssembly memory and per-row calls cost more than they save. */
+const SIMD_MIN_N = 128;
+
 /**
  * The k extreme eigenpairs of the symmetric operator A (SPEC §5.5: λ₀, λ_dec, λ_J are smallest, the stable
  * step 1/λ_max needs the largest). Largest: thick-restarted Lanczos (Rayleigh–Ritz over a basis with full
@@ -110,7 +114,9 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
     // Exactly symmetric input (kernels built symmetric) is used in place: nothing below writes to it.
     sym = asymmetry === 0 ? op.matrix : symmetrize(op.matrix, n).sym;
   }
-  const applyA: Apply = sym !== undefined ? denseApply(sym, n) : op.matvec!;
+  // Dense products: WebAssembly SIMD rows (≈1.5× the symmetric TypeScript kernel here) past small orders.
+  const applyA: Apply =
+    sym !== undefined ? ((n >= SIMD_MIN_N ? createSimdMatvec(sym, n) : null) ?? denseApply(sym, n)) : op.matvec!;
 
   const basisMax = Math.min(n, Math.max(2 * k + 10, 30));
   if (n <= 2 * basisMax) return denseFallback(sym ?? materialize(applyA, n), n, k, which, asymmetry, opts.signal);
