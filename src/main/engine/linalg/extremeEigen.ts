@@ -114,9 +114,10 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
     // Exactly symmetric input (kernels built symmetric) is used in place: nothing below writes to it.
     sym = asymmetry === 0 ? op.matrix : symmetrize(op.matrix, n).sym;
   }
-  // Dense products: WebAssembly SIMD rows (≈1.5× the symmetric TypeScript kernel here) past small orders.
-  const applyA: Apply =
-    sym !== undefined ? ((n >= SIMD_MIN_N ? createSimdMatvec(sym, n) : null) ?? denseApply(sym, n)) : op.matvec!;
+  // Dense products for 'largest' (the Lanczos operator itself): WebAssembly SIMD rows past small orders;
+  // 'smallest' needs only k products of A, not worth copying A into WebAssembly memory.
+  const simd = sym !== undefined && which === 'largest' && n >= SIMD_MIN_N ? createSimdMatvec(sym, n) : null;
+  const applyA: Apply = sym !== undefined ? (simd ?? denseApply(sym, n)) : op.matvec!;
 
   const basisMax = Math.min(n, Math.max(2 * k + 10, 30));
   if (n <= 2 * basisMax) return denseFallback(sym ?? materialize(applyA, n), n, k, which, asymmetry, opts.signal);
