@@ -286,8 +286,16 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     decoder: regime === 'decoder' || regime === 'joint' ? rates.etaV : null,
   };
   let theory: unknown = null;
+  // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
+  // so its eigendecomposition (the costly part at large n) is reused.
+  let theoryModel: LinearizedModel | null = null;
   try {
-    theory = runTheory(config, data, { U0, Utest0, learningRates: { encoder: learningRates.encoder, decoder: learningRates.decoder } });
+    theory = runTheory(
+      config,
+      data,
+      { U0, Utest0, learningRates: { encoder: learningRates.encoder, decoder: learningRates.decoder } },
+      { onModel: (mdl) => void (theoryModel = mdl) },
+    );
   } catch (e) {
     if (e instanceof WorkbenchException && e.code === 'too-large') warnings.push(`theory skipped: ${e.message}`);
     else if (e instanceof WorkbenchException) warnings.push(`theory unavailable: ${e.message}`);
@@ -295,8 +303,8 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   }
 
   // Frozen-kernel (infinite-width) model for the linearized loss and the spectral bias (untied regimes).
-  let linear: LinearizedModel | null = null;
-  if (regime !== 'tied' && n <= LINEARIZED_MAX_N) {
+  let linear: LinearizedModel | null = theoryModel;
+  if (linear === null && regime !== 'tied' && n <= LINEARIZED_MAX_N) {
     const kopts = { kappa: config.kappa, nu: config.nu };
     let hInf: Float64Array;
     if (regime === 'joint' && rates.etaV !== rates.etaW) {

@@ -11,7 +11,7 @@ import { symmetricEigen } from '../linalg/symmetricEigen';
 /** Largest n whose H∞ matrix is kept in the theory (for the heatmap). */
 export const THEORY_GRAM_MAX_N = 300;
 import { infiniteKernels } from '../ntk/infiniteKernels';
-import { linearizedModel, predictLinearized, spanShare } from './linearized';
+import { linearizedModel, type LinearizedModel, predictLinearized, spanShare } from './linearized';
 import { hasUnitNorm, spectralNormSquared } from './report';
 import { automaticLearningRate, maxStableLearningRate } from './stepSize';
 import { sufficientWidths, type SufficientWidths } from './sufficientWidth';
@@ -115,7 +115,11 @@ export function runTheory(
   config: Config,
   data: Dataset,
   ctx: { U0: Float64Array; Utest0?: Float64Array; learningRates: { encoder: number | null; decoder: number | null } },
-  opts: { signal?: { readonly aborted: boolean } } = {},
+  opts: {
+    signal?: { readonly aborted: boolean };
+    /** receives the frozen-kernel model behind the linearized curve (GD map I − ηK), so a caller can reuse its eigendecomposition */
+    onModel?: (model: LinearizedModel) => void;
+  } = {},
 ): RunTheory {
   const { X, d, n, Xtest, nTest } = data;
   if (ctx.U0.length !== d * n) throw new RangeError(`runTheory: U0 has ${ctx.U0.length} entries, expected ${d * n} for shape [d=${d}, n=${n}]`);
@@ -243,6 +247,7 @@ export function runTheory(
   else out.gramNote = `n = ${n} > ${THEORY_GRAM_MAX_N}: the H∞ matrix is not stored with the theory`;
 
   const model = linearizedModel(K, n, E0, d, etaW, eig);
+  opts.onModel?.(model);
   const steps = logSpacedSteps(config.steps);
   out.linearizedCurve = { steps, loss: steps.map((k) => lossWeight * model.lossAt(k)) };
 

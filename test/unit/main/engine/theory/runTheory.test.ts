@@ -134,3 +134,38 @@ describe('runTheory() spectrum and gram', () => {
     }
   });
 });
+
+describe('runTheory() onModel', () => {
+  it('hands back the frozen-kernel model of the GD map I − η·s²m·lossWeight·H∞ (the one the training loop tracks)', async () => {
+    const { defaultConfig } = await import('../../../../../src/shared/config/schema');
+    const { buildDataset } = await import('../../../../../src/main/engine/datasets');
+    const { regimeKernel } = await import('../../../../../src/main/engine/ntk/infiniteKernels');
+    const { runTheory, linearizedModel } = await import('../../../../../src/main/engine/theory');
+    const cases = [
+      { regime: 'weak' as const, scaling: 'ntk' as const, lossNormalization: 'sum' as const, etaW: 0.3, etaV: null },
+      { regime: 'joint' as const, scaling: 'ntk' as const, lossNormalization: 'mean' as const, etaW: 0.2, etaV: 0.05 },
+      { regime: 'decoder' as const, scaling: 'mean-field' as const, lossNormalization: 'sum' as const, etaW: null, etaV: 4 },
+    ];
+    for (const c of cases) {
+      const config = { ...defaultConfig(), samples: 9, testSamples: 0, inputDim: 5, hiddenWidth: 64, regime: c.regime, scaling: c.scaling, lossNormalization: c.lossNormalization };
+      const data = buildDataset(config);
+      const { X, d, n } = data;
+      const U0 = new Float64Array(d * n).map((_, i) => Math.sin(i));
+      let model: { lossAt(k: number): number } | null = null;
+      runTheory(config, data, { U0, learningRates: { encoder: c.etaW, decoder: c.etaV } }, { onModel: (mdl) => void (model = mdl) });
+      expect(model).not.toBeNull();
+      const m = config.hiddenWidth;
+      const s = c.scaling === 'ntk' ? 1 / Math.sqrt(m) : 1 / m;
+      const lossWeight = c.lossNormalization === 'mean' ? 1 / n : 1;
+      const eta = c.regime === 'decoder' ? c.etaV! : c.etaW!;
+      const enc = regimeKernel('weak', X, d, n, { kappa: 1, nu: 1 });
+      const dec = regimeKernel('decoder', X, d, n, { kappa: 1, nu: 1 });
+      const wDec = c.regime === 'weak' ? 0 : c.regime === 'joint' ? c.etaV! / c.etaW! : 1;
+      const wEnc = c.regime === 'decoder' ? 0 : 1;
+      const H = enc.map((e, i) => wEnc * e + wDec * dec[i]!);
+      const E0 = U0.map((u, i) => u - X[i]!);
+      const direct = linearizedModel(H, n, E0, d, eta * lossWeight * s * s * m);
+      for (const k of [0, 1, 7, 50]) expect(model!.lossAt(k)).toBeCloseTo(direct.lossAt(k), 10);
+    }
+  });
+});
