@@ -2,11 +2,14 @@
  * Cache-blocked float64 symmetric rank-2k update on the upper triangle, the level-3 kernel of the blocked
  * Householder tridiagonalization (SPEC §8).
  */
+import { loadPackedTiles, type PackedTiles } from './simdGemm';
 
 /** Rows (and columns) handled per micro-kernel call. */
 const MR = 4;
 /** Columns of C per cache block, so that the packed panel of Z stays in L2. */
 const NC = 256;
+/** Below this many 4×4 tiles the copy into WebAssembly memory is not worth it. */
+const SIMD_MIN_TILES = 16;
 
 /**
  * Symmetric rank-2k update of the upper triangle: C ← C − (V Wᵀ + W Vᵀ), computed as C − [V W]·[W V]ᵀ
@@ -115,7 +118,7 @@ export function syrkUpperFromRows(
   kernelUpper(c, ldc, r0, m, pk, pk, kb, blocks);
 }
 
-/** C −= P Qᵀ on the upper triangle from packed panels pk, qk [blocks, kk, MR]. */
+/** C −= P Qᵀ on the upper triangle from packed panels pk, qk [blocks, kk, MR], WebAssembly SIMD when available. */
 function kernelUpper(
   c: Float64Array,
   ldc: number,
@@ -126,6 +129,11 @@ function kernelUpper(
   kk: number,
   blocks: number,
 ): void {
+  const simd = blocks * (blocks + 1) / 2 >= SIMD_MIN_TILES ? loadPackedTiles(pk, qk, kk, blocks) : null;
+  if (simd !== null) {
+    kernelUpperSimd(c, ldc, r0, m, simd, blocks);
+    return;
+  }
   const edge = new Float64Array(MR * MR);
   const ncBlocks = NC / MR;
   for (let jc = 0; jc < blocks; jc += ncBlocks) {
@@ -172,6 +180,44 @@ function kernelUpper(
               if (j >= m || j < i) continue;
               const o = (r0 + i) * ldc + r0 + j;
               c[o] = c[o]! - edge[r * 4 + s]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** {@link kernelUpper} with the tile products from the WebAssembly kernel, NC columns of Q per cache block. */
+function kernelUpperSimd(c: Float64Array, ldc: number, r0: number, m: number, simd: PackedTiles, blocks: number): void {
+  const ncBlocks = NC / MR;
+  for (let jc = 0; jc < blocks; jc += ncBlocks) {
+    const jcEnd = Math.min(blocks, jc + ncBlocks);
+    for (let ib = 0; ib < jcEnd; ib++) {
+      const jb0 = Math.max(ib, jc);
+      const t = simd.rowTiles(ib, jb0, jcEnd - jb0);
+      const i0 = ib * MR;
+      for (let jb = jb0; jb < jcEnd; jb++) {
+        const j0 = jb * MR;
+        const o16 = (jb - jb0) * 16;
+        if (i0 + MR <= m && j0 + MR <= m && jb > ib) {
+          let o = (r0 + i0) * ldc + r0 + j0;
+          for (let r = 0; r < MR; r++, o += ldc) {
+            const tr = o16 + r * MR;
+            c[o] = c[o]! - t[tr]!;
+            c[o + 1] = c[o + 1]! - t[tr + 1]!;
+            c[o + 2] = c[o + 2]! - t[tr + 2]!;
+            c[o + 3] = c[o + 3]! - t[tr + 3]!;
+          }
+        } else {
+          for (let r = 0; r < MR; r++) {
+            const i = i0 + r;
+            if (i >= m) break;
+            for (let s = 0; s < MR; s++) {
+              const j = j0 + s;
+              if (j >= m || j < i) continue;
+              const o = (r0 + i) * ldc + r0 + j;
+              c[o] = c[o]! - t[o16 + r * MR + s]!;
             }
           }
         }
