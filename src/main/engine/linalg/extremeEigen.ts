@@ -15,6 +15,7 @@ import {
 } from './diagnostics';
 import { householderTridiagonalVectors } from './householderTridiagonal';
 import { createSimdMatvec } from './simdDot';
+import { createSimdCholeskySolve } from './simdTriangular';
 import { symmetricEigen } from './symmetricEigen';
 import { tridiagonalQl } from './tridiagonalQl';
 
@@ -141,9 +142,11 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
     }
     if (factor !== null) {
       const u = factor;
+      // The factor is reused for every iteration: worth one copy into WebAssembly memory for SIMD solves.
+      const solve = createSimdCholeskySolve(u, n) ?? ((b: Float64Array) => choleskyUpperSolve(u, n, b));
       applyB = (x, y) => {
         y.set(x);
-        choleskyUpperSolve(u, n, y);
+        solve(y);
       };
     } else if (opts.matrixFreeSmallest === 'lobpcg') {
       method = op.diagonal !== undefined || sym !== undefined ? 'lobpcg-jacobi' : 'lobpcg';

@@ -17,7 +17,8 @@ interface TileModule {
 let cached: TileModule | null | undefined;
 let enabled = true;
 
-function leb(n: number): number[] {
+/** Unsigned LEB128 encoding of n, as WebAssembly binaries write sizes and indices. */
+export function leb(n: number): number[] {
   const out: number[] = [];
   let v = n >>> 0;
   do {
@@ -29,11 +30,13 @@ function leb(n: number): number[] {
   return out;
 }
 
-function section(id: number, body: number[]): number[] {
+/** A WebAssembly module section: id, byte length, body. */
+export function section(id: number, body: number[]): number[] {
   return [id, ...leb(body.length), ...body];
 }
 
-function name(s: string): number[] {
+/** A WebAssembly name (length-prefixed ASCII). */
+export function name(s: string): number[] {
   return [...leb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
 }
 
@@ -111,6 +114,11 @@ export function setSimdKernels(on: boolean): boolean {
   const was = enabled;
   enabled = on;
   return was;
+}
+
+/** Whether the WebAssembly kernels are switched on (see {@link setSimdKernels}). */
+export function simdKernelsEnabled(): boolean {
+  return enabled;
 }
 
 /** Products of packed 4-row panels, computed in WebAssembly memory (see {@link loadPackedTiles}). */

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSimdCholeskySolve } from '../../../../../src/main/engine/linalg/simdTriangular';
+import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
+import { choleskyUpperBlocked, choleskyUpperSolve } from '../../../../../src/main/engine/linalg/cholesky';
+
+/** Backward-stable solves of a well-conditioned system (κ ≲ 10): residual relative to ‖A‖‖x‖, times n. */
+const REL = 1e-15;
+
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+}
+
+/** A = G Gᵀ/n + I for a random G [n, n]: symmetric positive definite with eigenvalues in [1, ~5]. */
+function spd(n: number, r: () => number): Float64Array {
+  const g = Float64Array.from({ length: n * n }, r);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += g[i * n + p]! * g[j * n + p]!;
+      a[i * n + j] = a[j * n + i] = s / n + (i === j ? 1 : 0);
+    }
+  }
+  return a;
+}
+
+afterEach(() => {
+  setSimdKernels(true);
+});
+
+describe('createSimdCholeskySolve()', () => {
+  it('solves Uᵀ U x = b with a small residual and agrees with the TypeScript solve, for orders mod 4 = 0..3', () => {
+    const r = lcg(77);
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 41, 130, 131]) {
+      const a = spd(n, r);
+      const u = choleskyUpperBlocked(a, n)!;
+      const solve = createSimdCholeskySolve(u, n);
+      // Node 20 has WebAssembly SIMD; null here would mean the hand-assembled module failed to validate.
+      expect(solve).not.toBeNull();
+      let normA = 0;
+      for (let i = 0; i < n * n; i++) normA = Math.max(normA, Math.abs(a[i]!));
+      for (let rep = 0; rep < 2; rep++) {
+        const b = Float64Array.from({ length: n }, r);
+        const x = new Float64Array(b);
+        solve!(x);
+        const ref = new Float64Array(b);
+        choleskyUpperSolve(u, n, ref);
+        let xNorm = 0;
+        for (let i = 0; i < n; i++) xNorm = Math.max(xNorm, Math.abs(x[i]!));
+        for (let i = 0; i < n; i++) {
+          let ax = 0;
+          for (let j = 0; j < n; j++) ax += a[i * n + j]! * x[j]!;
+          expect(Math.abs(ax - b[i]!)).toBeLessThanOrEqual(REL * n * normA * xNorm * 10);
+          expect(Math.abs(x[i]! - ref[i]!)).toBeLessThanOrEqual(REL * n * 10 * xNorm);
+        }
+      }
+    }
+  });
+
+  it('solves a hand example, rejects bad shapes and stale solvers by name, and returns null with the SIMD kernels off', () => {
+    expect(() => createSimdCholeskySolve(new Float64Array(5), 2)).toThrow(/u has 5 entries, expected 4 for shape \[2, 2\]/);
+    const solve = createSimdCholeskySolve(Float64Array.of(2, 1, 0, 3), 2)!;
+    expect(() => solve(new Float64Array(3))).toThrow(/b has shape \[3\], expected \[2\]/);
+    const x = Float64Array.of(4, 11);
+    // Uᵀ U = [[4, 2], [2, 10]]; by hand 4x₀ + 2x₁ = 4, 2x₀ + 10x₁ = 11 gives x = (0.5, 1).
+    solve(x);
+    expect(x[0]).toBeCloseTo(0.5, 14);
+    expect(x[1]).toBeCloseTo(1, 14);
+    createSimdCholeskySolve(Float64Array.of(1), 1);
+    expect(() => solve(x)).toThrow(/later createSimdCholeskySolve call/);
+    setSimdKernels(false);
+    expect(createSimdCholeskySolve(Float64Array.of(1), 1)).toBeNull();
+  });
+});
