@@ -3,6 +3,7 @@
  */
 import { checkAborted, type AbortFlag } from './diagnostics';
 import { syr2kUpper } from './syr2k';
+import { createSimdSymvWorkspace } from './simdSymv';
 
 /**
  * Unblocked Householder tridiagonalization (EISPACK tred2, as in JAMA), working in place on V [n, n]
@@ -128,10 +129,36 @@ export function householderTridiagonalBlocked(
     householderTridiagonalPlain(a, n, d, e, false, signal);
     return;
   }
+  // The level-2 products read the whole trailing triangle each step: keep the matrix in WebAssembly memory
+  // for the SIMD product, copied in once and back once (the caller may need the reflectors stored in it).
+  const ws = createSimdSymvWorkspace(n);
+  if (ws === null) {
+    const y = new Float64Array(n);
+    reduceBlocked(a, n, d, e, y, (r0, vRow) => symvUpper(a, n, r0, vRow, y), signal, tau);
+    return;
+  }
+  ws.a.set(a);
+  try {
+    reduceBlocked(ws.a, n, d, e, ws.y, (r0, vRow) => ws.symvUpper(r0, vRow), signal, tau);
+  } finally {
+    a.set(ws.a);
+  }
+}
+
+/** The body of {@link householderTridiagonalBlocked}, with y [n] and the product y += S v supplied. */
+function reduceBlocked(
+  a: Float64Array,
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  y: Float64Array,
+  symv: (r0: number, vRow: number) => void,
+  signal: AbortFlag | undefined,
+  tau: Float64Array | undefined,
+): void {
   e[0] = 0;
   const vp = new Float64Array(n * NB);
   const wp = new Float64Array(n * NB);
-  const y = new Float64Array(n);
   const tmp1 = new Float64Array(NB);
   const tmp2 = new Float64Array(NB);
   for (let k = 0; k < n; k += NB) {
@@ -175,7 +202,7 @@ export function householderTridiagonalBlocked(
       if (tauI === 0) continue;
       // y = A22 v over the upper triangle of the not-yet-updated trailing block, each entry used twice.
       y.fill(0, vOff, n);
-      symvUpper(a, n, vOff, rowI, y);
+      symv(vOff, rowI);
       // Pending panel updates: y −= V (Wᵀ v) + W (Vᵀ v).
       if (j > 0) {
         tmp1.fill(0);

@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
+import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
+import { householderTridiagonalBlocked } from '../../../../../src/main/engine/linalg/householderTridiagonal';
+
+/** Sums of n products in another order: agreement to n·ε relative to Σ|terms|. */
+const REL = 4e-16;
+
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
+}
+
+afterEach(() => {
+  setSimdKernels(true);
+});
+
+describe('createSimdSymvWorkspace()', () => {
+  it('adds S v over the trailing block from the upper triangle only, as the naive loop does, for any r0 and order', () => {
+    const r = lcg(3);
+    for (const n of [1, 4, 9, 30, 67]) {
+      const ws = createSimdSymvWorkspace(n);
+      // Node 20 has WebAssembly SIMD; null here would mean the hand-assembled module failed to validate.
+      expect(ws).not.toBeNull();
+      for (const r0 of new Set([0, 1, Math.floor(n / 2), n - 1])) {
+        for (let i = 0; i < n * n; i++) ws!.a[i] = r();
+        const vRow = (n - 1) * n;
+        const y0 = Float64Array.from({ length: n }, r);
+        ws!.y.set(y0);
+        ws!.symvUpper(r0, vRow);
+        for (let row = 0; row < n; row++) {
+          let want = y0[row]!;
+          let mag = Math.abs(want);
+          if (row >= r0) {
+            for (let c = r0; c < n; c++) {
+              const s = row <= c ? ws!.a[row * n + c]! : ws!.a[c * n + row]!;
+              const t = s * ws!.a[vRow + c]!;
+              want += t;
+              mag += Math.abs(t);
+            }
+          }
+          expect(Math.abs(ws!.y[row]! - want)).toBeLessThanOrEqual(REL * (n + 1) * mag);
+        }
+      }
+    }
+  });
+
+  it('rejects bad arguments and stale workspaces by name, and returns null with the SIMD kernels off', () => {
+    expect(() => createSimdSymvWorkspace(-1)).toThrow(/n must be a non-negative integer, got -1/);
+    const ws = createSimdSymvWorkspace(5)!;
+    expect(() => ws.symvUpper(0, 7)).toThrow(/r0 = 0, vRow = 7 do not fit a of shape \[5, 5\]/);
+    createSimdSymvWorkspace(3);
+    expect(() => ws.symvUpper(0, 0)).toThrow(/later createSimdSymvWorkspace call/);
+    setSimdKernels(false);
+    expect(createSimdSymvWorkspace(3)).toBeNull();
+  });
+});
+
+describe('householderTridiagonalBlocked()', () => {
+  it('gives the same tridiagonal form and reflectors (to round-off) on the SIMD and TypeScript kernels', () => {
+    const r = lcg(11);
+    const n = 157;
+    const a0 = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a0[i * n + j] = a0[j * n + i] = r();
+    const run = (on: boolean): [Float64Array, Float64Array, Float64Array, Float64Array] => {
+      setSimdKernels(on);
+      const a = new Float64Array(a0);
+      const d = new Float64Array(n);
+      const e = new Float64Array(n);
+      const tau = new Float64Array(n);
+      householderTridiagonalBlocked(a, n, d, e, undefined, tau);
+      return [a, d, e, tau];
+    };
+    const simd = run(true);
+    const plain = run(false);
+    // ‖A‖₂ ≤ n/2 for entries in [−½, ½]; both reductions are backward stable, so T agrees to O(n ε ‖A‖).
+    const tol = 1e-12 * n;
+    for (let part = 0; part < 4; part++) {
+      const x = simd[part]!;
+      const y = plain[part]!;
+      for (let i = 0; i < x.length; i++) {
+        // Only the upper triangle and the stored reflectors are defined outputs of the matrix.
+        if (part === 0 && i % n < Math.floor(i / n)) continue;
+        expect(Math.abs(x[i]! - y[i]!)).toBeLessThanOrEqual(tol);
+      }
+    }
+    let trace = 0;
+    let sumD = 0;
+    for (let i = 0; i < n; i++) {
+      trace += a0[i * n + i]!;
+      sumD += simd[1][i]!;
+    }
+    expect(Math.abs(sumD - trace)).toBeLessThanOrEqual(tol);
+  });
+});
