@@ -2,6 +2,7 @@
  * Dense Cholesky factorization and triangular solves in float64, for shift-invert spectra (SPEC §8).
  */
 import { checkAborted, checkSquare, type AbortFlag } from './diagnostics';
+import { createSimdRowWorkspace } from './simdTriangular';
 import { syrkUpperFromRows } from './syr2k';
 
 /**
@@ -73,7 +74,9 @@ const CHOL_NB = 64;
  */
 export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, signal?: AbortFlag): Float64Array | null {
   checkSquare('choleskyUpperBlocked', 'a', a, n);
-  const u = new Float64Array(n * n);
+  // The panel's row updates run in WebAssembly SIMD on the factor kept in that module's memory.
+  const ws = createSimdRowWorkspace(n * n);
+  const u = ws !== null ? ws.mem : new Float64Array(n * n);
   let maxDiag = 0;
   for (let i = 0; i < n; i++) {
     const ri = i * n;
@@ -99,6 +102,10 @@ export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, sign
         const f1 = u[o1 + r]!;
         const f2 = u[o2 + r]!;
         const f3 = u[o3 + r]!;
+        if (ws !== null) {
+          ws.axpy4(rr + r, o0 + r, n, n - r, f0, f1, f2, f3);
+          continue;
+        }
         for (let c = r; c < n; c++) {
           u[rr + c] = u[rr + c]! - (f0 * u[o0 + c]! + f1 * u[o1 + c]! + f2 * u[o2 + c]! + f3 * u[o3 + c]!);
         }
@@ -117,7 +124,7 @@ export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, sign
     }
     if (k1 < n) syrkUpperFromRows(u, n, k1, n - k1, u, n, k0, k1 - k0);
   }
-  return u;
+  return ws !== null ? u.slice() : u;
 }
 
 /** Solves Uᵀ U x = b in place (b [n] becomes x) for the upper factor U [n, n] of {@link choleskyUpperBlocked}. */

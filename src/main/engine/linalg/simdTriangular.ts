@@ -196,3 +196,43 @@ export function createSimdCholeskySolve(u: Float64Array, n: number): ((b: Float6
     b.set(m.subarray(bo, bo + n));
   };
 }
+
+/** Scratch rows in this module's memory with the SIMD four-row update between them. */
+export interface SimdRowWorkspace {
+  /** The scratch store (zero on creation), a view into the module's memory. */
+  mem: Float64Array;
+  /** mem[y + c] −= Σ_{r<4} z_r·mem[u + r·ld + c] for c < len (offsets and ld in entries of mem). */
+  axpy4(y: number, u: number, ld: number, len: number, z0: number, z1: number, z2: number, z3: number): void;
+}
+
+/**
+ * A zeroed scratch store of `doubles` entries in this module's memory with {@link SimdRowWorkspace.axpy4},
+ * for the panel updates of the blocked Cholesky factorization. It replaces any earlier workspace or solver
+ * of this module (those throw afterwards). Returns null without WebAssembly SIMD.
+ */
+export function createSimdRowWorkspace(doubles: number): SimdRowWorkspace | null {
+  if (!Number.isInteger(doubles) || doubles < 0) throw new RangeError(`createSimdRowWorkspace: doubles must be a non-negative integer, got ${doubles}`);
+  if (!simdKernelsEnabled()) return null;
+  const mod = load();
+  if (mod === null) return null;
+  const have = mod.memory.buffer.byteLength;
+  if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
+  const mem = new Float64Array(mod.memory.buffer, 0, doubles);
+  mem.fill(0);
+  const axpy4 = mod.axpy4;
+  const mine = ++generation;
+  return {
+    mem,
+    axpy4(y, u, ld, len, z0, z1, z2, z3) {
+      if (mine !== generation) throw new Error('simd axpy4: a later createSimdRowWorkspace or createSimdCholeskySolve call replaced this workspace');
+      if (y < 0 || u < 0 || len < 0 || y + len > doubles || u + 3 * ld + len > doubles) {
+        throw new RangeError(`simd axpy4: rows at ${y} and ${u} (stride ${ld}) of length ${len} do not fit ${doubles} entries`);
+      }
+      axpy4(y * 8, u * 8, ld * 8, len, z0, z1, z2, z3);
+      if ((len & 1) === 1) {
+        const c = len - 1;
+        mem[y + c] = mem[y + c]! - (mem[u + c]! * z0 + mem[u + ld + c]! * z1 + mem[u + 2 * ld + c]! * z2 + mem[u + 3 * ld + c]! * z3);
+      }
+    },
+  };
+}

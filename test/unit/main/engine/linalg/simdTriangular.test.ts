@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSimdCholeskySolve } from '../../../../../src/main/engine/linalg/simdTriangular';
+import { createSimdCholeskySolve, createSimdRowWorkspace } from '../../../../../src/main/engine/linalg/simdTriangular';
 import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
 import { choleskyUpperBlocked, choleskyUpperSolve } from '../../../../../src/main/engine/linalg/cholesky';
 
@@ -74,5 +74,42 @@ describe('createSimdCholeskySolve()', () => {
     expect(() => solve(x)).toThrow(/later createSimdCholeskySolve call/);
     setSimdKernels(false);
     expect(createSimdCholeskySolve(Float64Array.of(1), 1)).toBeNull();
+  });
+});
+
+describe('createSimdRowWorkspace()', () => {
+  it('subtracts four scaled rows from a row as the naive loop does, for even and odd lengths', () => {
+    const r = lcg(91);
+    const ld = 37;
+    const ws = createSimdRowWorkspace(6 * ld);
+    expect(ws).not.toBeNull();
+    for (const len of [0, 1, 2, 7, 30, 37]) {
+      for (let i = 0; i < 6 * ld; i++) ws!.mem[i] = r();
+      const before = new Float64Array(ws!.mem);
+      const z = [r(), r(), r(), r()] as const;
+      const y = 5 * ld;
+      const u = ld + (ld - len);
+      ws!.axpy4(y, u, ld, len, ...z);
+      for (let i = 0; i < 6 * ld; i++) {
+        let want = before[i]!;
+        let mag = Math.abs(want);
+        const c = i - y;
+        if (c >= 0 && c < len) {
+          for (let k = 0; k < 4; k++) {
+            const t = z[k]! * before[u + k * ld + c]!;
+            want -= t;
+            mag += Math.abs(t);
+          }
+        }
+        expect(Math.abs(ws!.mem[i]! - want)).toBeLessThanOrEqual(5 * 2 ** -52 * mag);
+      }
+    }
+  });
+
+  it('rejects rows outside the store and stale workspaces by name', () => {
+    const ws = createSimdRowWorkspace(20)!;
+    expect(() => ws.axpy4(15, 0, 5, 6, 1, 1, 1, 1)).toThrow(/rows at 15 and 0 \(stride 5\) of length 6 do not fit 20 entries/);
+    createSimdRowWorkspace(4);
+    expect(() => ws.axpy4(0, 0, 1, 1, 1, 1, 1, 1)).toThrow(/later createSimdRowWorkspace/);
   });
 });
