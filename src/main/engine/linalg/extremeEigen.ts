@@ -15,6 +15,7 @@ import {
 } from './diagnostics';
 import { householderTridiagonalVectors } from './householderTridiagonal';
 import { createSimdMatvec } from './simdDot';
+import { createSimdSymmetricMatvec } from './simdSymv';
 import { createSimdCholeskySolve } from './simdTriangular';
 import { symmetricEigen } from './symmetricEigen';
 import { tridiagonalQl } from './tridiagonalQl';
@@ -115,9 +116,10 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
     // Exactly symmetric input (kernels built symmetric) is used in place: nothing below writes to it.
     sym = asymmetry === 0 ? op.matrix : symmetrize(op.matrix, n).sym;
   }
-  // Dense products for 'largest' (the Lanczos operator itself): WebAssembly SIMD rows past small orders;
+  // Dense products for 'largest' (the Lanczos operator itself): WebAssembly SIMD past small orders, reading
+  // the upper triangle once per product (half the memory traffic of row dots, which bounds them at large n);
   // 'smallest' needs only k products of A, not worth copying A into WebAssembly memory.
-  const simd = sym !== undefined && which === 'largest' && n >= SIMD_MIN_N ? createSimdMatvec(sym, n) : null;
+  const simd = sym !== undefined && which === 'largest' && n >= SIMD_MIN_N ? (createSimdSymmetricMatvec(sym, n) ?? createSimdMatvec(sym, n)) : null;
   const applyA: Apply = sym !== undefined ? (simd ?? denseApply(sym, n)) : op.matvec!;
 
   const basisMax = Math.min(n, Math.max(2 * k + 10, 30));

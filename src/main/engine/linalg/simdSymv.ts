@@ -14,9 +14,14 @@ interface SymvModule {
   memory: WebAssembly.Memory;
 }
 
-let cached: SymvModule | null | undefined;
-/** Bumped by every workspace built, so that a stale workspace throws instead of reading another matrix. */
-let generation = 0;
+/**
+ * Two instances with separate memories: slot 0 for the Householder reduction, slot 1 for the Lanczos
+ * products, so that a reduction run inside a Lanczos solve (its Rayleigh–Ritz step) cannot clobber the
+ * operator. Each slot's generation is bumped by every workspace built on it, so that a stale workspace throws
+ * instead of reading another matrix.
+ */
+const cached: (SymvModule | null | undefined)[] = [undefined, undefined];
+const generation = [0, 0];
 
 /**
  * (func $symv4 (param $a $ld $v $y $len $out i32) (param $v0..$v3 f64)): for the four rows A_r at byte
@@ -64,16 +69,19 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-function loadModule(): SymvModule | null {
-  if (cached !== undefined) return cached;
+function loadModule(slot: number): SymvModule | null {
+  const have = cached[slot];
+  if (have !== undefined) return have;
+  let mod: SymvModule | null;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
     const exp = instance.exports as { symv4: Symv4Fn; mem: WebAssembly.Memory };
-    cached = { symv4: exp.symv4, memory: exp.mem };
+    mod = { symv4: exp.symv4, memory: exp.mem };
   } catch {
-    cached = null;
+    mod = null;
   }
-  return cached;
+  cached[slot] = mod;
+  return mod;
 }
 
 /** A matrix and a vector in WebAssembly memory with the SIMD symmetric product between them. */
@@ -96,10 +104,36 @@ export interface SimdSymvWorkspace {
  */
 export function createSimdSymvWorkspace(n: number): SimdSymvWorkspace | null {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`createSimdSymvWorkspace: n must be a non-negative integer, got ${n}`);
+  return workspace(n, 0);
+}
+
+/**
+ * y = A x for symmetric A [n, n] (row-major; only the upper triangle is read) in WebAssembly SIMD, reading
+ * each stored entry once for both its row and its column: half the memory traffic of row dot products,
+ * which bounds these products at large n. A is copied once into the module's memory, so build one per
+ * matrix and reuse it; the returned function throws after a later createSimdSymmetricMatvec call (the
+ * memory is shared). Returns null without WebAssembly SIMD.
+ */
+export function createSimdSymmetricMatvec(a: Float64Array, n: number): ((x: Float64Array, y: Float64Array) => void) | null {
+  if (a.length !== n * n) throw new RangeError(`createSimdSymmetricMatvec: a has ${a.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
+  const ws = workspace(n, 1);
+  if (ws === null) return null;
+  ws.a.set(a);
+  return (x, y) => {
+    if (x.length !== n || y.length !== n) throw new RangeError(`simd symmetric matvec: x, y have shapes [${x.length}], [${y.length}], expected [${n}]`);
+    ws.x.set(x);
+    ws.y.fill(0);
+    ws.product();
+    y.set(ws.y);
+  };
+}
+
+/** {@link SimdSymvWorkspace} on the given slot, with an extra vector x [n] and y += S x. */
+function workspace(n: number, slot: number): (SimdSymvWorkspace & { x: Float64Array; product(): void }) | null {
   if (!simdKernelsEnabled()) return null;
-  const mod = loadModule();
+  const mod = loadModule(slot);
   if (mod === null) return null;
-  const doubles = n * n + n + 8;
+  const doubles = n * n + 2 * n + 8;
   const have = mod.memory.buffer.byteLength;
   if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
   const mem = new Float64Array(mod.memory.buffer, 0, doubles);
@@ -110,64 +144,78 @@ export function createSimdSymvWorkspace(n: number): SimdSymvWorkspace | null {
   const out = yo + n;
   const ld = n * 8;
   const symv4 = mod.symv4;
-  const mine = ++generation;
+  const xo = out + 8;
+  const x = mem.subarray(xo, xo + n);
+  const mine = ++generation[slot]!;
+  const check = (): void => {
+    if (mine !== generation[slot]) throw new Error('simd symv: a later createSimdSymvWorkspace or createSimdSymmetricMatvec call replaced this matrix');
+  };
+  // y[r] += Σ_{c ≥ r0} S[r, c]·mem[vRow + c] for r ≥ r0.
+  const symv = (r0: number, vRow: number): void => {
+    let r = r0;
+    for (; r + 4 <= n; r += 4) {
+      const o0 = r * n;
+      const o1 = o0 + n;
+      const o2 = o1 + n;
+      const o3 = o2 + n;
+      const v0 = mem[vRow + r]!;
+      const v1 = mem[vRow + r + 1]!;
+      const v2 = mem[vRow + r + 2]!;
+      const v3 = mem[vRow + r + 3]!;
+      const a01 = mem[o0 + r + 1]!, a02 = mem[o0 + r + 2]!, a03 = mem[o0 + r + 3]!;
+      const a12 = mem[o1 + r + 2]!, a13 = mem[o1 + r + 3]!, a23 = mem[o2 + r + 3]!;
+      let s0 = mem[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
+      let s1 = a01 * v0 + mem[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
+      let s2 = a02 * v0 + a12 * v1 + mem[o2 + r + 2]! * v2 + a23 * v3;
+      let s3 = a03 * v0 + a13 * v1 + a23 * v2 + mem[o3 + r + 3]! * v3;
+      const c0 = r + 4;
+      const len = n - c0;
+      symv4((o0 + c0) * 8, ld, (vRow + c0) * 8, (yo + c0) * 8, len, out * 8, v0, v1, v2, v3);
+      s0 += mem[out]! + mem[out + 1]!;
+      s1 += mem[out + 2]! + mem[out + 3]!;
+      s2 += mem[out + 4]! + mem[out + 5]!;
+      s3 += mem[out + 6]! + mem[out + 7]!;
+      if ((len & 1) === 1) {
+        const c = n - 1;
+        const b0 = mem[o0 + c]!, b1 = mem[o1 + c]!, b2 = mem[o2 + c]!, b3 = mem[o3 + c]!;
+        const vc = mem[vRow + c]!;
+        s0 += b0 * vc;
+        s1 += b1 * vc;
+        s2 += b2 * vc;
+        s3 += b3 * vc;
+        mem[yo + c] = mem[yo + c]! + (b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3);
+      }
+      mem[yo + r] = mem[yo + r]! + s0;
+      mem[yo + r + 1] = mem[yo + r + 1]! + s1;
+      mem[yo + r + 2] = mem[yo + r + 2]! + s2;
+      mem[yo + r + 3] = mem[yo + r + 3]! + s3;
+    }
+    for (; r < n; r++) {
+      const rowR = r * n;
+      const vr = mem[vRow + r]!;
+      let s = mem[rowR + r]! * vr;
+      for (let c = r + 1; c < n; c++) {
+        const arc = mem[rowR + c]!;
+        s += arc * mem[vRow + c]!;
+        mem[yo + c] = mem[yo + c]! + arc * vr;
+      }
+      mem[yo + r] = mem[yo + r]! + s;
+    }
+  };
   return {
     a,
     y,
+    x,
     symvUpper(r0, vRow) {
-      if (mine !== generation) throw new Error('simd symv: a later createSimdSymvWorkspace call replaced this matrix');
+      check();
       if (r0 < 0 || r0 > n || vRow < 0 || vRow > n * (n - 1) || vRow % n !== 0) {
         throw new RangeError(`simd symv: r0 = ${r0}, vRow = ${vRow} do not fit a of shape [${n}, ${n}]`);
       }
-      let r = r0;
-      for (; r + 4 <= n; r += 4) {
-        const o0 = r * n;
-        const o1 = o0 + n;
-        const o2 = o1 + n;
-        const o3 = o2 + n;
-        const v0 = mem[vRow + r]!;
-        const v1 = mem[vRow + r + 1]!;
-        const v2 = mem[vRow + r + 2]!;
-        const v3 = mem[vRow + r + 3]!;
-        const a01 = mem[o0 + r + 1]!, a02 = mem[o0 + r + 2]!, a03 = mem[o0 + r + 3]!;
-        const a12 = mem[o1 + r + 2]!, a13 = mem[o1 + r + 3]!, a23 = mem[o2 + r + 3]!;
-        let s0 = mem[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
-        let s1 = a01 * v0 + mem[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
-        let s2 = a02 * v0 + a12 * v1 + mem[o2 + r + 2]! * v2 + a23 * v3;
-        let s3 = a03 * v0 + a13 * v1 + a23 * v2 + mem[o3 + r + 3]! * v3;
-        const c0 = r + 4;
-        const len = n - c0;
-        symv4((o0 + c0) * 8, ld, (vRow + c0) * 8, (yo + c0) * 8, len, out * 8, v0, v1, v2, v3);
-        s0 += mem[out]! + mem[out + 1]!;
-        s1 += mem[out + 2]! + mem[out + 3]!;
-        s2 += mem[out + 4]! + mem[out + 5]!;
-        s3 += mem[out + 6]! + mem[out + 7]!;
-        if ((len & 1) === 1) {
-          const c = n - 1;
-          const b0 = mem[o0 + c]!, b1 = mem[o1 + c]!, b2 = mem[o2 + c]!, b3 = mem[o3 + c]!;
-          const vc = mem[vRow + c]!;
-          s0 += b0 * vc;
-          s1 += b1 * vc;
-          s2 += b2 * vc;
-          s3 += b3 * vc;
-          mem[yo + c] = mem[yo + c]! + (b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3);
-        }
-        mem[yo + r] = mem[yo + r]! + s0;
-        mem[yo + r + 1] = mem[yo + r + 1]! + s1;
-        mem[yo + r + 2] = mem[yo + r + 2]! + s2;
-        mem[yo + r + 3] = mem[yo + r + 3]! + s3;
-      }
-      for (; r < n; r++) {
-        const rowR = r * n;
-        const vr = mem[vRow + r]!;
-        let s = mem[rowR + r]! * vr;
-        for (let c = r + 1; c < n; c++) {
-          const arc = mem[rowR + c]!;
-          s += arc * mem[vRow + c]!;
-          mem[yo + c] = mem[yo + c]! + arc * vr;
-        }
-        mem[yo + r] = mem[yo + r]! + s;
-      }
+      symv(r0, vRow);
+    },
+    product() {
+      check();
+      symv(0, xo);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
+import { createSimdSymmetricMatvec, createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
 import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
 import { householderTridiagonalBlocked } from '../../../../../src/main/engine/linalg/householderTridiagonal';
 
@@ -53,7 +53,7 @@ describe('createSimdSymvWorkspace()', () => {
     const ws = createSimdSymvWorkspace(5)!;
     expect(() => ws.symvUpper(0, 7)).toThrow(/r0 = 0, vRow = 7 do not fit a of shape \[5, 5\]/);
     createSimdSymvWorkspace(3);
-    expect(() => ws.symvUpper(0, 0)).toThrow(/later createSimdSymvWorkspace call/);
+    expect(() => ws.symvUpper(0, 0)).toThrow(/later createSimdSymvWorkspace or createSimdSymmetricMatvec call/);
     setSimdKernels(false);
     expect(createSimdSymvWorkspace(3)).toBeNull();
   });
@@ -94,5 +94,45 @@ describe('householderTridiagonalBlocked()', () => {
       sumD += simd[1][i]!;
     }
     expect(Math.abs(sumD - trace)).toBeLessThanOrEqual(tol);
+  });
+});
+
+describe('createSimdSymmetricMatvec()', () => {
+  it('computes A x from the upper triangle as the naive full product does, reusable, for orders mod 4 = 0..3', () => {
+    const r = lcg(29);
+    for (const n of [1, 2, 3, 8, 41, 130]) {
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = r();
+      const mv = createSimdSymmetricMatvec(a, n);
+      // Node 20 has WebAssembly SIMD; null here would mean the hand-assembled module failed to validate.
+      expect(mv).not.toBeNull();
+      for (let rep = 0; rep < 2; rep++) {
+        const x = Float64Array.from({ length: n }, r);
+        const y = Float64Array.from({ length: n }, r);
+        mv!(x, y);
+        for (let i = 0; i < n; i++) {
+          let want = 0;
+          let mag = 0;
+          for (let j = 0; j < n; j++) {
+            want += a[i * n + j]! * x[j]!;
+            mag += Math.abs(a[i * n + j]! * x[j]!);
+          }
+          expect(Math.abs(y[i]! - want)).toBeLessThanOrEqual(REL * n * mag);
+        }
+      }
+    }
+  });
+
+  it('survives a Householder reduction in between (separate memory), rejects bad shapes, throws when stale', () => {
+    const a = Float64Array.of(2, 1, 1, 3);
+    const mv = createSimdSymmetricMatvec(a, 2)!;
+    createSimdSymvWorkspace(4);
+    const y = new Float64Array(2);
+    mv(Float64Array.of(1, -1), y);
+    expect(Array.from(y)).toEqual([1, -2]);
+    expect(() => mv(new Float64Array(3), y)).toThrow(/x, y have shapes \[3\], \[2\], expected \[2\]/);
+    expect(() => createSimdSymmetricMatvec(new Float64Array(3), 2)).toThrow(/a has 3 entries, expected 4 for shape \[2, 2\]/);
+    createSimdSymmetricMatvec(a, 2);
+    expect(() => mv(Float64Array.of(1, 1), y)).toThrow(/later createSimdSymvWorkspace or createSimdSymmetricMatvec call/);
   });
 });
