@@ -6,6 +6,8 @@
  * TypeScript kernels.
  */
 
+import { leb, name, section } from './wasmBytes';
+
 type DotFn = (a: number, b: number, n: number) => number;
 
 interface SimdModule {
@@ -14,26 +16,6 @@ interface SimdModule {
 }
 
 let cached: SimdModule | null | undefined;
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...leb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  return [...leb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-}
 
 /**
  * (func (param $a i32) (param $b i32) (param $n i32) (result f64)): Σ_{i<n} a[i]·b[i] over float64 arrays at

@@ -7,6 +7,8 @@
  * returns null and callers keep the TypeScript micro-kernel.
  */
 
+import { leb, name, section } from './wasmBytes';
+
 type TilesFn = (p: number, q: number, kk: number, out: number, count: number) => void;
 
 interface TileModule {
@@ -16,29 +18,6 @@ interface TileModule {
 
 let cached: TileModule | null | undefined;
 let enabled = true;
-
-/** Unsigned LEB128 encoding of n, as WebAssembly binaries write sizes and indices. */
-export function leb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-}
-
-/** A WebAssembly module section: id, byte length, body. */
-export function section(id: number, body: number[]): number[] {
-  return [id, ...leb(body.length), ...body];
-}
-
-/** A WebAssembly name (length-prefixed ASCII). */
-export function name(s: string): number[] {
-  return [...leb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-}
 
 /**
  * (func $tiles (param $p $q $kk $out $count i32)): for t < count, out[t] (16 doubles, row-major 4×4) =

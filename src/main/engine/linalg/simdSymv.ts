@@ -5,7 +5,8 @@
  * being copied per product. Assembled from bytes as in simdDot.ts; {@link createSimdSymvWorkspace} returns
  * null without WebAssembly SIMD and callers keep their TypeScript loops.
  */
-import { leb, name, section, simdKernelsEnabled } from './simdGemm';
+import { simdKernelsEnabled } from './simdGemm';
+import { leb, name, section } from './wasmBytes';
 
 type Symv4Fn = (a: number, ld: number, v: number, y: number, len: number, out: number, v0: number, v1: number, v2: number, v3: number) => void;
 

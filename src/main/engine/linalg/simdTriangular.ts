@@ -5,7 +5,8 @@
  * and reused for every solve. Assembled from bytes as in simdDot.ts; {@link createSimdCholeskySolve} returns
  * null without WebAssembly SIMD, and callers keep {@link choleskyUpperSolve}.
  */
-import { leb, name, section, simdKernelsEnabled } from './simdGemm';
+import { simdKernelsEnabled } from './simdGemm';
+import { leb, name, section } from './wasmBytes';
 
 type Axpy4Fn = (y: number, u: number, ld: number, len: number, z0: number, z1: number, z2: number, z3: number) => void;
 type Dot4Fn = (x: number, u: number, ld: number, len: number, out: number) => void;
