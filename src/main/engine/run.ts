@@ -527,9 +527,10 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         const p = await trainer.params();
         cb.onCheckpoint({ step: k, W: p.W, V: p.V, rngState: batchRng.getState() });
       }
-      // About to wait while paused: show the loss at the step where the run stands (it is otherwise only
-      // known inside the next step).
-      if (control.paused && lastRecorded !== k) {
+      // About to wait while paused: record the loss at the step where the run stands now rather than inside
+      // the next step, but only at a step the stride records anyway, so a paused run's records equal an
+      // uninterrupted run's.
+      if (control.paused && lastRecorded !== k && k % stride === 0) {
         record(k, await trainer.loss());
         lastRecorded = k;
       }
