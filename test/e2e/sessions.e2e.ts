@@ -145,8 +145,9 @@ describe('sessions: nothing lost, everything reopens', () => {
     await configure(wb2);
     await wb2.button('Run').click();
     expect(await wb2.waitForStatus(['finished', 'stopped', 'failed'], 180_000)).toBe('finished');
-    expect(await wb2.recordCount()).toBe(resumedCount);
-    expect(await wb2.lastLoss()).toBe(resumedLast);
+    // Poll: the status may read 'finished' a moment before the last progress batch has been drawn.
+    await expect.poll(() => wb2.recordCount(), { timeout: 30_000 }).toBe(resumedCount);
+    await expect.poll(() => wb2.lastLoss(), { timeout: 30_000 }).toBe(resumedLast);
     expect(realErrors(browser2.errors)).toEqual([]);
   });
 });
