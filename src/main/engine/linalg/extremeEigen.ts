@@ -19,6 +19,7 @@ import { createSimdSymmetricMatvec } from './simdSymv';
 import { createSimdCholeskySolve } from './simdTriangular';
 import { symmetricEigen } from './symmetricEigen';
 import { tridiagonalQl } from './tridiagonalQl';
+import { symvUpper } from './symv';
 
 /** A symmetric n×n operator, given densely, as products, or both. */
 export interface SymOperator {
@@ -222,47 +223,7 @@ function dot(a: Float64Array, b: Float64Array): number {
 function denseApply(a: Float64Array, n: number): Apply {
   return (x, y) => {
     y.fill(0);
-    let r = 0;
-    for (; r + 4 <= n; r += 4) {
-      const o0 = r * n;
-      const o1 = o0 + n;
-      const o2 = o1 + n;
-      const o3 = o2 + n;
-      const v0 = x[r]!;
-      const v1 = x[r + 1]!;
-      const v2 = x[r + 2]!;
-      const v3 = x[r + 3]!;
-      const a01 = a[o0 + r + 1]!, a02 = a[o0 + r + 2]!, a03 = a[o0 + r + 3]!;
-      const a12 = a[o1 + r + 2]!, a13 = a[o1 + r + 3]!, a23 = a[o2 + r + 3]!;
-      let s0 = a[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
-      let s1 = a01 * v0 + a[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
-      let s2 = a02 * v0 + a12 * v1 + a[o2 + r + 2]! * v2 + a23 * v3;
-      let s3 = a03 * v0 + a13 * v1 + a23 * v2 + a[o3 + r + 3]! * v3;
-      for (let c = r + 4; c < n; c++) {
-        const b0 = a[o0 + c]!, b1 = a[o1 + c]!, b2 = a[o2 + c]!, b3 = a[o3 + c]!;
-        const xc = x[c]!;
-        s0 += b0 * xc;
-        s1 += b1 * xc;
-        s2 += b2 * xc;
-        s3 += b3 * xc;
-        y[c] = y[c]! + (b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3);
-      }
-      y[r] = y[r]! + s0;
-      y[r + 1] = y[r + 1]! + s1;
-      y[r + 2] = y[r + 2]! + s2;
-      y[r + 3] = y[r + 3]! + s3;
-    }
-    for (; r < n; r++) {
-      const o = r * n;
-      const xr = x[r]!;
-      let s = a[o + r]! * xr;
-      for (let c = r + 1; c < n; c++) {
-        const arc = a[o + c]!;
-        s += arc * x[c]!;
-        y[c] = y[c]! + arc * xr;
-      }
-      y[r] = y[r]! + s;
-    }
+    symvUpper(a, n, 0, x, 0, y);
   };
 }
 

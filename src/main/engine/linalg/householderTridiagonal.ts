@@ -4,6 +4,7 @@
 import { checkAborted, type AbortFlag } from './diagnostics';
 import { syr2kUpper } from './syr2k';
 import { createSimdSymvWorkspace } from './simdSymv';
+import { symvUpper } from './symv';
 
 /**
  * Unblocked Householder tridiagonalization (EISPACK tred2, as in JAMA), working in place on V [n, n]
@@ -138,7 +139,7 @@ export function householderTridiagonalBlocked(
   const ws = createSimdSymvWorkspace(n);
   if (ws === null) {
     const y = new Float64Array(n);
-    reduceBlocked(a, n, d, e, y, (r0, vRow) => symvUpper(a, n, r0, vRow, y), signal, tau);
+    reduceBlocked(a, n, d, e, y, (r0, vRow) => symvUpper(a, n, r0, a, vRow, y), signal, tau);
     return;
   }
   ws.a.set(a);
@@ -244,54 +245,6 @@ export function mirrorUpperToLower(a: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[j * n + i] = a[i * n + j]!;
 }
 
-/**
- * y[r] += Σ_c S[r, c]·v[c] for r, c ≥ r0, where S is the symmetric matrix whose upper triangle is stored in
- * A [n, n] and v = A[vRow, r0:]. Four rows per pass so that y is loaded and stored once per four products.
- */
-function symvUpper(a: Float64Array, n: number, r0: number, vRow: number, y: Float64Array): void {
-  let r = r0;
-  for (; r + 4 <= n; r += 4) {
-    const o0 = r * n;
-    const o1 = o0 + n;
-    const o2 = o1 + n;
-    const o3 = o2 + n;
-    const v0 = a[vRow + r]!;
-    const v1 = a[vRow + r + 1]!;
-    const v2 = a[vRow + r + 2]!;
-    const v3 = a[vRow + r + 3]!;
-    // The 4×4 diagonal block, upper part only.
-    const a01 = a[o0 + r + 1]!, a02 = a[o0 + r + 2]!, a03 = a[o0 + r + 3]!;
-    const a12 = a[o1 + r + 2]!, a13 = a[o1 + r + 3]!, a23 = a[o2 + r + 3]!;
-    let s0 = a[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
-    let s1 = a01 * v0 + a[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
-    let s2 = a02 * v0 + a12 * v1 + a[o2 + r + 2]! * v2 + a23 * v3;
-    let s3 = a03 * v0 + a13 * v1 + a23 * v2 + a[o3 + r + 3]! * v3;
-    for (let c = r + 4; c < n; c++) {
-      const b0 = a[o0 + c]!, b1 = a[o1 + c]!, b2 = a[o2 + c]!, b3 = a[o3 + c]!;
-      const vc = a[vRow + c]!;
-      s0 += b0 * vc;
-      s1 += b1 * vc;
-      s2 += b2 * vc;
-      s3 += b3 * vc;
-      y[c] = y[c]! + (b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3);
-    }
-    y[r] = y[r]! + s0;
-    y[r + 1] = y[r + 1]! + s1;
-    y[r + 2] = y[r + 2]! + s2;
-    y[r + 3] = y[r + 3]! + s3;
-  }
-  for (; r < n; r++) {
-    const rowR = r * n;
-    const vr = a[vRow + r]!;
-    let s = a[rowR + r]! * vr;
-    for (let c = r + 1; c < n; c++) {
-      const arc = a[rowR + c]!;
-      s += arc * a[vRow + c]!;
-      y[c] = y[c]! + arc * vr;
-    }
-    y[r] = y[r]! + s;
-  }
-}
 
 /**
  * Householder tridiagonalization for eigenvectors: A [n, n] (row-major, symmetric; destroyed) = Q T Qᵀ with
