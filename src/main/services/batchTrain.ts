@@ -49,9 +49,7 @@ export async function trainToFolder(
         onMeta: (m) => {
           meta = m;
           opts.onMeta?.(m);
-          io = io
-            .then(() => writer.recordEngine({ backend: m.backend, dtype: m.dtype as 'float32' | 'float64', learningRates: m.learningRates }))
-            .then(() => writer.writeTheory(m.theory ?? null));
+          io = io.then(() => writer.writeMeta(m));
         },
         onRecords: (records) => {
           if (ioError) return;
@@ -77,13 +75,7 @@ export async function trainToFolder(
     const outcome: RunOutcome = ioError
       ? { status: 'failed', reason: `could not write ${outDir}: ${String(ioError)}`, error: { code: 'io-error', message: String(ioError) } }
       : done.outcome;
-    await writer.setStatus({
-      status: outcome.status,
-      reason: outcome.reason,
-      ...(outcome.status === 'failed' ? { errorCode: outcome.error.code, details: outcome.error.details } : {}),
-      lastStep: done.lastStep,
-      finishedAt: new Date().toISOString(),
-    });
+    await writer.writeOutcome(outcome, done.lastStep, new Date().toISOString());
     await writer.close();
     return { outcome, lastStep: done.lastStep, meta, firstRecord: first, lastRecord: last, runDir: outDir };
   } finally {

@@ -126,8 +126,7 @@ export class RunManager {
       {
         onMeta: (meta) => {
           run.meta = meta;
-          this.queueIo(run, () => writer.recordEngine({ backend: meta.backend, dtype: meta.dtype as 'float32' | 'float64', learningRates: meta.learningRates }));
-          this.queueIo(run, () => writer.writeTheory(meta.theory ?? null));
+          this.queueIo(run, () => writer.writeMeta(meta));
           this.deps.emit('run:status', { runId, status: run.status, reason: null, meta });
         },
         onRecords: (records) => this.onRecords(run, records),
@@ -210,13 +209,7 @@ export class RunManager {
     const final: RunOutcome = run.ioError ? { status: 'failed', reason: run.ioError.message, error: run.ioError } : outcome;
     run.status = final.status;
     try {
-      await run.writer.setStatus({
-        status: final.status,
-        reason: final.reason,
-        ...(final.status === 'failed' ? { errorCode: final.error.code, details: final.error.details } : {}),
-        lastStep: Math.max(lastStep, run.lastStep),
-        finishedAt: new Date(this.now()).toISOString(),
-      });
+      await run.writer.writeOutcome(final, Math.max(lastStep, run.lastStep), new Date(this.now()).toISOString());
     } catch (e) {
       this.log(`could not write the final status of ${run.runId}: ${String(e)}`);
     } finally {

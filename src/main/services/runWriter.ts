@@ -13,6 +13,8 @@ import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WorkbenchException } from '../../shared/api/result';
+import type { RunMeta } from '../../shared/api/contract';
+import type { RunOutcome } from '../engine/protocol';
 import {
   RUN_FILES,
   RUN_FORMAT_VERSION,
@@ -247,6 +249,23 @@ export class RunWriter {
   async setStatus(s: StatusUpdate): Promise<void> {
     const file: RunStatusFile = { ...s, schemaVersion: RUN_FORMAT_VERSION, updatedAt: new Date().toISOString() };
     writeJsonAtomicSync(this.fs, this.file(RUN_FILES.status), file);
+  }
+
+  /** Records an engine's run metadata: the backend, dtype and learning rates it used, and the run's theory. */
+  async writeMeta(meta: RunMeta): Promise<void> {
+    await this.recordEngine({ backend: meta.backend, dtype: meta.dtype as 'float32' | 'float64', learningRates: meta.learningRates });
+    await this.writeTheory(meta.theory ?? null);
+  }
+
+  /** Writes the final status of a run from its outcome (a failure keeps its error code and details). */
+  async writeOutcome(outcome: RunOutcome, lastStep: number, finishedAt: string): Promise<void> {
+    await this.setStatus({
+      status: outcome.status,
+      reason: outcome.reason,
+      ...(outcome.status === 'failed' ? { errorCode: outcome.error.code, details: outcome.error.details } : {}),
+      lastStep,
+      finishedAt,
+    });
   }
 
   /**
