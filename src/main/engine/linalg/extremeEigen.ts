@@ -75,6 +75,12 @@ export interface ExtremeEigenResult {
 
 type Apply = (x: Float64Array, y: Float64Array) => void;
 
+/** Reorthogonalize again when a pass leaves less than this fraction of the vector (Daniel–Gragg–Kaufman–Stewart). */
+const DGKS_ETA = Math.SQRT1_2;
+
+/** Lanczos products between Rayleigh–Ritz convergence checks (each costs an m×m eigensolve). */
+const CHECK_EVERY = 4;
+
 /** Below this order the copy into WebAssembly memory and per-row calls cost more than they save. */
 const SIMD_MIN_N = 128;
 
@@ -374,12 +380,7 @@ function thickRestartLanczos(
   const ritz = (s: Float64Array, mm: number, cols: number[]): Float64Array[] =>
     cols.map((col) => {
       const y = new Float64Array(n);
-      for (let p = 0; p < mm; p++) {
-        const coef = s[p * mm + col]!;
-        if (coef === 0) continue;
-        const o = p * n;
-        for (let i = 0; i < n; i++) y[i] = y[i]! + coef * V[o + i]!;
-      }
+      combineRows(V, s, mm, col, 0, mm, n, y, 1);
       return y;
     });
 
@@ -388,43 +389,59 @@ function thickRestartLanczos(
     const last = (m - 1) * n;
     applyB(V.subarray(last, last + n), f);
     iterations++;
-    // f ← (I − V Vᵀ) B v_m twice (CGS2); the coefficients are the new column of H.
-    projectOut(V, m, n, f, h);
-    projectOut(V, m, n, f, c);
+    // f ← (I − V Vᵀ) B v_m: first against v_{m−1}, v_m only (the three-term recurrence removes what exact
+    // arithmetic would), then against the whole basis, and once more when that pass removed more than
+    // 1/√2 of f (the DGKS criterion: after a restart, where v_m couples to every kept Ritz vector, or where
+    // orthogonality was being lost). The summed coefficients are the new column of H.
+    const lo = Math.max(0, m - 2);
+    h.fill(0, 0, lo);
+    projectOut(V, lo, m, n, f, h);
+    let beta = Math.sqrt(dot(f, f));
+    for (let pass = 0; pass < 2; pass++) {
+      projectOut(V, 0, m, n, f, c);
+      for (let i = 0; i < m; i++) h[i] = h[i]! + c[i]!;
+      const before = beta;
+      beta = Math.sqrt(dot(f, f));
+      if (beta >= DGKS_ETA * before) break;
+    }
     for (let i = 0; i < m; i++) {
-      const hi = h[i]! + c[i]!;
-      H[i * basisMax + m - 1] = hi;
-      H[(m - 1) * basisMax + i] = hi;
+      H[i * basisMax + m - 1] = h[i]!;
+      H[(m - 1) * basisMax + i] = h[i]!;
     }
-    const beta = Math.sqrt(dot(f, f));
+    scale = Math.max(scale, Math.abs(H[(m - 1) * basisMax + m - 1]!));
 
-    const hm = new Float64Array(m * m);
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) hm[i * m + j] = H[i * basisMax + j]!;
-    const small = smallEigen(hm, m);
-    const theta = small.values;
-    const s = small.vectors;
-    for (const t of theta) scale = Math.max(scale, Math.abs(t));
-    const kk = Math.min(k, m);
-    const relativeResiduals: number[] = [];
-    let allConverged = kk === k;
-    for (let j = 0; j < kk; j++) {
-      const rel = (beta * Math.abs(s[(m - 1) * m + m - 1 - j]!)) / (scale || 1);
-      relativeResiduals.push(rel);
-      if (!(rel <= tol)) allConverged = false;
-    }
-    const wanted = Array.from({ length: kk }, (_, j) => m - 1 - j);
-    if (allConverged) return { vectors: ritz(s, m, wanted), iterations, converged: true, relativeResiduals, scale };
-    if (iterations >= maxIter) return { vectors: ritz(s, m, wanted), iterations, converged: false, relativeResiduals, scale };
-
-    if (m >= basisMax) {
-      const keep = Math.min(m - 1, Math.max(k + 2, Math.floor(basisMax / 2)));
-      const kept = ritz(s, m, Array.from({ length: keep }, (_, j) => m - 1 - j));
-      H.fill(0);
-      for (let j = 0; j < keep; j++) {
-        V.set(kept[j]!, j * n);
-        H[j * basisMax + j] = theta[m - 1 - j]!;
+    // Rayleigh–Ritz (an m×m eigenproblem) only where it can end or restart the iteration: every
+    // CHECK_EVERY products once k Ritz values exist, before a restart, and at the product limit.
+    const due = m >= basisMax || iterations >= maxIter || (m >= k && iterations % CHECK_EVERY === 0);
+    if (due) {
+      const hm = new Float64Array(m * m);
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) hm[i * m + j] = H[i * basisMax + j]!;
+      const small = smallEigen(hm, m);
+      const theta = small.values;
+      const s = small.vectors;
+      for (const t of theta) scale = Math.max(scale, Math.abs(t));
+      const kk = Math.min(k, m);
+      const relativeResiduals: number[] = [];
+      let allConverged = kk === k;
+      for (let j = 0; j < kk; j++) {
+        const rel = (beta * Math.abs(s[(m - 1) * m + m - 1 - j]!)) / (scale || 1);
+        relativeResiduals.push(rel);
+        if (!(rel <= tol)) allConverged = false;
       }
-      m = keep;
+      const wanted = Array.from({ length: kk }, (_, j) => m - 1 - j);
+      if (allConverged) return { vectors: ritz(s, m, wanted), iterations, converged: true, relativeResiduals, scale };
+      if (iterations >= maxIter) return { vectors: ritz(s, m, wanted), iterations, converged: false, relativeResiduals, scale };
+
+      if (m >= basisMax) {
+        const keep = Math.min(m - 1, Math.max(k + 2, Math.floor(basisMax / 2)));
+        const kept = ritz(s, m, Array.from({ length: keep }, (_, j) => m - 1 - j));
+        H.fill(0);
+        for (let j = 0; j < keep; j++) {
+          V.set(kept[j]!, j * n);
+          H[j * basisMax + j] = theta[m - 1 - j]!;
+        }
+        m = keep;
+      }
     }
     const next = m * n;
     if (beta > 1e-12 * (scale || 1)) {
@@ -432,8 +449,8 @@ function thickRestartLanczos(
     } else {
       // B V ⊂ span V: an invariant subspace; continue with a fresh direction (no coupling to the old basis).
       const x = pseudoRandomUnit(n, seed++);
-      projectOut(V, m, n, x, c);
-      projectOut(V, m, n, x, c);
+      projectOut(V, 0, m, n, x, c);
+      projectOut(V, 0, m, n, x, c);
       const norm = Math.sqrt(dot(x, x));
       for (let i = 0; i < n; i++) V[next + i] = x[i]! / norm;
     }
@@ -441,24 +458,73 @@ function thickRestartLanczos(
   }
 }
 
-/** x ← x − Vᵀ(V x) over the first m rows of V [·, n]; coef[0:m] receives V x. */
-function projectOut(V: Float64Array, m: number, n: number, x: Float64Array, coef: Float64Array): void {
-  for (let p = 0; p < m; p++) {
-    const o = p * n;
+/**
+ * x ← x − Vᵀ(V x) over rows [from, to) of V [·, n]; coef[from:to] receives V x. Four rows per sweep over x
+ * (x is read once per four rows of V in both halves), the level-2 cost of full reorthogonalization.
+ */
+function projectOut(V: Float64Array, from: number, to: number, n: number, x: Float64Array, coef: Float64Array): void {
+  let p = from;
+  for (; p + 4 <= to; p += 4) {
+    const o0 = p * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
     let s0 = 0;
     let s1 = 0;
-    let i = 0;
-    for (; i + 2 <= n; i += 2) {
-      s0 += V[o + i]! * x[i]!;
-      s1 += V[o + i + 1]! * x[i + 1]!;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = x[i]!;
+      s0 += V[o0 + i]! * xi;
+      s1 += V[o1 + i]! * xi;
+      s2 += V[o2 + i]! * xi;
+      s3 += V[o3 + i]! * xi;
     }
-    if (i < n) s0 += V[o + i]! * x[i]!;
-    coef[p] = s0 + s1;
+    coef[p] = s0;
+    coef[p + 1] = s1;
+    coef[p + 2] = s2;
+    coef[p + 3] = s3;
   }
-  for (let p = 0; p < m; p++) {
+  for (; p < to; p++) {
     const o = p * n;
-    const cp = coef[p]!;
-    for (let i = 0; i < n; i++) x[i] = x[i]! - cp * V[o + i]!;
+    let s0 = 0;
+    for (let i = 0; i < n; i++) s0 += V[o + i]! * x[i]!;
+    coef[p] = s0;
+  }
+  combineRows(V, coef, 1, 0, from, to, n, x, -1);
+}
+
+/**
+ * y ← y + sign·Σ_{from≤p<to} coef[p·stride + col]·V[p] for rows V[p] = V[p·n .. p·n + n): four rows per
+ * sweep over y.
+ */
+function combineRows(
+  V: Float64Array,
+  coef: Float64Array,
+  stride: number,
+  col: number,
+  from: number,
+  to: number,
+  n: number,
+  y: Float64Array,
+  sign: number,
+): void {
+  let p = from;
+  for (; p + 4 <= to; p += 4) {
+    const o0 = p * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    const c0 = sign * coef[p * stride + col]!;
+    const c1 = sign * coef[(p + 1) * stride + col]!;
+    const c2 = sign * coef[(p + 2) * stride + col]!;
+    const c3 = sign * coef[(p + 3) * stride + col]!;
+    for (let i = 0; i < n; i++) y[i] = y[i]! + c0 * V[o0 + i]! + c1 * V[o1 + i]! + c2 * V[o2 + i]! + c3 * V[o3 + i]!;
+  }
+  for (; p < to; p++) {
+    const o = p * n;
+    const c0 = sign * coef[p * stride + col]!;
+    for (let i = 0; i < n; i++) y[i] = y[i]! + c0 * V[o + i]!;
   }
 }
 

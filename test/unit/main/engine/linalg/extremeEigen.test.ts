@@ -144,6 +144,39 @@ describe('extremeEigen()', () => {
     expect(maxRelErr(warmBottom.values, coldBottom.values)).toBeLessThan(REL);
   });
 
+  it('keeps the Lanczos basis orthogonal through many restarts on a repeated, clustered top spectrum', () => {
+    // Q diag(λ) Qᵀ with Q a product of random Householder reflections: the top eigenvalue 10 three times,
+    // then a cluster 9.999, 9.998, and a bulk in (0, 5]: slow convergence, several thick restarts.
+    const n = 300;
+    const lam = Float64Array.from({ length: n }, (_, i) => (i < 3 ? 10 : i === 3 ? 9.999 : i === 4 ? 9.998 : (5 * (n - i)) / n));
+    const g = gaussian(7);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) a[i * n + i] = lam[i]!;
+    for (let r = 0; r < 4; r++) {
+      const u = Float64Array.from({ length: n }, g);
+      const nu = Math.sqrt(u.reduce((s, x) => s + x * x, 0));
+      for (let i = 0; i < n; i++) u[i] = u[i]! / nu;
+      // A ← H A H with H = I − 2uuᵀ: A − 2u(Aᵀu)ᵀ − 2(Au)uᵀ + 4(uᵀAu)uuᵀ.
+      const au = new Float64Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) au[i] = au[i]! + a[i * n + j]! * u[j]!;
+      const uau = u.reduce((s, x, i) => s + x * au[i]!, 0);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) a[i * n + j] = a[i * n + j]! - 2 * u[i]! * au[j]! - 2 * au[i]! * u[j]! + 4 * uau * u[i]! * u[j]!;
+      }
+    }
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[i * n + j] = a[j * n + i]!;
+    const r = extremeEigen({ n, matrix: a }, { k: 5, which: 'largest' });
+    expect(r.diagnostics.iterations).toBeGreaterThan(60); // the basis (30 vectors) was restarted
+    expect(maxRelErr(r.values, [10, 10, 10, 9.999, 9.998])).toBeLessThan(1e-12);
+    for (let i = 0; i < 5; i++) {
+      for (let j = 0; j <= i; j++) {
+        const d = r.vectors[i]!.reduce((s, x, p) => s + x * r.vectors[j]![p]!, 0);
+        expect(Math.abs(d - (i === j ? 1 : 0))).toBeLessThan(1e-12);
+      }
+      expect(r.diagnostics.residuals[i]!).toBeLessThan(1e-9 * 10);
+    }
+  });
+
   it('reports non-convergence with the residuals instead of returning a wrong answer', () => {
     let caught: unknown;
     try {
