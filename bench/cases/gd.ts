@@ -73,14 +73,28 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / den;
 }
 
+/**
+ * Pause between the two sides' timed runs. Both libraries' worker threads busy-wait after a call (OpenBLAS
+ * for about 0.1 s, onnxruntime's intra-op pool briefly), so a run started right after the other side's
+ * would share the cores with those spinning threads; on a 2-core machine that inflated whichever side
+ * went second by up to 1.6×. Each side is timed on a quiet machine instead.
+ */
+export const SETTLE_MS = 300;
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
 /** What one run of a case measures on a trainer (the traced NTK is timed on its own graph). */
-async function prepare(t: Trainer, name: GdCaseName): Promise<() => Promise<unknown>> {
+async function prepare(t: Trainer, name: GdCaseName, n: number): Promise<() => Promise<unknown>> {
   if (name === 'ntk-traced') {
     // The first tracedNtk() also computes the next GD step (shared products) and keeps it pending; later
-    // calls run the NTK-only graph, which is the work NumPy's figure measures.
-    await t.tracedNtk();
-    await t.tracedNtk();
-    return () => t.tracedNtk();
+    // calls run the NTK-only graph, which is the work NumPy's figure measures. The kernel lands in one
+    // reused buffer, as in a training run's kernel tracking (engine/run.ts).
+    const H = new Float64Array(n * n);
+    await t.tracedNtk(H);
+    await t.tracedNtk(H);
+    return () => t.tracedNtk(H);
   }
   await t.step(2);
   return () => t.step(1);
@@ -119,15 +133,19 @@ export async function gdCases(opts: GdCaseOptions): Promise<BenchRow[]> {
         const spec = benchSpec(n, d, m, regime, dtype);
         const t = backend.createTrainer(spec);
         try {
-          const run = await prepare(t, name);
+          const run = await prepare(t, name, n);
           if (opts.numpy !== null) await opts.numpy.setup({ n, d, m, case: name === 'ntk-traced' ? 'ntk' : regime, dtype });
           const ours: number[] = [];
           const np: number[] = [];
           for (let r = 0; r < opts.repeats; r++) {
+            await settle();
             const t0 = performance.now();
             await run();
             ours.push(performance.now() - t0);
-            if (opts.numpy !== null) np.push(await opts.numpy.time());
+            if (opts.numpy !== null) {
+              await settle();
+              np.push(await opts.numpy.time());
+            }
           }
           row.ours_ms = round(median(ours));
           row.numpy_ms = np.length > 0 ? round(median(np)) : null;

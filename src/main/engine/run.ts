@@ -225,6 +225,8 @@ interface TrackingState {
   /** traced NTK at init (null when kernel tracking is off) */
   H0: Float64Array | null;
   H0norm: number;
+  /** the tracked steps' kernel, one buffer reused (allocated at the first tracked step) */
+  H: Float64Array | null;
   /** previous extreme eigenvectors (warm starts) */
   warmMin: Float64Array[] | undefined;
   warmMax: Float64Array[] | undefined;
@@ -357,6 +359,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     A0: activationPattern(init.W, X, d, n, m),
     H0,
     H0norm: 0,
+    H: null,
     warmMin: undefined,
     warmMax: undefined,
     trackedCount: 0,
@@ -427,7 +430,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     for (let k = 0; k < A.length; k++) if (A[k] !== tracking.A0[k]) flips++;
     tracked.flipFraction = flips / A.length;
     if (tracking.H0) {
-      const H = await trainer.tracedNtk();
+      const H = await trainer.tracedNtk((tracking.H ??= new Float64Array(n * n)));
       tracked.kernelDistance = tracking.H0norm === 0 ? null : relativeDistance(H, tracking.H0);
       if (config.trackEigenvalues > 0 && H.every(Number.isFinite)) {
         try {

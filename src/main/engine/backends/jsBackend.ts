@@ -9,6 +9,7 @@
  */
 import type { Dtype } from '../../../shared/config/schema';
 import { tracedEmpiricalNtk } from '../ntk/empiricalNtk';
+import { checkKernelOut, kernelInto } from './spec';
 import type { ComputeBackend, Trainer, TrainerSpec } from './types';
 
 type Buf = Float64Array | Float32Array;
@@ -231,10 +232,12 @@ class JsGd {
     return { W: Float64Array.from(this.W), V: Float64Array.from(this.V) };
   }
 
-  tracedNtk(): Float64Array {
+  tracedNtk(out?: Float64Array): Float64Array {
+    checkKernelOut(this.spec.n, out);
     const { W, V } = this.params();
     const { spec } = this;
-    return tracedEmpiricalNtk({ X: Float64Array.from(this.X), d: spec.d, n: spec.n, m: spec.m, W, V, scale: spec.scale, regime: spec.regime, etaW: spec.etaW, etaV: spec.etaV });
+    const H = tracedEmpiricalNtk({ X: Float64Array.from(this.X), d: spec.d, n: spec.n, m: spec.m, W, V, scale: spec.scale, regime: spec.regime, etaW: spec.etaW, etaV: spec.etaV });
+    return out === undefined ? H : kernelInto(H, spec.n, out);
   }
 }
 
@@ -248,7 +251,7 @@ export function createJsGd(spec: TrainerSpec): {
   loss(): number;
   outputs(): Float64Array;
   params(): { W: Float64Array; V: Float64Array };
-  tracedNtk(): Float64Array;
+  tracedNtk(out?: Float64Array): Float64Array;
 } {
   return new JsGd(spec);
 }
@@ -286,9 +289,9 @@ export function createJsBackend(): ComputeBackend {
           live('outputs');
           return gd.outputs();
         },
-        tracedNtk: async () => {
+        tracedNtk: async (out) => {
           live('tracedNtk');
-          return gd.tracedNtk();
+          return gd.tracedNtk(out);
         },
         dispose: () => {
           disposed = true;

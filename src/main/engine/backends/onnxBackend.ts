@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
 import { buildForwardGraph, buildNtkGraph, buildStepGraph, type GraphDims } from './onnx/trainerGraphs';
-import { checkTrainerSpec } from './spec';
+import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import type { ComputeBackend, Trainer, TrainerSpec } from './types';
 
 /** Options of {@link createOnnxBackend}. */
@@ -183,11 +183,13 @@ class OnnxTrainer implements Trainer {
     return U;
   }
 
-  async tracedNtk(): Promise<Float64Array> {
-    if (this.pending !== null) return Float64Array.from(OnnxTrainer.value(await this.run('ntk'), 'H').data as Arr);
-    const out = await this.run('stepNtk');
-    this.pending = this.advance(out);
-    return Float64Array.from(OnnxTrainer.value(out, 'H').data as Arr);
+  async tracedNtk(out?: Float64Array): Promise<Float64Array> {
+    const { n } = this.dims;
+    checkKernelOut(n, out);
+    if (this.pending !== null) return kernelInto(OnnxTrainer.value(await this.run('ntk'), 'H').data as Arr, n, out);
+    const res = await this.run('stepNtk');
+    this.pending = this.advance(res);
+    return kernelInto(OnnxTrainer.value(res, 'H').data as Arr, n, out);
   }
 
   dispose(): void {

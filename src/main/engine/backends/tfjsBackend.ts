@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import * as tfCore from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { checkTrainerSpec } from './spec';
+import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import type { ComputeBackend, Trainer, TrainerSpec } from './types';
 
 type Tf = typeof tfCore;
@@ -189,7 +189,8 @@ class TfjsTrainer implements Trainer {
   }
 
   /** Traced NTK, the same formulas as the ONNX graph (SPEC §5.2; see onnx/trainerGraphs.ts). */
-  async tracedNtk(): Promise<Float64Array> {
+  async tracedNtk(out?: Float64Array): Promise<Float64Array> {
+    checkKernelOut(this.spec.n, out);
     await this.ready();
     const tf = this.tf;
     const { regime, d } = this.spec;
@@ -210,7 +211,7 @@ class TfjsTrainer implements Trainer {
       }
       return out!;
     });
-    const values = Float64Array.from(await H.data());
+    const values = kernelInto(await H.data(), this.spec.n, out);
     H.dispose();
     return values;
   }

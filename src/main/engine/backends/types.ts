@@ -47,8 +47,13 @@ export interface Trainer {
   params(): Promise<{ W: Float64Array; V: Float64Array }>;
   /** Current reconstructions U = s·V σ(WᵀX), [d, n] float64. */
   outputs(): Promise<Float64Array>;
-  /** Traced empirical NTK H̄ (n×n, float64) of the current parameters for the trainer's regime (SPEC §5.2). */
-  tracedNtk(): Promise<Float64Array>;
+  /**
+   * Traced empirical NTK H̄ (n×n, float64) of the current parameters for the trainer's regime (SPEC §5.2).
+   * With `out` (n² entries) the kernel is written there and `out` is returned: a caller that tracks the
+   * kernel reuses one buffer instead of a fresh n×n array per call (at n = 1000 the first touch of a fresh
+   * 8 MB array costs more than the copy into it).
+   */
+  tracedNtk(out?: Float64Array): Promise<Float64Array>;
   dispose(): void;
 }
 

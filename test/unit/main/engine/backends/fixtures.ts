@@ -2,6 +2,7 @@
  * Shared fixtures for the backend tests: a small seeded network and float64 references computed
  * independently of every backend (GD step from autoencoder/model.ts, traced NTK from an explicit Jacobian).
  */
+import { expect } from 'vitest';
 import type { Dtype, Regime } from '../../../../../src/shared/config/schema';
 import type { Trainer, TrainerSpec } from '../../../../../src/main/engine/backends/types';
 import { createRng } from '../../../../../src/main/engine/random';
@@ -114,14 +115,20 @@ export function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
 
 /**
  * Runs the same script on a trainer and returns everything it observed: traced NTK at θ₀, the loss of
- * step 1, the loss of steps 2..4, params, outputs, loss and traced NTK at θ₄.
+ * step 1, the loss of steps 2..4, params, outputs, loss and traced NTK at θ₄ (written into a caller's
+ * buffer, and a buffer of the wrong length rejected).
  */
 export async function observe(t: Trainer): Promise<{ H0: Float64Array; loss1: number; loss4: number; W: Float64Array; V: Float64Array; U: Float64Array; loss: number; H4: Float64Array }> {
   const H0 = await t.tracedNtk();
   const loss1 = await t.step(1);
   const loss4 = await t.step(3);
   const { W, V } = await t.params();
-  return { H0, loss1, loss4, W, V, U: await t.outputs(), loss: await t.loss(), H4: await t.tracedNtk() };
+  // θ₄'s kernel through the caller's buffer (the kernel-tracking path): it must land in that buffer.
+  const out = new Float64Array(H0.length).fill(Number.NaN);
+  const H4 = await t.tracedNtk(out);
+  if (H4 !== out) throw new Error('tracedNtk(out) returned another array than out');
+  await expect(t.tracedNtk(new Float64Array(H0.length + 1))).rejects.toThrow(/out has \d+ entries, expected/);
+  return { H0, loss1, loss4, W, V, U: await t.outputs(), loss: await t.loss(), H4 };
 }
 
 /** Largest relative difference between two observations (arrays by relErr, losses relatively). */
