@@ -10,7 +10,7 @@ export const REGIMES = ['weak', 'joint', 'decoder', 'tied'] as const;
 export const SCALINGS = ['ntk', 'mean-field'] as const;
 export const INITS = ['gaussian', 'rademacher', 'orthogonal', 'antisymmetric'] as const;
 export const DTYPES = ['float32', 'float64'] as const;
-export const BACKENDS = ['auto', 'tensorflow', 'onnx', 'wasm', 'tfjs-cpu', 'js'] as const;
+export const BACKENDS = ['auto', 'tensorflow', 'onnx-cuda', 'onnx', 'wasm', 'tfjs-cpu', 'js'] as const;
 export const LOSS_NORMALIZATIONS = ['sum', 'mean'] as const;
 
 export type Dataset = (typeof DATASETS)[number];

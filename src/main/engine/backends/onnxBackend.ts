@@ -6,9 +6,13 @@
  * GD step, so that both share Zᵀ, σ and the mask: `tracedNtk()` computes that step too and keeps it
  * pending, and the following `step()` consumes it instead of running again.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
+import { GraphBuilder } from './onnx/graphBuilder';
 import { buildForwardGraph, buildNtkGraph, buildStepGraph, type GraphDims } from './onnx/trainerGraphs';
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import type { ComputeBackend, Trainer, TrainerSpec } from './types';
@@ -204,24 +208,78 @@ class OnnxTrainer implements Trainer {
   }
 }
 
+function sessionOptions(threads: number, providers: ort.InferenceSession.SessionOptions['executionProviders']): ort.InferenceSession.SessionOptions {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`createOnnxBackend: threads must be a positive integer, got ${threads}`);
+  return {
+    executionProviders: providers,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+}
+
 /**
  * Creates the onnxruntime-node CPU backend (float32 and float64). Session options: `threads` intra-op
  * threads (default {@link defaultThreads}), one inter-op thread, graphOptimizationLevel 'all'.
  */
 export function createOnnxBackend(opts: OnnxBackendOptions = {}): ComputeBackend {
   const threads = opts.threads ?? defaultThreads();
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`createOnnxBackend: threads must be a positive integer, got ${threads}`);
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  };
+  const options = sessionOptions(threads, ['cpu']);
   return {
     name: 'onnx',
     dtypes: ['float32', 'float64'],
     description: `onnxruntime-node ${ort.env.versions.node ?? ''} CPU, ${threads} thread${threads > 1 ? 's' : ''}`,
+    createTrainer: (spec) => new OnnxTrainer(spec, options),
+    dispose: () => undefined,
+  };
+}
+
+/** The CUDA execution provider's libraries that onnxruntime-node's installer fetches (not in the npm package). */
+const CUDA_PROVIDER_LIBS = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+
+/**
+ * Creates the onnxruntime-node CUDA backend: the same graphs with the CUDA execution provider first (nodes
+ * it lacks run on the CPU provider). onnxruntime-node bundles only the CPU library; the CUDA provider
+ * libraries (libonnxruntime_providers_cuda.so, _shared.so; CUDA 12 and cuDNN 9 on the machine) are fetched by
+ * `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` (README). Before
+ * the backend is offered, a one-node probe graph must run on CUDA device 0, so that a machine without those
+ * libraries or without a GPU gets the provider's own error as the reason, not a silent CPU run.
+ */
+export async function createOnnxCudaBackend(opts: OnnxBackendOptions = {}): Promise<ComputeBackend> {
+  const threads = opts.threads ?? defaultThreads();
+  const cuda = { name: 'cuda', deviceId: 0 } as const;
+  if (!ort.listSupportedBackends().some((b) => b.name === 'cuda')) {
+    throw new Error(`this onnxruntime-node build (${process.platform}/${process.arch}) has no CUDA execution provider`);
+  }
+  // Without the provider libraries onnxruntime would fail too, but only after printing its own error line.
+  const binDir = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  const missing = CUDA_PROVIDER_LIBS.filter((f) => !existsSync(join(binDir, f)));
+  if (missing.length > 0) {
+    throw new Error(`the CUDA provider libraries are not installed (${missing.join(', ')} missing in ${binDir}); see README: GPU`);
+  }
+  const probeGraph = new GraphBuilder('float32');
+  probeGraph.output(probeGraph.op('Relu', [probeGraph.input('x', [2])]), 'y');
+  let probe: Session;
+  try {
+    // Severity 4 (fatal only) keeps the provider's load failure out of the log; the reason travels in the error.
+    probe = await ort.InferenceSession.create(probeGraph.build('cuda_probe'), { ...sessionOptions(1, [cuda]), logSeverityLevel: 4 });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new Error(`CUDA execution provider unavailable (${msg}); it needs CUDA 12, cuDNN 9 and the provider libraries (see README: GPU)`);
+  }
+  try {
+    const out = await probe.run({ x: new ort.Tensor('float32', new Float32Array([-1, 2]), [2]) });
+    const y = (out['y'] as ort.Tensor | undefined)?.data as Float32Array | undefined;
+    if (y?.[0] !== 0 || y[1] !== 2) throw new Error(`probe graph gave ${y === undefined ? 'no output' : `[${Array.from(y).join(', ')}]`}`);
+  } finally {
+    await probe.release();
+  }
+  const options = sessionOptions(threads, [cuda, 'cpu']);
+  return {
+    name: 'onnx-cuda',
+    dtypes: ['float32', 'float64'],
+    description: `onnxruntime-node ${ort.env.versions.node ?? ''} CUDA device 0 (CPU provider for the rest, ${threads} thread${threads > 1 ? 's' : ''})`,
     createTrainer: (spec) => new OnnxTrainer(spec, options),
     dispose: () => undefined,
   };

@@ -1,5 +1,5 @@
 /**
- * Backend selection at start-up (issue 6): 'auto' tries tensorflow → onnx → wasm → tfjs-cpu → js, each
+ * Backend selection at start-up (issue 6): 'auto' tries tensorflow → onnx-cuda → onnx → wasm → tfjs-cpu → js, each
  * falling back with a logged reason; a pinned backend that cannot serve the request is an error that
  * names the backend and why.
  *
@@ -21,7 +21,7 @@ export interface BackendLoadOptions {
 export type BackendLoader = (opts: BackendLoadOptions) => Promise<ComputeBackend>;
 
 /** Start-up order for 'auto' (fastest first; 'js' always loads). */
-export const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'onnx', 'wasm', 'tfjs-cpu', 'js'];
+export const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'onnx-cuda', 'onnx', 'wasm', 'tfjs-cpu', 'js'];
 
 /**
  * The dtypes each backend can offer, known before loading it: a float64 request skips the float32-only
@@ -29,6 +29,7 @@ export const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'onnx', 'wasm',
  */
 export const BACKEND_DTYPES: Readonly<Record<BackendName, readonly Dtype[]>> = {
   tensorflow: ['float32'],
+  'onnx-cuda': ['float32', 'float64'],
   onnx: ['float32', 'float64'],
   wasm: ['float32'],
   'tfjs-cpu': ['float32'],
@@ -38,6 +39,7 @@ export const BACKEND_DTYPES: Readonly<Record<BackendName, readonly Dtype[]>> = {
 /** The real loaders (each imports its library lazily). */
 export const DEFAULT_LOADERS: Readonly<Record<BackendName, BackendLoader>> = {
   tensorflow: async () => (await import('./tfjsBackend')).createTfjsBackend('tensorflow'),
+  'onnx-cuda': async (opts) => (await import('./onnxBackend')).createOnnxCudaBackend(opts.threads === undefined ? {} : { threads: opts.threads }),
   onnx: async (opts) => (await import('./onnxBackend')).createOnnxBackend(opts.threads === undefined ? {} : { threads: opts.threads }),
   wasm: async () => (await import('./tfjsBackend')).createTfjsBackend('wasm'),
   'tfjs-cpu': async () => (await import('./tfjsBackend')).createTfjsBackend('tfjs-cpu'),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Dtype } from '../../../../../src/shared/config/schema';
-import { createOnnxBackend } from '../../../../../src/main/engine/backends/onnxBackend';
+import { createOnnxBackend, createOnnxCudaBackend } from '../../../../../src/main/engine/backends/onnxBackend';
+import type { ComputeBackend } from '../../../../../src/main/engine/backends/types';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
 import { REGIMES_ALL, REL_TOL, makeSpec, observe, observationDiff, batchScript, batchDiff, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
 
@@ -84,5 +85,38 @@ describe('createOnnxBackend()', () => {
   it('rejects a spec whose W0 has the wrong shape, naming the argument and both shapes', () => {
     const spec = { ...makeSpec('joint', 'float32'), W0: new Float64Array(5) };
     expect(() => backend.createTrainer(spec)).toThrow(/W0 must be \[30, 4\] \(120 values\), got 5/);
+  });
+});
+
+describe('createOnnxCudaBackend()', () => {
+  it('either runs the conformance script on CUDA device 0 or refuses with the reason (provider libraries or device missing)', async () => {
+    let cuda: ComputeBackend | null = null;
+    let reason = '';
+    try {
+      cuda = await createOnnxCudaBackend({ threads: 1 });
+    } catch (err) {
+      reason = err instanceof Error ? err.message : String(err);
+    }
+    if (cuda === null) {
+      // A CPU-only machine (CI): the refusal names what is missing and where the README explains it.
+      console.info(`onnx-cuda unavailable here, checked the refusal instead: ${reason}`);
+      expect(reason).toMatch(/CUDA provider libraries are not installed \(.*libonnxruntime_providers_cuda\.so.*\)|CUDA execution provider unavailable \(.+\)|has no CUDA execution provider/);
+      expect(reason).toMatch(/README/);
+      return;
+    }
+    expect(cuda.name).toBe('onnx-cuda');
+    expect(cuda.description).toMatch(/CUDA device 0/);
+    const ref = createJsBackend();
+    for (const dtype of DTYPES) {
+      const spec = makeSpec('joint', dtype);
+      const a = cuda.createTrainer(spec);
+      const b = ref.createTrainer({ ...spec, dtype: 'float64' });
+      try {
+        expect(observationDiff(await observe(a), await observe(b))).toBeLessThan(REL_TOL[dtype] * 10);
+      } finally {
+        a.dispose();
+        b.dispose();
+      }
+    }
   });
 });

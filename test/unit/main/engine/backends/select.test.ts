@@ -23,16 +23,17 @@ const failing = (why: string): BackendLoader => async () => {
 };
 
 describe('loadBackend()', () => {
-  it('falls back in the order tensorflow, onnx, wasm, tfjs-cpu, js and logs each reason', async () => {
+  it('falls back in the order tensorflow, onnx-cuda, onnx, wasm, tfjs-cpu, js and logs each reason', async () => {
     const log: string[] = [];
     const { backend, attempts } = await loadBackend('auto', 'float32', {
       log: (m) => log.push(m),
-      loaders: { tensorflow: failing('native addon missing'), onnx: failing('no binary for this platform'), wasm: failing('wasm blocked'), 'tfjs-cpu': fake('tfjs-cpu', ['float32']) },
+      loaders: { tensorflow: failing('native addon missing'), 'onnx-cuda': failing('no CUDA device'), onnx: failing('no binary for this platform'), wasm: failing('wasm blocked'), 'tfjs-cpu': fake('tfjs-cpu', ['float32']) },
     });
     expect(backend.name).toBe('tfjs-cpu');
-    expect(attempts.map((a) => a.name)).toEqual(['tensorflow', 'onnx', 'wasm', 'tfjs-cpu']);
+    expect(attempts.map((a) => a.name)).toEqual(['tensorflow', 'onnx-cuda', 'onnx', 'wasm', 'tfjs-cpu']);
     expect(log).toEqual([
       "backend 'tensorflow' skipped: failed to load: native addon missing",
+      "backend 'onnx-cuda' skipped: failed to load: no CUDA device",
       "backend 'onnx' skipped: failed to load: no binary for this platform",
       "backend 'wasm' skipped: failed to load: wasm blocked",
       "backend 'tfjs-cpu' (float32) loaded: fake tfjs-cpu",
@@ -43,17 +44,19 @@ describe('loadBackend()', () => {
     const loaded: string[] = [];
     const spy = (name: BackendName): BackendLoader => async (o) => {
       loaded.push(name);
+      if (name === 'onnx-cuda') throw new Error('no CUDA device');
       return fake(name, name === 'onnx' ? ['float32', 'float64'] : ['float32'])(o);
     };
     const log: string[] = [];
     const { backend } = await loadBackend('auto', 'float64', { log: (m) => log.push(m), loaders: Object.fromEntries(AUTO_ORDER.map((n) => [n, spy(n)])) });
     expect(backend.name).toBe('onnx');
-    expect(loaded).toEqual(['onnx']);
+    expect(loaded).toEqual(['onnx-cuda', 'onnx']);
     expect(log[0]).toBe("backend 'tensorflow' skipped: offers float32 only, not float64");
+    expect(log[1]).toBe("backend 'onnx-cuda' skipped: failed to load: no CUDA device");
   });
 
   it('ends on js when every library fails', async () => {
-    const { backend, attempts } = await loadBackend('auto', 'float64', { loaders: { onnx: failing('broken') } });
+    const { backend, attempts } = await loadBackend('auto', 'float64', { loaders: { 'onnx-cuda': failing('no GPU'), onnx: failing('broken') } });
     expect(backend.name).toBe('js');
     expect(attempts.filter((a) => a.ok).map((a) => a.name)).toEqual(['js']);
     backend.dispose();
