@@ -3,7 +3,7 @@
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
  *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,ui]
- *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000]
+ *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `ui` case reports the responsiveness figures the browser E2E test measured last
  * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, and the
@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import type { Dtype } from '../src/shared/config/schema';
+import { BACKENDS, type BackendChoice, type Dtype } from '../src/shared/config/schema';
 import { loadBackend } from '../src/main/engine/backends/select';
 import type { ComputeBackend } from '../src/main/engine/backends/types';
 import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './cases/gd';
@@ -32,9 +32,10 @@ const program = new Command()
   .option('--repeats <n>', 'repeats per case (median)', '5')
   .option('--threads <n>', 'intra-op threads of the native backend (default: all cores, as NumPy uses)')
   .option('--js', 'also measure the plain-TypeScript float64 backend (small cases only)')
-  .option('--eig-sizes <list>', 'matrix sizes of the eig cases');
+  .option('--eig-sizes <list>', 'matrix sizes of the eig cases')
+  .option('--backend <name>', `backend of the GD/NTK cases: ${BACKENDS.join(', ')}`, 'auto');
 program.parse();
-const o = program.opts<{ json?: boolean; quick?: boolean; cases: string; repeats: string; threads?: string; js?: boolean; eigSizes?: string }>();
+const o = program.opts<{ json?: boolean; quick?: boolean; cases: string; repeats: string; threads?: string; js?: boolean; eigSizes?: string; backend: string }>();
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const cases = o.cases.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -43,6 +44,8 @@ const repeats = Number(o.repeats);
 if (!Number.isInteger(repeats) || repeats < 1) program.error(`--repeats: expected an integer ≥ 1, got ${o.repeats}`);
 const threads = o.threads === undefined ? availableParallelism() : Number(o.threads);
 const quick = o.quick === true;
+if (!(BACKENDS as readonly string[]).includes(o.backend)) program.error(`--backend: unknown backend '${o.backend}' (expected ${BACKENDS.join(', ')})`);
+const backendChoice = o.backend as BackendChoice;
 
 /** Starts numpy_gd.py --serve with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment only. */
 async function startNumpy(): Promise<{ timer: NumpyTimer | null; note: string; info: Record<string, unknown>; stop: () => void }> {
@@ -120,7 +123,14 @@ try {
     const backends: Array<{ backend: ComputeBackend; dtype: Dtype }> = [];
     let reference: ComputeBackend | null = null;
     for (const dtype of ['float32', 'float64'] as const) {
-      const { backend } = await loadBackend('auto', dtype, { log, threads });
+      let backend: ComputeBackend;
+      try {
+        ({ backend } = await loadBackend(backendChoice, dtype, { log, threads }));
+      } catch (err) {
+        // A pinned backend without this dtype (wasm has no float64): its rows are left out, and said so.
+        log(`${dtype} cases skipped: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
       backends.push({ backend, dtype });
       if (dtype === 'float64') reference = backend;
     }
