@@ -89,9 +89,13 @@ export function symmetrize(a: Float64Array, n: number): { sym: Float64Array; asy
  */
 export function relativeAsymmetry(a: Float64Array, n: number): number {
   checkSquare('relativeAsymmetry', 'a', a, n);
-  let diff2 = 0;
-  let norm2 = 0;
-  const T = 32;
+  // 64×64 tiles: a tile's 64 rows of the lower triangle stay cached while its columns are read (measured
+  // fastest at n = 1000 and 2000); two accumulators each to break the add chains.
+  let d0 = 0;
+  let d1 = 0;
+  let s0 = 0;
+  let s1 = 0;
+  const T = 64;
   for (let i0 = 0; i0 < n; i0 += T) {
     const i1 = Math.min(n, i0 + T);
     for (let j0 = i0; j0 < n; j0 += T) {
@@ -100,18 +104,32 @@ export function relativeAsymmetry(a: Float64Array, n: number): number {
         const ri = i * n;
         let j = j0;
         if (j0 === i0) {
-          norm2 += a[ri + i]! * a[ri + i]!;
+          s0 += a[ri + i]! * a[ri + i]!;
           j = i + 1;
         }
-        for (; j < j1; j++) {
+        let cj = j * n + i; // a[j, i]
+        for (; j + 2 <= j1; j += 2) {
+          const x0 = a[ri + j]!;
+          const y0 = a[cj]!;
+          const x1 = a[ri + j + 1]!;
+          const y1 = a[cj + n]!;
+          cj += 2 * n;
+          d0 += (x0 - y0) * (x0 - y0);
+          d1 += (x1 - y1) * (x1 - y1);
+          s0 += x0 * x0 + y0 * y0;
+          s1 += x1 * x1 + y1 * y1;
+        }
+        if (j < j1) {
           const x = a[ri + j]!;
-          const y = a[j * n + i]!;
-          diff2 += 2 * (x - y) * (x - y);
-          norm2 += x * x + y * y;
+          const y = a[cj]!;
+          d0 += (x - y) * (x - y);
+          s0 += x * x + y * y;
         }
       }
     }
   }
+  const diff2 = 2 * (d0 + d1);
+  const norm2 = s0 + s1;
   if (!Number.isFinite(norm2 + diff2)) return Number.NaN;
   return norm2 > 0 ? Math.sqrt(diff2 / norm2) : 0;
 }

@@ -117,9 +117,10 @@ export function createSimdSymvWorkspace(n: number): SimdSymvWorkspace | null {
  */
 export function createSimdSymmetricMatvec(a: Float64Array, n: number): ((x: Float64Array, y: Float64Array) => void) | null {
   if (a.length !== n * n) throw new RangeError(`createSimdSymmetricMatvec: a has ${a.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
-  const ws = workspace(n, 1);
+  const ws = workspace(n, 1, false);
   if (ws === null) return null;
-  ws.a.set(a);
+  // Only the upper triangle is ever read: copy row r from column r on (half the bytes of a full copy).
+  for (let r = 0; r < n; r++) ws.a.set(a.subarray(r * n + r, (r + 1) * n), r * n + r);
   return (x, y) => {
     if (x.length !== n || y.length !== n) throw new RangeError(`simd symmetric matvec: x, y have shapes [${x.length}], [${y.length}], expected [${n}]`);
     ws.x.set(x);
@@ -130,7 +131,7 @@ export function createSimdSymmetricMatvec(a: Float64Array, n: number): ((x: Floa
 }
 
 /** {@link SimdSymvWorkspace} on the given slot, with an extra vector x [n] and y += S x. */
-function workspace(n: number, slot: number): (SimdSymvWorkspace & { x: Float64Array; product(): void }) | null {
+function workspace(n: number, slot: number, zeroMatrix = true): (SimdSymvWorkspace & { x: Float64Array; product(): void }) | null {
   if (!simdKernelsEnabled()) return null;
   const mod = loadModule(slot);
   if (mod === null) return null;
@@ -138,7 +139,8 @@ function workspace(n: number, slot: number): (SimdSymvWorkspace & { x: Float64Ar
   const have = mod.memory.buffer.byteLength;
   if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
   const mem = new Float64Array(mod.memory.buffer, 0, doubles);
-  mem.fill(0);
+  // The vectors are always zeroed; the matrix only when the caller will not overwrite what it reads.
+  mem.fill(0, zeroMatrix ? 0 : n * n);
   const a = mem.subarray(0, n * n);
   const yo = n * n;
   const y = mem.subarray(yo, yo + n);

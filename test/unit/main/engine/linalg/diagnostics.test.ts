@@ -3,8 +3,8 @@ import { relativeAsymmetry, symmetrize } from '../../../../../src/main/engine/li
 
 describe('relativeAsymmetry()', () => {
   it('equals the asymmetry symmetrize() reports, is 0 for symmetric and NaN for non-finite input', () => {
-    // 70: two full 32-tiles plus a ragged one.
-    const n = 70;
+    // 141: two full 64-tiles plus a ragged one of odd width.
+    const n = 141;
     let s = 12345;
     const a = Float64Array.from({ length: n * n }, () => {
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -19,6 +19,6 @@ describe('relativeAsymmetry()', () => {
     expect(relativeAsymmetry(sym, n)).toBe(0);
     sym[5 * n + 3] = Number.POSITIVE_INFINITY;
     expect(relativeAsymmetry(sym, n)).toBeNaN();
-    expect(() => relativeAsymmetry(a, n + 1)).toThrow(/a has 4900 entries, expected 5041 for shape \[71, 71\]/);
+    expect(() => relativeAsymmetry(a, n + 1)).toThrow(/a has 19881 entries, expected 20164 for shape \[142, 142\]/);
   });
 });
