@@ -258,6 +258,10 @@ export async function createOnnxCudaBackend(opts: OnnxBackendOptions = {}): Prom
   if (missing.length > 0) {
     throw new Error(`the CUDA provider libraries are not installed (${missing.join(', ')} missing in ${binDir}); see README: GPU`);
   }
+  // onnxruntime's CUDA provider lets cuBLAS use TF32 for float32 GEMMs on Ampere and later GPUs (~1e-3 relative
+  // error, far outside float32's tolerance here); this variable, read by cuBLAS when its handle is created,
+  // keeps them in float32. A user who wants TF32 sets it to 1 before starting.
+  process.env['NVIDIA_TF32_OVERRIDE'] ??= '0';
   const probeGraph = new GraphBuilder('float32');
   probeGraph.output(probeGraph.op('Relu', [probeGraph.input('x', [2])]), 'y');
   let probe: Session;
