@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
 import { GraphBuilder } from './onnx/graphBuilder';
-import { buildForwardGraph, buildNtkGraph, buildStepGraph, type GraphDims } from './onnx/trainerGraphs';
+import { buildForwardGraph, buildNtkGraph, buildPatternGraph, buildStepGraph, type GraphDims } from './onnx/trainerGraphs';
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import type { ComputeBackend, Trainer, TrainerSpec } from './types';
 
@@ -40,6 +40,7 @@ function transpose(a: ArrayLike<number>, rows: number, cols: number, out: Arr | 
 }
 
 type Session = ort.InferenceSession;
+type SessionKind = 'step' | 'stepNtk' | 'forward' | 'ntk' | 'pattern';
 
 class OnnxTrainer implements Trainer {
   private readonly dims: GraphDims;
@@ -84,7 +85,7 @@ class OnnxTrainer implements Trainer {
     }
   }
 
-  private session(kind: 'step' | 'stepNtk' | 'forward' | 'ntk'): Promise<Session> {
+  private session(kind: SessionKind): Promise<Session> {
     if (this.disposed) return Promise.reject(new Error('trainer was disposed'));
     let p = this.sessions.get(kind);
     if (p === undefined) {
@@ -92,6 +93,7 @@ class OnnxTrainer implements Trainer {
         kind === 'step' ? buildStepGraph(this.dims, false)
         : kind === 'stepNtk' ? buildStepGraph(this.dims, true)
         : kind === 'forward' ? buildForwardGraph(this.dims)
+        : kind === 'pattern' ? buildPatternGraph(this.dims)
         : buildNtkGraph(this.dims);
       p = ort.InferenceSession.create(model, this.options);
       this.sessions.set(kind, p);
@@ -99,7 +101,7 @@ class OnnxTrainer implements Trainer {
     return p;
   }
 
-  private async run(kind: 'step' | 'stepNtk' | 'forward' | 'ntk', data?: { X: ort.Tensor; Xt: ort.Tensor }, session?: Session): Promise<ort.InferenceSession.OnnxValueMapType> {
+  private async run(kind: SessionKind, data?: { X: ort.Tensor; Xt: ort.Tensor }, session?: Session): Promise<ort.InferenceSession.OnnxValueMapType> {
     const s = session ?? (await this.session(kind));
     const feeds: Record<string, ort.Tensor> = {};
     for (const name of s.inputNames) {
@@ -194,6 +196,13 @@ class OnnxTrainer implements Trainer {
     const res = await this.run('stepNtk');
     this.pending = this.advance(res);
     return kernelInto(OnnxTrainer.value(res, 'H').data as Arr, n, out);
+  }
+
+  async activationPattern(): Promise<Uint8Array> {
+    const A = OnnxTrainer.value(await this.run('pattern'), 'A').data as Uint8Array;
+    const { n, m } = this.dims;
+    if (A.length !== n * m) throw new Error(`activationPattern: the graph returned ${A.length} values, expected ${n * m}`);
+    return A;
   }
 
   dispose(): void {

@@ -54,6 +54,11 @@ export interface Trainer {
    * 8 MB array costs more than the copy into it).
    */
   tracedNtk(out?: Float64Array): Promise<Float64Array>;
+  /**
+   * The activation pattern 1[w_rᵀx_i ≥ 0] of the current encoder, [n, m] sample-major (entry i·m + r), from
+   * the backend's own product W X in its dtype. Optional: the engine computes it in float64 otherwise.
+   */
+  activationPattern?(): Promise<Uint8Array>;
   dispose(): void;
 }
 

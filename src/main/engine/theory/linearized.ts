@@ -6,7 +6,7 @@
  *   L(k) = ½ Σ_a Σ_ℓ (1 − ηλ_ℓ)^{2k} c_{aℓ}².
  */
 import { WorkbenchException } from '../../../shared/api/result';
-import { matmul, matmulTransA } from '../linalg/dense';
+import { gramCols, gramRows, matmul, matmulTransA } from '../linalg/dense';
 import { symmetricEigen } from '../linalg/symmetricEigen';
 
 /** A frozen-kernel model with its eigendecomposition precomputed. */
@@ -147,16 +147,27 @@ export function predictLinearized(model: LinearizedModel, Q: Float64Array, nTest
   return out;
 }
 
-/** Orthonormal basis of span{columns of X [d, n]} as [d, r] plus its rank r (relative cutoff 1e-10 on σ²). */
-export function spanBasis(X: Float64Array, d: number, n: number): { basis: Float64Array; rank: number } {
-  const G = matmulTransA(X, X, d, n, n);
-  const { values, vectors } = symmetricEigen(G, n, { vectors: true }) as { values: Float64Array; vectors: Float64Array };
-  const top = values[n - 1] ?? 0;
+/**
+ * Orthonormal basis of span{columns of X [d, n]} as [d, r] plus its rank r (relative cutoff 1e-10 on σ²).
+ * From the smaller Gram matrix: X Xᵀ [d, d] (its eigenvectors are the basis) when d ≤ n, else Xᵀ X [n, n]
+ * (u_l = X v_l/σ_l): at n = 1000, d = 100 the n×n eigendecomposition with vectors took seconds. `side` forces
+ * one of the two (tests compare them).
+ */
+export function spanBasis(X: Float64Array, d: number, n: number, side: 'auto' | 'features' | 'samples' = 'auto'): { basis: Float64Array; rank: number } {
+  const features = side === 'features' || (side === 'auto' && d <= n);
+  const size = features ? d : n;
+  const G = features ? gramRows(X, d, n) : gramCols(X, d, n);
+  const { values, vectors } = symmetricEigen(G, size, { vectors: true }) as { values: Float64Array; vectors: Float64Array };
+  const top = values[size - 1] ?? 0;
   const keep: number[] = [];
-  for (let l = 0; l < n; l++) if (values[l]! > 1e-10 * top && values[l]! > 0) keep.push(l);
+  for (let l = 0; l < size; l++) if (values[l]! > 1e-10 * top && values[l]! > 0) keep.push(l);
   const r = keep.length;
   const basis = new Float64Array(d * r);
   keep.forEach((l, col) => {
+    if (features) {
+      for (let a = 0; a < d; a++) basis[a * r + col] = vectors[a * d + l]!;
+      return;
+    }
     const inv = 1 / Math.sqrt(values[l]!);
     for (let a = 0; a < d; a++) {
       let s = 0;

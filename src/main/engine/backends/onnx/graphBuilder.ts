@@ -10,7 +10,7 @@ const { onnx } = onnxProto;
 export const OPSET = 17;
 
 /** ONNX element types used here. */
-export const ElemType = { float32: 1, bool: 9, float64: 11, int64: 7 } as const;
+export const ElemType = { float32: 1, uint8: 2, bool: 9, float64: 11, int64: 7 } as const;
 
 type AttrValue = number | readonly number[] | { float: number } | string;
 

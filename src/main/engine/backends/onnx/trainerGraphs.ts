@@ -10,7 +10,7 @@
  * float64 (STACK-NOTES).
  */
 import type { Dtype, Regime } from '../../../../shared/config/schema';
-import { GraphBuilder } from './graphBuilder';
+import { ElemType, GraphBuilder } from './graphBuilder';
 
 /** Sizes and regime a graph is built for. */
 export interface GraphDims {
@@ -169,6 +169,16 @@ export function buildForwardGraph(dims: GraphDims): Uint8Array {
   g.output(g.op('Add', [f.Rt, Xt]), 'Ut');
   g.output(g.op('Mul', [g.op('ReduceSumSquare', [f.Rt], { keepdims: 0 }), cL]), 'loss');
   return g.build('forward');
+}
+
+/** Activation-pattern graph: A [n, m] uint8, A[i, r] = 1[w_rᵀx_i ≥ 0] (inputs X, W). */
+export function buildPatternGraph(dims: GraphDims): Uint8Array {
+  const g = new GraphBuilder(dims.dtype);
+  const X = g.input('X', [dims.d, dims.n]);
+  const W = g.input('W', [dims.m, dims.d]);
+  const Zt = g.op('Gemm', [X, W], { transA: 1, transB: 1 });
+  g.output(g.op('Cast', [g.op('GreaterOrEqual', [Zt, g.scalar(0)])], { to: ElemType.uint8 }), 'A', ElemType.uint8);
+  return g.build('activation_pattern');
 }
 
 /** Traced-NTK-only graph (inputs X, Xt, W, V, s). */

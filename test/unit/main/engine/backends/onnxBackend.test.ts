@@ -120,3 +120,26 @@ describe('createOnnxCudaBackend()', () => {
     }
   });
 });
+
+describe('OnnxTrainer.activationPattern()', () => {
+  it('equals the float64 pattern 1[w_rᵀx_i ≥ 0], [n, m] sample-major, at init and after steps', async () => {
+    const { activationPatternF64 } = await import('../../../../../src/main/engine/run');
+    const spec = makeSpec('joint', 'float64', { d: 5, n: 9, m: 40 });
+    const t = backend.createTrainer(spec);
+    try {
+      const A0 = await t.activationPattern!();
+      expect(Array.from(A0)).toEqual(Array.from(activationPatternF64(spec.W0, spec.X, spec.d, spec.n, spec.m)));
+      expect(A0.some((v) => v === 0) && A0.some((v) => v === 1)).toBe(true);
+      for (const [i, r] of [[0, 0], [8, 39], [4, 17]] as const) {
+        let z = 0;
+        for (let a = 0; a < spec.d; a++) z += spec.W0[r * spec.d + a]! * spec.X[a * spec.n + i]!;
+        expect(A0[i * spec.m + r]).toBe(z >= 0 ? 1 : 0);
+      }
+      await t.step(3);
+      const { W } = await t.params();
+      expect(Array.from(await t.activationPattern!())).toEqual(Array.from(activationPatternF64(W, spec.X, spec.d, spec.n, spec.m)));
+    } finally {
+      t.dispose();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linearizedLossCurve, linearizedModel, predictLinearized, spanShare } from '../../../../../src/main/engine/theory/linearized';
+import { linearizedLossCurve, linearizedModel, predictLinearized, spanBasis, spanShare } from '../../../../../src/main/engine/theory/linearized';
 import { infiniteKernels, regimeKernel } from '../../../../../src/main/engine/ntk/infiniteKernels';
 import { matmul } from '../../../../../src/main/engine/linalg/dense';
 import { sphereData } from '../../../../../src/main/engine/datasets/synthetic';
@@ -121,5 +121,59 @@ describe('spanShare()', () => {
     // 2n(d−n)/(d²(d+2)); averaged over nT vectors (weights ‖x‖² = 1).
     const sd = Math.sqrt((2 * nn * (dd - nn)) / (dd * dd * (dd + 2)) / nT);
     expect(Math.abs(raw.share! - nn / dd) / sd).toBeLessThan(5);
+  });
+});
+
+describe('spanBasis()', () => {
+  /** B Bᵀ [d, d] for a basis B [d, r]. */
+  const projector = (b: Float64Array, d: number, r: number): Float64Array => {
+    const p = new Float64Array(d * d);
+    for (let a = 0; a < d; a++) for (let c = 0; c < d; c++) for (let k = 0; k < r; k++) p[a * d + c]! += b[a * r + k]! * b[c * r + k]!;
+    return p;
+  };
+  it('gives the same orthonormal basis span from X Xᵀ (d ≤ n) as from Xᵀ X, full rank and rank-deficient', () => {
+    const d = 12;
+    const n = 30;
+    const rng = createRng(5, 0);
+    const full = new Float64Array(d * n);
+    rng.fillNormal(full, 1);
+    // Rank 4: X = F G with F [d, 4], G [4, n].
+    const F = new Float64Array(d * 4);
+    const G = new Float64Array(4 * n);
+    rng.fillNormal(F, 1);
+    rng.fillNormal(G, 1);
+    const low = new Float64Array(d * n);
+    for (let a = 0; a < d; a++) for (let i = 0; i < n; i++) for (let k = 0; k < 4; k++) low[a * n + i]! += F[a * 4 + k]! * G[k * n + i]!;
+    for (const [X, rank] of [[full, d], [low, 4]] as const) {
+      const f = spanBasis(X, d, n, 'features');
+      const s = spanBasis(X, d, n, 'samples');
+      expect(f.rank).toBe(rank);
+      expect(s.rank).toBe(rank);
+      const pf = projector(f.basis, d, f.rank);
+      const ps = projector(s.basis, d, s.rank);
+      let worst = 0;
+      for (let k = 0; k < d * d; k++) worst = Math.max(worst, Math.abs(pf[k]! - ps[k]!));
+      expect(worst).toBeLessThan(1e-9);
+      // Orthonormal columns: BᵀB = I.
+      for (let k = 0; k < f.rank; k++) {
+        for (let l = 0; l < f.rank; l++) {
+          let dot = 0;
+          for (let a = 0; a < d; a++) dot += f.basis[a * f.rank + k]! * f.basis[a * f.rank + l]!;
+          expect(Math.abs(dot - (k === l ? 1 : 0))).toBeLessThan(1e-12);
+        }
+      }
+      // Each column of X lies in the span: ‖x − P x‖ ≈ 0.
+      for (const i of [0, n - 1]) {
+        let r2 = 0;
+        let x2 = 0;
+        for (let a = 0; a < d; a++) {
+          let px = 0;
+          for (let c = 0; c < d; c++) px += pf[a * d + c]! * X[c * n + i]!;
+          r2 += (X[a * n + i]! - px) ** 2;
+          x2 += X[a * n + i]! ** 2;
+        }
+        expect(Math.sqrt(r2 / x2)).toBeLessThan(1e-10);
+      }
+    }
   });
 });
