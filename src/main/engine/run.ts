@@ -29,6 +29,7 @@ import { regimeKernel } from './ntk/infiniteKernels';
 import { symmetricEigen } from './linalg/symmetricEigen';
 import { extremeEigen } from './linalg/extremeEigen';
 import { gemmNT } from './linalg/gemm';
+import { transpose } from './linalg/dense';
 import { automaticLearningRate, linearizedModel, runTheory, type LinearizedModel } from './theory';
 import { matrixBytes } from './memory';
 import { createRng, STREAMS, type Rng } from './random';
@@ -228,6 +229,8 @@ interface TrackingState {
   H0norm: number;
   /** the tracked steps' kernel, one buffer reused (allocated at the first tracked step) */
   H: Float64Array | null;
+  /** Qᵀ of the linearized model's eigenvectors, for the spectral bias (built at the first tracked step) */
+  Qt?: Float64Array;
   /** previous extreme eigenvectors (warm starts) */
   warmMin: Float64Array[] | undefined;
   warmMax: Float64Array[] | undefined;
@@ -292,7 +295,8 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   let trainer: Trainer = backend.createTrainer({ ...spec, W0: init.W, V0: init.V });
   const L0 = await trainer.loss();
   const U0 = await trainer.outputs();
-  const kernelBytes = matrixBytes(n, n) * 3;
+  // H0, the tracked steps' H, the eigensolvers' working copy and Qᵀ of the spectral bias: four n×n arrays.
+  const kernelBytes = matrixBytes(n, n) * 4;
   const trackKernel = kernelBytes <= config.memoryLimitMiB * 1024 * 1024;
   if (!trackKernel) warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK needs more than memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
   const H0 = trackKernel ? await trainer.tracedNtk() : null;
@@ -472,17 +476,13 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     if (tracking.linear) {
       const lin = tracking.linear;
       tracked.linearizedLoss = lin.lossAt(step) * lossWeight;
-      const Q = lin.eigenvectors;
-      const bias: number[] = [];
-      for (let l = 0; l < n; l++) {
-        let e = 0;
-        for (let a = 0; a < d; a++) {
-          let c = 0;
-          for (let i = 0; i < n; i++) c += (U[a * n + i]! - X[a * n + i]!) * Q[i * n + l]!;
-          e += c * c;
-        }
-        bias.push(e);
-      }
+      // bias_l = ‖(U − X) q_l‖² for the eigenvectors q_l (columns of Q): C = (U − X) Q [d, n] by rows.
+      const E = new Float64Array(d * n);
+      for (let k = 0; k < E.length; k++) E[k] = U[k]! - X[k]!;
+      tracking.Qt ??= transpose(lin.eigenvectors, n, n);
+      const C = gemmNT(E, tracking.Qt, d, n, n);
+      const bias = new Array<number>(n).fill(0);
+      for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
       tracked.spectralBias = bias;
       tracked['spectralBiasPredicted'] = Array.from(lin.residualEnergyAt(step));
     }

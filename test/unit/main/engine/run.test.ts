@@ -71,7 +71,13 @@ describe('runTraining()', () => {
     expect(t.eigMin).toHaveLength(3);
     expect(t.eigMax![0]!).toBeGreaterThanOrEqual(t.eigMax![1]!);
     expect(t.spectralBias).toHaveLength(6);
+    // The eigenvectors are orthonormal, so the per-direction residual energies add up to ‖U − X‖_F² = 2L
+    // (tiny() uses the sum loss, lossWeight 1).
+    const biasSum = t.spectralBias!.reduce<number>((x, y) => x + (y ?? Number.NaN), 0);
+    expect(Math.abs(biasSum - 2 * tracked.at(-1)!.loss!) / (2 * tracked.at(-1)!.loss!)).toBeLessThan(1e-9);
     expect(typeof t.linearizedLoss).toBe('number');
+    // At step 0 the kernel is H0 itself.
+    expect(tracked[0]!.tracked!.kernelDistance).toBe(0);
     expect(tracked[0]!.tracked!.spectrum).toHaveLength(6);
     expect(tracked.at(-1)!.testLoss).toBeGreaterThan(0);
   });
