@@ -4,6 +4,10 @@
  */
 import { WorkbenchException } from '../../../shared/api/result';
 import type { AbortFlag } from './diagnostics';
+import { createSimdRowRotator, type SimdRowRotator } from './simdRotate';
+
+/** From this order on, rotations of Zᵀ run in WebAssembly SIMD (the copy in and out is then negligible). */
+const SIMD_MIN_N = 64;
 
 const EPS = 2 ** -52;
 /** QL sweeps allowed per eigenvalue; 2–3 is typical, so 60 only trips on NaN/Inf or a real failure. */
@@ -45,6 +49,23 @@ export function tridiagonalQl(
     throw new RangeError(`tridiagonalQl: z has ${z.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
   }
   if (n === 0) return;
+  const rotator = z !== undefined && zRows && n >= SIMD_MIN_N ? createSimdRowRotator(z, n, n) : null;
+  try {
+    qlIterate(d, e, n, z, signal, zRows, rotator);
+  } finally {
+    rotator?.finish();
+  }
+}
+
+function qlIterate(
+  d: Float64Array,
+  e: Float64Array,
+  n: number,
+  z: Float64Array | undefined,
+  signal: AbortFlag | undefined,
+  zRows: boolean,
+  rotator: SimdRowRotator | null,
+): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
 
@@ -100,7 +121,9 @@ export function tridiagonalQl(
           c = p / r;
           p = c * d[i]! - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]!);
-          if (z !== undefined && zRows) {
+          if (rotator !== null) {
+            rotator.rotate(i, c, s);
+          } else if (z !== undefined && zRows) {
             // Rows i and i+1 of Zᵀ are contiguous: the rotation streams through memory.
             const ri = i * n;
             const rh = ri + n;
