@@ -104,7 +104,12 @@ function program(state: { code: number }): Command {
     .requiredOption('--config <file>', 'config JSON (see `ntk-workbench config`)')
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--json', 'print only the JSON summary on stdout')
-    .action(async (o: { config: string; out: string; json?: boolean }) => {
+    .option('--threads <n>', 'threads of the native compute backend (default: every core)')
+    .action(async (o: { config: string; out: string; json?: boolean; threads?: string }) => {
+      const threads = o.threads === undefined ? undefined : Number(o.threads);
+      if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+        throw new WorkbenchException('invalid-request', `--threads: expected a positive integer, got '${o.threads}'`);
+      }
       const config = await readConfig(o.config);
       const ac = new AbortController();
       const onSig = (): void => ac.abort();
@@ -112,6 +117,7 @@ function program(state: { code: number }): Command {
       let lastPrint = 0;
       const res = await trainToFolder(config, path.resolve(o.out), {
         signal: ac.signal,
+        ...(threads !== undefined ? { threads } : {}),
         onMeta: (m) => {
           errln(`backend ${m.backend} (${m.dtype}); n=${m.n} d=${m.d} m=${m.m}; η_W=${fmt(m.learningRates.encoder)} η_V=${fmt(m.learningRates.decoder)}`);
           for (const w of m.warnings) errln(`warning: ${w}`);

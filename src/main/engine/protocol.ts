@@ -17,7 +17,7 @@ export const CTRL_STEPS = 2;
 export const CTRL_SLOTS = 4;
 
 export type HostToWorker =
-  | { type: 'start'; runId: string; config: Config; control: SharedArrayBuffer; resumeFrom?: Checkpoint }
+  | { type: 'start'; runId: string; config: Config; control: SharedArrayBuffer; resumeFrom?: Checkpoint; threads?: number }
   | { type: 'probe' }
   | { type: 'task'; id: number; task: EngineTask; args: unknown };
 

@@ -46,6 +46,7 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
   try {
     const { backend, attempts } = await loadBackend(config.backend, config.dtype, {
       log: (m) => process.stderr.write(`[engine] ${m}\n`),
+      ...(msg.threads !== undefined ? { threads: msg.threads } : {}),
     });
     const chosen = attempts.find((a) => a.ok && a.name === backend.name);
     send({ type: 'ready', backend: backend.name, reason: chosen?.reason ?? '' });

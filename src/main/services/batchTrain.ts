@@ -2,6 +2,7 @@
  * Batch training for the CLI: one run in an engine worker, written to a run folder (format v1) as it
  * goes, with progress to a callback. The app's runs go through RunManager instead (same host, same writer).
  */
+import { availableParallelism } from 'node:os';
 import type { Config } from '../../shared/config/schema';
 import type { RunMeta } from '../../shared/api/contract';
 import type { MetricRecord } from '../../shared/run/format';
@@ -24,7 +25,14 @@ export interface BatchTrainResult {
 export async function trainToFolder(
   config: Config,
   outDir: string,
-  opts: { worker?: WorkerLocator; onProgress?: (rec: MetricRecord) => void; onMeta?: (m: RunMeta) => void; signal?: AbortSignal } = {},
+  opts: {
+    worker?: WorkerLocator;
+    onProgress?: (rec: MetricRecord) => void;
+    onMeta?: (m: RunMeta) => void;
+    signal?: AbortSignal;
+    /** native backend threads (default: every core; a batch run has no window to keep responsive) */
+    threads?: number;
+  } = {},
 ): Promise<BatchTrainResult> {
   const runId = `run-${Date.now().toString(36)}`;
   const writer = await RunWriter.create(outDir, {
@@ -37,7 +45,7 @@ export async function trainToFolder(
     startedAt: new Date().toISOString(),
     machine: machineInfo(),
   });
-  const host = new EngineHost({ worker: opts.worker });
+  const host = new EngineHost({ worker: opts.worker, threads: opts.threads ?? availableParallelism() });
   let meta: RunMeta | null = null;
   let first: MetricRecord | null = null;
   let last: MetricRecord | null = null;

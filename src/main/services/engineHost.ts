@@ -59,6 +59,11 @@ export interface EngineHostOptions {
   /** how long a stopped run may take to finish its current step before it is terminated */
   graceMs?: number;
   log?: (msg: string) => void;
+  /**
+   * Intra-op threads of a run's native backend. Default: the backend's own (every core but one, so that a
+   * window stays responsive); the CLI, which has no window, passes every core.
+   */
+  threads?: number;
 }
 
 /** Runs trainings and tasks in engine workers. */
@@ -66,6 +71,7 @@ export class EngineHost {
   private readonly locate: WorkerLocator;
   private readonly graceMs: number;
   private readonly log: (msg: string) => void;
+  private readonly threads: number | undefined;
   private taskWorker: Worker | null = null;
   private nextTaskId = 1;
   private readonly pendingTasks = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
@@ -75,6 +81,10 @@ export class EngineHost {
     this.locate = opts.worker ?? sourceWorker;
     this.graceMs = opts.graceMs ?? 3000;
     this.log = opts.log ?? (() => {});
+    if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+      throw new RangeError(`EngineHost: threads must be a positive integer, got ${opts.threads}`);
+    }
+    this.threads = opts.threads;
   }
 
   private spawn(): Worker {
@@ -132,7 +142,14 @@ export class EngineHost {
     worker.on('exit', (code) => {
       if (!finished) finish(failed('worker-crashed', `the engine exited unexpectedly (code ${code})`));
     });
-    const start: HostToWorker = { type: 'start', runId, config, control, ...(resumeFrom ? { resumeFrom } : {}) };
+    const start: HostToWorker = {
+      type: 'start',
+      runId,
+      config,
+      control,
+      ...(resumeFrom ? { resumeFrom } : {}),
+      ...(this.threads !== undefined ? { threads: this.threads } : {}),
+    };
     worker.postMessage(start);
     const wake = (): void => {
       Atomics.notify(ctl, CTRL_PAUSE);

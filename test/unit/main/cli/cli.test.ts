@@ -40,6 +40,7 @@ describe.concurrent('ntk-workbench', () => {
     [['theory', '--data', 'x.csv', '--steps', '10,abc'], '--steps'],
     [['train', '--config', 'missing.json', '--out', 'o'], '--config'],
     [['train', '--out', 'o'], '--config'],
+    [['train', '--config', 'missing.json', '--out', 'o', '--threads', '0'], '--threads'],
     [['kernel', '--data', 'x.csv', '--kernel', 'enc', '--bogus'], '--bogus'],
   ])('bad flags %j exit 2 with one line naming %s', (args, flag) => {
     const r = cli(...args);
