@@ -2,6 +2,7 @@
  * Dense float64 helpers used across the engine. Matrices are row-major Float64Arrays; shapes are given
  * explicitly and checked on entry.
  */
+import { gemmNT } from './gemm';
 
 function checkLength(fn: string, name: string, a: ArrayLike<number>, expected: number, shape: string): void {
   if (a.length !== expected) {
@@ -26,10 +27,20 @@ export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n
   return c;
 }
 
-/** C = Aᵀ·B for A [k, m], B [k, n] → C [m, n]. Columns of A against columns of B (e.g. XᵀY for X [d, n]). */
+/** Above this many multiply–adds matmulTransA transposes its operands for the register-blocked gemmNT. */
+const BLOCKED_MIN_WORK = 1 << 20;
+
+/**
+ * C = Aᵀ·B for A [k, m], B [k, n] → C [m, n]. Columns of A against columns of B (e.g. XᵀY for X [d, n]).
+ * Large products go through gemmNT on the transposes (the rank-1 loop below streams all of C k times).
+ */
 export function matmulTransA(a: Float64Array, b: Float64Array, k: number, m: number, n: number): Float64Array {
   checkLength('matmulTransA', 'a', a, k * m, `[${k}, ${m}]`);
   checkLength('matmulTransA', 'b', b, k * n, `[${k}, ${n}]`);
+  if (k * m * n >= BLOCKED_MIN_WORK && k > 1) {
+    const at = transpose(a, k, m);
+    return gemmNT(at, b === a ? at : transpose(b, k, n), m, n, k);
+  }
   const c = new Float64Array(m * n);
   for (let p = 0; p < k; p++) {
     const ap = p * m;

@@ -61,6 +61,16 @@ describe('matmulTransA() / matmulTransB() / transpose()', () => {
     expect(maxDiff(matmulTransB(a, c, 4, 6, 5), matmul(a, transpose(c, 5, 6), 4, 6, 5))).toBeLessThan(TOL);
     expect(Array.from(transpose(new Float64Array([1, 2, 3, 4, 5, 6]), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
   });
+
+  it('takes the blocked path for large products (≥ 2²⁰ multiply–adds) with the same result, also for AᵀA', () => {
+    const [k, m, n] = [37, 130, 221]; // odd sizes: ragged 4×4 tiles and a ragged depth panel
+    const a = rand(k * m, 7);
+    const b = rand(k * n, 8);
+    const ref = matmul(transpose(a, k, m), b, m, k, n);
+    expect(maxDiff(matmulTransA(a, b, k, m, n), ref)).toBeLessThan(1e-12);
+    const g = matmulTransA(b, b, k, n, n); // k·n² ≥ 2²⁰ too
+    expect(maxDiff(g, matmul(transpose(b, k, n), b, n, k, n))).toBeLessThan(1e-12);
+  });
 });
 
 describe('gramCols() / gramRows()', () => {
