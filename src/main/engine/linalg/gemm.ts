@@ -3,6 +3,11 @@
  * register-blocked micro-kernel over packed panels as the symmetric updates in syr2k.ts (SPEC §8).
  */
 
+import { loadPackedTiles, type PackedTiles } from './simdGemm';
+
+/** Below this many 4×4 tiles the copy into WebAssembly memory is not worth it. */
+const SIMD_MIN_TILES = 16;
+
 /** Rows of A (and of B) per micro-kernel call. */
 const MR = 4;
 /** Depth of one packed panel, so that a 4-row panel of A and of B (2·4·KC doubles) stays in L1/L2. */
@@ -22,12 +27,20 @@ export function gemmNT(a: Float64Array, b: Float64Array, m: number, n: number, k
   if (m === 0 || n === 0 || k === 0) return c;
   const mb = Math.ceil(m / MR);
   const nb = Math.ceil(n / MR);
-  const ap = new Float64Array(mb * KC * MR);
-  const bp = new Float64Array(nb * KC * MR);
+  // Both panels get max(mb, nb) blocks, the shape the SIMD tile kernel takes (only real blocks are used).
+  const blocks = Math.max(mb, nb);
+  const ap = new Float64Array(blocks * KC * MR);
+  const bp = new Float64Array(blocks * KC * MR);
+  const useSimd = mb * nb >= SIMD_MIN_TILES;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     packRows(a, m, k, p0, kc, ap);
     packRows(b, n, k, p0, kc, bp);
+    const simd = useSimd ? loadPackedTiles(ap, bp, kc, blocks) : null;
+    if (simd !== null) {
+      addTiles(c, m, n, mb, nb, simd);
+      continue;
+    }
     for (let ib = 0; ib < mb; ib++) {
       const aBase = ib * kc * MR;
       const i0 = ib * MR;
@@ -67,6 +80,32 @@ export function gemmNT(a: Float64Array, b: Float64Array, m: number, n: number, k
     }
   }
   return c;
+}
+
+/** C += the tiles A_ib B_jbᵀ of one depth panel, computed by the WebAssembly SIMD kernel. */
+function addTiles(c: Float64Array, m: number, n: number, mb: number, nb: number, simd: PackedTiles): void {
+  for (let ib = 0; ib < mb; ib++) {
+    const t = simd.rowTiles(ib, 0, nb);
+    const i0 = ib * MR;
+    for (let jb = 0; jb < nb; jb++) {
+      const j0 = jb * MR;
+      const o16 = jb * 16;
+      if (i0 + MR <= m && j0 + MR <= n) {
+        let o = i0 * n + j0;
+        for (let r = 0; r < MR; r++, o += n) {
+          const tr = o16 + r * MR;
+          c[o] = c[o]! + t[tr]!;
+          c[o + 1] = c[o + 1]! + t[tr + 1]!;
+          c[o + 2] = c[o + 2]! + t[tr + 2]!;
+          c[o + 3] = c[o + 3]! + t[tr + 3]!;
+        }
+      } else {
+        for (let r = 0; r < MR && i0 + r < m; r++) {
+          for (let q = 0; q < MR && j0 + q < n; q++) c[(i0 + r) * n + j0 + q] = c[(i0 + r) * n + j0 + q]! + t[o16 + r * MR + q]!;
+        }
+      }
+    }
+  }
 }
 
 /** Packs columns [p0, p0 + kc) of X [rows, k] as out[(blk·kc + p)·4 + r] = X[blk·4 + r, p0 + p], zero-padded. */

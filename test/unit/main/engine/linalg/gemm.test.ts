@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gemmNT } from '../../../../../src/main/engine/linalg/gemm';
+import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
+
+afterEach(() => {
+  setSimdKernels(true);
+});
 
 /** Same k products summed in a different order: agreement to k·ε relative to Σ|a||b|. */
 const REL = 1e-15;
@@ -12,7 +17,8 @@ describe('gemmNT()', () => {
       return s / 4294967296 - 0.5;
     };
     // k = 600 spans three 256-deep panels; m, n not multiples of the 4×4 micro-kernel.
-    for (const [m, n, k] of [[1, 1, 1], [5, 3, 7], [13, 18, 600], [4, 8, 256]] as const) {
+    // [6, 70, 300] and [70, 6, 300]: the SIMD tiles with one operand's panel padded to the other's blocks.
+    for (const [m, n, k] of [[1, 1, 1], [5, 3, 7], [13, 18, 600], [4, 8, 256], [6, 70, 300], [70, 6, 300]] as const) {
       const a = Float64Array.from({ length: m * k }, r);
       const b = Float64Array.from({ length: n * k }, r);
       const c = gemmNT(a, b, m, n, k);
@@ -29,6 +35,23 @@ describe('gemmNT()', () => {
         }
       }
     }
+  });
+
+  it('gives the same products with the WebAssembly SIMD tiles as with the TypeScript micro-kernel', () => {
+    let s = 5;
+    const r = (): number => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 4294967296 - 0.5;
+    };
+    const [m, n, k] = [37, 45, 513];
+    const a = Float64Array.from({ length: m * k }, r);
+    const b = Float64Array.from({ length: n * k }, r);
+    const simd = gemmNT(a, b, m, n, k);
+    setSimdKernels(false);
+    const plain = gemmNT(a, b, m, n, k);
+    let worst = 0;
+    for (let i = 0; i < m * n; i++) worst = Math.max(worst, Math.abs(simd[i]! - plain[i]!));
+    expect(worst).toBeLessThan(1e-12);
   });
 
   it('gives a hand example exactly and rejects bad shapes by name', () => {
