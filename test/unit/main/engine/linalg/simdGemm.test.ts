@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { lcg } from './lcg';
 import { loadPackedTiles, setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
 import { gramUpperAdd, syr2kUpper, syrkUpperFromRows } from '../../../../../src/main/engine/linalg/syr2k';
 import { choleskyUpperBlocked } from '../../../../../src/main/engine/linalg/cholesky';
 
 /** Sums of k products in another order: agreement to k·ε relative to Σ|terms|. */
 const REL = 4e-16;
-
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
 
 afterEach(() => {
   setSimdKernels(true);

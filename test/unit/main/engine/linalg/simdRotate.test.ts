@@ -1,15 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { lcg } from './lcg';
 import { createSimdRowRotator } from '../../../../../src/main/engine/linalg/simdRotate';
 import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
 import { tridiagonalQl } from '../../../../../src/main/engine/linalg/tridiagonalQl';
-
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
 
 afterEach(() => {
   setSimdKernels(true);

@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { lcg } from './lcg';
 import { createSimdSymmetricMatvec, createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
 import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
 import { householderTridiagonalBlocked } from '../../../../../src/main/engine/linalg/householderTridiagonal';
 
 /** Sums of n products in another order: agreement to n·ε relative to Σ|terms|. */
 const REL = 4e-16;
-
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
 
 afterEach(() => {
   setSimdKernels(true);

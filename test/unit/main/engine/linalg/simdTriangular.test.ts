@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { lcg } from './lcg';
 import { createSimdCholeskySolve, createSimdRowWorkspace } from '../../../../../src/main/engine/linalg/simdTriangular';
 import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
 import { choleskyUpperBlocked, choleskyUpperSolve } from '../../../../../src/main/engine/linalg/cholesky';
 
 /** Backward-stable solves of a well-conditioned system (κ ≲ 10): residual relative to ‖A‖‖x‖, times n. */
 const REL = 1e-15;
-
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
-}
 
 /** A = G Gᵀ/n + I for a random G [n, n]: symmetric positive definite with eigenvalues in [1, ~5]. */
 function spd(n: number, r: () => number): Float64Array {
