@@ -3,6 +3,7 @@
 (5 largest, 5 smallest by shift-invert at 0) on the same float64 matrix the TypeScript side solved.
 
 usage: numpy_eig.py MATRIX.f64 N REPEATS      (MATRIX.f64: N*N little-endian float64, row-major)
+       numpy_eig.py --serve                      (line server: one timed solve per request, for bench/cases/eig.ts)
 Prints one JSON object: medians in ms and the eigenvalues found. Run with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE removed from this process's environment (the caller does that).
 """
@@ -23,7 +24,54 @@ def median_ms(fn, repeats):
     return statistics.median(times), out
 
 
+def solve(K, case):
+    """One timed solve of `case` on K: (ms, eigenvalues ascending for full/bottom5, descending for top5)."""
+    from scipy.sparse.linalg import eigsh
+    t0 = time.perf_counter()
+    if case == "full":
+        out = np.linalg.eigvalsh(K)
+    elif case == "top5":
+        out = eigsh(K, k=5, which="LA", return_eigenvectors=False)
+    elif case == "bottom5":
+        out = eigsh(K, k=5, sigma=0, which="LM", return_eigenvectors=False)
+    else:
+        raise ValueError(f"unknown case {case!r}")
+    ms = (time.perf_counter() - t0) * 1e3
+    values = sorted(out.tolist(), reverse=(case == "top5"))
+    return ms, values
+
+
+def serve():
+    """Line server for bench/cases/eig.ts: info, setup {file, n}, time {case} -> {ms, values}."""
+    K = None
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            msg = json.loads(line)
+            if msg["op"] == "info":
+                import scipy
+                out = {"numpy": np.__version__, "scipy": scipy.__version__}
+            elif msg["op"] == "setup":
+                n = int(msg["n"])
+                K = np.fromfile(msg["file"], dtype="<f8").reshape(n, n)
+                out = {"ok": True}
+            elif msg["op"] == "time":
+                ms, values = solve(K, msg["case"])
+                out = {"ms": ms, "values": values}
+            else:
+                out = {"error": f"unknown op {msg['op']!r}"}
+        except Exception as e:  # answer every line, so the harness never waits forever
+            out = {"error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+
+
 def main():
+    if "--serve" in sys.argv:
+        serve()
+        return
     path, n, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     K = np.fromfile(path, dtype="<f8").reshape(n, n)
     r = {"numpy": np.__version__}

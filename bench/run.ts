@@ -9,17 +9,16 @@
  * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, and the
  * click-on-Pause-to-paused time).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { BACKENDS, type BackendChoice, type Dtype } from '../src/shared/config/schema';
 import { loadBackend } from '../src/main/engine/backends/select';
 import type { ComputeBackend } from '../src/main/engine/backends/types';
 import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './cases/gd';
+import { startPyServer } from './pyServer';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
 const ALL_CASES = [...GD_CASES, 'eig', 'ui'];
@@ -47,43 +46,16 @@ const quick = o.quick === true;
 if (!(BACKENDS as readonly string[]).includes(o.backend)) program.error(`--backend: unknown backend '${o.backend}' (expected ${BACKENDS.join(', ')})`);
 const backendChoice = o.backend as BackendChoice;
 
-/** Starts numpy_gd.py --serve with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment only. */
+/** Starts numpy_gd.py --serve (see pyServer.ts); without python3/NumPy the rows carry a note instead. */
 async function startNumpy(): Promise<{ timer: NumpyTimer | null; note: string; info: Record<string, unknown>; stop: () => void }> {
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'numpy_gd.py');
-  let child: ChildProcessWithoutNullStreams;
   try {
-    child = spawn('python3', [script, '--serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  } catch (err) {
-    return { timer: null, note: `numpy not measured: ${String(err)}`, info: {}, stop: () => undefined };
-  }
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-  const ask = async (msg: object): Promise<Record<string, unknown>> => {
-    child.stdin.write(`${JSON.stringify(msg)}\n`);
-    const next = await Promise.race([lines.next(), spawnError]);
-    if (next.done) throw new Error(`numpy_gd.py exited: ${stderr.trim().split('\n').pop() ?? 'no output'}`);
-    const r = JSON.parse(next.value) as Record<string, unknown>;
-    if (typeof r.error === 'string') throw new Error(`numpy_gd.py: ${r.error}`);
-    return r;
-  };
-  const stop = () => {
-    child.stdin.end();
-    child.kill();
-  };
-  try {
-    const info = await ask({ op: 'info' });
+    const { server, info } = await startPyServer('numpy_gd.py');
     const timer: NumpyTimer = {
-      setup: async (p) => void (await ask({ op: 'setup', ...p })),
-      time: async () => Number((await ask({ op: 'time' })).ms),
+      setup: async (p) => void (await server.ask({ op: 'setup', ...p })),
+      time: async () => Number((await server.ask({ op: 'time' })).ms),
     };
-    return { timer, note: '', info, stop };
+    return { timer, note: '', info, stop: () => server.stop() };
   } catch (err) {
-    stop();
     return { timer: null, note: `numpy not measured (python3 with numpy is needed): ${err instanceof Error ? err.message : String(err)}`, info: {}, stop: () => undefined };
   }
 }

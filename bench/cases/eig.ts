@@ -4,10 +4,9 @@
  * same run. Used by bench/run.ts; alone: `node bin/run-ts.mjs bench/cases/eig.ts [--quick] [--sizes 500,1000]
  * [--repeats 5]` prints one JSON line per case.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng, STREAMS } from '../../src/main/engine/random';
 import { matmul } from '../../src/main/engine/linalg/dense';
@@ -15,6 +14,7 @@ import { gramUpperAdd } from '../../src/main/engine/linalg/syr2k';
 import { mirrorUpperToLower } from '../../src/main/engine/linalg/householderTridiagonal';
 import { symmetricEigen } from '../../src/main/engine/linalg/symmetricEigen';
 import { extremeEigen } from '../../src/main/engine/linalg/extremeEigen';
+import { settle, startPyServer, type PyServer } from '../pyServer';
 
 const D = 100;
 const M = 10000;
@@ -73,52 +73,19 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[h]! : 0.5 * (s[h - 1]! + s[h]!);
 }
 
-function time<T>(repeats: number, fn: () => T): { ms: number; out: T } {
-  const times: number[] = [];
-  let out = fn(); // warm-up (JIT), not counted
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    out = fn();
-    times.push(performance.now() - t0);
-  }
-  return { ms: median(times), out };
-}
-
 function maxRelErr(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(ours[i]! - ref[i]!) / Math.abs(ref[i]!));
   return m;
 }
 
-interface NumpyEig {
-  eigvalsh_ms: number;
-  values: number[];
-  top5_ms?: number;
-  bottom5_ms?: number;
-  top5?: number[];
-  bottom5?: number[];
-  numpy?: string;
-  scipy?: string;
-  scipy_note?: string;
-}
+type EigCase = 'full' | 'top5' | 'bottom5';
 
-/** Runs bench/numpy_eig.py on the matrix with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its env. */
-function runNumpy(file: string, n: number, repeats: number): { res: NumpyEig | null; note: string } {
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'numpy_eig.py');
-  const p = spawnSync('python3', [script, file, String(n), String(repeats)], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (p.error !== undefined) return { res: null, note: `numpy not measured: ${p.error.message}` };
-  if (p.status !== 0) return { res: null, note: `numpy not measured: ${p.stderr.trim().split('\n').pop() ?? 'failed'}` };
-  try {
-    return { res: JSON.parse(p.stdout.trim().split('\n').pop()!) as NumpyEig, note: '' };
-  } catch {
-    return { res: null, note: 'numpy not measured: unreadable output' };
-  }
-}
-
-/** The eig bench cases for each n: eig-full, eig-top5, eig-bottom5 rows, ours vs NumPy/SciPy (median of repeats). */
+/**
+ * The eig bench cases for each n: eig-full, eig-top5, eig-bottom5 rows, ours vs NumPy/SciPy (median of
+ * repeats). The two sides alternate, one timed solve each, with a settle pause before each (pyServer.ts),
+ * after one untimed warm-up solve per side; NumPy's full eigenvalues are the reference of every error.
+ */
 export async function eigCases(opts: {
   sizes: number[];
   repeats: number;
@@ -127,55 +94,81 @@ export async function eigCases(opts: {
   const rows: Array<Record<string, unknown>> = [];
   const repeats = Math.max(5, opts.repeats);
   const dir = mkdtempSync(join(tmpdir(), 'ntk-eig-'));
+  let py: PyServer | null = null;
+  let note = '';
+  try {
+    py = (await startPyServer('numpy_eig.py')).server;
+  } catch (err) {
+    note = `numpy/scipy not measured (python3 with numpy and scipy is needed): ${err instanceof Error ? err.message : String(err)}`;
+  }
   try {
     for (const n of opts.sizes) {
       opts.log(`eig: building the joint traced NTK, n=${n}, d=${D}, m=${M}`);
       const k = jointTracedNtk(n);
       const file = join(dir, `ntk-${n}.f64`);
       writeFileSync(file, new Uint8Array(k.buffer, k.byteOffset, k.byteLength));
-      opts.log(`eig: numpy/scipy n=${n}`);
-      const { res: np, note } = runNumpy(file, n, repeats);
-      opts.log(`eig: ours n=${n}`);
-      const full = time(repeats, () => symmetricEigen(k, n));
-      const top = time(repeats, () => extremeEigen({ n, matrix: k }, { k: 5, which: 'largest' }));
-      const bottom = time(repeats, () => extremeEigen({ n, matrix: k }, { k: 5, which: 'smallest' }));
+      if (py !== null) await py.ask({ op: 'setup', file, n });
+      const solve = (c: EigCase): { values: ArrayLike<number>; extra: Record<string, unknown> } => {
+        if (c === 'full') return { values: symmetricEigen(k, n).values, extra: {} };
+        const r = extremeEigen({ n, matrix: k }, { k: 5, which: c === 'top5' ? 'largest' : 'smallest' });
+        return { values: r.values, extra: { method: r.diagnostics.method, iterations: r.diagnostics.iterations } };
+      };
+      const results = {} as Record<EigCase, { ours: number[]; numpy: number[]; values: ArrayLike<number>; npValues: number[] | null; extra: Record<string, unknown> }>;
+      for (const c of ['full', 'top5', 'bottom5'] as const) {
+        opts.log(`eig: ${c} n=${n}, ours and numpy/scipy alternating`);
+        const solveOurs = (): { values: ArrayLike<number>; extra: Record<string, unknown> } => solve(c);
+        let last = solveOurs(); // warm-up (JIT), not counted
+        let npValues: number[] | null = null;
+        if (py !== null) npValues = (await py.ask({ op: 'time', case: c })).values as number[];
+        const r = { ours: [] as number[], numpy: [] as number[] };
+        for (let i = 0; i < repeats; i++) {
+          await settle();
+          const t0 = performance.now();
+          last = solveOurs();
+          r.ours.push(performance.now() - t0);
+          if (py !== null) {
+            await settle();
+            const a = await py.ask({ op: 'time', case: c });
+            r.numpy.push(Number(a.ms));
+          }
+        }
+        results[c] = { ...r, values: last.values, npValues, extra: last.extra };
+      }
+      const ref = results.full.npValues; // ascending, all n
       const base = { n, d: D, m: M, backend: BACKEND, dtype: 'float64', repeats };
-      const row = (
-        name: string,
-        ours: number,
-        npMs: number | undefined,
-        values: ArrayLike<number>,
-        ref: number[] | undefined,
-        extra: Record<string, unknown>,
-      ): Record<string, unknown> => ({
-        case: name,
-        ...base,
-        ours_ms: ours,
-        numpy_ms: npMs ?? null,
-        ratio: npMs !== undefined ? npMs / ours : null,
-        max_rel_err: ref !== undefined ? maxRelErr(values, ref) : null,
-        ...extra,
-        ...(npMs === undefined ? { note: note || np?.scipy_note || 'numpy not measured' } : {}),
-      });
-      const npAsc = np?.values;
+      const row = (name: string, c: EigCase, want: number[] | undefined, extra: Record<string, unknown>): Record<string, unknown> => {
+        const res = results[c];
+        const ours = median(res.ours);
+        const npMs = res.numpy.length > 0 ? median(res.numpy) : undefined;
+        return {
+          case: name,
+          ...base,
+          ours_ms: ours,
+          numpy_ms: npMs ?? null,
+          ratio: npMs !== undefined ? npMs / ours : null,
+          max_rel_err: want !== undefined ? maxRelErr(res.values, want) : null,
+          ...res.extra,
+          ...extra,
+          ...(npMs === undefined ? { note } : {}),
+        };
+      };
+      const top = ref?.slice(-5).reverse();
+      const bottom = ref?.slice(0, 5);
       rows.push(
-        row('eig-full', full.ms, np?.eigvalsh_ms, full.out.values, npAsc, {
-          lambda_min: full.out.values[0],
-          lambda_min_rel_err: npAsc !== undefined ? maxRelErr([full.out.values[0]!], [npAsc[0]!]) : null,
+        row('eig-full', 'full', ref ?? undefined, {
+          lambda_min: results.full.values[0],
+          lambda_min_rel_err: ref ? maxRelErr([results.full.values[0]!], [ref[0]!]) : null,
         }),
-        row('eig-top5', top.ms, np?.top5_ms, top.out.values, npAsc?.slice(-5).reverse(), {
-          method: top.out.diagnostics.method,
-          iterations: top.out.diagnostics.iterations,
-          scipy_max_rel_err: np?.top5 !== undefined && npAsc ? maxRelErr(np.top5, npAsc.slice(-5).reverse()) : null,
+        row('eig-top5', 'top5', top, {
+          scipy_max_rel_err: top && results.top5.npValues ? maxRelErr(results.top5.npValues, top) : null,
         }),
-        row('eig-bottom5', bottom.ms, np?.bottom5_ms, bottom.out.values, npAsc?.slice(0, 5), {
-          method: bottom.out.diagnostics.method,
-          iterations: bottom.out.diagnostics.iterations,
-          lambda_min_rel_err: npAsc !== undefined ? maxRelErr([bottom.out.values[0]!], [npAsc[0]!]) : null,
+        row('eig-bottom5', 'bottom5', bottom, {
+          lambda_min_rel_err: ref ? maxRelErr([results.bottom5.values[0]!], [ref[0]!]) : null,
         }),
       );
     }
   } finally {
+    py?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;

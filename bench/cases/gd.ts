@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Dtype, Regime } from '../../src/shared/config/schema';
 import { createRng } from '../../src/main/engine/random';
 import type { ComputeBackend, Trainer, TrainerSpec } from '../../src/main/engine/backends/types';
+import { settle } from '../pyServer';
 
 /** One result row (one JSON line of `npm run bench -- --json`). */
 export interface BenchRow {
@@ -71,18 +72,6 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     den = Math.max(den, Math.abs(b[k]!));
   }
   return num / den;
-}
-
-/**
- * Pause between the two sides' timed runs. Both libraries' worker threads busy-wait after a call (OpenBLAS
- * for about 0.1 s, onnxruntime's intra-op pool briefly), so a run started right after the other side's
- * would share the cores with those spinning threads; on a 2-core machine that inflated whichever side
- * went second by up to 1.6×. Each side is timed on a quiet machine instead.
- */
-export const SETTLE_MS = 300;
-
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 }
 
 /** What one run of a case measures on a trainer (the traced NTK is timed on its own graph). */
