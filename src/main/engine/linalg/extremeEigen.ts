@@ -16,7 +16,7 @@ import {
 import { householderTridiagonalVectors } from './householderTridiagonal';
 import { createSimdMatvec } from './simdDot';
 import { createSimdSymmetricMatvec } from './simdSymv';
-import { createSimdCholeskySolve } from './simdTriangular';
+import { createSimdBasis, createSimdCholeskySolve } from './simdTriangular';
 import { symmetricEigen } from './symmetricEigen';
 import { tridiagonalQl } from './tridiagonalQl';
 import { symvUpper } from './symv';
@@ -349,9 +349,15 @@ function thickRestartLanczos(
   warm: Float64Array[],
   signal: AbortFlag | undefined,
 ): LanczosRun {
-  const V = new Float64Array(basisMax * n);
+  // The basis and the work vector live in WebAssembly memory where SIMD is available, for the projections.
+  const basis = n >= SIMD_MIN_N ? createSimdBasis(basisMax, n) : null;
+  const V = basis?.V ?? new Float64Array(basisMax * n);
   const H = new Float64Array(basisMax * basisMax);
-  const f = new Float64Array(n);
+  const f = basis?.x ?? new Float64Array(n);
+  const projectF = (from: number, to: number, coef: Float64Array): void => {
+    if (basis !== null) basis.projectOut(from, to, coef);
+    else projectOut(V, from, to, n, f, coef);
+  };
   const h = new Float64Array(basisMax);
   const c = new Float64Array(basisMax);
   let m = 0;
@@ -395,10 +401,10 @@ function thickRestartLanczos(
     // orthogonality was being lost). The summed coefficients are the new column of H.
     const lo = Math.max(0, m - 2);
     h.fill(0, 0, lo);
-    projectOut(V, lo, m, n, f, h);
+    projectF(lo, m, h);
     let beta = Math.sqrt(dot(f, f));
     for (let pass = 0; pass < 2; pass++) {
-      projectOut(V, 0, m, n, f, c);
+      projectF(0, m, c);
       for (let i = 0; i < m; i++) h[i] = h[i]! + c[i]!;
       const before = beta;
       beta = Math.sqrt(dot(f, f));

@@ -17,7 +17,8 @@ interface TriModule {
   memory: WebAssembly.Memory;
 }
 
-let cached: TriModule | null | undefined;
+/** Slot 0: the Cholesky solve and its row workspace; slot 1: the Lanczos basis ({@link createSimdBasis}). */
+const cached: (TriModule | null | undefined)[] = [undefined, undefined];
 /** Bumped by every solver built, so that a stale solver (its factor overwritten) throws instead of lying. */
 let generation = 0;
 
@@ -94,16 +95,19 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-function load(): TriModule | null {
-  if (cached !== undefined) return cached;
+function load(slot = 0): TriModule | null {
+  const have = cached[slot];
+  if (have !== undefined) return have;
+  let mod: TriModule | null;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
     const exp = instance.exports as { axpy4: Axpy4Fn; dot4: Dot4Fn; mem: WebAssembly.Memory };
-    cached = { axpy4: exp.axpy4, dot4: exp.dot4, memory: exp.mem };
+    mod = { axpy4: exp.axpy4, dot4: exp.dot4, memory: exp.mem };
   } catch {
-    cached = null;
+    mod = null;
   }
-  return cached;
+  cached[slot] = mod;
+  return mod;
 }
 
 /**
@@ -114,7 +118,7 @@ function load(): TriModule | null {
 export function createSimdCholeskySolve(u: Float64Array, n: number): ((b: Float64Array) => void) | null {
   if (u.length !== n * n) throw new RangeError(`createSimdCholeskySolve: u has ${u.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
   if (!simdKernelsEnabled()) return null;
-  const mod = load();
+  const mod = load(0);
   if (mod === null) return null;
   const doubles = n * n + n + 8;
   const have = mod.memory.buffer.byteLength;
@@ -214,7 +218,7 @@ export interface SimdRowWorkspace {
 export function createSimdRowWorkspace(doubles: number): SimdRowWorkspace | null {
   if (!Number.isInteger(doubles) || doubles < 0) throw new RangeError(`createSimdRowWorkspace: doubles must be a non-negative integer, got ${doubles}`);
   if (!simdKernelsEnabled()) return null;
-  const mod = load();
+  const mod = load(0);
   if (mod === null) return null;
   const have = mod.memory.buffer.byteLength;
   if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
@@ -233,6 +237,85 @@ export function createSimdRowWorkspace(doubles: number): SimdRowWorkspace | null
       if ((len & 1) === 1) {
         const c = len - 1;
         mem[y + c] = mem[y + c]! - (mem[u + c]! * z0 + mem[u + ld + c]! * z1 + mem[u + 2 * ld + c]! * z2 + mem[u + 3 * ld + c]! * z3);
+      }
+    },
+  };
+}
+
+/** An orthonormal-basis store in WebAssembly memory with the SIMD projection of a work vector against it. */
+export interface SimdBasis {
+  /** The basis rows [rows, n] (zero on creation), a view into the module's memory. */
+  V: Float64Array;
+  /** The work vector [n], a view into the module's memory. */
+  x: Float64Array;
+  /** x ← x − Σ_{from≤p<to} (V_p·x) V_p, with coef[p] = V_p·x (classical Gram–Schmidt, one pass). */
+  projectOut(from: number, to: number, coef: Float64Array): void;
+}
+
+let basisGeneration = 0;
+
+/**
+ * A basis of `rows` vectors of length n and a work vector in the second instance of this module (so that a
+ * shift-invert Lanczos can keep its Cholesky solve in the first), for the reorthogonalization of the
+ * Lanczos iteration: four basis rows per pass for the dots and for the update. Only the latest basis is
+ * valid (the memory is reused): an older one throws. Returns null without WebAssembly SIMD.
+ */
+export function createSimdBasis(rows: number, n: number): SimdBasis | null {
+  if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(n) || n < 1) {
+    throw new RangeError(`createSimdBasis: rows and n must be positive integers, got ${rows}, ${n}`);
+  }
+  if (!simdKernelsEnabled()) return null;
+  const mod = load(1);
+  if (mod === null) return null;
+  const doubles = rows * n + n + 8;
+  const have = mod.memory.buffer.byteLength;
+  if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
+  const mem = new Float64Array(mod.memory.buffer, 0, doubles);
+  mem.fill(0);
+  const V = mem.subarray(0, rows * n);
+  const xo = rows * n;
+  const x = mem.subarray(xo, xo + n);
+  const out = xo + n;
+  const ld = n * 8;
+  const even = n & ~1;
+  const { axpy4, dot4 } = mod;
+  const mine = ++basisGeneration;
+  return {
+    V,
+    x,
+    projectOut(from, to, coef) {
+      if (mine !== basisGeneration) throw new Error('simd basis: a later createSimdBasis call replaced this basis');
+      if (!(from >= 0 && from <= to && to <= rows)) throw new RangeError(`simd basis: rows [${from}, ${to}) outside [0, ${rows})`);
+      let p = from;
+      for (; p + 4 <= to; p += 4) {
+        const o = p * n;
+        dot4(xo * 8, o * 8, ld, n, out * 8);
+        for (let r = 0; r < 4; r++) {
+          let s = mem[out + 2 * r]! + mem[out + 2 * r + 1]!;
+          if (even < n) s += mem[o + r * n + even]! * mem[xo + even]!;
+          coef[p + r] = s;
+        }
+      }
+      for (; p < to; p++) {
+        const o = p * n;
+        let s = 0;
+        for (let i = 0; i < n; i++) s += mem[o + i]! * mem[xo + i]!;
+        coef[p] = s;
+      }
+      p = from;
+      for (; p + 4 <= to; p += 4) {
+        const o = p * n;
+        const z0 = coef[p]!;
+        const z1 = coef[p + 1]!;
+        const z2 = coef[p + 2]!;
+        const z3 = coef[p + 3]!;
+        axpy4(xo * 8, o * 8, ld, n, z0, z1, z2, z3);
+        if (even < n) mem[xo + even] = mem[xo + even]! - (z0 * mem[o + even]! + z1 * mem[o + n + even]! + z2 * mem[o + 2 * n + even]! + z3 * mem[o + 3 * n + even]!);
+      }
+      for (; p < to; p++) {
+        const o = p * n;
+        const c = coef[p]!;
+        for (let i = 0; i < n; i++) mem[xo + i] = mem[xo + i]! - c * mem[o + i]!;
       }
     },
   };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { lcg } from './lcg';
-import { createSimdCholeskySolve, createSimdRowWorkspace } from '../../../../../src/main/engine/linalg/simdTriangular';
+import { createSimdBasis, createSimdCholeskySolve, createSimdRowWorkspace } from '../../../../../src/main/engine/linalg/simdTriangular';
 import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
 import { choleskyUpperBlocked, choleskyUpperSolve } from '../../../../../src/main/engine/linalg/cholesky';
 
@@ -104,5 +104,36 @@ describe('createSimdRowWorkspace()', () => {
     expect(() => ws.axpy4(15, 0, 5, 6, 1, 1, 1, 1)).toThrow(/rows at 15 and 0 \(stride 5\) of length 6 do not fit 20 entries/);
     createSimdRowWorkspace(4);
     expect(() => ws.axpy4(0, 0, 1, 1, 1, 1, 1, 1)).toThrow(/later createSimdRowWorkspace/);
+  });
+});
+
+describe('createSimdBasis()', () => {
+  it('projects the work vector out of basis rows [from, to) with the dots as coefficients, for odd n and ragged row counts', () => {
+    const r = lcg(21);
+    for (const n of [7, 64, 131]) {
+      const rows = 11;
+      const basis = createSimdBasis(rows, n)!;
+      expect(basis).not.toBeNull();
+      for (let k = 0; k < rows * n; k++) basis.V[k] = r();
+      for (const [from, to] of [[0, 11], [2, 9], [5, 6], [3, 3]] as const) {
+        const x0 = Float64Array.from({ length: n }, r);
+        basis.x.set(x0);
+        const coef = new Float64Array(rows).fill(Number.NaN);
+        basis.projectOut(from, to, coef);
+        const want = Float64Array.from(x0);
+        for (let p = from; p < to; p++) {
+          let dot = 0;
+          for (let i = 0; i < n; i++) dot += basis.V[p * n + i]! * x0[i]!;
+          expect(Math.abs(coef[p]! - dot)).toBeLessThan(1e-12 * n);
+          for (let i = 0; i < n; i++) want[i] = want[i]! - dot * basis.V[p * n + i]!;
+        }
+        for (let i = 0; i < n; i++) expect(Math.abs(basis.x[i]! - want[i]!)).toBeLessThan(1e-12 * n);
+        if (from > 0) expect(coef[from - 1]).toBeNaN();
+      }
+      expect(() => basis.projectOut(0, rows + 1, new Float64Array(rows + 1))).toThrow(/rows \[0, 12\) outside \[0, 11\)/);
+    }
+    const first = createSimdBasis(2, 4)!;
+    createSimdBasis(2, 4);
+    expect(() => first.projectOut(0, 1, new Float64Array(2))).toThrow(/later createSimdBasis call replaced this basis/);
   });
 });
