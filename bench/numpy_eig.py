@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+import pyserve
+
 
 def median_ms(fn, repeats):
     times, out = [], None
@@ -43,29 +45,22 @@ def solve(K, case):
 
 def serve():
     """Line server for bench/cases/eig.ts: info, setup {file, n}, time {case} -> {ms, values}."""
-    K = None
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            msg = json.loads(line)
-            if msg["op"] == "info":
-                import scipy
-                out = {"numpy": np.__version__, "scipy": scipy.__version__}
-            elif msg["op"] == "setup":
-                n = int(msg["n"])
-                K = np.fromfile(msg["file"], dtype="<f8").reshape(n, n)
-                out = {"ok": True}
-            elif msg["op"] == "time":
-                ms, values = solve(K, msg["case"])
-                out = {"ms": ms, "values": values}
-            else:
-                out = {"error": f"unknown op {msg['op']!r}"}
-        except Exception as e:  # answer every line, so the harness never waits forever
-            out = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(out) + "\n")
-        sys.stdout.flush()
+    state = {"K": None}
+
+    def handle(msg):
+        if msg["op"] == "info":
+            import scipy
+            return {"numpy": np.__version__, "scipy": scipy.__version__}
+        if msg["op"] == "setup":
+            n = int(msg["n"])
+            state["K"] = np.fromfile(msg["file"], dtype="<f8").reshape(n, n)
+            return {"ok": True}
+        if msg["op"] == "time":
+            ms, values = solve(state["K"], msg["case"])
+            return {"ms": ms, "values": values}
+        raise ValueError(f"unknown op {msg['op']!r}")
+
+    pyserve.serve(handle)
 
 
 def main():

@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+import pyserve
+
 
 class Case:
     def __init__(self, n, d, m, case, dtype="float32", seed=0):
@@ -90,26 +92,19 @@ def info():
 
 
 def serve():
-    case = None
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            msg = json.loads(line)
-            if msg["op"] == "setup":
-                case = Case(int(msg["n"]), int(msg["d"]), int(msg["m"]), msg["case"], msg.get("dtype", "float32"))
-                out = {"ok": True}
-            elif msg["op"] == "time":
-                out = {"ms": case.time_ms()}
-            elif msg["op"] == "info":
-                out = info()
-            else:
-                out = {"error": f"unknown op {msg['op']!r}"}
-        except Exception as e:  # answer every line, so the harness never waits forever
-            out = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(out) + "\n")
-        sys.stdout.flush()
+    state = {"case": None}
+
+    def handle(msg):
+        if msg["op"] == "setup":
+            state["case"] = Case(int(msg["n"]), int(msg["d"]), int(msg["m"]), msg["case"], msg.get("dtype", "float32"))
+            return {"ok": True}
+        if msg["op"] == "time":
+            return {"ms": state["case"].time_ms()}
+        if msg["op"] == "info":
+            return info()
+        raise ValueError(f"unknown op {msg['op']!r}")
+
+    pyserve.serve(handle)
 
 
 def main():
