@@ -27,16 +27,14 @@ export function gemmNT(a: Float64Array, b: Float64Array, m: number, n: number, k
   if (m === 0 || n === 0 || k === 0) return c;
   const mb = Math.ceil(m / MR);
   const nb = Math.ceil(n / MR);
-  // Both panels get max(mb, nb) blocks, the shape the SIMD tile kernel takes (only real blocks are used).
-  const blocks = Math.max(mb, nb);
-  const ap = new Float64Array(blocks * KC * MR);
-  const bp = new Float64Array(blocks * KC * MR);
+  const ap = new Float64Array(mb * KC * MR);
+  const bp = new Float64Array(nb * KC * MR);
   const useSimd = mb * nb >= SIMD_MIN_TILES;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0);
     packRows(a, m, k, p0, kc, ap);
     packRows(b, n, k, p0, kc, bp);
-    const simd = useSimd ? loadPackedTiles(ap, bp, kc, blocks) : null;
+    const simd = useSimd ? loadPackedTiles(ap, bp, kc, mb, nb) : null;
     if (simd !== null) {
       addTiles(c, m, n, mb, nb, simd);
       continue;

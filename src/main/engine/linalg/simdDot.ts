@@ -6,7 +6,7 @@
  * TypeScript kernels.
  */
 
-import { leb, name, section } from './wasmBytes';
+import { float64Memory, leb, name, section } from './wasmBytes';
 
 type DotFn = (a: number, b: number, n: number) => number;
 
@@ -73,10 +73,7 @@ export function createSimdMatvec(a: Float64Array, n: number): ((x: Float64Array,
   const mod = load();
   if (mod === null) return null;
   const ld = (n + 3) & ~3;
-  const bytes = (ld * n + ld) * 8;
-  const have = mod.memory.buffer.byteLength;
-  if (bytes > have) mod.memory.grow(Math.ceil((bytes - have) / 65536));
-  const mem = new Float64Array(mod.memory.buffer, 0, ld * n + ld);
+  const mem = float64Memory(mod.memory, ld * n + ld);
   mem.fill(0);
   for (let i = 0; i < n; i++) mem.set(a.subarray(i * n, i * n + n), i * ld);
   const xOff = ld * n;

@@ -7,7 +7,7 @@
  * returns null and callers keep the TypeScript micro-kernel.
  */
 
-import { leb, name, section } from './wasmBytes';
+import { float64Memory, leb, name, section } from './wasmBytes';
 
 type TilesFn = (p: number, q: number, kk: number, out: number, count: number) => void;
 
@@ -110,35 +110,35 @@ export interface PackedTiles {
 }
 
 /**
- * Copies the packed panels pk, qk [blocks, kk, 4] (qk may be pk) into the SIMD module's memory, growing it
- * only when these panels need more than any earlier call, and returns their tile products. Only one
- * PackedTiles is live at a time: a later call reuses the memory. Returns null without WebAssembly SIMD.
+ * Copies the packed panels pk [blocks, kk, 4] and qk [qBlocks, kk, 4] (qk may be pk; qBlocks defaults to
+ * blocks) into the SIMD module's memory, growing it only when these panels need more than any earlier call,
+ * and returns their tile products. Only one PackedTiles is live at a time: a later call reuses the memory.
+ * Returns null without WebAssembly SIMD.
  */
-export function loadPackedTiles(pk: Float64Array, qk: Float64Array, kk: number, blocks: number): PackedTiles | null {
-  if (pk.length < blocks * kk * 4 || qk.length < blocks * kk * 4) {
-    throw new RangeError(`loadPackedTiles: pk/qk have ${pk.length}/${qk.length} entries, expected ≥ ${blocks * kk * 4} for shape [${blocks}, ${kk}, 4]`);
+export function loadPackedTiles(pk: Float64Array, qk: Float64Array, kk: number, blocks: number, qBlocks = blocks): PackedTiles | null {
+  if (pk.length < blocks * kk * 4 || qk.length < qBlocks * kk * 4) {
+    const want = qBlocks === blocks ? `${blocks * kk * 4} for shape [${blocks}, ${kk}, 4]` : `${blocks * kk * 4}/${qBlocks * kk * 4} for shapes [${blocks}, ${kk}, 4]/[${qBlocks}, ${kk}, 4]`;
+    throw new RangeError(`loadPackedTiles: pk/qk have ${pk.length}/${qk.length} entries, expected ≥ ${want}`);
   }
   if (!enabled) return null;
   const mod = load();
   if (mod === null) return null;
-  const panel = blocks * kk * 4;
-  const same = pk === qk;
-  const qOff = same ? 0 : panel;
-  const outOff = qOff + panel;
-  const doubles = outOff + blocks * 16;
-  const have = mod.memory.buffer.byteLength;
-  if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
-  const mem = new Float64Array(mod.memory.buffer, 0, doubles);
-  mem.set(pk.subarray(0, panel), 0);
-  if (!same) mem.set(qk.subarray(0, panel), qOff);
+  const pPanel = blocks * kk * 4;
+  const qPanel = qBlocks * kk * 4;
+  const same = pk === qk && qBlocks === blocks;
+  const qOff = same ? 0 : pPanel;
+  const outOff = same ? pPanel : qOff + qPanel;
+  const mem = float64Memory(mod.memory, outOff + qBlocks * 16);
+  mem.set(pk.subarray(0, pPanel), 0);
+  if (!same) mem.set(qk.subarray(0, qPanel), qOff);
   const tiles = mod.tiles;
   const stride = kk * 32;
   const qBytes = qOff * 8;
   const outBytes = outOff * 8;
   return {
     rowTiles(ib, jb0, count) {
-      if (ib < 0 || ib >= blocks || jb0 < 0 || count < 0 || jb0 + count > blocks) {
-        throw new RangeError(`rowTiles: block row ${ib}, columns [${jb0}, ${jb0 + count}) outside [0, ${blocks})`);
+      if (ib < 0 || ib >= blocks || jb0 < 0 || count < 0 || jb0 + count > qBlocks) {
+        throw new RangeError(`rowTiles: block row ${ib} of [0, ${blocks}), columns [${jb0}, ${jb0 + count}) outside [0, ${qBlocks})`);
       }
       tiles(ib * stride, qBytes + jb0 * stride, kk, outBytes, count);
       return mem.subarray(outOff, outOff + count * 16);

@@ -6,7 +6,7 @@
  * returns null without WebAssembly SIMD, and tridiagonalQl keeps its TypeScript loop.
  */
 import { simdKernelsEnabled } from './simdGemm';
-import { leb, name, section } from './wasmBytes';
+import { float64Memory, leb, name, section } from './wasmBytes';
 
 type RotFn = (x: number, y: number, len: number, c: number, s: number) => void;
 
@@ -88,9 +88,7 @@ export function createSimdRowRotator(z: Float64Array, rows: number, n: number): 
   if (!simdKernelsEnabled()) return null;
   const mod = load();
   if (mod === null) return null;
-  const have = mod.memory.buffer.byteLength;
-  if (z.length * 8 > have) mod.memory.grow(Math.ceil((z.length * 8 - have) / 65536));
-  const mem = new Float64Array(mod.memory.buffer, 0, z.length);
+  const mem = float64Memory(mod.memory, z.length);
   mem.set(z);
   const mine = ++generation;
   const rot = mod.rot;

@@ -6,7 +6,7 @@
  * null without WebAssembly SIMD and callers keep their TypeScript loops.
  */
 import { simdKernelsEnabled } from './simdGemm';
-import { leb, name, section } from './wasmBytes';
+import { float64Memory, leb, name, section } from './wasmBytes';
 
 type Symv4Fn = (a: number, ld: number, v: number, y: number, len: number, out: number, v0: number, v1: number, v2: number, v3: number) => void;
 
@@ -136,9 +136,7 @@ function workspace(n: number, slot: number, zeroMatrix = true): (SimdSymvWorkspa
   const mod = loadModule(slot);
   if (mod === null) return null;
   const doubles = n * n + 2 * n + 8;
-  const have = mod.memory.buffer.byteLength;
-  if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
-  const mem = new Float64Array(mod.memory.buffer, 0, doubles);
+  const mem = float64Memory(mod.memory, doubles);
   // The vectors are always zeroed; the matrix only when the caller will not overwrite what it reads.
   mem.fill(0, zeroMatrix ? 0 : n * n);
   const a = mem.subarray(0, n * n);

@@ -6,7 +6,7 @@
  * null without WebAssembly SIMD, and callers keep {@link choleskyUpperSolve}.
  */
 import { simdKernelsEnabled } from './simdGemm';
-import { leb, name, section } from './wasmBytes';
+import { float64Memory, leb, name, section } from './wasmBytes';
 
 type Axpy4Fn = (y: number, u: number, ld: number, len: number, z0: number, z1: number, z2: number, z3: number) => void;
 type Dot4Fn = (x: number, u: number, ld: number, len: number, out: number) => void;
@@ -121,9 +121,7 @@ export function createSimdCholeskySolve(u: Float64Array, n: number): ((b: Float6
   const mod = load(0);
   if (mod === null) return null;
   const doubles = n * n + n + 8;
-  const have = mod.memory.buffer.byteLength;
-  if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
-  const m = new Float64Array(mod.memory.buffer, 0, doubles);
+  const m = float64Memory(mod.memory, doubles);
   m.set(u, 0);
   const bo = n * n;
   const out = bo + n;
@@ -220,9 +218,7 @@ export function createSimdRowWorkspace(doubles: number): SimdRowWorkspace | null
   if (!simdKernelsEnabled()) return null;
   const mod = load(0);
   if (mod === null) return null;
-  const have = mod.memory.buffer.byteLength;
-  if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
-  const mem = new Float64Array(mod.memory.buffer, 0, doubles);
+  const mem = float64Memory(mod.memory, doubles);
   mem.fill(0);
   const axpy4 = mod.axpy4;
   const mine = ++generation;
@@ -268,9 +264,7 @@ export function createSimdBasis(rows: number, n: number): SimdBasis | null {
   const mod = load(1);
   if (mod === null) return null;
   const doubles = rows * n + n + 8;
-  const have = mod.memory.buffer.byteLength;
-  if (doubles * 8 > have) mod.memory.grow(Math.ceil((doubles * 8 - have) / 65536));
-  const mem = new Float64Array(mod.memory.buffer, 0, doubles);
+  const mem = float64Memory(mod.memory, doubles);
   mem.fill(0);
   const V = mem.subarray(0, rows * n);
   const xo = rows * n;

@@ -25,3 +25,13 @@ export function section(id: number, body: number[]): number[] {
 export function name(s: string): number[] {
   return [...leb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
 }
+
+/**
+ * A float64 view of the first `doubles` entries of a module's memory, growing the memory only when it is
+ * smaller (so views made earlier stay valid unless this call grows it).
+ */
+export function float64Memory(memory: WebAssembly.Memory, doubles: number): Float64Array {
+  const have = memory.buffer.byteLength;
+  if (doubles * 8 > have) memory.grow(Math.ceil((doubles * 8 - have) / 65536));
+  return new Float64Array(memory.buffer, 0, doubles);
+}

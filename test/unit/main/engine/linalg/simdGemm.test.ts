@@ -49,6 +49,11 @@ describe('loadPackedTiles()', () => {
     expect(() => loadPackedTiles(new Float64Array(7), new Float64Array(8), 2, 1)).toThrow(/pk\/qk have 7\/8 entries, expected ≥ 8 for shape \[1, 2, 4\]/);
     const tiles = loadPackedTiles(new Float64Array(16), new Float64Array(16), 2, 2)!;
     expect(() => tiles.rowTiles(0, 1, 2)).toThrow(/columns \[1, 3\) outside \[0, 2\)/);
+    // Different block counts for P and Q: columns are bounded by Q's, rows by P's.
+    expect(() => loadPackedTiles(new Float64Array(8), new Float64Array(16), 2, 1, 3)).toThrow(/expected ≥ 8\/24 for shapes \[1, 2, 4\]\/\[3, 2, 4\]/);
+    const wide = loadPackedTiles(new Float64Array(8), new Float64Array(24), 2, 1, 3)!;
+    expect(wide.rowTiles(0, 0, 3)).toHaveLength(48);
+    expect(() => wide.rowTiles(1, 0, 1)).toThrow(/block row 1 of \[0, 1\)/);
   });
 
   it('returns null when the SIMD kernels are switched off', () => {
