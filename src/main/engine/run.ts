@@ -253,8 +253,7 @@ async function activationPattern(trainer: Trainer, W: Float64Array, X: Float64Ar
 /** {@link activationPattern} in float64: W X in blocks of rows of W by the register-blocked gemmNT. */
 export function activationPatternF64(W: Float64Array, X: Float64Array, d: number, n: number, m: number): Uint8Array {
   const A = new Uint8Array(n * m);
-  const Xt = new Float64Array(n * d);
-  for (let a = 0; a < d; a++) for (let i = 0; i < n; i++) Xt[i * d + a] = X[a * n + i]!;
+  const Xt = transpose(X, d, n);
   for (let r0 = 0; r0 < m; r0 += PATTERN_ROWS) {
     const rows = Math.min(PATTERN_ROWS, m - r0);
     const Z = gemmNT(W.subarray(r0 * d, (r0 + rows) * d), Xt, rows, n, d); // [rows, n]

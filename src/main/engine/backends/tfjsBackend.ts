@@ -197,19 +197,19 @@ class TfjsTrainer implements Trainer {
     const H = tf.tidy(() => {
       const { mask, St } = this.forward();
       const s2 = tf.mul(this.s, this.s);
-      let out: Tensor | null = null;
+      let sum: Tensor | null = null;
       if (regime !== 'decoder') {
         const vv = tf.reshape(tf.sum(tf.square(this.V), 0), [1, -1]);
         const Bt = tf.mul(mask, tf.sqrt(tf.mul(vv, tf.div(s2, d))));
-        out = tf.mul(tf.matMul(this.X, this.X, true, false), tf.matMul(Bt, Bt, false, true));
+        sum = tf.mul(tf.matMul(this.X, this.X, true, false), tf.matMul(Bt, Bt, false, true));
       }
       if (regime !== 'weak') {
         const weight = regime === 'tied' ? 1 + 2 / d : regime === 'joint' && this.spec.etaW > 0 ? this.spec.etaV / this.spec.etaW : 1;
         const factor = tf.mul(s2, weight);
         const G = tf.mul(tf.matMul(St, St, false, true), factor);
-        out = out === null ? G : tf.add(out, G);
+        sum = sum === null ? G : tf.add(sum, G);
       }
-      return out!;
+      return sum!;
     });
     const values = kernelInto(await H.data(), this.spec.n, out);
     H.dispose();
