@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 
 export interface PyServer {
   ask(msg: object): Promise<Record<string, unknown>>;
@@ -54,8 +55,31 @@ export async function startPyServer(script: string): Promise<{ server: PyServer;
  * share the cores with those spinning threads; on a 2-core machine that inflated whichever side went second
  * by up to 1.6×. Each side is timed on a quiet machine instead.
  */
-export const SETTLE_MS = 300;
+const SETTLE_MS = 300;
 
-export function settle(): Promise<void> {
+function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+}
+
+/**
+ * `repeats` timed runs of ours alternating with one of theirs (theirs reports its own milliseconds, measured
+ * inside its process), each after a {@link settle} pause; theirs null = ours only.
+ */
+export async function timeAlternating(
+  repeats: number,
+  ours: () => unknown,
+  theirs: (() => Promise<number>) | null,
+): Promise<{ ours: number[]; theirs: number[] }> {
+  const out = { ours: [] as number[], theirs: [] as number[] };
+  for (let r = 0; r < repeats; r++) {
+    await settle();
+    const t0 = performance.now();
+    await ours();
+    out.ours.push(performance.now() - t0);
+    if (theirs !== null) {
+      await settle();
+      out.theirs.push(await theirs());
+    }
+  }
+  return out;
 }

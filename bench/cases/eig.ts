@@ -14,7 +14,7 @@ import { gramUpperAdd } from '../../src/main/engine/linalg/syr2k';
 import { mirrorUpperToLower } from '../../src/main/engine/linalg/householderTridiagonal';
 import { symmetricEigen } from '../../src/main/engine/linalg/symmetricEigen';
 import { extremeEigen } from '../../src/main/engine/linalg/extremeEigen';
-import { settle, startPyServer, type PyServer } from '../pyServer';
+import { startPyServer, timeAlternating, type PyServer } from '../pyServer';
 
 const D = 100;
 const M = 10000;
@@ -116,23 +116,15 @@ export async function eigCases(opts: {
       const results = {} as Record<EigCase, { ours: number[]; numpy: number[]; values: ArrayLike<number>; npValues: number[] | null; extra: Record<string, unknown> }>;
       for (const c of ['full', 'top5', 'bottom5'] as const) {
         opts.log(`eig: ${c} n=${n}, ours and numpy/scipy alternating`);
-        const solveOurs = (): { values: ArrayLike<number>; extra: Record<string, unknown> } => solve(c);
-        let last = solveOurs(); // warm-up (JIT), not counted
-        let npValues: number[] | null = null;
-        if (py !== null) npValues = (await py.ask({ op: 'time', case: c })).values as number[];
-        const r = { ours: [] as number[], numpy: [] as number[] };
-        for (let i = 0; i < repeats; i++) {
-          await settle();
-          const t0 = performance.now();
-          last = solveOurs();
-          r.ours.push(performance.now() - t0);
-          if (py !== null) {
-            await settle();
-            const a = await py.ask({ op: 'time', case: c });
-            r.numpy.push(Number(a.ms));
-          }
-        }
-        results[c] = { ...r, values: last.values, npValues, extra: last.extra };
+        let last = solve(c); // warm-up (JIT), not counted
+        const server = py;
+        const npValues = server === null ? null : ((await server.ask({ op: 'time', case: c })).values as number[]);
+        const t = await timeAlternating(
+          repeats,
+          () => (last = solve(c)),
+          server === null ? null : async () => Number((await server.ask({ op: 'time', case: c })).ms),
+        );
+        results[c] = { ours: t.ours, numpy: t.theirs, values: last.values, npValues, extra: last.extra };
       }
       const ref = results.full.npValues; // ascending, all n
       const base = { n, d: D, m: M, backend: BACKEND, dtype: 'float64', repeats };

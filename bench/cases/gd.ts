@@ -2,11 +2,10 @@
  * Bench cases for the fused trainer: one GD step (joint, weak) and the traced NTK, ours against NumPy,
  * measured alternately (ours, NumPy, ours, …) so that machine noise hits both; median of the repeats.
  */
-import { performance } from 'node:perf_hooks';
 import type { Dtype, Regime } from '../../src/shared/config/schema';
 import { createRng } from '../../src/main/engine/random';
 import type { ComputeBackend, Trainer, TrainerSpec } from '../../src/main/engine/backends/types';
-import { settle } from '../pyServer';
+import { timeAlternating } from '../pyServer';
 
 /** One result row (one JSON line of `npm run bench -- --json`). */
 export interface BenchRow {
@@ -124,18 +123,8 @@ export async function gdCases(opts: GdCaseOptions): Promise<BenchRow[]> {
         try {
           const run = await prepare(t, name, n);
           if (opts.numpy !== null) await opts.numpy.setup({ n, d, m, case: name === 'ntk-traced' ? 'ntk' : regime, dtype });
-          const ours: number[] = [];
-          const np: number[] = [];
-          for (let r = 0; r < opts.repeats; r++) {
-            await settle();
-            const t0 = performance.now();
-            await run();
-            ours.push(performance.now() - t0);
-            if (opts.numpy !== null) {
-              await settle();
-              np.push(await opts.numpy.time());
-            }
-          }
+          const numpy = opts.numpy;
+          const { ours, theirs: np } = await timeAlternating(opts.repeats, run, numpy === null ? null : () => numpy.time());
           row.ours_ms = round(median(ours));
           row.numpy_ms = np.length > 0 ? round(median(np)) : null;
           row.ratio = row.numpy_ms !== null && row.ours_ms > 0 ? round(row.numpy_ms / row.ours_ms, 3) : null;
