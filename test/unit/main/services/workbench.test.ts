@@ -86,7 +86,7 @@ describe('WorkbenchService', () => {
     let resolveId!: (id: string) => void;
     const idP = new Promise<string>((r) => (resolveId = r));
     const w = watch(idP);
-    const r = await svc.invoke('run:start', { config: { ...tiny, steps: 200000, trackEvery: 1000, targetLossRatio: 0 } });
+    const r = await svc.invoke('run:start', { config: { ...tiny, steps: 10_000_000, trackEvery: 1000, targetLossRatio: 0 } });
     if (!r.ok) throw new Error(r.error.message);
     const runId = r.value.runId;
     resolveId(runId);
