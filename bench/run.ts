@@ -29,7 +29,7 @@ const program = new Command()
   .option('--quick', 'tiny sizes (a smoke run)')
   .option('--cases <list>', `comma-separated: ${ALL_CASES.join(',')}`, ALL_CASES.join(','))
   .option('--repeats <n>', 'repeats per case (median)', '5')
-  .option('--threads <n>', 'intra-op threads of the native backend (default: all cores, as NumPy uses)')
+  .option('--threads <n>', 'threads of the native backend and of the eig cases\' large products (default: all cores, as NumPy uses)')
   .option('--js', 'also measure the plain-TypeScript float64 backend (small cases only)')
   .option('--eig-sizes <list>', 'matrix sizes of the eig cases')
   .option('--backend <name>', `backend of the GD/NTK cases: ${BACKENDS.join(', ')}`, 'auto');
@@ -60,7 +60,7 @@ async function startNumpy(): Promise<{ timer: NumpyTimer | null; note: string; i
   }
 }
 
-type EigCasesFn = (opts: { sizes: number[]; repeats: number; log: (msg: string) => void }) => Promise<Array<Record<string, unknown>>>;
+type EigCasesFn = (opts: { sizes: number[]; repeats: number; log: (msg: string) => void; threads?: number }) => Promise<Array<Record<string, unknown>>>;
 
 /** "spectra"'s eig cases, imported dynamically so that the harness runs without them. */
 async function loadEigCases(): Promise<{ eigCases: EigCasesFn | null; missing: string }> {
@@ -117,7 +117,7 @@ try {
     if (eigCases === null) {
       emit({ case: 'eig', n: 0, d: 0, m: 0, backend: '-', dtype: 'float64', ours_ms: null, numpy_ms: null, ratio: null, note: missing });
     } else {
-      for (const r of await eigCases({ sizes, repeats, log })) emit(r as BenchRow);
+      for (const r of await eigCases({ sizes, repeats, log, threads })) emit(r as BenchRow);
     }
   }
   if (cases.includes('ui')) {

@@ -14,6 +14,8 @@ import { gramUpperAdd } from '../../src/main/engine/linalg/syr2k';
 import { mirrorUpperToLower } from '../../src/main/engine/linalg/householderTridiagonal';
 import { symmetricEigen } from '../../src/main/engine/linalg/symmetricEigen';
 import { extremeEigen } from '../../src/main/engine/linalg/extremeEigen';
+import { installSymvThreads } from '../../src/main/engine/linalg/symvThreads';
+import { spawnHelperThread } from '../../src/main/engine/backends/threads';
 import { startPyServer, timeAlternating, type PyServer } from '../pyServer';
 
 const D = 100;
@@ -90,7 +92,11 @@ export async function eigCases(opts: {
   sizes: number[];
   repeats: number;
   log: (msg: string) => void;
+  /** Threads of the large symmetric products (as the engine worker installs them); default 1. */
+  threads?: number;
 }): Promise<Array<Record<string, unknown>>> {
+  const threads = opts.threads ?? 1;
+  installSymvThreads(spawnHelperThread, threads);
   const rows: Array<Record<string, unknown>> = [];
   const repeats = Math.max(5, opts.repeats);
   const dir = mkdtempSync(join(tmpdir(), 'ntk-eig-'));
@@ -127,7 +133,7 @@ export async function eigCases(opts: {
         results[c] = { ours: t.ours, numpy: t.theirs, values: last.values, npValues, extra: last.extra };
       }
       const ref = results.full.npValues; // ascending, all n
-      const base = { n, d: D, m: M, backend: BACKEND, dtype: 'float64', repeats };
+      const base = { n, d: D, m: M, backend: BACKEND, dtype: 'float64', threads, repeats };
       const row = (name: string, c: EigCase, want: number[] | undefined, extra: Record<string, unknown>): Record<string, unknown> => {
         const res = results[c];
         const ours = median(res.ours);
@@ -161,6 +167,7 @@ export async function eigCases(opts: {
     }
   } finally {
     py?.stop();
+    installSymvThreads(null, 1);
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;

@@ -10,9 +10,15 @@ import { runTraining } from './run';
 import type { MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
+import { installSymvThreads, setSymvThreads } from './linalg/symvThreads';
+import { defaultThreads, spawnHelperThread } from './backends/threads';
 
 const port = parentPort;
 if (!port) throw new Error('engine/worker.ts must run in a worker thread');
+
+// Large symmetric products (Lanczos, the Householder reduction) also run on helper threads: as many
+// threads as a native backend uses by default, or as a run's 'start' message asks for.
+installSymvThreads(spawnHelperThread, defaultThreads());
 
 function send(msg: WorkerToHost): void {
   port!.postMessage(msg);
@@ -44,6 +50,7 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
   const batch = recordBatcher(runId);
   let lastStep = 0;
   try {
+    if (msg.threads !== undefined) setSymvThreads(msg.threads);
     const { backend, attempts } = await loadBackend(config.backend, config.dtype, {
       log: (m) => process.stderr.write(`[engine] ${m}\n`),
       ...(msg.threads !== undefined ? { threads: msg.threads } : {}),

@@ -8,13 +8,13 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
 import { GraphBuilder } from './onnx/graphBuilder';
 import { buildForwardGraph, buildNtkGraph, buildPatternGraph, buildStepGraph, type GraphDims } from './onnx/trainerGraphs';
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
+import { defaultThreads } from './threads';
 import type { ComputeBackend, Trainer, TrainerSpec } from './types';
 
 /** Options of {@link createOnnxBackend}. */
@@ -24,11 +24,6 @@ export interface OnnxBackendOptions {
 }
 
 type Arr = Float32Array | Float64Array;
-
-/** Default intra-op threads: every core but one, at least one. */
-export function defaultThreads(): number {
-  return Math.max(1, availableParallelism() - 1);
-}
 
 function toDtype(a: Float64Array, dtype: Dtype): Arr {
   return dtype === 'float64' ? Float64Array.from(a) : Float32Array.from(a);

@@ -136,7 +136,7 @@ export function householderTridiagonalBlocked(
   }
   // The level-2 products read the whole trailing triangle each step: keep the matrix in WebAssembly memory
   // for the SIMD product, copied in once and back once (the caller may need the reflectors stored in it).
-  const ws = createSimdSymvWorkspace(n);
+  const ws = createSimdSymvWorkspace(n, false);
   if (ws === null) {
     const y = new Float64Array(n);
     reduceBlocked(a, n, d, e, y, (r0, vRow) => symvUpper(a, n, r0, a, vRow, y), signal, tau);
@@ -148,6 +148,21 @@ export function householderTridiagonalBlocked(
   } finally {
     a.set(ws.a);
   }
+}
+
+/**
+ * d, e of the tridiagonal T = Qᵀ A Q as {@link householderTridiagonalBlocked} computes them, leaving A [n, n]
+ * (upper triangle read) untouched: with WebAssembly SIMD the reduction works on the copy in the module's
+ * memory and nothing is copied back, so an eigenvalues-only solve needs no n×n scratch array of its own.
+ */
+export function householderTridiagonalValues(a: Float64Array, n: number, d: Float64Array, e: Float64Array, signal?: AbortFlag): void {
+  const ws = n >= BLOCKED_MIN_N ? createSimdSymvWorkspace(n, false) : null;
+  if (ws === null) {
+    householderTridiagonalBlocked(new Float64Array(a), n, d, e, signal);
+    return;
+  }
+  ws.a.set(a);
+  reduceBlocked(ws.a, n, d, e, ws.y, (r0, vRow) => ws.symvUpper(r0, vRow), signal, undefined);
 }
 
 /** The body of {@link householderTridiagonalBlocked}, with y [n] and the product y += S v supplied. */

@@ -3,12 +3,13 @@
  * half the flops of the blocked tridiagonalization are these level-2 products over the trailing upper
  * triangle, so the matrix being reduced lives in this module's memory for the whole reduction instead of
  * being copied per product. Assembled from bytes as in simdDot.ts; {@link createSimdSymvWorkspace} returns
- * null without WebAssembly SIMD and callers keep their TypeScript loops.
+ * null without WebAssembly SIMD and callers keep their TypeScript loops. The memories are shared, so that
+ * large products also run on helper threads (symvThreads.ts).
  */
 import { simdKernelsEnabled } from './simdGemm';
+import { HELPER_SCRATCH, shareSymvModule, symvHelpers, symvParallel, symvRows, type Symv4Fn } from './symvThreads';
 import { float64Memory, leb, name, section } from './wasmBytes';
 
-type Symv4Fn = (a: number, ld: number, v: number, y: number, len: number, out: number, v0: number, v1: number, v2: number, v3: number) => void;
 
 interface SymvModule {
   symv4: Symv4Fn;
@@ -63,26 +64,46 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [1, 0x60, 10, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7c, 0x7c, 0x7c, 0]),
+    // The memory is imported (shared, so that helper threads can run the same code on it).
+    ...section(2, [1, ...name('env'), ...name('mem'), 2, 3, 1, ...leb(MAX_PAGES)]),
     ...section(3, [1, 0]),
-    ...section(5, [1, 0, 1]),
-    ...section(7, [2, ...name('symv4'), 0, 0, ...name('mem'), 2, 0]),
+    ...section(7, [1, ...name('symv4'), 0, 0]),
     ...section(10, [1, ...leb(body.length), ...body]),
   ]);
+}
+
+/** Memory limit of each slot: 4 GiB, the most a 32-bit WebAssembly memory can address (n ≤ 23 000). */
+const MAX_PAGES = 65536;
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The slot's memory: shared where the runtime has threads, else a plain one (products then stay serial). */
+function slotMemory(): { memory: WebAssembly.Memory; shared: boolean } {
+  try {
+    return { memory: new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }), shared: true };
+  } catch {
+    return { memory: new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES }), shared: false };
+  }
 }
 
 function loadModule(slot: number): SymvModule | null {
   const have = cached[slot];
   if (have !== undefined) return have;
-  let mod: SymvModule | null;
   try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
-    const exp = instance.exports as { symv4: Symv4Fn; mem: WebAssembly.Memory };
-    mod = { symv4: exp.symv4, memory: exp.mem };
+    compiled ??= new WebAssembly.Module(moduleBytes());
+    // Both slots at once, so that the helper threads get both memories.
+    const slots = [slotMemory(), slotMemory()];
+    for (let s = 0; s < cached.length; s++) {
+      const memory = slots[s]!.memory;
+      const instance = new WebAssembly.Instance(compiled, { env: { mem: memory } });
+      cached[s] = { symv4: (instance.exports as { symv4: Symv4Fn }).symv4, memory };
+    }
+    if (slots.every((m) => m.shared)) shareSymvModule(compiled, slots.map((m) => m.memory));
   } catch {
-    mod = null;
+    compiled = null;
+    cached.fill(null);
   }
-  cached[slot] = mod;
-  return mod;
+  return cached[slot]!;
 }
 
 /** A matrix and a vector in WebAssembly memory with the SIMD symmetric product between them. */
@@ -100,12 +121,13 @@ export interface SimdSymvWorkspace {
 
 /**
  * Workspace for {@link SimdSymvWorkspace.symvUpper} on an [n, n] matrix, growing the module's memory only
- * when n exceeds every earlier order. Only the latest workspace is valid (the memory is shared): an older
+ * when n exceeds every earlier order; its matrix is zero unless `zeroMatrix` is false (for a caller that
+ * overwrites all of it, which then skips the fill). Only the latest workspace is valid (the memory is shared): an older
  * one throws. Returns null without WebAssembly SIMD.
  */
-export function createSimdSymvWorkspace(n: number): SimdSymvWorkspace | null {
+export function createSimdSymvWorkspace(n: number, zeroMatrix = true): SimdSymvWorkspace | null {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`createSimdSymvWorkspace: n must be a non-negative integer, got ${n}`);
-  return workspace(n, 0);
+  return workspace(n, 0, zeroMatrix);
 }
 
 /**
@@ -135,73 +157,28 @@ function workspace(n: number, slot: number, zeroMatrix = true): (SimdSymvWorkspa
   if (!simdKernelsEnabled()) return null;
   const mod = loadModule(slot);
   if (mod === null) return null;
-  const doubles = n * n + 2 * n + 8;
+  const helpers = symvHelpers();
+  // a [n²] | y [n] | out [8] | x [n] | each helper's vector [n] and scratch [8]
+  const yo = n * n;
+  const out = yo + n;
+  const xo = out + 8;
+  const helperArea = xo + n;
+  const doubles = helperArea + helpers * (n + HELPER_SCRATCH);
   const mem = float64Memory(mod.memory, doubles);
   // The vectors are always zeroed; the matrix only when the caller will not overwrite what it reads.
   mem.fill(0, zeroMatrix ? 0 : n * n);
   const a = mem.subarray(0, n * n);
-  const yo = n * n;
   const y = mem.subarray(yo, yo + n);
-  const out = yo + n;
-  const ld = n * 8;
-  const symv4 = mod.symv4;
-  const xo = out + 8;
   const x = mem.subarray(xo, xo + n);
+  const symv4 = mod.symv4;
   const mine = ++generation[slot]!;
   const check = (): void => {
     if (mine !== generation[slot]) throw new Error('simd symv: a later createSimdSymvWorkspace or createSimdSymmetricMatvec call replaced this matrix');
   };
-  // y[r] += Σ_{c ≥ r0} S[r, c]·mem[vRow + c] for r ≥ r0.
+  // y[r] += Σ_{c ≥ r0} S[r, c]·mem[vRow + c] for r ≥ r0: on the helper threads too when it is worth it.
   const symv = (r0: number, vRow: number): void => {
-    let r = r0;
-    for (; r + 4 <= n; r += 4) {
-      const o0 = r * n;
-      const o1 = o0 + n;
-      const o2 = o1 + n;
-      const o3 = o2 + n;
-      const v0 = mem[vRow + r]!;
-      const v1 = mem[vRow + r + 1]!;
-      const v2 = mem[vRow + r + 2]!;
-      const v3 = mem[vRow + r + 3]!;
-      const a01 = mem[o0 + r + 1]!, a02 = mem[o0 + r + 2]!, a03 = mem[o0 + r + 3]!;
-      const a12 = mem[o1 + r + 2]!, a13 = mem[o1 + r + 3]!, a23 = mem[o2 + r + 3]!;
-      let s0 = mem[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
-      let s1 = a01 * v0 + mem[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
-      let s2 = a02 * v0 + a12 * v1 + mem[o2 + r + 2]! * v2 + a23 * v3;
-      let s3 = a03 * v0 + a13 * v1 + a23 * v2 + mem[o3 + r + 3]! * v3;
-      const c0 = r + 4;
-      const len = n - c0;
-      symv4((o0 + c0) * 8, ld, (vRow + c0) * 8, (yo + c0) * 8, len, out * 8, v0, v1, v2, v3);
-      s0 += mem[out]! + mem[out + 1]!;
-      s1 += mem[out + 2]! + mem[out + 3]!;
-      s2 += mem[out + 4]! + mem[out + 5]!;
-      s3 += mem[out + 6]! + mem[out + 7]!;
-      if ((len & 1) === 1) {
-        const c = n - 1;
-        const b0 = mem[o0 + c]!, b1 = mem[o1 + c]!, b2 = mem[o2 + c]!, b3 = mem[o3 + c]!;
-        const vc = mem[vRow + c]!;
-        s0 += b0 * vc;
-        s1 += b1 * vc;
-        s2 += b2 * vc;
-        s3 += b3 * vc;
-        mem[yo + c] = mem[yo + c]! + (b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3);
-      }
-      mem[yo + r] = mem[yo + r]! + s0;
-      mem[yo + r + 1] = mem[yo + r + 1]! + s1;
-      mem[yo + r + 2] = mem[yo + r + 2]! + s2;
-      mem[yo + r + 3] = mem[yo + r + 3]! + s3;
-    }
-    for (; r < n; r++) {
-      const rowR = r * n;
-      const vr = mem[vRow + r]!;
-      let s = mem[rowR + r]! * vr;
-      for (let c = r + 1; c < n; c++) {
-        const arc = mem[rowR + c]!;
-        s += arc * mem[vRow + c]!;
-        mem[yo + c] = mem[yo + c]! + arc * vr;
-      }
-      mem[yo + r] = mem[yo + r]! + s;
-    }
+    if (helpers > 0 && symvParallel(slot, mem, symv4, n, r0, vRow, yo, out, helperArea, helpers)) return;
+    symvRows(mem, symv4, n, r0, n, vRow, yo, out);
   };
   return {
     a,

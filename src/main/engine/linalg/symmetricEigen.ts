@@ -7,12 +7,13 @@ import {
   checkSquare,
   maxResidual,
   orthogonalityError,
+  relativeAsymmetry,
   spectrumDiagnostics,
   symmetrize,
   type AbortFlag,
   type EigDiagnostics,
 } from './diagnostics';
-import { householderTridiagonalBlocked, householderTridiagonalVectors } from './householderTridiagonal';
+import { householderTridiagonalValues, householderTridiagonalVectors } from './householderTridiagonal';
 import { tridiagonalQl } from './tridiagonalQl';
 
 export type { AbortFlag, EigDiagnostics } from './diagnostics';
@@ -46,8 +47,10 @@ export interface SymmetricEigenOptions {
  */
 export function symmetricEigen(a: Float64Array, n: number, opts: SymmetricEigenOptions = {}): EigResult {
   checkSquare('symmetricEigen', 'a', a, n);
-  const { sym, asymmetry } = symmetrize(a, n);
+  // Kernels are built exactly symmetric: then A itself is S, read in place, and no n×n copy is made.
+  const asymmetry = relativeAsymmetry(a, n);
   if (!Number.isFinite(asymmetry)) throwNonFinite(a);
+  const sym = asymmetry === 0 ? a : symmetrize(a, n).sym;
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const wantVectors = opts.vectors === true;
@@ -55,7 +58,7 @@ export function symmetricEigen(a: Float64Array, n: number, opts: SymmetricEigenO
   // rotations update contiguously.
   let qt: Float64Array | undefined;
   if (wantVectors) qt = householderTridiagonalVectors(new Float64Array(sym), n, d, e, opts.signal);
-  else householderTridiagonalBlocked(sym, n, d, e, opts.signal);
+  else householderTridiagonalValues(sym, n, d, e, opts.signal);
   tridiagonalQl(d, e, qt, opts.signal, true);
 
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[i]! - d[j]!);

@@ -191,11 +191,41 @@ describe('symmetricEigen()', () => {
     const n = 203;
     const g = gaussian(21);
     const lambda = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : Math.abs(g()) * 3));
-    const r = symmetricEigen(similarity(lambda, 17), n);
+    const a = similarity(lambda, 17);
+    const before = a.slice();
+    const r = symmetricEigen(a, n);
     const norm = Math.max(...lambda);
     expect(maxAbsDiff(r.values, sorted(lambda))).toBeLessThan(abs(n, norm));
     expect(r.diagnostics.negativeCount).toBe(0);
     expect(r.diagnostics.conditionNote).toBe('infinite: singular');
+    // a symmetric input is read in place, never written
+    expect(r.diagnostics.asymmetry).toBe(0);
+    expect(a).toEqual(before);
+  });
+
+  it('leaves a blocked-size input as it was, symmetric or not, with and without vectors', () => {
+    const n = 150;
+    const lambda = Array.from({ length: n }, (_, i) => 1 + i / 10);
+    const s = similarity(lambda, 29);
+    const g = gaussian(31);
+    // A = S + K with K skew-symmetric: the symmetric part is S, whose spectrum is known
+    const a = s.slice();
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const k = 1e-3 * g();
+        a[i * n + j]! += k;
+        a[j * n + i]! -= k;
+      }
+    }
+    for (const input of [s, a]) {
+      const before = input.slice();
+      for (const vectors of [false, true]) {
+        const r = symmetricEigen(input, n, { vectors });
+        expect(maxAbsDiff(r.values, lambda)).toBeLessThan(abs(n, 16));
+        expect(input).toEqual(before);
+      }
+    }
+    expect(symmetricEigen(a, n).diagnostics.asymmetry).toBeGreaterThan(0);
   });
 
   it('gives orthonormal eigenvectors inside exactly repeated eigenvalues', () => {

@@ -1,0 +1,27 @@
+/**
+ * The engine's threads on the CPU: how many a native backend uses by default, and how the linalg kernels
+ * start helper threads (the pure numerics may not import worker_threads themselves; see symvThreads.ts).
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { HelperSpawner } from '../linalg/symvThreads';
+
+/** Default intra-op threads: every core but one, at least one (so that a window keeps a core). */
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/**
+ * Starts a helper thread that runs `source` (a self-contained CommonJS script) with `data` as its
+ * workerData. It never keeps the process alive; an uncaught error in it is reported through `onError`.
+ */
+export const spawnHelperThread: HelperSpawner = (source, data, onError) => {
+  const worker = new Worker(source, { eval: true, workerData: data, stdout: false, stderr: false });
+  worker.unref();
+  worker.on('error', onError);
+  return {
+    stop: () => {
+      void worker.terminate();
+    },
+  };
+};

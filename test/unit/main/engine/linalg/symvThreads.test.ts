@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lcg } from './lcg';
+import { spawnHelperThread } from '../../../../../src/main/engine/backends/threads';
+import { createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
+import { extremeEigen } from '../../../../../src/main/engine/linalg/extremeEigen';
+import { symmetricEigen } from '../../../../../src/main/engine/linalg/symmetricEigen';
+import {
+  installSymvThreads,
+  PARALLEL_MIN_ROWS,
+  setSymvThreads,
+  symvHelpers,
+  symvParallelProducts,
+  triangleBands,
+} from '../../../../../src/main/engine/linalg/symvThreads';
+
+beforeAll(() => {
+  installSymvThreads(spawnHelperThread, 1);
+});
+
+afterAll(() => {
+  installSymvThreads(null, 1);
+});
+
+/** Upper-triangle entries of rows [a, b) of an n-row trailing block starting at r0. */
+function entries(r0: number, n: number, a: number, b: number): number {
+  let s = 0;
+  for (let r = a; r < b; r++) s += n - r;
+  return s;
+}
+
+describe('triangleBands()', () => {
+  it('splits the trailing rows into bands of equal triangle shares on the 4-row grid', () => {
+    for (const [r0, n, parts] of [
+      [0, 1000, 2],
+      [0, 1000, 3],
+      [17, 2003, 4],
+      [250, 1021, 2],
+    ] as const) {
+      const b = triangleBands(r0, n, parts);
+      expect(b).toHaveLength(parts + 1);
+      expect(b[0]).toBe(r0);
+      expect(b.at(-1)).toBe(n);
+      const total = entries(r0, n, r0, n);
+      for (let t = 0; t < parts; t++) {
+        expect(b[t + 1]!).toBeGreaterThan(b[t]!);
+        if (t + 1 < parts) expect((b[t + 1]! - r0) % 4).toBe(0);
+        // one 4-row block (at most 4·(n − r0) entries) off the equal share
+        expect(Math.abs(entries(r0, n, b[t]!, b[t + 1]!) - total / parts)).toBeLessThanOrEqual(4 * (n - r0));
+      }
+    }
+  });
+});
+
+describe('symmetric products on helper threads', () => {
+  const n = 1000;
+  const r = lcg(41);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const v = r();
+      a[i * n + j] = v;
+      a[j * n + i] = v;
+    }
+  }
+
+  /** y = S v over rows ≥ r0 through the workspace with the given thread count. */
+  function product(threads: number, r0: number): { y: Float64Array; parallel: number } {
+    setSymvThreads(threads);
+    const ws = createSimdSymvWorkspace(n, false);
+    expect(ws).not.toBeNull();
+    ws!.a.set(a);
+    const vRow = (n - 1) * n; // the last row holds v: as the Householder reduction stores its reflectors
+    const before = symvParallelProducts();
+    ws!.symvUpper(r0, vRow);
+    return { y: ws!.y.slice(), parallel: symvParallelProducts() - before };
+  }
+
+  it('gives the serial product with one and three helpers, and really uses them past the size threshold', () => {
+    for (const r0 of [0, 101, n - PARALLEL_MIN_ROWS]) {
+      const serial = product(1, r0);
+      expect(serial.parallel).toBe(0);
+      for (const threads of [2, 4]) {
+        const par = product(threads, r0);
+        expect(symvHelpers()).toBe(threads - 1);
+        expect(par.parallel).toBe(1);
+        let worst = 0;
+        for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(par.y[i]! - serial.y[i]!));
+        // sums of ≤ 1000 terms of size ≤ 1/4 in another order
+        expect(worst).toBeLessThan(1e-12);
+        // the rows above r0 are left alone
+        for (let i = 0; i < r0; i++) expect(par.y[i]).toBe(0);
+      }
+    }
+  });
+
+  it('keeps small trailing blocks on the calling thread', () => {
+    expect(product(2, n - PARALLEL_MIN_ROWS + 1).parallel).toBe(0);
+  });
+
+  it('gives the same extreme and full spectra with helpers as without', () => {
+    setSymvThreads(1);
+    const top1 = extremeEigen({ n, matrix: a }, { k: 5, which: 'largest' }).values;
+    const full1 = symmetricEigen(a, n).values;
+    setSymvThreads(3);
+    const before = symvParallelProducts();
+    const top3 = extremeEigen({ n, matrix: a }, { k: 5, which: 'largest' }).values;
+    const full3 = symmetricEigen(a, n).values;
+    expect(symvParallelProducts() - before).toBeGreaterThan(10);
+    const scale = Math.abs(full1[n - 1]!) + Math.abs(full1[0]!);
+    for (let i = 0; i < 5; i++) expect(Math.abs(top3[i]! - top1[i]!)).toBeLessThan(1e-12 * scale);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(full3[i]! - full1[i]!));
+    expect(worst).toBeLessThan(1e-11 * scale);
+  });
+
+  it('runs every product on the calling thread without a spawner', () => {
+    installSymvThreads(null, 4);
+    expect(symvHelpers()).toBe(0);
+    expect(product(4, 0).parallel).toBe(0);
+    installSymvThreads(spawnHelperThread, 1);
+  });
+
+  it('refuses a thread count that is not a positive integer', () => {
+    expect(() => setSymvThreads(0)).toThrow(/threads must be an integer ≥ 1, got 0/);
+    expect(() => setSymvThreads(1.5)).toThrow(/got 1.5/);
+  });
+});
