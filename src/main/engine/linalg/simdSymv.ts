@@ -30,7 +30,7 @@ const generation = [0, 0];
  * $a + r·$ld and c < len rounded down to even: y[c] += Σ_r A_r[c]·v_r and out[2r..2r+1] = the two lanes of
  * Σ_c A_r[c]·v[c]. Locals: 10 end, 11–13 A_1..A_3 (i32); 14–17 sums, 18–21 splat v_r, 22 v[c], 23 A_r[c].
  */
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+export function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const get = (i: number): number[] => [0x20, i];
   const set = (i: number): number[] => [0x21, i];
   const load = (base: number): number[] => [...get(base), 0xfd, 0x00, 4, 0];
@@ -64,8 +64,8 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [1, 0x60, 10, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7c, 0x7c, 0x7c, 0x7c, 0]),
-    // The memory is imported (shared, so that helper threads can run the same code on it).
-    ...section(2, [1, ...name('env'), ...name('mem'), 2, 3, 1, ...leb(MAX_PAGES)]),
+    // The memory is imported: shared where it can be, so that helper threads can run the same code on it.
+    ...section(2, [1, ...name('env'), ...name('mem'), 2, ...(shared ? [3, 1, ...leb(MAX_PAGES)] : [0, 1])]),
     ...section(3, [1, 0]),
     ...section(7, [1, ...name('symv4'), 0, 0]),
     ...section(10, [1, ...leb(body.length), ...body]),
@@ -75,35 +75,29 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 /** Memory limit of each slot: 4 GiB, the most a 32-bit WebAssembly memory can address (n ≤ 23 000). */
 const MAX_PAGES = 65536;
 
-let compiled: WebAssembly.Module | null | undefined;
-
-/** The slot's memory: shared where the runtime has threads, else a plain one (products then stay serial). */
-function slotMemory(): { memory: WebAssembly.Memory; shared: boolean } {
-  try {
-    return { memory: new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }), shared: true };
-  } catch {
-    return { memory: new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES }), shared: false };
-  }
-}
-
+/**
+ * Both slots' instances at once (the helper threads get both memories), on shared memories where the
+ * runtime has WebAssembly threads, else on plain ones (products then stay on the calling thread).
+ */
 function loadModule(slot: number): SymvModule | null {
   const have = cached[slot];
   if (have !== undefined) return have;
-  try {
-    compiled ??= new WebAssembly.Module(moduleBytes());
-    // Both slots at once, so that the helper threads get both memories.
-    const slots = [slotMemory(), slotMemory()];
-    for (let s = 0; s < cached.length; s++) {
-      const memory = slots[s]!.memory;
-      const instance = new WebAssembly.Instance(compiled, { env: { mem: memory } });
-      cached[s] = { symv4: (instance.exports as { symv4: Symv4Fn }).symv4, memory };
+  for (const shared of [true, false]) {
+    try {
+      const module = new WebAssembly.Module(moduleBytes(shared));
+      const memories = cached.map(() => new WebAssembly.Memory({ initial: 1, ...(shared ? { maximum: MAX_PAGES, shared } : {}) }));
+      memories.forEach((memory, s) => {
+        const instance = new WebAssembly.Instance(module, { env: { mem: memory } });
+        cached[s] = { symv4: (instance.exports as { symv4: Symv4Fn }).symv4, memory };
+      });
+      if (shared) shareSymvModule(module, memories);
+      return cached[slot]!;
+    } catch {
+      cached.fill(undefined);
     }
-    if (slots.every((m) => m.shared)) shareSymvModule(compiled, slots.map((m) => m.memory));
-  } catch {
-    compiled = null;
-    cached.fill(null);
   }
-  return cached[slot]!;
+  cached.fill(null);
+  return null;
 }
 
 /** A matrix and a vector in WebAssembly memory with the SIMD symmetric product between them. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { lcg } from './lcg';
-import { createSimdSymmetricMatvec, createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
+import { createSimdSymmetricMatvec, createSimdSymvWorkspace, moduleBytes } from '../../../../../src/main/engine/linalg/simdSymv';
 import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
 import { householderTridiagonalBlocked } from '../../../../../src/main/engine/linalg/householderTridiagonal';
 
@@ -87,6 +87,24 @@ describe('householderTridiagonalBlocked()', () => {
       sumD += simd[1][i]!;
     }
     expect(Math.abs(sumD - trace)).toBeLessThanOrEqual(tol);
+  });
+});
+
+describe('the symv module', () => {
+  it('runs its kernel on a plain memory too (the fallback where shared memories are not available)', () => {
+    for (const shared of [true, false]) expect(WebAssembly.validate(moduleBytes(shared))).toBe(true);
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    const kernel = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(false)), { env: { mem } }).exports.symv4 as (
+      ...args: number[]
+    ) => void;
+    // rows A_r = [r+1, r+2] (r < 4) at byte 0 with ld = 16; v = [1, 2] at byte 128, y = 0 at byte 144, out at 160
+    const f = new Float64Array(mem.buffer);
+    for (let r = 0; r < 4; r++) f.set([r + 1, r + 2], 2 * r);
+    f.set([1, 2], 16);
+    kernel(0, 16, 128, 144, 2, 160, 1, 10, 100, 1000);
+    // y[c] = Σ_r A_r[c]·v_r; the two lanes of row r's dot with v sum to (r+1)·1 + (r+2)·2
+    expect(Array.from(f.subarray(18, 20))).toEqual([1 + 20 + 300 + 4000, 2 + 30 + 400 + 5000]);
+    for (let r = 0; r < 4; r++) expect(f[20 + 2 * r]! + f[21 + 2 * r]!).toBe(r + 1 + 2 * (r + 2));
   });
 });
 
