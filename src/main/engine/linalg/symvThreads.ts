@@ -74,24 +74,72 @@ export function symvRows(mem: Float64Array, symv4: Symv4Fn, n: number, r0: numbe
   }
 }
 
-/** Control words: [0] generation (−1 = quit), [1] helpers done, then PARAMS words per helper. */
+/**
+ * Control words (Int32) of a pool. Products are split into chunks of rows that any thread may take, so a
+ * helper that wakes late (its core busy elsewhere) costs nothing but its share: the caller takes the rest.
+ *   0 GEN       generation of the current product, 1 … 0x7fff (−1: quit)
+ *   1 CLAIM     GEN·2¹⁶ + index of the next free chunk (a stale thread's claim fails on the generation)
+ *   2 FINISHED  chunks done in this generation
+ *   3 SLOT, 4 N, 5 VROW, 6 CHUNKS, 7 BASE (offset of the helpers' vectors): the product's parameters
+ *   8 … 10      per helper: the generation it last added into its own vector
+ *   11 …        chunk boundaries (CHUNKS + 1 rows)
+ * runChunks and the helper source use these indices as literals.
+ */
 const GEN = 0;
-const DONE = 1;
-const HEADER = 2;
-const PARAMS = 6; // slot, n, r0, r1, vRow, yo
+const CLAIM = 1;
+const FINISHED = 2;
+const PARAM = 3;
+const CONTRIB = 8;
+const BOUNDS = 11;
+const MAX_HELPERS = 3;
+const CHUNKS_PER_THREAD = 4;
+const CONTROL_WORDS = BOUNDS + CHUNKS_PER_THREAD * (MAX_HELPERS + 1) + 1;
 /** Doubles of scratch each helper needs at the end of its vector (symv4's eight lanes). */
 export const HELPER_SCRATCH = 8;
 
-/** How long a helper polls for the next product before it sleeps. */
+/**
+ * Takes chunks of generation g one at a time (compare-and-swap on CLAIM) and adds each one's rows into the
+ * vector at yo (scratch at out), counting it in FINISHED; `first` runs before the first chunk taken.
+ * Returns the number of chunks it ran. Self-contained (symvRows comes as an argument): helpers run its
+ * source text.
+ */
+export function runChunks(
+  ctl: Int32Array,
+  g: number,
+  mem: Float64Array,
+  symv4: Symv4Fn,
+  yo: number,
+  out: number,
+  rows: typeof symvRows,
+  first: (() => void) | null,
+): number {
+  const n = ctl[4]!;
+  const vRow = ctl[5]!;
+  const chunks = ctl[6]!;
+  let ran = 0;
+  for (;;) {
+    const v = Atomics.load(ctl, 1);
+    if (v >>> 16 !== g || (v & 0xffff) >= chunks) return ran;
+    if (Atomics.compareExchange(ctl, 1, v, v + 1) !== v) continue;
+    if (ran === 0 && first !== null) first();
+    const c = v & 0xffff;
+    rows(mem, symv4, n, ctl[11 + c]!, ctl[12 + c]!, vRow, yo, out);
+    ran++;
+    if (Atomics.add(ctl, 2, 1) + 1 === chunks) Atomics.notify(ctl, 2);
+  }
+}
+
+/** How long a thread polls (for the next product, or for the last chunks) before it sleeps. */
 const SPIN_MS = 2;
 
-/** The helper thread: waits for a generation, reduces its band into its own vector, counts itself done. */
+/** The helper thread: waits for a generation, takes chunks into its own vector until none are left. */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memories, control, id, helpers } = workerData;
+const { module, memories, control, id } = workerData;
 const ctl = new Int32Array(control);
 const kernels = memories.map((m) => new WebAssembly.Instance(module, { env: { mem: m } }).exports.symv4);
 const symvRows = ${symvRows.toString()};
+const runChunks = ${runChunks.toString()};
 // The pool starts at generation 0; a product asked for before this thread was up is seen at once.
 let seen = 0;
 for (;;) {
@@ -99,24 +147,25 @@ for (;;) {
   // short while before sleeping, since waking a sleeping thread costs about as much as a small product.
   // The sleep is timed, so that a thread whose owner is gone still ends.
   const spinUntil = performance.now() + ${SPIN_MS};
-  while (Atomics.load(ctl, ${GEN}) === seen && performance.now() < spinUntil);
-  Atomics.wait(ctl, ${GEN}, seen, 1000);
-  const g = Atomics.load(ctl, ${GEN});
+  while (Atomics.load(ctl, 0) === seen && performance.now() < spinUntil);
+  Atomics.wait(ctl, 0, seen, 1000);
+  const g = Atomics.load(ctl, 0);
   if (g === -1) break;
   if (g === seen) continue;
   seen = g;
-  const p = ${HEADER} + id * ${PARAMS};
-  const slot = ctl[p], n = ctl[p + 1], r0 = ctl[p + 2], r1 = ctl[p + 3], vRow = ctl[p + 4], yo = ctl[p + 5];
+  const slot = ctl[3], n = ctl[4];
+  const yo = ctl[7] + id * (n + ${HELPER_SCRATCH});
   const mem = new Float64Array(memories[slot].buffer);
-  mem.fill(0, yo, yo + n);
-  symvRows(mem, kernels[slot], n, r0, r1, vRow, yo, yo + n);
-  if (Atomics.add(ctl, ${DONE}, 1) === helpers - 1) Atomics.notify(ctl, ${DONE});
+  runChunks(ctl, g, mem, kernels[slot], yo, yo + n, symvRows, () => {
+    mem.fill(0, yo, yo + n);
+    Atomics.store(ctl, 8 + id, g);
+  });
 }
 `;
 
 /** Below this many trailing rows a product is not worth waking the helpers for (measured: see bench). */
 export const PARALLEL_MIN_ROWS = 768;
-const MAX_THREADS = 4;
+const MAX_THREADS = MAX_HELPERS + 1;
 /** A helper that has not answered after this long is taken for lost (a product takes milliseconds). */
 const HELPER_TIMEOUT_MS = 30_000;
 
@@ -155,10 +204,16 @@ export function symvHelpers(): number {
 }
 
 let parallelProducts = 0;
+let helperChunks = 0;
 
-/** Products that ran on the helpers so far in this thread (for tests and diagnostics). */
+/** Products offered to the helpers so far in this thread (for tests and diagnostics). */
 export function symvParallelProducts(): number {
   return parallelProducts;
+}
+
+/** Row chunks of those products that helpers took (the rest ran on the calling thread). */
+export function symvHelperChunks(): number {
+  return helperChunks;
 }
 
 /** Called by simdSymv.ts once its module and shared memories exist; before that every product is serial. */
@@ -182,7 +237,7 @@ function startHelpers(): Pool | null {
   if (pool !== undefined) return pool;
   const helpers = threadsWanted - 1;
   if (shared === null || spawner === null || helpers < 1) return (pool = null);
-  const control = new Int32Array(new SharedArrayBuffer((HEADER + helpers * PARAMS) * 4));
+  const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   const started: Pool = { control, helpers: [] };
   // A failing helper turns the pool off: products run on the calling thread from then on.
   const onError = (): void => {
@@ -193,7 +248,7 @@ function startHelpers(): Pool | null {
   };
   try {
     for (let id = 0; id < helpers; id++) {
-      const data = { module: shared.module, memories: shared.memories, control: control.buffer, id, helpers };
+      const data = { module: shared.module, memories: shared.memories, control: control.buffer, id };
       started.helpers.push(spawner(HELPER_SOURCE, data, onError));
     }
   } catch {
@@ -247,39 +302,41 @@ export function symvParallel(
   const p = startHelpers();
   if (p === null || p.helpers.length > maxHelpers) return false;
   const helpers = p.helpers.length;
-  const bands = triangleBands(r0, n, helpers + 1);
+  const chunks = CHUNKS_PER_THREAD * (helpers + 1);
+  const bounds = triangleBands(r0, n, chunks);
   const ctl = p.control;
-  for (let t = 0; t < helpers; t++) {
-    const q = HEADER + t * PARAMS;
-    ctl[q] = slot;
-    ctl[q + 1] = n;
-    ctl[q + 2] = bands[t + 1]!;
-    ctl[q + 3] = bands[t + 2]!;
-    ctl[q + 4] = vRow;
-    ctl[q + 5] = helperVectors + t * (n + HELPER_SCRATCH);
-  }
-  Atomics.store(ctl, DONE, 0);
-  // Generations count up and skip −1 (quit) on wrap-around.
-  const next = (Atomics.load(ctl, GEN) + 1) & 0x3fffffff;
-  Atomics.store(ctl, GEN, next);
+  // Generations run 1 … 0x7fff (0 is the pool's start, −1 quit), so that GEN·2¹⁶ + chunk fits CLAIM.
+  const g = (Atomics.load(ctl, GEN) % 0x7fff) + 1;
+  // Close the claims (new generation, no chunk free) before the parameters change under a late thread.
+  Atomics.store(ctl, CLAIM, (g << 16) | 0xffff);
+  Atomics.store(ctl, FINISHED, 0);
+  ctl[PARAM] = slot;
+  ctl[PARAM + 1] = n;
+  ctl[PARAM + 2] = vRow;
+  ctl[PARAM + 3] = chunks;
+  ctl[PARAM + 4] = helperVectors;
+  for (let t = 0; t < helpers; t++) ctl[CONTRIB + t] = 0;
+  for (let c = 0; c <= chunks; c++) ctl[BOUNDS + c] = bounds[c]!;
+  Atomics.store(ctl, CLAIM, g << 16);
+  Atomics.store(ctl, GEN, g);
   Atomics.notify(ctl, GEN);
-  symvRows(mem, symv4, n, bands[0]!, bands[1]!, vRow, yo, out);
-  // The bands are equal, so the helpers are about done: poll before sleeping (a wake-up costs more).
+  helperChunks += chunks - runChunks(ctl, g, mem, symv4, yo, out, symvRows, null);
+  // Every chunk is taken: the helpers are finishing theirs. Poll before sleeping (a wake-up costs more).
   const spinUntil = performance.now() + SPIN_MS;
-  while (Atomics.load(ctl, DONE) < helpers && performance.now() < spinUntil);
+  while (Atomics.load(ctl, FINISHED) < chunks && performance.now() < spinUntil);
   const deadline = Date.now() + HELPER_TIMEOUT_MS;
-  for (let done = Atomics.load(ctl, DONE); done < helpers; done = Atomics.load(ctl, DONE)) {
+  for (let done = Atomics.load(ctl, FINISHED); done < chunks; done = Atomics.load(ctl, FINISHED)) {
     if (Date.now() > deadline) {
       stopHelpers();
       pool = null;
-      throw new Error(`symmetric product: ${helpers - done} of ${helpers} helper threads did not answer in ${HELPER_TIMEOUT_MS / 1000} s; products run on one thread from now on`);
+      throw new Error(`symmetric product: ${chunks - done} of ${chunks} row chunks taken by helper threads were not done in ${HELPER_TIMEOUT_MS / 1000} s; products run on one thread from now on`);
     }
-    Atomics.wait(ctl, DONE, done, 1000);
+    Atomics.wait(ctl, FINISHED, done, 1000);
   }
   for (let t = 0; t < helpers; t++) {
+    if (Atomics.load(ctl, CONTRIB + t) !== g) continue;
     const h = helperVectors + t * (n + HELPER_SCRATCH);
-    const from = bands[t + 1]!;
-    for (let c = from; c < n; c++) mem[yo + c] = mem[yo + c]! + mem[h + c]!;
+    for (let c = r0; c < n; c++) mem[yo + c] = mem[yo + c]! + mem[h + c]!;
   }
   parallelProducts++;
   return true;

@@ -8,6 +8,7 @@ import {
   installSymvThreads,
   PARALLEL_MIN_ROWS,
   setSymvThreads,
+  symvHelperChunks,
   symvHelpers,
   symvParallelProducts,
   triangleBands,
@@ -91,6 +92,18 @@ describe('symmetric products on helper threads', () => {
         for (let i = 0; i < r0; i++) expect(par.y[i]).toBe(0);
       }
     }
+  });
+
+  it('lets the helpers take chunks of the rows (the caller takes what a late helper leaves)', () => {
+    setSymvThreads(2);
+    const ws = createSimdSymvWorkspace(n, false)!;
+    ws.a.set(a);
+    const before = symvHelperChunks();
+    // A helper that is still starting (tens of ms) misses the first products; it polls between products
+    // once it is up. Products for up to 10 s, or until it has taken a chunk.
+    const until = Date.now() + 10_000;
+    while (symvHelperChunks() === before && Date.now() < until) ws.symvUpper(0, (n - 1) * n);
+    expect(symvHelperChunks()).toBeGreaterThan(before);
   });
 
   it('keeps small trailing blocks on the calling thread', () => {
