@@ -7,7 +7,7 @@
  * large products also run on helper threads (symvThreads.ts).
  */
 import { simdKernelsEnabled } from './simdGemm';
-import { HELPER_SCRATCH, shareSymvModule, symvHelpers, symvParallel, symvRows, type Symv4Fn } from './symvThreads';
+import { HELPER_SCRATCH, shareSymvModule, symvHelpers, symvParallel, symvRows, wakeSymvHelpers, type Symv4Fn } from './symvThreads';
 import { float64Memory, leb, name, section } from './wasmBytes';
 
 
@@ -152,6 +152,8 @@ function workspace(n: number, slot: number, zeroMatrix = true): (SimdSymvWorkspa
   const mod = loadModule(slot);
   if (mod === null) return null;
   const helpers = symvHelpers();
+  // Products follow (a reduction, a Lanczos solve): have the helpers polling by then.
+  if (helpers > 0) wakeSymvHelpers(n);
   // a [n²] | y [n] | out [8] | x [n] | each helper's vector [n] and scratch [8]
   const yo = n * n;
   const out = yo + n;

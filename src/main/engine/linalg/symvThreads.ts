@@ -259,6 +259,21 @@ function startHelpers(): Pool | null {
 }
 
 /**
+ * Wakes the helpers ahead of a run of products on an order-n matrix (when those will use them), so that
+ * they are polling by the first one instead of being woken by it: a product with no chunks.
+ */
+export function wakeSymvHelpers(n: number): void {
+  if (n < PARALLEL_MIN_ROWS) return;
+  const p = startHelpers();
+  if (p === null) return;
+  const ctl = p.control;
+  const g = (Atomics.load(ctl, GEN) % 0x7fff) + 1;
+  Atomics.store(ctl, CLAIM, (g << 16) | 0xffff);
+  Atomics.store(ctl, GEN, g);
+  Atomics.notify(ctl, GEN);
+}
+
+/**
  * Row bands [b_t, b_{t+1}) of rows r0 ≤ r < n with equal shares of the upper triangle (row r holds n − r
  * entries), boundaries on the 4-row grid from r0 so that only the last band has a scalar tail.
  */
