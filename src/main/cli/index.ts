@@ -104,7 +104,7 @@ function program(state: { code: number }): Command {
     .requiredOption('--config <file>', 'config JSON (see `ntk-workbench config`)')
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--json', 'print only the JSON summary on stdout')
-    .option('--threads <n>', 'threads of the native compute backend (default: every core)')
+    .option('--threads <n>', 'threads of the native compute backend and of the large symmetric products of the eigenvalue solvers (default: every core)')
     .action(async (o: { config: string; out: string; json?: boolean; threads?: string }) => {
       const threads = o.threads === undefined ? undefined : Number(o.threads);
       if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
