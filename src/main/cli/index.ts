@@ -9,6 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { defaultConfig, issuesToText, parseConfig, type Config } from '../../shared/config/schema';
 import { exitCodeFor, WorkbenchException } from '../../shared/api/result';
 import { toScriptJson } from '../../shared/json';
@@ -234,7 +235,8 @@ function program(state: { code: number }): Command {
 }
 
 async function withHost<T>(fn: (h: EngineHost) => Promise<T>): Promise<T> {
-  const h = new EngineHost();
+  // No window to keep responsive: the eigensolvers may use every core, as `train` does.
+  const h = new EngineHost({ threads: availableParallelism() });
   try {
     return await fn(h);
   } finally {

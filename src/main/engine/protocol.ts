@@ -19,7 +19,7 @@ export const CTRL_SLOTS = 4;
 export type HostToWorker =
   | { type: 'start'; runId: string; config: Config; control: SharedArrayBuffer; resumeFrom?: Checkpoint; threads?: number }
   | { type: 'probe' }
-  | { type: 'task'; id: number; task: EngineTask; args: unknown };
+  | { type: 'task'; id: number; task: EngineTask; args: unknown; threads?: number };
 
 /** One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report). */
 export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory';

@@ -93,6 +93,7 @@ function toError(e: unknown): WorkbenchError {
 port.on('message', (msg: HostToWorker) => {
   if (msg.type === 'start') void start(msg);
   else if (msg.type === 'task') {
+    if (msg.threads !== undefined) setSymvThreads(msg.threads);
     void runTask(msg.task, msg.args).then(
       (value) => send({ type: 'task-result', id: msg.id, ok: true, value }),
       (e: unknown) => send({ type: 'task-result', id: msg.id, ok: false, error: toError(e) }),

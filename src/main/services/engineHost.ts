@@ -60,8 +60,9 @@ export interface EngineHostOptions {
   graceMs?: number;
   log?: (msg: string) => void;
   /**
-   * Intra-op threads of a run's native backend. Default: the backend's own (every core but one, so that a
-   * window stays responsive); the CLI, which has no window, passes every core.
+   * Intra-op threads of a run's native backend, and the threads of the eigensolvers' large symmetric
+   * products in runs and tasks. Default: the backend's own (every core but one, so that a window stays
+   * responsive); the CLI, which has no window, passes every core.
    */
   threads?: number;
 }
@@ -215,7 +216,7 @@ export class EngineHost {
     w.ref();
     return new Promise<T>((resolve, reject) => {
       this.pendingTasks.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      const msg: HostToWorker = { type: 'task', id, task, args };
+      const msg: HostToWorker = { type: 'task', id, task, args, ...(this.threads !== undefined ? { threads: this.threads } : {}) };
       w.postMessage(msg);
     });
   }
