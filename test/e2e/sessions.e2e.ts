@@ -143,7 +143,8 @@ describe('sessions: nothing lost, everything reopens', () => {
     // The same config, uninterrupted, on the same backend and dtype.
     await wb2.tab('Configure').click();
     await configure(wb2);
-    await wb2.button('Run').click();
+    // Wait for the new run first: until it starts, the page still shows the resumed run as 'finished'.
+    await wb2.startRun();
     expect(await wb2.waitForStatus(['finished', 'stopped', 'failed'], 180_000)).toBe('finished');
     // Poll: the status may read 'finished' a moment before the last progress batch has been drawn.
     await expect.poll(() => wb2.recordCount(), { timeout: 30_000 }).toBe(resumedCount);

@@ -49,6 +49,24 @@ export class WorkbenchPage {
     return ((await this.page.getByTestId('run-status').textContent()) ?? '').trim();
   }
 
+  /**
+   * Clicks Run and waits until the page shows the new run (its id), so that a status read next is the new
+   * run's and not the one shown before the click (a finished run reads 'finished' until the new one starts).
+   */
+  async startRun(timeout = 60_000): Promise<string> {
+    const before = (await this.page.getByTestId('run-status').getAttribute('data-run-id')) ?? '';
+    await this.button('Run').click();
+    await this.page.waitForFunction(
+      (b) => {
+        const id = document.querySelector('[data-testid="run-status"]')?.getAttribute('data-run-id') ?? '';
+        return id !== '' && id !== b;
+      },
+      before,
+      { timeout, polling: 50 },
+    );
+    return (await this.page.getByTestId('run-status').getAttribute('data-run-id')) ?? '';
+  }
+
   async waitForStatus(statuses: string[], timeout = 60_000): Promise<string> {
     await this.page.waitForFunction(
       (s) => s.includes(document.querySelector('[data-testid="run-status"]')?.textContent?.trim() ?? ''),
