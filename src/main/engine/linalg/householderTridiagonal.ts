@@ -134,20 +134,10 @@ export function householderTridiagonalBlocked(
     householderTridiagonalPlain(a, n, d, e, false, signal);
     return;
   }
-  // The level-2 products read the whole trailing triangle each step: keep the matrix in WebAssembly memory
-  // for the SIMD product, copied in once and back once (the caller may need the reflectors stored in it).
-  const ws = createSimdSymvWorkspace(n, false);
-  if (ws === null) {
-    const y = new Float64Array(n);
-    reduceBlocked(a, n, d, e, y, (r0, vRow) => symvUpper(a, n, r0, a, vRow, y), signal, tau);
-    return;
-  }
-  ws.a.set(a);
-  try {
-    reduceBlocked(ws.a, n, d, e, ws.y, (r0, vRow) => ws.symvUpper(r0, vRow), signal, tau);
-  } finally {
-    a.set(ws.a);
-  }
+  // The caller may need the reflectors stored in A: copied back from WebAssembly memory.
+  if (reduceInSimdMemory(a, n, d, e, signal, tau, true)) return;
+  const y = new Float64Array(n);
+  reduceBlocked(a, n, d, e, y, (r0, vRow) => symvUpper(a, n, r0, a, vRow, y), signal, tau);
 }
 
 /**
@@ -156,13 +146,33 @@ export function householderTridiagonalBlocked(
  * memory and nothing is copied back, so an eigenvalues-only solve needs no n×n scratch array of its own.
  */
 export function householderTridiagonalValues(a: Float64Array, n: number, d: Float64Array, e: Float64Array, signal?: AbortFlag): void {
-  const ws = n >= BLOCKED_MIN_N ? createSimdSymvWorkspace(n, false) : null;
-  if (ws === null) {
-    householderTridiagonalBlocked(new Float64Array(a), n, d, e, signal);
-    return;
-  }
+  if (n >= BLOCKED_MIN_N && reduceInSimdMemory(a, n, d, e, signal, undefined, false)) return;
+  householderTridiagonalBlocked(new Float64Array(a), n, d, e, signal);
+}
+
+/**
+ * The blocked reduction of A [n, n] on a copy in WebAssembly memory, where the level-2 products (which read
+ * the whole trailing triangle each step) run in SIMD; the reduced matrix is copied back into A only with
+ * `copyBack`. Returns false, having done nothing, without WebAssembly SIMD.
+ */
+function reduceInSimdMemory(
+  a: Float64Array,
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  signal: AbortFlag | undefined,
+  tau: Float64Array | undefined,
+  copyBack: boolean,
+): boolean {
+  const ws = createSimdSymvWorkspace(n, false);
+  if (ws === null) return false;
   ws.a.set(a);
-  reduceBlocked(ws.a, n, d, e, ws.y, (r0, vRow) => ws.symvUpper(r0, vRow), signal, undefined);
+  try {
+    reduceBlocked(ws.a, n, d, e, ws.y, (r0, vRow) => ws.symvUpper(r0, vRow), signal, tau);
+  } finally {
+    if (copyBack) a.set(ws.a);
+  }
+  return true;
 }
 
 /** The body of {@link householderTridiagonalBlocked}, with y [n] and the product y += S v supplied. */

@@ -184,18 +184,22 @@ let shared: { module: WebAssembly.Module; memories: WebAssembly.Memory[] } | nul
  * threads started by `spawn`; without it (null, the default) every product runs on the calling thread.
  */
 export function installSymvThreads(spawn: HelperSpawner | null, threads: number): void {
-  setSymvThreads(threads);
+  if (spawn !== spawner) stopHelpers();
   spawner = spawn;
+  setSymvThreads(threads);
 }
 
 /**
  * Threads for the symmetric products (the caller counts as one, at most 4 are used); 1 turns the helpers
- * off. Helpers already started are stopped, and the next product starts the new number.
+ * off. When the number changes, helpers already started are stopped and the next product starts the new
+ * number; the same number again keeps them (every run and task message of the engine worker sets it).
  */
 export function setSymvThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`setSymvThreads: threads must be an integer ≥ 1, got ${threads}`);
+  const wanted = Math.min(MAX_THREADS, threads);
+  if (wanted === threadsWanted) return;
   stopHelpers();
-  threadsWanted = Math.min(MAX_THREADS, threads);
+  threadsWanted = wanted;
 }
 
 /** Helper threads a product uses now (0 without a spawner, without shared memories or with one thread). */
@@ -222,15 +226,37 @@ export function shareSymvModule(module: WebAssembly.Module, memories: WebAssembl
   shared = { module, memories };
 }
 
+/** Stops the helpers; the next product starts them again (a pool turned off is given another try). */
 function stopHelpers(): void {
-  if (!pool) {
-    pool = undefined;
-    return;
+  if (pool) {
+    Atomics.store(pool.control, GEN, -1);
+    Atomics.notify(pool.control, GEN);
+    for (const h of pool.helpers) h.stop();
   }
-  Atomics.store(pool.control, GEN, -1);
-  Atomics.notify(pool.control, GEN);
-  for (const h of pool.helpers) h.stop();
   pool = undefined;
+}
+
+/** Stops the helpers for good (until the thread count or spawner changes): products run on the caller. */
+function turnOffHelpers(): void {
+  stopHelpers();
+  pool = null;
+}
+
+/**
+ * The next generation of `ctl`, 1 … 0x7fff (0 is the pool's start, −1 quit, so that GEN·2¹⁶ + chunk fits
+ * CLAIM), with its claims closed (no chunk free) so that a late thread cannot take a chunk while the
+ * parameters change. The caller opens it by storing GEN and notifying.
+ */
+function nextGeneration(ctl: Int32Array): number {
+  const g = (Atomics.load(ctl, GEN) % 0x7fff) + 1;
+  Atomics.store(ctl, CLAIM, (g << 16) | 0xffff);
+  return g;
+}
+
+/** Announces generation g to the helpers. */
+function announce(ctl: Int32Array, g: number): void {
+  Atomics.store(ctl, GEN, g);
+  Atomics.notify(ctl, GEN);
 }
 
 function startHelpers(): Pool | null {
@@ -241,10 +267,7 @@ function startHelpers(): Pool | null {
   const started: Pool = { control, helpers: [] };
   // A failing helper turns the pool off: products run on the calling thread from then on.
   const onError = (): void => {
-    if (pool === started) {
-      stopHelpers();
-      pool = null;
-    }
+    if (pool === started) turnOffHelpers();
   };
   try {
     for (let id = 0; id < helpers; id++) {
@@ -266,11 +289,7 @@ export function wakeSymvHelpers(n: number): void {
   if (n < PARALLEL_MIN_ROWS) return;
   const p = startHelpers();
   if (p === null) return;
-  const ctl = p.control;
-  const g = (Atomics.load(ctl, GEN) % 0x7fff) + 1;
-  Atomics.store(ctl, CLAIM, (g << 16) | 0xffff);
-  Atomics.store(ctl, GEN, g);
-  Atomics.notify(ctl, GEN);
+  announce(p.control, nextGeneration(p.control));
 }
 
 /**
@@ -320,10 +339,7 @@ export function symvParallel(
   const chunks = CHUNKS_PER_THREAD * (helpers + 1);
   const bounds = triangleBands(r0, n, chunks);
   const ctl = p.control;
-  // Generations run 1 … 0x7fff (0 is the pool's start, −1 quit), so that GEN·2¹⁶ + chunk fits CLAIM.
-  const g = (Atomics.load(ctl, GEN) % 0x7fff) + 1;
-  // Close the claims (new generation, no chunk free) before the parameters change under a late thread.
-  Atomics.store(ctl, CLAIM, (g << 16) | 0xffff);
+  const g = nextGeneration(ctl);
   Atomics.store(ctl, FINISHED, 0);
   ctl[PARAM] = slot;
   ctl[PARAM + 1] = n;
@@ -333,8 +349,7 @@ export function symvParallel(
   for (let t = 0; t < helpers; t++) ctl[CONTRIB + t] = 0;
   for (let c = 0; c <= chunks; c++) ctl[BOUNDS + c] = bounds[c]!;
   Atomics.store(ctl, CLAIM, g << 16);
-  Atomics.store(ctl, GEN, g);
-  Atomics.notify(ctl, GEN);
+  announce(ctl, g);
   helperChunks += chunks - runChunks(ctl, g, mem, symv4, yo, out, symvRows, null);
   // Every chunk is taken: the helpers are finishing theirs. Poll before sleeping (a wake-up costs more).
   const spinUntil = performance.now() + SPIN_MS;
@@ -342,8 +357,7 @@ export function symvParallel(
   const deadline = Date.now() + HELPER_TIMEOUT_MS;
   for (let done = Atomics.load(ctl, FINISHED); done < chunks; done = Atomics.load(ctl, FINISHED)) {
     if (Date.now() > deadline) {
-      stopHelpers();
-      pool = null;
+      turnOffHelpers();
       throw new Error(`symmetric product: ${chunks - done} of ${chunks} row chunks taken by helper threads were not done in ${HELPER_TIMEOUT_MS / 1000} s; products run on one thread from now on`);
     }
     Atomics.wait(ctl, FINISHED, done, 1000);

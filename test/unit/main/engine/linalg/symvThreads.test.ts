@@ -133,6 +133,21 @@ describe('symmetric products on helper threads', () => {
     installSymvThreads(spawnHelperThread, 1);
   });
 
+  it('keeps its helpers when the same thread count is set again, and starts new ones when it changes', () => {
+    let spawned = 0;
+    installSymvThreads((source, data, onError) => {
+      spawned++;
+      return spawnHelperThread(source, data, onError);
+    }, 2);
+    product(2, 0);
+    expect(spawned).toBe(1);
+    product(2, 0); // sets 2 again: the helper stays
+    expect(spawned).toBe(1);
+    product(3, 0);
+    expect(spawned).toBe(3);
+    installSymvThreads(spawnHelperThread, 1);
+  });
+
   it('refuses a thread count that is not a positive integer', () => {
     expect(() => setSymvThreads(0)).toThrow(/threads must be an integer ≥ 1, got 0/);
     expect(() => setSymvThreads(1.5)).toThrow(/got 1.5/);
