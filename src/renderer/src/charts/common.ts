@@ -94,6 +94,21 @@ export function fmt(v: number | null | undefined, digits = 3): string {
   return Number(v.toPrecision(digits)).toString();
 }
 
+/** Decades a log axis shows below the power of ten under its largest value. */
+export const LOG_AXIS_DECADES = 30;
+
+/**
+ * The lower end of a log axis from the data's extent: ECharts' own (undefined) unless the data reach more
+ * than LOG_AXIS_DECADES below the power of ten under the largest value; then that floor, and lines that go
+ * lower leave through the bottom. ECharts draws nothing at all for a log axis spanning hundreds of decades,
+ * which a linearized prediction (1 − ηλ)^{2k} reaches in a long run.
+ */
+export function logAxisMin(extent: { min: number; max: number }): number | undefined {
+  if (!(extent.min > 0 && extent.max > 0)) return undefined;
+  const floor = 10 ** (Math.floor(Math.log10(extent.max)) - LOG_AXIS_DECADES);
+  return extent.min < floor ? floor : undefined;
+}
+
 /** The axis, grid, legend and tooltip settings every chart shares. */
 export function baseOption(theme: ChartTheme, title: string): Record<string, unknown> {
   const p = PALETTES[theme];
@@ -114,6 +129,7 @@ export function valueAxis(theme: ChartTheme, name: string, log = false, extra: R
   const p = PALETTES[theme];
   return {
     type: log ? 'log' : 'value',
+    ...(log ? { min: logAxisMin } : {}),
     name,
     nameLocation: 'middle',
     nameGap: extra.nameGap ?? 30,

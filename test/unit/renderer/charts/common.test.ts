@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downsampleXY, emaSmooth, fmt, plottable } from '../../../../src/renderer/src/charts/common';
+import { LOG_AXIS_DECADES, downsampleXY, emaSmooth, fmt, logAxisMin, plottable, valueAxis } from '../../../../src/renderer/src/charts/common';
 import type { XY } from '../../../../src/renderer/src/charts/common';
 import { seeded } from './seeded';
 
@@ -46,6 +46,20 @@ describe('plottable()', () => {
     const pts: XY[] = [[0, 1], [1, 0], [2, -1], [3, NaN], [4, 2]];
     expect(plottable(pts, true)).toEqual([[0, 1], [4, 2]]);
     expect(plottable(pts, false)).toEqual([[0, 1], [1, 0], [2, -1], [4, 2]]);
+  });
+});
+
+describe('log axes', () => {
+  it('keep ECharts\' own lower end unless the data reach more than LOG_AXIS_DECADES below the largest value', () => {
+    expect(LOG_AXIS_DECADES).toBe(30);
+    expect(logAxisMin({ min: 1e-13, max: 33 })).toBeUndefined();
+    expect(logAxisMin({ min: 0.11, max: 4.5 })).toBeUndefined();
+    // a linearized prediction that decays to 1e-300 in a long run: the axis stops 30 decades below 10¹
+    expect(logAxisMin({ min: 1e-300, max: 33 })).toBeCloseTo(1e-29, 40);
+    expect(logAxisMin({ min: 0, max: 1 })).toBeUndefined();
+    expect(valueAxis('light', 'loss', true)['min']).toBe(logAxisMin);
+    expect(valueAxis('light', 'loss', false)['min']).toBeUndefined();
+    expect(valueAxis('light', 'loss', true, { min: 1 })['min']).toBe(1);
   });
 });
 
