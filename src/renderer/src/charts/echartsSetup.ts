@@ -1,6 +1,6 @@
 /**
  * Registers only the ECharts parts the workbench draws with (keeps the bundle small). Imported once by
- * the chart component; the option builders themselves never import ECharts.
+ * the chart component; the option builders (src/shared/charts) never import ECharts.
  */
 import { use } from 'echarts/core';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';

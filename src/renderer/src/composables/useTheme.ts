@@ -3,7 +3,7 @@
  */
 import { onBeforeUnmount, ref } from 'vue';
 import type { Ref } from 'vue';
-import type { ChartTheme } from '../charts/common';
+import type { ChartTheme } from '../../../shared/charts/common';
 
 /** Returns the current theme as a ref and keeps `data-theme` on <html> in sync. */
 export function useTheme(): Ref<ChartTheme> {

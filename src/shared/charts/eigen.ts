@@ -2,7 +2,7 @@
  * Tracked extreme eigenvalues of the traced empirical NTK against step (SPEC §5.2, §5.5), with the
  * infinite-width references λ₀, λ_dec, λ_J drawn as horizontal lines.
  */
-import type { MetricRecord } from '../../../shared/run/format';
+import type { MetricRecord } from '../run/format';
 import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildLossOption } from '../../../../src/renderer/src/charts/loss';
-import { buildEigenOption } from '../../../../src/renderer/src/charts/eigen';
-import { buildSpectrumOption } from '../../../../src/renderer/src/charts/spectrum';
-import { buildSpectralBiasOption, spreadIndices } from '../../../../src/renderer/src/charts/spectralBias';
-import { buildHistogramOption, buildKernelDistanceOption, buildMovementOption } from '../../../../src/renderer/src/charts/movement';
-import { blockAverage, buildHeatmapOption } from '../../../../src/renderer/src/charts/heatmap';
-import { buildModelViewOption, extractModelView } from '../../../../src/renderer/src/charts/modelView';
-import { readTheory } from '../../../../src/renderer/src/charts/theory';
+import { buildLossOption } from '../../../../src/shared/charts/loss';
+import { buildEigenOption } from '../../../../src/shared/charts/eigen';
+import { buildSpectrumOption } from '../../../../src/shared/charts/spectrum';
+import { buildSpectralBiasOption, spreadIndices } from '../../../../src/shared/charts/spectralBias';
+import { buildHistogramOption, buildKernelDistanceOption, buildMovementOption } from '../../../../src/shared/charts/movement';
+import { blockAverage, buildHeatmapOption } from '../../../../src/shared/charts/heatmap';
+import { buildModelViewOption, extractModelView } from '../../../../src/shared/charts/modelView';
+import { readTheory } from '../../../../src/shared/charts/theory';
 import type { MetricRecord } from '../../../../src/shared/run/format';
 import { seeded } from './seeded';
 

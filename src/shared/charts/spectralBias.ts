@@ -2,7 +2,7 @@
  * Spectral bias: residual energy along H∞ eigen-directions against step, with the linearized prediction
  * e_ℓ(k) = e_ℓ(0)·(1 − ηλ_ℓ)^{2k} (energy, hence the square of the residual's factor (1 − ηλ_ℓ)^k; SPEC §6).
  */
-import type { MetricRecord } from '../../../shared/run/format';
+import type { MetricRecord } from '../run/format';
 import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 

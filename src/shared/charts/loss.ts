@@ -2,7 +2,7 @@
  * The loss chart: train and test loss against step or wall time, with optional EMA smoothing, log-y,
  * and the linearized (infinite-width) prediction drawn over the real loss (SPEC §6).
  */
-import type { MetricRecord } from '../../../shared/run/format';
+import type { MetricRecord } from '../run/format';
 import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, emaSmooth, plottable, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 

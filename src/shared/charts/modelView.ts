@@ -11,7 +11,7 @@
  * Older or partial shapes ({ inputs, testInputs } plus a record's { reconstruction: { train, test } })
  * are accepted too.
  */
-import type { MetricRecord } from '../../../shared/run/format';
+import type { MetricRecord } from '../run/format';
 import { PALETTES, baseOption, fmt, valueAxis } from './common';
 import type { ChartTheme } from './common';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LOG_AXIS_DECADES, downsampleXY, emaSmooth, fmt, logAxisMin, plottable, valueAxis } from '../../../../src/renderer/src/charts/common';
-import type { XY } from '../../../../src/renderer/src/charts/common';
+import { LOG_AXIS_DECADES, downsampleXY, emaSmooth, fmt, logAxisMin, plottable, valueAxis } from '../../../../src/shared/charts/common';
+import type { XY } from '../../../../src/shared/charts/common';
 import { seeded } from './seeded';
 
 describe('downsampleXY()', () => {

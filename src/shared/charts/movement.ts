@@ -3,7 +3,7 @@
  * movement, and the activation-flip fraction (right axis); plus the per-neuron movement histogram and
  * the kernel distance from init.
  */
-import type { MetricRecord } from '../../../shared/run/format';
+import type { MetricRecord } from '../run/format';
 import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
