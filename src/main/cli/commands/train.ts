@@ -1,0 +1,65 @@
+/** `train`: one training run into a run folder. */
+import type { Command } from 'commander';
+import path from 'node:path';
+import { exitCodeFor, WorkbenchException } from '../../../shared/api/result';
+import { trainToFolder } from '../../services/batchTrain';
+import { errln, fmt, out, printJson, readConfig, type CliState } from '../common';
+
+/** Registers `train` on the program. */
+export function register(p: Command, state: CliState): void {
+  p.command('train')
+    .description('train an autoencoder and write a run folder (config.json, metrics.ndjson, status.json)')
+    .requiredOption('--config <file>', 'config JSON (see `ntk-workbench config`)')
+    .requiredOption('--out <dir>', 'run folder to create')
+    .option('--json', 'print only the JSON summary on stdout')
+    .option('--threads <n>', 'threads of the native compute backend and of the large symmetric products of the eigenvalue solvers (default: every core)')
+    .action(async (o: { config: string; out: string; json?: boolean; threads?: string }) => {
+      const threads = o.threads === undefined ? undefined : Number(o.threads);
+      if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+        throw new WorkbenchException('invalid-request', `--threads: expected a positive integer, got '${o.threads}'`);
+      }
+      const config = await readConfig(o.config);
+      const ac = new AbortController();
+      const onSig = (): void => ac.abort();
+      process.once('SIGINT', onSig);
+      let lastPrint = 0;
+      const res = await trainToFolder(config, path.resolve(o.out), {
+        signal: ac.signal,
+        ...(threads !== undefined ? { threads } : {}),
+        onMeta: (m) => {
+          errln(`backend ${m.backend} (${m.dtype}); n=${m.n} d=${m.d} m=${m.m}; η_W=${fmt(m.learningRates.encoder)} η_V=${fmt(m.learningRates.decoder)}`);
+          for (const w of m.warnings) errln(`warning: ${w}`);
+        },
+        onProgress: (r) => {
+          const now = Date.now();
+          if (now - lastPrint > 500 || r.step === config.steps) {
+            lastPrint = now;
+            errln(`step ${r.step}/${config.steps}  loss ${fmt(r.loss)}`);
+          }
+        },
+      });
+      process.off('SIGINT', onSig);
+      const summary = {
+        status: res.outcome.status,
+        reason: res.outcome.reason,
+        ...(res.outcome.status === 'failed' ? { error: res.outcome.error } : {}),
+        runDir: res.runDir,
+        lastStep: res.lastStep,
+        initialLoss: res.firstRecord?.loss ?? null,
+        finalLoss: res.lastRecord?.loss ?? null,
+        lossRatio: res.lastRecord?.lossRatio ?? null,
+        backend: res.meta?.backend ?? null,
+        dtype: res.meta?.dtype ?? null,
+        learningRates: res.meta?.learningRates ?? null,
+      };
+      if (o.json) printJson(summary);
+      else {
+        out(`${res.outcome.status}: ${res.outcome.reason}`);
+        out(`steps ${res.lastStep}, loss ${fmt(summary.initialLoss)} → ${fmt(summary.finalLoss)}; run folder ${res.runDir}`);
+      }
+      if (res.outcome.status === 'failed') {
+        if (!o.json) errln(`ntk-workbench train: ${res.outcome.error.message}`);
+        state.code = exitCodeFor(res.outcome.error.code);
+      }
+    });
+}
