@@ -21,8 +21,8 @@ export type HostToWorker =
   | { type: 'probe' }
   | { type: 'task'; id: number; task: EngineTask; args: unknown; threads?: number };
 
-/** One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report). */
-export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory';
+/** One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report, CSV check). */
+export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory' | 'csv-inspect';
 
 export type RunOutcome =
   | { status: 'finished'; reason: string }

@@ -29,6 +29,7 @@ const theoryArgs = z.object({
   delta: z.number().positive().max(1),
   memoryLimitMiB: z.number().positive(),
 });
+const csvInspectArgs = z.object({ csvText: z.string() });
 const ntkArgs = z.object({ config: z.unknown(), atStep: z.number().int().min(0), full: z.boolean() });
 
 function config(raw: unknown): Config {
@@ -90,6 +91,11 @@ export async function runTask(task: EngineTask, raw: unknown): Promise<unknown> 
       assertFits(matrixBytes(data.n, data.n) * 6, c.memoryLimitMiB, `the ${data.n}×${data.n} kernels`);
       const report = theoryReport(data.X, data.d, data.n, { kappa: c.kappa, nu: c.nu, steps: [10, 100, 1000, c.steps], delta: 0.1 });
       return { n: data.n, d: data.d, warnings: data.warnings, report };
+    }
+    case 'csv-inspect': {
+      // The same parser a run uses, so a file that passes here cannot fail there for its format.
+      const { d, n, header } = parseCsv(csvInspectArgs.parse(raw).csvText);
+      return { rows: n, columns: d, header };
     }
     default:
       throw new WorkbenchException('invalid-request', `unknown engine task ${String(task)}`);

@@ -75,6 +75,7 @@ export class WorkbenchService implements WorkbenchApi {
       'run:get': (req) => this.runs.detail(req.runId),
       'run:continue': (req) => this.runs.continueRun(req.runId),
       'theory:compute': (req) => this.host.runTask('run-theory', requireConfig(req.config)),
+      'csv:inspect': (req) => this.host.runTask('csv-inspect', { csvText: req.csvText }),
       'session:list': () => this.store.listSessions(),
       'session:create': (req) => this.store.createSession(req.name),
       'session:runs': (req) => this.store.listRuns(req.sessionId),

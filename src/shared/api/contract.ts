@@ -6,7 +6,7 @@
  * channels an adapter accepts; a unit test checks they match the types.
  */
 import { z } from 'zod';
-import type { Config, ConfigIssue } from '../config/schema';
+import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
@@ -87,6 +87,16 @@ export interface RunMeta {
   preview?: unknown;
 }
 
+/**
+ * What the CSV check found in a file: its data rows (samples), columns (d) and header. A file the run's
+ * parser rejects comes back as an `invalid-data` error whose details carry the 1-based line and column.
+ */
+export interface CsvInspection {
+  rows: number;
+  columns: number;
+  header: string[] | null;
+}
+
 export interface ValidateResult {
   ok: boolean;
   issues: ConfigIssue[];
@@ -106,6 +116,8 @@ export interface InvokeMap {
   'run:list': { req: void; res: RunSummary[] };
   'run:get': { req: { runId: string }; res: RunDetail };
   'theory:compute': { req: { config: unknown }; res: unknown };
+  /** checks a CSV file's text with the run's parser before any run (the file field's validation) */
+  'csv:inspect': { req: { csvText: string }; res: CsvInspection };
   /** resume an interrupted run from its last checkpoint */
   'run:continue': { req: { runId: string }; res: { runId: string } };
   'session:list': { req: void; res: SessionSummary[] };
@@ -139,6 +151,7 @@ export const INVOKE_CHANNELS = [
   'run:list',
   'run:get',
   'theory:compute',
+  'csv:inspect',
   'run:continue',
   'session:list',
   'session:create',
@@ -170,6 +183,7 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'run:list': z.undefined().or(z.null()),
   'run:get': z.object({ runId: id }).strict(),
   'theory:compute': z.object({ config: z.unknown() }).strict(),
+  'csv:inspect': z.object({ csvText: z.string().max(MAX_CSV_CHARS) }).strict(),
   'run:continue': z.object({ runId: id }).strict(),
   'session:list': z.undefined().or(z.null()),
   'session:create': z.object({ name: z.string().min(1).max(200) }).strict(),

@@ -173,6 +173,16 @@ export function issuesToText(issues: readonly ConfigIssue[]): string {
   return issues.map((i) => `${i.key}: ${i.message}`).join('\n');
 }
 
+/**
+ * Defaults that differ per data set, applied to keys the input leaves out (in every shell: form, API, CLI).
+ * MNIST: a digit has d = 784, so at ν = 1 the random network's output (≈ ν·√(d/2) per digit under the NTK
+ * scaling) is ~20× the unit-norm input; the first steps then switch off the ReLUs and the network collapses
+ * to the zero output at the default width. ν = 0.1 keeps the initial output below the data and trains.
+ */
+export const DATASET_DEFAULTS: Readonly<Partial<Record<Dataset, Readonly<Partial<Config>>>>> = {
+  mnist: { nu: 0.1 },
+};
+
 export type ParseConfigResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
 /** Parses and validates a config (defaults applied, unknown keys rejected, cross-field rules checked). */
@@ -180,15 +190,17 @@ export function parseConfig(input: unknown): ParseConfigResult {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, issues: [{ key: '(config)', message: `expected a JSON object, got ${Array.isArray(input) ? 'an array' : describe(input)}` }] };
   }
-  const r = configObjectSchema.safeParse(input);
+  const preset = DATASET_DEFAULTS[(input as { dataset?: Dataset }).dataset as Dataset];
+  const withPreset = preset ? { ...preset, ...(input as Record<string, unknown>) } : input;
+  const r = configObjectSchema.safeParse(withPreset);
   if (!r.success) return { ok: false, issues: formatConfigIssues(r.error.issues) };
   const cross = crossFieldIssues(r.data);
   if (cross.length > 0) return { ok: false, issues: cross };
   return { ok: true, config: r.data };
 }
 
-/** The default config (every key present). */
-export function defaultConfig(): Config {
-  const r = configObjectSchema.parse({});
-  return r;
+/** The default config (every key present), with the data set's own defaults when one is named. */
+export function defaultConfig(dataset?: Dataset): Config {
+  const preset = dataset === undefined ? undefined : DATASET_DEFAULTS[dataset];
+  return configObjectSchema.parse(dataset === undefined ? {} : { ...preset, dataset });
 }

@@ -123,4 +123,24 @@ describe('WorkbenchService', () => {
     expect((await svc.invoke('run:stop', { runId })).ok).toBe(true);
     expect((await w.done).status).toBe('stopped');
   });
+
+  it('csv:inspect counts the rows and columns of a good file and names the line and column of a bad one', async () => {
+    const good = await svc.invoke('csv:inspect', { csvText: 'a,b,c\n1,2,3\n4,5,6\n' });
+    expect(good).toEqual({ ok: true, value: { rows: 2, columns: 3, header: ['a', 'b', 'c'] } });
+    const cases: [string, number, number, RegExp][] = [
+      ['1,2\n3\n', 2, 2, /expected 2 columns/],
+      ['1,2\n3,x\n', 2, 2, /"x" is not a number/],
+      ['1,NaN\n', 1, 2, /not a finite number/],
+      ['', 1, 1, /empty/],
+    ];
+    for (const [csvText, line, column, message] of cases) {
+      const r = await svc.invoke('csv:inspect', { csvText });
+      expect(r.ok, csvText).toBe(false);
+      if (!r.ok) {
+        expect(r.error.code).toBe('invalid-data');
+        expect(r.error.details).toEqual({ line, column });
+        expect(r.error.message).toMatch(message);
+      }
+    }
+  });
 });
