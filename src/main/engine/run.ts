@@ -33,6 +33,8 @@ import { transpose } from './linalg/dense';
 import { automaticLearningRate, linearizedModel, runTheory, type LinearizedModel } from './theory';
 import { matrixBytes } from './memory';
 import { createRng, STREAMS, type Rng } from './random';
+import { CollapseDetector, deadUnitFraction, zeroOutputLoss } from './training/collapse';
+import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../shared/charts/heatmap';
 
 /** Most loss records per run (plus tracked and final records). */
 export const MAX_LOSS_RECORDS = 5000;
@@ -151,7 +153,7 @@ function largestEigenvalue(H: Float64Array, N: number): number {
 /** The model-view preview: 2-D points, MNIST thumbnails, or per-sample reconstruction errors. */
 export type RunPreview =
   | { kind: 'points2d'; train: number[][]; trainRecon: number[][]; test: number[][]; testRecon: number[][] }
-  | { kind: 'mnist'; inputs: number[][][]; reconstructions: number[][][] }
+  | { kind: 'mnist'; inputs: number[][][]; reconstructions: number[][][]; testInputs: number[][][]; testReconstructions: number[][][] }
   | { kind: 'errors'; train: number[]; test: number[]; truncated: boolean };
 
 function columns(M: Float64Array, d: number, n: number, count: number): number[][] {
@@ -182,7 +184,8 @@ function columnErrors(U: Float64Array, X: Float64Array, d: number, n: number, co
 
 /**
  * Builds the preview shown in the model view from inputs and reconstructions: d = 2 → all train and test
- * points with their reconstructions; mnist → 16 training digits and reconstructions as 28×28 arrays;
+ * points with their reconstructions; mnist → 16 training and 8 test digits and their reconstructions as
+ * 28×28 arrays;
  * otherwise ‖u(x_i) − x_i‖ per sample (at most 512 train and 512 test samples).
  */
 export function buildPreview(data: Pick<Dataset, 'name' | 'X' | 'd' | 'n' | 'Xtest' | 'nTest'>, U: Float64Array, Utest: Float64Array): RunPreview {
@@ -191,7 +194,13 @@ export function buildPreview(data: Pick<Dataset, 'name' | 'X' | 'd' | 'n' | 'Xte
     return { kind: 'points2d', train: columns(X, d, n, n), trainRecon: columns(U, d, n, n), test: columns(Xtest, d, nTest, nTest), testRecon: columns(Utest, d, nTest, nTest) };
   }
   if (data.name.startsWith('mnist') && d === 784) {
-    return { kind: 'mnist', inputs: columns(X, d, n, 16).map(image28), reconstructions: columns(U, d, n, 16).map(image28) };
+    return {
+      kind: 'mnist',
+      inputs: columns(X, d, n, 16).map(image28),
+      reconstructions: columns(U, d, n, 16).map(image28),
+      testInputs: columns(Xtest, d, nTest, 8).map(image28),
+      testReconstructions: columns(Utest, d, nTest, 8).map(image28),
+    };
   }
   return {
     kind: 'errors',
@@ -371,9 +380,11 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     preview: buildPreview(data, U0, Utest0),
   });
 
+  // Movement is measured from the parameters as the trainer holds them (float32 rounds θ₀), so step 0 is exactly 0.
+  const held0 = await trainer.params();
   const tracking: TrackingState = {
-    W0: init.W,
-    V0: init.V,
+    W0: held0.W,
+    V0: held0.V,
     A0: await activationPattern(trainer, init.W, X, d, n, m),
     H0,
     H0norm: 0,
@@ -409,6 +420,10 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   const perm = batch === null ? null : new Int32Array(n);
   const window: number[] = [];
   let suggested: number | null = null;
+  const collapse = new CollapseDetector({
+    n, d, m, learningRate: regime === 'decoder' ? rates.etaV : rates.etaW, lossWeight, initialLoss: L0,
+    zeroOutputLoss: zeroOutputLoss(X, lossWeight), nu: config.nu,
+  });
 
   const record = (step: number, loss: number, tracked?: { testLoss: number | null; tracked: TrackedMetrics }): void => {
     const rec: MetricRecord = { step, loss, lossRatio: loss / L0, wallMs: wall() };
@@ -419,14 +434,17 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     cb.onRecord(rec);
   };
 
-  const trackedRecord = async (step: number): Promise<number> => {
+  const trackedRecord = async (step: number, final = false): Promise<number> => {
     const loss = await trainer.loss();
-    const t = await trackedDiagnostics(step);
+    const t = await trackedDiagnostics(step, final);
+    const tr = t.tracked;
+    const c = collapse.observe({ step, loss, lambdaMin: tr.eigMin?.[0] ?? null, lambdaMax: tr.eigMax?.[0] ?? null, deadFraction: tr.deadUnitFraction ?? null });
+    if (c) tr.collapse = c;
     record(step, loss, t);
     return loss;
   };
 
-  async function trackedDiagnostics(step: number): Promise<{ testLoss: number | null; tracked: TrackedMetrics }> {
+  async function trackedDiagnostics(step: number, final: boolean): Promise<{ testLoss: number | null; tracked: TrackedMetrics }> {
     const { W, V } = await trainer.params();
     const U = await trainer.outputs();
     const tracked: TrackedMetrics = {};
@@ -447,11 +465,17 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     let flips = 0;
     for (let k = 0; k < A.length; k++) if (A[k] !== tracking.A0[k]) flips++;
     tracked.flipFraction = flips / A.length;
+    tracked.deadUnitFraction = deadUnitFraction(A, n, m);
     if (tracking.H0) {
       // At step 0 of a fresh run the parameters are θ₀: the kernel is H0 itself (a second n×n solve saved).
       const atInit = step === 0 && opts.resumeFrom === undefined;
       const H = atInit ? tracking.H0 : await trainer.tracedNtk((tracking.H ??= new Float64Array(n * n)));
       tracked.kernelDistance = tracking.H0norm === 0 ? null : relativeDistance(H, tracking.H0);
+      // The kernel itself, block-averaged, now and then and at the end (the heatmap beside H∞).
+      if (final || tracking.trackedCount % 10 === 0) {
+        const { k, cells } = blockAverage(H, n, KERNEL_PREVIEW_CELLS);
+        tracked.kernel = { n, k, cells };
+      }
       if (config.trackEigenvalues > 0 && H.every(Number.isFinite)) {
         try {
           eigenTracking(H, tracked);
@@ -539,7 +563,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     }
     for (;;) {
       if (k >= config.steps) {
-        if (lastRecorded !== k) await trackedRecord(k);
+        if (lastRecorded !== k) await trackedRecord(k, true);
         return { status: 'finished', reason: `reached the maximum of ${config.steps} steps` };
       }
       if (config.checkpointEvery > 0 && k > startStep && k % config.checkpointEvery === 0 && cb.onCheckpoint) {
@@ -554,7 +578,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         lastRecorded = k;
       }
       if (!control.gate()) {
-        if (lastRecorded !== k) await trackedRecord(k);
+        if (lastRecorded !== k) await trackedRecord(k, true);
         return { status: 'stopped', reason: `stopped at step ${k}` };
       }
       // One GD step θ_k → θ_{k+1}; the trainer reports L(θ_k).
@@ -598,7 +622,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       }
       k++;
       if (config.targetLossRatio > 0 && lossK / L0 <= config.targetLossRatio) {
-        await trackedRecord(k);
+        await trackedRecord(k, true);
         return { status: 'finished', reason: `reached the target loss ratio ${config.targetLossRatio} (L/L₀ = ${lossK / L0} at step ${k - 1})` };
       }
       if (k % K === 0 && k < config.steps) {

@@ -94,6 +94,18 @@ export function fmt(v: number | null | undefined, digits = 3): string {
   return Number(v.toPrecision(digits)).toString();
 }
 
+/**
+ * Rounds the long decimals inside a text to `digits` significant digits, for reasons and messages made of
+ * raw floats ("L/L₀ = 9.887455473855786e-13" → "L/L₀ = 9.887e-13"). Only numbers with five or more decimals
+ * change; integers, versions and addresses (a number next to another dot) are left alone.
+ */
+export function roundNumbers(text: string, digits = 4): string {
+  return text.replace(/(?<![\d.])-?\d+\.\d{5,}(?:[eE][+-]?\d+)?(?![\d.])/g, (m) => {
+    const v = Number(m);
+    return Number.isFinite(v) ? fmt(v, digits) : m;
+  });
+}
+
 /** Decades a log axis shows below the power of ten under its largest value. */
 export const LOG_AXIS_DECADES = 30;
 
@@ -107,6 +119,48 @@ export function logAxisMin(extent: { min: number; max: number }): number | undef
   if (!(extent.min > 0 && extent.max > 0)) return undefined;
   const floor = 10 ** (Math.floor(Math.log10(extent.max)) - LOG_AXIS_DECADES);
   return extent.min < floor ? floor : undefined;
+}
+
+const SUPERSCRIPT: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
+
+/**
+ * A log axis label: powers of ten as 10ᵏ (10⁻³, 10⁰, 10²) on every log axis, so one axis never mixes
+ * "1.0e+10", "1" and "0.001"; any other tick (ECharts adds some between decades) in the compact form.
+ */
+export function logTickLabel(v: number): string {
+  if (!(v > 0) || !Number.isFinite(v)) return fmt(v, 2);
+  const k = Math.round(Math.log10(v));
+  if (Math.abs(v / 10 ** k - 1) > 1e-9) return fmt(v, 2);
+  return `10${String(k).replace(/./g, (c) => SUPERSCRIPT[c] ?? c)}`;
+}
+
+interface TooltipParam {
+  marker?: string;
+  seriesName?: string;
+  value?: unknown;
+  data?: unknown;
+}
+
+/**
+ * An axis tooltip for charts whose x is the step (or wall time in seconds): the header is the integer
+ * step ("step 1,250"), not ECharts' raw axis value; each line is `series: value` in the compact form.
+ * Series whose tooltip is switched off never reach the formatter.
+ */
+export function stepTooltip(x: 'step' | 'wall' = 'step'): Record<string, unknown> {
+  return {
+    trigger: 'axis',
+    formatter: (raw: TooltipParam | TooltipParam[]) => {
+      const ps = Array.isArray(raw) ? raw : [raw];
+      const first = ps[0]?.value;
+      const x0 = Array.isArray(first) ? Number(first[0]) : NaN;
+      const head = !Number.isFinite(x0) ? '' : x === 'step' ? `step ${Math.round(x0).toLocaleString('en-US')}` : `${fmt(x0, 4)} s`;
+      const lines = ps.map((p) => {
+        const v = Array.isArray(p.value) ? p.value[1] : p.value;
+        return `${p.marker ?? ''}${p.seriesName ?? ''}: ${typeof v === 'number' ? fmt(v, 4) : '—'}`;
+      });
+      return [head, ...lines].filter((l) => l !== '').join('<br/>');
+    },
+  };
 }
 
 /** The axis, grid, legend and tooltip settings every chart shares. */
@@ -135,8 +189,10 @@ export function valueAxis(theme: ChartTheme, name: string, log = false, extra: R
     nameGap: extra.nameGap ?? 30,
     nameTextStyle: { color: p.muted },
     axisLine: { lineStyle: { color: p.muted } },
-    axisLabel: { color: p.muted, formatter: (v: number) => fmt(v, 2) },
+    axisLabel: { color: p.muted, formatter: log ? logTickLabel : (v: number) => fmt(v, 2) },
     splitLine: { lineStyle: { color: p.grid } },
+    // more ticks than ECharts' default 5: a log axis over many decades otherwise labels every 10th one
+    ...(log ? { splitNumber: 8 } : {}),
     scale: !log,
     ...extra,
   };

@@ -1,9 +1,10 @@
 /**
  * Tracked extreme eigenvalues of the traced empirical NTK against step (SPEC §5.2, §5.5), with the
- * infinite-width references λ₀, λ_dec, λ_J drawn as horizontal lines.
+ * infinite-width references λ₀, λ_dec, λ_J drawn as horizontal lines named in the legend; the y axis
+ * always reaches them.
  */
 import type { MetricRecord } from '../run/format';
-import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
+import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, stepTooltip, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface EigenOptions {
@@ -37,29 +38,41 @@ export function buildEigenOption(records: readonly MetricRecord[], opts: EigenOp
   };
   mins.forEach((pts, k) => push(k === 0 ? 'λ_min' : `λ_min+${k}`, pts ?? [], p.series[0]!, k === 0 ? 2 : 1));
   maxs.forEach((pts, k) => push(k === 0 ? 'λ_max' : `λ_max−${k}`, pts ?? [], p.series[1]!, k === 0 ? 2 : 1));
-  const refs: { name: string; value: number }[] = [];
+  const refs: { name: string; value: number; dash: string }[] = [];
   const r = opts.references ?? {};
-  if (r.lambda0 !== null && r.lambda0 !== undefined && Number.isFinite(r.lambda0)) refs.push({ name: 'λ₀', value: r.lambda0 });
-  if (r.lambdaDec !== null && r.lambdaDec !== undefined && Number.isFinite(r.lambdaDec)) refs.push({ name: 'λ_dec', value: r.lambdaDec });
-  if (r.lambdaJ !== null && r.lambdaJ !== undefined && Number.isFinite(r.lambdaJ)) refs.push({ name: 'λ_J', value: r.lambdaJ });
-  const usable = refs.filter((x) => !opts.logY || x.value > 0);
-  if (usable.length > 0) {
-    series.push({
-      name: 'H∞ references',
-      type: 'line',
-      data: [],
-      markLine: {
-        symbol: 'none',
+  if (r.lambda0 !== null && r.lambda0 !== undefined && Number.isFinite(r.lambda0)) refs.push({ name: 'λ₀', value: r.lambda0, dash: 'dashed' });
+  if (r.lambdaDec !== null && r.lambdaDec !== undefined && Number.isFinite(r.lambdaDec)) refs.push({ name: 'λ_dec', value: r.lambdaDec, dash: 'dotted' });
+  if (r.lambdaJ !== null && r.lambdaJ !== undefined && Number.isFinite(r.lambdaJ)) refs.push({ name: 'λ_J', value: r.lambdaJ, dash: 'dashed' });
+  // The references are ordinary two-point series across the tracked steps: the y axis then includes them
+  // (ECharts leaves mark lines out of the axis range), and the legend names them instead of labels
+  // printed over the lines.
+  const xs = [...mins, ...maxs].flatMap((pts) => pts.map(([x]) => x));
+  const x0 = xs.length > 0 ? Math.min(...xs) : 0;
+  const x1 = xs.length > 0 ? Math.max(...xs) : 1;
+  const refColors = [p.reference, p.series[4]!, p.series[2]!];
+  refs
+    .filter((x) => !opts.logY || x.value > 0)
+    .forEach((x, i) => {
+      const color = refColors[i % refColors.length]!;
+      series.push({
+        name: `${x.name} = ${fmt(x.value)} (H∞)`,
+        type: 'line',
+        showSymbol: false,
+        data: [[x0, x.value], [x1 === x0 ? x0 + 1 : x1, x.value]],
+        lineStyle: { type: x.dash, width: 1.2, color },
+        itemStyle: { color },
+        tooltip: { show: false },
         silent: true,
-        lineStyle: { type: 'dashed', color: p.reference },
-        label: { formatter: (m: { name: string; value: number }) => `${m.name} = ${fmt(m.value)}`, color: p.reference },
-        // alternate label ends so close reference lines do not print over each other
-        data: usable.map((x, i) => ({ name: x.name, yAxis: x.value, label: { position: (['insideEndTop', 'insideStartTop', 'insideMiddleTop'] as const)[i % 3] } })),
-      },
+      });
     });
-  }
+  // A log axis cannot show λ ≤ 0 (a collapsed network's λ_min): say how many tracked values it leaves out.
+  let hidden = 0;
+  if (opts.logY) for (const pts of [...mins, ...maxs]) for (const [, y] of pts ?? []) if (!(y > 0)) hidden++;
+  const title = hidden > 0 ? `NTK eigenvalues (${hidden} value${hidden > 1 ? 's' : ''} ≤ 0 not drawn on the log axis)` : 'NTK eigenvalues';
   return {
-    ...baseOption(opts.theme, 'NTK eigenvalues'),
+    ...baseOption(opts.theme, title),
+    tooltip: stepTooltip(),
+    legend: { ...(baseOption(opts.theme, title).legend as Record<string, unknown>), type: 'scroll', left: 160 },
     xAxis: valueAxis(opts.theme, 'step', false, { scale: false, min: 0 }),
     yAxis: valueAxis(opts.theme, opts.logY ? 'eigenvalue (log)' : 'eigenvalue', opts.logY, { nameGap: 48 }),
     series,

@@ -5,6 +5,12 @@
 import { PALETTES, baseOption, fmt } from './common';
 import type { ChartTheme } from './common';
 
+/**
+ * Cells per side of the empirical kernel a run stores with its tracked records (block-averaged, so a
+ * record stays small); H∞ beside it is averaged the same way.
+ */
+export const KERNEL_PREVIEW_CELLS = 32;
+
 export interface HeatmapOptions {
   theme: ChartTheme;
   title: string;
@@ -35,47 +41,106 @@ export function blockAverage(values: ArrayLike<number>, n: number, maxCells: num
   return { k, cells: sums.map((s, c) => (counts[c]! > 0 ? s / counts[c]! : NaN)) };
 }
 
-/** Builds the heatmap option; the colour scale is symmetric around 0 when the matrix has both signs. */
+/** A kernel to draw: the full n×n row-major matrix, or one the engine block-averaged already (k×k cells). */
+export type HeatmapMatrix = { n: number; values: ArrayLike<number> } | { n: number; k: number; cells: ArrayLike<number> };
+
+/** One panel of a heatmap figure. */
+export interface HeatmapPanel {
+  title: string;
+  matrix: HeatmapMatrix | null;
+}
+
+function cellsOf(m: HeatmapMatrix, maxCells: number): { k: number; cells: ArrayLike<number> } {
+  if ('cells' in m) {
+    if (m.cells.length !== m.k * m.k) throw new Error(`cells: expected [${m.k}, ${m.k}] = ${m.k * m.k} entries, got ${m.cells.length}`);
+    return { k: m.k, cells: m.cells };
+  }
+  return blockAverage(m.values, m.n, maxCells);
+}
+
+/** Builds the heatmap option of one kernel; the colour scale is symmetric around 0 when the matrix has both signs. */
 export function buildHeatmapOption(matrix: { n: number; values: ArrayLike<number> } | null, opts: HeatmapOptions): Record<string, unknown> {
+  return buildHeatmapsOption([{ title: opts.title, matrix }], opts);
+}
+
+/**
+ * Builds kernels side by side (e.g. the trained network's empirical kernel beside H∞) on ONE colour scale,
+ * so equal colours mean equal values; the colour bar carries its numbers at both ends. Each panel is
+ * block-averaged to at most `maxCells` per side (panels given as cells are drawn as they are).
+ */
+export function buildHeatmapsOption(panels: readonly HeatmapPanel[], opts: HeatmapOptions): Record<string, unknown> {
   const p = PALETTES[opts.theme];
-  if (!matrix || matrix.n === 0) {
+  const shown = panels.filter((x): x is { title: string; matrix: HeatmapMatrix } => x.matrix !== null && x.matrix.n > 0);
+  if (shown.length === 0) {
     return { ...baseOption(opts.theme, opts.title), xAxis: { show: false }, yAxis: { show: false }, series: [] };
   }
-  const { k, cells } = blockAverage(matrix.values, matrix.n, opts.maxCells ?? 96);
-  const data: [number, number, number][] = [];
+  const grids = shown.map((x) => ({ ...cellsOf(x.matrix, opts.maxCells ?? 96), n: x.matrix.n, title: x.title }));
   let lo = Infinity;
   let hi = -Infinity;
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      const v = cells[i * k + j]!;
-      if (!Number.isFinite(v)) continue;
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-      data.push([j, k - 1 - i, v]);
+  const datas = grids.map(({ k, cells }) => {
+    const data: [number, number, number][] = [];
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) {
+        const v = cells[i * k + j]!;
+        if (!Number.isFinite(v)) continue;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+        data.push([j, k - 1 - i, v]);
+      }
     }
-  }
+    return data;
+  });
   const signed = lo < 0 && hi > 0;
   const m = Math.max(Math.abs(lo), Math.abs(hi));
+  const vmin = signed ? -m : Number.isFinite(lo) ? lo : 0;
+  const vmax = signed ? m : Number.isFinite(hi) ? hi : 1;
   const colors = signed ? ['#2563eb', opts.theme === 'dark' ? '#111827' : '#f8fafc', '#dc2626'] : opts.theme === 'dark' ? ['#0b1020', '#3b82f6', '#fde68a'] : ['#f8fafc', '#60a5fa', '#1e3a8a'];
-  const cat = Array.from({ length: k }, (_, i) => String(i));
+  const count = grids.length;
+  // Panels share the width left of the colour bar (80 px); each gets its own title above it.
+  const slot = 88 / count;
+  const base = baseOption(opts.theme, '');
+  const panelTitle = (g: (typeof grids)[number]): string => (g.k < g.n ? `${g.title} (${g.n}×${g.n}, block-averaged to ${g.k}×${g.k})` : `${g.title} (${g.n}×${g.n})`);
   return {
-    ...baseOption(opts.theme, k < matrix.n ? `${opts.title} (${matrix.n}×${matrix.n}, block-averaged to ${k}×${k})` : `${opts.title} (${matrix.n}×${matrix.n})`),
-    tooltip: { trigger: 'item', formatter: (x: { data: number[] }) => `(${x.data[0]}, ${k - 1 - x.data[1]!}): ${fmt(x.data[2], 4)}` },
-    grid: { left: 40, right: 80, top: 36, bottom: 24 },
-    xAxis: { type: 'category', data: cat, show: false },
-    yAxis: { type: 'category', data: cat, show: false },
-    visualMap: {
-      min: signed ? -m : Number.isFinite(lo) ? lo : 0,
-      max: signed ? m : Number.isFinite(hi) ? hi : 1,
-      calculable: false,
-      orient: 'vertical',
-      right: 8,
-      top: 'middle',
-      itemHeight: 120,
-      textStyle: { color: p.muted },
-      inRange: { color: colors },
-      formatter: (v: number) => fmt(v, 2),
+    ...base,
+    legend: { show: false },
+    title: grids.map((g, i) => ({
+      text: count === 1 ? panelTitle(g) : g.title,
+      subtext: count === 1 ? undefined : g.k < g.n ? `${g.n}×${g.n}, block-averaged to ${g.k}×${g.k}` : `${g.n}×${g.n}`,
+      left: count === 1 ? 8 : `${2 + i * slot + slot / 2}%`,
+      textAlign: count === 1 ? 'left' : 'center',
+      top: 4,
+      itemGap: 2,
+      textStyle: { fontSize: 13, fontWeight: 600, color: p.text },
+      subtextStyle: { fontSize: 10, color: p.muted },
+    })),
+    tooltip: {
+      trigger: 'item',
+      formatter: (x: { seriesIndex: number; data: number[] }) => {
+        const g = grids[x.seriesIndex]!;
+        return `${g.title}<br/>cell (${x.data[0]}, ${g.k - 1 - x.data[1]!}): ${fmt(x.data[2], 4)}`;
+      },
     },
-    series: [{ name: opts.title, type: 'heatmap', data, progressive: 0 }],
+    grid: grids.map((_, i) => ({ left: `${2 + i * slot + 1}%`, width: `${slot - 2}%`, top: count === 1 ? 36 : 48, bottom: 16, right: undefined })),
+    xAxis: grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false })),
+    yAxis: grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false })),
+    visualMap: {
+      min: vmin,
+      max: vmax,
+      calculable: true,
+      realtime: true,
+      orient: 'vertical',
+      right: 6,
+      top: 'middle',
+      itemHeight: 140,
+      itemWidth: 14,
+      text: [fmt(vmax, 3), fmt(vmin, 3)],
+      textGap: 6,
+      precision: 3,
+      textStyle: { color: p.muted, fontSize: 11 },
+      inRange: { color: colors },
+      formatter: (v: number) => fmt(v, 3),
+      seriesIndex: grids.map((_, i) => i),
+    },
+    series: grids.map((g, i) => ({ name: g.title, type: 'heatmap', xAxisIndex: i, yAxisIndex: i, data: datas[i], progressive: 0 })),
   };
 }

@@ -1,9 +1,13 @@
 /**
  * The loss chart: train and test loss against step or wall time, with optional EMA smoothing, log-y,
- * and the linearized (infinite-width) prediction drawn over the real loss (SPEC §6).
+ * the infinite-width prediction (the linearized model on H∞, dashed) and the finite-width linearized
+ * network on G(W₀) (dotted, when the run trained it) drawn over the real loss (SPEC §6).
+ *
+ * A prediction that explodes (a step above the stable limit) is cut where it leaves the range of the
+ * real losses (×{@link THEORY_HEADROOM} above their largest value), so the real loss stays readable.
  */
 import type { MetricRecord } from '../run/format';
-import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, emaSmooth, plottable, valueAxis } from './common';
+import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, emaSmooth, plottable, stepTooltip, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface LossOptions {
@@ -15,6 +19,26 @@ export interface LossOptions {
   maxPoints?: number;
   /** the linearized loss prediction [step, L] from the theory (drawn dashed) */
   theoryCurve?: readonly XY[] | null;
+}
+
+/** Series names (the legend), shared with the figure export. */
+export const INFINITE_WIDTH_NAME = 'infinite-width prediction (H∞)';
+export const FINITE_WIDTH_NAME = 'finite-width linearized (G(W₀))';
+/** How far above the largest real loss a prediction is still drawn. */
+export const THEORY_HEADROOM = 10;
+
+/**
+ * Cuts a prediction where it rises above `cap`: the points up to there, and whether it was cut (the
+ * rest of the curve would stretch the axis over hundreds of decades and flatten the real loss).
+ */
+export function capCurve(points: readonly XY[], cap: number): { points: XY[]; cut: boolean } {
+  if (!(cap > 0) || !Number.isFinite(cap)) return { points: points.slice(), cut: false };
+  const out: XY[] = [];
+  for (const p of points) {
+    if (!(p[1] <= cap)) return { points: out, cut: true };
+    out.push(p);
+  }
+  return { points: out, cut: false };
 }
 
 /** Pulls one numeric field per record as [x, y] points (x = step, or wall seconds). */
@@ -55,22 +79,30 @@ export function buildLossOption(records: readonly MetricRecord[], opts: LossOpti
   const train = seriesFrom(records, opts.xAxis, (r) => r.loss);
   const test = seriesFrom(records, opts.xAxis, (r) => r.testLoss);
   const linNet = seriesFrom(records, opts.xAxis, (r) => r.tracked?.linearizedNetworkLoss);
+  let realMax = 0;
+  for (const [, y] of [...train, ...test]) if (Number.isFinite(y) && y > realMax) realMax = y;
+  const cap = realMax > 0 ? realMax * THEORY_HEADROOM : Infinity;
+  const cutNote = ' — leaves the chart (diverges)';
   if (opts.smoothing > 0) {
     line('train loss (raw)', train, p.series[0]!, { lineStyle: { width: 1, color: p.series[0], opacity: 0.25 }, legendHoverLink: false });
   }
   line('train loss', smoothed(train, opts.smoothing), p.series[0]!);
   if (test.length > 0) line('test loss', smoothed(test, opts.smoothing), p.series[1]!);
-  if (linNet.length > 0) line('linearized network', linNet, p.series[2]!, { lineStyle: { width: 1.4, type: 'dotted', color: p.series[2] } });
+  if (linNet.length > 0) {
+    const c = capCurve(linNet, cap);
+    line(FINITE_WIDTH_NAME + (c.cut ? cutNote : ''), c.points, p.series[2]!, { lineStyle: { width: 1.4, type: 'dotted', color: p.series[2] } });
+  }
   if (opts.theoryCurve && opts.theoryCurve.length > 0 && opts.xAxis === 'step') {
     // Drawn only as far as the run has got (plus a little look-ahead), so a long planned run does not
     // squash the real loss into the left edge of the chart.
     const lastStep = train.length > 0 ? train[train.length - 1]![0] : 0;
     const horizon = Math.max(10, Math.ceil(lastStep * 1.1));
-    const curve = opts.theoryCurve.filter(([k]) => k <= horizon);
-    line('linearized prediction', curve, p.theory, { lineStyle: { width: 1.4, type: 'dashed', color: p.theory } });
+    const c = capCurve(opts.theoryCurve.filter(([k]) => k <= horizon), cap);
+    line(INFINITE_WIDTH_NAME + (c.cut ? cutNote : ''), c.points, p.theory, { lineStyle: { width: 1.4, type: 'dashed', color: p.theory } });
   }
   return {
     ...baseOption(opts.theme, 'Loss'),
+    tooltip: stepTooltip(opts.xAxis),
     xAxis: valueAxis(opts.theme, opts.xAxis === 'step' ? 'step' : 'wall time (s)', false, { scale: false, min: 0 }),
     yAxis: valueAxis(opts.theme, opts.logY ? 'loss (log)' : 'loss', opts.logY, { nameGap: 48 }),
     series,

@@ -17,7 +17,7 @@ import type { ChartTheme } from './common';
 
 export type ModelViewData =
   | { kind: 'points2d'; train: { x: number[][]; u: number[][] | null }; test: { x: number[][]; u: number[][] | null } | null; step: number | null }
-  | { kind: 'images'; side: number; inputs: number[][]; outputs: number[][] | null; step: number | null }
+  | { kind: 'images'; side: number; inputs: number[][]; outputs: number[][] | null; testInputs?: number[][] | null; testOutputs?: number[][] | null; step: number | null }
   | { kind: 'errors'; train: number[]; test: number[] | null; step: number | null };
 
 function rows(v: unknown): number[][] | null {
@@ -87,8 +87,18 @@ function fromKindPreview(p: unknown, step: number | null): ModelViewData | null 
     const inputs = images(field(p, 'inputs'));
     if (!inputs) return null;
     const outputs = images(field(p, 'reconstructions'));
+    const testInputs = images(field(p, 'testInputs'));
+    const testOutputs = images(field(p, 'testReconstructions'));
     const side = Math.round(Math.sqrt(inputs[0]!.length));
-    return { kind: 'images', side, inputs, outputs: outputs && outputs.length === inputs.length ? outputs : null, step };
+    return {
+      kind: 'images',
+      side,
+      inputs,
+      outputs: outputs && outputs.length === inputs.length ? outputs : null,
+      testInputs,
+      testOutputs: testInputs && testOutputs && testOutputs.length === testInputs.length ? testOutputs : null,
+      step,
+    };
   }
   if (kind === 'errors') {
     const train = nums(field(p, 'train'));
@@ -150,10 +160,28 @@ export function extractModelView(preview: unknown, records: readonly MetricRecor
 
 export interface ModelViewOptions {
   theme: ChartTheme;
-  /** largest number of digits shown in the MNIST grid */
+  /** largest number of digits per row in the MNIST grid */
   maxImages?: number;
   /** largest number of bars per set in the error view */
   maxBars?: number;
+  /** the chart's size in px: with it, digits keep their square aspect ratio (without it they fill the area) */
+  size?: { width: number; height: number } | null;
+  /** per-sample errors on a log axis */
+  logY?: boolean;
+}
+
+/**
+ * The grid of a digit mosaic of `cols`×`rows` pixels inside a chart of `size` px: the largest square
+ * pixel that fits between the margins, centred. Without a size, the margins only (cells stretch).
+ */
+export function squareGrid(cols: number, rows: number, size: { width: number; height: number } | null | undefined, margin: { left: number; right: number; top: number; bottom: number }): Record<string, number> {
+  if (!size || !(size.width > 0) || !(size.height > 0)) return { ...margin };
+  const aw = Math.max(1, size.width - margin.left - margin.right);
+  const ah = Math.max(1, size.height - margin.top - margin.bottom);
+  const px = Math.min(aw / cols, ah / rows);
+  const w = px * cols;
+  const h = px * rows;
+  return { left: margin.left + (aw - w) / 2, top: margin.top + (ah - h) / 2, width: w, height: h };
 }
 
 function arrows(x: number[][], u: number[][]): { coords: [number, number][] }[] {
@@ -192,33 +220,51 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
     };
   }
   if (data.kind === 'images') {
-    const count = Math.min(data.inputs.length, opts.maxImages ?? 12);
+    const perRow = opts.maxImages ?? 10;
     const s = data.side;
     const gap = 2;
-    const rowsN = data.outputs ? 2 : 1;
+    // Rows of digits, each labelled: train x, train u(x), test x, test u(x) (whichever the preview has).
+    const bands: { label: string; imgs: number[][] }[] = [{ label: 'train x', imgs: data.inputs.slice(0, perRow) }];
+    if (data.outputs) bands.push({ label: 'train u(x)', imgs: data.outputs.slice(0, perRow) });
+    if (data.testInputs && data.testInputs.length > 0) {
+      bands.push({ label: 'test x', imgs: data.testInputs.slice(0, perRow) });
+      if (data.testOutputs) bands.push({ label: 'test u(x)', imgs: data.testOutputs.slice(0, perRow) });
+    }
+    const count = Math.max(...bands.map((b) => b.imgs.length));
     const width = count * (s + gap);
-    const height = rowsN * (s + gap);
+    const height = bands.length * (s + gap);
     const cells: [number, number, number][] = [];
     const put = (img: number[], col: number, row: number): void => {
       for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) cells.push([col * (s + gap) + x, height - 1 - (row * (s + gap) + y), img[y * s + x] ?? 0]);
     };
-    for (let i = 0; i < count; i++) {
-      put(data.inputs[i]!, i, 0);
-      if (data.outputs) put(data.outputs[i]!, i, 1);
-    }
+    bands.forEach((b, row) => b.imgs.forEach((img, col) => put(img, col, row)));
     let hi = 0;
     for (const c of cells) if (Number.isFinite(c[2])) hi = Math.max(hi, Math.abs(c[2]));
+    // A band's label sits at its middle pixel row (category index counted from the bottom).
+    const labelAt = new Map<number, string>();
+    bands.forEach((b, row) => labelAt.set(height - 1 - (row * (s + gap) + Math.floor(s / 2)), b.label));
+    const hasTest = bands.some((b) => b.label.startsWith('test'));
     return {
-      ...baseOption(opts.theme, data.outputs ? `Digits (top) and reconstructions (bottom)${stepText}` : 'Digits'),
+      ...baseOption(opts.theme, data.outputs ? `Digits and reconstructions u(x)${hasTest ? ', train and test' : ''}${stepText}` : 'Digits'),
       tooltip: { show: false },
-      grid: { left: 8, right: 8, top: 32, bottom: 8 },
+      legend: { show: false },
+      grid: squareGrid(width, height, opts.size, { left: 78, right: 8, top: 32, bottom: 8 }),
       xAxis: { type: 'category', data: Array.from({ length: width }, (_, i) => i), show: false },
-      yAxis: { type: 'category', data: Array.from({ length: height }, (_, i) => i), show: false },
+      yAxis: {
+        type: 'category',
+        data: Array.from({ length: height }, (_, i) => i),
+        axisLine: { show: false },
+        axisTick: { show: false },
+        splitLine: { show: false },
+        axisLabel: { interval: 0, color: p.muted, fontSize: 11, formatter: (_v: unknown, i: number) => labelAt.get(i) ?? '' },
+      },
       visualMap: { show: false, min: 0, max: hi > 0 ? hi : 1, inRange: { color: opts.theme === 'dark' ? ['#000000', '#ffffff'] : ['#ffffff', '#000000'] } },
       series: [{ name: 'digits', type: 'heatmap', data: cells, progressive: 0 }],
     };
   }
   const maxBars = opts.maxBars ?? 200;
+  // a log axis has no place for an error of 0 (or a non-finite one)
+  const pos = (v: number): number | null => (Number.isFinite(v) && (!opts.logY || v > 0) ? v : null);
   const train = data.train.slice(0, maxBars);
   const test = (data.test ?? []).slice(0, maxBars);
   const labels = [...train.map((_, i) => `train ${i + 1}`), ...test.map((_, i) => `test ${i + 1}`)];
@@ -227,10 +273,12 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
     legend: { bottom: 0, textStyle: { color: p.muted, fontSize: 11 }, itemWidth: 14, itemHeight: 8 },
     grid: { left: 56, right: 16, top: 36, bottom: labels.length <= 40 ? 64 : 32 },
     xAxis: { type: 'category', data: labels, axisLabel: { show: labels.length <= 40, color: p.muted, rotate: 60, fontSize: 9 }, axisLine: { lineStyle: { color: p.muted } } },
-    yAxis: valueAxis(opts.theme, '‖x − u(x)‖', false, { min: 0, scale: false, nameGap: 48 }),
+    yAxis: opts.logY
+      ? valueAxis(opts.theme, '‖x − u(x)‖ (log)', true, { nameGap: 48 })
+      : valueAxis(opts.theme, '‖x − u(x)‖', false, { min: 0, scale: false, nameGap: 48 }),
     series: [
-      { name: 'train', type: 'bar', stack: 'e', data: [...train, ...test.map(() => null)], itemStyle: { color: p.series[0] } },
-      { name: 'test', type: 'bar', stack: 'e', data: [...train.map(() => null), ...test], itemStyle: { color: p.series[1] } },
+      { name: 'train', type: 'bar', stack: 'e', data: [...train.map(pos), ...test.map(() => null)], itemStyle: { color: p.series[0] } },
+      { name: 'test', type: 'bar', stack: 'e', data: [...train.map(() => null), ...test.map(pos)], itemStyle: { color: p.series[1] } },
     ],
   };
 }

@@ -4,7 +4,7 @@
  * the kernel distance from init.
  */
 import type { MetricRecord } from '../run/format';
-import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, valueAxis } from './common';
+import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, stepTooltip, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface SeriesChartOptions {
@@ -27,11 +27,13 @@ export function buildMovementOption(records: readonly MetricRecord[], opts: Seri
   const max = opts.maxPoints ?? MAX_DISPLAY_POINTS;
   const log = opts.logY ?? false;
   const p = PALETTES[opts.theme];
-  const defs: { name: string; pick: (r: MetricRecord) => number | null | undefined; axis: 0 | 1; color: string; dashed?: boolean }[] = [
-    { name: '‖ΔW‖/‖W₀‖', pick: (r) => r.tracked?.weightMoveW, axis: 0, color: p.series[0]! },
-    { name: '‖ΔV‖/‖V₀‖', pick: (r) => r.tracked?.weightMoveV, axis: 0, color: p.series[1]! },
-    { name: 'max ‖Δw_r‖√m', pick: (r) => r.tracked?.maxNeuronMove, axis: 0, color: p.series[3]!, dashed: true },
-    { name: 'flip fraction', pick: (r) => r.tracked?.flipFraction, axis: 1, color: p.series[2]! },
+  // ‖ΔW‖ and ‖ΔV‖ often coincide (joint training with κ = ν moves both layers alike): ‖ΔW‖ is drawn wide
+  // and solid with circles, ‖ΔV‖ thin and dashed with triangles on top of it, so both stay visible.
+  const defs: { name: string; pick: (r: MetricRecord) => number | null | undefined; axis: 0 | 1; color: string; type?: string; width?: number; symbol?: string }[] = [
+    { name: '‖ΔW‖/‖W₀‖', pick: (r) => r.tracked?.weightMoveW, axis: 0, color: p.series[0]!, width: 3.2, symbol: 'circle' },
+    { name: '‖ΔV‖/‖V₀‖', pick: (r) => r.tracked?.weightMoveV, axis: 0, color: p.series[1]!, type: 'dashed', width: 1.4, symbol: 'triangle' },
+    { name: 'max ‖Δw_r‖√m', pick: (r) => r.tracked?.maxNeuronMove, axis: 0, color: p.series[3]!, type: 'dotted', symbol: 'diamond' },
+    { name: 'flip fraction', pick: (r) => r.tracked?.flipFraction, axis: 1, color: p.series[2]!, symbol: 'rect' },
   ];
   const series = defs
     .map((d) => ({ d, pts: tracked(records, d.pick) }))
@@ -40,14 +42,16 @@ export function buildMovementOption(records: readonly MetricRecord[], opts: Seri
       name: d.name,
       type: 'line',
       showSymbol: pts.length <= FEW_POINTS,
-      symbolSize: 4,
+      symbol: d.symbol,
+      symbolSize: d.symbol === 'triangle' ? 7 : 5,
       yAxisIndex: d.axis,
       data: downsampleXY(plottable(pts, log && d.axis === 0), max),
-      lineStyle: { color: d.color, width: 1.6, type: d.dashed ? 'dashed' : 'solid' },
+      lineStyle: { color: d.color, width: d.width ?? 1.6, type: d.type ?? 'solid' },
       itemStyle: { color: d.color },
     }));
   return {
     ...baseOption(opts.theme, 'Weight movement'),
+    tooltip: stepTooltip(),
     grid: { left: 64, right: 56, top: 40, bottom: 40 },
     xAxis: valueAxis(opts.theme, 'step', false, { scale: false, min: 0 }),
     yAxis: [
@@ -82,6 +86,7 @@ export function buildKernelDistanceOption(records: readonly MetricRecord[], opts
   const pts = tracked(records, (r) => r.tracked?.kernelDistance);
   return {
     ...baseOption(opts.theme, 'Kernel distance from init'),
+    tooltip: stepTooltip(),
     xAxis: valueAxis(opts.theme, 'step', false, { scale: false, min: 0 }),
     yAxis: valueAxis(opts.theme, log ? '‖H−H₀‖/‖H₀‖ (log)' : '‖H−H₀‖/‖H₀‖', log, { nameGap: 48 }),
     series: [{ name: 'kernel distance', type: 'line', showSymbol: pts.length <= FEW_POINTS, symbolSize: 4, data: downsampleXY(plottable(pts, log), max), lineStyle: { color: p.series[5], width: 1.8 }, itemStyle: { color: p.series[5] } }],

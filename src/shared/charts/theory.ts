@@ -91,29 +91,68 @@ function notesOf(t: unknown): Record<string, string> {
 }
 
 /**
- * theory:compute answers `{ n, d, warnings, report }` with a per-kernel TheoryReport (enc, dec, joint);
- * a run's meta carries a RunTheory for its own regime. This maps the former onto the latter's names.
+ * The form settings that turn a theory:compute preview (unit-step kernels) into the numbers of a run:
+ * the regime's kernel is ν²H_enc (weak), κ²H_dec (decoder) or ν²H_enc + κ²H_dec (joint), and the GD map
+ * is I − η·f·K with f = (1/m for mean-field) × (1/n for the 1/n-normalized loss), SPEC §1.2, §5.3–§5.4.
  */
-function fromPreview(raw: unknown, regime: string | null): unknown {
+export interface PreviewContext {
+  regime: string | null;
+  kappa?: number;
+  nu?: number;
+  stepScale?: number;
+  scaling?: string;
+  lossNormalization?: string;
+  hiddenWidth?: number;
+  learningRate?: number | null;
+  decoderLearningRate?: number | null;
+}
+
+/**
+ * theory:compute answers `{ n, d, warnings, report }` with a per-kernel TheoryReport (enc, dec, joint);
+ * a run's meta carries a RunTheory for its own regime. This maps the former onto the latter's names,
+ * with the step sizes in the units the run will use (see {@link PreviewContext}).
+ */
+function fromPreview(raw: unknown, ctx: PreviewContext): unknown {
   const report = at(raw, 'report');
   if (report === null || typeof report !== 'object' || at(raw, 'lambdaEnc') !== undefined) return raw;
-  const key = regime === 'weak' ? 'enc' : regime === 'decoder' ? 'dec' : 'joint';
-  const lmax = num(report, key === 'enc' ? 'lambdaMaxEnc' : key === 'dec' ? 'lambdaMaxDec' : 'lambdaMaxJoint');
+  const regime = ctx.regime;
   const tied = regime === 'tied';
+  const n = num(raw, 'n') ?? num(report, 'n') ?? 1;
+  const m = ctx.hiddenWidth ?? 1;
+  const f = (ctx.scaling === 'mean-field' ? 1 / m : 1) * (ctx.lossNormalization === 'mean' ? 1 / n : 1);
+  const k2 = (ctx.kappa ?? 1) ** 2;
+  const nu2 = (ctx.nu ?? 1) ** 2;
+  // lambdaMaxEnc/Dec are reported without ν², κ²; lambdaMaxJoint is the weighted sum's.
+  const lmaxEnc = num(report, 'lambdaMaxEnc');
+  const lmaxDec = num(report, 'lambdaMaxDec');
+  const lmaxRegime = regime === 'weak' ? (lmaxEnc === null ? null : nu2 * lmaxEnc) : regime === 'decoder' ? (lmaxDec === null ? null : k2 * lmaxDec) : num(report, 'lambdaMaxJoint');
+  const lminRegime = regime === 'weak' ? mul(nu2, num(report, 'lambdaEnc')) : regime === 'decoder' ? mul(k2, num(report, 'lambdaDec')) : num(report, 'lambdaJoint');
+  const usable = !tied && lmaxRegime !== null && lmaxRegime > 0;
+  const given = regime === 'decoder' ? (ctx.decoderLearningRate ?? ctx.learningRate ?? null) : (ctx.learningRate ?? null);
+  const automatic = usable ? (ctx.stepScale ?? 1) / (f * lmaxRegime) : null;
+  const eta = tied ? null : (given ?? automatic);
   return {
     ...(report as Record<string, unknown>),
     warnings: at(raw, 'warnings'),
-    automaticEta: tied ? null : num(report, `eta.${key}`),
-    maxStableEta: tied || lmax === null || !(lmax > 0) ? null : 2 / lmax,
-    rateBound: tied ? null : num(report, `rateFactor.${key}`),
-    lambdaMaxRegime: tied ? null : lmax,
-    eta: null,
+    automaticEta: automatic,
+    maxStableEta: usable ? 2 / (f * lmaxRegime) : null,
+    rateBound: eta !== null && lminRegime !== null ? 1 - (eta * f * Math.max(0, lminRegime)) / 2 : null,
+    lambdaMinRegime: tied ? null : lminRegime,
+    lambdaMaxRegime: tied ? null : lmaxRegime,
+    eta,
   };
 }
 
-/** Extracts the fields the UI uses from an engine theory object of unknown shape (regime: the run's or the form's). */
-export function readTheory(theory: unknown, regime: string | null = null): TheoryView {
-  const t = fromPreview(theory, regime) ?? {};
+function mul(a: number, b: number | null): number | null {
+  return b === null ? null : a * b;
+}
+
+/**
+ * Extracts the fields the UI uses from an engine theory object of unknown shape; `ctx` is the regime (the
+ * run's or the form's) or, for a theory:compute preview, the form's settings that scale it.
+ */
+export function readTheory(theory: unknown, ctx: string | null | PreviewContext = null): TheoryView {
+  const t = fromPreview(theory, typeof ctx === 'object' && ctx !== null ? ctx : { regime: ctx }) ?? {};
   const propDRaw = at(t, 'propD') ?? at(t, 'propositionD') ?? at(t, 'weightTied') ?? at(t, 'tied');
   let propD: Record<string, number | string | null> | null = null;
   if (propDRaw && typeof propDRaw === 'object' && !Array.isArray(propDRaw)) {

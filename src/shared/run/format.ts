@@ -49,6 +49,23 @@ export const trackedSchema = z
     linearizedNetworkLoss: num.optional(),
     /** the full spectrum of the traced empirical NTK, when it was computed at this step */
     spectrum: z.array(num).optional(),
+    /** the traced empirical NTK block-averaged to k×k cells (row-major), every 10th tracked step and at the end */
+    kernel: z.object({ n: z.number().int(), k: z.number().int(), cells: z.array(num) }).optional(),
+    /** share of hidden units inactive on every training sample */
+    deadUnitFraction: num.optional(),
+    /** set while the network sits collapsed at the zero output (engine/training/collapse.ts) */
+    collapse: z
+      .object({
+        step: z.number(),
+        since: z.number(),
+        loss: num,
+        zeroOutputLoss: num,
+        lambdaMin: num,
+        deadFraction: num,
+        causes: z.array(z.string()),
+        message: z.string(),
+      })
+      .optional(),
     /** per-neuron movement histogram ‖Δw_r‖·√m: bin edges and counts */
     neuronMoveHistogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }).optional(),
   })

@@ -1,6 +1,7 @@
 /**
- * Keyboard shortcuts: Space = run / pause, S or → = step, Esc = stop. Ignored while typing in a form
- * control, and when a modifier key is held (so browser shortcuts keep working).
+ * Keyboard shortcuts: Space = run / pause, S or → = step, Esc = stop (or close the open help), ? = the
+ * shortcuts help. Ignored while typing in a form control, when a modifier key is held (so browser
+ * shortcuts keep working), and for keys a control already handled (a tab list's arrows).
  */
 import { onBeforeUnmount, onMounted } from 'vue';
 
@@ -8,7 +9,17 @@ export interface ShortcutHandlers {
   toggleRun(): void;
   step(): void;
   stop(): void;
+  help(): void;
 }
+
+/** The shortcuts as the help lists them (key, what it does). */
+export const SHORTCUTS: readonly (readonly [string, string])[] = [
+  ['Space', 'Run, or pause the running run'],
+  ['S or →', 'Step (one step, or K with ×K); from idle it starts the run paused'],
+  ['Esc', 'Stop the run (closes this help first)'],
+  ['← → Home End', 'Move between tabs when a tab has the focus'],
+  ['?', 'Show or hide this help'],
+];
 
 /** True when a key event comes from a place where typing must not trigger shortcuts. */
 export function isTypingTarget(target: EventTarget | null): boolean {
@@ -19,10 +30,11 @@ export function isTypingTarget(target: EventTarget | null): boolean {
 }
 
 /** Maps a key event to a shortcut action name, or null. */
-export function shortcutFor(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'>): keyof ShortcutHandlers | null {
-  if (e.ctrlKey || e.metaKey || e.altKey) return null;
+export function shortcutFor(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'> & { defaultPrevented?: boolean }): keyof ShortcutHandlers | null {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return null;
   if (e.key === 'Escape') return 'stop';
   if (isTypingTarget(e.target)) return null;
+  if (e.key === '?') return 'help';
   if (e.key === ' ' || e.key === 'Spacebar') return 'toggleRun';
   if (e.key === 's' || e.key === 'S' || e.key === 'ArrowRight') return 'step';
   return null;

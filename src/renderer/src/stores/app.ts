@@ -11,6 +11,8 @@ export const useAppStore = defineStore('app', () => {
   const info = ref<AppInfo | null>(null);
   const error = ref<string | null>(null);
   const connection = ref<ConnectionState>('connecting');
+  /** the keyboard shortcuts help (?) is open */
+  const helpOpen = ref(false);
   let unsubscribe: (() => void) | null = null;
 
   /** Loads app:info and follows the connection state (reloading app:info after a reconnect). */
@@ -36,5 +38,5 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
-  return { info, error, connection, init, load };
+  return { info, error, connection, helpOpen, init, load };
 });

@@ -222,7 +222,8 @@ export const useRunStore = defineStore('run', () => {
   function loadDetail(d: RunDetail): void {
     const run = ensure(d.summary.runId);
     run.sessionId = d.summary.sessionId;
-    run.status = d.status.status;
+    // The summary carries a live run's status (the file may lag behind a pause).
+    run.status = d.summary.status;
     run.reason = d.status.reason;
     run.config = markRaw(d.config.config);
     run.totalSteps = d.config.config.steps;
@@ -242,6 +243,14 @@ export const useRunStore = defineStore('run', () => {
     touch(run);
   }
 
+  /** After the transport came back: re-reads the current run, whose status may have changed meanwhile. */
+  async function resync(): Promise<void> {
+    const id = currentRunId.value;
+    if (!id) return;
+    const r = await getApi().invoke('run:get', { runId: id });
+    if (r.ok && currentRunId.value === id) loadDetail(r.value);
+  }
+
   /** Makes a known run current (e.g. picked from the list). */
   function select(runId: string | null): void {
     currentRunId.value = runId;
@@ -249,7 +258,7 @@ export const useRunStore = defineStore('run', () => {
 
   return {
     runs, currentRunId, current, currentStatus, active, summaries, lastError,
-    init, start, pause, resume, stop, step, reset, refreshList, open, loadDetail, select,
+    init, start, pause, resume, stop, step, reset, refreshList, open, loadDetail, resync, select,
     onProgress, onStatus, onFailed,
   };
 });

@@ -82,6 +82,16 @@ describe('runTraining()', () => {
     expect(tracked.at(-1)!.testLoss).toBeGreaterThan(0);
   });
 
+  it('measures movement from θ₀ as the trainer holds it: exactly 0 at step 0, also in float32', async () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const c = collector();
+      await runTraining(tiny({ dtype, steps: 20 }), createJsBackend(), freeRunning, c.cb);
+      const t0 = c.records.find((r) => r.step === 0)!.tracked!;
+      expect([t0.weightMoveW, t0.weightMoveV, t0.maxNeuronMove, t0.flipFraction], dtype).toEqual([0, 0, 0, 0]);
+      expect(c.records.at(-1)!.tracked!.weightMoveW!, dtype).toBeGreaterThan(0);
+    }
+  });
+
   it('is deterministic per seed: the same config gives the same records', async () => {
     const a = collector();
     const b = collector();

@@ -142,3 +142,58 @@ describe('SessionBrowser', () => {
     expect(f.calls.some((c) => c.channel === 'app:info')).toBe(false);
   });
 });
+
+describe('SessionBrowser at the side panel', () => {
+  it('names every action after its session or run, so that identical buttons are told apart', async () => {
+    const { w } = await mountBrowser();
+    expect(w.get('[data-session="s1"] [data-test="rename"]').attributes('aria-label')).toBe('Rename session “Width sweep”');
+    expect(w.get('[data-session="s1"] [data-test="duplicate"]').attributes('aria-label')).toBe('Duplicate session “Width sweep”');
+    expect(w.get('[data-session="s1"] [data-test="delete"]').attributes('aria-label')).toBe('Delete session “Width sweep”');
+    await w.get('[data-session="s1"] [data-test="toggle"]').trigger('click');
+    await flushPromises();
+    const open = w.findAll('[data-test="open"]').map((b) => b.attributes('aria-label'));
+    expect(open).toEqual(['Open run run-a (joint, m=64, finished)', 'Open run run-b (joint, m=64, stopped)']);
+    expect(w.get('[data-run="run-b"] [data-test="resume"]').attributes('aria-label')).toBe('Resume run run-b (joint, m=64, stopped) from its last checkpoint');
+  });
+
+  it('shows the delete confirmation inside the session it deletes', async () => {
+    const { w } = await mountBrowser();
+    await w.get('[data-session="s1"] [data-test="delete"]').trigger('click');
+    expect(w.find('[data-session="s1"] [data-test="confirm"]').exists()).toBe(true);
+    expect(w.find('[data-session="s2"] [data-test="confirm"]').exists()).toBe(false);
+  });
+
+  it('creates a session through session:create and makes it the one new runs go to', async () => {
+    const { w, calls, api } = await mountBrowser();
+    const created = { ...session('s9', 'Depth study'), runCount: 0, regimes: [], widths: [], status: null };
+    const invoke = api.invoke.bind(api);
+    api.invoke = (async (channel: InvokeChannel, req: unknown) => {
+      if (channel === 'session:create') {
+        calls.push({ channel, req });
+        return { ok: true, value: created };
+      }
+      return invoke(channel as never, req as never);
+    }) as WorkbenchApi['invoke'];
+    await w.get('[data-test="new-session"]').trigger('click');
+    await w.get('[data-test="create-input"]').setValue('Depth study');
+    await w.get('[data-test="create-form"]').trigger('submit');
+    await flushPromises();
+    expect(calls.filter((c) => c.channel === 'session:create').map((c) => c.req)).toEqual([{ name: 'Depth study' }]);
+    expect(w.emitted('set-target')).toEqual([['s9', 'Depth study']]);
+    expect(w.get('[data-test="notice"]').text()).toContain('Depth study');
+  });
+
+  it('marks the target session, offers the others for new runs, and falls back to the default when the target is deleted', async () => {
+    const f = fakeApi();
+    const w = mount(SessionBrowser, { props: { api: f.api, targetSessionId: 's2' } });
+    await flushPromises();
+    expect(w.find('[data-session="s2"] [data-test="target"]').exists()).toBe(true);
+    expect(w.find('[data-session="s2"] [data-test="use"]').exists()).toBe(false);
+    await w.get('[data-session="s1"] [data-test="use"]').trigger('click');
+    expect(w.emitted('set-target')).toEqual([['s1', 'Width sweep']]);
+    await w.get('[data-session="s2"] [data-test="delete"]').trigger('click');
+    await w.get('[data-test="confirm-delete"]').trigger('click');
+    await flushPromises();
+    expect(w.emitted('set-target')!.at(-1)).toEqual([null, null]);
+  });
+});

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildLossOption } from '../../../../src/shared/charts/loss';
+import { buildLossOption, capCurve } from '../../../../src/shared/charts/loss';
 import { buildEigenOption } from '../../../../src/shared/charts/eigen';
 import { buildSpectrumOption } from '../../../../src/shared/charts/spectrum';
 import { buildSpectralBiasOption, spreadIndices } from '../../../../src/shared/charts/spectralBias';
 import { buildHistogramOption, buildKernelDistanceOption, buildMovementOption } from '../../../../src/shared/charts/movement';
-import { blockAverage, buildHeatmapOption } from '../../../../src/shared/charts/heatmap';
-import { buildModelViewOption, extractModelView } from '../../../../src/shared/charts/modelView';
+import { blockAverage, buildHeatmapOption, buildHeatmapsOption } from '../../../../src/shared/charts/heatmap';
+import { buildModelViewOption, extractModelView, squareGrid } from '../../../../src/shared/charts/modelView';
 import { readTheory } from '../../../../src/shared/charts/theory';
 import type { MetricRecord } from '../../../../src/shared/run/format';
 import { seeded } from './seeded';
@@ -69,18 +69,37 @@ describe('buildLossOption()', () => {
     const recs = seededRun(10);
     const curve: [number, number][] = [[0, 8], [9, 6]];
     const o = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: curve }) as Opt;
-    const lin = o.series.find((s: Opt) => s.name === 'linearized prediction');
+    const lin = o.series.find((s: Opt) => s.name === 'infinite-width prediction (H∞)');
     expect(lin.lineStyle.type).toBe('dashed');
     expect(lin.data).toEqual(curve);
     const wall = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'wall', theme: 'light', theoryCurve: curve }) as Opt;
-    expect(wall.series.some((s: Opt) => s.name === 'linearized prediction')).toBe(false);
+    expect(wall.series.some((s: Opt) => s.name === 'infinite-width prediction (H∞)')).toBe(false);
   });
 
   it('draws the theory curve only a little past the last recorded step', () => {
     const curve: [number, number][] = [[0, 8], [50, 4], [100, 2], [100_000, 1e-90]];
     const o = buildLossOption(seededRun(91), { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: curve }) as Opt;
-    const lin = o.series.find((s: Opt) => s.name === 'linearized prediction');
+    const lin = o.series.find((s: Opt) => s.name === 'infinite-width prediction (H∞)');
     expect(lin.data).toEqual([[0, 8], [50, 4], [100, 2]]);
+  });
+
+  it('cuts an exploding prediction where it leaves the real losses, so the real loss stays readable', () => {
+    const recs = seededRun(40); // real losses ≤ ~12 (test loss 1.5 × 8)
+    const curve: [number, number][] = Array.from({ length: 41 }, (_, k) => [k, 8 * 1.5 ** (2 * k)] as [number, number]);
+    const o = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: curve }) as Opt;
+    const pred = o.series.find((s: Opt) => s.name.startsWith('infinite-width prediction (H∞)'));
+    expect(pred.name).toBe('infinite-width prediction (H∞) — leaves the chart (diverges)');
+    const top = Math.max(...recs.flatMap((r) => [r.loss!, r.testLoss!]));
+    expect(Math.max(...pred.data.map((d: number[]) => d[1]))).toBeLessThanOrEqual(top * 10);
+    expect(pred.data.length).toBeGreaterThan(1);
+    expect(capCurve([[0, 1], [1, 5], [2, 50], [3, 2]], 10)).toEqual({ points: [[0, 1], [1, 5]], cut: true });
+  });
+
+  it('names the finite-width linearized curve on G(W₀) beside the infinite-width one', () => {
+    const recs = seededRun(30);
+    for (const r of recs) if (r.tracked) r.tracked.linearizedNetworkLoss = r.loss! * 0.9;
+    const o = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: [[0, 8], [20, 4]] }) as Opt;
+    expect(o.series.map((s: Opt) => s.name)).toEqual(['train loss', 'test loss', 'finite-width linearized (G(W₀))', 'infinite-width prediction (H∞)']);
   });
 
   it('has a stable structure (snapshot)', () => {
@@ -89,18 +108,33 @@ describe('buildLossOption()', () => {
 });
 
 describe('buildEigenOption()', () => {
-  it('draws one series per tracked eigenvalue and reference lines at λ₀ and λ_J', () => {
+  it('draws one series per tracked eigenvalue and the references λ₀, λ_J as series named in the legend', () => {
     const o = buildEigenOption(seededRun(100), { theme: 'light', logY: true, references: { lambda0: 0.08, lambdaJ: 0.15, lambdaDec: null } }) as Opt;
     expect(o.yAxis.type).toBe('log');
     const names = o.series.map((s: Opt) => s.name);
-    expect(names).toEqual(['λ_min', 'λ_min+1', 'λ_max', 'H∞ references']);
+    expect(names).toEqual(['λ_min', 'λ_min+1', 'λ_max', 'λ₀ = 0.08 (H∞)', 'λ_J = 0.15 (H∞)']);
     expect(o.series[0].data).toHaveLength(10);
-    expect(o.series[3].markLine.data.map((d: Opt) => [d.name, d.yAxis])).toEqual([['λ₀', 0.08], ['λ_J', 0.15]]);
+    // ordinary data across the tracked steps, so the y axis reaches them; no labels drawn over the lines
+    expect(o.series[3].data).toEqual([[0, 0.08], [90, 0.08]]);
+    expect(o.series[4].data).toEqual([[0, 0.15], [90, 0.15]]);
+    expect(o.series.some((x: Opt) => x.markLine)).toBe(false);
   });
 
-  it('leaves out non-positive references on a log axis', () => {
+  it('keeps a reference far below the tracked eigenvalues inside the y range', () => {
+    const o = buildEigenOption(seededRun(40), { theme: 'light', logY: true, references: { lambda0: 1e-4 } }) as Opt;
+    const ys = o.series.flatMap((x: Opt) => x.data.map((d: number[]) => d[1]));
+    expect(Math.min(...ys)).toBe(1e-4);
+    expect(o.yAxis.min).not.toBeTypeOf('number');
+  });
+
+  it('leaves out non-positive references on a log axis and counts the eigenvalues it cannot draw', () => {
     const o = buildEigenOption(seededRun(20), { theme: 'light', logY: true, references: { lambda0: -1e-17 } }) as Opt;
-    expect(o.series.some((s: Opt) => s.markLine)).toBe(false);
+    expect(o.series.map((x: Opt) => x.name)).toEqual(['λ_min', 'λ_min+1', 'λ_max']);
+    const recs = seededRun(30);
+    recs[10]!.tracked!.eigMin = [0, -3e-18];
+    recs[20]!.tracked!.eigMin = [-1e-17, 0.1];
+    expect((buildEigenOption(recs, { theme: 'light', logY: true }) as Opt).title.text).toBe('NTK eigenvalues (3 values ≤ 0 not drawn on the log axis)');
+    expect((buildEigenOption(recs, { theme: 'light', logY: false }) as Opt).title.text).toBe('NTK eigenvalues');
   });
 
   it('has a stable structure (snapshot)', () => {
@@ -145,6 +179,20 @@ describe('buildSpectralBiasOption()', () => {
     }
   });
 
+  it('titles the law with real superscripts and draws no line to the axis floor', () => {
+    const recs = seededRun(60);
+    // direction 3 is fitted in one step (ηλ = 1): its energy drops to rounding noise right after step 0
+    for (const r of recs) if (r.tracked && r.step > 0) r.tracked.spectralBias![2] = 1e-40;
+    const o = buildSpectralBiasOption(recs, { theme: 'light', eigenvalues: [0.1, 0.2, 1], learningRate: 1, directions: 3 }) as Opt;
+    expect(o.title.text).toBe('Spectral bias (dashed: e(0)·(1 − ηλ)²ᵏ)');
+    const [measured, predicted] = [o.series[4].data, o.series[5].data] as [number, number][][];
+    expect(measured).toEqual([[0, 0.25]]);
+    expect(predicted).toEqual([[0, 0.25]]);
+    for (const s of o.series) for (const [, y] of s.data as [number, number][]) expect(y).toBeGreaterThan(1e-17);
+    // predictions are drawn at whole steps only
+    expect((o.series[1].data as [number, number][]).every(([k]) => Number.isInteger(k))).toBe(true);
+  });
+
   it('leaves the predictions out without a learning rate', () => {
     const o = buildSpectralBiasOption(seededRun(50), { theme: 'light', eigenvalues: [0.1, 0.2, 0.3], learningRate: null }) as Opt;
     expect(o.series.every((s: Opt) => s.lineStyle.type !== 'dashed')).toBe(true);
@@ -159,6 +207,14 @@ describe('buildMovementOption()', () => {
     const flip = o.series.find((s: Opt) => s.name === 'flip fraction');
     expect(flip.yAxisIndex).toBe(1);
     expect(o.series.map((s: Opt) => s.name)).toEqual(['‖ΔW‖/‖W₀‖', '‖ΔV‖/‖V₀‖', 'flip fraction']);
+  });
+
+  it('draws ‖ΔW‖ and ‖ΔV‖ so that both stay visible when they coincide (line type, width and symbol differ)', () => {
+    const o = buildMovementOption(seededRun(100), { theme: 'dark' }) as Opt;
+    const [w, v] = o.series as Opt[];
+    expect(w!.lineStyle.type).not.toBe(v!.lineStyle.type);
+    expect(w!.lineStyle.width).toBeGreaterThan(v!.lineStyle.width);
+    expect(w!.symbol).not.toBe(v!.symbol);
   });
 });
 
@@ -203,7 +259,28 @@ describe('buildHeatmapOption()', () => {
     const o = buildHeatmapOption({ n, values }, { theme: 'light', title: 'H', maxCells: 50 }) as Opt;
     expect(o.series[0].data).toHaveLength(50 * 50);
     expect(o.visualMap.min).toBe(-o.visualMap.max);
-    expect(o.title.text).toContain('block-averaged to 50×50');
+    expect(o.title[0].text).toContain('block-averaged to 50×50');
+  });
+
+  it('puts numbers on the colour bar', () => {
+    const o = buildHeatmapOption({ n: 2, values: [1, 0.5, 0.5, 2] }, { theme: 'dark', title: 'H∞' }) as Opt;
+    expect(o.visualMap.text).toEqual(['2', '0.5']);
+    expect(o.visualMap.calculable).toBe(true);
+  });
+
+  it('draws the empirical kernel beside H∞ on one shared colour scale, taking engine-averaged cells as they are', () => {
+    const hInf = { n: 4, values: Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? 1 : 0.2)) };
+    const emp = { n: 4, k: 2, cells: [0.9, 0.1, 0.1, 3] };
+    const o = buildHeatmapsOption([{ title: 'trained network H̄ (step 40)', matrix: emp }, { title: 'H∞', matrix: hInf }], { theme: 'light', title: 'kernels', maxCells: 2 }) as Opt;
+    expect(o.series.map((x: Opt) => x.name)).toEqual(['trained network H̄ (step 40)', 'H∞']);
+    expect(o.series.map((x: Opt) => [x.xAxisIndex, x.yAxisIndex])).toEqual([[0, 0], [1, 1]]);
+    expect(o.grid).toHaveLength(2);
+    // one scale from the smaller minimum to the larger maximum of both panels
+    expect([o.visualMap.min, o.visualMap.max]).toEqual([0.1, 3]);
+    expect(o.visualMap.seriesIndex).toEqual([0, 1]);
+    expect(o.series[0].data).toContainEqual([1, 0, 3]);
+    expect(o.series[1].data).toHaveLength(4);
+    expect(() => buildHeatmapsOption([{ title: 'x', matrix: { n: 4, k: 2, cells: [1] } }], { theme: 'light', title: 'x' })).toThrow('cells: expected [2, 2] = 4 entries, got 1');
   });
 });
 
@@ -241,6 +318,28 @@ describe('extractModelView() and buildModelViewOption()', () => {
 
   it('returns null when nothing can be shown', () => {
     expect(extractModelView(undefined, [])).toBeNull();
+  });
+
+  it('keeps digits square in a chart of known size and labels the train and test rows', () => {
+    const img = (v: number) => Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => v));
+    const preview = { kind: 'mnist', inputs: [img(1), img(0.5)], reconstructions: [img(0.9), img(0.4)], testInputs: [img(0.2)], testReconstructions: [img(0.1)] };
+    const data = extractModelView(preview, [])!;
+    const o = buildModelViewOption(data, { theme: 'light', size: { width: 600, height: 400 } }) as Opt;
+    // 2 digits per row → 60 pixel columns, 4 labelled rows → 120 pixel rows: square pixels of the same size both ways
+    expect(o.grid.width / 60).toBeCloseTo(o.grid.height / 120, 9);
+    expect(o.grid.height).toBeCloseTo(400 - 32 - 8, 9);
+    const fmt = o.yAxis.axisLabel.formatter as (v: unknown, i: number) => string;
+    const labels = Array.from({ length: 120 }, (_, i) => fmt(i, i)).filter((x) => x !== '').reverse();
+    expect(labels).toEqual(['train x', 'train u(x)', 'test x', 'test u(x)']);
+    expect(o.title.text).toBe('Digits and reconstructions u(x), train and test (step 0)');
+    expect(squareGrid(10, 10, null, { left: 1, right: 2, top: 3, bottom: 4 })).toEqual({ left: 1, right: 2, top: 3, bottom: 4 });
+  });
+
+  it('offers a log axis for the per-sample errors, leaving errors of 0 out', () => {
+    const o = buildModelViewOption({ kind: 'errors', train: [0.5, 0, 1e-6], test: [2], step: 3 }, { theme: 'light', logY: true }) as Opt;
+    expect(o.yAxis.type).toBe('log');
+    expect(o.series[0].data).toEqual([0.5, null, 1e-6, null]);
+    expect(o.series[1].data).toEqual([null, null, null, 2]);
   });
 });
 
@@ -293,5 +392,21 @@ describe('readTheory() on a theory:compute preview', () => {
     const weak = readTheory(preview, 'weak');
     expect([weak.etaAuto, weak.etaMax]).toEqual([0.5, 1]);
     expect(readTheory(preview, 'tied').etaAuto).toBeNull();
+  });
+
+  it('puts the steps in the units of the run the form describes: ν² on the encoder kernel, ×n for the 1/n loss, ×m for mean-field, c, a given η', () => {
+    const preview = { n: 16, d: 8, warnings: [], report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1, lambdaMaxJoint: 4 } };
+    // weak kernel ν²H_enc: λ_max = 0.25·2 = 0.5; GD map I − η·f·K with f = 1/(m·n) = 1/160
+    const weak = readTheory(preview, { regime: 'weak', nu: 0.5, lossNormalization: 'mean', scaling: 'mean-field', hiddenWidth: 10, stepScale: 1.5 });
+    expect(weak.etaMax).toBeCloseTo((2 * 160) / 0.5, 9);
+    expect(weak.etaAuto).toBeCloseTo((1.5 * 160) / 0.5, 9);
+    expect(weak.lambdaMax).toBeCloseTo(0.5, 12);
+    const given = readTheory(preview, { regime: 'joint', learningRate: 0.1 });
+    expect(given.eta).toBe(0.1);
+    expect(given.etaMax).toBe(0.5);
+    expect(given.rateBound).toBeCloseTo(1 - (0.1 * 0.2) / 2, 12);
+    // decoder-only training steps with η_V
+    expect(readTheory(preview, { regime: 'decoder', kappa: 2, learningRate: 0.1, decoderLearningRate: 0.3 }).eta).toBe(0.3);
+    expect(readTheory(preview, { regime: 'decoder', kappa: 2 }).etaMax).toBeCloseTo(2 / 4, 12);
   });
 });

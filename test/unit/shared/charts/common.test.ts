@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOG_AXIS_DECADES, downsampleXY, emaSmooth, fmt, logAxisMin, plottable, valueAxis } from '../../../../src/shared/charts/common';
+import { LOG_AXIS_DECADES, downsampleXY, emaSmooth, fmt, logAxisMin, plottable, valueAxis, roundNumbers, logTickLabel, stepTooltip } from '../../../../src/shared/charts/common';
 import type { XY } from '../../../../src/shared/charts/common';
 import { seeded } from './seeded';
 
@@ -68,5 +68,29 @@ describe('fmt()', () => {
     expect(fmt(null)).toBe('—');
     expect(fmt(1.23456e-7)).toBe('1.23e-7');
     expect(fmt(0.5)).toBe('0.5');
+  });
+});
+
+describe('roundNumbers()', () => {
+  it('rounds long decimals in a reason and leaves integers, short decimals and dotted versions alone', () => {
+    expect(roundNumbers('reached the target loss ratio 1e-12 (L/L₀ = 9.887455473855786e-13 at step 287)')).toBe('reached the target loss ratio 1e-12 (L/L₀ = 9.887e-13 at step 287)');
+    expect(roundNumbers('diverged at step 12 with learning rate 0.6000000000000001; try η ≤ 0.263')).toBe('diverged at step 12 with learning rate 0.6; try η ≤ 0.263');
+    expect(roundNumbers('v0.1.0 on 127.0.0.1, 3.14159265 rad')).toBe('v0.1.0 on 127.0.0.1, 3.142 rad');
+  });
+});
+
+describe('logTickLabel()', () => {
+  it('writes every power of ten as 10ᵏ (one form per axis) and other ticks compactly', () => {
+    expect([1e10, 1, 1e-10, 1e-20, 10, 0.001].map(logTickLabel)).toEqual(['10¹⁰', '10⁰', '10⁻¹⁰', '10⁻²⁰', '10¹', '10⁻³']);
+    expect(logTickLabel(5e-7)).toBe('5.0e-7');
+    expect(logTickLabel(0.5)).toBe('0.5');
+  });
+});
+
+describe('stepTooltip()', () => {
+  it('heads the tooltip with the integer step and rounds the values', () => {
+    const f = stepTooltip().formatter as (p: unknown) => string;
+    expect(f([{ marker: '', seriesName: 'train loss', value: [1250, 0.123456789] }, { marker: '', seriesName: 'test loss', value: [1250, 2e-9] }])).toBe('step 1,250<br/>train loss: 0.1235<br/>test loss: 2.000e-9');
+    expect((stepTooltip('wall').formatter as (p: unknown) => string)([{ seriesName: 'x', value: [1.23456, 1] }])).toBe('1.235 s<br/>x: 1');
   });
 });
