@@ -72,7 +72,9 @@ export function buildEigenOption(records: readonly MetricRecord[], opts: EigenOp
   return {
     ...baseOption(opts.theme, title),
     tooltip: stepTooltip(),
-    legend: { ...(baseOption(opts.theme, title).legend as Record<string, unknown>), type: 'scroll', left: 160 },
+    // λ_min+k and λ_max−k are thinner lines in the colours of λ_min and λ_max: the legend names those two
+    // and the references (the tooltip still lists every line)
+    legend: { ...(baseOption(opts.theme, title).legend as Record<string, unknown>), data: series.map((x) => x.name as string).filter((x) => x === 'λ_min' || x === 'λ_max' || x.endsWith('(H∞)')) },
     xAxis: valueAxis(opts.theme, 'step', false, { scale: false, min: 0 }),
     yAxis: valueAxis(opts.theme, opts.logY ? 'eigenvalue (log)' : 'eigenvalue', opts.logY, { nameGap: 48 }),
     series,

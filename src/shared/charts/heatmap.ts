@@ -104,14 +104,11 @@ export function buildHeatmapsOption(panels: readonly HeatmapPanel[], opts: Heatm
     ...base,
     legend: { show: false },
     title: grids.map((g, i) => ({
-      text: count === 1 ? panelTitle(g) : g.title,
-      subtext: count === 1 ? undefined : g.k < g.n ? `${g.n}×${g.n}, block-averaged to ${g.k}×${g.k}` : `${g.n}×${g.n}`,
+      text: count === 1 ? panelTitle(g) : `${g.title} · ${g.k < g.n ? `${g.n}×${g.n} → ${g.k}×${g.k} blocks` : `${g.n}×${g.n}`}`,
       left: count === 1 ? 8 : `${2 + i * slot + slot / 2}%`,
       textAlign: count === 1 ? 'left' : 'center',
       top: 4,
-      itemGap: 2,
-      textStyle: { fontSize: 13, fontWeight: 600, color: p.text },
-      subtextStyle: { fontSize: 10, color: p.muted },
+      textStyle: { fontSize: count === 1 ? 13 : 12, fontWeight: 600, color: p.text },
     })),
     tooltip: {
       trigger: 'item',
@@ -120,14 +117,13 @@ export function buildHeatmapsOption(panels: readonly HeatmapPanel[], opts: Heatm
         return `${g.title}<br/>cell (${x.data[0]}, ${g.k - 1 - x.data[1]!}): ${fmt(x.data[2], 4)}`;
       },
     },
-    grid: grids.map((_, i) => ({ left: `${2 + i * slot + 1}%`, width: `${slot - 2}%`, top: count === 1 ? 36 : 48, bottom: 16, right: undefined })),
+    grid: grids.map((_, i) => ({ left: `${2 + i * slot + 1}%`, width: `${slot - 2}%`, top: 32, bottom: 16 })),
     xAxis: grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false })),
     yAxis: grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false })),
     visualMap: {
       min: vmin,
       max: vmax,
-      calculable: true,
-      realtime: true,
+      calculable: false,
       orient: 'vertical',
       right: 6,
       top: 'middle',
