@@ -75,7 +75,7 @@ describe('useConfigStore() and late defaults', () => {
     const api = fakeApi();
     api.invoke = ((channel: string) => {
       if (channel !== 'config:defaults') return Promise.resolve({ ok: false, error: { code: 'internal', message: channel } });
-      return new Promise((resolve) => (answer = resolve));
+      return new Promise<unknown>((resolve) => (answer = resolve));
     }) as typeof api.invoke;
     setApi(api);
     const s = useConfigStore();
