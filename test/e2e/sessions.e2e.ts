@@ -7,33 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { artifact, launchBrowser, removeDir, startServer } from './support/harness';
 import type { BrowserHandle, ServerHandle } from './support/harness';
 import { WorkbenchPage, realErrors } from './pages/workbenchPage';
-
-/** The Sessions tab, found as a user finds it. */
-class SessionsPanel {
-  constructor(private readonly wb: WorkbenchPage) {}
-
-  async show(): Promise<void> {
-    await this.wb.tab('Sessions').click();
-    await this.wb.page.getByRole('region', { name: 'Sessions' }).waitFor();
-  }
-
-  async expand(name: string): Promise<void> {
-    await this.wb.page.getByRole('button', { name, exact: true }).click();
-    await this.wb.page.locator('[data-run]').first().waitFor();
-  }
-
-  runStatus(): Promise<string> {
-    return this.wb.page.locator('[data-run] [data-test="run-status"]').first().innerText();
-  }
-
-  async open(): Promise<void> {
-    await this.wb.page.locator('[data-run] [data-test="open"]').first().click();
-  }
-
-  async resume(): Promise<void> {
-    await this.wb.page.locator('[data-run] [data-test="resume"]').first().click();
-  }
-}
+import { SessionsPanel } from './pages/sessionsPanel';
 
 const servers: ServerHandle[] = [];
 const browsers: BrowserHandle[] = [];

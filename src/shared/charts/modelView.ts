@@ -238,14 +238,15 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
       for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) cells.push([col * (s + gap) + x, height - 1 - (row * (s + gap) + y), img[y * s + x] ?? 0]);
     };
     bands.forEach((b, row) => b.imgs.forEach((img, col) => put(img, col, row)));
+    // The grey scale spans the inputs' pixels: a reconstruction far off (a collapsed or diverging network)
+    // saturates instead of fading the digits themselves to white.
     let hi = 0;
-    for (const c of cells) if (Number.isFinite(c[2])) hi = Math.max(hi, Math.abs(c[2]));
+    for (const b of bands) if (b.label.endsWith(' x')) for (const img of b.imgs) for (const v of img) if (Number.isFinite(v)) hi = Math.max(hi, Math.abs(v));
     // A band's label sits at its middle pixel row (category index counted from the bottom).
     const labelAt = new Map<number, string>();
     bands.forEach((b, row) => labelAt.set(height - 1 - (row * (s + gap) + Math.floor(s / 2)), b.label));
-    const hasTest = bands.some((b) => b.label.startsWith('test'));
     return {
-      ...baseOption(opts.theme, data.outputs ? `Digits and reconstructions u(x)${hasTest ? ', train and test' : ''}${stepText}` : 'Digits'),
+      ...baseOption(opts.theme, data.outputs ? `Digits x → u(x)${stepText}` : 'Digits'),
       tooltip: { show: false },
       legend: { show: false },
       grid: squareGrid(width, height, opts.size, { left: 78, right: 8, top: 32, bottom: 8 }),

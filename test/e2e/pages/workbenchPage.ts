@@ -127,4 +127,28 @@ export class WorkbenchPage {
   tab(name: string): Locator {
     return this.page.getByRole('tab', { name, exact: true });
   }
+
+  /** Chooses a file in the CSV field (as the file picker would) and waits until its check has answered. */
+  async chooseCsv(name: string, text: string): Promise<void> {
+    await this.page.getByLabel('CSV file', { exact: true }).setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await this.page.waitForFunction(() => !(document.querySelector('[data-testid="csv-status"]')?.textContent ?? '').includes('checking'), undefined, { polling: 50 });
+  }
+
+  /** The messages under the CSV field. */
+  async csvError(): Promise<string> {
+    return ((await this.fieldError('csvText').textContent()) ?? '').trim();
+  }
+
+  /** Waits until the theory panel shows numbers for the form as it is now (the preview has arrived). */
+  async waitForTheory(timeout = 60_000): Promise<void> {
+    await this.page.waitForFunction(
+      () => {
+        const w = document.querySelector('[data-testid="theory-waiting"]');
+        const v = document.querySelector('[data-testid="theory-lambda0"]')?.textContent?.trim() ?? '—';
+        return w === null && v !== '—';
+      },
+      undefined,
+      { timeout, polling: 100 },
+    );
+  }
 }

@@ -7,6 +7,7 @@
 import { computed, onBeforeUnmount, watch } from 'vue';
 import type { ComputedRef } from 'vue';
 import { useConfigStore } from '../stores/config';
+import { useAppStore } from '../stores/app';
 import { configKey, useTheoryStore } from '../stores/theory';
 
 /** Debounce of the preview after the last edit (ms). */
@@ -32,6 +33,15 @@ export function useTheoryPreview(): ComputedRef<boolean> {
       timer = setTimeout(() => void theory.compute(c), PREVIEW_DELAY_MS);
     },
     { immediate: true },
+  );
+  // A preview lost with the connection is asked again once the server is back.
+  const app = useAppStore();
+  watch(
+    () => app.connection,
+    (now) => {
+      const c = config.parsed.config;
+      if (now === 'connected' && c && theory.error?.startsWith('io-error') && theory.forKey === key.value) void theory.compute(c);
+    },
   );
   onBeforeUnmount(() => {
     if (timer) clearTimeout(timer);

@@ -321,7 +321,7 @@ describe('extractModelView() and buildModelViewOption()', () => {
 
   it('keeps digits square in a chart of known size and labels the train and test rows', () => {
     const img = (v: number) => Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => v));
-    const preview = { kind: 'mnist', inputs: [img(1), img(0.5)], reconstructions: [img(0.9), img(0.4)], testInputs: [img(0.2)], testReconstructions: [img(0.1)] };
+    const preview = { kind: 'mnist', inputs: [img(1), img(0.5)], reconstructions: [img(0.9), img(0.4)], testInputs: [img(0.2)], testReconstructions: [img(30)] };
     const data = extractModelView(preview, [])!;
     const o = buildModelViewOption(data, { theme: 'light', size: { width: 600, height: 400 } }) as Opt;
     // 2 digits per row → 60 pixel columns, 4 labelled rows → 120 pixel rows: square pixels of the same size both ways
@@ -330,7 +330,9 @@ describe('extractModelView() and buildModelViewOption()', () => {
     const fmt = o.yAxis.axisLabel.formatter as (v: unknown, i: number) => string;
     const labels = Array.from({ length: 120 }, (_, i) => fmt(i, i)).filter((x) => x !== '').reverse();
     expect(labels).toEqual(['train x', 'train u(x)', 'test x', 'test u(x)']);
-    expect(o.title.text).toBe('Digits and reconstructions u(x), train and test (step 0)');
+    expect(o.title.text).toBe('Digits x → u(x) (step 0)');
+    // the grey scale follows the inputs (max 1), not a reconstruction far off
+    expect(o.visualMap.max).toBe(1);
     expect(squareGrid(10, 10, null, { left: 1, right: 2, top: 3, bottom: 4 })).toEqual({ left: 1, right: 2, top: 3, bottom: 4 });
   });
 
