@@ -137,6 +137,15 @@ describe('ConfigPanel: the CSV file field', () => {
     expect(start?.req).toMatchObject({ config: { dataset: 'csv', samples: 1, testSamples: 0, csvText: '1,2\n', csvName: 'one.csv' } });
   });
 
+  it('loads a shipped sample data set through the same check', async () => {
+    const { w, api } = mountForm({ 'csv:inspect': () => ({ ok: true, value: { rows: 150, columns: 4, header: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] } }) });
+    await w.get('select[aria-label="Sample data"]').setValue('iris.csv');
+    await flushPromises();
+    const req = api.calls.find((c) => c.channel === 'csv:inspect')!.req as { csvText: string };
+    expect(req.csvText.startsWith('sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n')).toBe(true);
+    expect(w.get('[data-testid="csv-name"]').text()).toBe('iris.csv: 150 rows × 4 columns (header row skipped)');
+  });
+
   it('keeps the test share where the file allows it', async () => {
     const { w } = mountForm(inspect);
     await chooseFile(w, 'forty.csv', Array.from({ length: 40 }, (_, i) => `${i},1`).join('\n'));
