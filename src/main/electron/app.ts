@@ -1,12 +1,15 @@
 /**
  * Electron lifecycle: one BrowserWindow with contextIsolation, sandbox and no nodeIntegration, the
  * renderer loaded from the app:// protocol (not file://) under a strict CSP, navigation and new windows
- * blocked, permissions denied, and the IPC adapter with a sender check on every call.
+ * blocked, permissions denied, and the IPC adapter with a sender check on every call. The window and the
+ * about box carry the app icon of resources/; Help → About shows the about box.
  */
-import { app, BrowserWindow, ipcMain, net, protocol, session } from 'electron';
+import { app, BrowserWindow, Menu, ipcMain, net, protocol, session } from 'electron';
+import type { MenuItemConstructorOptions } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WorkbenchService } from '../services/workbench';
+import { APP_VERSION, WorkbenchService } from '../services/workbench';
+import { windowIconPath, type ResourceRoots } from './resources';
 import { resolveDataDir } from '../services/dataDir';
 import type { WorkerLocator } from '../services/engineHost';
 import { SECURITY_HEADERS } from '../server/security';
@@ -57,6 +60,26 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
       cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [SECURITY_HEADERS['Content-Security-Policy']!] } });
     });
 
+    const roots: ResourceRoots = { packaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() };
+    const icon = windowIconPath(roots);
+    app.setAboutPanelOptions({
+      applicationName: 'NTK Workbench',
+      applicationVersion: APP_VERSION,
+      version: `Electron ${process.versions.electron}`,
+      credits: 'A research workbench for over-parameterized two-layer ReLU autoencoders and their neural tangent kernels.',
+      copyright: 'MIT License',
+      iconPath: icon,
+    });
+    const template: MenuItemConstructorOptions[] = [
+      ...(process.platform === 'darwin' ? [{ role: 'appMenu' } as const] : []),
+      { role: 'fileMenu' },
+      { role: 'editMenu' },
+      { role: 'viewMenu' },
+      { role: 'windowMenu' },
+      { role: 'help', submenu: [{ label: 'About NTK Workbench', click: () => app.showAboutPanel() }] },
+    ];
+    Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+
     const dataDir = resolveDataDir({ flag: dataDirFlag(process.argv), env: process.env });
     service = new WorkbenchService({ mode: 'electron', dataDir, worker: opts.worker, log: (m) => console.error(`[workbench] ${m}`) });
     await service.start();
@@ -68,6 +91,7 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
       minWidth: 1280,
       minHeight: 720,
       title: 'NTK Workbench',
+      icon,
       show: false,
       webPreferences: {
         preload: opts.preload,

@@ -42,10 +42,10 @@ function newest(dir: string): number {
   return t;
 }
 
-/** Builds out/web when it is missing or older than src/renderer or src/shared. */
+/** Builds out/web when it is missing or older than src/renderer, src/shared or resources/ (icon, samples). */
 export function ensureWebBuild(): void {
   const index = path.join(repoRoot, 'out/web/index.html');
-  const src = Math.max(newest(path.join(repoRoot, 'src/renderer')), newest(path.join(repoRoot, 'src/shared')));
+  const src = Math.max(newest(path.join(repoRoot, 'src/renderer')), newest(path.join(repoRoot, 'src/shared')), newest(path.join(repoRoot, 'resources')));
   if (existsSync(index) && statSync(index).mtimeMs >= src) return;
   const r = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn'], {
     cwd: repoRoot,

@@ -23,6 +23,8 @@ export function register(p: Command, state: CliState): void {
       const onSig = (): void => ac.abort();
       process.once('SIGINT', onSig);
       let lastPrint = 0;
+      // The newest tracked record's verdict: a network collapsed to the zero output is said once, as it happens.
+      let collapse: { message: string } | null = null;
       const res = await trainToFolder(config, path.resolve(o.out), {
         signal: ac.signal,
         ...(threads !== undefined ? { threads } : {}),
@@ -31,6 +33,10 @@ export function register(p: Command, state: CliState): void {
           for (const w of m.warnings) errln(`warning: ${w}`);
         },
         onProgress: (r) => {
+          if (r.tracked) {
+            if (r.tracked.collapse && !collapse) errln(`warning: ${r.tracked.collapse.message}`);
+            collapse = r.tracked.collapse ?? null;
+          }
           const now = Date.now();
           if (now - lastPrint > 500 || r.step === config.steps) {
             lastPrint = now;
@@ -51,11 +57,13 @@ export function register(p: Command, state: CliState): void {
         backend: res.meta?.backend ?? null,
         dtype: res.meta?.dtype ?? null,
         learningRates: res.meta?.learningRates ?? null,
+        collapse,
       };
       if (o.json) printJson(summary);
       else {
         out(`${res.outcome.status}: ${res.outcome.reason}`);
         out(`steps ${res.lastStep}, loss ${fmt(summary.initialLoss)} → ${fmt(summary.finalLoss)}; run folder ${res.runDir}`);
+        if (collapse) out(`warning: ${(collapse as { message: string }).message}`);
       }
       if (res.outcome.status === 'failed') {
         if (!o.json) errln(`ntk-workbench train: ${res.outcome.error.message}`);

@@ -94,6 +94,7 @@ describe.concurrent('ntk-workbench', () => {
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.status).toBe('finished');
+    expect(summary.collapse).toBeNull();
     expect(runConfigFileSchema.safeParse(JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'))).success).toBe(true);
     const status = runStatusFileSchema.parse(JSON.parse(readFileSync(path.join(out, 'status.json'), 'utf8')));
     expect(status.status).toBe('finished');
@@ -103,6 +104,15 @@ describe.concurrent('ntk-workbench', () => {
     expect(m.records.at(-1)!.step).toBe(40);
     expect(m.records.at(-1)!.loss!).toBeLessThan(m.records[0]!.loss!);
     expect(m.records.some((x) => x.tracked !== undefined)).toBe(true);
+  });
+
+  it('train says when the network collapsed to the zero output: a warning on stderr and `collapse` in the JSON', () => {
+    writeFileSync(path.join(dir, 'collapse.json'), JSON.stringify({ dataset: 'mnist', nu: 1, samples: 8, testSamples: 0, hiddenWidth: 256, steps: 20, trackEvery: 5, targetLossRatio: 0 }));
+    const r = cli('train', '--config', 'collapse.json', '--out', path.join(dir, 'run-collapse'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.collapse.message).toMatch(/^collapsed to the zero output since step \d+/);
+    expect(r.stderr).toMatch(/warning: collapsed to the zero output/);
   });
 
   it('a kernel too big for memory is refused up front with exit 4 and the estimate', () => {
