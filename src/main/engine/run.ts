@@ -35,6 +35,7 @@ import { matrixBytes } from './memory';
 import { createRng, STREAMS, type Rng } from './random';
 import { CollapseDetector, deadUnitFraction, zeroOutputLoss } from './training/collapse';
 import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../shared/charts/heatmap';
+import { roundNumbers } from '../../shared/charts/common';
 
 /** Most loss records per run (plus tracked and final records). */
 export const MAX_LOSS_RECORDS = 5000;
@@ -545,7 +546,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   const diverged = (step: number, reason: string): RunOutcome => {
     const eta = regime === 'decoder' ? rates.etaV : rates.etaW;
     const s = suggestion();
-    const message = `diverged at step ${step} with learning rate ${eta}; try η ≤ ${s}`;
+    const message = `diverged at step ${step} with learning rate ${roundNumbers(String(eta))}; try η ≤ ${s}`;
     return {
       status: 'failed',
       reason: `${message} (${reason})`,
@@ -623,7 +624,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       k++;
       if (config.targetLossRatio > 0 && lossK / L0 <= config.targetLossRatio) {
         await trackedRecord(k, true);
-        return { status: 'finished', reason: `reached the target loss ratio ${config.targetLossRatio} (L/L₀ = ${lossK / L0} at step ${k - 1})` };
+        return { status: 'finished', reason: `reached the target loss ratio ${config.targetLossRatio} (L/L₀ = ${roundNumbers(String(lossK / L0))} at step ${k - 1})` };
       }
       if (k % K === 0 && k < config.steps) {
         const l = await trackedRecord(k);

@@ -104,7 +104,8 @@ describe('runTraining()', () => {
     const c = collector();
     const out = await runTraining(tiny({ steps: 5000, targetLossRatio: 1e-2 }), createJsBackend(), freeRunning, c.cb);
     expect(out.status).toBe('finished');
-    expect(out.reason).toMatch(/target/);
+    // the ratio printed to four significant digits, not a float's seventeen
+    expect(out.reason).toMatch(/^reached the target loss ratio 0\.01 \(L\/L₀ = 0\.00\d{1,4} at step \d+\)$/);
     const last = c.records.at(-1)!;
     expect(last.step).toBeLessThan(5000);
     expect(last.lossRatio!).toBeLessThanOrEqual(1e-2);
