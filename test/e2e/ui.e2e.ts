@@ -33,7 +33,7 @@ describe('workbench UI', () => {
 
   it('shows the rule under a typed invalid width and keeps Run disabled', async () => {
     await wb.set('Hidden width', '0');
-    await expect(wb.fieldError('hiddenWidth').textContent()).resolves.toBe('hiddenWidth: expected an integer ≥ 1, got 0');
+    await expect(wb.fieldError('hiddenWidth').textContent()).resolves.toBe('Hidden width: expected an integer ≥ 1, got 0');
     expect(await wb.button('Run').isDisabled()).toBe(true);
     await wb.page.screenshot({ path: artifact('ui-invalid-width.png') });
     await wb.set('Hidden width', '-3.5');
