@@ -21,8 +21,9 @@ export interface LossOptions {
   theoryCurve?: readonly XY[] | null;
 }
 
-/** Series names (the legend), shared with the figure export. */
+/** Legend name of the infinite-width prediction (the linearized model on H∞), shared with the figure export. */
 export const INFINITE_WIDTH_NAME = 'infinite-width prediction (H∞)';
+/** Legend name of the finite-width linearized network f(θ₀) + J(θ₀)(θ − θ₀), whose kernel is G(W₀). */
 export const FINITE_WIDTH_NAME = 'finite-width linearized (G(W₀))';
 /** How far above the largest real loss a prediction is still drawn. */
 export const THEORY_HEADROOM = 10;

@@ -128,10 +128,21 @@ export class WorkbenchPage {
     return this.page.getByRole('tab', { name, exact: true });
   }
 
-  /** Chooses a file in the CSV field (as the file picker would) and waits until its check has answered. */
+  /**
+   * Chooses a file in the CSV field (as the file picker would) and waits until the field shows THIS file
+   * checked (its name, no "checking"), not the previous file's verdict still on screen.
+   */
   async chooseCsv(name: string, text: string): Promise<void> {
     await this.page.getByLabel('CSV file', { exact: true }).setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
-    await this.page.waitForFunction(() => !(document.querySelector('[data-testid="csv-status"]')?.textContent ?? '').includes('checking'), undefined, { polling: 50 });
+    await this.page.waitForFunction(
+      (n) => {
+        const shown = document.querySelector('[data-testid="csv-name"]')?.textContent?.trim() ?? '';
+        const status = document.querySelector('[data-testid="csv-status"]')?.textContent ?? '';
+        return shown.startsWith(n) && !status.includes('checking');
+      },
+      name,
+      { polling: 50 },
+    );
   }
 
   /** The messages under the CSV field. */

@@ -81,4 +81,16 @@ describe('TheoryPanel preview follows the form', () => {
     await settle();
     expect(api.calls.filter((c) => c.channel === 'theory:compute').length).toBe(before + 1);
   });
+
+  it('lists every theory field as a name with its value in one row of the panel', async () => {
+    const { w, settle } = mountView();
+    await settle();
+    const pairs = w.findAll('[data-testid="theory-all-fields"] .pair');
+    expect(pairs.length).toBeGreaterThan(10);
+    for (const p of pairs) {
+      expect(p.find('dt').text().length, p.html()).toBeGreaterThan(0);
+      expect(p.find('dd').text().length, p.html()).toBeGreaterThan(0);
+    }
+    expect(pairs.find((p) => p.find('dt').text() === 'report.lambdaMaxJoint')!.find('dd').text()).toBe('3.8');
+  });
 });
