@@ -11,7 +11,7 @@ import { initParams } from './autoencoder/init';
 import { outputScale } from './autoencoder/model';
 import { fullEmpiricalNtk, tracedEmpiricalNtk } from './ntk/empiricalNtk';
 import { regimeKernel } from './ntk/infiniteKernels';
-import { symmetricEigen } from './linalg/symmetricEigen';
+import { symmetricEigen } from './linalg';
 import { assertFits, matrixBytes } from './memory';
 import { createRng, STREAMS } from './random';
 import { chooseLearningRates } from './run';

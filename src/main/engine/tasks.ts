@@ -7,7 +7,7 @@ import { WorkbenchException } from '../../shared/api/result';
 import { parseConfig, issuesToText, type Config } from '../../shared/config/schema';
 import type { EngineTask } from './protocol';
 import { regimeKernel } from './ntk/infiniteKernels';
-import { symmetricEigen } from './linalg/symmetricEigen';
+import { symmetricEigen } from './linalg';
 import { theoryReport } from './theory';
 import { buildDataset, parseCsv } from './datasets';
 import { ntkReport } from './ntkReport';
