@@ -30,7 +30,9 @@ export type ZipRule =
   | 'too-large'
   | 'duplicate-name'
   | 'size-mismatch'
-  | 'checksum';
+  | 'checksum'
+  | 'unexpected-entry'
+  | 'invalid-file';
 
 /** Bounds on what a zip may hold. */
 export interface ZipLimits {
