@@ -544,6 +544,11 @@ export class SessionStore {
     return writer;
   }
 
+  /** The folder of a session (resolved inside the data directory); not-found if absent. For export and archives. */
+  async sessionFolder(sessionId: string): Promise<string> {
+    return this.sessionDir(sessionId);
+  }
+
   /** True if the path is inside the data directory (after resolving symlinks). For adapters that accept paths. */
   async contains(p: string): Promise<boolean> {
     const root = await this.root();
