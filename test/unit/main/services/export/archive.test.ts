@@ -139,7 +139,7 @@ describe('importArchive() refuses hostile archives with nothing written', () => 
     ['names equal but for case', () => rawZip([{ name: 'runs/run-a/Status.json', data: '{}' }, { name: 'runs/run-a/status.json', data: '{}' }]), 'duplicate-name', /status\.json/],
     ['an encrypted entry', () => rawZip([{ name: 'x', data: 'x', flags: 1 }]), 'encrypted', /"x"/],
     ['an entry that is not a file of a listed run', () => rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }, { name: 'runs/run-a/evil.sh', data: 'x' }]), 'unexpected-entry', /evil\.sh/],
-    ['a damaged CRC', () => { const z = rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }]); z[30 + ARCHIVE_MANIFEST.length + 3] ^= 0xff; return z; }, 'checksum', /ntk-archive\.json/],
+    ['a damaged CRC', () => { const z = rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }]); const at = 30 + ARCHIVE_MANIFEST.length + 3; z[at] = z[at]! ^ 0xff; return z; }, 'checksum', /ntk-archive\.json/],
     ['not a zip at all', () => new TextEncoder().encode('hello, this is not a zip file at all'), 'not-a-zip', /end-of-central-directory/],
   ];
   it.each(cases)('%s', async (_name, make, rule, entry) => {
