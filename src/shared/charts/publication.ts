@@ -91,26 +91,35 @@ function legendNames(option: Record<string, unknown>): string[] {
   return names;
 }
 
-/** Rows a bottom legend of these names takes at `width` (a width estimate per character of the legend font). */
-export function legendRows(names: readonly string[], width: number): number {
+/** Width in px of a text at a font size; the renderers pass ECharts' own measure so that rows match its layout. */
+export type TextMeasure = (text: string, fontPx: number) => number;
+
+/** A rough measure for when none is given (0.6 em per character). */
+const roughMeasure: TextMeasure = (text, px) => text.length * px * 0.6;
+
+/**
+ * Rows a bottom legend of these names takes at `width`, laid out as ECharts lays out a plain legend: items
+ * of (icon 22 px + 5 px + text) separated by 14 px, a new row when the next item would pass the legend's width.
+ */
+export function legendRows(names: readonly string[], width: number, measure: TextMeasure = roughMeasure): number {
   if (names.length === 0) return 0;
   const avail = width - 40;
   let rows = 1;
   let x = 0;
   for (const n of names) {
-    const w = 36 + n.length * FONT.legend * 0.62;
+    const w = 27 + measure(n, FONT.legend);
     if (x > 0 && x + w > avail) {
       rows++;
       x = 0;
     }
-    x += w;
+    x += w + 14;
   }
   return rows;
 }
 
 /** The height a figure needs so that its plot keeps `height` minus one legend row whatever the legend's rows. */
-export function figureHeight(option: Record<string, unknown>, width: number = FIGURE_WIDTH, height: number = FIGURE_HEIGHT): number {
-  return height + Math.max(0, legendRows(legendNames(option), width) - 1) * LEGEND_ROW;
+export function figureHeight(option: Record<string, unknown>, width: number = FIGURE_WIDTH, height: number = FIGURE_HEIGHT, measure?: TextMeasure): number {
+  return height + Math.max(0, legendRows(legendNames(option), width, measure) - 1) * LEGEND_ROW;
 }
 
 /**
@@ -118,13 +127,13 @@ export function figureHeight(option: Record<string, unknown>, width: number = FI
  * builder made them; what changes is background, text colours and sizes, margins and the legend's place.
  * A dark-theme option gets the light theme's colours (same order), since it is printed on white.
  */
-export function publicationStyle(option: Record<string, unknown>, opts: { theme: ChartTheme; width?: number; height?: number }): Record<string, unknown> {
+export function publicationStyle(option: Record<string, unknown>, opts: { theme: ChartTheme; width?: number; height?: number; measure?: TextMeasure }): Record<string, unknown> {
   const width = opts.width ?? FIGURE_WIDTH;
   const src = opts.theme === 'dark' ? recolor(option, darkToLight()) : option;
   const names = legendNames(src);
   const isHeatmap = asArray(src.series).some((s) => s.type === 'heatmap');
   // A heatmap's one series needs no legend: its colour bar says what the colours mean.
-  const rows = isHeatmap || src.legend === undefined || (src.legend as { show?: boolean }).show === false ? 0 : legendRows(names, width);
+  const rows = isHeatmap || src.legend === undefined || (src.legend as { show?: boolean }).show === false ? 0 : legendRows(names, width, opts.measure);
   const hasTitle = Boolean((src.title as { text?: string } | undefined)?.text);
   const grid = (src.grid as Record<string, unknown> | undefined) ?? {};
   const rightAxisName = asArray(src.yAxis).length > 1;

@@ -4,6 +4,7 @@
  * resvg (`@resvg/resvg-js`, a prebuilt native binary from npm) at 1×–4×.
  */
 import * as echarts from 'echarts';
+import type { TextMeasure } from '../../../shared/charts/publication';
 import { Resvg } from '@resvg/resvg-js';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { ChartTheme } from '../../../shared/charts/common';
@@ -28,9 +29,16 @@ export function renderSvg(option: Record<string, unknown>, width = FIGURE_WIDTH,
   }
 }
 
-/** The sans-serif font resvg uses for ECharts' `sans-serif` text (DejaVu Sans ships with most Linux desktops). */
+/** ECharts' own text measure (without a canvas, its table of character widths), so legend rows match its layout. */
+export const measureText: TextMeasure = (text, px) => echarts.format.getTextRect(text, `${px}px sans-serif`).width;
+
+/**
+ * The font resvg draws ECharts' `sans-serif` text with: one with Arial's metrics (Liberation Sans on Linux,
+ * where Debian's Chromium and most desktops install it; Arial elsewhere), since ECharts laid the text out with
+ * Arial's character widths; a wider font would run legend entries into each other.
+ */
 function sansFont(): string {
-  return process.platform === 'linux' ? 'DejaVu Sans' : process.platform === 'darwin' ? 'Helvetica' : 'Arial';
+  return process.platform === 'linux' ? 'Liberation Sans' : process.platform === 'darwin' ? 'Arial' : 'Arial';
 }
 
 /** Rasterizes an SVG document to PNG at `scale` × its size (scale in [1, 4]). */
@@ -81,8 +89,8 @@ export function exportFigures(runs: readonly RunData[], opts: { format: FigureFo
   const width = opts.width ?? FIGURE_WIDTH;
   const height = opts.height ?? FIGURE_HEIGHT;
   return figures.map((f) => {
-    const h = figureHeight(f.option, width, height);
-    const svg = renderSvg(publicationStyle(f.option, { theme, width, height: h }), width, h);
+    const h = figureHeight(f.option, width, height, measureText);
+    const svg = renderSvg(publicationStyle(f.option, { theme, width, height: h, measure: measureText }), width, h);
     const name = fileSafe(f.name);
     if (opts.format === 'svg') return { name: `${name}.svg`, mime: 'image/svg+xml', data: new TextEncoder().encode(svg) };
     return { name: `${name}.png`, mime: 'image/png', data: svgToPng(svg, opts.scale ?? 2) };

@@ -8,7 +8,7 @@ import { readTheory } from '../../../shared/charts/theory';
 import { DEFAULT_VIEW, FIGURES, runFigures } from '../../../shared/charts/figures';
 import { FIGURE_HEIGHT, FIGURE_WIDTH, figureHeight, publicationStyle } from '../../../shared/charts/publication';
 import { differingConfigKeys } from '../../../shared/export/csv';
-import { figureRun, renderSvg, runLabels } from './figures';
+import { figureRun, measureText, renderSvg, runLabels } from './figures';
 import type { RunData, SessionData } from './runData';
 
 /** Escapes text for HTML element content and attribute values. */
@@ -106,8 +106,8 @@ export function buildReport(runs: readonly RunData[], opts: { sessions?: readonl
   const figs = runFigures(runs.map((r, i) => figureRun(r, labels[i]!)), DEFAULT_VIEW, 'light');
   const figureHtml = figs
     .map((f) => {
-      const h = figureHeight(f.option, FIGURE_WIDTH, FIGURE_HEIGHT);
-      const svg = renderSvg(publicationStyle(f.option, { theme: 'light', width: FIGURE_WIDTH, height: h }), FIGURE_WIDTH, h);
+      const h = figureHeight(f.option, FIGURE_WIDTH, FIGURE_HEIGHT, measureText);
+      const svg = renderSvg(publicationStyle(f.option, { theme: 'light', width: FIGURE_WIDTH, height: h, measure: measureText }), FIGURE_WIDTH, h);
       const caption = FIGURES.find((x) => x.id === f.id)?.title ?? f.id;
       return `<figure data-figure="${escapeHtml(f.name)}">${svg}<figcaption>${escapeHtml(caption)}${f.name !== f.id ? ` — ${escapeHtml(f.name.slice(f.id.length + 1))}` : ''}</figcaption></figure>`;
     })

@@ -3,10 +3,13 @@
  * (shared/charts/publication.ts), rendered by ECharts' SVG renderer off-screen (server-side mode, no DOM),
  * and for PNG drawn onto a canvas at 1×–4×. The same restyling and SVG renderer make the CLI's figures.
  */
-import { init } from 'echarts/core';
+import { format, init } from 'echarts/core';
 import './echartsSetup';
 import { PALETTES, type ChartTheme } from '../../../shared/charts/common';
-import { FIGURE_HEIGHT, FIGURE_WIDTH, figureHeight, publicationStyle } from '../../../shared/charts/publication';
+import { FIGURE_HEIGHT, FIGURE_WIDTH, figureHeight, publicationStyle, type TextMeasure } from '../../../shared/charts/publication';
+
+/** ECharts' own text measure (the page's canvas), so that legend rows match its layout. */
+const measure: TextMeasure = (text, px) => format.getTextRect(text, `${px}px sans-serif`).width;
 
 /** The theme an option was built for (its text colour tells). */
 export function themeOf(option: Record<string, unknown>): ChartTheme {
@@ -16,10 +19,10 @@ export function themeOf(option: Record<string, unknown>): ChartTheme {
 /** The chart as a publication SVG document, with its size. */
 export function chartSvg(option: Record<string, unknown>): { svg: string; width: number; height: number } {
   const width = FIGURE_WIDTH;
-  const height = figureHeight(option, width, FIGURE_HEIGHT);
+  const height = figureHeight(option, width, FIGURE_HEIGHT, measure);
   const chart = init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption(publicationStyle(option, { theme: themeOf(option), width, height }));
+    chart.setOption(publicationStyle(option, { theme: themeOf(option), width, height, measure }));
     return { svg: chart.renderToSVGString(), width, height };
   } finally {
     chart.dispose();
