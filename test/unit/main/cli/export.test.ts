@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { rawZip } from '../../../support/rawZip';
 import { decodeNpy } from '../../../../src/main/services/export/npy';
+import { symmetricEigen } from '../../../../src/main/engine/linalg/symmetricEigen';
 
 const root = path.resolve(__dirname, '../../../..');
 const runs = path.join(root, 'test/fixtures/runs');
@@ -78,5 +79,18 @@ describe.concurrent('ntk-workbench export / archive / import', () => {
     const k = decodeNpy(readFileSync(path.join(dir, 'k.npy')));
     expect(k.shape).toEqual([3, 3]);
     expect(Array.from(k.data as Float64Array)).toEqual(JSON.parse(r.stdout).gram.flat());
+  });
+
+  it('ntk --npy writes the traced empirical NTK whose spectrum --json prints', () => {
+    const cfg = JSON.parse(readFileSync(path.join(runs, 'seeded-joint/config.json'), 'utf8')).config;
+    writeFileSync(path.join(dir, 'ntk.json'), JSON.stringify({ ...cfg, steps: 3 }));
+    const r = cli('ntk', '--config', 'ntk.json', '--at-step', '2', '--json', '--npy', 'h.npy');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.matrix).toBeUndefined();
+    const h = decodeNpy(readFileSync(path.join(dir, 'h.npy')));
+    expect(h.shape).toEqual([j.size, j.size]);
+    const ev = Array.from(symmetricEigen(h.data as Float64Array, j.size).values);
+    ev.forEach((v, i) => expect(Math.abs(v - j.spectrum[i])).toBeLessThanOrEqual(1e-12 * Math.abs(j.lambdaMax)));
   });
 });
