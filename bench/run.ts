@@ -2,7 +2,7 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,ui]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,ui]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `ui` case reports the responsiveness figures the browser E2E test measured last
@@ -21,7 +21,7 @@ import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './case
 import { startPyServer } from './pyServer';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'ui'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'ui'];
 
 const program = new Command()
   .name('bench')
@@ -119,6 +119,10 @@ try {
     } else {
       for (const r of await eigCases({ sizes, repeats, log, threads })) emit(r as BenchRow);
     }
+  }
+  if (cases.includes('figures')) {
+    const { figureCases } = await import('./cases/figures');
+    for (const r of figureCases({ repeats, quick, log })) emit(r);
   }
   if (cases.includes('ui')) {
     const file = join(dirname(fileURLToPath(import.meta.url)), '../test-results/responsiveness.json');

@@ -71,6 +71,10 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
           batch.flush();
           send({ type: 'checkpoint', runId, checkpoint: cp });
         },
+        onParams: (params) => {
+          batch.flush();
+          send({ type: 'params', runId, params });
+        },
         now: () => performance.now(),
       },
       msg.resumeFrom ? { resumeFrom: msg.resumeFrom } : undefined,
