@@ -19,6 +19,7 @@ import { WS_PATH } from '../src/shared/api/wire';
 import type { RunProgressEvent } from '../src/shared/api/contract';
 import type { Result } from '../src/shared/api/result';
 import { spawnServer } from './lib/serverProcess';
+import { cookieName } from '../src/main/server/security';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -102,7 +103,7 @@ class Client {
 
   static connect(s: Server): Promise<Client> {
     const origin = `http://127.0.0.1:${s.port}`;
-    const ws = new WebSocket(`ws://127.0.0.1:${s.port}${WS_PATH}`, { origin, headers: { Cookie: `ntk_workbench_token=${s.token}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${s.port}${WS_PATH}`, { origin, headers: { Cookie: `${cookieName(s.port)}=${s.token}` } });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new Client(ws)));
       ws.once('error', reject);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { authorize, hostAllowed, originAllowed, readCookie, COOKIE_NAME, tokenCookie } from '../../../../src/main/server/security';
+import { authorize, hostAllowed, originAllowed, readCookie, cookieName, tokenCookie } from '../../../../src/main/server/security';
 
-const base = { token: 'secret-token', port: 4321, host: '127.0.0.1:4321', origin: undefined, cookie: undefined, queryToken: null, websocket: false };
+const base = { token: 'secret-token', port: 4321, host: '127.0.0.1:4321', origin: undefined, cookie: undefined, queryToken: null, strict: false };
+const COOKIE_NAME = cookieName(4321);
 
 describe('authorize()', () => {
   it('accepts the token in the query once and asks to set the cookie', () => {
@@ -22,9 +23,9 @@ describe('authorize()', () => {
     expect(authorize({ ...base, origin: 'http://evil.example', cookie: `${COOKIE_NAME}=secret-token` })).toMatchObject({ ok: false, status: 403 });
   });
   it('requires an Origin and the cookie on WebSocket upgrades (no query token)', () => {
-    expect(authorize({ ...base, websocket: true, cookie: `${COOKIE_NAME}=secret-token` })).toMatchObject({ ok: false, status: 403 });
-    expect(authorize({ ...base, websocket: true, origin: 'http://127.0.0.1:4321', queryToken: 'secret-token' })).toMatchObject({ ok: false, status: 401 });
-    expect(authorize({ ...base, websocket: true, origin: 'http://127.0.0.1:4321', cookie: `${COOKIE_NAME}=secret-token` })).toEqual({ ok: true, setCookie: false });
+    expect(authorize({ ...base, strict: true, cookie: `${COOKIE_NAME}=secret-token` })).toMatchObject({ ok: false, status: 403 });
+    expect(authorize({ ...base, strict: true, origin: 'http://127.0.0.1:4321', queryToken: 'secret-token' })).toMatchObject({ ok: false, status: 401 });
+    expect(authorize({ ...base, strict: true, origin: 'http://127.0.0.1:4321', cookie: `${COOKIE_NAME}=secret-token` })).toEqual({ ok: true, setCookie: false });
   });
 });
 
@@ -37,7 +38,7 @@ describe('hostAllowed() / originAllowed() / cookies', () => {
     expect(originAllowed(undefined, 80, false)).toBe(true);
   });
   it('set an HttpOnly SameSite=Strict cookie and read it back', () => {
-    const c = tokenCookie('abc');
+    const c = tokenCookie('abc', 4321);
     expect(c).toContain('HttpOnly');
     expect(c).toContain('SameSite=Strict');
     expect(readCookie(`x=1; ${c.split(';')[0]}`, COOKIE_NAME)).toBe('abc');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { startBrowserServer, type BrowserServer, type ServedApi } from '../../../../src/main/server/server';
 import { validateRequest, isInvokeChannel } from '../../../../src/shared/api/contract';
-import { COOKIE_NAME } from '../../../../src/main/server/security';
+import { cookieName } from '../../../../src/main/server/security';
 
 /** An in-memory API: echoes requests and lets the test emit events. */
 function fakeApi(): ServedApi & { events: EventEmitter; calls: unknown[] } {
@@ -79,7 +79,7 @@ describe('startBrowserServer()', () => {
   });
 
   it('accepts the cookie instead of the token, and refuses path traversal', async () => {
-    const cookie = `${COOKIE_NAME}=${server.token}`;
+    const cookie = `${cookieName(server.port)}=${server.token}`;
     expect((await get(server.port, '/index.html', { cookie })).status).toBe(200);
     const t = await get(server.port, '/..%2f..%2f..%2ftmp%2fntk-secret.txt', { cookie });
     expect([403, 404]).toContain(t.status);
@@ -87,7 +87,7 @@ describe('startBrowserServer()', () => {
   });
 
   it('carries invokes and events over the WebSocket and validates messages', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { cookie: `${COOKIE_NAME}=${server.token}`, origin: `http://127.0.0.1:${server.port}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { cookie: `${cookieName(server.port)}=${server.token}`, origin: `http://127.0.0.1:${server.port}` } });
     const messages: unknown[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d))));
     await new Promise((r) => ws.once('open', r));
@@ -116,6 +116,6 @@ describe('startBrowserServer()', () => {
         ws.on('error', () => resolve('error'));
       });
     expect(await tryOpen({ origin: `http://127.0.0.1:${server.port}` })).toBe('401');
-    expect(await tryOpen({ origin: 'http://evil.example', cookie: `${COOKIE_NAME}=${server.token}` })).toBe('403');
+    expect(await tryOpen({ origin: 'http://evil.example', cookie: `${cookieName(server.port)}=${server.token}` })).toBe('403');
   });
 });
