@@ -23,7 +23,11 @@ export function decodeTextFile(bytes: Uint8Array, label: string): DecodedText {
   const sample = body.subarray(0, 4096);
   let evenNul = 0;
   let oddNul = 0;
-  for (let i = 0; i < sample.length; i++) if (sample[i] === 0) (i % 2 === 0 ? evenNul++ : oddNul++);
+  for (let i = 0; i < sample.length; i++) {
+    if (sample[i] !== 0) continue;
+    if (i % 2 === 0) evenNul++;
+    else oddNul++;
+  }
   if (sample.length >= 4 && (oddNul >= sample.length / 4 || evenNul >= sample.length / 4)) {
     const order = oddNul > evenNul ? 'UTF-16 little-endian' : 'UTF-16 big-endian';
     return { ok: false, message: `${label} looks like ${order} text without a byte-order mark; save it as UTF-8 (or UTF-16 with a byte-order mark)` };
