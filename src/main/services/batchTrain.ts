@@ -7,7 +7,7 @@ import type { Config } from '../../shared/config/schema';
 import type { RunMeta } from '../../shared/api/contract';
 import type { MetricRecord } from '../../shared/run/format';
 import { EngineHost, type WorkerLocator } from './engineHost';
-import { RunWriter } from './runWriter';
+import { RunWriter, type RunWriterOptions } from './runWriter';
 import { machineInfo } from './runManager';
 import { APP_VERSION } from './workbench';
 import type { RunOutcome } from '../engine/protocol';
@@ -38,6 +38,8 @@ export async function trainToFolder(
     signal?: AbortSignal;
     /** native backend threads (default: every core; a batch run has no window to keep responsive) */
     threads?: number;
+    /** the run writer's environment (tests pass a failing file system) */
+    writer?: RunWriterOptions;
   } = {},
 ): Promise<BatchTrainResult> {
   assertRunFits(config);
@@ -51,7 +53,7 @@ export async function trainToFolder(
     dtype: config.dtype,
     startedAt: new Date().toISOString(),
     machine: machineInfo(),
-  });
+  }, opts.writer);
   const host = new EngineHost({ worker: opts.worker, threads: opts.threads ?? availableParallelism() });
   let meta: RunMeta | null = null;
   let first: MetricRecord | null = null;

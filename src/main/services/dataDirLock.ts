@@ -70,8 +70,8 @@ export class DataDirLock {
         return new DataDirLock(file, info, false);
       }
       const other = readLock(path.dirname(file)) ?? {};
-      const liveness = stampLiveness(other);
-      if (other.pid !== process.pid && liveness !== 'gone') {
+      const liveness = other.pid === process.pid && other.hostname === info.hostname ? (sameProcess(other, info) ? 'alive' : 'gone') : stampLiveness(other);
+      if (liveness !== 'gone') {
         const extra = liveness === 'other-host' ? ` If that instance is gone, delete ${file}.` : ' Use that one, or start this one with another --data-dir.';
         throw new WorkbenchException('forbidden', `the data folder ${path.dirname(file)} is in use by ${describe(other)}.${extra}`, {
           lockFile: file,
@@ -110,6 +110,13 @@ export class DataDirLock {
     const now = readLock(path.dirname(this.file));
     if (now && now.pid === this.info.pid && now.startTime === this.info.startTime) nodeFs.rmSync(this.file, { force: true });
   }
+}
+
+/** True when a lock naming our pid was written by this very process (not by an earlier one with a reused pid). */
+function sameProcess(other: Partial<LockInfo>, self: LockInfo): boolean {
+  if (typeof other.startTime === 'string' && self.startTime !== null) return other.startTime === self.startTime;
+  const t = Date.parse(other.startedAt ?? '');
+  return Number.isFinite(t) && Math.abs(t - Date.parse(self.startedAt)) < 5000;
 }
 
 /** Creates the lock file with its content in one step; 'exists' when another lock is there; an Error when it cannot be written. */
