@@ -29,10 +29,10 @@ function fakeApi(): ServedApi {
       return { ok: true, value: { channel } };
     },
     invoke: ((c: never, r: never) => api.invokeUnknown(c, r)) as never,
-    on(channel: string, l: (p: unknown) => void) {
+    on: ((channel: string, l: (p: unknown) => void) => {
       events.on(channel, l);
       return () => events.off(channel, l);
-    },
+    }) as ServedApi['on'],
     async acceptUpload(kind, name, body, limit) {
       let bytes = 0;
       for await (const c of body) {

@@ -54,10 +54,6 @@ function slowFs() {
   return layer;
 }
 
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-}
-
 /** Lets the slow disk finish, a write at a time, until `p` settles. */
 async function drive<T>(f: { release(): void }, p: Promise<T>): Promise<T> {
   let settled = false;
