@@ -205,18 +205,24 @@ export class SessionStore {
     const now = this.now().toISOString();
     const tmp = path.join(root, SESSIONS_DIR, `.new-${sessionId}`);
     try {
+      try {
+        nodeFs.rmSync(tmp, { recursive: true, force: true });
+        this.fs.mkdirSync(path.join(tmp, RUNS_DIR), { recursive: true });
+      } catch (e) {
+        throw ioError(dir, 'create', e);
+      }
+      this.writeManifest(tmp, { schemaVersion: SESSION_MANIFEST_VERSION, sessionId, name, createdAt: now, updatedAt: now });
+      try {
+        // The folder appears whole or not at all.
+        this.fs.renameSync(tmp, dir);
+        fsyncDir(this.fs, path.dirname(dir));
+      } catch (e) {
+        throw ioError(dir, 'create', e);
+      }
+    } catch (e) {
+      // A half-made session (a full disk) is removed, not left as debris.
       nodeFs.rmSync(tmp, { recursive: true, force: true });
-      this.fs.mkdirSync(path.join(tmp, RUNS_DIR), { recursive: true });
-    } catch (e) {
-      throw ioError(tmp, 'create', e);
-    }
-    this.writeManifest(tmp, { schemaVersion: SESSION_MANIFEST_VERSION, sessionId, name, createdAt: now, updatedAt: now });
-    try {
-      // The folder appears whole or not at all.
-      this.fs.renameSync(tmp, dir);
-      fsyncDir(this.fs, path.dirname(dir));
-    } catch (e) {
-      throw ioError(dir, 'create', e);
+      throw e;
     }
     return { sessionId, name, createdAt: now, updatedAt: now, runCount: 0, regimes: [], widths: [], status: null };
   }

@@ -98,7 +98,12 @@ export class UploadStore {
         if (bytes > max) {
           throw new WorkbenchException('too-large', `upload: more than the ${max}-byte limit for ${kind} files`, { limit: max });
         }
-        await fh.write(chunk);
+        // A short write (a disk filling up) is not an error by itself: write the rest, which then fails.
+        for (let off = 0; off < chunk.length; ) {
+          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, null);
+          if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+          off += bytesWritten;
+        }
       }
       await fh.close();
       fh = null;
