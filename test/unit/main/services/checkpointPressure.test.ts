@@ -26,12 +26,14 @@ describe('checkpointEvery 1 on a tiny network', () => {
     expect(started.ok).toBe(true);
     if (!started.ok) return;
     const runId = started.value.runId;
-    // Under pressure for a while: every invoke is still answered.
-    for (let i = 0; i < 20; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    // Under pressure for a while (the engine may take its time to start on a busy machine): every invoke is
+    // still answered.
+    let answered = 0;
+    while (lastStep <= 2000 || answered < 20) {
+      await new Promise((r) => setTimeout(r, 50));
       expect((await svc.invoke('run:list', undefined)).ok).toBe(true);
+      answered++;
     }
-    expect(lastStep).toBeGreaterThan(100);
     expect((await svc.invoke('run:stop', { runId })).ok).toBe(true);
     for (let i = 0; i < 400 && !statuses.some((s) => s.runId === runId && s.status === 'stopped'); i++) await new Promise((r) => setTimeout(r, 25));
     expect(statuses.filter((s) => s.runId === runId).at(-1)).toMatchObject({ status: 'stopped' });

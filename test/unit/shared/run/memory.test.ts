@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { assertRunFits, csvShape, estimateRunMemory, formatBytes } from '../../../../src/shared/run/memory';
 import { defaultConfig, type Config } from '../../../../src/shared/config/schema';
 import { runTraining } from '../../../../src/main/engine/run';
 import { createJsBackend } from '../../../../src/main/engine/backends/jsBackend';
 import { freeRunning } from '../../../../src/main/engine/protocol';
 
+const root = path.resolve(__dirname, '../../../..');
 const cfg = (over: Partial<Config> = {}): Config => ({ ...defaultConfig(), ...over });
 const MIB = 1024 * 1024;
 
@@ -66,25 +69,29 @@ describe('estimateRunMemory() (issue 21 item 7, issue 17)', () => {
     expect(formatBytes(18 * 1024 * MIB)).toBe('18.0 GiB');
   });
 
-  it('bounds what a run holds: the live typed arrays at every record stay under the estimate (js backend, in process)', async () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    const c = cfg({ samples: 60, testSamples: 20, inputDim: 10, hiddenWidth: 3000, steps: 2, trackEvery: 1, backend: 'js', dtype: 'float64', targetLossRatio: 0, checkpointEvery: 0 });
-    const e = estimateRunMemory(c);
-    gc();
-    const base = process.memoryUsage().arrayBuffers;
-    let peak = 0;
-    let clock = 0;
-    await runTraining(c, createJsBackend(), freeRunning, {
-      onMeta: () => undefined,
-      onRecord: (r) => {
-        if (r.tracked === undefined) return;
-        gc();
-        peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
-      },
-      now: () => (clock += 1),
-    });
-    console.log(`live ${(peak / MIB).toFixed(1)} MiB, estimated peak ${(e.peakBytes / MIB).toFixed(1)} MiB, required ${(e.requiredBytes / MIB).toFixed(1)} MiB`);
+  it('bounds what a run holds: the live typed arrays at every tracked record stay under the estimate (js backend, own process)', { timeout: 60_000 }, () => {
+    // A process of its own, so that only the run allocates; gc before each sample, so only live arrays count.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-mem-'));
+    const script = path.join(dir, 'measure.mts');
+    fs.writeFileSync(
+      script,
+      `import { runTraining } from ${JSON.stringify(path.join(root, 'src/main/engine/run.ts'))};
+import { createJsBackend } from ${JSON.stringify(path.join(root, 'src/main/engine/backends/jsBackend.ts'))};
+import { freeRunning } from ${JSON.stringify(path.join(root, 'src/main/engine/protocol.ts'))};
+import { defaultConfig } from ${JSON.stringify(path.join(root, 'src/shared/config/schema.ts'))};
+const gc = (globalThis as { gc?: () => void }).gc!;
+const c = { ...defaultConfig(), samples: 60, testSamples: 20, inputDim: 10, hiddenWidth: 3000, steps: 2, trackEvery: 1, backend: 'js' as const, dtype: 'float64' as const, targetLossRatio: 0 };
+gc();
+const base = process.memoryUsage().arrayBuffers;
+let peak = 0;
+let clock = 0;
+await runTraining(c, createJsBackend(), freeRunning, { onMeta: () => undefined, onRecord: (r) => { if (r.tracked === undefined) return; gc(); peak = Math.max(peak, process.memoryUsage().arrayBuffers - base); }, now: () => (clock += 1) });
+process.stdout.write(JSON.stringify({ peak, config: c }) + '\\n');`,
+    );
+    const r = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'bin/run-ts.mjs'), script], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const { peak, config } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { peak: number; config: Config };
+    const e = estimateRunMemory(config);
     expect(peak).toBeLessThanOrEqual(e.peakBytes);
     // …and it is an estimate of this run, not a blanket figure: the run holds a good part of it.
     expect(peak).toBeGreaterThan(e.requiredBytes / 4);
