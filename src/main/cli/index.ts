@@ -46,14 +46,16 @@ export async function main(argv: string[]): Promise<number> {
     await p.parseAsync(argv, { from: 'user' });
     return state.code;
   } catch (e) {
+    // Commander prints what its own parsing rejects and throws a plain CommanderError; an InvalidArgumentError
+    // that arrives here was thrown by an action, has not been printed, and is a CommanderError too: first.
+    if (e instanceof InvalidArgumentError) {
+      errln(`ntk-workbench: ${e.message}`);
+      return 2;
+    }
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       if (e.code === 'commander.executeSubCommandAsync') return state.code;
       return 2; // commander already printed a one-line message naming the flag
-    }
-    if (e instanceof InvalidArgumentError) {
-      errln(`ntk-workbench: ${e.message}`);
-      return 2;
     }
     if (e instanceof WorkbenchException) {
       errln(`ntk-workbench: ${e.message}`);

@@ -28,7 +28,7 @@ import { fullEmpiricalNtk, tracedEmpiricalNtk } from './ntk/empiricalNtk';
 import { regimeKernel } from './ntk/infiniteKernels';
 import { symmetricEigen, extremeEigen, gemmNT, transpose } from './linalg';
 import { automaticLearningRate, linearizedModel, runTheory, type LinearizedModel } from './theory';
-import { matrixBytes } from './memory';
+import { assertRunFits, formatBytes } from '../../shared/run/memory';
 import { createRng, STREAMS, type Rng } from './random';
 
 /** Most loss records per run (plus tracked and final records). */
@@ -277,6 +277,9 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   if (!backend.dtypes.includes(config.dtype)) {
     throw new WorkbenchException('backend-unavailable', `backend ${backend.name} offers ${backend.dtypes.join(', ')}, not dtype ${config.dtype}`);
   }
+  // Nothing large is allocated before the run is known to fit memoryLimitMiB (the services check the same
+  // estimate before they start a run); the plan says which optional parts (kernels, theory) fit beside it.
+  const memory = assertRunFits(config);
   const data = buildDataset(config);
   const { X, d, n, Xtest, nTest } = data;
   const m = config.hiddenWidth;
@@ -294,9 +297,8 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   const L0 = await trainer.loss();
   const U0 = await trainer.outputs();
   // H0, the tracked steps' H, the eigensolvers' working copy and Qᵀ of the spectral bias: four n×n arrays.
-  const kernelBytes = matrixBytes(n, n) * 4;
-  const trackKernel = kernelBytes <= config.memoryLimitMiB * 1024 * 1024;
-  if (!trackKernel) warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK needs more than memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+  const trackKernel = memory.plan.trackKernels;
+  if (!trackKernel) warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK does not fit beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
   const H0 = trackKernel ? await trainer.tracedNtk() : null;
   const Utest0 = nTest > 0 ? forward(init.W, init.V, Xtest, { d, n: nTest, m }, scale).U : new Float64Array(0);
 
@@ -308,7 +310,11 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
   // so its eigendecomposition (the costly part at large n) is reused.
   let theoryModel: LinearizedModel | null = null;
+  const theoryItem = memory.items.find((i) => i.key === 'theory');
   try {
+    if (theoryItem && !memory.plan.theory) {
+      throw new WorkbenchException('too-large', `${theoryItem.what} need ~${formatBytes(theoryItem.bytes)}, more than fits beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+    }
     theory = runTheory(
       config,
       data,

@@ -10,6 +10,7 @@ import type { Config, ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
+import { dataUploadsSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
 
 /** Facts about the running app shown in the UI. */
 export interface AppInfo {
@@ -125,17 +126,25 @@ export interface InvokeMap {
   'app:info': { req: void; res: AppInfo };
   'config:defaults': { req: void; res: Config };
   'config:validate': { req: unknown; res: ValidateResult };
-  /** `paused: true` starts the run paused at step 0 (then Step advances it, TF-Playground style) */
-  'run:start': { req: { config: unknown; sessionId?: string; paused?: boolean }; res: { runId: string; sessionId: string } };
+  /**
+   * `paused: true` starts the run paused at step 0 (then Step advances it, TF-Playground style);
+   * `uploads.csvText` names an upload whose text stands in for `config.csvText` (see ./upload.ts)
+   */
+  'run:start': { req: { config: unknown; sessionId?: string; paused?: boolean; uploads?: DataUploads }; res: { runId: string; sessionId: string } };
   'run:stop': { req: { runId: string }; res: { runId: string } };
   'run:pause': { req: { runId: string }; res: { runId: string } };
   'run:resume': { req: { runId: string }; res: { runId: string } };
   'run:step': { req: { runId: string; steps: number }; res: { runId: string } };
   'run:list': { req: void; res: RunSummary[] };
   'run:get': { req: { runId: string }; res: RunDetail };
-  'theory:compute': { req: { config: unknown }; res: unknown };
-  /** resume an interrupted run from its last checkpoint */
-  'run:continue': { req: { runId: string }; res: { runId: string } };
+  'theory:compute': { req: { config: unknown; uploads?: DataUploads }; res: unknown };
+  /**
+   * resume an interrupted run from its last checkpoint; `takeOver: true` (after the user confirmed) resumes
+   * a run whose owner file names a process that is alive but, by its start time, may not be the writer
+   */
+  'run:continue': { req: { runId: string; takeOver?: boolean }; res: { runId: string } };
+  /** stores bytes for later requests to refer to by id (desktop: over IPC; browser mode: POST /upload) */
+  'upload:put': { req: { kind: UploadKind; name: string; bytes: Uint8Array }; res: UploadInfo };
   'session:list': { req: void; res: SessionSummary[] };
   'session:create': { req: { name: string }; res: SessionSummary };
   'session:runs': { req: { sessionId: string }; res: RunSummary[] };
@@ -195,6 +204,7 @@ export const INVOKE_CHANNELS = [
   'session:import',
   'file:save',
   'file:open',
+  'upload:put',
 ] as const satisfies readonly InvokeChannel[];
 
 /** The allowlist of event channels. */
@@ -221,15 +231,15 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'app:info': z.undefined().or(z.null()),
   'config:defaults': z.undefined().or(z.null()),
   'config:validate': z.unknown(),
-  'run:start': z.object({ config: z.unknown(), sessionId: id.optional(), paused: z.boolean().optional() }).strict(),
+  'run:start': z.object({ config: z.unknown(), sessionId: id.optional(), paused: z.boolean().optional(), uploads: dataUploadsSchema.optional() }).strict(),
   'run:stop': z.object({ runId: id }).strict(),
   'run:pause': z.object({ runId: id }).strict(),
   'run:resume': z.object({ runId: id }).strict(),
   'run:step': z.object({ runId: id, steps: z.number().int().min(1).max(1_000_000) }).strict(),
   'run:list': z.undefined().or(z.null()),
   'run:get': z.object({ runId: id }).strict(),
-  'theory:compute': z.object({ config: z.unknown() }).strict(),
-  'run:continue': z.object({ runId: id }).strict(),
+  'theory:compute': z.object({ config: z.unknown(), uploads: dataUploadsSchema.optional() }).strict(),
+  'run:continue': z.object({ runId: id, takeOver: z.boolean().optional() }).strict(),
   'session:list': z.undefined().or(z.null()),
   'session:create': z.object({ name: z.string().min(1).max(200) }).strict(),
   'session:runs': z.object({ sessionId: id }).strict(),
@@ -256,6 +266,12 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
       .strict(),
   ]),
   'file:open': z.object({ purpose: z.literal('archive') }).strict(),
+  // Bytes cross IPC as a Uint8Array; a JSON message (WebSocket) cannot carry one, so there this fails
+  // and browser mode uploads over HTTP instead.
+  'upload:put': z
+    .object({ kind: uploadKindSchema, name: uploadNameSchema, bytes: z.instanceof(Uint8Array, { error: 'expected bytes (a Uint8Array)' }) })
+    .strict()
+    .refine((r) => r.bytes.length <= UPLOAD_LIMITS[r.kind], { error: 'bytes: above the size limit of this kind of upload', path: ['bytes'] }),
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

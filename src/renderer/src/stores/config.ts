@@ -1,11 +1,14 @@
 /**
  * Config store: the form's raw text, the config it parses to, and the issues (same rules as the backend,
- * via the shared parseConfig). An invalid config cannot run.
+ * via the shared parseConfig). An invalid config cannot run, and neither can one whose memory estimate
+ * (the shared estimateRunMemory, the same the services and the engine refuse with) is above its limit: the
+ * estimate is an issue of the field that drives it.
  */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { defaultConfig, parseConfig } from '../../../shared/config/schema';
 import type { Config, ConfigIssue } from '../../../shared/config/schema';
+import { estimateRunMemory, type RunMemoryEstimate } from '../../../shared/run/memory';
 import { getApi } from '../api/current';
 import { FIELDS } from './configFields';
 import type { FieldDef } from './configFields';
@@ -73,12 +76,16 @@ export const useConfigStore = defineStore('config', () => {
     return r.ok ? { config: r.config, issues: [] } : { config: null, issues: r.issues };
   });
 
-  const valid = computed(() => parsed.value.config !== null);
-  const issues = computed(() => parsed.value.issues);
+  /** what a run of the parsed config would allocate (null while the config is invalid) */
+  const memory = computed<RunMemoryEstimate | null>(() => (parsed.value.config ? estimateRunMemory(parsed.value.config) : null));
+  const valid = computed(() => parsed.value.config !== null && memory.value?.fits === true);
+  const issues = computed<ConfigIssue[]>(() =>
+    memory.value && !memory.value.fits ? [...parsed.value.issues, { key: memory.value.field, message: memory.value.message! }] : parsed.value.issues,
+  );
   /** issues per key, as `key: rule` lines shown under the field */
   const issuesByKey = computed(() => {
     const m: Record<string, string[]> = {};
-    for (const i of parsed.value.issues) (m[i.key] ??= []).push(`${i.key}: ${i.message}`);
+    for (const i of issues.value) (m[i.key] ??= []).push(`${i.key}: ${i.message}`);
     return m;
   });
 
@@ -117,5 +124,5 @@ export const useConfigStore = defineStore('config', () => {
     csvName.value = c.csvName ?? null;
   }
 
-  return { form, csvText, csvName, defaults, parsed, valid, issues, issuesByKey, loadDefaults, set, resetForm, importCsv, loadConfig };
+  return { form, csvText, csvName, defaults, parsed, memory, valid, issues, issuesByKey, loadDefaults, set, resetForm, importCsv, loadConfig };
 });

@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startBrowserServer, type BrowserServer, type ServedApi } from '../../../../src/main/server/server';
-import { COOKIE_NAME } from '../../../../src/main/server/security';
+import { cookieName } from '../../../../src/main/server/security';
 import { TransferStore, TRANSFER_TTL_MS } from '../../../../src/main/services/export/transfers';
 
 const api = { invokeUnknown: async () => ({ ok: true, value: null }), invoke: async () => ({ ok: true, value: null }), on: () => () => undefined } as unknown as ServedApi;
@@ -37,7 +37,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cookie = () => ({ cookie: `${COOKIE_NAME}=${server.token}` });
+const cookie = () => ({ cookie: `${cookieName(server.port)}=${server.token}` });
 const origin = () => ({ origin: `http://127.0.0.1:${server.port}` });
 
 describe('GET /download/<fileId>', () => {

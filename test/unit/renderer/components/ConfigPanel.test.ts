@@ -76,4 +76,37 @@ describe('ConfigPanel', () => {
     const start = api.calls.find((c) => c.channel === 'run:start');
     expect(start?.req).toMatchObject({ config: { hiddenWidth: 128, steps: 200, learningRate: null } });
   });
+
+  it('refuses a run above the memory limit before Run: the estimate under Samples, Run and Step disabled (issue 17, issue 21 item 7)', async () => {
+    const { w, api, input, button } = mountForm();
+    expect(w.find('[data-testid="memory-estimate"]').text()).toMatch(/^this run: ~\d+(\.\d)? MiB$/);
+    await input('Samples').setValue('20000');
+    const msg = w.find('[data-testid="error-samples"]').text();
+    expect(msg).toMatch(/^samples: this run needs ~1\d\.\d GiB \(largest: the 20000×20000 kernels of the automatic step size, ~1\d\.\d GiB\), above the memory limit of 2048 MiB \(memoryLimitMiB\)$/);
+    expect(input('Samples').attributes('aria-invalid')).toBe('true');
+    expect(button('Run').attributes('disabled')).toBeDefined();
+    expect(button('Step').attributes('disabled')).toBeDefined();
+    await button('Run').trigger('click');
+    expect(api.calls.filter((c) => c.channel === 'run:start')).toEqual([]);
+    // A given step size needs no n×n kernel: the same n then fits, and Run comes back.
+    await input('Learning rate').setValue('0.01');
+    expect(w.find('[data-testid="error-samples"]').text()).toBe('');
+    expect(button('Run').attributes('disabled')).toBeUndefined();
+  });
+
+  it('reads a UTF-16 file with a byte-order mark, and says how to fix a file in another encoding (issue 21, item 13)', async () => {
+    const { w } = mountForm();
+    const file = (bytes: Uint8Array, name: string) => new File([bytes as Uint8Array<ArrayBuffer>], name, { type: 'text/csv' });
+    const pick = async (f: File) => {
+      const el = w.find('#cfg-csv').element as HTMLInputElement;
+      Object.defineProperty(el, 'files', { value: [f], configurable: true });
+      await w.find('#cfg-csv').trigger('change');
+      for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    const utf16 = (s: string) => new Uint8Array([0xff, 0xfe, ...Array.from(s).flatMap((c) => [c.charCodeAt(0) & 255, c.charCodeAt(0) >> 8])]);
+    await pick(file(utf16('1,0\n0,1\n'), 'excel.csv'));
+    expect(w.text()).toContain('excel.csv (8 characters)');
+    await pick(file(utf16('1,0\n0,1\n').subarray(2), 'bare.csv'));
+    expect(w.text()).toMatch(/bare\.csv looks like UTF-16 little-endian text without a byte-order mark; save it as UTF-8/);
+  });
 });
