@@ -35,7 +35,7 @@ export interface BrowserServerOptions {
   port: number;
   token?: string;
   log?: (msg: string) => void;
-  /** exports to download and uploads to receive (GET /download/<id>, POST /upload; see transfers.ts) */
+  /** exports to download (GET /download/<id>; see transfers.ts) */
   transfers?: TransferEndpoints;
 }
 
@@ -130,7 +130,7 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
       return fail(res, decision.status, `${decision.status === 401 ? 'Unauthorized' : 'Forbidden'}: ${decision.reason}. Open the URL printed by \`npm start\`.\n`);
     }
     if (decision.setCookie) res.setHeader('Set-Cookie', tokenCookie(token, port));
-    if (opts.transfers && handleTransfer(req, res, url, opts.transfers, port)) return;
+    if (opts.transfers && handleTransfer(req, res, url, opts.transfers)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' });
       res.end();

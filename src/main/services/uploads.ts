@@ -19,7 +19,7 @@ import { ioError } from './fsAtomic';
 export const UPLOADS_DIR = 'uploads';
 
 export interface UploadStoreOptions {
-  /** every upload together; the oldest are dropped to make room (default 512 MiB) */
+  /** every upload together; the oldest are dropped to make room (default 1 GiB: one archive and data files) */
   maxTotalBytes?: number;
   /** an upload unused this long is dropped (default one hour) */
   ttlMs?: number;
@@ -41,7 +41,7 @@ export class UploadStore {
 
   constructor(dataDir: string, opts: UploadStoreOptions = {}) {
     this.dir = path.join(path.resolve(dataDir), UPLOADS_DIR);
-    this.maxTotal = opts.maxTotalBytes ?? 512 * 1024 * 1024;
+    this.maxTotal = opts.maxTotalBytes ?? 1024 * 1024 * 1024;
     this.ttlMs = opts.ttlMs ?? 60 * 60 * 1000;
     this.now = opts.now ?? (() => Date.now());
   }
@@ -151,6 +151,11 @@ export class UploadStore {
     let t = 0;
     for (const e of this.entries.values()) t += e.bytes;
     return t;
+  }
+
+  /** Removes an upload that has served its purpose (an imported archive). Unknown ids are ignored. */
+  async discard(uploadId: string): Promise<void> {
+    await this.drop(uploadId);
   }
 
   private async drop(id: string): Promise<void> {

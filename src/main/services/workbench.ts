@@ -70,7 +70,7 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (channel, payload) => this.events.emit(channel, payload),
       log: this.log,
     });
-    this.exports = new ExportService(this.store, APP_VERSION, opts.dialogs ?? null);
+    this.exports = new ExportService(this.store, this.uploads, APP_VERSION, opts.dialogs ?? null);
     this.handlers = {
       'app:info': () => this.appInfo(),
       'config:defaults': () => defaultConfig(),

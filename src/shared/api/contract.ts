@@ -10,7 +10,7 @@ import type { Config, ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
-import { dataUploadsSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
+import { dataUploadsSchema, uploadIdSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
 
 /** Facts about the running app shown in the UI. */
 export interface AppInfo {
@@ -99,13 +99,6 @@ export interface ExportFile {
   bytes: number;
 }
 
-/** Bytes a user picked (Electron's open dialog, or browser mode's POST /upload), held under a random id. */
-export interface UploadedFile {
-  uploadId: string;
-  fileName: string;
-  bytes: number;
-}
-
 /** What `session:import` created. */
 export interface ImportSummary {
   sessionId: string;
@@ -164,7 +157,7 @@ export interface InvokeMap {
   /** desktop app: saves a held export, or bytes made in the page, through the native save dialog */
   'file:save': { req: { fileId: string } | { fileName: string; mime: string; dataBase64: string }; res: { saved: boolean; path: string | null } };
   /** desktop app: the native open dialog; the picked file is held as an upload (null when cancelled) */
-  'file:open': { req: { purpose: 'archive' }; res: UploadedFile | null };
+  'file:open': { req: { purpose: 'archive' }; res: UploadInfo | null };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -253,7 +246,7 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
     .refine((r) => (r.runIds === undefined) !== (r.sessionId === undefined), { message: 'expected runIds or sessionId (one of them)' }),
   'export:arrays': z.object({ runId: id }).strict(),
   'session:archive': z.object({ sessionId: id }).strict(),
-  'session:import': z.object({ uploadId: transferId }).strict(),
+  'session:import': z.object({ uploadId: uploadIdSchema }).strict(),
   'file:save': z.union([
     z.object({ fileId: transferId }).strict(),
     z

@@ -1,10 +1,10 @@
 /**
- * Uploads: large inputs (a data file now, a session archive later) travel once, as bytes, and requests
+ * Uploads: large inputs (a data file, a session archive) travel once, as bytes, and requests
  * refer to them by id. Browser mode takes them as `POST /upload?kind=K&name=N` (raw bytes, the token
  * cookie and our own Origin required); the desktop app as the `upload:put` invoke (bytes over IPC).
  * Either way the service stores them size-bounded under the data directory and answers an
  * {@link UploadInfo}; `run:start` and `theory:compute` then take `uploads: { csvText: uploadId }` in
- * place of the file's text in `config.csvText`.
+ * place of the file's text in `config.csvText`, and `session:import` takes the `uploadId` of an archive.
  */
 import { z } from 'zod';
 
@@ -15,6 +15,8 @@ export const UPLOAD_PATH = '/upload';
 export const UPLOAD_LIMITS = {
   /** a data file (CSV/TSV text; UTF-16 files take two bytes a character) */
   csv: 128 * 1024 * 1024,
+  /** a session archive (zip) to import */
+  archive: 512 * 1024 * 1024,
 } as const;
 
 export type UploadKind = keyof typeof UPLOAD_LIMITS;

@@ -2,11 +2,14 @@
  * The export channels of the API (`export:*`, `session:archive`, `session:import`, `file:save`,
  * `file:open`), implemented once for every shell: results are held in the {@link TransferStore} under a
  * random id, which Electron saves through its native dialog and browser mode serves as a download.
+ * Archives to import arrive like every other upload (services/uploads.ts, kind `archive`).
  */
 import * as path from 'node:path';
-import type { ExportFile, ImportSummary, InvokeMap, UploadedFile } from '../../../shared/api/contract';
+import type { ExportFile, ImportSummary, InvokeMap } from '../../../shared/api/contract';
+import type { UploadInfo } from '../../../shared/api/upload';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { SessionStore } from '../sessionStore';
+import type { UploadStore } from '../uploads';
 import { createArchive, importArchive } from './archive';
 import { runArrays } from './arrays';
 import { metricsCsv } from './csv';
@@ -33,6 +36,7 @@ export class ExportService {
 
   constructor(
     private readonly store: SessionStore,
+    private readonly uploads: UploadStore,
     private readonly appVersion: string,
     private readonly dialogs: FileDialogs | null = null,
     private readonly now: () => Date = () => new Date(),
@@ -88,8 +92,13 @@ export class ExportService {
 
   /** `session:import` */
   async importUpload(req: InvokeMap['session:import']['req']): Promise<ImportSummary> {
-    const up = this.transfers.claim(req.uploadId);
-    return importArchive(up.data, this.store.dataDir, { label: up.fileName, now: this.now() });
+    const up = await this.uploads.read(req.uploadId, 'archive');
+    try {
+      return await importArchive(new Uint8Array(up.bytes.buffer, up.bytes.byteOffset, up.bytes.byteLength), this.store.dataDir, { label: up.name, now: this.now() });
+    } finally {
+      // An archive is imported once, refused or not: its bytes need not wait for the expiry.
+      await this.uploads.discard(req.uploadId);
+    }
   }
 
   /** `file:save` (desktop app) */
@@ -111,9 +120,9 @@ export class ExportService {
   }
 
   /** `file:open` (desktop app) */
-  async open(req: InvokeMap['file:open']['req']): Promise<UploadedFile | null> {
+  async open(req: InvokeMap['file:open']['req']): Promise<UploadInfo | null> {
     if (!this.dialogs) throw new WorkbenchException('invalid-request', 'file:open: there is no open dialog here; browser mode uploads files to /upload');
     const f = await this.dialogs.open(req.purpose);
-    return f === null ? null : this.transfers.receive(f.fileName, f.data);
+    return f === null ? null : this.uploads.put(req.purpose, f.fileName, f.data);
   }
 }

@@ -1,11 +1,12 @@
 /**
  * Files between the page and the user's disk, whatever the shell: in the desktop app through the native
  * save and open dialogs (`file:save`, `file:open`), in browser mode as downloads (GET /download/<fileId>,
- * or a blob made in the page) and uploads (POST /upload, same origin, the auth cookie travels with it).
+ * or a blob made in the page) and uploads (`upload:put`, which browser mode sends as POST /upload).
  */
-import type { ExportFile, UploadedFile } from '../../../shared/api/contract';
+import type { ExportFile } from '../../../shared/api/contract';
+import type { UploadInfo } from '../../../shared/api/upload';
 import type { Result } from '../../../shared/api/result';
-import { err, ok } from '../../../shared/api/result';
+import { ok } from '../../../shared/api/result';
 import { getApi } from './current';
 
 /** True in the desktop app (the preload exposes window.workbench). */
@@ -52,18 +53,12 @@ export async function saveBytes(fileName: string, mime: string, data: Blob): Pro
   return ok({ saved: true, path: null });
 }
 
-/** Uploads a file the user picked in the page (browser mode) and returns its upload id. */
-export async function uploadFile(file: File): Promise<Result<UploadedFile>> {
-  try {
-    const r = await fetch(`/upload?name=${encodeURIComponent(file.name)}`, { method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' }, credentials: 'same-origin' });
-    if (!r.ok) return err(r.status === 413 ? 'too-large' : 'io-error', `upload of ${file.name} failed: ${r.status} ${(await r.text()).trim()}`);
-    return ok((await r.json()) as UploadedFile);
-  } catch (e) {
-    return err('io-error', `upload of ${file.name} failed: ${e instanceof Error ? e.message : String(e)}`);
-  }
+/** Uploads an archive the user picked in the page (browser mode: POST /upload, kind `archive`) and returns its upload id. */
+export async function uploadArchive(file: File): Promise<Result<UploadInfo>> {
+  return getApi().invoke('upload:put', { kind: 'archive', name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
 }
 
 /** Desktop: the native open dialog for an archive (null value when cancelled). */
-export function pickArchiveDesktop(): Promise<Result<UploadedFile | null>> {
+export function pickArchiveDesktop(): Promise<Result<UploadInfo | null>> {
   return getApi().invoke('file:open', { purpose: 'archive' });
 }

@@ -64,7 +64,7 @@ describe('SessionArchive', () => {
     desktop();
     let refuse = false;
     const api = fakeApi({
-      'file:open': () => ({ ok: true, value: { uploadId: 'a'.repeat(32), fileName: 'x.zip', bytes: 3 } }),
+      'file:open': () => ({ ok: true, value: { uploadId: 'up-' + 'a'.repeat(24), kind: 'archive', name: 'x.zip', bytes: 3 } }),
       'session:import': () =>
         refuse
           ? { ok: false, error: { code: 'invalid-data', message: 'x.zip: entry "../evil": path-traversal: a ".." segment would leave the destination folder' } }

@@ -162,3 +162,23 @@ describe('importArchive() refuses hostile archives with nothing written', () => 
     expect(statSync(dataDir).isDirectory()).toBe(true);
   });
 });
+
+describe('ExportService.importUpload()', () => {
+  it('imports an archive uploaded like every other file (kind archive), once; a data-file upload id is refused', async () => {
+    const { ExportService } = await import('../../../../../src/main/services/export/exportService');
+    const { UploadStore } = await import('../../../../../src/main/services/uploads');
+    const dataDir = freshDataDir();
+    const uploads = new UploadStore(dataDir);
+    const service = new ExportService(new SessionStore(dataDir), uploads, '0.1.0');
+    const { bytes } = await createArchive(sessionDir, '0.1.0');
+    const csv = await uploads.put('csv', 'x.csv', new TextEncoder().encode('1,2\n'));
+    await expect(service.importUpload({ uploadId: csv.uploadId })).rejects.toMatchObject({ code: 'not-found' });
+    const up = await uploads.put('archive', 'shared.zip', bytes);
+    const r = await service.importUpload({ uploadId: up.uploadId });
+    expect(r.sessionId).toBe('s-fixture');
+    expect(readdirSync(path.join(dataDir, 'sessions'))).toContain('s-fixture');
+    // used once: the bytes are gone, a second import of the same id is not-found
+    await expect(service.importUpload({ uploadId: up.uploadId })).rejects.toMatchObject({ code: 'not-found' });
+    expect(uploads.totalBytes).toBe(4);
+  });
+});
