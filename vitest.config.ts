@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
     environment: 'node',
+    // onnxruntime leaves mat-debug-<pid>.log in the temp folder of every process that loads it, unless this is set.
+    env: { ORT_DISABLE_TELEMETRY: '1' },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

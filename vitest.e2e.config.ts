@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.ts'],
     environment: 'node',
+    // onnxruntime leaves mat-debug-<pid>.log in the temp folder of every process that loads it, unless this is set.
+    env: { ORT_DISABLE_TELEMETRY: '1' },
     testTimeout: 180_000,
     hookTimeout: 180_000,
     fileParallelism: false,

@@ -2,12 +2,13 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,ui]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,ui,checkpoint-pressure]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `ui` case reports the responsiveness figures the browser E2E test measured last
  * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, and the
- * click-on-Pause-to-paused time).
+ * click-on-Pause-to-paused time). The `checkpoint-pressure` case measures the service's `app:info` latency
+ * while a run checkpoints after every step (bench/cases/checkpointPressure.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -19,9 +20,10 @@ import { loadBackend } from '../src/main/engine/backends/select';
 import type { ComputeBackend } from '../src/main/engine/backends/types';
 import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './cases/gd';
 import { startPyServer } from './pyServer';
+import { checkpointPressureCase } from './cases/checkpointPressure';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'ui'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'ui', 'checkpoint-pressure'];
 
 const program = new Command()
   .name('bench')
@@ -120,6 +122,10 @@ try {
       for (const r of await eigCases({ sizes, repeats, log, threads })) emit(r as BenchRow);
     }
   }
+  if (cases.includes('figures')) {
+    const { figureCases } = await import('./cases/figures');
+    for (const r of figureCases({ repeats, quick, log })) emit(r);
+  }
   if (cases.includes('ui')) {
     const file = join(dirname(fileURLToPath(import.meta.url)), '../test-results/responsiveness.json');
     try {
@@ -129,12 +135,13 @@ try {
       emit({ case: 'ui-responsiveness', n: 1000, d: 100, m: 10000, backend: '-', dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, note: 'no measurement yet: run `npm test -- e2e` (test/e2e/ui.e2e.ts writes test-results/responsiveness.json)' } as BenchRow);
     }
   }
+  if (cases.includes('checkpoint-pressure')) emit(await checkpointPressureCase({ quick, log }));
 } finally {
   numpy.stop();
 }
 
 if (!o.json) {
-  const cols = ['case', 'n', 'd', 'm', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'note'];
+  const cols = ['case', 'n', 'd', 'm', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'p95_ms', 'stop_ms', 'note'];
   const cell = (v: unknown) => (v === undefined || v === null ? '-' : String(v));
   const table = [cols, ...rows.map((r) => cols.map((c) => cell(r[c])))];
   const widths = cols.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { repoRoot } from './support/harness';
 
 describe('soak (kill the server mid-run)', () => {
-  it('loses no reported step and corrupts no file over 4 kills', () => {
-    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/run-ts.mjs'), path.join(repoRoot, 'scripts/soak.ts'), '--runs', '4'], {
+  it('loses no reported step and corrupts no file over 4 kills, and 2 more under checkpoint pressure', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/run-ts.mjs'), path.join(repoRoot, 'scripts/soak.ts'), '--runs', '4', '--checkpoint-runs', '2'], {
       cwd: repoRoot,
       encoding: 'utf8',
       timeout: 170_000,
@@ -18,7 +18,9 @@ describe('soak (kill the server mid-run)', () => {
     expect(line, `${r.stdout}\n${r.stderr}`).toBeDefined();
     const summary = JSON.parse(line!);
     process.stdout.write(`${line}\n`);
-    expect(summary.kills).toBe(4);
+    expect(summary.kills).toBe(6);
+    expect(summary.checkpointPhase).toMatchObject({ cycles: 2, runsStarted: 2 });
+    expect(summary.checkpointPhase.appInfoCalls).toBeGreaterThan(0);
     expect(summary.reportedStepsChecked).toBeGreaterThan(0);
     expect(summary.missingSteps).toBe(0);
     expect(summary.corruptFiles).toBe(0);

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { issuesToText, parseConfig, type Config } from '../../shared/config/schema';
 import { WorkbenchException } from '../../shared/api/result';
 import { toScriptJson } from '../../shared/json';
+import { decodeTextFile } from '../../shared/data/text';
 import { EngineHost } from '../services/engineHost';
 
 /** The state an action sets: the process exit code. */
@@ -30,7 +31,11 @@ export function printJson(v: unknown): void {
   out(JSON.stringify(toScriptJson(v), null, 2));
 }
 
-/** Reads a text file named on the command line, refusing huge files before reading them. */
+/**
+ * Reads a text file named on the command line, refusing huge files before reading them and anything that
+ * is not a regular file before opening it (a FIFO would block). UTF-8 and UTF-16 with a byte-order mark are
+ * read; other encodings are refused with a hint (invalid-data).
+ */
 export async function readInput(file: string, flag: string): Promise<string> {
   let st;
   try {
@@ -40,7 +45,9 @@ export async function readInput(file: string, flag: string): Promise<string> {
   }
   if (!st.isFile()) throw new WorkbenchException('invalid-request', `${flag}: ${file} is not a file`);
   if (st.size > MAX_INPUT_BYTES) throw new WorkbenchException('invalid-request', `${flag}: ${file} is ${st.size} bytes, above the ${MAX_INPUT_BYTES}-byte limit`);
-  return fsp.readFile(file, 'utf8');
+  const d = decodeTextFile(await fsp.readFile(file), `${flag}: ${file}`);
+  if (!d.ok) throw new WorkbenchException('invalid-data', d.message);
+  return d.text;
 }
 
 /** Reads and validates a config JSON file named by --config. */
@@ -61,25 +68,34 @@ export async function readConfig(file: string): Promise<Config> {
 export function positiveNumber(flag: string) {
   return (v: string): number => {
     const x = Number(v);
-    if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${flag}: expected a number > 0, got ${JSON.stringify(v)}`);
+    if (v.trim() === '' || !Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${flag}: expected a number > 0, got ${JSON.stringify(v)}`);
     return x;
   };
 }
 
-/** A commander parser for a comma-separated list of integers ≥ 0. */
+/** A commander parser for a number in the open interval (0, 1) (a probability such as δ). */
+export function probability(flag: string) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x) || x <= 0 || x >= 1) throw new InvalidArgumentError(`${flag}: expected a number in (0, 1), got ${JSON.stringify(v)}`);
+    return x;
+  };
+}
+
+/** A commander parser for a comma-separated list of integers ≥ 0 (every item present: "" and "1,,2" are refused). */
 export function stepList(v: string): number[] {
-  const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 0)) {
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.some((s) => s === '' || !/^\d+$/.test(s)) || parts.map(Number).some((x) => !Number.isSafeInteger(x))) {
     throw new InvalidArgumentError(`--steps: expected comma-separated integers ≥ 0, got ${JSON.stringify(v)}`);
   }
-  return xs;
+  return parts.map(Number);
 }
 
 /** A commander parser for an integer ≥ 0. */
 export function nonNegativeInt(flag: string) {
   return (v: string): number => {
     const x = Number(v);
-    if (!Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`${flag}: expected an integer ≥ 0, got ${JSON.stringify(v)}`);
+    if (v.trim() === '' || !Number.isInteger(x) || x < 0) throw new InvalidArgumentError(`${flag}: expected an integer ≥ 0, got ${JSON.stringify(v)}`);
     return x;
   };
 }

@@ -8,8 +8,11 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeFor, WorkbenchException } from '../../shared/api/result';
 import { APP_VERSION } from '../services/workbench';
 import { errln, type CliState } from './common';
+import * as archive from './commands/archive';
 import * as bench from './commands/bench';
 import * as config from './commands/config';
+import * as exportCmd from './commands/export';
+import * as importCmd from './commands/import';
 import * as kernel from './commands/kernel';
 import * as ntk from './commands/ntk';
 import * as serve from './commands/serve';
@@ -17,7 +20,7 @@ import * as theory from './commands/theory';
 import * as train from './commands/train';
 
 /** The commands in the order `--help` lists them; each file registers one. */
-const COMMANDS = [config, train, kernel, theory, ntk, serve, bench];
+const COMMANDS = [config, train, kernel, theory, ntk, exportCmd, archive, importCmd, serve, bench];
 
 /** Builds the commander program; actions set `state.code`. */
 function program(state: CliState): Command {
@@ -43,14 +46,16 @@ export async function main(argv: string[]): Promise<number> {
     await p.parseAsync(argv, { from: 'user' });
     return state.code;
   } catch (e) {
+    // Commander prints what its own parsing rejects and throws a plain CommanderError; an InvalidArgumentError
+    // that arrives here was thrown by an action, has not been printed, and is a CommanderError too: first.
+    if (e instanceof InvalidArgumentError) {
+      errln(`ntk-workbench: ${e.message}`);
+      return 2;
+    }
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       if (e.code === 'commander.executeSubCommandAsync') return state.code;
       return 2; // commander already printed a one-line message naming the flag
-    }
-    if (e instanceof InvalidArgumentError) {
-      errln(`ntk-workbench: ${e.message}`);
-      return 2;
     }
     if (e instanceof WorkbenchException) {
       errln(`ntk-workbench: ${e.message}`);

@@ -1,10 +1,11 @@
 /**
  * Electron lifecycle: one BrowserWindow with contextIsolation, sandbox and no nodeIntegration, the
- * renderer loaded from the app:// protocol (not file://) under a strict CSP, navigation and new windows
- * blocked, permissions denied, and the IPC adapter with a sender check on every call. The window and the
- * about box carry the app icon of resources/; Help → About shows the about box.
+ * renderer loaded from the app:// protocol (not file://) under a strict CSP without any WebSocket source
+ * (the desktop renderer talks over IPC only), navigation of any frame and new windows blocked, permission
+ * requests, permission checks and device permissions denied, and the IPC adapter with a sender check on
+ * every call. The window and the about box carry the app icon of resources/; Help → About shows the about box.
  */
-import { app, BrowserWindow, Menu, ipcMain, net, protocol, session } from 'electron';
+import { app, BrowserWindow, Menu, dialog, ipcMain, net, protocol, session } from 'electron';
 import type { MenuItemConstructorOptions } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,8 +13,9 @@ import { APP_VERSION, WorkbenchService } from '../services/workbench';
 import { windowIconPath, type ResourceRoots } from './resources';
 import { resolveDataDir } from '../services/dataDir';
 import type { WorkerLocator } from '../services/engineHost';
-import { SECURITY_HEADERS } from '../server/security';
+import { DESKTOP_CSP } from '../server/security';
 import { attachIpc, isTrustedRendererUrl } from './ipcAdapter';
+import { electronDialogs } from './dialogs';
 
 const SCHEME = 'app';
 const HOST = 'workbench';
@@ -41,6 +43,10 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
     contents.on('will-redirect', (event, url) => {
       if (!isTrustedRendererUrl(url)) event.preventDefault();
     });
+    // Sub-frames navigate without 'will-navigate': this event covers every frame of the page.
+    contents.on('will-frame-navigate', (details) => {
+      if (!isTrustedRendererUrl(details.url)) details.preventDefault();
+    });
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
     contents.on('will-attach-webview', (event) => event.preventDefault());
   });
@@ -56,8 +62,10 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
       return net.fetch(pathToFileURL(file).toString());
     });
     session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+    session.defaultSession.setPermissionCheckHandler(() => false);
+    session.defaultSession.setDevicePermissionHandler(() => false);
     session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
-      cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [SECURITY_HEADERS['Content-Security-Policy']!] } });
+      cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [DESKTOP_CSP] } });
     });
 
     const roots: ResourceRoots = { packaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() };
@@ -80,9 +88,17 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
     ];
     Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 
-    const dataDir = resolveDataDir({ flag: dataDirFlag(process.argv), env: process.env });
-    service = new WorkbenchService({ mode: 'electron', dataDir, worker: opts.worker, log: (m) => console.error(`[workbench] ${m}`) });
-    await service.start();
+    try {
+      const dataDir = resolveDataDir({ flag: dataDirFlag(process.argv), env: process.env });
+      service = new WorkbenchService({ mode: 'electron', dataDir, worker: opts.worker, log: (m) => console.error(`[workbench] ${m}`), dialogs: electronDialogs(() => win) });
+      await service.start();
+    } catch (e) {
+      // Another instance on this data folder, or no data folder: say why in a dialog, then quit.
+      dialog.showErrorBox('NTK Workbench cannot start', e instanceof Error ? e.message : String(e));
+      service = null;
+      app.quit();
+      return;
+    }
     attachIpc(ipcMain, service, () => (win ? win.webContents : null));
 
     win = new BrowserWindow({

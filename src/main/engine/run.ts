@@ -19,19 +19,16 @@ import type { Config } from '../../shared/config/schema';
 import type { RunMeta } from '../../shared/api/contract';
 import { WorkbenchException } from '../../shared/api/result';
 import type { MetricRecord, TrackedMetrics } from '../../shared/run/format';
-import type { Checkpoint, RunControl, RunOutcome } from './protocol';
+import type { Checkpoint, KeptParams, RunControl, RunOutcome } from './protocol';
 import type { ComputeBackend, Trainer } from './backends/types';
 import { buildDataset, type Dataset } from './datasets';
 import { initParams } from './autoencoder/init';
 import { forward, outputScale } from './autoencoder/model';
 import { fullEmpiricalNtk, tracedEmpiricalNtk } from './ntk/empiricalNtk';
 import { regimeKernel } from './ntk/infiniteKernels';
-import { symmetricEigen } from './linalg/symmetricEigen';
-import { extremeEigen } from './linalg/extremeEigen';
-import { gemmNT } from './linalg/gemm';
-import { transpose } from './linalg/dense';
+import { symmetricEigen, extremeEigen, gemmNT, transpose } from './linalg';
 import { automaticLearningRate, linearizedModel, runTheory, type LinearizedModel } from './theory';
-import { matrixBytes } from './memory';
+import { assertRunFits, formatBytes } from '../../shared/run/memory';
 import { createRng, STREAMS, type Rng } from './random';
 import { CollapseDetector, deadUnitFraction, zeroOutputLoss } from './training/collapse';
 import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../shared/charts/heatmap';
@@ -61,6 +58,8 @@ export interface RunCallbacks {
   onMeta(meta: RunMeta): void;
   onRecord(rec: MetricRecord): void;
   onCheckpoint?(cp: Checkpoint): void;
+  /** the parameters to keep: θ₀ once set up (also on resume, recomputed from the seed), θ at the end */
+  onParams?(p: KeptParams): void;
   now(): number;
 }
 
@@ -211,7 +210,7 @@ export function buildPreview(data: Pick<Dataset, 'name' | 'X' | 'd' | 'n' | 'Xte
   };
 }
 
-function relativeDistance(a: Float64Array, b: Float64Array): number {
+function relativeDistance(a: Float64Array, b: Float64Array | Float32Array): number {
   let num = 0;
   let den = 0;
   for (let k = 0; k < a.length; k++) {
@@ -230,8 +229,8 @@ function floor3(x: number): number {
 
 /** State the tracked diagnostics carry from one tracked step to the next. */
 interface TrackingState {
-  W0: Float64Array;
-  V0: Float64Array;
+  W0: Float64Array | Float32Array;
+  V0: Float64Array | Float32Array;
   /** activation pattern at init, 1[w_rᵀx_i ≥ 0], [n, m] (see {@link activationPattern}) */
   A0: Uint8Array;
   /** traced NTK at init (null when kernel tracking is off) */
@@ -288,6 +287,9 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   if (!backend.dtypes.includes(config.dtype)) {
     throw new WorkbenchException('backend-unavailable', `backend ${backend.name} offers ${backend.dtypes.join(', ')}, not dtype ${config.dtype}`);
   }
+  // Nothing large is allocated before the run is known to fit memoryLimitMiB (the services check the same
+  // estimate before they start a run); the plan says which optional parts (kernels, theory) fit beside it.
+  const memory = assertRunFits(config);
   const data = buildDataset(config);
   const { X, d, n, Xtest, nTest } = data;
   const m = config.hiddenWidth;
@@ -305,9 +307,8 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   const L0 = await trainer.loss();
   const U0 = await trainer.outputs();
   // H0, the tracked steps' H, the eigensolvers' working copy and Qᵀ of the spectral bias: four n×n arrays.
-  const kernelBytes = matrixBytes(n, n) * 4;
-  const trackKernel = kernelBytes <= config.memoryLimitMiB * 1024 * 1024;
-  if (!trackKernel) warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK needs more than memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+  const trackKernel = memory.plan.trackKernels;
+  if (!trackKernel) warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK does not fit beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
   const H0 = trackKernel ? await trainer.tracedNtk() : null;
   const Utest0 = nTest > 0 ? forward(init.W, init.V, Xtest, { d, n: nTest, m }, scale).U : new Float64Array(0);
 
@@ -319,7 +320,11 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
   // so its eigendecomposition (the costly part at large n) is reused.
   let theoryModel: LinearizedModel | null = null;
+  const theoryItem = memory.items.find((i) => i.key === 'theory');
   try {
+    if (theoryItem && !memory.plan.theory) {
+      throw new WorkbenchException('too-large', `${theoryItem.what} need ~${formatBytes(theoryItem.bytes)}, more than fits beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+    }
     theory = runTheory(
       config,
       data,
@@ -381,11 +386,12 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     preview: buildPreview(data, U0, Utest0),
   });
 
-  // Movement is measured from the parameters as the trainer holds them (float32 rounds θ₀), so step 0 is exactly 0.
-  const held0 = await trainer.params();
+  // Movement is measured from θ₀ as the trainer holds it, so step 0 is exactly 0: a float32 trainer holds θ₀
+  // rounded to float32 (kept so, at half the size of a float64 copy); a float64 one holds it exactly.
+  const held = (a: Float64Array): Float64Array | Float32Array => (config.dtype === 'float32' ? Float32Array.from(a) : a);
   const tracking: TrackingState = {
-    W0: held0.W,
-    V0: held0.V,
+    W0: held(init.W),
+    V0: held(init.V),
     A0: await activationPattern(trainer, init.W, X, d, n, m),
     H0,
     H0norm: 0,
@@ -554,8 +560,13 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     };
   };
 
+  // θ₀ is what a later analysis compares the trained weights against; on resume it is recomputed from the seed.
+  cb.onParams?.({ which: 'initial', step: 0, m, d, W: init.W, V: init.V });
+  let k = startStep;
+  /** the step the trainer's parameters are at (one ahead of k between a GD step and k++) */
+  let paramStep = startStep;
+  let threw = false;
   try {
-    let k = startStep;
     let lastRecorded = -1;
     if (k === 0 || k % K === 0) {
       const l = await trackedRecord(k);
@@ -598,9 +609,11 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         // The step's own loss is over the batch: records and checks use the full loss at record steps.
         lossK = k % stride === 0 && lastRecorded !== k ? await trainer.loss() : null;
         const lb = await trainer.stepBatch(batchIdx);
+        paramStep = k + 1;
         if (lossK === null && !Number.isFinite(lb)) lossK = lb;
       } else {
         lossK = await trainer.step(1);
+        paramStep = k + 1;
       }
       if (lossK === null) {
         k++;
@@ -632,7 +645,16 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         if (!Number.isFinite(l)) return diverged(k, 'non-finite loss');
       }
     }
+  } catch (e) {
+    threw = true;
+    throw e;
   } finally {
+    // Every normal end (finished, stopped, diverged) keeps the parameters it ended with; after an exception
+    // the trainer's state is not trustworthy, so nothing is kept and the error is what gets reported.
+    if (!threw && cb.onParams) {
+      const p = await trainer.params();
+      cb.onParams({ which: 'final', step: paramStep, m, d, W: p.W, V: p.V });
+    }
     trainer.dispose();
   }
 }

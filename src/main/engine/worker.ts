@@ -3,14 +3,14 @@
  * runs one training per 'start' message and reports through the protocol of ./protocol.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import type { HostToWorker, WorkerToHost } from './protocol';
+import type { Checkpoint, HostToWorker, WorkerToHost } from './protocol';
 import { sharedControl } from './protocol';
 import { loadBackend } from './backends/select';
 import { runTraining } from './run';
 import type { MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
-import { installSymvThreads, setSymvThreads } from './linalg/symvThreads';
+import { installSymvThreads, setSymvThreads } from './linalg';
 import { defaultThreads, spawnHelperThread } from './backends/threads';
 
 const port = parentPort;
@@ -45,9 +45,37 @@ function recordBatcher(runId: string): { push(r: MetricRecord): void; flush(): v
   };
 }
 
+/** Shortest interval between two checkpoints sent to the host. */
+const CHECKPOINT_INTERVAL_MS = 50;
+
+/**
+ * Checkpoints leave the worker at most every {@link CHECKPOINT_INTERVAL_MS}: a newer one replaces one not yet
+ * sent (the host's checkpoint writer coalesces the same way), so that a run checkpointing every step of a
+ * tiny network does not flood the host's thread with messages. The newest is always sent before the run
+ * ends or pauses; records up to it are sent first.
+ */
+function checkpointThrottle(runId: string, flushRecords: () => void): { push(cp: Checkpoint): void; flush(): void } {
+  let pending: Checkpoint | null = null;
+  let last = -Infinity;
+  return {
+    push(cp) {
+      pending = cp;
+      if (performance.now() - last >= CHECKPOINT_INTERVAL_MS) this.flush();
+    },
+    flush() {
+      if (pending === null) return;
+      flushRecords();
+      send({ type: 'checkpoint', runId, checkpoint: pending });
+      pending = null;
+      last = performance.now();
+    },
+  };
+}
+
 async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<void> {
   const { runId, config } = msg;
   const batch = recordBatcher(runId);
+  const checkpoints = checkpointThrottle(runId, () => batch.flush());
   let lastStep = 0;
   try {
     if (msg.threads !== undefined) setSymvThreads(msg.threads);
@@ -60,26 +88,32 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
     const outcome = await runTraining(
       config,
       backend,
-      sharedControl(msg.control, () => batch.flush()),
+      sharedControl(msg.control, () => {
+        batch.flush();
+        checkpoints.flush();
+      }),
       {
         onMeta: (meta) => send({ type: 'meta', runId, meta }),
         onRecord: (rec) => {
           lastStep = rec.step;
           batch.push(rec);
         },
-        onCheckpoint: (cp) => {
+        onCheckpoint: (cp) => checkpoints.push(cp),
+        onParams: (params) => {
           batch.flush();
-          send({ type: 'checkpoint', runId, checkpoint: cp });
+          send({ type: 'params', runId, params });
         },
         now: () => performance.now(),
       },
       msg.resumeFrom ? { resumeFrom: msg.resumeFrom } : undefined,
     );
     batch.flush();
+    checkpoints.flush();
     backend.dispose();
     send({ type: 'done', runId, outcome, lastStep });
   } catch (e) {
     batch.flush();
+    checkpoints.flush();
     const error = toError(e);
     send({ type: 'done', runId, outcome: { status: 'failed', reason: error.message, error }, lastStep });
   }

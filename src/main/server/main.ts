@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WorkbenchService } from '../services/workbench';
+import { WorkbenchException } from '../../shared/api/result';
 import { resolveDataDir } from '../services/dataDir';
 import { startBrowserServer } from './server';
 
@@ -39,11 +40,21 @@ export async function serveMain(argv: string[]): Promise<number> {
     process.stderr.write(`ntk-workbench serve: the UI is not built (${staticDir}/index.html missing): run \`npm run build:web\` or \`npm start\`\n`);
     return 2;
   }
-  const dataDir = resolveDataDir({ flag: values['data-dir'], env: process.env });
   const log = (m: string): void => void process.stderr.write(`[workbench] ${m}\n`);
-  const service = new WorkbenchService({ mode: 'browser', dataDir, log });
-  await service.start();
-  const server = await startBrowserServer({ api: service, staticDir, port, log });
+  let dataDir: string;
+  let service: WorkbenchService;
+  try {
+    dataDir = resolveDataDir({ flag: values['data-dir'], env: process.env });
+    service = new WorkbenchService({ mode: 'browser', dataDir, log });
+    await service.start();
+  } catch (e) {
+    // Another instance on this data folder, or a data folder that cannot be made: say so, exit 2.
+    if (!(e instanceof WorkbenchException)) throw e;
+    process.stderr.write(`ntk-workbench serve: ${e.message}\n`);
+    return 2;
+  }
+  const server = await startBrowserServer({ api: service, staticDir, port, log, transfers: service.exports.transfers });
+  service.lock?.setUrl(`http://127.0.0.1:${server.port}/`);
   process.stdout.write(`NTK Workbench (browser mode) — data in ${dataDir}\nOpen this URL in your browser:\n${server.url}\n`);
   let closing = false;
   const shutdown = (): void => {
@@ -57,6 +68,9 @@ export async function serveMain(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // The last line of defence: whatever escapes a handler is logged, and the runs of every open page go on.
+  process.on('uncaughtException', (e) => log(`uncaught exception (the server keeps running): ${e.stack ?? e.message}`));
+  process.on('unhandledRejection', (e) => log(`unhandled rejection (the server keeps running): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
   return 0;
 }
 

@@ -4,7 +4,17 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const COOKIE_NAME = 'ntk_workbench_token';
+/** Prefix of the token cookie; the full name carries the port (see {@link cookieName}). */
+export const COOKIE_PREFIX = 'ntk_workbench_token';
+
+/**
+ * The token cookie's name for the server on `port`. Cookies ignore ports, so two servers on 127.0.0.1 (a
+ * local one and an SSH-tunnelled one) sharing one name would overwrite each other's cookie; a server is
+ * only reachable at the port it listens on (the Host check), so the port tells instances apart.
+ */
+export function cookieName(port: number): string {
+  return `${COOKIE_PREFIX}_${port}`;
+}
 
 /** A fresh random token (256 bits, URL-safe). */
 export function newToken(): string {
@@ -35,27 +45,36 @@ export function originAllowed(origin: string | undefined, port: number, required
   return allowedHosts(port).some((h) => origin.toLowerCase() === `http://${h}`);
 }
 
-/** Reads one cookie from a Cookie header. */
+/**
+ * Reads one cookie from a Cookie header. Any page on 127.0.0.1 can plant cookies for every port, so the
+ * value is untrusted: one that is not valid percent-encoding reads as absent instead of throwing.
+ */
 export function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
+  if (typeof header !== 'string' || header === '') return null;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
     if (i < 0) continue;
-    if (part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+    if (part.slice(0, i).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(i + 1).trim());
+    } catch {
+      return null;
+    }
   }
   return null;
 }
 
-/** The Set-Cookie header that stores the token for later requests. */
-export function tokenCookie(token: string): string {
-  return `${COOKIE_NAME}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+/** The Set-Cookie header that stores the token for later requests to the server on `port`. */
+export function tokenCookie(token: string, port: number): string {
+  return `${cookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 export type AuthDecision = { ok: true; setCookie: boolean } | { ok: false; status: 401 | 403; reason: string };
 
 /**
- * Decides whether a request may proceed: Host must be ours, Origin (when present; always for
- * WebSockets) must be ours, and the token must come as `?token=` or as the cookie.
+ * Decides whether a request may proceed: Host must be ours, Origin (when present; always for `strict`
+ * requests: WebSocket upgrades and uploads) must be ours, and the token must come as the cookie, or as
+ * `?token=` on a plain page load.
  */
 export function authorize(opts: {
   token: string;
@@ -64,16 +83,17 @@ export function authorize(opts: {
   origin: string | undefined;
   cookie: string | undefined;
   queryToken: string | null;
-  websocket: boolean;
+  /** WebSocket upgrades and uploads: an Origin is required and only the cookie counts */
+  strict: boolean;
 }): AuthDecision {
   if (!hostAllowed(opts.host, opts.port)) return { ok: false, status: 403, reason: 'forbidden host' };
-  if (!originAllowed(opts.origin, opts.port, opts.websocket)) return { ok: false, status: 403, reason: 'forbidden origin' };
-  if (sameSecret(readCookie(opts.cookie, COOKIE_NAME), opts.token)) return { ok: true, setCookie: false };
-  if (!opts.websocket && sameSecret(opts.queryToken, opts.token)) return { ok: true, setCookie: true };
+  if (!originAllowed(opts.origin, opts.port, opts.strict)) return { ok: false, status: 403, reason: 'forbidden origin' };
+  if (sameSecret(readCookie(opts.cookie, cookieName(opts.port)), opts.token)) return { ok: true, setCookie: false };
+  if (!opts.strict && sameSecret(opts.queryToken, opts.token)) return { ok: true, setCookie: true };
   return { ok: false, status: 401, reason: 'missing or wrong token' };
 }
 
-/** Security headers on every response. */
+/** Security headers on every response (browser mode). */
 export const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy':
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -83,3 +103,10 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
+
+/**
+ * The desktop app's CSP: the same as browser mode's but without WebSocket sources, since the desktop
+ * renderer talks over IPC only and has no reason to open a socket anywhere.
+ */
+export const DESKTOP_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -19,6 +19,7 @@ import {
   type Checkpoint,
   type EngineTask,
   type HostToWorker,
+  type KeptParams,
   type RunOutcome,
   type WorkerToHost,
 } from '../engine/protocol';
@@ -34,6 +35,8 @@ export interface RunHandlers {
   onMeta(meta: RunMeta): void;
   onRecords(records: MetricRecord[]): void;
   onCheckpoint?(cp: Checkpoint): void;
+  /** θ₀ after set-up and θ at the end, to keep in the run folder (services/export/keptParams.ts) */
+  onParams?(p: KeptParams): void;
   onDone(outcome: RunOutcome, lastStep: number): void;
 }
 
@@ -67,6 +70,19 @@ export interface EngineHostOptions {
   threads?: number;
 }
 
+/**
+ * onnxruntime's telemetry leaves an empty `mat-debug-<pid>.log` (and a `.ses` file) in the temp folder of
+ * every process that loads it; with this variable set it writes neither. The library reads the real
+ * process environment, which a worker thread's `process.env` does not change: the main thread sets it
+ * before any worker starts (a value the user set is kept).
+ */
+export const ORT_TELEMETRY_ENV = 'ORT_DISABLE_TELEMETRY';
+
+/** Sets {@link ORT_TELEMETRY_ENV} unless the user chose a value. */
+export function quietOnnxRuntime(env: NodeJS.ProcessEnv = process.env): void {
+  if (env[ORT_TELEMETRY_ENV] === undefined) env[ORT_TELEMETRY_ENV] = '1';
+}
+
 /** Runs trainings and tasks in engine workers. */
 export class EngineHost {
   private readonly locate: WorkerLocator;
@@ -79,6 +95,7 @@ export class EngineHost {
   private readonly runs = new Set<Worker>();
 
   constructor(opts: EngineHostOptions = {}) {
+    quietOnnxRuntime();
     this.locate = opts.worker ?? sourceWorker;
     this.graceMs = opts.graceMs ?? 3000;
     this.log = opts.log ?? (() => {});
@@ -127,6 +144,9 @@ export class EngineHost {
         }
         case 'checkpoint':
           handlers.onCheckpoint?.(msg.checkpoint);
+          break;
+        case 'params':
+          handlers.onParams?.(msg.params);
           break;
         case 'done':
           lastStep = Math.max(lastStep, msg.lastStep);

@@ -147,21 +147,40 @@ export async function realPathInside(root: string, p: string): Promise<string | 
   return real;
 }
 
+/** Open flags for reading a file we have not created: O_NONBLOCK so that a FIFO cannot block the open. */
+const READ_FLAGS = nodeFs.constants.O_RDONLY | (nodeFs.constants.O_NONBLOCK ?? 0);
+
+function notRegular(file: string, st: nodeFs.Stats): WorkbenchException {
+  const kind = st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : st.isSymbolicLink() ? 'a link' : 'a device or special file';
+  return new WorkbenchException('session-corrupt', `${file} is ${kind}, not a regular file; refusing to read it`, { file });
+}
+
 /**
- * Reads a file as a Buffer after checking its size, so a hostile 1 GB file is refused before any of it
- * is read. Returns null when the file does not exist.
+ * Reads a file as a Buffer after checking its type and size, so that a hostile 1 GB file is refused before
+ * any of it is read and a FIFO or device in its place is refused before it is opened (opening a FIFO for
+ * reading blocks until a writer appears, and it would hold a thread of the pool with it). The type is
+ * checked with lstat before the open and with fstat after it (opened non-blocking), so a file swapped in
+ * between is caught too. Returns null when the file does not exist.
  */
 export async function readFileLimited(file: string, maxBytes: number): Promise<Buffer | null> {
+  let pre: nodeFs.Stats;
+  try {
+    pre = await nodeFs.promises.lstat(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(file, 'inspect', e);
+  }
+  if (!pre.isFile()) throw notRegular(file, pre);
   let fh: nodeFs.promises.FileHandle;
   try {
-    fh = await nodeFs.promises.open(file, 'r');
+    fh = await nodeFs.promises.open(file, READ_FLAGS);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw ioError(file, 'open', e);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new WorkbenchException('session-corrupt', `${file} is not a regular file`, { file });
+    if (!st.isFile()) throw notRegular(file, st);
     if (st.size > maxBytes) {
       throw new WorkbenchException(
         'session-corrupt',
@@ -184,5 +203,50 @@ export async function readFileLimited(file: string, maxBytes: number): Promise<B
     return buf.subarray(0, total);
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * The synchronous twin of {@link readFileLimited} for the few small files read on the main thread (the
+ * owner file, config.json when the engine reports, metrics.ndjson on resume): same type and size checks.
+ */
+export function readFileLimitedSync(file: string, maxBytes: number): Buffer | null {
+  let pre: nodeFs.Stats;
+  try {
+    pre = nodeFs.lstatSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(file, 'inspect', e);
+  }
+  if (!pre.isFile()) throw notRegular(file, pre);
+  let fd: number;
+  try {
+    fd = nodeFs.openSync(file, READ_FLAGS);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(file, 'open', e);
+  }
+  try {
+    const st = nodeFs.fstatSync(fd);
+    if (!st.isFile()) throw notRegular(file, st);
+    if (st.size > maxBytes) {
+      throw new WorkbenchException('session-corrupt', `${file} is ${st.size} bytes, larger than the ${maxBytes} bytes this file can legitimately hold; refusing to read it`, {
+        file,
+        size: st.size,
+        maxBytes,
+      });
+    }
+    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+    let total = 0;
+    for (;;) {
+      const n = nodeFs.readSync(fd, buf, total, buf.length - total, total);
+      if (n === 0) break;
+      total += n;
+      if (total === buf.length) break;
+    }
+    if (total > maxBytes) throw new WorkbenchException('session-corrupt', `${file} grew beyond ${maxBytes} bytes while being read`, { file });
+    return buf.subarray(0, total);
+  } finally {
+    nodeFs.closeSync(fd);
   }
 }

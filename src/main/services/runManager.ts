@@ -12,6 +12,7 @@ import type { EngineHost, RunHandle } from './engineHost';
 import type { SessionStore } from './sessionStore';
 import type { RunWriter } from './runWriter';
 import type { Checkpoint, RunOutcome } from '../engine/protocol';
+import { assertRunFits } from '../../shared/run/memory';
 
 /** Minimum interval between two progress events of one run (≤ 30 per second). */
 export const PROGRESS_INTERVAL_MS = 34;
@@ -74,6 +75,7 @@ export class RunManager {
 
   /** Starts a validated config as a new run in a session (the default session when none is given). */
   async start(config: Config, sessionId?: string, opts: { paused?: boolean } = {}): Promise<{ runId: string; sessionId: string }> {
+    assertRunFits(config);
     const store = this.deps.store;
     const sid = sessionId ?? (await store.ensureDefaultSession()).sessionId;
     const { runId, writer } = await store.createRun(sid, {
@@ -89,14 +91,17 @@ export class RunManager {
     return { runId, sessionId: sid };
   }
 
-  /** Continues an interrupted run from its last checkpoint (records after it are recomputed). */
-  async continueRun(runId: string): Promise<{ runId: string }> {
+  /**
+   * Continues an interrupted run from its last checkpoint (records after it are recomputed). `takeOver`
+   * resumes a run whose owner file names a live process (after the user confirmed it is not a writer).
+   */
+  async continueRun(runId: string, opts: { takeOver?: boolean } = {}): Promise<{ runId: string }> {
     if (this.live.has(runId)) throw new WorkbenchException('invalid-request', `run ${runId} is still running`);
     const detail = await this.deps.store.readRun(runId);
     if (detail.status.status === 'finished') throw new WorkbenchException('invalid-request', `run ${runId} has already finished`);
-    const cp = await this.deps.store.latestCheckpoint(runId);
-    if (!cp) throw new WorkbenchException('invalid-request', `run ${runId} has no checkpoint to resume from (set checkpointEvery > 0)`);
-    const writer = await this.deps.store.openRunForResume(runId, cp.step);
+    assertRunFits(detail.config.config);
+    const cp = await this.deps.store.resumeCheckpoint(runId);
+    const writer = await this.deps.store.openRunForResume(runId, cp.step, { takeOver: opts.takeOver === true });
     this.launch(runId, detail.summary.sessionId, detail.config.config, writer, cp);
     return { runId };
   }
@@ -120,6 +125,7 @@ export class RunManager {
       ioError: null,
     };
     this.live.set(runId, run);
+    writer.onFailure((e) => this.ioFailed(run, e));
     run.handle = this.deps.host.startRun(
       runId,
       config,
@@ -130,7 +136,8 @@ export class RunManager {
           this.deps.emit('run:status', { runId, status: run.status, reason: null, meta });
         },
         onRecords: (records) => this.onRecords(run, records),
-        onCheckpoint: (cp) => this.queueIo(run, () => writer.writeCheckpoint(cp)),
+        onCheckpoint: (cp) => writer.checkpoint(cp),
+        onParams: (p) => this.queueIo(run, () => writer.keepParams(p)),
         onDone: (outcome, lastStep) => void this.onDone(run, outcome, lastStep),
       },
       resumeFrom,
@@ -148,7 +155,8 @@ export class RunManager {
     const message = e instanceof Error ? e.message : String(e);
     run.ioError = { code: 'io-error', message: `could not write the run folder: ${message}; the run was stopped, earlier data is intact` };
     this.log(run.ioError.message);
-    run.handle.stop();
+    // The failure can come while the engine is still being started (a synchronous write in launch).
+    run.handle?.stop();
   }
 
   private onRecords(run: LiveRun, records: MetricRecord[]): void {
@@ -206,6 +214,7 @@ export class RunManager {
   private async onDone(run: LiveRun, outcome: RunOutcome, lastStep: number): Promise<void> {
     this.flushProgress(run);
     await run.io;
+    await run.writer.settle();
     const final: RunOutcome = run.ioError ? { status: 'failed', reason: run.ioError.message, error: run.ioError } : outcome;
     run.status = final.status;
     try {

@@ -5,16 +5,21 @@
  *   killed process loses nothing already reported;
  * - metrics.ndjson is fsynced at most once per second (and at close), so power loss loses at most the
  *   last second;
- * - config.json, status.json, theory.json are replaced atomically (temp, fsync, rename, fsync folder);
- * - an I/O failure (ENOSPC, EACCES…) surfaces as WorkbenchException('io-error') naming the file, the
- *   half-written line is cut back off, and the writer refuses further appends so the file stays valid.
+ * - config.json, status.json, theory.json are replaced atomically (temp, fsync, rename, fsync folder), and a
+ *   new run folder appears whole (assembled under a temp name, then renamed into place) or not at all;
+ * - checkpoints go through a {@link CheckpointWriter}: off the main thread, one in flight, a newer one
+ *   superseding one still waiting; the metrics up to a checkpoint are fsynced before it is written;
+ * - any failed write (ENOSPC, EACCES…) is an io-error naming the file; the first one is remembered, reported
+ *   to the {@link RunWriter.onFailure} listeners (the run is stopped) and refuses further appends, and a
+ *   half-written metrics line is cut back off so the file stays valid;
+ * - status.json never claims a step that is not in metrics.ndjson.
  */
+import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { WorkbenchException } from '../../shared/api/result';
 import type { RunMeta } from '../../shared/api/contract';
-import type { RunOutcome } from '../engine/protocol';
+import type { KeptParams, RunOutcome } from '../engine/protocol';
 import {
   RUN_FILES,
   RUN_FORMAT_VERSION,
@@ -25,18 +30,24 @@ import {
   type RunConfigFile,
   type RunStatusFile,
 } from '../../shared/run/format';
-import { THEORY_FILE_VERSION, type TheoryFile } from '../../shared/session/schema';
-import { type Checkpoint, writeCheckpoint as writeCheckpointFile } from './checkpoint';
-import { type FsLayer, fsyncDir, ioError, realFs, writeAll, writeFileAtomicSync, writeJsonAtomicSync } from './fsAtomic';
+import { MAX_CONFIG_BYTES, MAX_METRICS_BYTES, THEORY_FILE_VERSION, type TheoryFile } from '../../shared/session/schema';
+import { CheckpointWriter, realAsyncFs, type AsyncFsLayer, type Checkpoint } from './checkpoint';
+import { type FsLayer, fsyncDir, ioError, readFileLimitedSync, realFs, writeAll, writeFileAtomicSync, writeJsonAtomicSync } from './fsAtomic';
+import { currentProcessStamp, stampLiveness, type ProcessStamp } from './processInfo';
+import { PARAMS_DIR, writeKeptParams } from './export/keptParams';
 
 /** Name of the file recording which process writes a run (used to tell a live run from an interrupted one). */
 export const OWNER_FILE = 'owner.json';
 /** Minimum time between two fsyncs of metrics.ndjson. */
 export const FSYNC_INTERVAL_MS = 1000;
+/** Prefix of the temp folder a new run folder is assembled in (removed at start-up when left behind). */
+export const NEW_RUN_PREFIX = '.new-';
 
 /** Injectable environment of a writer (tests pass a failing fs, a manual clock and timer). */
 export interface RunWriterOptions {
   fs?: FsLayer;
+  /** the asynchronous file operations of the checkpoint writer */
+  asyncFs?: AsyncFsLayer;
   /** milliseconds, monotonic enough for the fsync cadence */
   now?: () => number;
   /** schedules a callback; returns a cancel function */
@@ -52,27 +63,34 @@ export function isRunActive(runDir: string): boolean {
   return active.has(path.resolve(runDir));
 }
 
+/** The owner file of a run folder, or null when there is none (or it is unreadable: then nobody owns the run). */
+export function readRunOwner(runDir: string): (ProcessStamp & { schemaVersion?: number }) | null {
+  try {
+    const buf = readFileLimitedSync(path.join(runDir, OWNER_FILE), 4096);
+    if (buf === null) return null;
+    const o = JSON.parse(buf.toString('utf8')) as Partial<ProcessStamp>;
+    if (typeof o.pid !== 'number') return null;
+    return {
+      pid: o.pid,
+      hostname: typeof o.hostname === 'string' ? o.hostname : '',
+      startTime: typeof o.startTime === 'string' ? o.startTime : null,
+      startedAt: typeof o.startedAt === 'string' ? o.startedAt : '',
+    };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * True when the run folder is being written by a live process: this one (an open RunWriter) or another
- * process on this host whose pid is still alive. A stale owner file from a killed process reads false.
+ * process on this host that is still alive, the same process by its start time where the platform tells.
+ * A stale owner file from a killed process (or one whose id was reused) reads false.
  */
 export function isRunOwnedByLiveProcess(runDir: string): boolean {
   if (isRunActive(runDir)) return true;
-  let owner: { pid?: unknown; hostname?: unknown };
-  try {
-    const buf = nodeFs.readFileSync(path.join(runDir, OWNER_FILE));
-    if (buf.length > 4096) return false;
-    owner = JSON.parse(buf.toString('utf8')) as { pid?: unknown; hostname?: unknown };
-  } catch {
-    return false;
-  }
-  if (typeof owner.pid !== 'number' || owner.hostname !== os.hostname() || owner.pid === process.pid) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  const owner = readRunOwner(runDir);
+  if (owner === null || owner.pid === process.pid) return false;
+  return stampLiveness(owner) === 'alive';
 }
 
 const defaultTimer = (fn: () => void, ms: number): (() => void) => {
@@ -86,6 +104,7 @@ const defaultTimer = (fn: () => void, ms: number): (() => void) => {
 export class RunWriter {
   readonly runDir: string;
   private readonly fs: FsLayer;
+  private readonly asyncFs: AsyncFsLayer;
   private readonly now: () => number;
   private readonly setTimer: (fn: () => void, ms: number) => () => void;
   private fd: number | null;
@@ -95,8 +114,10 @@ export class RunWriter {
   private dirty = false;
   private cancelTimer: (() => void) | null = null;
   private failure: WorkbenchException | null = null;
+  private readonly failureListeners = new Set<(e: WorkbenchException) => void>();
   private closed = false;
   private lastStep: number;
+  private readonly checkpoints: CheckpointWriter;
 
   private constructor(runDir: string, fd: number, size: number, lastStep: number, opts: RunWriterOptions) {
     this.runDir = runDir;
@@ -104,9 +125,15 @@ export class RunWriter {
     this.size = size;
     this.lastStep = lastStep;
     this.fs = opts.fs ?? realFs;
+    this.asyncFs = opts.asyncFs ?? realAsyncFs;
     this.now = opts.now ?? (() => Date.now());
     this.setTimer = opts.setTimer ?? defaultTimer;
     this.lastSync = this.now();
+    this.checkpoints = new CheckpointWriter(runDir, {
+      fs: this.asyncFs,
+      beforeWrite: () => this.syncForCheckpoint(),
+      onError: (e) => this.fail(e),
+    });
     active.add(path.resolve(runDir));
   }
 
@@ -116,36 +143,69 @@ export class RunWriter {
   }
 
   /**
-   * Creates the run folder, writes config.json and status.json {status:'running'} atomically and an
-   * empty metrics.ndjson. Fails with io-error if the folder already holds a run.
+   * Creates the run folder with config.json, status.json {status:'running'}, the owner file and an empty
+   * metrics.ndjson. The folder is assembled under a temp name beside it and renamed into place, so a failure
+   * (a full disk) leaves no half folder behind. A folder that already holds anything is refused
+   * ('invalid-request'); an existing empty folder is replaced.
    */
   static async create(runDir: string, configFile: RunConfigFile, opts: RunWriterOptions = {}): Promise<RunWriter> {
     const fs = opts.fs ?? realFs;
-    const metrics = path.join(runDir, RUN_FILES.metrics);
+    const target = path.resolve(runDir);
+    let existing: nodeFs.Stats | null = null;
     try {
-      fs.mkdirSync(runDir, { recursive: true });
-      // The new folder's entry in its parent must survive power loss too.
-      fsyncDir(fs, path.dirname(runDir));
+      existing = nodeFs.lstatSync(target);
     } catch (e) {
-      throw ioError(runDir, 'create', e);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(target, 'inspect', e);
     }
-    if (nodeFs.existsSync(path.join(runDir, RUN_FILES.config))) {
-      throw new WorkbenchException('io-error', `${runDir} already holds a run; refusing to overwrite it`, { file: runDir });
+    if (existing !== null) {
+      if (!existing.isDirectory()) throw new WorkbenchException('invalid-request', `${target} exists and is not a folder; refusing to write a run there`, { file: target });
+      if (nodeFs.existsSync(path.join(target, RUN_FILES.config))) {
+        throw new WorkbenchException('invalid-request', `${target} already holds a run; refusing to overwrite it`, { file: target });
+      }
+      if (nodeFs.readdirSync(target).length > 0) throw new WorkbenchException('invalid-request', `${target} is not empty; refusing to write a run into it`, { file: target });
     }
-    writeJsonAtomicSync(fs, path.join(runDir, RUN_FILES.config), { ...configFile, schemaVersion: RUN_FORMAT_VERSION });
-    const now = new Date().toISOString();
-    const status: RunStatusFile = { schemaVersion: RUN_FORMAT_VERSION, status: 'running', reason: null, lastStep: 0, updatedAt: now };
-    writeJsonAtomicSync(fs, path.join(runDir, RUN_FILES.status), status);
-    writeOwner(fs, runDir);
-    let fd: number;
+    const parent = path.dirname(target);
+    const tmp = path.join(parent, `${NEW_RUN_PREFIX}${path.basename(target)}-${randomBytes(4).toString('hex')}`);
+    let fd: number | null = null;
     try {
-      fd = fs.openSync(metrics, 'a', 0o644);
-      fs.fsyncSync(fd);
-      fsyncDir(fs, runDir);
+      try {
+        fs.mkdirSync(tmp, { recursive: true });
+      } catch (e) {
+        throw ioError(target, 'create', e);
+      }
+      writeJsonAtomicSync(fs, path.join(tmp, RUN_FILES.config), { ...configFile, schemaVersion: RUN_FORMAT_VERSION });
+      const status: RunStatusFile = { schemaVersion: RUN_FORMAT_VERSION, status: 'running', reason: null, lastStep: 0, updatedAt: new Date().toISOString() };
+      writeJsonAtomicSync(fs, path.join(tmp, RUN_FILES.status), status);
+      writeOwner(fs, tmp);
+      const metrics = path.join(tmp, RUN_FILES.metrics);
+      try {
+        fd = fs.openSync(metrics, 'a', 0o644);
+        fs.fsyncSync(fd);
+        fsyncDir(fs, tmp);
+      } catch (e) {
+        throw ioError(path.join(target, RUN_FILES.metrics), 'create', e);
+      }
+      try {
+        // rename() replaces an empty folder on POSIX; elsewhere the empty folder is removed first.
+        if (existing !== null && process.platform === 'win32') nodeFs.rmdirSync(target);
+        fs.renameSync(tmp, target);
+        // The new folder's entry in its parent must survive power loss too.
+        fsyncDir(fs, parent);
+      } catch (e) {
+        throw ioError(target, 'create', e);
+      }
     } catch (e) {
-      throw ioError(metrics, 'create', e);
+      if (fd !== null) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* the error below is the one to report */
+        }
+      }
+      nodeFs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
     }
-    return new RunWriter(runDir, fd, 0, 0, opts);
+    return new RunWriter(target, fd, 0, 0, opts);
   }
 
   /**
@@ -156,12 +216,8 @@ export class RunWriter {
   static async open(runDir: string, opts: RunWriterOptions & { keepThroughStep?: number } = {}): Promise<RunWriter> {
     const fs = opts.fs ?? realFs;
     const metrics = path.join(runDir, RUN_FILES.metrics);
-    let text = '';
-    try {
-      text = nodeFs.readFileSync(metrics, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(metrics, 'read', e);
-    }
+    const buf = readFileLimitedSync(metrics, MAX_METRICS_BYTES);
+    const text = buf === null ? '' : buf.toString('utf8');
     const parsed = parseMetricsText(text);
     if ('error' in parsed) {
       throw new WorkbenchException('session-corrupt', `${metrics} line ${parsed.line}: ${parsed.error}`, { file: metrics, line: parsed.line });
@@ -185,9 +241,53 @@ export class RunWriter {
     return new RunWriter(runDir, fd, size, lastStep, opts);
   }
 
-  /** The last step appended (or kept on open). */
+  /** The last step appended (or kept on open): the last step that is on disk. */
   get lastAppendedStep(): number {
     return this.lastStep;
+  }
+
+  /** The first write failure, or null. */
+  get failed(): WorkbenchException | null {
+    return this.failure;
+  }
+
+  /** Calls `listener` once with the first write failure (at once if there already is one); returns the unsubscribe. */
+  onFailure(listener: (e: WorkbenchException) => void): () => void {
+    if (this.failure) {
+      listener(this.failure);
+      return () => undefined;
+    }
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  private fail(e: unknown, file = this.file(RUN_FILES.metrics), action = 'write'): WorkbenchException {
+    const err = ioError(file, action, e);
+    if (this.failure === null) {
+      this.failure = err;
+      for (const l of [...this.failureListeners]) {
+        try {
+          l(err);
+        } catch {
+          /* a listener's own error must not hide the write failure */
+        }
+      }
+      this.failureListeners.clear();
+    }
+    return err;
+  }
+
+  /**
+   * Writes the kept parameters (params/initial.npz or params/final.npz). A failure is recorded like every
+   * other write failure of the run (listeners told, `settle()` returns it) and also rejects.
+   */
+  async keepParams(p: KeptParams): Promise<void> {
+    if (this.failure) throw this.failure;
+    try {
+      await writeKeptParams(this.runDir, p);
+    } catch (e) {
+      throw e instanceof WorkbenchException && e.code !== 'io-error' ? e : this.fail(e, path.join(this.runDir, PARAMS_DIR), 'write');
+    }
   }
 
   /**
@@ -202,13 +302,13 @@ export class RunWriter {
     try {
       writeAll(this.fs, this.fd, bytes);
     } catch (e) {
-      this.failure = ioError(this.file(RUN_FILES.metrics), 'append to', e);
+      const err = this.fail(e, this.file(RUN_FILES.metrics), 'append to');
       try {
         this.fs.ftruncateSync(this.fd, this.size);
       } catch {
         /* a torn last line is dropped on read anyway */
       }
-      throw this.failure;
+      throw err;
     }
     this.size += bytes.length;
     this.lastStep = records[records.length - 1]!.step;
@@ -227,7 +327,7 @@ export class RunWriter {
         try {
           this.maybeSync();
         } catch {
-          /* remembered in this.failure; the next append or close reports it */
+          /* remembered in this.failure and reported to the listeners */
         }
       }, FSYNC_INTERVAL_MS - elapsed);
     }
@@ -238,17 +338,38 @@ export class RunWriter {
     try {
       this.fs.fsyncSync(this.fd);
     } catch (e) {
-      this.failure = ioError(this.file(RUN_FILES.metrics), 'sync', e);
-      throw this.failure;
+      throw this.fail(e, this.file(RUN_FILES.metrics), 'sync');
     }
     this.dirty = false;
     this.lastSync = this.now();
   }
 
-  /** Replaces status.json atomically (schemaVersion and updatedAt are filled in). */
+  /** Before a checkpoint: the metrics up to it must be durable, or a resume could skip lost steps (off the main thread). */
+  private async syncForCheckpoint(): Promise<void> {
+    if (!this.dirty || this.fd === null) return;
+    const size = this.size;
+    try {
+      await this.asyncFs.fsyncFd(this.fd);
+    } catch (e) {
+      throw ioError(this.file(RUN_FILES.metrics), 'sync', e);
+    }
+    if (this.size === size) {
+      this.dirty = false;
+      this.lastSync = this.now();
+    }
+  }
+
+  /**
+   * Replaces status.json atomically (schemaVersion and updatedAt are filled in). `lastStep` is capped at
+   * the last step on disk. Tried even after an earlier failure, so that a run can still say why it ended.
+   */
   async setStatus(s: StatusUpdate): Promise<void> {
-    const file: RunStatusFile = { ...s, schemaVersion: RUN_FORMAT_VERSION, updatedAt: new Date().toISOString() };
-    writeJsonAtomicSync(this.fs, this.file(RUN_FILES.status), file);
+    const file: RunStatusFile = { ...s, lastStep: Math.min(s.lastStep, this.lastStep), schemaVersion: RUN_FORMAT_VERSION, updatedAt: new Date().toISOString() };
+    try {
+      writeJsonAtomicSync(this.fs, this.file(RUN_FILES.status), file);
+    } catch (e) {
+      throw this.fail(e, this.file(RUN_FILES.status));
+    }
   }
 
   /** Records an engine's run metadata: the backend, dtype and learning rates it used, and the run's theory. */
@@ -276,33 +397,69 @@ export class RunWriter {
     const file = this.file(RUN_FILES.config);
     let current: unknown;
     try {
-      current = JSON.parse(nodeFs.readFileSync(file, 'utf8'));
+      const buf = readFileLimitedSync(file, MAX_CONFIG_BYTES);
+      if (buf === null) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      current = JSON.parse(buf.toString('utf8'));
     } catch (e) {
-      throw ioError(file, 'read', e);
+      throw this.fail(e, file, 'read');
     }
     const parsed = runConfigFileSchema.safeParse(current);
     if (!parsed.success) throw new WorkbenchException('session-corrupt', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { file });
     const next: RunConfigFile = { ...parsed.data, backend: info.backend, dtype: info.dtype, learningRates: info.learningRates };
-    writeJsonAtomicSync(this.fs, file, next);
+    try {
+      writeJsonAtomicSync(this.fs, file, next);
+    } catch (e) {
+      throw this.fail(e, file);
+    }
   }
 
   /** Writes theory.json atomically: the run's theory values (λ₀, predicted curves…), as computed. */
   async writeTheory(theory: unknown): Promise<void> {
     const file: TheoryFile = { schemaVersion: THEORY_FILE_VERSION, theory };
-    writeJsonAtomicSync(this.fs, this.file(RUN_FILES.theory), file);
+    try {
+      writeJsonAtomicSync(this.fs, this.file(RUN_FILES.theory), file);
+    } catch (e) {
+      throw this.fail(e, this.file(RUN_FILES.theory));
+    }
   }
 
-  /** Writes a parameter checkpoint (see checkpoint.ts); keeps the newest two. */
+  /**
+   * Hands a parameter checkpoint to the checkpoint writer and returns at once: written off the main thread,
+   * superseded by a newer one while it waits, the newest two kept. A failure is reported to the
+   * {@link onFailure} listeners.
+   */
+  checkpoint(cp: Checkpoint): void {
+    if (this.failure || this.closed) return;
+    this.checkpoints.submit(cp);
+  }
+
+  /** Like {@link checkpoint}, and waits until it is on disk (or throws the failure). */
   async writeCheckpoint(cp: Checkpoint): Promise<void> {
-    // Metrics up to the checkpoint must be durable before it, or a resume could skip lost steps.
-    if (this.dirty) this.syncNow();
-    await writeCheckpointFile(this.runDir, cp, this.fs);
+    if (this.failure) throw this.failure;
+    this.checkpoint(cp);
+    await this.checkpoints.flush();
+    if (this.failure) throw this.failure;
   }
 
-  /** Final fsync and close. Safe to call twice. Reports an earlier write failure. */
+  /** Waits for the checkpoints still on their way to disk; returns the first write failure, or null. */
+  async settle(): Promise<WorkbenchException | null> {
+    await this.checkpoints.flush();
+    return this.failure;
+  }
+
+  /** Checkpoints written and superseded so far. */
+  get checkpointStats(): { written: number; superseded: number } {
+    return { ...this.checkpoints.stats };
+  }
+
+  /**
+   * Final fsync and close, after the checkpoints still on their way. Safe to call twice. Throws only a
+   * failure of the close itself (an earlier one has been reported already: see {@link failed}).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.checkpoints.flush();
     active.delete(path.resolve(this.runDir));
     if (this.cancelTimer) {
       this.cancelTimer();
@@ -311,11 +468,12 @@ export class RunWriter {
     const fd = this.fd;
     this.fd = null;
     if (fd === null) return;
-    let err: WorkbenchException | null = this.failure;
+    const earlier = this.failure;
+    let err: WorkbenchException | null = earlier;
     try {
       if (!err) this.fs.fsyncSync(fd);
     } catch (e) {
-      err = ioError(this.file(RUN_FILES.metrics), 'sync', e);
+      err = this.fail(e, this.file(RUN_FILES.metrics), 'sync');
     } finally {
       try {
         this.fs.closeSync(fd);
@@ -328,10 +486,10 @@ export class RunWriter {
         /* a leftover owner file of a dead pid reads as not running */
       }
     }
-    if (err && !this.failure) throw err;
+    if (err && err !== earlier) throw err;
   }
 }
 
 function writeOwner(fs: FsLayer, runDir: string): void {
-  writeJsonAtomicSync(fs, path.join(runDir, OWNER_FILE), { schemaVersion: 1, pid: process.pid, hostname: os.hostname() });
+  writeJsonAtomicSync(fs, path.join(runDir, OWNER_FILE), { schemaVersion: 1, ...currentProcessStamp() });
 }

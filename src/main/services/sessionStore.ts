@@ -38,9 +38,11 @@ import {
   type SessionManifest,
 } from '../../shared/session/schema';
 import type { SessionSummary } from '../../shared/session/types';
-import { CHECKPOINT_DIR, readLatestCheckpoint, type Checkpoint } from './checkpoint';
+import { CHECKPOINT_DIR, MAX_CHECKPOINT_BYTES, inspectCheckpoints, readLatestCheckpoint, type Checkpoint } from './checkpoint';
 import { type FsLayer, ioError, isInside, readFileLimited, realFs, realPathInside, writeFileAtomicSync, writeJsonAtomicSync, fsyncDir } from './fsAtomic';
-import { OWNER_FILE, RunWriter, isRunActive, isRunOwnedByLiveProcess } from './runWriter';
+import { NEW_RUN_PREFIX, OWNER_FILE, RunWriter, isRunActive, isRunOwnedByLiveProcess, readRunOwner } from './runWriter';
+import { stampLiveness } from './processInfo';
+import { PARAMS_DIR } from './export/keptParams';
 
 export const DEFAULT_SESSION_ID = 'default';
 export const DEFAULT_SESSION_NAME = 'Default session';
@@ -51,7 +53,13 @@ export interface SessionStoreOptions {
   /** moves paths to the system trash; rejects where no trash is available */
   trash?: (paths: string[]) => Promise<void>;
   now?: () => Date;
+  /** reads a file within a size limit (default: readFileLimited; tests wrap it to interleave events) */
+  readFile?: (file: string, maxBytes: number) => Promise<Buffer | null>;
 }
+
+/** Names of temp files and folders that our atomic writes leave behind when a process dies mid-write. */
+const TEMP_FILE_RE = /^\..+\.tmp-\d+-a?\d+$/;
+const TEMP_SESSION_DIR_RE = /^\.(new|dup)-/;
 
 const defaultTrash = async (paths: string[]): Promise<void> => {
   const mod = await import('trash');
@@ -72,6 +80,7 @@ export class SessionStore {
   private readonly fs: FsLayer;
   private readonly trash: (paths: string[]) => Promise<void>;
   private readonly now: () => Date;
+  private readonly readFile: (file: string, maxBytes: number) => Promise<Buffer | null>;
   private realRoot: string | null = null;
 
   constructor(dataDir: string, opts: SessionStoreOptions = {}) {
@@ -79,6 +88,7 @@ export class SessionStore {
     this.fs = opts.fs ?? realFs;
     this.trash = opts.trash ?? defaultTrash;
     this.now = opts.now ?? (() => new Date());
+    this.readFile = opts.readFile ?? readFileLimited;
   }
 
   // ---- paths and ids -------------------------------------------------------------------------------
@@ -115,7 +125,7 @@ export class SessionStore {
     const root = await this.root();
     const real = await realPathInside(root, file);
     if (real === null) return null;
-    const buf = await readFileLimited(real, maxBytes);
+    const buf = await this.readFile(real, maxBytes);
     if (buf === null) return null;
     let raw: unknown;
     try {
@@ -196,18 +206,24 @@ export class SessionStore {
     const now = this.now().toISOString();
     const tmp = path.join(root, SESSIONS_DIR, `.new-${sessionId}`);
     try {
+      try {
+        nodeFs.rmSync(tmp, { recursive: true, force: true });
+        this.fs.mkdirSync(path.join(tmp, RUNS_DIR), { recursive: true });
+      } catch (e) {
+        throw ioError(dir, 'create', e);
+      }
+      this.writeManifest(tmp, { schemaVersion: SESSION_MANIFEST_VERSION, sessionId, name, createdAt: now, updatedAt: now });
+      try {
+        // The folder appears whole or not at all.
+        this.fs.renameSync(tmp, dir);
+        fsyncDir(this.fs, path.dirname(dir));
+      } catch (e) {
+        throw ioError(dir, 'create', e);
+      }
+    } catch (e) {
+      // A half-made session (a full disk) is removed, not left as debris.
       nodeFs.rmSync(tmp, { recursive: true, force: true });
-      this.fs.mkdirSync(path.join(tmp, RUNS_DIR), { recursive: true });
-    } catch (e) {
-      throw ioError(tmp, 'create', e);
-    }
-    this.writeManifest(tmp, { schemaVersion: SESSION_MANIFEST_VERSION, sessionId, name, createdAt: now, updatedAt: now });
-    try {
-      // The folder appears whole or not at all.
-      this.fs.renameSync(tmp, dir);
-      fsyncDir(this.fs, path.dirname(dir));
-    } catch (e) {
-      throw ioError(dir, 'create', e);
+      throw e;
     }
     return { sessionId, name, createdAt: now, updatedAt: now, runCount: 0, regimes: [], widths: [], status: null };
   }
@@ -288,15 +304,20 @@ export class SessionStore {
     writeJsonAtomicSync(this.fs, path.join(dst, RUN_FILES.config), { ...config, runId: path.basename(dst) });
     const copyFile = async (from: string, to: string) => {
       const st = await nodeFs.promises.lstat(from).catch(() => null);
-      // Only regular files are copied: a symlink in a run folder is never followed out of it.
+      // Only regular files are copied: a symlink in a run folder is never followed out of it, a FIFO never opened.
       if (!st || !st.isFile()) return;
-      writeFileAtomicSync(this.fs, to, await nodeFs.promises.readFile(from));
+      const bytes = await readFileLimited(from, MAX_CHECKPOINT_BYTES);
+      if (bytes !== null) writeFileAtomicSync(this.fs, to, bytes);
     };
     for (const f of [RUN_FILES.metrics, RUN_FILES.status, RUN_FILES.theory]) await copyFile(path.join(realSrc, f), path.join(dst, f));
     const cpSrc = path.join(realSrc, CHECKPOINT_DIR);
     const names = await nodeFs.promises.readdir(cpSrc).catch(() => [] as string[]);
     if (names.length > 0) this.fs.mkdirSync(path.join(dst, CHECKPOINT_DIR), { recursive: true });
     for (const n of names) if (/^ckpt-\d{12}\.bin$/.test(n)) await copyFile(path.join(cpSrc, n), path.join(dst, CHECKPOINT_DIR, n));
+    // The kept parameters (θ₀ and the final θ) belong to the run as much as its metrics do.
+    const kept = (await nodeFs.promises.readdir(path.join(realSrc, PARAMS_DIR)).catch(() => [] as string[])).filter((n) => /^(initial|final)\.npz$/.test(n));
+    if (kept.length > 0) this.fs.mkdirSync(path.join(dst, PARAMS_DIR), { recursive: true });
+    for (const n of kept) await copyFile(path.join(realSrc, PARAMS_DIR, n), path.join(dst, PARAMS_DIR, n));
   }
 
   /**
@@ -345,8 +366,9 @@ export class SessionStore {
     const man = await this.readManifest(dir, sessionId);
     const runId = this.newId('run');
     const runDir = path.join(dir, RUNS_DIR, runId);
-    const writer = await RunWriter.create(runDir, { ...configFile, runId } as RunConfigFile, { fs: this.fs });
+    // The manifest first: if it cannot be written (a full disk), no run folder has been made yet.
     this.writeManifest(dir, { ...man, updatedAt: this.now().toISOString() });
+    const writer = await RunWriter.create(runDir, { ...configFile, runId } as RunConfigFile, { fs: this.fs });
     return { runId, runDir, writer };
   }
 
@@ -380,8 +402,13 @@ export class SessionStore {
     return { config, status };
   }
 
-  private summarize(runDir: string, sessionId: string, runId: string, config: RunConfigFile, status: RunStatusFile, lastRecordStep: number): RunSummary {
-    const interrupted = (status.status === 'running' || status.status === 'paused') && !isRunOwnedByLiveProcess(runDir);
+  /**
+   * `owned` must be taken before status.json is read: a writer writes the final status before it lets go
+   * of the run, so "not owned" then means the status read afterwards is final, while a run that finishes
+   * between the two reads is shown as still running rather than as interrupted.
+   */
+  private summarize(sessionId: string, runId: string, config: RunConfigFile, status: RunStatusFile, lastRecordStep: number, owned: boolean): RunSummary {
+    const interrupted = (status.status === 'running' || status.status === 'paused') && !owned;
     return {
       runId,
       sessionId,
@@ -407,8 +434,9 @@ export class SessionStore {
       try {
         const runDir = await realPathInside(await this.root(), p);
         if (runDir === null) continue;
+        const owned = isRunOwnedByLiveProcess(runDir);
         const { config, status } = await this.readConfigAndStatus(runDir, runId);
-        out.push(this.summarize(runDir, sessionId, runId, config, status, await lastRecordedStep(path.join(runDir, RUN_FILES.metrics))));
+        out.push(this.summarize(sessionId, runId, config, status, await lastRecordedStep(path.join(runDir, RUN_FILES.metrics)), owned));
       } catch (e) {
         if (!(e instanceof WorkbenchException) || e.code !== 'session-corrupt') throw e;
         out.push({
@@ -450,17 +478,24 @@ export class SessionStore {
    */
   async readRun(runId: string): Promise<RunDetail> {
     const runDir = await this.findRunDir(runId);
+    const owned = isRunOwnedByLiveProcess(runDir);
     const { config, status } = await this.readConfigAndStatus(runDir, runId);
     const records = await this.readMetrics(path.join(runDir, RUN_FILES.metrics));
     const theoryFile = await this.readJson(path.join(runDir, RUN_FILES.theory), MAX_THEORY_BYTES, MIGRATIONS.theory, theoryFileSchema);
     const last = records.length > 0 ? records[records.length - 1]!.step : 0;
-    return { summary: this.summarize(runDir, path.basename(path.dirname(path.dirname(runDir))), runId, config, status, last), config, status, records, theory: theoryFile ? theoryFile.theory : null };
+    return {
+      summary: this.summarize(path.basename(path.dirname(path.dirname(runDir))), runId, config, status, last, owned),
+      config,
+      status,
+      records,
+      theory: theoryFile ? theoryFile.theory : null,
+    };
   }
 
   private async readMetrics(file: string): Promise<MetricRecord[]> {
     const real = await realPathInside(await this.root(), file);
     if (real === null) return [];
-    const buf = await readFileLimited(real, MAX_METRICS_BYTES);
+    const buf = await this.readFile(real, MAX_METRICS_BYTES);
     if (buf === null) return [];
     const parsed = parseMetricsText(buf.toString('utf8'));
     if ('error' in parsed) throw corrupt(file, `line ${parsed.line}: ${parsed.error}`, { line: parsed.line });
@@ -473,14 +508,16 @@ export class SessionStore {
    */
   async markInterrupted(runId: string): Promise<boolean> {
     const runDir = await this.findRunDir(runId);
+    if (isRunOwnedByLiveProcess(runDir)) return false;
     const { status } = await this.readConfigAndStatus(runDir, runId);
-    if ((status.status !== 'running' && status.status !== 'paused') || isRunOwnedByLiveProcess(runDir)) return false;
+    if (status.status !== 'running' && status.status !== 'paused') return false;
+    // What is on disk, not what the dead process last claimed.
     const last = await lastRecordedStep(path.join(runDir, RUN_FILES.metrics));
     writeJsonAtomicSync(this.fs, path.join(runDir, RUN_FILES.status), {
       ...status,
       status: 'stopped',
       reason: 'interrupted',
-      lastStep: Math.max(status.lastStep, last),
+      lastStep: last,
       updatedAt: this.now().toISOString(),
     } satisfies RunStatusFile);
     try {
@@ -491,24 +528,94 @@ export class SessionStore {
     return true;
   }
 
-  /** Marks every interrupted run of every session (see {@link markInterrupted}); returns their ids. Corrupt runs are skipped. */
-  async markAllInterrupted(): Promise<string[]> {
+  /**
+   * Marks every interrupted run of every session (see {@link markInterrupted}); returns their ids. Corrupt
+   * runs are skipped; a run whose status cannot be rewritten (a full disk, permissions) is left as it is and
+   * reported to `onError` (it still reads as interrupted, from its dead owner), so start-up goes on.
+   */
+  async markAllInterrupted(opts: { onError?: (runId: string, e: WorkbenchException) => void } = {}): Promise<string[]> {
     const marked: string[] = [];
     for (const r of await this.listAllRuns()) {
       if (r.status === 'stopped' && r.reason === 'interrupted') {
         try {
           if (await this.markInterrupted(r.runId)) marked.push(r.runId);
         } catch (e) {
-          if (!(e instanceof WorkbenchException) || e.code !== 'session-corrupt') throw e;
+          if (!(e instanceof WorkbenchException)) throw e;
+          if (e.code !== 'session-corrupt') opts.onError?.(r.runId, e);
         }
       }
     }
     return marked;
   }
 
+  /**
+   * Start-up: removes what a process killed mid-write leaves behind — temp files of atomic writes
+   * (`.<name>.tmp-<pid>-<n>`, in session, run and checkpoint folders), half-made session folders
+   * (`.new-*`, `.dup-*`) and half-made run folders (`.new-*` in a session's runs/). Only names our writes
+   * use are touched, never through a link, and never in a run folder a live process owns. Returns how many
+   * were removed; a removal that fails is reported to `onError` and left for the next start.
+   */
+  async removeDebris(opts: { onError?: (file: string, e: unknown) => void } = {}): Promise<number> {
+    const root = await this.root();
+    let removed = 0;
+    const entries = async (dir: string): Promise<nodeFs.Dirent[]> => nodeFs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
+    const remove = async (p: string, dir: boolean): Promise<void> => {
+      try {
+        if (dir) await nodeFs.promises.rm(p, { recursive: true, force: true });
+        else await nodeFs.promises.unlink(p);
+        removed++;
+      } catch (e) {
+        opts.onError?.(p, e);
+      }
+    };
+    const tempFiles = async (dir: string): Promise<void> => {
+      for (const e of await entries(dir)) if (e.isFile() && TEMP_FILE_RE.test(e.name)) await remove(path.join(dir, e.name), false);
+    };
+    const sessionsDir = path.join(root, SESSIONS_DIR);
+    for (const s of await entries(sessionsDir)) {
+      const sdir = path.join(sessionsDir, s.name);
+      if (s.isDirectory() && TEMP_SESSION_DIR_RE.test(s.name)) {
+        await remove(sdir, true);
+        continue;
+      }
+      if (!s.isDirectory() || !ID_PATTERN.test(s.name)) continue;
+      await tempFiles(sdir);
+      const runsDir = path.join(sdir, RUNS_DIR);
+      for (const r of await entries(runsDir)) {
+        const rdir = path.join(runsDir, r.name);
+        if (r.isDirectory() && r.name.startsWith(NEW_RUN_PREFIX)) {
+          await remove(rdir, true);
+          continue;
+        }
+        if (!r.isDirectory() || !ID_PATTERN.test(r.name) || isRunOwnedByLiveProcess(rdir)) continue;
+        await tempFiles(rdir);
+        await tempFiles(path.join(rdir, CHECKPOINT_DIR));
+      }
+    }
+    return removed;
+  }
+
   /** The newest valid checkpoint of a run (older one if the newest is torn), or null. */
   async latestCheckpoint(runId: string): Promise<Checkpoint | null> {
     return readLatestCheckpoint(await this.findRunDir(runId));
+  }
+
+  /**
+   * The checkpoint a resume starts from: the newest valid one. Without any checkpoint file it is
+   * invalid-request (the run was not checkpointed); when there are files but none is usable it is
+   * session-corrupt naming each file and what is wrong with it.
+   */
+  async resumeCheckpoint(runId: string): Promise<Checkpoint> {
+    const { checkpoint, rejected } = await inspectCheckpoints(await this.findRunDir(runId));
+    if (checkpoint) return checkpoint;
+    if (rejected.length > 0) {
+      throw new WorkbenchException(
+        'session-corrupt',
+        `run ${runId} cannot resume: ${rejected.length === 1 ? 'its checkpoint is' : `all ${rejected.length} checkpoints are`} unusable — ${rejected.map((r) => `${r.file}: ${r.reason}`).join('; ')}`,
+        { files: rejected.map((r) => r.file), reasons: rejected.map((r) => r.reason) },
+      );
+    }
+    throw new WorkbenchException('invalid-request', `run ${runId} has no checkpoint to resume from (set checkpointEvery > 0)`);
   }
 
   /**
@@ -530,18 +637,32 @@ export class SessionStore {
    * `checkpointStep` are dropped (the engine records the checkpoint step again when it resumes; pass 0
    * to drop all), and status is set to 'running'.
    */
-  async openRunForResume(runId: string, checkpointStep: number): Promise<RunWriter> {
+  async openRunForResume(runId: string, checkpointStep: number, opts: { takeOver?: boolean } = {}): Promise<RunWriter> {
     if (!Number.isInteger(checkpointStep) || checkpointStep < 0) {
       throw new WorkbenchException('invalid-request', `checkpointStep: expected an integer ≥ 0, got ${checkpointStep}`);
     }
     const keepThroughStep = checkpointStep - 1;
     const runDir = await this.findRunDir(runId);
-    if (isRunOwnedByLiveProcess(runDir)) throw new WorkbenchException('forbidden', `run ${runId} is still being written by a live process`);
+    if (isRunActive(runDir)) throw new WorkbenchException('forbidden', `run ${runId} is being written by this app`);
+    if (isRunOwnedByLiveProcess(runDir) && !opts.takeOver) {
+      const owner = readRunOwner(runDir);
+      const since = owner?.startedAt ? ` (started ${owner.startedAt})` : '';
+      throw new WorkbenchException(
+        'forbidden',
+        `run ${runId} is marked as being written by process ${owner?.pid ?? '?'}${since}, which is running. If that process is not writing this run (its id may have been reused), take the run over.`,
+        { needsConfirmation: true, pid: owner?.pid ?? null, startedAt: owner?.startedAt ?? null, liveness: owner ? stampLiveness(owner) : null },
+      );
+    }
     await this.readConfigAndStatus(runDir, runId);
     await this.readMetrics(path.join(runDir, RUN_FILES.metrics));
     const writer = await RunWriter.open(runDir, { fs: this.fs, keepThroughStep });
     await writer.setStatus({ status: 'running', reason: null, lastStep: checkpointStep });
     return writer;
+  }
+
+  /** The folder of a session (resolved inside the data directory); not-found if absent. For export and archives. */
+  async sessionFolder(sessionId: string): Promise<string> {
+    return this.sessionDir(sessionId);
   }
 
   /** True if the path is inside the data directory (after resolving symlinks). For adapters that accept paths. */
@@ -559,12 +680,16 @@ export class SessionStore {
 async function lastRecordedStep(file: string): Promise<number> {
   let fh: nodeFs.promises.FileHandle;
   try {
-    fh = await nodeFs.promises.open(file, 'r');
+    // Never open what is not a regular file: a FIFO would block the open.
+    if (!(await nodeFs.promises.lstat(file)).isFile()) return 0;
+    fh = await nodeFs.promises.open(file, nodeFs.constants.O_RDONLY | (nodeFs.constants.O_NONBLOCK ?? 0));
   } catch {
     return 0;
   }
   try {
-    const size = (await fh.stat()).size;
+    const st = await fh.stat();
+    if (!st.isFile()) return 0;
+    const size = st.size;
     const n = Math.min(size, 256 * 1024);
     const buf = Buffer.alloc(n);
     await fh.read(buf, 0, n, size - n);

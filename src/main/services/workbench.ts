@@ -14,10 +14,14 @@ import {
   type WorkbenchApi,
 } from '../../shared/api/contract';
 import { err, ok, WorkbenchException, type Result } from '../../shared/api/result';
+import type { DataUploads, UploadInfo, UploadKind } from '../../shared/api/upload';
 import { defaultConfig, issuesToText, parseConfig, type Config } from '../../shared/config/schema';
+import { DataDirLock } from './dataDirLock';
 import { EngineHost, type ProbeResult, type WorkerLocator } from './engineHost';
 import { RunManager } from './runManager';
 import { SessionStore } from './sessionStore';
+import { ExportService, type FileDialogs } from './export/exportService';
+import { UploadStore } from './uploads';
 
 export const APP_VERSION = '0.1.0';
 
@@ -26,6 +30,8 @@ export interface WorkbenchServiceOptions {
   dataDir: string;
   worker?: WorkerLocator;
   log?: (msg: string) => void;
+  /** native save/open dialogs (the Electron adapter); without them files move as downloads and uploads */
+  dialogs?: FileDialogs;
 }
 
 type Handler<K extends InvokeChannel> = (req: InvokeMap[K]['req']) => Promise<InvokeMap[K]['res']> | InvokeMap[K]['res'];
@@ -42,6 +48,10 @@ export class WorkbenchService implements WorkbenchApi {
   readonly host: EngineHost;
   readonly store: SessionStore;
   readonly runs: RunManager;
+  readonly exports: ExportService;
+  readonly uploads: UploadStore;
+  /** the data folder's lock, once {@link start} took it */
+  lock: DataDirLock | null = null;
   private readonly events = new EventEmitter();
   private probeResult: Promise<ProbeResult> | null = null;
   private readonly log: (msg: string) => void;
@@ -52,6 +62,7 @@ export class WorkbenchService implements WorkbenchApi {
     this.events.setMaxListeners(100);
     this.host = new EngineHost({ worker: opts.worker, log: this.log });
     this.store = new SessionStore(opts.dataDir);
+    this.uploads = new UploadStore(opts.dataDir);
     this.runs = new RunManager({
       host: this.host,
       store: this.store,
@@ -59,6 +70,7 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (channel, payload) => this.events.emit(channel, payload),
       log: this.log,
     });
+    this.exports = new ExportService(this.store, this.uploads, APP_VERSION, opts.dialogs ?? null);
     this.handlers = {
       'app:info': () => this.appInfo(),
       'config:defaults': () => defaultConfig(),
@@ -66,28 +78,83 @@ export class WorkbenchService implements WorkbenchApi {
         const r = parseConfig(raw);
         return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };
       },
-      'run:start': (req) => this.runs.start(requireConfig(req.config), req.sessionId, { paused: req.paused === true }),
+      'run:start': async (req) => this.runs.start(requireConfig(await this.withUploads(req.config, req.uploads)), req.sessionId, { paused: req.paused === true }),
       'run:stop': (req) => this.runs.stop(req.runId),
       'run:pause': (req) => this.runs.pause(req.runId),
       'run:resume': (req) => this.runs.resume(req.runId),
       'run:step': (req) => this.runs.step(req.runId, req.steps),
       'run:list': () => this.runs.list(),
       'run:get': (req) => this.runs.detail(req.runId),
-      'run:continue': (req) => this.runs.continueRun(req.runId),
-      'theory:compute': (req) => this.host.runTask('run-theory', requireConfig(req.config)),
-      'csv:inspect': (req) => this.host.runTask('csv-inspect', { csvText: req.csvText }),
+      'run:continue': (req) => this.runs.continueRun(req.runId, { takeOver: req.takeOver === true }),
+      'theory:compute': async (req) => this.host.runTask('run-theory', requireConfig(await this.withUploads(req.config, req.uploads))),
+      'csv:inspect': async (req) => {
+        const { csvText } = (await this.withUploads(req.config, req.uploads)) as { csvText?: unknown };
+        if (typeof csvText !== 'string') throw new WorkbenchException('invalid-request', 'csv:inspect: give the file as config.csvText or as an upload in uploads.csvText');
+        return this.host.runTask('csv-inspect', { csvText });
+      },
       'session:list': () => this.store.listSessions(),
       'session:create': (req) => this.store.createSession(req.name),
       'session:runs': (req) => this.store.listRuns(req.sessionId),
       'session:rename': (req) => this.store.renameSession(req.sessionId, req.name),
       'session:duplicate': (req) => this.store.duplicateSession(req.sessionId),
       'session:delete': (req) => this.store.deleteSession(req.sessionId, { confirmed: req.confirmed === true }),
+      'export:csv': (req) => this.exports.csv(req),
+      'export:report': (req) => this.exports.report(req),
+      'export:arrays': (req) => this.exports.arrays(req),
+      'session:archive': (req) => this.exports.archiveSession(req),
+      'session:import': (req) => this.exports.importUpload(req),
+      'file:save': (req) => this.exports.save(req),
+      'file:open': (req) => this.exports.open(req),
+      'upload:put': (req) => this.uploads.put(req.kind, req.name, req.bytes),
     };
   }
 
-  /** Start-up: runs left running by a process that is gone are marked stopped (interrupted). */
+  /**
+   * Start-up: takes the data folder's lock (a second instance on the folder is refused, 'forbidden',
+   * naming the first), then tidies what an earlier process left: uploads, temp files and half-made folders,
+   * and runs left running by a process that is gone (marked stopped, interrupted). A tidying step that
+   * fails (a full disk) is logged and start-up goes on: nothing it skips is lost, and it is tried again at
+   * the next start.
+   */
   async start(): Promise<void> {
-    await this.store.markAllInterrupted();
+    this.lock = DataDirLock.acquire(this.opts.dataDir, { mode: this.opts.mode, log: this.log });
+    const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn();
+      } catch (e) {
+        this.log(`start-up: could not ${what}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    await step('clear old uploads', () => this.uploads.clear());
+    await step('remove temp files left by an earlier process', () =>
+      this.store.removeDebris({ onError: (file, e) => this.log(`start-up: could not remove ${file}: ${e instanceof Error ? e.message : String(e)}`) }),
+    );
+    await step('mark interrupted runs', () =>
+      this.store.markAllInterrupted({ onError: (runId, e) => this.log(`start-up: run ${runId} stays marked running (it reads as interrupted): ${e.message}`) }),
+    );
+  }
+
+  /** Puts the text of the uploads a request names into its config (the config is checked afterwards). */
+  private async withUploads(raw: unknown, uploads: DataUploads | undefined): Promise<unknown> {
+    if (!uploads?.csvText) return raw;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+    if ((raw as { csvText?: unknown }).csvText !== undefined) {
+      throw new WorkbenchException('invalid-request', 'csvText: give the text in the config or as an upload (uploads.csvText), not both');
+    }
+    const { name, text } = await this.uploads.readText(uploads.csvText, 'csv');
+    const cfg = raw as { csvName?: unknown };
+    return { ...raw, csvText: text, ...(cfg.csvName === undefined ? { csvName: name } : {}) };
+  }
+
+  /** Browser mode's HTTP uploads: stores the body (at most `limit` bytes) and answers its id. */
+  async acceptUpload(kind: UploadKind, name: string, body: AsyncIterable<Uint8Array>, limit: number): Promise<Result<UploadInfo>> {
+    try {
+      return ok(await this.uploads.put(kind, name, body, limit));
+    } catch (e) {
+      if (e instanceof WorkbenchException) return { ok: false, error: e.toError() };
+      this.log(`internal error in upload: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return err('internal', `internal error in upload: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** Which backend `auto` picks on this machine (probed once, in a worker). */
@@ -139,9 +206,11 @@ export class WorkbenchService implements WorkbenchApi {
     return () => this.events.off(channel, listener);
   }
 
-  /** Stops runs and workers. */
+  /** Stops runs and workers, and gives the data folder's lock back. */
   async dispose(): Promise<void> {
     await this.runs.stopAll();
     await this.host.dispose();
+    this.lock?.release();
+    this.lock = null;
   }
 }

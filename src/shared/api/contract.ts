@@ -10,6 +10,7 @@ import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
+import { dataUploadsSchema, uploadIdSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
 
 /** Facts about the running app shown in the UI. */
 export interface AppInfo {
@@ -97,6 +98,27 @@ export interface CsvInspection {
   header: string[] | null;
 }
 
+/**
+ * A file the service has made (CSV, report, archive, arrays) and holds briefly under a random id: Electron
+ * saves it through a native save dialog (`file:save`), browser mode downloads it from GET /download/<fileId>.
+ */
+export interface ExportFile {
+  fileId: string;
+  fileName: string;
+  mime: string;
+  bytes: number;
+}
+
+/** What `session:import` created. */
+export interface ImportSummary {
+  sessionId: string;
+  name: string;
+  runIds: string[];
+  /** archived id → new id, for ids that were taken already */
+  renamed: Record<string, string>;
+  migrated: string[];
+}
+
 export interface ValidateResult {
   ok: boolean;
   issues: ConfigIssue[];
@@ -107,25 +129,50 @@ export interface InvokeMap {
   'app:info': { req: void; res: AppInfo };
   'config:defaults': { req: void; res: Config };
   'config:validate': { req: unknown; res: ValidateResult };
-  /** `paused: true` starts the run paused at step 0 (then Step advances it, TF-Playground style) */
-  'run:start': { req: { config: unknown; sessionId?: string; paused?: boolean }; res: { runId: string; sessionId: string } };
+  /**
+   * `paused: true` starts the run paused at step 0 (then Step advances it, TF-Playground style);
+   * `uploads.csvText` names an upload whose text stands in for `config.csvText` (see ./upload.ts)
+   */
+  'run:start': { req: { config: unknown; sessionId?: string; paused?: boolean; uploads?: DataUploads }; res: { runId: string; sessionId: string } };
   'run:stop': { req: { runId: string }; res: { runId: string } };
   'run:pause': { req: { runId: string }; res: { runId: string } };
   'run:resume': { req: { runId: string }; res: { runId: string } };
   'run:step': { req: { runId: string; steps: number }; res: { runId: string } };
   'run:list': { req: void; res: RunSummary[] };
   'run:get': { req: { runId: string }; res: RunDetail };
-  'theory:compute': { req: { config: unknown }; res: unknown };
-  /** checks a CSV file's text with the run's parser before any run (the file field's validation) */
-  'csv:inspect': { req: { csvText: string }; res: CsvInspection };
-  /** resume an interrupted run from its last checkpoint */
-  'run:continue': { req: { runId: string }; res: { runId: string } };
+  'theory:compute': { req: { config: unknown; uploads?: DataUploads }; res: unknown };
+  /**
+   * checks a CSV file with the run's own parser before any run (the file field's validation): the text in
+   * `config.csvText`, or as an upload named in `uploads.csvText` (the browser client sends a long text so)
+   */
+  'csv:inspect': { req: { config: { csvText?: string; csvName?: string }; uploads?: DataUploads }; res: CsvInspection };
+  /**
+   * resume an interrupted run from its last checkpoint; `takeOver: true` (after the user confirmed) resumes
+   * a run whose owner file names a process that is alive but, by its start time, may not be the writer
+   */
+  'run:continue': { req: { runId: string; takeOver?: boolean }; res: { runId: string } };
+  /** stores bytes for later requests to refer to by id (desktop: over IPC; browser mode: POST /upload) */
+  'upload:put': { req: { kind: UploadKind; name: string; bytes: Uint8Array }; res: UploadInfo };
   'session:list': { req: void; res: SessionSummary[] };
   'session:create': { req: { name: string }; res: SessionSummary };
   'session:runs': { req: { sessionId: string }; res: RunSummary[] };
   'session:rename': { req: { sessionId: string; name: string }; res: SessionSummary };
   'session:duplicate': { req: { sessionId: string }; res: SessionSummary };
   'session:delete': { req: { sessionId: string; confirmed?: boolean }; res: { sessionId: string; trashed: boolean } };
+  /** the metrics of runs as one CSV (long format `run_id,step,metric,value,…`, or wide) */
+  'export:csv': { req: { runIds: string[]; wide?: boolean }; res: ExportFile };
+  /** a self-contained HTML report of runs or of a session */
+  'export:report': { req: { runIds?: string[]; sessionId?: string }; res: ExportFile };
+  /** a run's kept parameters and spectra as .npy files in one zip */
+  'export:arrays': { req: { runId: string }; res: ExportFile };
+  /** a session's folders as one zip, to import elsewhere */
+  'session:archive': { req: { sessionId: string }; res: ExportFile };
+  /** imports an uploaded archive as a new session */
+  'session:import': { req: { uploadId: string }; res: ImportSummary };
+  /** desktop app: saves a held export, or bytes made in the page, through the native save dialog */
+  'file:save': { req: { fileId: string } | { fileName: string; mime: string; dataBase64: string }; res: { saved: boolean; path: string | null } };
+  /** desktop app: the native open dialog; the picked file is held as an upload (null when cancelled) */
+  'file:open': { req: { purpose: 'archive' }; res: UploadInfo | null };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -159,6 +206,14 @@ export const INVOKE_CHANNELS = [
   'session:rename',
   'session:duplicate',
   'session:delete',
+  'export:csv',
+  'export:report',
+  'export:arrays',
+  'session:archive',
+  'session:import',
+  'file:save',
+  'file:open',
+  'upload:put',
 ] as const satisfies readonly InvokeChannel[];
 
 /** The allowlist of event channels. */
@@ -170,27 +225,65 @@ const id = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, - and _ only');
 
+/** The random id of a held export or upload (128 bits, hex). */
+const transferId = z.string().regex(/^[0-9a-f]{32}$/, 'expected a 32-character hex id');
+
+/** A suggested file name: no folders, no control characters. */
+const fileName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\\/:*?"<>|\x00-\x1f]+$/, 'expected a file name without folders or special characters');
+
 /** Request schemas: every payload crossing a process boundary is validated with these. */
 export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'app:info': z.undefined().or(z.null()),
   'config:defaults': z.undefined().or(z.null()),
   'config:validate': z.unknown(),
-  'run:start': z.object({ config: z.unknown(), sessionId: id.optional(), paused: z.boolean().optional() }).strict(),
+  'run:start': z.object({ config: z.unknown(), sessionId: id.optional(), paused: z.boolean().optional(), uploads: dataUploadsSchema.optional() }).strict(),
   'run:stop': z.object({ runId: id }).strict(),
   'run:pause': z.object({ runId: id }).strict(),
   'run:resume': z.object({ runId: id }).strict(),
   'run:step': z.object({ runId: id, steps: z.number().int().min(1).max(1_000_000) }).strict(),
   'run:list': z.undefined().or(z.null()),
   'run:get': z.object({ runId: id }).strict(),
-  'theory:compute': z.object({ config: z.unknown() }).strict(),
-  'csv:inspect': z.object({ csvText: z.string().max(MAX_CSV_CHARS) }).strict(),
-  'run:continue': z.object({ runId: id }).strict(),
+  'theory:compute': z.object({ config: z.unknown(), uploads: dataUploadsSchema.optional() }).strict(),
+  'csv:inspect': z
+    .object({ config: z.object({ csvText: z.string().max(MAX_CSV_CHARS).optional(), csvName: z.string().max(512).optional() }).strict(), uploads: dataUploadsSchema.optional() })
+    .strict(),
+  'run:continue': z.object({ runId: id, takeOver: z.boolean().optional() }).strict(),
   'session:list': z.undefined().or(z.null()),
   'session:create': z.object({ name: z.string().min(1).max(200) }).strict(),
   'session:runs': z.object({ sessionId: id }).strict(),
   'session:rename': z.object({ sessionId: id, name: z.string().min(1).max(200) }).strict(),
   'session:duplicate': z.object({ sessionId: id }).strict(),
   'session:delete': z.object({ sessionId: id, confirmed: z.boolean().optional() }).strict(),
+  'export:csv': z.object({ runIds: z.array(id).min(1).max(1000), wide: z.boolean().optional() }).strict(),
+  'export:report': z
+    .object({ runIds: z.array(id).min(1).max(200).optional(), sessionId: id.optional() })
+    .strict()
+    .refine((r) => (r.runIds === undefined) !== (r.sessionId === undefined), { message: 'expected runIds or sessionId (one of them)' }),
+  'export:arrays': z.object({ runId: id }).strict(),
+  'session:archive': z.object({ sessionId: id }).strict(),
+  'session:import': z.object({ uploadId: uploadIdSchema }).strict(),
+  'file:save': z.union([
+    z.object({ fileId: transferId }).strict(),
+    z
+      .object({
+        fileName: fileName,
+        mime: z.string().min(1).max(100).regex(/^[a-z]+\/[a-z0-9.+-]+$/, 'expected a MIME type'),
+        // base64 of at most 64 MiB (a 4× PNG of a chart is a few MB)
+        dataBase64: z.string().max(Math.ceil((64 * 1024 * 1024) / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64'),
+      })
+      .strict(),
+  ]),
+  'file:open': z.object({ purpose: z.literal('archive') }).strict(),
+  // Bytes cross IPC as a Uint8Array; a JSON message (WebSocket) cannot carry one, so there this fails
+  // and browser mode uploads over HTTP instead.
+  'upload:put': z
+    .object({ kind: uploadKindSchema, name: uploadNameSchema, bytes: z.instanceof(Uint8Array, { error: 'expected bytes (a Uint8Array)' }) })
+    .strict()
+    .refine((r) => r.bytes.length <= UPLOAD_LIMITS[r.kind], { error: 'bytes: above the size limit of this kind of upload', path: ['bytes'] }),
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

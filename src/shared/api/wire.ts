@@ -11,8 +11,11 @@ import type { Result } from './result';
 import type { EventChannel, InvokeChannel } from './contract';
 
 export const WS_PATH = '/ws';
-/** Largest accepted WebSocket message (CSV files travel inline in configs). */
-export const WS_MAX_PAYLOAD = 80 * 1024 * 1024;
+/**
+ * Largest accepted WebSocket message. Data files do not travel in messages: the page uploads them once
+ * (src/shared/api/upload.ts) and refers to them by id, so a message only carries configs and small requests.
+ */
+export const WS_MAX_PAYLOAD = 16 * 1024 * 1024;
 
 export const clientMessageSchema = z
   .object({

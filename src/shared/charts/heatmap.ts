@@ -100,16 +100,22 @@ export function buildHeatmapsOption(panels: readonly HeatmapPanel[], opts: Heatm
   const slot = 88 / count;
   const base = baseOption(opts.theme, '');
   const panelTitle = (g: (typeof grids)[number]): string => (g.k < g.n ? `${g.title} (${g.n}×${g.n}, block-averaged to ${g.k}×${g.k})` : `${g.title} (${g.n}×${g.n})`);
+  const titles = grids.map((g, i) => ({
+    text: count === 1 ? panelTitle(g) : `${g.title} · ${g.k < g.n ? `${g.n}×${g.n} → ${g.k}×${g.k} blocks` : `${g.n}×${g.n}`}`,
+    left: count === 1 ? 8 : `${2 + i * slot + slot / 2}%`,
+    textAlign: count === 1 ? 'left' : 'center',
+    top: 4,
+    textStyle: { fontSize: count === 1 ? 13 : 12, fontWeight: 600, color: p.text },
+  }));
+  const gridsOpt = grids.map((_, i) => (count === 1 ? { left: 40, right: 80, top: 36, bottom: 24 } : { left: `${2 + i * slot + 1}%`, width: `${slot - 2}%`, top: 32, bottom: 16 }));
+  const xAxes = grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false }));
+  const yAxes = grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false }));
+  // One panel keeps the plain (non-array) title, grid and axes that figure export restyles.
+  const one = <T,>(xs: T[]): T | T[] => (count === 1 ? xs[0]! : xs);
   return {
     ...base,
     legend: { show: false },
-    title: grids.map((g, i) => ({
-      text: count === 1 ? panelTitle(g) : `${g.title} · ${g.k < g.n ? `${g.n}×${g.n} → ${g.k}×${g.k} blocks` : `${g.n}×${g.n}`}`,
-      left: count === 1 ? 8 : `${2 + i * slot + slot / 2}%`,
-      textAlign: count === 1 ? 'left' : 'center',
-      top: 4,
-      textStyle: { fontSize: count === 1 ? 13 : 12, fontWeight: 600, color: p.text },
-    })),
+    title: one(titles),
     tooltip: {
       trigger: 'item',
       formatter: (x: { seriesIndex: number; data: number[] }) => {
@@ -117,9 +123,9 @@ export function buildHeatmapsOption(panels: readonly HeatmapPanel[], opts: Heatm
         return `${g.title}<br/>cell (${x.data[0]}, ${g.k - 1 - x.data[1]!}): ${fmt(x.data[2], 4)}`;
       },
     },
-    grid: grids.map((_, i) => ({ left: `${2 + i * slot + 1}%`, width: `${slot - 2}%`, top: 32, bottom: 16 })),
-    xAxis: grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false })),
-    yAxis: grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false })),
+    grid: one(gridsOpt),
+    xAxis: one(xAxes),
+    yAxis: one(yAxes),
     visualMap: {
       min: vmin,
       max: vmax,

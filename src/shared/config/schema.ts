@@ -106,7 +106,7 @@ export const configObjectSchema = z
     linearizedSideBySide: z.boolean().default(false),
     seed: int(0, 2 ** 32 - 1).default(0),
     backend: choice(BACKENDS).default('auto'),
-    /** Refuse any single matrix above this many MiB, up front with the estimate. */
+    /** Refuse, up front with the estimate, a run (or a kernel/theory task) that would allocate more than this many MiB (src/shared/run/memory.ts). */
     memoryLimitMiB: int(16, 1024 * 1024).default(2048),
     /** Checkpoint parameters every N steps (0 = off). */
     checkpointEvery: int(0, MAX_STEPS).default(0),

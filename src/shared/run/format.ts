@@ -155,12 +155,26 @@ export function encodeNonFinite<T extends Record<string, unknown>>(rec: T): T & 
 
 /** Serializes one metrics record as an NDJSON line (with trailing newline). */
 export function metricLine(rec: MetricRecord): string {
-  return JSON.stringify(encodeNonFinite(rec as Record<string, unknown>)) + '\n';
+  // `step` first, always: a reader tells a torn line from garbage by it (isTornMetricLine).
+  const { step, ...rest } = rec;
+  return JSON.stringify(encodeNonFinite({ step, ...rest } as Record<string, unknown>)) + '\n';
+}
+
+/** Every line {@link metricLine} writes starts with this (`step` is the record's first key). */
+export const METRIC_LINE_START = '{"step":';
+
+/**
+ * True when an unterminated last line can be what a crash leaves of one of our lines: a byte prefix of a
+ * record line, which starts with {@link METRIC_LINE_START} (or is a shorter prefix of it).
+ */
+export function isTornMetricLine(line: string): boolean {
+  return line.startsWith(METRIC_LINE_START) || METRIC_LINE_START.startsWith(line);
 }
 
 /**
- * Parses metrics.ndjson text. A torn (unterminated, unparsable) last line is dropped and reported;
- * a bad line elsewhere is an error naming the line.
+ * Parses metrics.ndjson text. A torn last line (unterminated, unparsable, and a prefix of a record line, as
+ * a crash mid-append leaves it) is dropped and reported; any other bad line — also an unterminated one that
+ * is not the start of a record, such as a file of garbage — is an error naming the line.
  */
 export function parseMetricsText(text: string): { records: MetricRecord[]; tornLastLine: boolean } | { error: string; line: number } {
   const lines = text.split('\n');
@@ -174,19 +188,19 @@ export function parseMetricsText(text: string): { records: MetricRecord[]; tornL
     try {
       parsed = JSON.parse(line);
     } catch {
-      if (isLast) {
+      if (isLast && isTornMetricLine(line)) {
         torn = true;
         continue;
       }
-      return { error: 'not valid JSON', line: i + 1 };
+      return { error: isLast ? 'not valid JSON (and not the start of a metrics record)' : 'not valid JSON', line: i + 1 };
     }
     const r = metricRecordSchema.safeParse(parsed);
     if (!r.success) {
-      if (isLast) {
+      if (isLast && isTornMetricLine(line)) {
         torn = true;
         continue;
       }
-      return { error: r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '), line: i + 1 };
+      return { error: r.error.issues.map((x) => `${x.path.join('.') || '(record)'}: ${x.message}`).join('; '), line: i + 1 };
     }
     records.push(r.data);
   }

@@ -7,6 +7,7 @@
  * Every JSON file carries `schemaVersion`; loading is parse → migrate (migrations.ts) → validate (here).
  */
 import { z } from 'zod';
+import { MAX_CSV_CHARS } from '../config/schema';
 
 export const SESSION_MANIFEST_FILE = 'session.json';
 export const SESSIONS_DIR = 'sessions';
@@ -15,8 +16,11 @@ export const RUNS_DIR = 'runs';
 export const SESSION_MANIFEST_VERSION = 1;
 export const THEORY_FILE_VERSION = 1;
 
-/** Largest config.json accepted: a config cannot have crossed the WebSocket bigger than WS_MAX_PAYLOAD (80 MiB). */
-export const MAX_CONFIG_BYTES = 80 * 1024 * 1024;
+/**
+ * Largest config.json accepted: the biggest a valid config serializes to. Its csvText holds at most
+ * MAX_CSV_CHARS characters, and JSON writes one in at most 6 bytes (`\u001f`); the other keys fit in 1 MiB.
+ */
+export const MAX_CONFIG_BYTES = 6 * MAX_CSV_CHARS + 1024 * 1024;
 export const MAX_SMALL_JSON_BYTES = 1024 * 1024;
 export const MAX_THEORY_BYTES = 64 * 1024 * 1024;
 export const MAX_METRICS_BYTES = 512 * 1024 * 1024;

@@ -1,8 +1,7 @@
 /** `theory`: the theory values of a CSV data set. */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { toScriptJson } from '../../../shared/json';
-import { fmt, out, positiveNumber, printJson, readInput, stepList, withHost, type CliState } from '../common';
+import { fmt, out, positiveNumber, printJson, probability, readInput, stepList, withHost, type CliState } from '../common';
 
 /** Registers `theory` on the program. */
 export function register(p: Command, _state: CliState): void {
@@ -12,11 +11,10 @@ export function register(p: Command, _state: CliState): void {
     .option('--kappa <k>', 'encoder init scale κ', positiveNumber('--kappa'), 1)
     .option('--nu <n>', 'decoder init scale ν', positiveNumber('--nu'), 1)
     .option('--steps <list>', 'steps k for L(k)/L(0)', stepList, [10, 100, 1000])
-    .option('--delta <δ>', 'failure probability for the width bounds', positiveNumber('--delta'), 0.1)
+    .option('--delta <δ>', 'failure probability for the width bounds, in (0, 1)', probability('--delta'), 0.1)
     .option('--memory-limit <MiB>', 'refuse matrices above this size', positiveNumber('--memory-limit'), 2048)
     .option('--json', 'print only JSON')
     .action(async (o: { data: string; kappa: number; nu: number; steps: number[]; delta: number; memoryLimit: number; json?: boolean }) => {
-      if (o.delta >= 1) throw new InvalidArgumentError(`--delta: expected a number in (0, 1), got ${o.delta}`);
       const csvText = await readInput(o.data, '--data');
       const r = await withHost((h) => h.runTask<Record<string, unknown>>('theory', { csvText, kappa: o.kappa, nu: o.nu, steps: o.steps, delta: o.delta, memoryLimitMiB: o.memoryLimit }));
       if (o.json) printJson(r);

@@ -36,11 +36,20 @@ export const BACKEND_DTYPES: Readonly<Record<BackendName, readonly Dtype[]>> = {
   js: ['float64', 'float32'],
 };
 
+/**
+ * onnxruntime writes `mat-debug-<pid>.log` and `.ses` into the temp folder unless ORT_DISABLE_TELEMETRY is
+ * set in the process environment when it loads. This covers loads on the main thread (bench, tests); engine
+ * workers get it from the host, which sets it before they start (a worker's process.env is its own copy).
+ */
+function quietOnnx(): void {
+  if (process.env.ORT_DISABLE_TELEMETRY === undefined) process.env.ORT_DISABLE_TELEMETRY = '1';
+}
+
 /** The real loaders (each imports its library lazily). */
 export const DEFAULT_LOADERS: Readonly<Record<BackendName, BackendLoader>> = {
   tensorflow: async () => (await import('./tfjsBackend')).createTfjsBackend('tensorflow'),
-  'onnx-cuda': async (opts) => (await import('./onnxBackend')).createOnnxCudaBackend(opts.threads === undefined ? {} : { threads: opts.threads }),
-  onnx: async (opts) => (await import('./onnxBackend')).createOnnxBackend(opts.threads === undefined ? {} : { threads: opts.threads }),
+  'onnx-cuda': async (opts) => (quietOnnx(), await import('./onnxBackend')).createOnnxCudaBackend(opts.threads === undefined ? {} : { threads: opts.threads }),
+  onnx: async (opts) => (quietOnnx(), await import('./onnxBackend')).createOnnxBackend(opts.threads === undefined ? {} : { threads: opts.threads }),
   wasm: async () => (await import('./tfjsBackend')).createTfjsBackend('wasm'),
   'tfjs-cpu': async () => (await import('./tfjsBackend')).createTfjsBackend('tfjs-cpu'),
   js: async () => (await import('./jsBackend')).createJsBackend(),

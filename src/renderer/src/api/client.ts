@@ -7,6 +7,7 @@ import type { Result } from '../../../shared/api/result';
 import { err } from '../../../shared/api/result';
 import { WS_PATH } from '../../../shared/api/wire';
 import type { ServerMessage } from '../../../shared/api/wire';
+import { INLINE_TEXT_MAX_CHARS, UPLOAD_PATH, type UploadInfo, type UploadKind } from '../../../shared/api/upload';
 
 /** Transport state shown in the UI ("disconnected — reconnecting"). */
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
@@ -38,9 +39,14 @@ export interface SocketLike {
   onmessage: ((ev: { data: unknown }) => void) | null;
 }
 
+/** Sends bytes as an upload (browser mode: POST /upload) and answers the service's Result. */
+export type HttpUpload = (kind: UploadKind, name: string, bytes: Uint8Array) => Promise<Result<UploadInfo>>;
+
 export interface WsClientOptions {
   /** creates a socket for a URL (default: the browser's WebSocket) */
   createSocket?: (url: string) => SocketLike;
+  /** sends an upload over HTTP (default: fetch to the page's own origin) */
+  httpUpload?: HttpUpload;
   /** reconnect delays in ms; the last one repeats (default 250, 500, 1000, 2000, 4000) */
   backoffMs?: readonly number[];
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -57,6 +63,29 @@ export function createApi(): ConnectedApi {
   const scheme = loc?.protocol === 'https:' ? 'wss' : 'ws';
   return createWsApi(`${scheme}://${loc?.host ?? '127.0.0.1'}${WS_PATH}`);
 }
+
+/**
+ * Browser-mode uploads: the bytes as the body of `POST /upload?kind=K&name=N` to the page's own origin (the
+ * token cookie goes with it), answered with the service's Result as JSON.
+ */
+export const fetchUpload: HttpUpload = async (kind, name, bytes) => {
+  let res: Response;
+  try {
+    res = await fetch(`${UPLOAD_PATH}?kind=${encodeURIComponent(kind)}&name=${encodeURIComponent(name.slice(0, 512) || 'upload')}`, {
+      method: 'POST',
+      body: bytes as Uint8Array<ArrayBuffer>,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+  } catch (e) {
+    return err('io-error', `upload of ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    return (await res.json()) as Result<UploadInfo>;
+  } catch {
+    return err('io-error', `upload of ${name} failed: HTTP ${res.status}`);
+  }
+};
 
 /** Wraps the Electron preload bridge; its transport is always connected. */
 export function createBridgeApi(bridge: PreloadBridge): ConnectedApi {
@@ -80,7 +109,8 @@ export function createBridgeApi(bridge: PreloadBridge): ConnectedApi {
 /**
  * A WebSocket client for the browser-mode wire format (src/shared/api/wire.ts). It reconnects with
  * backoff; invokes made while connecting are queued, and every invoke still waiting when the socket
- * closes resolves as a Result error (code 'io-error') instead of hanging.
+ * closes resolves as a Result error (code 'io-error') instead of hanging. Data files never ride in a
+ * message: `upload:put` and a long `config.csvText` go over HTTP as uploads (src/shared/api/upload.ts).
  */
 export function createWsApi(url: string, opts: WsClientOptions = {}): ConnectedApi {
   const createSocket = opts.createSocket ?? ((u: string) => new WebSocket(u) as unknown as SocketLike);
@@ -171,22 +201,70 @@ export function createWsApi(url: string, opts: WsClientOptions = {}): ConnectedA
 
   connect();
 
+  const httpUpload = opts.httpUpload ?? fetchUpload;
+  /** the last data text uploaded, so that the theory preview and Run send it once */
+  let uploaded: { text: string; uploadId: string } | null = null;
+
+  /** The long data text of a request that should go as an upload, or null (see {@link withUploadedData}). */
+  function dataText(channel: InvokeChannel, req: unknown): string | null {
+    if (channel !== 'run:start' && channel !== 'theory:compute' && channel !== 'csv:inspect') return null;
+    const text = (req as { config?: { csvText?: unknown } } | null)?.config?.csvText;
+    return typeof text === 'string' && text.length > INLINE_TEXT_MAX_CHARS ? text : null;
+  }
+
+  /**
+   * A data file does not travel inside a message: a config whose csvText is long goes as an upload (once per
+   * text), and the request names it in `uploads.csvText` instead.
+   */
+  async function withUploadedData(req: unknown, text: string): Promise<{ req: unknown } | { error: Result<never> }> {
+    const r = req as { config: { csvText?: unknown; csvName?: unknown } };
+    if (uploaded?.text !== text) {
+      const name = typeof r.config.csvName === 'string' && r.config.csvName !== '' ? r.config.csvName : 'data.csv';
+      const u = await httpUpload('csv', name, new TextEncoder().encode(text));
+      if (!u.ok) return { error: u as Result<never> };
+      uploaded = { text, uploadId: u.value.uploadId };
+    }
+    const { csvText: _dropped, ...config } = r.config;
+    return { req: { ...r, config, uploads: { csvText: uploaded.uploadId } } };
+  }
+
+  function send<K extends InvokeChannel>(channel: K, req: unknown): Promise<Result<InvokeMap[K]['res']>> {
+    if (closed) return Promise.resolve(err('io-error', `${channel}: the client is closed`));
+    const id = nextId++;
+    const payload = JSON.stringify({ t: 'invoke', id, channel, req: req ?? null });
+    return new Promise((resolve) => {
+      const entry = { resolve: resolve as (r: Result<unknown>) => void, channel, payload, sent: false };
+      pending.set(id, entry);
+      if (socket && socket.readyState === OPEN) {
+        socket.send(payload);
+        entry.sent = true;
+      } else if (state === 'disconnected') {
+        pending.delete(id);
+        resolve(err('io-error', `${channel}: disconnected from the workbench server (reconnecting)`));
+      }
+    });
+  }
+
   return {
     invoke<K extends InvokeChannel>(channel: K, req: InvokeMap[K]['req']): Promise<Result<InvokeMap[K]['res']>> {
       if (closed) return Promise.resolve(err('io-error', `${channel}: the client is closed`));
-      const id = nextId++;
-      const payload = JSON.stringify({ t: 'invoke', id, channel, req: req ?? null });
-      return new Promise((resolve) => {
-        const entry = { resolve: resolve as (r: Result<unknown>) => void, channel, payload, sent: false };
-        pending.set(id, entry);
-        if (socket && socket.readyState === OPEN) {
-          socket.send(payload);
-          entry.sent = true;
-        } else if (state === 'disconnected') {
-          pending.delete(id);
-          resolve(err('io-error', `${channel}: disconnected from the workbench server (reconnecting)`));
+      if (channel === 'upload:put') {
+        const u = req as InvokeMap['upload:put']['req'];
+        return httpUpload(u.kind, u.name, u.bytes) as Promise<Result<InvokeMap[K]['res']>>;
+      }
+      const text = dataText(channel, req);
+      if (text === null) return send<K>(channel, req);
+      return (async () => {
+        for (let attempt = 0; ; attempt++) {
+          const prepared = await withUploadedData(req, text);
+          if ('error' in prepared) return prepared.error;
+          const r = await send<K>(channel, prepared.req);
+          // The server forgets uploads when it restarts: send the data once more.
+          const lost = !r.ok && r.error.code === 'not-found' && uploaded !== null && r.error.details?.uploadId === uploaded.uploadId;
+          if (!lost || attempt > 0) return r;
+          uploaded = null;
         }
-      });
+      })();
     },
     on<K extends EventChannel>(channel: K, listener: (payload: EventMap[K]) => void): () => void {
       let set = listeners.get(channel);

@@ -1,13 +1,14 @@
 /**
- * The CSV file field's logic: reads the chosen file in the page (its text travels in the config, never a
- * path), asks csv:inspect for its shape with the run's own parser, and keeps the config store's CSV check
- * up to date, so that a bad file shows its line and column under the field and Run stays disabled.
- * Choosing another file first forgets the previous file and its errors; of two files chosen quickly the
- * later one wins. When the file's row count does not match Samples + Test samples it offers numbers that do.
+ * The CSV file field's logic: reads the chosen file in the page (its text travels in the config, or as an
+ * upload the request names — never a path), asks csv:inspect for its shape with the run's own parser, and
+ * keeps the config store's CSV check up to date, so that a bad file shows its line and column under the
+ * field and Run stays disabled. Choosing another file first forgets the previous file and its errors; of two
+ * files chosen quickly the later one wins. When the file's row count does not match Samples + Test samples it offers numbers that do.
  */
 import { computed, ref } from 'vue';
 import type { ComputedRef, Ref } from 'vue';
 import { MAX_CSV_CHARS } from '../../../shared/config/schema';
+import { decodeTextFile } from '../../../shared/data/text';
 import { getApi } from '../api/current';
 import { useConfigStore } from '../stores/config';
 
@@ -56,10 +57,18 @@ export function useCsvField(): CsvField {
     }
     busy.value = true;
     try {
-      const text = await file.text();
+      // Decoded as the service and the CLI decode it: UTF-16 with a byte-order mark works, other encodings get a hint.
+      const decoded = decodeTextFile(new Uint8Array(await file.arrayBuffer()), file.name);
       if (mine !== seq) return;
+      if (!decoded.ok) {
+        config.set('dataset', 'csv');
+        config.setCsvCheck({ status: 'error', message: decoded.message, line: null, column: null });
+        return;
+      }
+      const text = decoded.text;
       config.importCsv(file.name, text);
-      const r = await getApi().invoke('csv:inspect', { csvText: text });
+      // The text as a config field: the browser client sends a long one once, as an upload, like Run does.
+      const r = await getApi().invoke('csv:inspect', { config: { csvText: text, csvName: file.name.slice(0, 512) } });
       if (mine !== seq) return;
       if (r.ok) {
         config.setCsvCheck({ status: 'ok', rows: r.value.rows, columns: r.value.columns, header: r.value.header !== null });

@@ -1,6 +1,8 @@
 /**
  * Config store: the form's raw text, the config it parses to, and the issues (same rules as the backend,
- * via the shared parseConfig). An invalid config cannot run.
+ * via the shared parseConfig). An invalid config cannot run, and neither can one whose memory estimate
+ * (the shared estimateRunMemory, the same the services and the engine refuse with) is above its limit: the
+ * estimate is an issue of the field that drives it.
  *
  * The form remembers which fields the user has touched: defaults that arrive late (the server's
  * config:defaults) and a data set's own defaults (DATASET_DEFAULTS, e.g. MNIST's ν) only ever fill
@@ -10,6 +12,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { DATASET_DEFAULTS, defaultConfig, parseConfig } from '../../../shared/config/schema';
 import type { Config, ConfigIssue, Dataset } from '../../../shared/config/schema';
+import { estimateRunMemory, type RunMemoryEstimate } from '../../../shared/run/memory';
 import { getApi } from '../api/current';
 import { FIELDS, labelOf } from './configFields';
 import type { FieldDef } from './configFields';
@@ -125,12 +128,16 @@ export const useConfigStore = defineStore('config', () => {
     return r.ok ? { config: r.config, issues: [] } : { config: null, issues: r.issues };
   });
 
-  const valid = computed(() => parsed.value.config !== null);
-  const issues = computed(() => parsed.value.issues);
+  /** what a run of the parsed config would allocate (null while the config is invalid) */
+  const memory = computed<RunMemoryEstimate | null>(() => (parsed.value.config ? estimateRunMemory(parsed.value.config) : null));
+  const valid = computed(() => parsed.value.config !== null && memory.value?.fits === true);
+  const issues = computed<ConfigIssue[]>(() =>
+    memory.value && !memory.value.fits ? [...parsed.value.issues, { key: memory.value.field, message: memory.value.message! }] : parsed.value.issues,
+  );
   /** issues per key, as `Label: rule` lines shown under the field (the label the user sees, not the key) */
   const issuesByKey = computed(() => {
     const m: Record<string, string[]> = {};
-    for (const i of parsed.value.issues) (m[i.key] ??= []).push(`${labelOf(i.key)}: ${i.message}`);
+    for (const i of issues.value) (m[i.key] ??= []).push(`${labelOf(i.key)}: ${i.message}`);
     return m;
   });
 
@@ -197,7 +204,7 @@ export const useConfigStore = defineStore('config', () => {
   }
 
   return {
-    form, csvText, csvName, csvCheck, defaults, touched, parsed, valid, issues, issuesByKey,
+    form, csvText, csvName, csvCheck, defaults, touched, parsed, memory, valid, issues, issuesByKey,
     loadDefaults, set, resetForm, importCsv, setCsvCheck, clearCsv, loadConfig,
   };
 });

@@ -132,4 +132,47 @@ describe.concurrent('ntk-workbench', () => {
     expect(existsSync(path.join(out, 'metrics.ndjson'))).toBe(true);
     expect(runStatusFileSchema.parse(JSON.parse(readFileSync(path.join(out, 'status.json'), 'utf8'))).status).toBe('failed');
   });
+
+  it('train refuses a run above memoryLimitMiB with exit 4 and the estimate, creating nothing (issue 21, item 7)', () => {
+    // W and V of 507904 × 16 float64 are 62 MiB each: the parameters alone exceed the 16 MiB limit.
+    writeFileSync(path.join(dir, 'wide.json'), JSON.stringify({ samples: 4, testSamples: 0, inputDim: 16, hiddenWidth: 507904, memoryLimitMiB: 16, learningRate: 0.1, steps: 3 }));
+    const out = path.join(dir, 'run-wide');
+    const r = cli('train', '--config', 'wide.json', '--out', out, '--json');
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/this run needs ~\d+ MiB \(largest: .*, ~\d+ MiB\), above the memory limit of 16 MiB \(memoryLimitMiB\)/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('flags with bad values exit 2 with a message naming the flag (issue 21, item 13)', () => {
+    const delta = cli('theory', '--data', 'x.csv', '--delta', '1.5');
+    expect(delta.code).toBe(2);
+    expect(delta.stderr).toMatch(/--delta: expected a number in \(0, 1\), got "1\.5"/);
+    const steps = cli('theory', '--data', 'x.csv', '--steps', '');
+    expect(steps.code).toBe(2);
+    expect(steps.stderr).toMatch(/--steps: expected comma-separated integers ≥ 0, got ""/);
+    expect(cli('theory', '--data', 'x.csv', '--steps', '10,,20').code).toBe(2);
+  });
+
+  it('train --out into a folder that already holds a run exits 2 and leaves it as it was (issue 21, item 13)', () => {
+    writeFileSync(path.join(dir, 'cfg2.json'), JSON.stringify({ samples: 4, testSamples: 0, inputDim: 3, hiddenWidth: 16, steps: 5, backend: 'js' }));
+    const out = path.join(dir, 'run-twice');
+    expect(cli('train', '--config', 'cfg2.json', '--out', out).code).toBe(0);
+    const before = readFileSync(path.join(out, 'metrics.ndjson'));
+    const again = cli('train', '--config', 'cfg2.json', '--out', out, '--json');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds a run/);
+    expect(readFileSync(path.join(out, 'metrics.ndjson')).equals(before)).toBe(true);
+  });
+
+  it('reads a UTF-16 CSV with a byte-order mark, and refuses one without it with an encoding hint (issue 21, item 13)', () => {
+    const text = '1,0,0\n0.6,0.8,0\n0,0.6,0.8\n';
+    writeFileSync(path.join(dir, 'u16.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    writeFileSync(path.join(dir, 'u16-bare.csv'), Buffer.from(text, 'utf16le'));
+    const ok = cli('kernel', '--data', 'u16.csv', '--kernel', 'enc', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ n: 3, d: 3 });
+    const bare = cli('kernel', '--data', 'u16-bare.csv', '--kernel', 'enc', '--json');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/u16-bare\.csv looks like UTF-16 little-endian text without a byte-order mark; save it as UTF-8/);
+  });
 });

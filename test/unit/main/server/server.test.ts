@@ -7,7 +7,8 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { startBrowserServer, type BrowserServer, type ServedApi } from '../../../../src/main/server/server';
 import { validateRequest, isInvokeChannel } from '../../../../src/shared/api/contract';
-import { COOKIE_NAME } from '../../../../src/main/server/security';
+import { cookieName } from '../../../../src/main/server/security';
+import { UPLOAD_LIMITS } from '../../../../src/shared/api/upload';
 
 /** An in-memory API: echoes requests and lets the test emit events. */
 function fakeApi(): ServedApi & { events: EventEmitter; calls: unknown[] } {
@@ -28,8 +29,28 @@ function fakeApi(): ServedApi & { events: EventEmitter; calls: unknown[] } {
       events.on(channel, l);
       return () => events.off(channel, l);
     },
+    async acceptUpload(kind: string, name: string, body: AsyncIterable<Uint8Array>, limit: number) {
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(Buffer.from(c));
+      const bytes = Buffer.concat(chunks);
+      calls.push(['upload', kind, name, bytes.toString('utf8'), limit]);
+      return { ok: true, value: { uploadId: 'up-0123456789abcdef01234567', kind, name, bytes: bytes.length } };
+    },
   };
   return api as never;
+}
+
+function post(port: number, p: string, body: Buffer | null, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, method: 'POST', headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    if (body) req.end(body);
+    else req.end();
+  });
 }
 
 function get(port: number, p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -79,7 +100,7 @@ describe('startBrowserServer()', () => {
   });
 
   it('accepts the cookie instead of the token, and refuses path traversal', async () => {
-    const cookie = `${COOKIE_NAME}=${server.token}`;
+    const cookie = `${cookieName(server.port)}=${server.token}`;
     expect((await get(server.port, '/index.html', { cookie })).status).toBe(200);
     const t = await get(server.port, '/..%2f..%2f..%2ftmp%2fntk-secret.txt', { cookie });
     expect([403, 404]).toContain(t.status);
@@ -87,7 +108,7 @@ describe('startBrowserServer()', () => {
   });
 
   it('carries invokes and events over the WebSocket and validates messages', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { cookie: `${COOKIE_NAME}=${server.token}`, origin: `http://127.0.0.1:${server.port}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { cookie: `${cookieName(server.port)}=${server.token}`, origin: `http://127.0.0.1:${server.port}` } });
     const messages: unknown[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d))));
     await new Promise((r) => ws.once('open', r));
@@ -116,6 +137,27 @@ describe('startBrowserServer()', () => {
         ws.on('error', () => resolve('error'));
       });
     expect(await tryOpen({ origin: `http://127.0.0.1:${server.port}` })).toBe('401');
-    expect(await tryOpen({ origin: 'http://evil.example', cookie: `${COOKIE_NAME}=${server.token}` })).toBe('403');
+    expect(await tryOpen({ origin: 'http://evil.example', cookie: `${cookieName(server.port)}=${server.token}` })).toBe('403');
+  });
+
+  it('takes uploads over POST /upload with the cookie and our Origin only, within the size limit (issue 21, item 2)', async () => {
+    const auth = { cookie: `${cookieName(server.port)}=${server.token}`, origin: `http://127.0.0.1:${server.port}` };
+    const body = Buffer.from('1,2\n3,4\n');
+    const ok = await post(server.port, '/upload?kind=csv&name=x.csv', body, { ...auth, 'content-length': String(body.length) });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual({ ok: true, value: { uploadId: 'up-0123456789abcdef01234567', kind: 'csv', name: 'x.csv', bytes: body.length } });
+    expect(api.calls).toContainEqual(['upload', 'csv', 'x.csv', '1,2\n3,4\n', UPLOAD_LIMITS.csv]);
+    // Without the cookie, from another origin (a page on another port of 127.0.0.1), or with the token in the query: refused.
+    expect((await post(server.port, '/upload?kind=csv', body, { origin: auth.origin, 'content-length': String(body.length) })).status).toBe(401);
+    expect((await post(server.port, '/upload?kind=csv', body, { cookie: auth.cookie, origin: 'http://127.0.0.1:1', 'content-length': String(body.length) })).status).toBe(403);
+    expect((await post(server.port, '/upload?kind=csv', body, { cookie: auth.cookie, 'content-length': String(body.length) })).status).toBe(403);
+    expect((await post(server.port, `/upload?kind=csv&token=${server.token}`, body, { origin: auth.origin, 'content-length': String(body.length) })).status).toBe(401);
+    // A declared size above the kind's limit is refused before any byte is read; unknown kinds and a missing length too.
+    const big = await post(server.port, '/upload?kind=csv', null, { ...auth, 'content-length': String(UPLOAD_LIMITS.csv + 1) });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body)).toMatchObject({ ok: false, error: { code: 'too-large' } });
+    expect((await post(server.port, '/upload?kind=exe', body, { ...auth, 'content-length': String(body.length) })).status).toBe(400);
+    const chunked = await post(server.port, '/upload?kind=csv', body, { ...auth, 'transfer-encoding': 'chunked' });
+    expect(chunked.status).toBe(411);
   });
 });

@@ -5,7 +5,7 @@ import { FSYNC_INTERVAL_MS, RunWriter, isRunActive } from '../../../../src/main/
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../../../../src/main/services/fsAtomic';
 import { parseMetricsText, type MetricRecord } from '../../../../src/shared/run/format';
 import { WorkbenchException } from '../../../../src/shared/api/result';
-import { configFile, faultyFs, tempDir } from './sessionFixtures';
+import { configFile, faultyFs, hashTree, tempDir } from './sessionFixtures';
 
 const rec = (step: number, loss = 1 / (step + 1)): MetricRecord => ({ step, loss, wallMs: step * 3 });
 
@@ -54,10 +54,22 @@ describe('RunWriter.create()', () => {
     expect(isRunActive(dir)).toBe(false);
   });
 
-  it('refuses to overwrite an existing run', async () => {
+  it('refuses to overwrite an existing run or a folder that is not empty, as bad input (exit 2), leaving it untouched', async () => {
     const dir = path.join(tempDir(), 'run');
     await (await RunWriter.create(dir, configFile())).close();
-    await expect(RunWriter.create(dir, configFile())).rejects.toMatchObject({ code: 'io-error' });
+    const before = hashTree(dir);
+    await expect(RunWriter.create(dir, configFile())).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringContaining('already holds a run') });
+    expect(hashTree(dir)).toBe(before);
+    const other = path.join(tempDir(), 'notes');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'keep.txt'), 'mine');
+    await expect(RunWriter.create(other, configFile())).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringContaining('not empty') });
+    expect(fs.readdirSync(other)).toEqual(['keep.txt']);
+    // An empty folder (made by the user beforehand) is fine.
+    const empty = path.join(tempDir(), 'empty');
+    fs.mkdirSync(empty);
+    await (await RunWriter.create(empty, configFile())).close();
+    expect(fs.existsSync(path.join(empty, 'config.json'))).toBe(true);
   });
 });
 
@@ -136,6 +148,7 @@ describe('setStatus()', () => {
     const f = faultyFs();
     const dir = path.join(tempDir(), 'run');
     const w = await RunWriter.create(dir, configFile(), { fs: f });
+    w.append([rec(0), rec(7), rec(9)]);
     await w.setStatus({ status: 'paused', reason: 'user', lastStep: 7 });
     const before = fs.readFileSync(path.join(dir, 'status.json'));
     f.failWrites = 'ENOSPC';

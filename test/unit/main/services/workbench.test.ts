@@ -125,8 +125,14 @@ describe('WorkbenchService', () => {
   });
 
   it('csv:inspect counts the rows and columns of a good file and names the line and column of a bad one', async () => {
-    const good = await svc.invoke('csv:inspect', { csvText: 'a,b,c\n1,2,3\n4,5,6\n' });
+    const good = await svc.invoke('csv:inspect', { config: { csvText: 'a,b,c\n1,2,3\n4,5,6\n' } });
     expect(good).toEqual({ ok: true, value: { rows: 2, columns: 3, header: ['a', 'b', 'c'] } });
+    // the same file as an upload (how the browser client sends a long one)
+    const up = await svc.invoke('upload:put', { kind: 'csv', name: 'abc.csv', bytes: new TextEncoder().encode('a,b,c\n1,2,3\n4,5,6\n') });
+    if (!up.ok) throw new Error(up.error.message);
+    expect(await svc.invoke('csv:inspect', { config: {}, uploads: { csvText: up.value.uploadId } })).toEqual(good);
+    const none = await svc.invoke('csv:inspect', { config: {} });
+    expect(!none.ok && none.error.code).toBe('invalid-request');
     const cases: [string, number, number, RegExp][] = [
       ['1,2\n3\n', 2, 2, /expected 2 columns/],
       ['1,2\n3,x\n', 2, 2, /"x" is not a number/],
@@ -134,7 +140,7 @@ describe('WorkbenchService', () => {
       ['', 1, 1, /empty/],
     ];
     for (const [csvText, line, column, message] of cases) {
-      const r = await svc.invoke('csv:inspect', { csvText });
+      const r = await svc.invoke('csv:inspect', { config: { csvText } });
       expect(r.ok, csvText).toBe(false);
       if (!r.ok) {
         expect(r.error.code).toBe('invalid-data');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBridgeApi, createWsApi } from '../../../../src/renderer/src/api/client';
-import type { SocketLike } from '../../../../src/renderer/src/api/client';
+import type { HttpUpload, SocketLike } from '../../../../src/renderer/src/api/client';
+import { INLINE_TEXT_MAX_CHARS } from '../../../../src/shared/api/upload';
 
 class FakeSocket implements SocketLike {
   readyState = 0;
@@ -30,10 +31,11 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function setup(backoffMs = [10, 20, 40]) {
+function setup(backoffMs = [10, 20, 40], httpUpload?: HttpUpload) {
   const sockets: FakeSocket[] = [];
   const timers: { fn: () => void; ms: number }[] = [];
   const api = createWsApi('ws://127.0.0.1:1/ws', {
+    ...(httpUpload ? { httpUpload } : {}),
     createSocket: (u) => {
       const s = new FakeSocket(u);
       sockets.push(s);
@@ -123,5 +125,65 @@ describe('createBridgeApi()', () => {
     const r = await api.invoke('app:info', undefined);
     expect(r).toMatchObject({ ok: false, error: { code: 'internal' } });
     expect(api.connection()).toBe('connected');
+  });
+});
+
+describe('createWsApi() and data files (issue 21, item 2)', () => {
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  it('uploads a long csvText once, over HTTP, and sends its id instead of the text (theory preview and Run alike)', async () => {
+    const uploads: { kind: string; name: string; bytes: number }[] = [];
+    const http: HttpUpload = async (kind, name, bytes) => {
+      uploads.push({ kind, name, bytes: bytes.length });
+      return { ok: true, value: { uploadId: `up-${'a'.repeat(23)}${uploads.length}`, kind, name, bytes: bytes.length } };
+    };
+    const { api, sockets } = setup([10], http);
+    sockets[0]!.open();
+    const csvText = '0.5,0.25\n'.repeat(Math.ceil(INLINE_TEXT_MAX_CHARS / 9) + 10);
+    const config = { dataset: 'csv', samples: 4, csvText, csvName: 'big.csv' };
+    const p1 = api.invoke('theory:compute', { config });
+    await tick();
+    const p2 = api.invoke('run:start', { config, sessionId: 's1' });
+    await tick();
+    expect(uploads).toEqual([{ kind: 'csv', name: 'big.csv', bytes: csvText.length }]);
+    const sent = sockets[0]!.sent.map((x) => JSON.parse(x));
+    expect(sent).toEqual([
+      { t: 'invoke', id: 1, channel: 'theory:compute', req: { config: { dataset: 'csv', samples: 4, csvName: 'big.csv' }, uploads: { csvText: `up-${'a'.repeat(23)}1` } } },
+      { t: 'invoke', id: 2, channel: 'run:start', req: { config: { dataset: 'csv', samples: 4, csvName: 'big.csv' }, sessionId: 's1', uploads: { csvText: `up-${'a'.repeat(23)}1` } } },
+    ]);
+    for (const m of sent) expect(JSON.stringify(m).length).toBeLessThan(1000);
+    sockets[0]!.receive({ t: 'result', id: 1, result: { ok: true, value: 1 } });
+    sockets[0]!.receive({ t: 'result', id: 2, result: { ok: true, value: 2 } });
+    expect(await p1).toEqual({ ok: true, value: 1 });
+    expect(await p2).toEqual({ ok: true, value: 2 });
+  });
+
+  it('uploads again when the server has forgotten the upload (it restarted), and sends short texts inline', async () => {
+    let n = 0;
+    const http: HttpUpload = async (kind, name, bytes) => ({ ok: true, value: { uploadId: `up-${String(++n).padStart(24, '0')}`, kind, name, bytes: bytes.length } });
+    const { api, sockets } = setup([10], http);
+    sockets[0]!.open();
+    const config = { dataset: 'csv', csvText: 'x'.repeat(INLINE_TEXT_MAX_CHARS + 1) };
+    const p = api.invoke('theory:compute', { config });
+    await tick();
+    const first = JSON.parse(sockets[0]!.sent[0]!);
+    sockets[0]!.receive({ t: 'result', id: first.id, result: { ok: false, error: { code: 'not-found', message: 'no csv upload', details: { uploadId: first.req.uploads.csvText } } } });
+    await tick();
+    await tick();
+    const second = JSON.parse(sockets[0]!.sent[1]!);
+    expect(second.req.uploads.csvText).toBe(`up-${'0'.repeat(23)}2`);
+    sockets[0]!.receive({ t: 'result', id: second.id, result: { ok: true, value: 'theory' } });
+    expect(await p).toEqual({ ok: true, value: 'theory' });
+    api.invoke('theory:compute', { config: { dataset: 'csv', csvText: '1,2\n' } });
+    expect(JSON.parse(sockets[0]!.sent[2]!).req).toEqual({ config: { dataset: 'csv', csvText: '1,2\n' } });
+  });
+
+  it('sends upload:put over HTTP, never in a socket message, and passes its failure on', async () => {
+    const http: HttpUpload = async () => ({ ok: false, error: { code: 'too-large', message: 'upload: above the limit' } });
+    const { api, sockets } = setup([10], http);
+    sockets[0]!.open();
+    const r = await api.invoke('upload:put', { kind: 'csv', name: 'a.csv', bytes: new Uint8Array(3) });
+    expect(r).toEqual({ ok: false, error: { code: 'too-large', message: 'upload: above the limit' } });
+    expect(sockets[0]!.sent).toEqual([]);
   });
 });

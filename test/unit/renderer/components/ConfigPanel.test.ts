@@ -24,7 +24,7 @@ async function chooseFile(w: ReturnType<typeof mountForm>['w'], name: string, te
 /** csv:inspect as the service answers it, for the few files these tests choose. */
 const inspect: FakeApi['handlers'] = {
   'csv:inspect': (req) => {
-    const t = (req as { csvText: string }).csvText;
+    const t = (req as { config: { csvText: string } }).config.csvText;
     if (t.includes('x')) return { ok: false, error: { code: 'invalid-data', message: 'line 2, column 2: "x" is not a number', details: { line: 2, column: 2 } } };
     const rows = t.trim() === '' ? 0 : t.trim().split('\n').length;
     return { ok: true, value: { rows, columns: 2, header: null } };
@@ -98,6 +98,41 @@ describe('ConfigPanel', () => {
     const start = api.calls.find((c) => c.channel === 'run:start');
     expect(start?.req).toMatchObject({ config: { hiddenWidth: 128, steps: 200, learningRate: null } });
   });
+
+  it('refuses a run above the memory limit before Run: the estimate under Samples, Run and Step disabled (issue 17, issue 21 item 7)', async () => {
+    const { w, api, input, button } = mountForm();
+    expect(w.find('[data-testid="memory-estimate"]').text()).toMatch(/^this run: ~\d+(\.\d)? MiB$/);
+    await input('Samples').setValue('20000');
+    const msg = w.find('[data-testid="error-samples"]').text();
+    expect(msg).toMatch(/^Samples: this run needs ~1\d\.\d GiB \(largest: the 20000×20000 kernels of the automatic step size, ~1\d\.\d GiB\), above the memory limit of 2048 MiB \(memoryLimitMiB\)$/);
+    expect(input('Samples').attributes('aria-invalid')).toBe('true');
+    expect(button('Run').attributes('disabled')).toBeDefined();
+    expect(button('Step').attributes('disabled')).toBeDefined();
+    await button('Run').trigger('click');
+    expect(api.calls.filter((c) => c.channel === 'run:start')).toEqual([]);
+    // A given step size needs no n×n kernel: the same n then fits, and Run comes back.
+    await input('Learning rate').setValue('0.01');
+    expect(w.find('[data-testid="error-samples"]').text()).toBe('');
+    expect(button('Run').attributes('disabled')).toBeUndefined();
+  });
+
+  it('reads a UTF-16 file with a byte-order mark, and says how to fix a file in another encoding (issue 21, item 13)', async () => {
+    const { w, api } = mountForm(inspect);
+    const file = (bytes: Uint8Array, name: string) => new File([bytes as Uint8Array<ArrayBuffer>], name, { type: 'text/csv' });
+    const pick = async (f: File) => {
+      const el = w.find('#cfg-csv').element as HTMLInputElement;
+      Object.defineProperty(el, 'files', { value: [f], configurable: true });
+      await w.find('#cfg-csv').trigger('change');
+      for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5));
+    };
+    const utf16 = (s: string) => new Uint8Array([0xff, 0xfe, ...Array.from(s).flatMap((c) => [c.charCodeAt(0) & 255, c.charCodeAt(0) >> 8])]);
+    await pick(file(utf16('1,0\n0,1\n'), 'excel.csv'));
+    expect(w.text()).toContain('excel.csv: 2 rows × 2 columns');
+    // the decoded text, not the bytes, is what the check (and later the run) gets
+    expect(api.calls.find((c) => c.channel === 'csv:inspect')!.req).toEqual({ config: { csvText: '1,0\n0,1\n', csvName: 'excel.csv' } });
+    await pick(file(utf16('1,0\n0,1\n').subarray(2), 'bare.csv'));
+    expect(w.text()).toMatch(/bare\.csv looks like UTF-16 little-endian text without a byte-order mark; save it as UTF-8/);
+  });
 });
 
 describe('ConfigPanel: the CSV file field', () => {
@@ -141,7 +176,7 @@ describe('ConfigPanel: the CSV file field', () => {
     const { w, api } = mountForm({ 'csv:inspect': () => ({ ok: true, value: { rows: 150, columns: 4, header: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] } }) });
     await w.get('select[aria-label="Sample data"]').setValue('iris.csv');
     await flushPromises();
-    const req = api.calls.find((c) => c.channel === 'csv:inspect')!.req as { csvText: string };
+    const req = (api.calls.find((c) => c.channel === 'csv:inspect')!.req as { config: { csvText: string } }).config;
     expect(req.csvText.startsWith('sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n')).toBe(true);
     expect(w.get('[data-testid="csv-name"]').text()).toBe('iris.csv: 150 rows × 4 columns (header row skipped)');
   });

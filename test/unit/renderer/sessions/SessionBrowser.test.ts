@@ -17,7 +17,7 @@ function run(id: string, status: RunSummary['status'], lastStep: number, reason:
 }
 
 /** An in-memory API that records calls and keeps a session list. */
-function fakeApi(opts: { failDelete?: boolean } = {}) {
+function fakeApi(opts: { failDelete?: boolean; ownedByOther?: boolean } = {}) {
   const calls: { channel: InvokeChannel; req: unknown }[] = [];
   let sessions = [session('s1', 'Width sweep'), session('s2', 'Broken', { corrupt: 'session.json: not valid JSON', runCount: 0, regimes: [], widths: [], status: null })];
   const runs: Record<string, RunSummary[]> = { s1: [run('run-a', 'finished', 100), run('run-b', 'stopped', 40, 'interrupted')] };
@@ -35,7 +35,10 @@ function fakeApi(opts: { failDelete?: boolean } = {}) {
       sessions = [...sessions, copy];
       return { ok: true, value: copy };
     },
-    'run:continue': (req) => ({ ok: true, value: { runId: req.runId } }),
+    'run:continue': (req) =>
+      opts.ownedByOther && !req.takeOver
+        ? { ok: false, error: { code: 'forbidden', message: `run ${req.runId} is marked as being written by process 4242, which is running. If that process is not writing this run, take the run over.`, details: { needsConfirmation: true, pid: 4242 } } }
+        : { ok: true, value: { runId: req.runId } },
     'session:delete': (req) => {
       if (opts.failDelete) return { ok: false, error: { code: 'forbidden', message: 'could not move session s1 to the system trash' } };
       sessions = sessions.filter((s) => s.sessionId !== req.sessionId);
@@ -54,7 +57,7 @@ function fakeApi(opts: { failDelete?: boolean } = {}) {
   return { api, calls };
 }
 
-async function mountBrowser(opts: { failDelete?: boolean } = {}) {
+async function mountBrowser(opts: { failDelete?: boolean; ownedByOther?: boolean } = {}) {
   const f = fakeApi(opts);
   const w = mount(SessionBrowser, { props: { api: f.api } });
   await flushPromises();
@@ -140,6 +143,27 @@ describe('SessionBrowser', () => {
     expect(w.get('[data-session="s1"]').text()).toContain('Width sweep');
     expect(w.get('[data-test="data-dir"]').text()).toContain('/given');
     expect(f.calls.some((c) => c.channel === 'app:info')).toBe(false);
+  });
+
+  it('asks before taking over a run whose owner file names a live process (a reused pid), and resumes only when confirmed (issue 21, item 14)', async () => {
+    const { w, calls } = await mountBrowser({ ownedByOther: true });
+    await w.get('[data-session="s1"] [data-test="toggle"]').trigger('click');
+    await flushPromises();
+    await w.get('[data-run="run-b"] [data-test="resume"]').trigger('click');
+    await flushPromises();
+    const dialog = w.get('[data-test="confirm-takeover"]');
+    expect(dialog.attributes('role')).toBe('alertdialog');
+    expect(dialog.text()).toContain('process 4242');
+    expect(w.emitted('resume-run')).toBeUndefined();
+    expect(w.find('[data-test="error"]').exists()).toBe(false);
+    await w.get('[data-test="cancel-takeover"]').trigger('click');
+    expect(w.find('[data-test="confirm-takeover"]').exists()).toBe(false);
+    await w.get('[data-run="run-b"] [data-test="resume"]').trigger('click');
+    await flushPromises();
+    await w.get('[data-test="take-over"]').trigger('click');
+    await flushPromises();
+    expect(calls.filter((c) => c.channel === 'run:continue').map((c) => c.req)).toEqual([{ runId: 'run-b' }, { runId: 'run-b' }, { runId: 'run-b', takeOver: true }]);
+    expect(w.emitted('resume-run')).toEqual([['run-b']]);
   });
 });
 
