@@ -204,6 +204,8 @@ export function createWsApi(url: string, opts: WsClientOptions = {}): ConnectedA
   const httpUpload = opts.httpUpload ?? fetchUpload;
   /** the last data text uploaded, so that the theory preview and Run send it once */
   let uploaded: { text: string; uploadId: string } | null = null;
+  /** an upload of a data text still in flight */
+  let uploading: { text: string; result: Promise<Result<UploadInfo>> } | null = null;
 
   /** The long data text of a request that should go as an upload, or null (see {@link withUploadedData}). */
   function dataText(channel: InvokeChannel, req: unknown): string | null {
@@ -219,8 +221,14 @@ export function createWsApi(url: string, opts: WsClientOptions = {}): ConnectedA
   async function withUploadedData(req: unknown, text: string): Promise<{ req: unknown } | { error: Result<never> }> {
     const r = req as { config: { csvText?: unknown; csvName?: unknown } };
     if (uploaded?.text !== text) {
-      const name = typeof r.config.csvName === 'string' && r.config.csvName !== '' ? r.config.csvName : 'data.csv';
-      const u = await httpUpload('csv', name, new TextEncoder().encode(text));
+      // The file check, the preview and Run may ask for the same text at once: they share one upload.
+      if (uploading?.text !== text) {
+        const name = typeof r.config.csvName === 'string' && r.config.csvName !== '' ? r.config.csvName : 'data.csv';
+        uploading = { text, result: httpUpload('csv', name, new TextEncoder().encode(text)) };
+      }
+      const mine = uploading;
+      const u = await mine.result;
+      if (uploading === mine) uploading = null;
       if (!u.ok) return { error: u as Result<never> };
       uploaded = { text, uploadId: u.value.uploadId };
     }

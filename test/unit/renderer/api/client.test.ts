@@ -158,6 +158,31 @@ describe('createWsApi() and data files (issue 21, item 2)', () => {
     expect(await p2).toEqual({ ok: true, value: 2 });
   });
 
+  it('shares one upload between the CSV check, the preview and Run asking for the same text at once', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const uploads: string[] = [];
+    const http: HttpUpload = async (kind, name, bytes) => {
+      uploads.push(name);
+      await gate;
+      return { ok: true, value: { uploadId: `up-${'b'.repeat(24)}`, kind, name, bytes: bytes.length } };
+    };
+    const { api, sockets } = setup([10], http);
+    sockets[0]!.open();
+    const csvText = '1,2\n'.repeat(Math.ceil(INLINE_TEXT_MAX_CHARS / 4) + 10);
+    void api.invoke('csv:inspect', { config: { csvText, csvName: 'big.csv' } });
+    void api.invoke('theory:compute', { config: { dataset: 'csv', csvText, csvName: 'big.csv' } });
+    await tick();
+    release();
+    await tick();
+    await tick();
+    expect(uploads).toEqual(['big.csv']);
+    const sent = sockets[0]!.sent.map((x) => JSON.parse(x) as { channel: string; req: { config: object; uploads: object } });
+    expect(sent.map((m) => m.channel)).toEqual(['csv:inspect', 'theory:compute']);
+    expect(sent[0]!.req).toEqual({ config: { csvName: 'big.csv' }, uploads: { csvText: `up-${'b'.repeat(24)}` } });
+    expect(sent[1]!.req.uploads).toEqual({ csvText: `up-${'b'.repeat(24)}` });
+  });
+
   it('uploads again when the server has forgotten the upload (it restarted), and sends short texts inline', async () => {
     let n = 0;
     const http: HttpUpload = async (kind, name, bytes) => ({ ok: true, value: { uploadId: `up-${String(++n).padStart(24, '0')}`, kind, name, bytes: bytes.length } });
