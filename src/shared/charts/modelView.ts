@@ -266,6 +266,7 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
   const maxBars = opts.maxBars ?? 200;
   // a log axis has no place for an error of 0 (or a non-finite one)
   const pos = (v: number): number | null => (Number.isFinite(v) && (!opts.logY || v > 0) ? v : null);
+  const shape = opts.logY ? { type: 'scatter', symbolSize: 6 } : { type: 'bar', stack: 'e' };
   const train = data.train.slice(0, maxBars);
   const test = (data.test ?? []).slice(0, maxBars);
   const labels = [...train.map((_, i) => `train ${i + 1}`), ...test.map((_, i) => `test ${i + 1}`)];
@@ -277,9 +278,10 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
     yAxis: opts.logY
       ? valueAxis(opts.theme, '‖x − u(x)‖ (log)', true, { nameGap: 48 })
       : valueAxis(opts.theme, '‖x − u(x)‖', false, { min: 0, scale: false, nameGap: 48 }),
+    // On a log axis bars would hang from 1 (log 0): the errors are dots there.
     series: [
-      { name: 'train', type: 'bar', stack: 'e', data: [...train.map(pos), ...test.map(() => null)], itemStyle: { color: p.series[0] } },
-      { name: 'test', type: 'bar', stack: 'e', data: [...train.map(() => null), ...test.map(pos)], itemStyle: { color: p.series[1] } },
+      { name: 'train', data: [...train.map(pos), ...test.map(() => null)], itemStyle: { color: p.series[0] }, ...shape },
+      { name: 'test', data: [...train.map(() => null), ...test.map(pos)], itemStyle: { color: p.series[1] }, ...shape },
     ],
   };
 }

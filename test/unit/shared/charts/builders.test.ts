@@ -341,6 +341,8 @@ describe('extractModelView() and buildModelViewOption()', () => {
   it('offers a log axis for the per-sample errors, leaving errors of 0 out', () => {
     const o = buildModelViewOption({ kind: 'errors', train: [0.5, 0, 1e-6], test: [2], step: 3 }, { theme: 'light', logY: true }) as Opt;
     expect(o.yAxis.type).toBe('log');
+    // dots, not bars hanging from 1
+    expect(o.series.map((x: Opt) => x.type)).toEqual(['scatter', 'scatter']);
     expect(o.series[0].data).toEqual([0.5, null, 1e-6, null]);
     expect(o.series[1].data).toEqual([null, null, null, 2]);
   });
