@@ -96,16 +96,6 @@ const memoryLimitMiB = positive.default(2048);
 export const kernelRequestSchema = z.object({ data: kernelDataSchema, spec: kernelSpecSchema, memoryLimitMiB }).strict();
 export type KernelRequest = z.input<typeof kernelRequestSchema>;
 
-/** The answer of `related:kernel` (and the JSON of `kernel --kernel weighted`). */
-export interface KernelResult {
-  kernel: KernelKind;
-  n: number;
-  gram: number[][];
-  eigenvalues: number[];
-  lambdaMin: number;
-  lambdaMax: number;
-  spec: KernelSpec;
-}
 
 /** `jacot` (CLI): Θ⁽ᴸ⁾ and Σ⁽ᴸ⁾ of a CSV's rows. */
 export const jacotRequestSchema = z

@@ -8,6 +8,7 @@
  * activations per layer [n_ℓ, n].
  */
 import { WorkbenchException } from '../../../shared/api/result';
+import type { CircleExperiment, CircleWidth, CurveBand } from '../../../shared/related/results';
 import { matmul, matmulTransA, matmulTransB } from '../linalg/dense';
 import { symmetricEigen } from '../linalg/symmetricEigen';
 import { createRng, STREAMS, type Rng } from '../random';
@@ -221,32 +222,7 @@ export interface CircleOptions extends JacotOptions {
   seed: number;
 }
 
-/** Mean and standard deviation across seeds of a curve, plus the per-seed curves. */
-export interface CurveBand {
-  mean: number[];
-  std: number[];
-  curves: number[][];
-}
 
-/** Θ_m(x₀, x(γ)) of one width at init and after training, and how far the kernel moved. */
-export interface CircleWidth {
-  width: number;
-  init: CurveBand;
-  trained: CurveBand | null;
-  /** mean over seeds of ‖Θ_T − Θ_0‖/‖Θ_0‖ along the grid */
-  relativeMovement: number | null;
-  /** mean over seeds of the final training loss */
-  finalLoss: number | null;
-}
-
-/** The unit-circle experiment of Jacot et al. (SPEC §10.1). */
-export interface CircleExperiment {
-  gammas: number[];
-  limit: number[];
-  widths: CircleWidth[];
-  learningRate: number;
-  train: { gammas: number[]; targets: number[] };
-}
 
 /** Multiply–adds of the experiment, for the up-front refusal of runs that would take minutes. */
 export function circleWork(o: CircleOptions): number {

@@ -6,6 +6,7 @@
  */
 import { WorkbenchException } from '../../../shared/api/result';
 import type { Regime } from '../../../shared/config/schema';
+import type { KrrNetworkResult } from '../../../shared/related/results';
 import { regimeKernel } from '../ntk/infiniteKernels';
 import { symmetricEigen } from '../linalg/symmetricEigen';
 import { sphereData } from '../datasets/synthetic';
@@ -27,26 +28,6 @@ export interface KrrNetworkOptions {
   seed: number;
 }
 
-/** Predictions [d, nTest] flattened row-major, relative differences and memorization shares. */
-export interface KrrNetworkResult {
-  regime: Regime;
-  learningRate: number;
-  finalTrainLoss: number;
-  initialTrainLoss: number;
-  /** kernel regression (k = ∞, ridge ρ) on the test inputs */
-  kernelPrediction: number[];
-  /** the frozen-kernel prediction after the same number of steps (ρ = 0) */
-  linearizedPrediction: number[];
-  networkPrediction: number[];
-  /** ‖f_net − f_krr‖_F / ‖f_krr‖_F */
-  relativeDifference: number;
-  /** ‖f_net − f_lin(k)‖_F / ‖f_lin(k)‖_F */
-  relativeDifferenceLinearized: number;
-  memorization: { network: number | null; kernel: number | null; inputs: number | null; baseline: number };
-  n: number;
-  d: number;
-  nTest: number;
-}
 
 function relDiff(a: Float64Array, b: Float64Array): number {
   let num = 0;

@@ -4,6 +4,7 @@
  * of the early steps in the kernel (the `first-value` set needs exactly that memory).
  */
 import { WorkbenchException } from '../../../shared/api/result';
+import type { SequenceStudy, SequenceStudyRow } from '../../../shared/related/results';
 import { symmetricEigen } from '../linalg/symmetricEigen';
 import { createRng, randomPermutation, STREAMS } from '../random';
 import { classifyByKernelRegression, fitKernelRegression } from './kernelRegression';
@@ -18,25 +19,6 @@ export interface SequenceStudyOptions extends Omit<RntkOptions, 'sigmaW'> {
   seed: number;
 }
 
-/** One σ_w: test errors of regression and classification. */
-export interface SequenceStudyRow {
-  sigmaW: number;
-  /** root mean square test error of the regression onto the targets */
-  rmse: number | null;
-  /** 1 − SSE/SST on the test targets */
-  r2: number | null;
-  accuracy: number | null;
-  lambdaMin: number;
-}
-
-/** The study: the split and one row per σ_w. */
-export interface SequenceStudy {
-  rows: SequenceStudyRow[];
-  nTrain: number;
-  nTest: number;
-  /** majority-class accuracy on the test split (what a constant classifier gets) */
-  baselineAccuracy: number | null;
-}
 
 function pick(s: SequenceSet, idx: Int32Array | number[]): SequenceSet {
   return { p: s.p, data: Array.from(idx, (i) => s.data[i]!) };

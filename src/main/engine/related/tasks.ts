@@ -18,8 +18,8 @@ import {
   rntkRequestSchema,
   rntkStudyRequestSchema,
   weightedRequestSchema,
-  type KernelResult,
 } from '../../../shared/related/schema';
+import type { KernelResult, KrrResult, RfSweepResult, RntkResult, RntkStudyResult } from '../../../shared/related/results';
 import { symmetricEigen } from '../linalg/symmetricEigen';
 import { infiniteKernels } from '../ntk/infiniteKernels';
 import { assertFits, matrixBytes } from '../memory';
@@ -90,7 +90,7 @@ export async function runRelatedTask(task: RelatedTask, raw: unknown): Promise<u
       assertFits(matrixBytes(n, n) * 3, a.memoryLimitMiB, `the ${n}×${n} ${a.spec.kind} Gram matrix and its eigendecomposition`);
       const gram = kernelMatrix(a.spec, input);
       const eig = symmetricEigen(gram, n);
-      const result: KernelResult & { diagnostics: unknown; d?: number } = {
+      const result: KernelResult & { diagnostics: unknown } = {
         kernel: a.spec.kind,
         n,
         ...(input.kind === 'vectors' ? { d: input.d } : {}),
@@ -130,7 +130,7 @@ export async function runRelatedTask(task: RelatedTask, raw: unknown): Promise<u
       const n = ds.set.data.length;
       assertFits(matrixBytes(n, n) * 4 + 64 * 2 ** 20, a.memoryLimitMiB, `the two ${n}×${n} recurrent kernels`);
       const k = rntkKernels(ds.set, a);
-      return {
+      const res: RntkResult = {
         ntk: rows(k.ntk, n, n),
         nngp: rows(k.nngp, n, n),
         n,
@@ -145,13 +145,15 @@ export async function runRelatedTask(task: RelatedTask, raw: unknown): Promise<u
         dataset: { name: ds.name, description: ds.description, labels: ds.labels, classes: ds.classes, targets: ds.targets, ...(ds.set.names ? { names: ds.set.names } : {}) },
         ...(n <= 12 ? { sequences: sequencesToArrays(ds.set) } : {}),
       };
+      return res;
     }
     case 'rntk-study': {
       const a = parse(rntkStudyRequestSchema, raw);
       const ds = field('data', () => sequenceInput(a.data));
       const n = ds.set.data.length;
       assertFits(matrixBytes(n, n) * 4 + 64 * 2 ** 20, a.memoryLimitMiB, `the ${n}×${n} recurrent kernels`);
-      return { dataset: ds.name, description: ds.description, ...sequenceStudy(ds, a) };
+      const res: RntkStudyResult = { dataset: ds.name, description: ds.description, ...sequenceStudy(ds, a) };
+      return res;
     }
     case 'rf-ntk': {
       const a = parse(rfNtkRequestSchema, raw);
@@ -186,7 +188,8 @@ export async function runRelatedTask(task: RelatedTask, raw: unknown): Promise<u
       const m1Factor = a.m1Factor ?? d;
       const maxD = Math.max(...a.m0s) * (d + m1Factor);
       assertFits(matrixBytes(maxD, n) + matrixBytes(n, n) * 8, a.memoryLimitMiB, `${maxD} features of ${n} points and the ${n}×${n} kernels`);
-      return { n, d, sketch: a.sketch, seeds: a.seeds, ...rfSweep(X, d, n, { ...a, m1Factor }) };
+      const res: RfSweepResult = { n, d, sketch: a.sketch, seeds: a.seeds, ...rfSweep(X, d, n, { ...a, m1Factor }) };
+      return res;
     }
     default: {
       const never: never = task;
@@ -195,7 +198,7 @@ export async function runRelatedTask(task: RelatedTask, raw: unknown): Promise<u
   }
 }
 
-function kernelRegressionTask(a: z.output<typeof krrRequestSchema>): unknown {
+function kernelRegressionTask(a: z.output<typeof krrRequestSchema>): KrrResult {
   const train = field('train', () => kernelInput(a.train));
   const test = field('test', () => kernelInput(a.test));
   const n = inputCount(train);

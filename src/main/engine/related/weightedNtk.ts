@@ -13,6 +13,7 @@ import { forward, gdStep, outputScale } from '../autoencoder/model';
 import { linearizedModel } from '../theory/linearized';
 import { createRng, STREAMS } from '../random';
 import type { InitFamily } from '../../../shared/config/schema';
+import type { WeightedExperiment } from '../../../shared/related/results';
 
 /** Layer weights and init scales of Θ_ω. */
 export interface WeightedOptions {
@@ -66,18 +67,6 @@ export interface WeightedExperimentOptions extends WeightedOptions {
   continuumPoints: number;
 }
 
-/** λ's, the frozen-kernel loss curve and a finite network's GD loss curve at the same steps. */
-export interface WeightedExperiment {
-  lambdaMin: number;
-  lambdaMax: number;
-  learningRate: number;
-  /** η·λ_max(Θ_ω) ≥ 2 means the frozen-kernel dynamics diverge */
-  stable: boolean;
-  steps: number[];
-  predictedLoss: number[];
-  actualLoss: number[];
-  continuum: { t: number[]; omegaW: number[]; omegaV: number[]; lambdaMin: number[] };
-}
 
 /**
  * Θ_ω's extreme eigenvalues, the linearized loss L(k) = ½‖E(0)(I − ηΘ_ω)^k‖² from the network's own u₀,
