@@ -10,6 +10,34 @@ import type { Config, ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
+import {
+  circleRequestSchema,
+  kernelRequestSchema,
+  krrNetworkRequestSchema,
+  krrRequestSchema,
+  rfSweepRequestSchema,
+  rntkRequestSchema,
+  rntkStudyRequestSchema,
+  weightedRequestSchema,
+  type CircleRequest,
+  type KernelRequest,
+  type KrrNetworkRequest,
+  type KrrRequest,
+  type RfSweepRequest,
+  type RntkRequest,
+  type RntkStudyRequest,
+  type WeightedRequest,
+} from '../related/schema';
+import type {
+  CircleExperiment,
+  KernelResult,
+  KrrNetworkResult,
+  KrrResult,
+  RfSweepResult,
+  RntkResult,
+  RntkStudyResult,
+  WeightedExperiment,
+} from '../related/results';
 
 /** Facts about the running app shown in the UI. */
 export interface AppInfo {
@@ -114,6 +142,22 @@ export interface InvokeMap {
   'session:rename': { req: { sessionId: string; name: string }; res: SessionSummary };
   'session:duplicate': { req: { sessionId: string }; res: SessionSummary };
   'session:delete': { req: { sessionId: string; confirmed?: boolean }; res: { sessionId: string; trashed: boolean } };
+  /** related work (SPEC §10): a Gram matrix of any kernel of the app, and its spectrum */
+  'related:kernel': { req: KernelRequest; res: KernelResult };
+  /** Jacot et al.'s Θ_m(x₀, x(γ)) on the unit circle for several widths and seeds, at init and after training */
+  'related:circle': { req: CircleRequest; res: CircleExperiment };
+  /** the weighted NTK Θ_ω: λ's, predicted and actual loss, the weak → joint → decoder continuum */
+  'related:weighted': { req: WeightedRequest; res: WeightedExperiment };
+  /** kernel ridge regression from training to test points */
+  'related:regression': { req: KrrRequest; res: KrrResult };
+  /** kernel regression against a trained autoencoder (SPEC §6 memorization) */
+  'related:memorization': { req: KrrNetworkRequest; res: KrrNetworkResult };
+  /** the recurrent NTK and NNGP Grams of a sequence set */
+  'related:rntk': { req: RntkRequest; res: RntkResult };
+  /** regression / classification on sequences with the RNTK for several σ_w */
+  'related:study': { req: RntkStudyRequest; res: RntkStudyResult };
+  /** random-feature NTK error against the feature dimension D */
+  'related:features': { req: RfSweepRequest; res: RfSweepResult };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -146,6 +190,14 @@ export const INVOKE_CHANNELS = [
   'session:rename',
   'session:duplicate',
   'session:delete',
+  'related:kernel',
+  'related:circle',
+  'related:weighted',
+  'related:regression',
+  'related:memorization',
+  'related:rntk',
+  'related:study',
+  'related:features',
 ] as const satisfies readonly InvokeChannel[];
 
 /** The allowlist of event channels. */
@@ -177,6 +229,14 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'session:rename': z.object({ sessionId: id, name: z.string().min(1).max(200) }).strict(),
   'session:duplicate': z.object({ sessionId: id }).strict(),
   'session:delete': z.object({ sessionId: id, confirmed: z.boolean().optional() }).strict(),
+  'related:kernel': kernelRequestSchema,
+  'related:circle': circleRequestSchema,
+  'related:weighted': weightedRequestSchema,
+  'related:regression': krrRequestSchema,
+  'related:memorization': krrNetworkRequestSchema,
+  'related:rntk': rntkRequestSchema,
+  'related:study': rntkStudyRequestSchema,
+  'related:features': rfSweepRequestSchema,
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
