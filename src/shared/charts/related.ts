@@ -11,12 +11,13 @@ type Option = Record<string, unknown>;
 
 function empty(theme: ChartTheme, title: string, note: string): Option {
   const p = PALETTES[theme];
+  const base = baseOption(theme, title);
   return {
-    ...baseOption(theme, title),
+    ...base,
+    title: { ...(base.title as Option), subtext: note, subtextStyle: { color: p.muted, fontSize: 12 } },
     xAxis: { show: false },
     yAxis: { show: false },
     series: [],
-    graphic: [{ type: 'text', left: 'center', top: 'middle', style: { text: note, fill: p.muted, fontSize: 12 } }],
   };
 }
 
@@ -90,7 +91,7 @@ export function buildCircleOption(exp: CircleExperiment | null, o: CircleChartOp
  * init, and the relative movement ‖Θ_T − Θ_0‖/‖Θ_0‖ (both ∝ m^{−1/2} in the NTK regime), with an m^{−1/2} guide.
  */
 export function buildCircleWidthOption(exp: CircleExperiment | null, theme: ChartTheme): Option {
-  const title = 'Fluctuation and movement vs width';
+  const title = 'Spread and movement vs m';
   if (!exp || exp.widths.length === 0) return empty(theme, title, 'Compute to compare widths');
   const p = PALETTES[theme];
   const spread: XY[] = exp.widths.map((w) => [w.width, w.init.std.reduce((s, v) => s + v, 0) / Math.max(1, w.init.std.length)]);
@@ -110,7 +111,7 @@ export function buildCircleWidthOption(exp: CircleExperiment | null, theme: Char
 
 /** The frozen-kernel prediction L(k) = ½‖E(0)(I − ηΘ_ω)^k‖² and the finite network's loss, log y. */
 export function buildWeightedLossOption(exp: WeightedExperiment | null, theme: ChartTheme): Option {
-  const title = 'Loss: predicted by Θ_ω vs the trained network';
+  const title = 'Loss: Θ_ω prediction vs network';
   if (!exp) return empty(theme, title, 'Compute to train the network');
   const p = PALETTES[theme];
   const pts = (ys: readonly number[]): XY[] => exp.steps.map((k, i): XY => [k, ys[i]!]).filter(([, y]) => Number.isFinite(y) && y > 0);
@@ -130,14 +131,14 @@ export function buildWeightedLossOption(exp: WeightedExperiment | null, theme: C
  * current position marked.
  */
 export function buildContinuumOption(exp: WeightedExperiment | null, currentT: number | null, theme: ChartTheme): Option {
-  const title = 'λ_min(Θ_ω) from weak through joint to decoder-only';
+  const title = 'λ_min(Θ_ω): weak → joint → decoder';
   if (!exp) return empty(theme, title, 'Compute to tabulate the continuum');
   const p = PALETTES[theme];
   const data: XY[] = exp.continuum.t.map((t, i): XY => [t, exp.continuum.lambdaMin[i]!]);
   const names: Record<number, string> = { 0: 'weak', 1: 'joint', 2: 'decoder' };
   return {
     ...baseOption(theme, title),
-    xAxis: valueAxis(theme, 'ω_V then 2 − ω_W', false, { min: 0, max: 2, interval: 0.5, scale: false, nameGap: 24, axisLabel: { color: p.muted, formatter: (v: number) => names[v] ?? fmt(v, 2) } }),
+    xAxis: valueAxis(theme, 'slider t: (ω_W, ω_V) = (1, t), then (2 − t, 1)', false, { min: 0, max: 2, interval: 0.5, scale: false, nameGap: 24, axisLabel: { color: p.muted, formatter: (v: number) => names[v] ?? fmt(v, 2) } }),
     yAxis: valueAxis(theme, 'λ_min', false, { nameGap: 48 }),
     series: [
       {
@@ -158,7 +159,7 @@ export function buildContinuumOption(exp: WeightedExperiment | null, currentT: n
  * points on it mean the trained network is the kernel regressor.
  */
 export function buildNetworkVsKernelOption(r: KrrNetworkResult | null, theme: ChartTheme): Option {
-  const title = 'Trained network vs kernel predictor (test outputs)';
+  const title = 'Network vs kernel predictor';
   if (!r) return empty(theme, title, 'Train to compare the network with kernel regression');
   const p = PALETTES[theme];
   const pts: XY[] = r.kernelPrediction.map((k, i): XY => [k, r.networkPrediction[i]!]);
@@ -226,15 +227,13 @@ export function buildRfErrorOption(sweep: RfSweep | null, theme: ChartTheme): Op
   const slopeText = `fit: slope ${fmt(sweep.slope, 3)}${sweep.slopeStdError !== null ? ` ± ${fmt(sweep.slopeStdError, 2)}` : ''}`;
   const series: Option[] = [
     { name: 'spectral error', type: 'line', data: mean, symbolSize: 7, lineStyle: { color: p.series[0], width: 2 }, itemStyle: { color: p.series[0] } },
+    // ±std bars as vertical segments (a `lines` series on the cartesian axes; no custom renderer needed).
     {
       name: 'spectral error',
-      type: 'custom',
-      data: bars,
-      renderItem: (_params: unknown, api: { value(i: number): number; coord(v: [number, number]): [number, number] }) => {
-        const top = api.coord([api.value(0), api.value(2)]);
-        const bottom = api.coord([api.value(0), api.value(1)]);
-        return { type: 'line', shape: { x1: top[0], y1: top[1], x2: bottom[0], y2: bottom[1] }, style: { stroke: p.series[0], lineWidth: 1.2 } };
-      },
+      type: 'lines',
+      coordinateSystem: 'cartesian2d',
+      data: bars.map(([x, lo, hi]) => ({ coords: [[x, lo], [x, hi]] })),
+      lineStyle: { color: p.series[0], width: 1.2, opacity: 1 },
       silent: true,
       tooltip: { show: false },
     },
@@ -247,9 +246,12 @@ export function buildRfErrorOption(sweep: RfSweep | null, theme: ChartTheme): Op
   return { ...baseOption(theme, title), xAxis: valueAxis(theme, 'D (features)', true, { nameGap: 24 }), yAxis: valueAxis(theme, 'relative error', true, { nameGap: 44 }), series };
 }
 
+/** Lowest R² the study chart draws. */
+export const R2_FLOOR = -1;
+
 /** Test accuracy and R² of the RNTK study against σ_w (memory of early steps grows with σ_w). */
 export function buildSigmaStudyOption(study: SequenceStudy | null, theme: ChartTheme): Option {
-  const title = 'Kernel regression / classification vs σ_w';
+  const title = 'Test accuracy and R² vs σ_w';
   if (!study || study.rows.length === 0) return empty(theme, title, 'Run the study to compare σ_w');
   const p = PALETTES[theme];
   const series: Option[] = [];
@@ -257,7 +259,9 @@ export function buildSigmaStudyOption(study: SequenceStudy | null, theme: ChartT
     series.push({ name: 'test accuracy', type: 'line', data: study.rows.map((r): XY => [r.sigmaW, r.accuracy ?? NaN]), symbolSize: 7, itemStyle: { color: p.series[0] }, lineStyle: { color: p.series[0] } });
   }
   if (study.rows.some((r) => r.r2 !== null)) {
-    series.push({ name: 'test R²', type: 'line', data: study.rows.map((r): XY => [r.sigmaW, r.r2 ?? NaN]), symbolSize: 7, itemStyle: { color: p.series[1] }, lineStyle: { color: p.series[1] } });
+    // R² has no lower bound (an exploding kernel at σ_w² > 2 reaches −10 and below): clipped so that the
+    // accuracy stays readable; the panel's table has the values.
+    series.push({ name: `test R² (clipped at ${R2_FLOOR})`, type: 'line', data: study.rows.map((r): XY => [r.sigmaW, r.r2 === null ? NaN : Math.max(r.r2, R2_FLOOR)]), symbolSize: 7, itemStyle: { color: p.series[1] }, lineStyle: { color: p.series[1] } });
   }
   if (study.baselineAccuracy !== null) {
     series.push({
@@ -269,5 +273,18 @@ export function buildSigmaStudyOption(study: SequenceStudy | null, theme: ChartT
       itemStyle: { color: p.muted },
     });
   }
-  return { ...baseOption(theme, title), xAxis: valueAxis(theme, 'σ_w', false, { nameGap: 24 }), yAxis: valueAxis(theme, '', false, { max: 1 }), series };
+  return { ...baseOption(theme, title), xAxis: valueAxis(theme, 'σ_w', false, { nameGap: 24 }), yAxis: valueAxis(theme, '', false, { max: 1, min: (e: { min: number }) => Math.min(0, e.min) }), series };
+}
+
+/**
+ * A Gram matrix (rows) as the flat [n, n] values the heatmap builder takes, with rows and columns put in
+ * the order of `labels` (stable within a class), so that a kernel that separates classes shows blocks.
+ */
+export function gramByLabel(gram: readonly (readonly number[])[], labels: readonly number[] | null): { n: number; values: number[]; order: number[] } {
+  const n = gram.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (labels && labels.length === n) order.sort((a, b) => labels[a]! - labels[b]! || a - b);
+  const values: number[] = [];
+  for (const i of order) for (const j of order) values.push(gram[i]![j]!);
+  return { n, values, order };
 }

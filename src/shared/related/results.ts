@@ -68,6 +68,10 @@ export interface KrrResult {
   outputs: number;
   predictions: number[][];
   trainRelativeResidual: number;
+  /** the autoencoder task (targets = inputs): ‖F − X_test‖_F/‖X_test‖_F; null with other targets */
+  testRelativeError: number | null;
+  /** the autoencoder task: the test rows themselves (what the predictions aim at); null with other targets */
+  testTargets: number[][] | null;
   lambdaMin: number;
   lambdaMax: number;
 }

@@ -105,14 +105,14 @@ export const jacotRequestSchema = z
 /** `related:jacot-circle`: Θ_m(x₀, x(γ)) on the unit circle (SPEC §10.1). */
 export const circleRequestSchema = z
   .object({
-    layers: int(1, 8).default(4),
+    layers: int(1, 8).default(3),
     beta: nonNegative.default(0.1),
     sigmaW: positive.default(1),
-    widths: z.array(int(1, 4096)).min(1).max(6).default([50, 200, 800]),
+    widths: z.array(int(1, 4096)).min(1).max(6).default([32, 128, 512]),
     seeds: int(1, 50).default(5),
     init: z.enum(['gaussian', 'orthogonal']).default('gaussian'),
-    gridPoints: int(2, 400).default(61),
-    steps: int(0, 5000).default(200),
+    gridPoints: int(2, 400).default(41),
+    steps: int(0, 5000).default(100),
     trainPoints: int(1, 64).default(4),
     learningRate: positive.optional(),
     seed: int(0, 2 ** 31 - 1).default(0),

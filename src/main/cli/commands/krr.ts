@@ -2,18 +2,10 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { KERNEL_KINDS, type KernelKind } from '../../../shared/related/schema';
+import type { KrrResult } from '../../../shared/related/results';
 import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { addKernelFlags, dataFile, integerAtLeast, kernelSpec, naming, nonNegativeNumber, type KernelFlags, type SequenceCsvFlag } from '../kernelOptions';
 
-interface KrrResult {
-  kernel: string;
-  n: number;
-  nTest: number;
-  outputs: number;
-  predictions: number[][];
-  trainRelativeResidual: number;
-  lambdaMin: number;
-}
 
 /** Registers `krr` on the program. */
 export function register(p: Command, _state: CliState): void {
@@ -39,10 +31,12 @@ export function register(p: Command, _state: CliState): void {
       const r = await naming(fields, () =>
         withHost((h) => h.runTask<KrrResult>('krr', { train, test, ...(targets ? { targets } : {}), spec, ridge: o.ridge, memoryLimitMiB: o.memoryLimit })),
       );
-      if (o.json) printJson(r);
+      // The test rows are the user's own file: the JSON leaves them out (the UI draws them).
+      const { testTargets: _inputs, ...json } = r;
+      if (o.json) printJson(json);
       else {
         out(`${r.kernel} kernel regression: ${r.n} training samples → ${r.nTest} test samples, ${r.outputs} output(s), ridge ${o.ridge}`);
-        out(`λ_min(K) ${fmt(r.lambdaMin)}; relative training residual ${fmt(r.trainRelativeResidual)}`);
+        out(`λ_min(K) ${fmt(r.lambdaMin)}; relative training residual ${fmt(r.trainRelativeResidual)}${r.testRelativeError !== null ? `; relative test error ${fmt(r.testRelativeError)}` : ''}`);
         for (const row of r.predictions.slice(0, 20)) out(row.map((x) => fmt(x, 6).padStart(14)).join(''));
         if (r.nTest > 20) out(`… ${r.nTest - 20} more rows (use --json)`);
       }

@@ -230,6 +230,18 @@ function kernelRegressionTask(a: z.output<typeof krrRequestSchema>): KrrResult {
     num += (fitted[i]! - Y[i]!) ** 2;
     den += Y[i]! ** 2;
   }
+  // The autoencoder's task: the test rows are their own targets, so the error on them is known.
+  const aeTask = !a.targets && test.kind === 'vectors' && test.d === p;
+  let testRelativeError: number | null = null;
+  if (aeTask) {
+    let e = 0;
+    let t = 0;
+    for (let i = 0; i < pred.length; i++) {
+      e += (pred[i]! - test.X[i]!) ** 2;
+      t += test.X[i]! ** 2;
+    }
+    testRelativeError = t > 0 ? Math.sqrt(e / t) : Math.sqrt(e);
+  }
   return {
     kernel: a.spec.kind,
     spec: a.spec,
@@ -239,6 +251,8 @@ function kernelRegressionTask(a: z.output<typeof krrRequestSchema>): KrrResult {
     outputs: p,
     predictions: sampleRows(pred, p, nTest),
     trainRelativeResidual: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num),
+    testRelativeError,
+    testTargets: aeTask && test.kind === 'vectors' ? sampleRows(test.X, p, nTest) : null,
     lambdaMin: fit.eigenvalues[0]!,
     lambdaMax: fit.eigenvalues[n - 1]!,
   };

@@ -8,6 +8,7 @@ import {
   buildRfErrorOption,
   buildSigmaStudyOption,
   buildWeightedLossOption,
+  gramByLabel,
 } from '../../../../src/shared/charts/related';
 import type { CircleExperiment, KrrNetworkResult, RfSweep, SequenceStudy, WeightedExperiment } from '../../../../src/shared/related/results';
 import { seeded } from './seeded';
@@ -40,7 +41,7 @@ describe('buildCircleOption()', () => {
     const names = o.series.map((s: Opt) => s.name);
     expect(names.filter((n: string) => n === 'm = 16')).toHaveLength(1);
     expect(names).toContain('Θ∞ (limit)');
-    const [lower, height, mean] = o.series.slice(0, 3) as Opt[];
+    const [lower, height, mean] = o.series.slice(0, 3) as [Opt, Opt, Opt];
     expect(lower.stack).toBe(height.stack);
     const w = exp.widths[0]!.init;
     expect(lower.data[2][1]).toBeCloseTo(w.mean[2]! - w.std[2]!, 15);
@@ -59,7 +60,7 @@ describe('buildCircleOption()', () => {
   it('says what to do when there is no result', () => {
     const o = buildCircleOption(null, { theme: 'light', phase: 'init' }) as Opt;
     expect(o.series).toEqual([]);
-    expect(o.graphic[0].style.text).toMatch(/Compute/);
+    expect(o.title.subtext).toMatch(/Compute/);
   });
 });
 
@@ -68,7 +69,7 @@ describe('buildCircleWidthOption()', () => {
     const o = buildCircleWidthOption(circle(), 'light') as Opt;
     expect(o.xAxis.type).toBe('log');
     expect(o.yAxis.type).toBe('log');
-    const [spread, , guide] = o.series as Opt[];
+    const [spread, , guide] = o.series as [Opt, Opt, Opt];
     expect(guide.data[1][1] / guide.data[0][1]).toBeCloseTo(Math.sqrt(16 / 256), 12);
     expect(guide.data[0][1]).toBeCloseTo(spread.data[0][1], 15);
   });
@@ -134,10 +135,11 @@ describe('buildRfErrorOption()', () => {
     expect(fit.data[0][0]).toBeCloseTo(100, 9);
     expect(fit.data[0][1]).toBeCloseTo(0.2, 12);
     expect(fit.data[1][1]).toBeCloseTo(2 / 40, 12);
-    const bar = o.series.find((s: Opt) => s.type === 'custom').data[0];
-    expect(bar[0]).toBe(100);
-    expect(bar[1]).toBeCloseTo(0.18, 15);
-    expect(bar[2]).toBeCloseTo(0.22, 15);
+    const [bottom, top] = o.series.find((s: Opt) => s.type === 'lines').data[0].coords;
+    expect(bottom[0]).toBe(100);
+    expect(top[0]).toBe(100);
+    expect(bottom[1]).toBeCloseTo(0.18, 15);
+    expect(top[1]).toBeCloseTo(0.22, 15);
     expect(o.series.map((s: Opt) => s.name)).toContain('prediction error');
   });
 });
@@ -145,13 +147,29 @@ describe('buildRfErrorOption()', () => {
 describe('buildSigmaStudyOption()', () => {
   it('draws accuracy and R² against σ_w with the majority-class baseline', () => {
     const study: SequenceStudy = {
-      rows: [0.5, 1, 2].map((s, i) => ({ sigmaW: s, rmse: 1, r2: -0.5 + i * 0.6, accuracy: 0.5 + 0.2 * i, lambdaMin: 1 })),
+      rows: [0.5, 1, 2].map((s, i) => ({ sigmaW: s, rmse: 1, r2: i === 2 ? -7 : -0.5 + i * 0.6, accuracy: 0.5 + 0.2 * i, lambdaMin: 1 })),
       nTrain: 40,
       nTest: 20,
       baselineAccuracy: 0.55,
     };
     const o = buildSigmaStudyOption(study, 'light') as Opt;
-    expect(o.series.map((s: Opt) => s.name)).toEqual(['test accuracy', 'test R²', 'majority class']);
+    expect(o.series.map((s: Opt) => s.name)).toEqual(['test accuracy', 'test R² (clipped at -1)', 'majority class']);
+    expect(o.series[1].data[0]).toEqual([0.5, -0.5]);
+    expect(o.series[1].data[2]).toEqual([2, -1]);
     expect(o.series[2].data).toEqual([[0.5, 0.55], [2, 0.55]]);
+  });
+});
+
+describe('gramByLabel()', () => {
+  it('reorders rows and columns by label, stably, and flattens row-major', () => {
+    const g = [
+      [1, 2, 3],
+      [2, 4, 5],
+      [3, 5, 6],
+    ];
+    const r = gramByLabel(g, [1, 0, 1]);
+    expect(r.order).toEqual([1, 0, 2]);
+    expect(r.values).toEqual([4, 2, 5, 2, 1, 3, 5, 3, 6]);
+    expect(gramByLabel(g, null).values).toEqual([1, 2, 3, 2, 4, 5, 3, 5, 6]);
   });
 });
