@@ -247,7 +247,7 @@ export function buildRfErrorOption(sweep: RfSweep | null, theme: ChartTheme): Op
 }
 
 /** Lowest R² the study chart draws. */
-export const R2_FLOOR = -1;
+const R2_FLOOR = -1;
 
 /** Test accuracy and R² of the RNTK study against σ_w (memory of early steps grows with σ_w). */
 export function buildSigmaStudyOption(study: SequenceStudy | null, theme: ChartTheme): Option {

@@ -11,14 +11,14 @@ export const KERNEL_KINDS = ['enc', 'dec', 'joint', 'weighted', 'jacot', 'rntk',
 export type KernelKind = (typeof KERNEL_KINDS)[number];
 export const RF_SKETCHES = ['none', 'gaussian', 'countsketch', 'tensorsrht'] as const;
 export const RNTK_READOUTS = ['last', 'avg'] as const;
-export const BUILTIN_SEQUENCES = ['sines', 'first-value', 'iris'] as const;
-export const SEQUENCE_CSV_FORMATS = ['auto', 'rows', 'long'] as const;
+const BUILTIN_SEQUENCES = ['sines', 'first-value', 'iris'] as const;
+const SEQUENCE_CSV_FORMATS = ['auto', 'rows', 'long'] as const;
 
 /** Upper bounds that keep a request's payload and work sane (the engine refuses big Grams by memory too). */
-export const MAX_RELATED_POINTS = 20_000;
-export const MAX_SEQUENCE_STEPS = 100_000;
-export const MAX_LAYERS = 64;
-export const MAX_FEATURES = 1 << 22;
+const MAX_RELATED_POINTS = 20_000;
+const MAX_SEQUENCE_STEPS = 100_000;
+const MAX_LAYERS = 64;
+const MAX_FEATURES = 1 << 22;
 
 const finite = z.number().refine(Number.isFinite, { error: 'expected a finite number' });
 const positive = finite.refine((v) => v > 0, { error: 'expected a number > 0' });
@@ -87,7 +87,7 @@ export const sequenceDataSchema = z.discriminatedUnion('source', [
 export type SequenceData = z.output<typeof sequenceDataSchema>;
 
 /** Either kind of data; sequence kernels read vector rows as sequences of scalars. */
-export const kernelDataSchema = z.union([vectorDataSchema, sequenceDataSchema]);
+const kernelDataSchema = z.union([vectorDataSchema, sequenceDataSchema]);
 export type KernelData = z.output<typeof kernelDataSchema>;
 
 const memoryLimitMiB = positive.default(2048);

@@ -171,7 +171,7 @@ export function deepNetNtk(net: DeepNet, X: Float64Array, n: number, Y?: Float64
  * One full-batch GD step on L = ½ Σ_i (f(x_i) − y_i)² with step η (X [d, n], y [n]); returns the new
  * network (parameters replaced, never mutated) and the loss before the step.
  */
-export function deepNetGdStep(net: DeepNet, X: Float64Array, y: Float64Array, n: number, eta: number): { net: DeepNet; loss: number } {
+function deepNetGdStep(net: DeepNet, X: Float64Array, y: Float64Array, n: number, eta: number): { net: DeepNet; loss: number } {
   const p = forwardPass(net, X, n);
   const delta = backward(net, p);
   const f = p.pre[p.pre.length - 1]!;
@@ -225,7 +225,7 @@ export interface CircleOptions extends JacotOptions {
 
 
 /** Multiply–adds of the experiment, for the up-front refusal of runs that would take minutes. */
-export function circleWork(o: CircleOptions): number {
+function circleWork(o: CircleOptions): number {
   let work = 0;
   for (const m of o.widths) {
     const perPoint = 2 * m + m * m * Math.max(0, o.layers - 2) + m;
@@ -235,7 +235,7 @@ export function circleWork(o: CircleOptions): number {
 }
 
 /** Above this many multiply–adds the circle experiment is refused (≈ 10–30 s of one core). */
-export const CIRCLE_MAX_WORK = 2e10;
+const CIRCLE_MAX_WORK = 2e10;
 
 function band(curves: number[][]): CurveBand {
   const g = curves[0]?.length ?? 0;

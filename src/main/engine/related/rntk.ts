@@ -21,7 +21,7 @@
  * no per-pair T×T′ table.
  */
 import { WorkbenchException } from '../../../shared/api/result';
-import { reverseSequences, sequenceLengths, type SequenceSet } from './sequences';
+import { reverseSequences, type SequenceSet } from './sequences';
 
 /** Readout of the RNN: the last hidden state, or the average over time. */
 export type RntkReadout = 'last' | 'avg';
@@ -36,9 +36,6 @@ export interface RntkOptions {
   sigmaV: number;
 }
 
-/** The defaults of the CLI: σ_w = σ_u = σ_v = 1, σ_b = 0. */
-export const RNTK_DEFAULTS: Omit<RntkOptions, 'readout' | 'bidirectional'> = { sigmaW: 1, sigmaU: 1, sigmaB: 0, sigmaV: 1 };
-
 /** NTK and NNGP Grams [nA, nB] row-major. */
 export interface RntkKernels {
   ntk: Float64Array;
@@ -50,22 +47,11 @@ const LANE_BLOCK = 1 << 20;
 const INV_2PI = 1 / (2 * Math.PI);
 
 /** Throws 'invalid-request' naming the σ that is out of range. */
-export function checkRntkOptions(o: RntkOptions): void {
+function checkRntkOptions(o: RntkOptions): void {
   if (o.readout !== 'last' && o.readout !== 'avg') throw new WorkbenchException('invalid-request', `readout: expected last or avg, got ${String(o.readout)}`);
   for (const [k, v] of [['sigmaW', o.sigmaW], ['sigmaU', o.sigmaU], ['sigmaV', o.sigmaV], ['sigmaB', o.sigmaB]] as const) {
     if (!Number.isFinite(v) || v < 0) throw new WorkbenchException('invalid-request', `${k}: expected a number ≥ 0, got ${v}`);
   }
-}
-
-/** Work of a Gram (lane steps), for estimates and the bench. */
-export function rntkWork(A: SequenceSet, o: Pick<RntkOptions, 'readout' | 'bidirectional'>, B?: SequenceSet): number {
-  const la = sequenceLengths(A);
-  const lb = B ? sequenceLengths(B) : la;
-  let w = 0;
-  for (let i = 0; i < la.length; i++) {
-    for (let j = B ? 0 : i; j < lb.length; j++) w += o.readout === 'avg' ? la[i]! * lb[j]! : Math.min(la[i]!, lb[j]!);
-  }
-  return o.bidirectional ? 2 * w : w;
 }
 
 /**

@@ -112,17 +112,13 @@ describe('related-work commands', () => {
     }
   });
 
-  it('rf-ntk --json reports D and the error against the exact kernel; --sweep fits a slope', async () => {
+  it('rf-ntk --json reports D and the error against the exact kernel', async () => {
     const r = await cliInProcess('rf-ntk', '--data', 'x.csv', '--m0', '32', '--sketch', 'countsketch', '--json');
     expect(r.code).toBe(0);
     const k = JSON.parse(r.stdout);
     expect(k).toMatchObject({ n: 4, d: 3, m0: 32, m1: 96, D: 24 + 96, sketch: 'countsketch' });
     expect(k.relativeSpectralError).toBeGreaterThan(0);
-    const s = await cliInProcess('rf-ntk', '--data', 'x.csv', '--sweep', '8,32', '--seeds', '2', '--json');
-    expect(s.code).toBe(0);
-    const sw = JSON.parse(s.stdout);
-    expect(sw.rows.map((x: { m0: number }) => x.m0)).toEqual([8, 32]);
-    expect(typeof sw.slope).toBe('number');
+    expect(k.ntk).toHaveLength(4);
   });
 
   it('refuses a kernel above the memory limit with exit 4 and the estimate', async () => {
