@@ -9,6 +9,13 @@ const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_thr
 
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
+// src/main/engine/linalg is private behind its index.ts. The engine's two bundled worker entries also run its
+// symmetric-product helper thread (linalg/symvHelper.ts), which they may import by name.
+const linalgDoor = {
+  group: ['**/linalg/*', '**/linalg/**', '!**/linalg/index', '!**/linalg/symvHelper'],
+  message: 'src/main/engine/linalg is private: import from its index.ts (…/engine/linalg), the folder\'s public face.',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'out/**', 'dist/**', '.tmp/**', 'test-results/**', '**/*.d.ts', 'bench/**/*.py'] },
   ...tseslint.configs.recommended,
@@ -48,19 +55,26 @@ export default tseslint.config(
   },
   {
     files: ['src/main/engine/**'],
-    ignores: ['src/main/engine/backends/**', 'src/main/engine/worker.ts'],
+    ignores: ['src/main/engine/backends/**', 'src/main/engine/worker.ts', 'src/main/engine/workerElectron.ts', 'src/main/engine/linalg/symvHelper.ts'],
     rules: restrict([
-      { group: ['electron', 'vue', 'pinia', 'node:fs', 'fs', 'node:child_process', 'node:worker_threads', 'node:http', 'node:net'], message: 'The engine is pure numerics: no electron, fs, processes or threads (only worker.ts knows parentPort).' },
+      { group: ['electron', 'vue', 'pinia', 'node:fs', 'fs', 'node:child_process', 'node:worker_threads', 'node:http', 'node:net'], message: 'The engine is pure numerics: no electron, fs, processes or threads (only the worker entries know worker_threads).' },
       { group: computeLibs, message: 'Compute libraries only inside src/main/engine/backends/.' },
       { group: ['**/services/**', '**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'The engine may import only shared and itself.' },
+      linalgDoor,
     ]),
   },
   {
-    files: ['src/main/engine/backends/**'],
+    // The threads of the engine: its backends, and the worker entries (the engine worker, and linalg's helper thread).
+    files: ['src/main/engine/backends/**', 'src/main/engine/worker.ts', 'src/main/engine/workerElectron.ts', 'src/main/engine/linalg/symvHelper.ts'],
     rules: restrict([
       { group: ['electron', 'vue', 'pinia'], message: 'The engine may not import electron or the UI.' },
       { group: ['**/services/**', '**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'The engine may import only shared and itself.' },
+      linalgDoor,
     ]),
+  },
+  {
+    files: ['bench/**'],
+    rules: restrict([linalgDoor]),
   },
   {
     files: ['src/main/services/**'],

@@ -2,7 +2,7 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,related,ui]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `related` cases time the recurrent NTK Gram against T and n and the random-feature NTK Gram against the
@@ -25,7 +25,7 @@ import { startPyServer } from './pyServer';
 import { relatedCases } from './cases/related';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'related', 'ui'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui'];
 
 const program = new Command()
   .name('bench')
@@ -123,6 +123,10 @@ try {
     } else {
       for (const r of await eigCases({ sizes, repeats, log, threads })) emit(r as BenchRow);
     }
+  }
+  if (cases.includes('figures')) {
+    const { figureCases } = await import('./cases/figures');
+    for (const r of figureCases({ repeats, quick, log })) emit(r);
   }
   if (cases.includes('related')) {
     for (const r of await relatedCases({ quick, repeats, log })) emit(r as BenchRow);

@@ -9,12 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng, STREAMS } from '../../src/main/engine/random';
-import { matmul } from '../../src/main/engine/linalg/dense';
-import { gramUpperAdd } from '../../src/main/engine/linalg/syr2k';
-import { mirrorUpperToLower } from '../../src/main/engine/linalg/householderTridiagonal';
-import { symmetricEigen } from '../../src/main/engine/linalg/symmetricEigen';
-import { extremeEigen } from '../../src/main/engine/linalg/extremeEigen';
-import { installSymvThreads } from '../../src/main/engine/linalg/symvThreads';
+import { extremeEigen, gramUpperAdd, installSymvThreads, matmul, mirrorUpperToLower, symmetricEigen } from '../../src/main/engine/linalg';
 import { spawnHelperThread } from '../../src/main/engine/backends/threads';
 import { startPyServer, timeAlternating, type PyServer } from '../pyServer';
 

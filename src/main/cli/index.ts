@@ -8,8 +8,11 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeFor, WorkbenchException } from '../../shared/api/result';
 import { APP_VERSION } from '../services/workbench';
 import { errln, type CliState } from './common';
+import * as archive from './commands/archive';
 import * as bench from './commands/bench';
 import * as config from './commands/config';
+import * as exportCmd from './commands/export';
+import * as importCmd from './commands/import';
 import * as jacot from './commands/jacot';
 import * as kernel from './commands/kernel';
 import * as krr from './commands/krr';
@@ -21,7 +24,7 @@ import * as theory from './commands/theory';
 import * as train from './commands/train';
 
 /** The commands in the order `--help` lists them; each file registers one. */
-const COMMANDS = [config, train, kernel, theory, ntk, jacot, krr, rntk, rfNtk, serve, bench];
+const COMMANDS = [config, train, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve, bench];
 
 /** Builds the commander program; actions set `state.code`. */
 function program(state: CliState): Command {

@@ -11,6 +11,7 @@ import { resolveDataDir } from '../services/dataDir';
 import type { WorkerLocator } from '../services/engineHost';
 import { SECURITY_HEADERS } from '../server/security';
 import { attachIpc, isTrustedRendererUrl } from './ipcAdapter';
+import { electronDialogs } from './dialogs';
 
 const SCHEME = 'app';
 const HOST = 'workbench';
@@ -58,7 +59,7 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
     });
 
     const dataDir = resolveDataDir({ flag: dataDirFlag(process.argv), env: process.env });
-    service = new WorkbenchService({ mode: 'electron', dataDir, worker: opts.worker, log: (m) => console.error(`[workbench] ${m}`) });
+    service = new WorkbenchService({ mode: 'electron', dataDir, worker: opts.worker, log: (m) => console.error(`[workbench] ${m}`), dialogs: electronDialogs(() => win) });
     await service.start();
     attachIpc(ipcMain, service, () => (win ? win.webContents : null));
 

@@ -11,7 +11,7 @@ import { initParams } from './autoencoder/init';
 import { outputScale } from './autoencoder/model';
 import { fullEmpiricalNtk, tracedEmpiricalNtk } from './ntk/empiricalNtk';
 import { regimeKernel } from './ntk/infiniteKernels';
-import { symmetricEigen } from './linalg/symmetricEigen';
+import { symmetricEigen } from './linalg';
 import { assertFits, matrixBytes } from './memory';
 import { createRng, STREAMS } from './random';
 import { chooseLearningRates } from './run';
@@ -50,6 +50,8 @@ export interface NtkReport {
    */
   distanceToInfinite: { spectral: number; frobenius: number } | null;
   distanceNote?: string;
+  /** the size×size matrix itself, row-major float64 (only when asked for: `ntk --npy`) */
+  matrix?: Float64Array;
 }
 
 /**
@@ -57,7 +59,7 @@ export interface NtkReport {
  * steps on `backend` (same seed ⇒ same data and init as `train`). `full` selects the nd×nd matrix, refused
  * up front above config.memoryLimitMiB ('too-large'). A non-finite loss after the steps is 'run-diverged'.
  */
-export async function ntkReport(config: Config, backend: ComputeBackend, opts: { atStep: number; full: boolean }): Promise<NtkReport> {
+export async function ntkReport(config: Config, backend: ComputeBackend, opts: { atStep: number; full: boolean; matrix?: boolean }): Promise<NtkReport> {
   if (!Number.isInteger(opts.atStep) || opts.atStep < 0) {
     throw new WorkbenchException('invalid-request', `at-step: expected an integer ≥ 0, got ${opts.atStep}`);
   }
@@ -137,6 +139,8 @@ export async function ntkReport(config: Config, backend: ComputeBackend, opts: {
   };
   if (eig.diagnostics.conditionNote !== undefined) report.conditionNote = eig.diagnostics.conditionNote;
   if (distanceNote !== undefined) report.distanceNote = distanceNote;
+  // symmetricEigen never mutates its input: H is still the kernel as computed.
+  if (opts.matrix) report.matrix = H;
   return report;
 }
 

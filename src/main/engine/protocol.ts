@@ -38,8 +38,22 @@ export interface Checkpoint {
   rngState: number[];
 }
 
+/**
+ * Parameters kept permanently in the run folder (issue 14): the initial ones (θ₀, step 0) once the run is
+ * set up, the final ones when it ends (finished, stopped or diverged). W [m, d] and V [d, m], row-major.
+ */
+export interface KeptParams {
+  which: 'initial' | 'final';
+  step: number;
+  m: number;
+  d: number;
+  W: Float64Array;
+  V: Float64Array;
+}
+
 export type WorkerToHost =
   | { type: 'ready'; backend: string; reason: string }
+  | { type: 'params'; runId: string; params: KeptParams }
   | { type: 'meta'; runId: string; meta: RunMeta }
   | { type: 'records'; runId: string; records: MetricRecord[] }
   | { type: 'checkpoint'; runId: string; checkpoint: Checkpoint }

@@ -19,17 +19,14 @@ import type { Config } from '../../shared/config/schema';
 import type { RunMeta } from '../../shared/api/contract';
 import { WorkbenchException } from '../../shared/api/result';
 import type { MetricRecord, TrackedMetrics } from '../../shared/run/format';
-import type { Checkpoint, RunControl, RunOutcome } from './protocol';
+import type { Checkpoint, KeptParams, RunControl, RunOutcome } from './protocol';
 import type { ComputeBackend, Trainer } from './backends/types';
 import { buildDataset, type Dataset } from './datasets';
 import { initParams } from './autoencoder/init';
 import { forward, outputScale } from './autoencoder/model';
 import { fullEmpiricalNtk, tracedEmpiricalNtk } from './ntk/empiricalNtk';
 import { regimeKernel } from './ntk/infiniteKernels';
-import { symmetricEigen } from './linalg/symmetricEigen';
-import { extremeEigen } from './linalg/extremeEigen';
-import { gemmNT } from './linalg/gemm';
-import { transpose } from './linalg/dense';
+import { symmetricEigen, extremeEigen, gemmNT, transpose } from './linalg';
 import { automaticLearningRate, linearizedModel, runTheory, type LinearizedModel } from './theory';
 import { matrixBytes } from './memory';
 import { createRng, STREAMS, type Rng } from './random';
@@ -58,6 +55,8 @@ export interface RunCallbacks {
   onMeta(meta: RunMeta): void;
   onRecord(rec: MetricRecord): void;
   onCheckpoint?(cp: Checkpoint): void;
+  /** the parameters to keep: θ₀ once set up (also on resume, recomputed from the seed), θ at the end */
+  onParams?(p: KeptParams): void;
   now(): number;
 }
 
@@ -529,8 +528,13 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     };
   };
 
+  // θ₀ is what a later analysis compares the trained weights against; on resume it is recomputed from the seed.
+  cb.onParams?.({ which: 'initial', step: 0, m, d, W: init.W, V: init.V });
+  let k = startStep;
+  /** the step the trainer's parameters are at (one ahead of k between a GD step and k++) */
+  let paramStep = startStep;
+  let threw = false;
   try {
-    let k = startStep;
     let lastRecorded = -1;
     if (k === 0 || k % K === 0) {
       const l = await trackedRecord(k);
@@ -573,9 +577,11 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         // The step's own loss is over the batch: records and checks use the full loss at record steps.
         lossK = k % stride === 0 && lastRecorded !== k ? await trainer.loss() : null;
         const lb = await trainer.stepBatch(batchIdx);
+        paramStep = k + 1;
         if (lossK === null && !Number.isFinite(lb)) lossK = lb;
       } else {
         lossK = await trainer.step(1);
+        paramStep = k + 1;
       }
       if (lossK === null) {
         k++;
@@ -607,7 +613,16 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         if (!Number.isFinite(l)) return diverged(k, 'non-finite loss');
       }
     }
+  } catch (e) {
+    threw = true;
+    throw e;
   } finally {
+    // Every normal end (finished, stopped, diverged) keeps the parameters it ended with; after an exception
+    // the trainer's state is not trustworthy, so nothing is kept and the error is what gets reported.
+    if (!threw && cb.onParams) {
+      const p = await trainer.params();
+      cb.onParams({ which: 'final', step: paramStep, m, d, W: p.W, V: p.V });
+    }
     trainer.dispose();
   }
 }

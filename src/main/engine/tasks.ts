@@ -7,7 +7,7 @@ import { WorkbenchException } from '../../shared/api/result';
 import { parseConfig, issuesToText, type Config } from '../../shared/config/schema';
 import type { EngineTask } from './protocol';
 import { regimeKernel } from './ntk/infiniteKernels';
-import { symmetricEigen } from './linalg/symmetricEigen';
+import { symmetricEigen } from './linalg';
 import { theoryReport } from './theory';
 import { buildDataset, parseCsv } from './datasets';
 import { ntkReport } from './ntkReport';
@@ -30,7 +30,7 @@ const theoryArgs = z.object({
   delta: z.number().positive().max(1),
   memoryLimitMiB: z.number().positive(),
 });
-const ntkArgs = z.object({ config: z.unknown(), atStep: z.number().int().min(0), full: z.boolean() });
+const ntkArgs = z.object({ config: z.unknown(), atStep: z.number().int().min(0), full: z.boolean(), matrix: z.boolean().optional() });
 
 function config(raw: unknown): Config {
   const r = parseConfig(raw);
@@ -80,7 +80,7 @@ export async function runTask(task: EngineTask, raw: unknown): Promise<unknown> 
       const c = config(a.config);
       const { backend } = await loadBackend(c.backend, c.dtype);
       try {
-        return await ntkReport(c, backend, { atStep: a.atStep, full: a.full });
+        return await ntkReport(c, backend, { atStep: a.atStep, full: a.full, matrix: a.matrix === true });
       } finally {
         backend.dispose();
       }

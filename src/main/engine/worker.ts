@@ -10,7 +10,7 @@ import { runTraining } from './run';
 import type { MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
-import { installSymvThreads, setSymvThreads } from './linalg/symvThreads';
+import { installSymvThreads, setSymvThreads } from './linalg';
 import { defaultThreads, spawnHelperThread } from './backends/threads';
 
 const port = parentPort;
@@ -70,6 +70,10 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
         onCheckpoint: (cp) => {
           batch.flush();
           send({ type: 'checkpoint', runId, checkpoint: cp });
+        },
+        onParams: (params) => {
+          batch.flush();
+          send({ type: 'params', runId, params });
         },
         now: () => performance.now(),
       },

@@ -43,7 +43,7 @@ export async function serveMain(argv: string[]): Promise<number> {
   const log = (m: string): void => void process.stderr.write(`[workbench] ${m}\n`);
   const service = new WorkbenchService({ mode: 'browser', dataDir, log });
   await service.start();
-  const server = await startBrowserServer({ api: service, staticDir, port, log });
+  const server = await startBrowserServer({ api: service, staticDir, port, log, transfers: service.exports.transfers });
   process.stdout.write(`NTK Workbench (browser mode) — data in ${dataDir}\nOpen this URL in your browser:\n${server.url}\n`);
   let closing = false;
   const shutdown = (): void => {

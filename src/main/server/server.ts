@@ -10,6 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_CHANNELS, type WorkbenchApi } from '../../shared/api/contract';
 import { clientMessageSchema, WS_MAX_PAYLOAD, WS_PATH, type ServerMessage } from '../../shared/api/wire';
 import { authorize, newToken, SECURITY_HEADERS, tokenCookie } from './security';
+import { handleTransfer, type TransferEndpoints } from './transfers';
 
 /** The service side the adapter needs: the API plus untyped invoke for untrusted input. */
 export interface ServedApi extends WorkbenchApi {
@@ -24,6 +25,8 @@ export interface BrowserServerOptions {
   port: number;
   token?: string;
   log?: (msg: string) => void;
+  /** exports to download and uploads to receive (GET /download/<id>, POST /upload; see transfers.ts) */
+  transfers?: TransferEndpoints;
 }
 
 export interface BrowserServer {
@@ -75,6 +78,7 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
       return;
     }
     if (decision.setCookie) res.setHeader('Set-Cookie', tokenCookie(token));
+    if (opts.transfers && handleTransfer(req, res, url, opts.transfers, port)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' });
       res.end();

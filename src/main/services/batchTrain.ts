@@ -8,6 +8,7 @@ import type { RunMeta } from '../../shared/api/contract';
 import type { MetricRecord } from '../../shared/run/format';
 import { EngineHost, type WorkerLocator } from './engineHost';
 import { RunWriter } from './runWriter';
+import { writeKeptParams } from './export/keptParams';
 import { machineInfo } from './runManager';
 import { APP_VERSION } from './workbench';
 import type { RunOutcome } from '../engine/protocol';
@@ -74,6 +75,9 @@ export async function trainToFolder(
         },
         onCheckpoint: (cp) => {
           io = io.then(() => writer.writeCheckpoint(cp));
+        },
+        onParams: (p) => {
+          io = io.then(() => writeKeptParams(outDir, p));
         },
         onDone: (outcome, lastStep) => resolve({ outcome, lastStep }),
       });

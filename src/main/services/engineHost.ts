@@ -19,6 +19,7 @@ import {
   type Checkpoint,
   type EngineTask,
   type HostToWorker,
+  type KeptParams,
   type RunOutcome,
   type WorkerToHost,
 } from '../engine/protocol';
@@ -34,6 +35,8 @@ export interface RunHandlers {
   onMeta(meta: RunMeta): void;
   onRecords(records: MetricRecord[]): void;
   onCheckpoint?(cp: Checkpoint): void;
+  /** θ₀ after set-up and θ at the end, to keep in the run folder (services/export/keptParams.ts) */
+  onParams?(p: KeptParams): void;
   onDone(outcome: RunOutcome, lastStep: number): void;
 }
 
@@ -127,6 +130,9 @@ export class EngineHost {
         }
         case 'checkpoint':
           handlers.onCheckpoint?.(msg.checkpoint);
+          break;
+        case 'params':
+          handlers.onParams?.(msg.params);
           break;
         case 'done':
           lastStep = Math.max(lastStep, msg.lastStep);

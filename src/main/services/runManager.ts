@@ -12,6 +12,7 @@ import type { EngineHost, RunHandle } from './engineHost';
 import type { SessionStore } from './sessionStore';
 import type { RunWriter } from './runWriter';
 import type { Checkpoint, RunOutcome } from '../engine/protocol';
+import { writeKeptParams } from './export/keptParams';
 
 /** Minimum interval between two progress events of one run (≤ 30 per second). */
 export const PROGRESS_INTERVAL_MS = 34;
@@ -131,6 +132,7 @@ export class RunManager {
         },
         onRecords: (records) => this.onRecords(run, records),
         onCheckpoint: (cp) => this.queueIo(run, () => writer.writeCheckpoint(cp)),
+        onParams: (p) => this.queueIo(run, () => writeKeptParams(writer.runDir, p)),
         onDone: (outcome, lastStep) => void this.onDone(run, outcome, lastStep),
       },
       resumeFrom,

@@ -41,6 +41,7 @@ import type { SessionSummary } from '../../shared/session/types';
 import { CHECKPOINT_DIR, readLatestCheckpoint, type Checkpoint } from './checkpoint';
 import { type FsLayer, ioError, isInside, readFileLimited, realFs, realPathInside, writeFileAtomicSync, writeJsonAtomicSync, fsyncDir } from './fsAtomic';
 import { OWNER_FILE, RunWriter, isRunActive, isRunOwnedByLiveProcess } from './runWriter';
+import { PARAMS_DIR } from './export/keptParams';
 
 export const DEFAULT_SESSION_ID = 'default';
 export const DEFAULT_SESSION_NAME = 'Default session';
@@ -297,6 +298,10 @@ export class SessionStore {
     const names = await nodeFs.promises.readdir(cpSrc).catch(() => [] as string[]);
     if (names.length > 0) this.fs.mkdirSync(path.join(dst, CHECKPOINT_DIR), { recursive: true });
     for (const n of names) if (/^ckpt-\d{12}\.bin$/.test(n)) await copyFile(path.join(cpSrc, n), path.join(dst, CHECKPOINT_DIR, n));
+    // The kept parameters (θ₀ and the final θ) belong to the run as much as its metrics do.
+    const kept = (await nodeFs.promises.readdir(path.join(realSrc, PARAMS_DIR)).catch(() => [] as string[])).filter((n) => /^(initial|final)\.npz$/.test(n));
+    if (kept.length > 0) this.fs.mkdirSync(path.join(dst, PARAMS_DIR), { recursive: true });
+    for (const n of kept) await copyFile(path.join(realSrc, PARAMS_DIR, n), path.join(dst, PARAMS_DIR, n));
   }
 
   /**
@@ -542,6 +547,11 @@ export class SessionStore {
     const writer = await RunWriter.open(runDir, { fs: this.fs, keepThroughStep });
     await writer.setStatus({ status: 'running', reason: null, lastStep: checkpointStep });
     return writer;
+  }
+
+  /** The folder of a session (resolved inside the data directory); not-found if absent. For export and archives. */
+  async sessionFolder(sessionId: string): Promise<string> {
+    return this.sessionDir(sessionId);
   }
 
   /** True if the path is inside the data directory (after resolving symlinks). For adapters that accept paths. */

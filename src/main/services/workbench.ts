@@ -18,6 +18,7 @@ import { defaultConfig, issuesToText, parseConfig, type Config } from '../../sha
 import { EngineHost, type ProbeResult, type WorkerLocator } from './engineHost';
 import { RunManager } from './runManager';
 import { SessionStore } from './sessionStore';
+import { ExportService, type FileDialogs } from './export/exportService';
 
 export const APP_VERSION = '0.1.0';
 
@@ -26,6 +27,8 @@ export interface WorkbenchServiceOptions {
   dataDir: string;
   worker?: WorkerLocator;
   log?: (msg: string) => void;
+  /** native save/open dialogs (the Electron adapter); without them files move as downloads and uploads */
+  dialogs?: FileDialogs;
 }
 
 type Handler<K extends InvokeChannel> = (req: InvokeMap[K]['req']) => Promise<InvokeMap[K]['res']> | InvokeMap[K]['res'];
@@ -42,6 +45,7 @@ export class WorkbenchService implements WorkbenchApi {
   readonly host: EngineHost;
   readonly store: SessionStore;
   readonly runs: RunManager;
+  readonly exports: ExportService;
   private readonly events = new EventEmitter();
   private probeResult: Promise<ProbeResult> | null = null;
   private readonly log: (msg: string) => void;
@@ -59,6 +63,7 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (channel, payload) => this.events.emit(channel, payload),
       log: this.log,
     });
+    this.exports = new ExportService(this.store, APP_VERSION, opts.dialogs ?? null);
     this.handlers = {
       'app:info': () => this.appInfo(),
       'config:defaults': () => defaultConfig(),
@@ -81,6 +86,13 @@ export class WorkbenchService implements WorkbenchApi {
       'session:rename': (req) => this.store.renameSession(req.sessionId, req.name),
       'session:duplicate': (req) => this.store.duplicateSession(req.sessionId),
       'session:delete': (req) => this.store.deleteSession(req.sessionId, { confirmed: req.confirmed === true }),
+      'export:csv': (req) => this.exports.csv(req),
+      'export:report': (req) => this.exports.report(req),
+      'export:arrays': (req) => this.exports.arrays(req),
+      'session:archive': (req) => this.exports.archiveSession(req),
+      'session:import': (req) => this.exports.importUpload(req),
+      'file:save': (req) => this.exports.save(req),
+      'file:open': (req) => this.exports.open(req),
       // Related work (SPEC §10): each channel is one engine task; the request was validated by its schema.
       'related:kernel': (req) => this.host.runTask('related-kernel', req),
       'related:circle': (req) => this.host.runTask('jacot-circle', req),

@@ -115,6 +115,34 @@ export interface RunMeta {
   preview?: unknown;
 }
 
+/**
+ * A file the service has made (CSV, report, archive, arrays) and holds briefly under a random id: Electron
+ * saves it through a native save dialog (`file:save`), browser mode downloads it from GET /download/<fileId>.
+ */
+export interface ExportFile {
+  fileId: string;
+  fileName: string;
+  mime: string;
+  bytes: number;
+}
+
+/** Bytes a user picked (Electron's open dialog, or browser mode's POST /upload), held under a random id. */
+export interface UploadedFile {
+  uploadId: string;
+  fileName: string;
+  bytes: number;
+}
+
+/** What `session:import` created. */
+export interface ImportSummary {
+  sessionId: string;
+  name: string;
+  runIds: string[];
+  /** archived id → new id, for ids that were taken already */
+  renamed: Record<string, string>;
+  migrated: string[];
+}
+
 export interface ValidateResult {
   ok: boolean;
   issues: ConfigIssue[];
@@ -142,6 +170,20 @@ export interface InvokeMap {
   'session:rename': { req: { sessionId: string; name: string }; res: SessionSummary };
   'session:duplicate': { req: { sessionId: string }; res: SessionSummary };
   'session:delete': { req: { sessionId: string; confirmed?: boolean }; res: { sessionId: string; trashed: boolean } };
+  /** the metrics of runs as one CSV (long format `run_id,step,metric,value,…`, or wide) */
+  'export:csv': { req: { runIds: string[]; wide?: boolean }; res: ExportFile };
+  /** a self-contained HTML report of runs or of a session */
+  'export:report': { req: { runIds?: string[]; sessionId?: string }; res: ExportFile };
+  /** a run's kept parameters and spectra as .npy files in one zip */
+  'export:arrays': { req: { runId: string }; res: ExportFile };
+  /** a session's folders as one zip, to import elsewhere */
+  'session:archive': { req: { sessionId: string }; res: ExportFile };
+  /** imports an uploaded archive as a new session */
+  'session:import': { req: { uploadId: string }; res: ImportSummary };
+  /** desktop app: saves a held export, or bytes made in the page, through the native save dialog */
+  'file:save': { req: { fileId: string } | { fileName: string; mime: string; dataBase64: string }; res: { saved: boolean; path: string | null } };
+  /** desktop app: the native open dialog; the picked file is held as an upload (null when cancelled) */
+  'file:open': { req: { purpose: 'archive' }; res: UploadedFile | null };
   /** related work (SPEC §10): a Gram matrix of any kernel of the app, and its spectrum */
   'related:kernel': { req: KernelRequest; res: KernelResult };
   /** Jacot et al.'s Θ_m(x₀, x(γ)) on the unit circle for several widths and seeds, at init and after training */
@@ -190,6 +232,13 @@ export const INVOKE_CHANNELS = [
   'session:rename',
   'session:duplicate',
   'session:delete',
+  'export:csv',
+  'export:report',
+  'export:arrays',
+  'session:archive',
+  'session:import',
+  'file:save',
+  'file:open',
   'related:kernel',
   'related:circle',
   'related:weighted',
@@ -208,6 +257,16 @@ const id = z
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, - and _ only');
+
+/** The random id of a held export or upload (128 bits, hex). */
+const transferId = z.string().regex(/^[0-9a-f]{32}$/, 'expected a 32-character hex id');
+
+/** A suggested file name: no folders, no control characters. */
+const fileName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\\/:*?"<>|\x00-\x1f]+$/, 'expected a file name without folders or special characters');
 
 /** Request schemas: every payload crossing a process boundary is validated with these. */
 export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
@@ -229,6 +288,26 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'session:rename': z.object({ sessionId: id, name: z.string().min(1).max(200) }).strict(),
   'session:duplicate': z.object({ sessionId: id }).strict(),
   'session:delete': z.object({ sessionId: id, confirmed: z.boolean().optional() }).strict(),
+  'export:csv': z.object({ runIds: z.array(id).min(1).max(1000), wide: z.boolean().optional() }).strict(),
+  'export:report': z
+    .object({ runIds: z.array(id).min(1).max(200).optional(), sessionId: id.optional() })
+    .strict()
+    .refine((r) => (r.runIds === undefined) !== (r.sessionId === undefined), { message: 'expected runIds or sessionId (one of them)' }),
+  'export:arrays': z.object({ runId: id }).strict(),
+  'session:archive': z.object({ sessionId: id }).strict(),
+  'session:import': z.object({ uploadId: transferId }).strict(),
+  'file:save': z.union([
+    z.object({ fileId: transferId }).strict(),
+    z
+      .object({
+        fileName: fileName,
+        mime: z.string().min(1).max(100).regex(/^[a-z]+\/[a-z0-9.+-]+$/, 'expected a MIME type'),
+        // base64 of at most 64 MiB (a 4× PNG of a chart is a few MB)
+        dataBase64: z.string().max(Math.ceil((64 * 1024 * 1024) / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64'),
+      })
+      .strict(),
+  ]),
+  'file:open': z.object({ purpose: z.literal('archive') }).strict(),
   'related:kernel': kernelRequestSchema,
   'related:circle': circleRequestSchema,
   'related:weighted': weightedRequestSchema,

@@ -2,7 +2,10 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { WorkbenchException } from '../../../shared/api/result';
-import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
+import { encodeNpy } from '../../services/export/npy';
+import { writeOutputFile } from '../../services/export/output';
+import { matrixToCsv } from '../../../shared/export/csv';
+import { errln, fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { naming, nonNegativeNumber } from '../kernelOptions';
 
 interface KernelOutput {
@@ -24,9 +27,22 @@ export function register(p: Command, _state: CliState): void {
     .option('--omega-w <A>', 'weighted: encoder step weight ω_W ≥ 0 (default 1)', nonNegativeNumber('--omega-w'))
     .option('--omega-v <B>', 'weighted: decoder step weight ω_V ≥ 0 (default 1)', nonNegativeNumber('--omega-v'))
     .option('--memory-limit <MiB>', 'refuse matrices above this size', positiveNumber('--memory-limit'), 2048)
+    .option('--npy <FILE.npy>', 'also write the Gram matrix (float64, n×n) as a NumPy .npy file')
+    .option('--csv <FILE.csv>', 'also write the Gram matrix as CSV (n rows of n numbers)')
     .option('--json', 'print only JSON')
     .action(
-      async (o: { data: string; kernel: 'enc' | 'dec' | 'joint' | 'weighted'; kappa: number; nu: number; omegaW?: number; omegaV?: number; memoryLimit: number; json?: boolean }) => {
+      async (o: {
+        data: string;
+        kernel: 'enc' | 'dec' | 'joint' | 'weighted';
+        kappa: number;
+        nu: number;
+        omegaW?: number;
+        omegaV?: number;
+        memoryLimit: number;
+        npy?: string;
+        csv?: string;
+        json?: boolean;
+      }) => {
         if (o.kernel !== 'weighted' && (o.omegaW !== undefined || o.omegaV !== undefined)) {
           throw new WorkbenchException('invalid-request', `${o.omegaW !== undefined ? '--omega-w' : '--omega-v'}: applies to --kernel weighted only`);
         }
@@ -43,6 +59,12 @@ export function register(p: Command, _state: CliState): void {
                 ),
               )
             : await withHost((h) => h.runTask<KernelOutput>('kernel', { csvText, kernel: o.kernel, kappa: o.kappa, nu: o.nu, memoryLimitMiB: o.memoryLimit }));
+        if (o.npy !== undefined || o.csv !== undefined) {
+          const flat = Float64Array.from(r.gram.flat());
+          if (o.npy !== undefined) await writeOutputFile(o.npy, encodeNpy(flat, [r.n, r.n]));
+          if (o.csv !== undefined) await writeOutputFile(o.csv, matrixToCsv(flat, r.n, r.n));
+          errln(`wrote the ${r.n}×${r.n} Gram matrix to ${[o.npy, o.csv].filter(Boolean).join(' and ')}`);
+        }
         if (o.json) printJson(o.kernel === 'weighted' ? { ...r, omegaW: o.omegaW ?? 1, omegaV: o.omegaV ?? 1, kappa: o.kappa, nu: o.nu } : r);
         else {
           out(`${o.kernel} kernel of ${r.n} samples in d=${r.d}${o.kernel === 'weighted' ? ` (ω_W=${o.omegaW ?? 1}, ω_V=${o.omegaV ?? 1})` : ''}`);

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { HelperSpawner } from '../linalg/symvThreads';
+import type { HelperSpawner } from '../linalg';
 
 /** Default intra-op threads: every core but one, at least one (so that a window keeps a core). */
 export function defaultThreads(): number {
@@ -12,14 +12,15 @@ export function defaultThreads(): number {
 }
 
 /**
- * Starts a helper thread that runs `source` (a self-contained CommonJS script) with `data` as its
- * workerData. It never keeps the process alive; an uncaught error in it is reported through `onError`.
+ * Starts a helper thread of the linalg kernels running the module at `script` with `data` as its workerData.
+ * It never keeps the process alive; an uncaught error in it, or a failure to load it, goes to `onError`.
  */
-export const spawnHelperThread: HelperSpawner = (source, data, onError) => {
-  const worker = new Worker(source, { eval: true, workerData: data, stdout: false, stderr: false });
+export const spawnHelperThread: HelperSpawner = (script, data, onError) => {
+  const worker = new Worker(script, { workerData: data, stdout: false, stderr: false });
   worker.unref();
   worker.on('error', onError);
   return {
+    post: (message) => worker.postMessage(message),
     stop: () => {
       void worker.terminate();
     },

@@ -2,8 +2,7 @@
  * Data warnings (SPEC §2): parallel / anti-parallel pairs and zero vectors (which make H∞ singular),
  * non-unit norms (information: the theorem constants assume ‖x_i‖ = 1) and a near-singular joint H∞.
  */
-import { columnNorms, matmulTransA } from '../linalg/dense';
-import { symmetricEigen } from '../linalg/symmetricEigen';
+import { columnNorms, matmulTransA, symmetricEigen } from '../linalg';
 import { regimeKernel } from '../ntk/infiniteKernels';
 
 /** Pairwise checks and the conditioning check run up to this many samples (O(n²d) and O(n³)). */

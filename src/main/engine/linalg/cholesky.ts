@@ -1,65 +1,10 @@
 /**
- * Dense Cholesky factorization and triangular solves in float64, for shift-invert spectra (SPEC §8).
+ * Dense blocked Cholesky factorization in float64, for shift-invert spectra (SPEC §8); the solves with the
+ * factor are simdTriangular.ts's.
  */
 import { checkAborted, checkSquare, type AbortFlag } from './diagnostics';
-import { createSimdRowWorkspace } from './simdTriangular';
+import { createSimdRowWorkspace, type SimdRowWorkspace } from './simdTriangular';
 import { syrkUpperFromRows } from './syr2k';
-
-/**
- * Lower Cholesky factor of (A − σI) = L Lᵀ for symmetric A [n, n] (row-major; lower triangle read, A not
- * modified). Returns L [n, n] (row-major, upper part zero), or null when a pivot is not positive beyond
- * round-off, i.e. A − σI is not numerically positive definite.
- */
-export function choleskyLower(a: Float64Array, n: number, shift = 0, signal?: AbortFlag): Float64Array | null {
-  checkSquare('choleskyLower', 'a', a, n);
-  const l = new Float64Array(n * n);
-  let maxDiag = 0;
-  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(a[i * n + i]! - shift));
-  const pivotFloor = n * 2 ** -52 * maxDiag;
-  for (let i = 0; i < n; i++) {
-    if ((i & 31) === 0) checkAborted(signal, 'Cholesky factorization');
-    const ri = i * n;
-    for (let j = 0; j <= i; j++) {
-      const rj = j * n;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let p = 0;
-      for (; p + 4 <= j; p += 4) {
-        s0 += l[ri + p]! * l[rj + p]!;
-        s1 += l[ri + p + 1]! * l[rj + p + 1]!;
-        s2 += l[ri + p + 2]! * l[rj + p + 2]!;
-        s3 += l[ri + p + 3]! * l[rj + p + 3]!;
-      }
-      for (; p < j; p++) s0 += l[ri + p]! * l[rj + p]!;
-      const s = a[ri + j]! - (i === j ? shift : 0) - (s0 + s1 + (s2 + s3));
-      if (i === j) {
-        if (!(s > pivotFloor)) return null;
-        l[ri + i] = Math.sqrt(s);
-      } else {
-        l[ri + j] = s / l[rj + j]!;
-      }
-    }
-  }
-  return l;
-}
-
-/** Solves L Lᵀ x = b in place (b [n] becomes x) for the lower factor L [n, n] of {@link choleskyLower}. */
-export function choleskySolve(l: Float64Array, n: number, b: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    let s = b[i]!;
-    for (let p = 0; p < i; p++) s -= l[ri + p]! * b[p]!;
-    b[i] = s / l[ri + i]!;
-  }
-  for (let j = n - 1; j >= 0; j--) {
-    const rj = j * n;
-    const xj = b[j]! / l[rj + j]!;
-    b[j] = xj;
-    for (let i = 0; i < j; i++) b[i] = b[i]! - l[rj + i]! * xj;
-  }
-}
 
 /** Panel height of the blocked factorization: the trailing update is a rank-NB product at micro-kernel speed. */
 const CHOL_NB = 64;
@@ -69,14 +14,23 @@ const CHOL_NB = 64;
  * modified), blocked right-looking (LAPACK dpotrf scheme): per panel of NB rows the panel is factored with
  * contiguous row operations, then the trailing matrix gets one rank-NB downdate A₂₂ ← A₂₂ − U₁₂ᵀ U₁₂ through
  * the register-blocked kernel of {@link syrkUpperFromRows}, so n³/3 of the n³/3 + O(n²·NB) flops run at
- * matrix-product speed. Returns U [n, n] (row-major, strictly lower part zero; U = Lᵀ of
- * {@link choleskyLower}), or null when a pivot is not positive beyond round-off.
+ * matrix-product speed. Returns U [n, n] (row-major, strictly lower part zero), or null when a pivot is
+ * not positive beyond round-off, i.e. A − σI is not numerically positive definite.
  */
 export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, signal?: AbortFlag): Float64Array | null {
   checkSquare('choleskyUpperBlocked', 'a', a, n);
-  // The panel's row updates run in WebAssembly SIMD on the factor kept in that module's memory.
+  // The panel's row updates run in WebAssembly SIMD on the factor kept in that kernel's memory.
   const ws = createSimdRowWorkspace(n * n);
-  const u = ws !== null ? ws.mem : new Float64Array(n * n);
+  try {
+    return factorInPlace(a, n, shift, signal, ws) ? ws.mem.slice() : null;
+  } finally {
+    ws.release();
+  }
+}
+
+/** The body of {@link choleskyUpperBlocked} on ws.mem; false when a pivot is not positive beyond round-off. */
+function factorInPlace(a: Float64Array, n: number, shift: number, signal: AbortFlag | undefined, ws: SimdRowWorkspace): boolean {
+  const u = ws.mem;
   let maxDiag = 0;
   for (let i = 0; i < n; i++) {
     const ri = i * n;
@@ -102,13 +56,7 @@ export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, sign
         const f1 = u[o1 + r]!;
         const f2 = u[o2 + r]!;
         const f3 = u[o3 + r]!;
-        if (ws !== null) {
-          ws.axpy4(rr + r, o0 + r, n, n - r, f0, f1, f2, f3);
-          continue;
-        }
-        for (let c = r; c < n; c++) {
-          u[rr + c] = u[rr + c]! - (f0 * u[o0 + c]! + f1 * u[o1 + c]! + f2 * u[o2 + c]! + f3 * u[o3 + c]!);
-        }
+        ws.axpy4(rr + r, o0 + r, n, n - r, f0, f1, f2, f3);
       }
       for (; i < r; i++) {
         const oi = i * n;
@@ -116,7 +64,7 @@ export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, sign
         for (let c = r; c < n; c++) u[rr + c] = u[rr + c]! - f * u[oi + c]!;
       }
       const drr = u[rr + r]!;
-      if (!(drr > pivotFloor)) return null;
+      if (!(drr > pivotFloor)) return false;
       const urr = Math.sqrt(drr);
       u[rr + r] = urr;
       const inv = 1 / urr;
@@ -124,72 +72,5 @@ export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, sign
     }
     if (k1 < n) syrkUpperFromRows(u, n, k1, n - k1, u, n, k0, k1 - k0);
   }
-  return ws !== null ? u.slice() : u;
-}
-
-/** Solves Uᵀ U x = b in place (b [n] becomes x) for the upper factor U [n, n] of {@link choleskyUpperBlocked}. */
-export function choleskyUpperSolve(u: Float64Array, n: number, b: Float64Array): void {
-  if (u.length !== n * n || b.length !== n) {
-    throw new RangeError(`choleskyUpperSolve: u has ${u.length} entries (expected ${n * n} for [${n}, ${n}]), b has shape [${b.length}] (expected [${n}])`);
-  }
-  // Uᵀ z = b, four rows of U per pass: the 4×4 triangle gives z[p..p+3], then one fused axpy of the four
-  // rows updates the rest of b (8 flops per load/store pair of b instead of 2).
-  let p = 0;
-  for (; p + 4 <= n; p += 4) {
-    const o0 = p * n;
-    const o1 = o0 + n;
-    const o2 = o1 + n;
-    const o3 = o2 + n;
-    const z0 = b[p]! / u[o0 + p]!;
-    const z1 = (b[p + 1]! - u[o0 + p + 1]! * z0) / u[o1 + p + 1]!;
-    const z2 = (b[p + 2]! - u[o0 + p + 2]! * z0 - u[o1 + p + 2]! * z1) / u[o2 + p + 2]!;
-    const z3 = (b[p + 3]! - u[o0 + p + 3]! * z0 - u[o1 + p + 3]! * z1 - u[o2 + p + 3]! * z2) / u[o3 + p + 3]!;
-    b[p] = z0;
-    b[p + 1] = z1;
-    b[p + 2] = z2;
-    b[p + 3] = z3;
-    for (let i = p + 4; i < n; i++) {
-      b[i] = b[i]! - (u[o0 + i]! * z0 + u[o1 + i]! * z1 + u[o2 + i]! * z2 + u[o3 + i]! * z3);
-    }
-  }
-  for (; p < n; p++) {
-    const rp = p * n;
-    const zp = b[p]! / u[rp + p]!;
-    b[p] = zp;
-    for (let i = p + 1; i < n; i++) b[i] = b[i]! - u[rp + i]! * zp;
-  }
-  // U x = z from the bottom, four rows per pass sharing each load of x; the ragged top rows come last.
-  let top = n;
-  for (; top - 4 >= 0; top -= 4) {
-    const i0 = top - 4;
-    const o0 = i0 * n;
-    const o1 = o0 + n;
-    const o2 = o1 + n;
-    const o3 = o2 + n;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let j = top; j < n; j++) {
-      const xj = b[j]!;
-      s0 += u[o0 + j]! * xj;
-      s1 += u[o1 + j]! * xj;
-      s2 += u[o2 + j]! * xj;
-      s3 += u[o3 + j]! * xj;
-    }
-    const x3 = (b[i0 + 3]! - s3) / u[o3 + i0 + 3]!;
-    const x2 = (b[i0 + 2]! - s2 - u[o2 + i0 + 3]! * x3) / u[o2 + i0 + 2]!;
-    const x1 = (b[i0 + 1]! - s1 - u[o1 + i0 + 2]! * x2 - u[o1 + i0 + 3]! * x3) / u[o1 + i0 + 1]!;
-    const x0 = (b[i0]! - s0 - u[o0 + i0 + 1]! * x1 - u[o0 + i0 + 2]! * x2 - u[o0 + i0 + 3]! * x3) / u[o0 + i0]!;
-    b[i0] = x0;
-    b[i0 + 1] = x1;
-    b[i0 + 2] = x2;
-    b[i0 + 3] = x3;
-  }
-  for (let i = top - 1; i >= 0; i--) {
-    const ri = i * n;
-    let s = 0;
-    for (let j = i + 1; j < n; j++) s += u[ri + j]! * b[j]!;
-    b[i] = (b[i]! - s) / u[ri + i]!;
-  }
+  return true;
 }

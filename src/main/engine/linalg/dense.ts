@@ -55,23 +55,6 @@ export function matmulTransA(a: Float64Array, b: Float64Array, k: number, m: num
   return c;
 }
 
-/** C = A·Bᵀ for A [m, k], B [n, k] → C [m, n] (row dot products). */
-export function matmulTransB(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
-  checkLength('matmulTransB', 'a', a, m * k, `[${m}, ${k}]`);
-  checkLength('matmulTransB', 'b', b, n * k, `[${n}, ${k}]`);
-  const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    const ai = i * k;
-    for (let j = 0; j < n; j++) {
-      const bj = j * k;
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[ai + p]! * b[bj + p]!;
-      c[i * n + j] = s;
-    }
-  }
-  return c;
-}
-
 /** Gram matrix of the columns, XᵀX for X [rows, cols] → [cols, cols], computed once per pair (exactly symmetric). */
 export function gramCols(x: Float64Array, rows: number, cols: number): Float64Array {
   checkLength('gramCols', 'x', x, rows * cols, `[${rows}, ${cols}]`);
@@ -125,36 +108,6 @@ export function frobeniusNorm(a: ArrayLike<number>): number {
   return scale * Math.sqrt(s);
 }
 
-/** aᵀb for two vectors of equal length. */
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`dot: a has ${a.length} entries, b has ${b.length}`);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
-/**
- * Replaces A [n, n] by (A + Aᵀ)/2 in place and returns the asymmetry ‖A − Aᵀ‖_F/‖A‖_F measured before
- * (0 for a zero matrix). STYLE §4: symmetrize before eigensolving and record the asymmetry.
- */
-export function symmetrize(a: Float64Array, n: number): number {
-  checkLength('symmetrize', 'a', a, n * n, `[${n}, ${n}]`);
-  const norm = frobeniusNorm(a);
-  let diff2 = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const x = a[i * n + j]!;
-      const y = a[j * n + i]!;
-      const dlt = x - y;
-      diff2 += 2 * dlt * dlt;
-      const avg = 0.5 * (x + y);
-      a[i * n + j] = avg;
-      a[j * n + i] = avg;
-    }
-  }
-  return norm === 0 ? 0 : Math.sqrt(diff2) / norm;
-}
-
 /** Euclidean norms of the columns of X [rows, cols] → [cols]. */
 export function columnNorms(x: Float64Array, rows: number, cols: number): Float64Array {
   checkLength('columnNorms', 'x', x, rows * cols, `[${rows}, ${cols}]`);
@@ -168,18 +121,4 @@ export function columnNorms(x: Float64Array, rows: number, cols: number): Float6
   }
   for (let i = 0; i < cols; i++) s[i] = Math.sqrt(s[i]!);
   return s;
-}
-
-/** y = A·x for A [m, n], x [n] → [m]. */
-export function matvec(a: Float64Array, x: Float64Array, m: number, n: number): Float64Array {
-  checkLength('matvec', 'a', a, m * n, `[${m}, ${n}]`);
-  checkLength('matvec', 'x', x, n, `[${n}]`);
-  const y = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let s = 0;
-    const ai = i * n;
-    for (let j = 0; j < n; j++) s += a[ai + j]! * x[j]!;
-    y[i] = s;
-  }
-  return y;
 }

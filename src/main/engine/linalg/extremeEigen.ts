@@ -4,7 +4,7 @@
  * shift-invert operator (A − σI)⁻¹ for the smallest of a dense matrix, matrix-free where only products exist.
  */
 import { WorkbenchException } from '../../../shared/api/result';
-import { choleskyUpperBlocked, choleskyUpperSolve } from './cholesky';
+import { choleskyUpperBlocked } from './cholesky';
 import {
   checkAborted,
   relativeAsymmetry,
@@ -14,9 +14,8 @@ import {
   type EigDiagnostics,
 } from './diagnostics';
 import { householderTridiagonalVectors } from './householderTridiagonal';
-import { createSimdMatvec } from './simdDot';
 import { createSimdSymmetricMatvec } from './simdSymv';
-import { createSimdBasis, createSimdCholeskySolve } from './simdTriangular';
+import { createSimdBasis, createSimdCholeskySolve, type SimdBasis } from './simdTriangular';
 import { symmetricEigen } from './symmetricEigen';
 import { tridiagonalQl } from './tridiagonalQl';
 import { symvUpper } from './symv';
@@ -123,97 +122,104 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
     // Exactly symmetric input (kernels built symmetric) is used in place: nothing below writes to it.
     sym = asymmetry === 0 ? op.matrix : symmetrize(op.matrix, n).sym;
   }
-  // Dense products for 'largest' (the Lanczos operator itself): WebAssembly SIMD past small orders, reading
-  // the upper triangle once per product (half the memory traffic of row dots, which bounds them at large n);
-  // 'smallest' needs only k products of A, not worth copying A into WebAssembly memory.
-  const simd = sym !== undefined && which === 'largest' && n >= SIMD_MIN_N ? (createSimdSymmetricMatvec(sym, n) ?? createSimdMatvec(sym, n)) : null;
-  const applyA: Apply = sym !== undefined ? (simd ?? denseApply(sym, n)) : op.matvec!;
+  // The WebAssembly kernels this solve owns (their memories hold A or its factor), handed back at the end.
+  const kernels: { release(): void }[] = [];
+  try {
+    // Dense products for 'largest' (the Lanczos operator itself): WebAssembly SIMD past small orders, reading
+    // the upper triangle once per product (half the memory traffic of row dots, which bounds them at large n);
+    // 'smallest' needs only k products of A, not worth copying A into WebAssembly memory.
+    const simd = sym !== undefined && which === 'largest' && n >= SIMD_MIN_N ? createSimdSymmetricMatvec(sym, n) : null;
+    if (simd !== null) kernels.push(simd);
+    const applyA: Apply = sym !== undefined ? (simd?.apply ?? denseApply(sym, n)) : op.matvec!;
 
-  const basisMax = Math.min(n, Math.max(2 * k + 10, 30));
-  if (n <= 2 * basisMax) return denseFallback(sym ?? materialize(applyA, n), n, k, which, asymmetry, opts.signal);
+    const basisMax = Math.min(n, Math.max(2 * k + 10, 30));
+    if (n <= 2 * basisMax) return denseFallback(sym ?? materialize(applyA, n), n, k, which, asymmetry, opts.signal);
 
-  let method = 'lanczos';
-  let applyB: Apply;
-  let factor: Float64Array | null = null;
-  if (which === 'largest') {
-    method = 'lanczos';
-    applyB = applyA;
-  } else {
-    if (sym !== undefined) {
-      factor = choleskyUpperBlocked(sym, n, 0, opts.signal);
-      method = 'shift-invert-cholesky';
-      if (factor === null) {
-        // Numerically singular PSD kernels: shift just past round-off so the factor exists.
-        const sigma = -Math.sqrt(n) * 1e3 * ROUNDOFF_FACTOR * normInf(sym, n);
-        factor = choleskyUpperBlocked(sym, n, sigma, opts.signal);
-        method = `shift-invert-cholesky(σ=${sigma.toExponential(2)})`;
-      }
-    }
-    if (factor !== null) {
-      const u = factor;
-      // The factor is reused for every iteration: worth one copy into WebAssembly memory for SIMD solves.
-      const solve = createSimdCholeskySolve(u, n) ?? ((b: Float64Array) => choleskyUpperSolve(u, n, b));
-      applyB = (x, y) => {
-        y.set(x);
-        solve(y);
-      };
-    } else if (opts.matrixFreeSmallest === 'lobpcg') {
-      method = op.diagonal !== undefined || sym !== undefined ? 'lobpcg-jacobi' : 'lobpcg';
+    let method = 'lanczos';
+    let applyB: Apply;
+    let factor: Float64Array | null = null;
+    if (which === 'largest') {
+      method = 'lanczos';
       applyB = applyA;
     } else {
-      method = 'lanczos-negated';
-      applyB = (x, y) => {
-        applyA(x, y);
-        for (let i = 0; i < n; i++) y[i] = -y[i]!;
-      };
+      if (sym !== undefined) {
+        factor = choleskyUpperBlocked(sym, n, 0, opts.signal);
+        method = 'shift-invert-cholesky';
+        if (factor === null) {
+          // Numerically singular PSD kernels: shift just past round-off so the factor exists.
+          const sigma = -Math.sqrt(n) * 1e3 * ROUNDOFF_FACTOR * normInf(sym, n);
+          factor = choleskyUpperBlocked(sym, n, sigma, opts.signal);
+          method = `shift-invert-cholesky(σ=${sigma.toExponential(2)})`;
+        }
+      }
+      if (factor !== null) {
+        // The factor is reused for every iteration: worth one copy into WebAssembly memory for SIMD solves.
+        const solver = createSimdCholeskySolve(factor, n);
+        kernels.push(solver);
+        applyB = (x, y) => {
+          y.set(x);
+          solver.solve(y);
+        };
+      } else if (opts.matrixFreeSmallest === 'lobpcg') {
+        method = op.diagonal !== undefined || sym !== undefined ? 'lobpcg-jacobi' : 'lobpcg';
+        applyB = applyA;
+      } else {
+        method = 'lanczos-negated';
+        applyB = (x, y) => {
+          applyA(x, y);
+          for (let i = 0; i < n; i++) y[i] = -y[i]!;
+        };
+      }
     }
-  }
 
-  let diagonal = op.diagonal;
-  if (diagonal === undefined && sym !== undefined) diagonal = Float64Array.from({ length: n }, (_, i) => sym[i * n + i]!);
-  const run = method.startsWith('lobpcg')
-    ? lobpcgSmallest(applyA, n, k, tol, maxIter, opts.warmStart ?? [], opts.signal, diagonal)
-    : thickRestartLanczos(applyB, n, k, basisMax, tol, maxIter, opts.warmStart ?? [], opts.signal);
-  const vectors = run.vectors;
-  const images = vectors.map(() => new Float64Array(n));
-  for (let j = 0; j < vectors.length; j++) applyA(vectors[j]!, images[j]!);
-  const values = new Float64Array(vectors.length);
-  const residuals: number[] = [];
-  for (let j = 0; j < vectors.length; j++) {
-    const v = vectors[j]!;
-    const ax = images[j]!;
-    const lam = dot(v, ax);
-    values[j] = lam;
-    let r2 = 0;
-    for (let i = 0; i < n; i++) r2 += (ax[i]! - lam * v[i]!) ** 2;
-    residuals.push(Math.sqrt(r2));
+    let diagonal = op.diagonal;
+    if (diagonal === undefined && sym !== undefined) diagonal = Float64Array.from({ length: n }, (_, i) => sym[i * n + i]!);
+    const run = method.startsWith('lobpcg')
+      ? lobpcgSmallest(applyA, n, k, tol, maxIter, opts.warmStart ?? [], opts.signal, diagonal)
+      : thickRestartLanczos(applyB, n, k, basisMax, tol, maxIter, opts.warmStart ?? [], opts.signal);
+    const vectors = run.vectors;
+    const images = vectors.map(() => new Float64Array(n));
+    for (let j = 0; j < vectors.length; j++) applyA(vectors[j]!, images[j]!);
+    const values = new Float64Array(vectors.length);
+    const residuals: number[] = [];
+    for (let j = 0; j < vectors.length; j++) {
+      const v = vectors[j]!;
+      const ax = images[j]!;
+      const lam = dot(v, ax);
+      values[j] = lam;
+      let r2 = 0;
+      for (let i = 0; i < n; i++) r2 += (ax[i]! - lam * v[i]!) ** 2;
+      residuals.push(Math.sqrt(r2));
+    }
+    // B's largest θ first is the wanted order in every branch (largest λ, or smallest via 1/λ or −λ).
+    if (!run.converged) {
+      throw new WorkbenchException('not-converged', `extremeEigen: ${method} did not converge in ${run.iterations} operator applications`, {
+        method,
+        iterations: run.iterations,
+        maxIter,
+        tol,
+        values: Array.from(values),
+        residuals,
+        relativeResiduals: run.relativeResiduals,
+      });
+    }
+    // 'largest': max|θ| is λ_max itself; 'smallest' needs ‖A‖ from the matrix when it has one.
+    const scale = sym !== undefined && which === 'smallest' ? normInf(sym, n) : run.scale;
+    return {
+      values,
+      vectors,
+      diagnostics: {
+        asymmetry,
+        ...partialSpectrumDiagnostics(values, n, scale, which),
+        iterations: run.iterations,
+        converged: true,
+        method,
+        residuals,
+      },
+    };
+  } finally {
+    for (const kernel of kernels) kernel.release();
   }
-  // B's largest θ first is the wanted order in every branch (largest λ, or smallest via 1/λ or −λ).
-  if (!run.converged) {
-    throw new WorkbenchException('not-converged', `extremeEigen: ${method} did not converge in ${run.iterations} operator applications`, {
-      method,
-      iterations: run.iterations,
-      maxIter,
-      tol,
-      values: Array.from(values),
-      residuals,
-      relativeResiduals: run.relativeResiduals,
-    });
-  }
-  // 'largest': max|θ| is λ_max itself; 'smallest' needs ‖A‖ from the matrix when it has one.
-  const scale = sym !== undefined && which === 'smallest' ? normInf(sym, n) : run.scale;
-  return {
-    values,
-    vectors,
-    diagnostics: {
-      asymmetry,
-      ...partialSpectrumDiagnostics(values, n, scale, which),
-      iterations: run.iterations,
-      converged: true,
-      method,
-      residuals,
-    },
-  };
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -349,8 +355,27 @@ function thickRestartLanczos(
   warm: Float64Array[],
   signal: AbortFlag | undefined,
 ): LanczosRun {
-  // The basis and the work vector live in WebAssembly memory where SIMD is available, for the projections.
+  // Past small orders the basis and the work vector live in WebAssembly memory, for SIMD projections.
   const basis = n >= SIMD_MIN_N ? createSimdBasis(basisMax, n) : null;
+  try {
+    return lanczosIterate(applyB, n, k, basisMax, tol, maxIter, warm, signal, basis);
+  } finally {
+    basis?.release();
+  }
+}
+
+/** The body of {@link thickRestartLanczos}, with the basis in `basis`'s memory when it is given. */
+function lanczosIterate(
+  applyB: Apply,
+  n: number,
+  k: number,
+  basisMax: number,
+  tol: number,
+  maxIter: number,
+  warm: Float64Array[],
+  signal: AbortFlag | undefined,
+  basis: SimdBasis | null,
+): LanczosRun {
   const V = basis?.V ?? new Float64Array(basisMax * n);
   const H = new Float64Array(basisMax * basisMax);
   const f = basis?.x ?? new Float64Array(n);
@@ -725,7 +750,7 @@ function smallEigen(h: Float64Array, m: number): { values: Float64Array; vectors
   const d = new Float64Array(m);
   const e = new Float64Array(m);
   const qt = householderTridiagonalVectors(new Float64Array(h), m, d, e);
-  tridiagonalQl(d, e, qt, undefined, true);
+  tridiagonalQl(d, e, qt);
   const order = Array.from({ length: m }, (_, i) => i).sort((i, j) => d[i]! - d[j]!);
   const values = Float64Array.from(order, (i) => d[i]!);
   const vectors = new Float64Array(m * m);

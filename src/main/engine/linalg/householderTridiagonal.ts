@@ -3,15 +3,14 @@
  */
 import { checkAborted, type AbortFlag } from './diagnostics';
 import { syr2kUpper } from './syr2k';
-import { createSimdSymvWorkspace } from './simdSymv';
-import { symvUpper } from './symv';
+import { createSimdSymvWorkspace, type SimdSymvWorkspace } from './simdSymv';
 
 /**
- * Unblocked Householder tridiagonalization (EISPACK tred2, as in JAMA), working in place on V [n, n]
+ * Unblocked Householder tridiagonalization (EISPACK tred2, as in JAMA) for small orders, working in place on V [n, n]
  * (row-major, symmetric on entry). On return d [n] is the diagonal of T, e [n] its subdiagonal with
  * e[i] = T[i, i−1] (e[0] = 0); with `accumulate` V holds Q, otherwise V is destroyed.
  */
-export function householderTridiagonalPlain(
+function householderTridiagonalPlain(
   v: Float64Array,
   n: number,
   d: Float64Array,
@@ -135,25 +134,23 @@ export function householderTridiagonalBlocked(
     return;
   }
   // The caller may need the reflectors stored in A: copied back from WebAssembly memory.
-  if (reduceInSimdMemory(a, n, d, e, signal, tau, true)) return;
-  const y = new Float64Array(n);
-  reduceBlocked(a, n, d, e, y, (r0, vRow) => symvUpper(a, n, r0, a, vRow, y), signal, tau);
+  reduceInSimdMemory(a, n, d, e, signal, tau, true);
 }
 
 /**
  * d, e of the tridiagonal T = Qᵀ A Q as {@link householderTridiagonalBlocked} computes them, leaving A [n, n]
- * (upper triangle read) untouched: with WebAssembly SIMD the reduction works on the copy in the module's
+ * (upper triangle read) untouched: the blocked reduction works on the copy in a symmetric-product kernel's
  * memory and nothing is copied back, so an eigenvalues-only solve needs no n×n scratch array of its own.
  */
 export function householderTridiagonalValues(a: Float64Array, n: number, d: Float64Array, e: Float64Array, signal?: AbortFlag): void {
-  if (n >= BLOCKED_MIN_N && reduceInSimdMemory(a, n, d, e, signal, undefined, false)) return;
-  householderTridiagonalBlocked(new Float64Array(a), n, d, e, signal);
+  if (n >= BLOCKED_MIN_N) reduceInSimdMemory(a, n, d, e, signal, undefined, false);
+  else householderTridiagonalBlocked(new Float64Array(a), n, d, e, signal);
 }
 
 /**
- * The blocked reduction of A [n, n] on a copy in WebAssembly memory, where the level-2 products (which read
- * the whole trailing triangle each step) run in SIMD; the reduced matrix is copied back into A only with
- * `copyBack`. Returns false, having done nothing, without WebAssembly SIMD.
+ * The blocked reduction of A [n, n] on a copy in the memory of a symmetric-product kernel, where the level-2
+ * products (which read the whole trailing triangle each step) run in SIMD; the reduced matrix is copied back
+ * into A only with `copyBack`.
  */
 function reduceInSimdMemory(
   a: Float64Array,
@@ -163,29 +160,27 @@ function reduceInSimdMemory(
   signal: AbortFlag | undefined,
   tau: Float64Array | undefined,
   copyBack: boolean,
-): boolean {
+): void {
   const ws = createSimdSymvWorkspace(n, false);
-  if (ws === null) return false;
   ws.a.set(a);
   try {
-    reduceBlocked(ws.a, n, d, e, ws.y, (r0, vRow) => ws.symvUpper(r0, vRow), signal, tau);
+    reduceBlocked(ws, n, d, e, signal, tau);
   } finally {
     if (copyBack) a.set(ws.a);
+    ws.release();
   }
-  return true;
 }
 
-/** The body of {@link householderTridiagonalBlocked}, with y [n] and the product y += S v supplied. */
+/** The body of {@link householderTridiagonalBlocked} on the matrix ws.a, with ws.y for the products y = S v. */
 function reduceBlocked(
-  a: Float64Array,
+  ws: SimdSymvWorkspace,
   n: number,
   d: Float64Array,
   e: Float64Array,
-  y: Float64Array,
-  symv: (r0: number, vRow: number) => void,
   signal: AbortFlag | undefined,
   tau: Float64Array | undefined,
 ): void {
+  const { a, y } = ws;
   e[0] = 0;
   const vp = new Float64Array(n * NB);
   const wp = new Float64Array(n * NB);
@@ -232,7 +227,7 @@ function reduceBlocked(
       if (tauI === 0) continue;
       // y = A22 v over the upper triangle of the not-yet-updated trailing block, each entry used twice.
       y.fill(0, vOff, n);
-      symv(vOff, rowI);
+      ws.symvUpper(vOff, rowI);
       // Pending panel updates: y −= V (Wᵀ v) + W (Vᵀ v).
       if (j > 0) {
         tmp1.fill(0);

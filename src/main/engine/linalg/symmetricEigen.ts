@@ -16,7 +16,6 @@ import {
 import { householderTridiagonalValues, householderTridiagonalVectors } from './householderTridiagonal';
 import { tridiagonalQl } from './tridiagonalQl';
 
-export type { AbortFlag, EigDiagnostics } from './diagnostics';
 
 /** Eigenvalues in ascending order, optional eigenvectors, and diagnostics. */
 export interface EigResult {
@@ -59,7 +58,7 @@ export function symmetricEigen(a: Float64Array, n: number, opts: SymmetricEigenO
   let qt: Float64Array | undefined;
   if (wantVectors) qt = householderTridiagonalVectors(new Float64Array(sym), n, d, e, opts.signal);
   else householderTridiagonalValues(sym, n, d, e, opts.signal);
-  tridiagonalQl(d, e, qt, opts.signal, true);
+  tridiagonalQl(d, e, qt, opts.signal);
 
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[i]! - d[j]!);
   const values = Float64Array.from(order, (i) => d[i]!);

@@ -1,167 +1,57 @@
 /**
- * The symmetric products of simdSymv.ts on more than one core. The matrix lives in a shared WebAssembly
- * memory; helper threads (started through the spawner that the engine worker installs, since these pure
- * numerics may not start threads themselves, and kept) instantiate the same
- * SIMD module on that memory and each reduces a band of rows into a vector of its own, which the caller
- * adds up. Rows are split so that the bands hold equal parts of the upper triangle. The bands are driven by
- * one function, {@link symvRows}, whose source the helpers run as well, so both sides compute the same way.
+ * Parallel symmetric products (SPEC §8): y += S v over the trailing rows, with S stored in a shared
+ * WebAssembly memory (simdSymv.ts); helper threads run the same kernel on that memory and each reduces
+ * bands of rows into a vector of its own, which the caller adds up. Rows are cut into chunks with equal
+ * parts of the upper triangle, which any thread may take. The helpers are real worker files
+ * (symvHelper.ts) started through the spawner that the engine worker installs, since these pure numerics
+ * may not start threads themselves; both sides run their chunks through symvRows.ts.
  */
-/**
- * Starts a helper thread running `source` (a self-contained CommonJS script) with `data` as its
- * workerData; an uncaught error in it goes to onError. backends/threads.ts has the Node one.
- */
-export type HelperSpawner = (source: string, data: unknown, onError: (e: unknown) => void) => { stop(): void };
+import {
+  BOUNDS,
+  CHUNKS,
+  CHUNKS_PER_THREAD,
+  CLAIM,
+  CONTRIB,
+  CONTROL_WORDS,
+  FINISHED,
+  GEN,
+  HELPER_AREA,
+  HELPER_SCRATCH,
+  MAX_HELPERS,
+  MEMORY,
+  N,
+  runChunks,
+  SPIN_MS,
+  VROW,
+  type Symv4Fn,
+  type SymvHelperData,
+  type SymvMemoryMessage,
+} from './symvRows';
 
-/** The SIMD kernel of simdSymv.ts: four rows against the columns from c on (see its moduleBytes). */
-export type Symv4Fn = (a: number, ld: number, v: number, y: number, len: number, out: number, v0: number, v1: number, v2: number, v3: number) => void;
-
-/**
- * mem[yo + c] += S[r, c]·mem[vRow + r] and mem[yo + r] += S[r, c]·mem[vRow + c] over r0 ≤ r < r1, c ≥ r, for the
- * symmetric S whose upper triangle is stored at mem[0 .. n²) row-major; mem[out .. out + 8) is scratch.
- * Rows go four at a time through symv4; each stored entry is read once for its row and its column.
- * Self-contained (no closures, no imports): helpers run its source text.
- */
-export function symvRows(mem: Float64Array, symv4: Symv4Fn, n: number, r0: number, r1: number, vRow: number, yo: number, out: number): void {
-  const ld = n * 8;
-  let r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    const o0 = r * n;
-    const o1 = o0 + n;
-    const o2 = o1 + n;
-    const o3 = o2 + n;
-    const v0 = mem[vRow + r]!;
-    const v1 = mem[vRow + r + 1]!;
-    const v2 = mem[vRow + r + 2]!;
-    const v3 = mem[vRow + r + 3]!;
-    const a01 = mem[o0 + r + 1]!, a02 = mem[o0 + r + 2]!, a03 = mem[o0 + r + 3]!;
-    const a12 = mem[o1 + r + 2]!, a13 = mem[o1 + r + 3]!, a23 = mem[o2 + r + 3]!;
-    let s0 = mem[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
-    let s1 = a01 * v0 + mem[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
-    let s2 = a02 * v0 + a12 * v1 + mem[o2 + r + 2]! * v2 + a23 * v3;
-    let s3 = a03 * v0 + a13 * v1 + a23 * v2 + mem[o3 + r + 3]! * v3;
-    const c0 = r + 4;
-    const len = n - c0;
-    symv4((o0 + c0) * 8, ld, (vRow + c0) * 8, (yo + c0) * 8, len, out * 8, v0, v1, v2, v3);
-    s0 += mem[out]! + mem[out + 1]!;
-    s1 += mem[out + 2]! + mem[out + 3]!;
-    s2 += mem[out + 4]! + mem[out + 5]!;
-    s3 += mem[out + 6]! + mem[out + 7]!;
-    if ((len & 1) === 1) {
-      const c = n - 1;
-      const b0 = mem[o0 + c]!, b1 = mem[o1 + c]!, b2 = mem[o2 + c]!, b3 = mem[o3 + c]!;
-      const vc = mem[vRow + c]!;
-      s0 += b0 * vc;
-      s1 += b1 * vc;
-      s2 += b2 * vc;
-      s3 += b3 * vc;
-      mem[yo + c] = mem[yo + c]! + (b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3);
-    }
-    mem[yo + r] = mem[yo + r]! + s0;
-    mem[yo + r + 1] = mem[yo + r + 1]! + s1;
-    mem[yo + r + 2] = mem[yo + r + 2]! + s2;
-    mem[yo + r + 3] = mem[yo + r + 3]! + s3;
-  }
-  for (; r < r1; r++) {
-    const rowR = r * n;
-    const vr = mem[vRow + r]!;
-    let s = mem[rowR + r]! * vr;
-    for (let c = r + 1; c < n; c++) {
-      const arc = mem[rowR + c]!;
-      s += arc * mem[vRow + c]!;
-      mem[yo + c] = mem[yo + c]! + arc * vr;
-    }
-    mem[yo + r] = mem[yo + r]! + s;
-  }
+/** A started helper thread: messages reach it in order; stop() ends it. */
+export interface HelperThread {
+  post(message: SymvMemoryMessage): void;
+  stop(): void;
 }
 
 /**
- * Control words (Int32) of a pool. Products are split into chunks of rows that any thread may take, so a
- * helper that wakes late (its core busy elsewhere) costs nothing but its share: the caller takes the rest.
- *   0 GEN       generation of the current product, 1 … 0x7fff (−1: quit)
- *   1 CLAIM     GEN·2¹⁶ + index of the next free chunk (a stale thread's claim fails on the generation)
- *   2 FINISHED  chunks done in this generation
- *   3 SLOT, 4 N, 5 VROW, 6 CHUNKS, 7 BASE (offset of the helpers' vectors): the product's parameters
- *   8 … 10      per helper: the generation it last added into its own vector
- *   11 …        chunk boundaries (CHUNKS + 1 rows)
- * runChunks and the helper source use these indices as literals.
+ * Starts a helper thread running the module at `script` with `data` as its workerData; an uncaught error
+ * in it, or a failure to start it, goes to onError. backends/threads.ts has the Node one.
  */
-const GEN = 0;
-const CLAIM = 1;
-const FINISHED = 2;
-const PARAM = 3;
-const CONTRIB = 8;
-const BOUNDS = 11;
-const MAX_HELPERS = 3;
-const CHUNKS_PER_THREAD = 4;
-const CONTROL_WORDS = BOUNDS + CHUNKS_PER_THREAD * (MAX_HELPERS + 1) + 1;
-/** Doubles of scratch each helper needs at the end of its vector (symv4's eight lanes). */
-export const HELPER_SCRATCH = 8;
+export type HelperSpawner = (script: URL | string, data: SymvHelperData, onError: (e: unknown) => void) => HelperThread;
 
 /**
- * Takes chunks of generation g one at a time (compare-and-swap on CLAIM) and adds each one's rows into the
- * vector at yo (scratch at out), counting it in FINISHED; `first` runs before the first chunk taken.
- * Returns the number of chunks it ran. Self-contained (symvRows comes as an argument): helpers run its
- * source text.
+ * The helper thread's script: the tsx bootstrap of symvHelper.ts next to this file, where the engine runs
+ * from its TypeScript sources; the Electron build's engine worker sets its own bundled file, which runs
+ * symvHelper.ts when started with a helper's workerData ({@link setSymvHelperScript}, engine/workerElectron.ts).
  */
-export function runChunks(
-  ctl: Int32Array,
-  g: number,
-  mem: Float64Array,
-  symv4: Symv4Fn,
-  yo: number,
-  out: number,
-  rows: typeof symvRows,
-  first: (() => void) | null,
-): number {
-  const n = ctl[4]!;
-  const vRow = ctl[5]!;
-  const chunks = ctl[6]!;
-  let ran = 0;
-  for (;;) {
-    const v = Atomics.load(ctl, 1);
-    if (v >>> 16 !== g || (v & 0xffff) >= chunks) return ran;
-    if (Atomics.compareExchange(ctl, 1, v, v + 1) !== v) continue;
-    if (ran === 0 && first !== null) first();
-    const c = v & 0xffff;
-    rows(mem, symv4, n, ctl[11 + c]!, ctl[12 + c]!, vRow, yo, out);
-    ran++;
-    if (Atomics.add(ctl, 2, 1) + 1 === chunks) Atomics.notify(ctl, 2);
-  }
-}
+let helperScript: URL | string = new URL('./symvHelperEntry.mjs', import.meta.url);
 
-/** How long a thread polls (for the next product, or for the last chunks) before it sleeps. */
-const SPIN_MS = 2;
-
-/** The helper thread: waits for a generation, takes chunks into its own vector until none are left. */
-const HELPER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, memories, control, id } = workerData;
-const ctl = new Int32Array(control);
-const kernels = memories.map((m) => new WebAssembly.Instance(module, { env: { mem: m } }).exports.symv4);
-const symvRows = ${symvRows.toString()};
-const runChunks = ${runChunks.toString()};
-// The pool starts at generation 0; a product asked for before this thread was up is seen at once.
-let seen = 0;
-for (;;) {
-  // Products come in runs (an iterative solver asks for one after a little work of its own): poll for a
-  // short while before sleeping, since waking a sleeping thread costs about as much as a small product.
-  // The sleep is timed, so that a thread whose owner is gone still ends.
-  const spinUntil = performance.now() + ${SPIN_MS};
-  while (Atomics.load(ctl, 0) === seen && performance.now() < spinUntil);
-  Atomics.wait(ctl, 0, seen, 1000);
-  const g = Atomics.load(ctl, 0);
-  if (g === -1) break;
-  if (g === seen) continue;
-  seen = g;
-  const slot = ctl[3], n = ctl[4];
-  const yo = ctl[7] + id * (n + ${HELPER_SCRATCH});
-  const mem = new Float64Array(memories[slot].buffer);
-  runChunks(ctl, g, mem, kernels[slot], yo, yo + n, symvRows, () => {
-    mem.fill(0, yo, yo + n);
-    Atomics.store(ctl, 8 + id, g);
-  });
+/** Where helper threads started from now on find their script (in a build: the bundled file that runs symvHelper.ts). */
+export function setSymvHelperScript(script: URL | string): void {
+  if (script !== helperScript) stopHelpers();
+  helperScript = script;
 }
-`;
 
 /** Below this many trailing rows a product is not worth waking the helpers for (measured: see bench). */
 export const PARALLEL_MIN_ROWS = 768;
@@ -171,21 +61,26 @@ const HELPER_TIMEOUT_MS = 30_000;
 
 interface Pool {
   control: Int32Array;
-  helpers: { stop(): void }[];
+  helpers: HelperThread[];
+  /** Ids of the memories already sent to the helpers. */
+  sent: Set<number>;
 }
 
 let pool: Pool | null | undefined;
 let spawner: HelperSpawner | null = null;
 let threadsWanted = 1;
-let shared: { module: WebAssembly.Module; memories: WebAssembly.Memory[] } | null = null;
+let log: (message: string) => void = (message) => console.error(`[engine] ${message}`);
 
 /**
  * Lets the symmetric products use `threads` threads (the caller counts as one; at most 4) through helper
  * threads started by `spawn`; without it (null, the default) every product runs on the calling thread.
+ * A helper that fails is reported to `report` (default: stderr), and the products run on the calling
+ * thread until the thread count or the spawner changes.
  */
-export function installSymvThreads(spawn: HelperSpawner | null, threads: number): void {
+export function installSymvThreads(spawn: HelperSpawner | null, threads: number, report?: (message: string) => void): void {
   if (spawn !== spawner) stopHelpers();
   spawner = spawn;
+  if (report !== undefined) log = report;
   setSymvThreads(threads);
 }
 
@@ -202,9 +97,9 @@ export function setSymvThreads(threads: number): void {
   threadsWanted = wanted;
 }
 
-/** Helper threads a product uses now (0 without a spawner, without shared memories or with one thread). */
+/** Helper threads a product uses now (0 without a spawner or with one thread). */
 export function symvHelpers(): number {
-  return shared === null || spawner === null ? 0 : threadsWanted - 1;
+  return spawner === null ? 0 : threadsWanted - 1;
 }
 
 let parallelProducts = 0;
@@ -218,12 +113,6 @@ export function symvParallelProducts(): number {
 /** Row chunks of those products that helpers took (the rest ran on the calling thread). */
 export function symvHelperChunks(): number {
   return helperChunks;
-}
-
-/** Called by simdSymv.ts once its module and shared memories exist; before that every product is serial. */
-export function shareSymvModule(module: WebAssembly.Module, memories: WebAssembly.Memory[]): void {
-  stopHelpers();
-  shared = { module, memories };
 }
 
 /** Stops the helpers; the next product starts them again (a pool turned off is given another try). */
@@ -240,6 +129,10 @@ function stopHelpers(): void {
 function turnOffHelpers(): void {
   stopHelpers();
   pool = null;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**
@@ -262,19 +155,18 @@ function announce(ctl: Int32Array, g: number): void {
 function startHelpers(): Pool | null {
   if (pool !== undefined) return pool;
   const helpers = threadsWanted - 1;
-  if (shared === null || spawner === null || helpers < 1) return (pool = null);
+  if (spawner === null || helpers < 1) return (pool = null);
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-  const started: Pool = { control, helpers: [] };
-  // A failing helper turns the pool off: products run on the calling thread from then on.
-  const onError = (): void => {
-    if (pool === started) turnOffHelpers();
+  const started: Pool = { control, helpers: [], sent: new Set() };
+  const onError = (id: number) => (e: unknown): void => {
+    if (pool !== started) return;
+    log(`symmetric products: helper thread ${id} failed (${describe(e)}); they run on the calling thread until the thread count changes`);
+    turnOffHelpers();
   };
   try {
-    for (let id = 0; id < helpers; id++) {
-      const data = { module: shared.module, memories: shared.memories, control: control.buffer, id };
-      started.helpers.push(spawner(HELPER_SOURCE, data, onError));
-    }
-  } catch {
+    for (let id = 0; id < helpers; id++) started.helpers.push(spawner(helperScript, { role: 'symv-helper', control: control.buffer as SharedArrayBuffer, id }, onError(id)));
+  } catch (e) {
+    log(`symmetric products: could not start helper thread ${started.helpers.length} (${describe(e)}); they run on the calling thread until the thread count changes`);
     for (const h of started.helpers) h.stop();
     return (pool = null);
   }
@@ -314,14 +206,20 @@ export function triangleBands(r0: number, n: number, parts: number): number[] {
   return bounds;
 }
 
+/** The shared memory a product runs on, and its id (helpers get each memory once). */
+export interface SymvTarget {
+  id: number;
+  memory: WebAssembly.Memory;
+}
+
 /**
- * y += S v over rows r ≥ r0 (as {@link symvRows} with r1 = n) on `slot`'s shared memory, with the helpers
- * when the trailing block is big enough. `helperVectors` is the offset of the helpers' area, room for
+ * y += S v over rows r ≥ r0 (as symvRows with r1 = n) on the target's memory, with the helpers when the
+ * trailing block is big enough. `helperVectors` is the offset of the helpers' area, room for
  * `maxHelpers`: helper t uses mem[helperVectors + t·(n + 8) ..] for its vector and scratch. Returns false
  * (nothing done) when the product should run serially instead.
  */
 export function symvParallel(
-  slot: number,
+  target: SymvTarget,
   mem: Float64Array,
   symv4: Symv4Fn,
   n: number,
@@ -335,22 +233,27 @@ export function symvParallel(
   if (n - r0 < PARALLEL_MIN_ROWS) return false;
   const p = startHelpers();
   if (p === null || p.helpers.length > maxHelpers) return false;
+  if (!p.sent.has(target.id)) {
+    // Queued before the announcement below, so a helper finds it as soon as it sees the product.
+    for (const h of p.helpers) h.post({ memoryId: target.id, memory: target.memory });
+    p.sent.add(target.id);
+  }
   const helpers = p.helpers.length;
   const chunks = CHUNKS_PER_THREAD * (helpers + 1);
   const bounds = triangleBands(r0, n, chunks);
   const ctl = p.control;
   const g = nextGeneration(ctl);
   Atomics.store(ctl, FINISHED, 0);
-  ctl[PARAM] = slot;
-  ctl[PARAM + 1] = n;
-  ctl[PARAM + 2] = vRow;
-  ctl[PARAM + 3] = chunks;
-  ctl[PARAM + 4] = helperVectors;
+  ctl[MEMORY] = target.id;
+  ctl[N] = n;
+  ctl[VROW] = vRow;
+  ctl[CHUNKS] = chunks;
+  ctl[HELPER_AREA] = helperVectors;
   for (let t = 0; t < helpers; t++) ctl[CONTRIB + t] = 0;
   for (let c = 0; c <= chunks; c++) ctl[BOUNDS + c] = bounds[c]!;
   Atomics.store(ctl, CLAIM, g << 16);
   announce(ctl, g);
-  helperChunks += chunks - runChunks(ctl, g, mem, symv4, yo, out, symvRows, null);
+  helperChunks += chunks - runChunks(ctl, g, mem, symv4, yo, out, null);
   // Every chunk is taken: the helpers are finishing theirs. Poll before sleeping (a wake-up costs more).
   const spinUntil = performance.now() + SPIN_MS;
   while (Atomics.load(ctl, FINISHED) < chunks && performance.now() < spinUntil);

@@ -2,7 +2,7 @@
  * Cache-blocked float64 symmetric rank-2k update on the upper triangle, the level-3 kernel of the blocked
  * Householder tridiagonalization (SPEC §8).
  */
-import { loadPackedTiles, type PackedTiles } from './simdGemm';
+import { createTileKernel, type PackedTiles } from './simdGemm';
 
 /** Rows (and columns) handled per micro-kernel call. */
 const MR = 4;
@@ -118,7 +118,7 @@ export function syrkUpperFromRows(
   kernelUpper(c, ldc, r0, m, pk, pk, kb, blocks);
 }
 
-/** C −= P Qᵀ on the upper triangle from packed panels pk, qk [blocks, kk, MR], WebAssembly SIMD when available. */
+/** C −= P Qᵀ on the upper triangle from packed panels pk, qk [blocks, kk, MR]: WebAssembly SIMD past a few tiles. */
 function kernelUpper(
   c: Float64Array,
   ldc: number,
@@ -129,9 +129,13 @@ function kernelUpper(
   kk: number,
   blocks: number,
 ): void {
-  const simd = blocks * (blocks + 1) / 2 >= SIMD_MIN_TILES ? loadPackedTiles(pk, qk, kk, blocks) : null;
-  if (simd !== null) {
-    kernelUpperSimd(c, ldc, r0, m, simd, blocks);
+  if (blocks * (blocks + 1) / 2 >= SIMD_MIN_TILES) {
+    const simd = createTileKernel();
+    try {
+      kernelUpperSimd(c, ldc, r0, m, simd.load(pk, qk, kk, blocks), blocks);
+    } finally {
+      simd.release();
+    }
     return;
   }
   const edge = new Float64Array(MR * MR);

@@ -27,31 +27,24 @@ function pythag(a: number, b: number): number {
 
 /**
  * Diagonalizes the symmetric tridiagonal T = tridiag(e, d, e) in place: on return d holds the eigenvalues
- * (unsorted), e is destroyed. Shapes: d [n], e [n] with e[i] = T[i, i−1] (e[0] ignored). When `z` [n, n]
- * (row-major) is given it is multiplied on the right by the rotations, so passing the orthogonal Q of
- * A = Q T Qᵀ yields the eigenvectors of A as columns of z; with `zRows` z holds Zᵀ instead (pass Qᵀ, get
- * the eigenvectors as rows), which is several times faster because each rotation touches two contiguous
- * rows instead of two strided columns. Throws 'not-converged' rather than returning
- * an unconverged value, and 'cancelled' when `signal.aborted` becomes true.
+ * (unsorted), e is destroyed. Shapes: d [n], e [n] with e[i] = T[i, i−1] (e[0] ignored). When `zt` [n, n]
+ * (row-major) is given it holds Zᵀ and Z is multiplied on the right by the rotations, so passing Qᵀ of
+ * A = Q T Qᵀ yields the eigenvectors of A as rows of zt (each rotation touches two contiguous rows).
+ * Throws 'not-converged' rather than returning an unconverged value, and 'cancelled' when `signal.aborted`
+ * becomes true.
  */
-export function tridiagonalQl(
-  d: Float64Array,
-  e: Float64Array,
-  z?: Float64Array,
-  signal?: AbortFlag,
-  zRows = false,
-): void {
+export function tridiagonalQl(d: Float64Array, e: Float64Array, zt?: Float64Array, signal?: AbortFlag): void {
   const n = d.length;
   if (e.length !== n) {
     throw new RangeError(`tridiagonalQl: e has shape [${e.length}], expected [${n}] to match d`);
   }
-  if (z !== undefined && z.length !== n * n) {
-    throw new RangeError(`tridiagonalQl: z has ${z.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
+  if (zt !== undefined && zt.length !== n * n) {
+    throw new RangeError(`tridiagonalQl: zt has ${zt.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
   }
   if (n === 0) return;
-  const rotator = z !== undefined && zRows && n >= SIMD_MIN_N ? createSimdRowRotator(z, n, n) : null;
+  const rotator = zt !== undefined && n >= SIMD_MIN_N ? createSimdRowRotator(zt, n, n) : null;
   try {
-    qlIterate(d, e, n, z, signal, zRows, rotator);
+    qlIterate(d, e, n, zt, signal, rotator);
   } finally {
     rotator?.finish();
   }
@@ -63,7 +56,6 @@ function qlIterate(
   n: number,
   z: Float64Array | undefined,
   signal: AbortFlag | undefined,
-  zRows: boolean,
   rotator: SimdRowRotator | null,
 ): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
@@ -123,7 +115,7 @@ function qlIterate(
           d[i + 1] = h + s * (c * g + s * d[i]!);
           if (rotator !== null) {
             rotator.rotate(i, c, s);
-          } else if (z !== undefined && zRows) {
+          } else if (z !== undefined) {
             // Rows i and i+1 of Zᵀ are contiguous: the rotation streams through memory.
             const ri = i * n;
             const rh = ri + n;
@@ -132,14 +124,6 @@ function qlIterate(
               const zi = z[ri + k]!;
               z[rh + k] = s * zi + c * zh;
               z[ri + k] = c * zi - s * zh;
-            }
-          } else if (z !== undefined) {
-            for (let k = 0; k < n; k++) {
-              const row = k * n;
-              const zh = z[row + i + 1]!;
-              const zi = z[row + i]!;
-              z[row + i + 1] = s * zi + c * zh;
-              z[row + i] = c * zi - s * zh;
             }
           }
         }

@@ -8,7 +8,7 @@
  */
 import type { Regime } from '../../../shared/config/schema';
 import { WorkbenchException } from '../../../shared/api/result';
-import { columnNorms, matmulTransA } from '../linalg/dense';
+import { columnNorms, matmulTransA } from '../linalg';
 
 /** Kernel kind: encoder H_enc or decoder H_dec. */
 export type KernelKind = 'enc' | 'dec';

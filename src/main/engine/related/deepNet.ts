@@ -7,10 +7,9 @@
  * Layouts: W⁽ℓ⁾ [n_{ℓ+1}, n_ℓ] and b⁽ℓ⁾ [n_{ℓ+1}] row-major; point sets X [d, n] (columns are points);
  * activations per layer [n_ℓ, n].
  */
+import { gemmNT, matmul, matmulTransA, symmetricEigen } from '../linalg';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { CircleExperiment, CircleWidth, CurveBand } from '../../../shared/related/results';
-import { matmul, matmulTransA, matmulTransB } from '../linalg/dense';
-import { symmetricEigen } from '../linalg/symmetricEigen';
 import { createRng, STREAMS, type Rng } from '../random';
 import { checkJacotOptions, jacotKernels, type JacotOptions } from './jacot';
 
@@ -189,7 +188,7 @@ function deepNetGdStep(net: DeepNet, X: Float64Array, y: Float64Array, n: number
     const dr = delta[l]!.slice();
     for (let o = 0; o < nOut; o++) for (let i = 0; i < n; i++) dr[o * n + i]! *= r[i]!;
     // ∂L/∂W⁽ℓ⁾ = σ_w n_ℓ^{−1/2} (δ diag(r)) α⁽ℓ⁾ᵀ, ∂L/∂b⁽ℓ⁾ = β Σ_i r_i δ_i
-    const gW = matmulTransB(dr, p.act[l]!, nOut, n, nIn);
+    const gW = gemmNT(dr, p.act[l]!, nOut, nIn, n);
     const scale = (eta * net.sigmaW) / Math.sqrt(nIn);
     const w = net.W[l]!.slice();
     for (let k = 0; k < w.length; k++) w[k]! -= scale * gW[k]!;

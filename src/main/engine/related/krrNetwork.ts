@@ -4,11 +4,11 @@
  * X (H + ρI)⁻¹ q(x) on fresh test inputs, with the memorization measure (share of the output energy in
  * span{x₁,…,xₙ}). Both kernel predictions come from theory/linearized.ts (through kernelRegression).
  */
+import { symmetricEigen } from '../linalg';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { Regime } from '../../../shared/config/schema';
 import type { KrrNetworkResult } from '../../../shared/related/results';
 import { regimeKernel } from '../ntk/infiniteKernels';
-import { symmetricEigen } from '../linalg/symmetricEigen';
 import { sphereData } from '../datasets/synthetic';
 import { initParams } from '../autoencoder/init';
 import { forward, gdStep, outputScale } from '../autoencoder/model';

@@ -10,13 +10,10 @@
  *                signs, r_j, q_j uniform indices — applied to z and x separately, never forming z ⊗ x.
  * Layouts: X [d, n] (columns are points), features [D, n].
  */
+import { gramUpperAdd, matmulTransA, mirrorUpperToLower, symmetricEigen } from '../linalg';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { MeanStd, RfSweep, RfSweepRow } from '../../../shared/related/results';
 import { infiniteKernels } from '../ntk/infiniteKernels';
-import { matmulTransA } from '../linalg/dense';
-import { gramUpperAdd } from '../linalg/syr2k';
-import { mirrorUpperToLower } from '../linalg/householderTridiagonal';
-import { symmetricEigen } from '../linalg/symmetricEigen';
 import { createRng, STREAMS, type Rng } from '../random';
 import { fitKernelRegression } from './kernelRegression';
 

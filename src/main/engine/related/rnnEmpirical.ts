@@ -4,8 +4,8 @@
  *
  * Layouts: W [N, N], U [N, p], b [N], v [N] row-major; a sequence is [T, p] row-major.
  */
+import { gemmNT } from '../linalg';
 import { WorkbenchException } from '../../../shared/api/result';
-import { matmulTransB } from '../linalg/dense';
 import { createRng, STREAMS } from '../random';
 import type { RntkOptions, RntkReadout } from './rntk';
 import type { SequenceSet } from './sequences';
@@ -132,8 +132,8 @@ export function rnnNtk(net: Rnn, set: SequenceSet, readout: RntkReadout): Float6
     for (let j = i; j < n; j++) {
       const ti = traces[i]!;
       const tj = traces[j]!;
-      const DD = matmulTransB(grads[i]!.D, grads[j]!.D, ti.T, N, tj.T);
-      const HH = matmulTransB(ti.H.subarray(0, ti.T * N), tj.H.subarray(0, tj.T * N), ti.T, N, tj.T);
+      const DD = gemmNT(grads[i]!.D, grads[j]!.D, ti.T, tj.T, N);
+      const HH = gemmNT(ti.H.subarray(0, ti.T * N), tj.H.subarray(0, tj.T * N), ti.T, tj.T, N);
       const xi = set.data[i]!;
       const xj = set.data[j]!;
       let s = 0;

@@ -3,9 +3,9 @@
  * and classification of its labels on a seeded train/test split, for several σ_w — a larger σ_w keeps more
  * of the early steps in the kernel (the `first-value` set needs exactly that memory).
  */
+import { symmetricEigen } from '../linalg';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { SequenceStudy, SequenceStudyRow } from '../../../shared/related/results';
-import { symmetricEigen } from '../linalg/symmetricEigen';
 import { createRng, randomPermutation, STREAMS } from '../random';
 import { classifyByKernelRegression, fitKernelRegression } from './kernelRegression';
 import { rntkKernels, type RntkOptions } from './rntk';

@@ -4,6 +4,7 @@
  * structured-cloned data and are parsed here with the shared schemas (src/shared/related/schema.ts);
  * matrices go back as row arrays. Large matrices are refused up front with their memory estimate.
  */
+import { symmetricEigen } from '../linalg';
 import type { z } from 'zod';
 import { WorkbenchException } from '../../../shared/api/result';
 import {
@@ -20,7 +21,6 @@ import {
   weightedRequestSchema,
 } from '../../../shared/related/schema';
 import type { KernelResult, KrrResult, RfSweepResult, RntkResult, RntkStudyResult } from '../../../shared/related/results';
-import { symmetricEigen } from '../linalg/symmetricEigen';
 import { infiniteKernels } from '../ntk/infiniteKernels';
 import { assertFits, matrixBytes } from '../memory';
 import { circleExperiment } from './deepNet';

@@ -5,9 +5,9 @@
  * a continuum through weak (ω_V = 0), joint (1, 1) and decoder-only (ω_W = 0) training. The panel's
  * experiment compares its frozen-kernel loss curve with a finite network trained by exactly those steps.
  */
+import { symmetricEigen } from '../linalg';
 import { WorkbenchException } from '../../../shared/api/result';
 import { infiniteKernels } from '../ntk/infiniteKernels';
-import { symmetricEigen } from '../linalg/symmetricEigen';
 import { initParams } from '../autoencoder/init';
 import { forward, gdStep, outputScale } from '../autoencoder/model';
 import { linearizedModel } from '../theory/linearized';

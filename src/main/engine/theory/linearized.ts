@@ -6,8 +6,7 @@
  *   L(k) = ½ Σ_a Σ_ℓ (1 − ηλ_ℓ)^{2k} c_{aℓ}².
  */
 import { WorkbenchException } from '../../../shared/api/result';
-import { gramCols, gramRows, matmul, matmulTransA } from '../linalg/dense';
-import { symmetricEigen } from '../linalg/symmetricEigen';
+import { gramCols, gramRows, matmul, matmulTransA, symmetricEigen } from '../linalg';
 
 /** A frozen-kernel model with its eigendecomposition precomputed. */
 export interface LinearizedModel {

@@ -2,8 +2,7 @@
  * The theory report of a data set (CLI `theory`, SPEC §5.5, §6, §7): eigenvalue parameters, automatic
  * steps, linearized loss ratios from zero initial output, and the sufficient widths of Theorems A and B.
  */
-import { columnNorms, frobeniusNorm, gramCols, gramRows } from '../linalg/dense';
-import { symmetricEigen } from '../linalg/symmetricEigen';
+import { columnNorms, frobeniusNorm, gramCols, gramRows, symmetricEigen } from '../linalg';
 import { infiniteKernels } from '../ntk/infiniteKernels';
 import { linearizedModel } from './linearized';
 import { sufficientWidths, UNIT_NORM_TOL, type SufficientWidths } from './sufficientWidth';

@@ -5,8 +5,7 @@
  */
 import type { Config } from '../../../shared/config/schema';
 import type { Dataset } from '../datasets/index';
-import { columnNorms, frobeniusNorm } from '../linalg/dense';
-import { symmetricEigen } from '../linalg/symmetricEigen';
+import { columnNorms, frobeniusNorm, symmetricEigen } from '../linalg';
 
 /** Largest n whose H∞ matrix is kept in the theory (for the heatmap). */
 export const THEORY_GRAM_MAX_N = 300;

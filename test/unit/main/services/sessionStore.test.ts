@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readKeptParams, writeKeptParams } from '../../../../src/main/services/export/keptParams';
 import { SessionStore, DEFAULT_SESSION_ID } from '../../../../src/main/services/sessionStore';
 import { OWNER_FILE } from '../../../../src/main/services/runWriter';
 import { WorkbenchException } from '../../../../src/shared/api/result';
@@ -220,6 +221,7 @@ describe('SessionStore.duplicateSession()', () => {
     const r = await s.createRun(sess.sessionId, cfg);
     r.writer.append([{ step: 0, loss: 1, wallMs: 0 }, { step: 5, loss: Number.NaN, wallMs: 1 }]);
     await r.writer.writeCheckpoint({ step: 5, W: new Float64Array([1, 2]), V: new Float64Array([3, 4]), rngState: [9] });
+    await writeKeptParams(r.runDir, { which: 'final', step: 5, m: 1, d: 2, W: new Float64Array([1, 2]), V: new Float64Array([3, 4]) });
     await r.writer.close();
     const copy = await s.duplicateSession(sess.sessionId);
     expect(copy.name).toBe('orig (copy)');
@@ -232,6 +234,9 @@ describe('SessionStore.duplicateSession()', () => {
     expect(b.records).toEqual(a.records);
     expect(b.config.runId).toBe(runs[0]!.runId);
     expect((await s.latestCheckpoint(runs[0]!.runId))!.V).toEqual(new Float64Array([3, 4]));
+    const kept = await readKeptParams(await s.findRunDir(runs[0]!.runId), 'final');
+    expect(kept!.step).toBe(5);
+    expect(Array.from(kept!.V.data as Float64Array)).toEqual([3, 4]);
   });
 });
 

@@ -22,3 +22,16 @@ describe('relativeAsymmetry()', () => {
     expect(() => relativeAsymmetry(a, n + 1)).toThrow(/a has 19881 entries, expected 20164 for shape \[142, 142\]/);
   });
 });
+
+describe('symmetrize()', () => {
+  it('returns (A + Aᵀ)/2 as a new array and ‖A − Aᵀ‖_F/‖A‖_F, leaving A as it was', () => {
+    const a = new Float64Array([1, 2, 4, 3]);
+    const expected = Math.sqrt(2 * 4) / Math.sqrt(1 + 4 + 16 + 9);
+    const { sym, asymmetry } = symmetrize(a, 2);
+    expect(asymmetry).toBeCloseTo(expected, 14);
+    expect(Array.from(sym)).toEqual([1, 3, 3, 3]);
+    expect(Array.from(a)).toEqual([1, 2, 4, 3]);
+    expect(symmetrize(sym, 2).asymmetry).toBe(0);
+    expect(symmetrize(new Float64Array(4), 2).asymmetry).toBe(0);
+  });
+});

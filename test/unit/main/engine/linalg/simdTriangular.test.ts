@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lcg } from './lcg';
 import { createSimdBasis, createSimdCholeskySolve, createSimdRowWorkspace } from '../../../../../src/main/engine/linalg/simdTriangular';
-import { setSimdKernels } from '../../../../../src/main/engine/linalg/simdGemm';
-import { choleskyUpperBlocked, choleskyUpperSolve } from '../../../../../src/main/engine/linalg/cholesky';
+import { choleskyUpperBlocked } from '../../../../../src/main/engine/linalg/cholesky';
+import { choleskyUpperSolve } from './reference';
 
 /** Backward-stable solves of a well-conditioned system (κ ≲ 10): residual relative to ‖A‖‖x‖, times n. */
 const REL = 1e-15;
@@ -21,25 +21,19 @@ function spd(n: number, r: () => number): Float64Array {
   return a;
 }
 
-afterEach(() => {
-  setSimdKernels(true);
-});
-
 describe('createSimdCholeskySolve()', () => {
   it('solves Uᵀ U x = b with a small residual and agrees with the TypeScript solve, for orders mod 4 = 0..3', () => {
     const r = lcg(77);
     for (const n of [1, 2, 3, 4, 5, 6, 7, 41, 130, 131]) {
       const a = spd(n, r);
       const u = choleskyUpperBlocked(a, n)!;
-      const solve = createSimdCholeskySolve(u, n);
-      // Node 20 has WebAssembly SIMD; null here would mean the hand-assembled module failed to validate.
-      expect(solve).not.toBeNull();
+      const solver = createSimdCholeskySolve(u, n);
       let normA = 0;
       for (let i = 0; i < n * n; i++) normA = Math.max(normA, Math.abs(a[i]!));
       for (let rep = 0; rep < 2; rep++) {
         const b = Float64Array.from({ length: n }, r);
         const x = new Float64Array(b);
-        solve!(x);
+        solver.solve(x);
         const ref = new Float64Array(b);
         choleskyUpperSolve(u, n, ref);
         let xNorm = 0;
@@ -51,22 +45,27 @@ describe('createSimdCholeskySolve()', () => {
           expect(Math.abs(x[i]! - ref[i]!)).toBeLessThanOrEqual(REL * n * 10 * xNorm);
         }
       }
+      solver.release();
     }
   });
 
-  it('solves a hand example, rejects bad shapes and stale solvers by name, and returns null with the SIMD kernels off', () => {
+  it('solves a hand example, rejects bad shapes by name, keeps its factor while other solvers exist, and throws after release()', () => {
     expect(() => createSimdCholeskySolve(new Float64Array(5), 2)).toThrow(/u has 5 entries, expected 4 for shape \[2, 2\]/);
-    const solve = createSimdCholeskySolve(Float64Array.of(2, 1, 0, 3), 2)!;
-    expect(() => solve(new Float64Array(3))).toThrow(/b has shape \[3\], expected \[2\]/);
+    const solver = createSimdCholeskySolve(Float64Array.of(2, 1, 0, 3), 2);
+    expect(() => solver.solve(new Float64Array(3))).toThrow(/b has shape \[3\], expected \[2\]/);
     const x = Float64Array.of(4, 11);
     // Uᵀ U = [[4, 2], [2, 10]]; by hand 4x₀ + 2x₁ = 4, 2x₀ + 10x₁ = 11 gives x = (0.5, 1).
-    solve(x);
+    solver.solve(x);
     expect(x[0]).toBeCloseTo(0.5, 14);
     expect(x[1]).toBeCloseTo(1, 14);
-    createSimdCholeskySolve(Float64Array.of(1), 1);
-    expect(() => solve(x)).toThrow(/later createSimdCholeskySolve call/);
-    setSimdKernels(false);
-    expect(createSimdCholeskySolve(Float64Array.of(1), 1)).toBeNull();
+    // A second solver owns a kernel of its own: the first one's factor is untouched.
+    const other = createSimdCholeskySolve(Float64Array.of(1), 1);
+    const x2 = Float64Array.of(4, 11);
+    solver.solve(x2);
+    expect(Array.from(x2)).toEqual(Array.from(x));
+    other.release();
+    solver.release();
+    expect(() => solver.solve(x)).toThrow(/simd Cholesky solve: used after release\(\)/);
   });
 });
 
@@ -75,14 +74,13 @@ describe('createSimdRowWorkspace()', () => {
     const r = lcg(91);
     const ld = 37;
     const ws = createSimdRowWorkspace(6 * ld);
-    expect(ws).not.toBeNull();
     for (const len of [0, 1, 2, 7, 30, 37]) {
-      for (let i = 0; i < 6 * ld; i++) ws!.mem[i] = r();
-      const before = new Float64Array(ws!.mem);
+      for (let i = 0; i < 6 * ld; i++) ws.mem[i] = r();
+      const before = new Float64Array(ws.mem);
       const z = [r(), r(), r(), r()] as const;
       const y = 5 * ld;
       const u = ld + (ld - len);
-      ws!.axpy4(y, u, ld, len, ...z);
+      ws.axpy4(y, u, ld, len, ...z);
       for (let i = 0; i < 6 * ld; i++) {
         let want = before[i]!;
         let mag = Math.abs(want);
@@ -94,16 +92,21 @@ describe('createSimdRowWorkspace()', () => {
             mag += Math.abs(t);
           }
         }
-        expect(Math.abs(ws!.mem[i]! - want)).toBeLessThanOrEqual(5 * 2 ** -52 * mag);
+        expect(Math.abs(ws.mem[i]! - want)).toBeLessThanOrEqual(5 * 2 ** -52 * mag);
       }
     }
   });
 
-  it('rejects rows outside the store and stale workspaces by name', () => {
-    const ws = createSimdRowWorkspace(20)!;
+  it('rejects rows outside the store by name, starts zeroed from a reused kernel, and throws after release()', () => {
+    const ws = createSimdRowWorkspace(20);
     expect(() => ws.axpy4(15, 0, 5, 6, 1, 1, 1, 1)).toThrow(/rows at 15 and 0 \(stride 5\) of length 6 do not fit 20 entries/);
-    createSimdRowWorkspace(4);
-    expect(() => ws.axpy4(0, 0, 1, 1, 1, 1, 1, 1)).toThrow(/later createSimdRowWorkspace/);
+    ws.mem.fill(7);
+    ws.release();
+    expect(() => ws.axpy4(0, 0, 1, 1, 1, 1, 1, 1)).toThrow(/simd axpy4: used after release\(\)/);
+    // The next owner gets that kernel back, zeroed.
+    const next = createSimdRowWorkspace(20);
+    expect(next.mem.every((v) => v === 0)).toBe(true);
+    next.release();
   });
 });
 
@@ -112,8 +115,7 @@ describe('createSimdBasis()', () => {
     const r = lcg(21);
     for (const n of [7, 64, 131]) {
       const rows = 11;
-      const basis = createSimdBasis(rows, n)!;
-      expect(basis).not.toBeNull();
+      const basis = createSimdBasis(rows, n);
       for (let k = 0; k < rows * n; k++) basis.V[k] = r();
       for (const [from, to] of [[0, 11], [2, 9], [5, 6], [3, 3]] as const) {
         const x0 = Float64Array.from({ length: n }, r);
@@ -131,9 +133,20 @@ describe('createSimdBasis()', () => {
         if (from > 0) expect(coef[from - 1]).toBeNaN();
       }
       expect(() => basis.projectOut(0, rows + 1, new Float64Array(rows + 1))).toThrow(/rows \[0, 12\) outside \[0, 11\)/);
+      basis.release();
     }
-    const first = createSimdBasis(2, 4)!;
-    createSimdBasis(2, 4);
-    expect(() => first.projectOut(0, 1, new Float64Array(2))).toThrow(/later createSimdBasis call replaced this basis/);
+    // Two bases alive at once (a Lanczos solve inside another) keep their own rows.
+    const first = createSimdBasis(2, 4);
+    first.V.set([1, 0, 0, 0]);
+    const second = createSimdBasis(2, 4);
+    second.V.set([0, 1, 0, 0]);
+    first.x.set([3, 4, 5, 6]);
+    const coef = new Float64Array(2);
+    first.projectOut(0, 1, coef);
+    expect(coef[0]).toBe(3);
+    expect(Array.from(first.x)).toEqual([0, 4, 5, 6]);
+    second.release();
+    first.release();
+    expect(() => first.projectOut(0, 1, new Float64Array(2))).toThrow(/simd basis: used after release\(\)/);
   });
 });

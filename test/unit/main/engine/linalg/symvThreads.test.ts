@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lcg } from './lcg';
 import { spawnHelperThread } from '../../../../../src/main/engine/backends/threads';
 import { createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
@@ -68,12 +68,13 @@ describe('symmetric products on helper threads', () => {
   function product(threads: number, r0: number): { y: Float64Array; parallel: number } {
     setSymvThreads(threads);
     const ws = createSimdSymvWorkspace(n, false);
-    expect(ws).not.toBeNull();
-    ws!.a.set(a);
+    ws.a.set(a);
     const vRow = (n - 1) * n; // the last row holds v: as the Householder reduction stores its reflectors
     const before = symvParallelProducts();
-    ws!.symvUpper(r0, vRow);
-    return { y: ws!.y.slice(), parallel: symvParallelProducts() - before };
+    ws.symvUpper(r0, vRow);
+    const y = ws.y.slice();
+    ws.release();
+    return { y, parallel: symvParallelProducts() - before };
   }
 
   it('gives the serial product with one and three helpers, and really uses them past the size threshold', () => {
@@ -96,14 +97,53 @@ describe('symmetric products on helper threads', () => {
 
   it('lets the helpers take chunks of the rows (the caller takes what a late helper leaves)', () => {
     setSymvThreads(2);
-    const ws = createSimdSymvWorkspace(n, false)!;
+    const ws = createSimdSymvWorkspace(n, false);
     ws.a.set(a);
     const before = symvHelperChunks();
-    // A helper that is still starting (tens of ms) misses the first products; it polls between products
-    // once it is up. Products for up to 10 s, or until it has taken a chunk.
+    // A helper that is still starting (tens of ms, more where tsx compiles it) misses the first products; it
+    // polls between products once it is up. Products for up to 10 s, or until it has taken a chunk.
     const until = Date.now() + 10_000;
     while (symvHelperChunks() === before && Date.now() < until) ws.symvUpper(0, (n - 1) * n);
     expect(symvHelperChunks()).toBeGreaterThan(before);
+    ws.release();
+  });
+
+  it('runs products on several memories at once (a reduction and a Lanczos operator alive together)', () => {
+    setSymvThreads(3);
+    const first = createSimdSymvWorkspace(n, false);
+    const second = createSimdSymvWorkspace(n, false);
+    first.a.set(a);
+    // The second matrix is 2·A, and v (its last row) is doubled with it: its products are 4 times the first's.
+    for (let i = 0; i < n * n; i++) second.a[i] = 2 * a[i]!;
+    const vRow = (n - 1) * n;
+    const before = symvParallelProducts();
+    for (let rep = 0; rep < 3; rep++) {
+      first.y.fill(0);
+      second.y.fill(0);
+      first.symvUpper(0, vRow);
+      second.symvUpper(0, vRow);
+      let worst = 0;
+      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(second.y[i]! - 4 * first.y[i]!));
+      // sums of ≤ 1000 terms of size ≤ 1 in another order
+      expect(worst).toBeLessThan(4e-12);
+    }
+    expect(symvParallelProducts() - before).toBe(6);
+    second.release();
+    first.release();
+  });
+
+  it('logs a helper that fails, with its error, and runs the products on the calling thread from then on', async () => {
+    const logged: string[] = [];
+    // A helper whose script throws as it starts (as a missing or broken bundle would).
+    const broken = new URL('data:text/javascript,throw new Error("helper script exploded")');
+    installSymvThreads((_script, data, onError) => spawnHelperThread(broken, data, onError), 2, (m) => logged.push(m));
+    product(2, 0);
+    await vi.waitFor(() => expect(logged).toHaveLength(1), { timeout: 10_000 });
+    expect(logged[0]).toMatch(/helper thread 0 failed \(helper script exploded\); they run on the calling thread/);
+    const after = product(2, 0);
+    expect(after.parallel).toBe(0);
+    expect(symvHelpers()).toBe(1);
+    installSymvThreads(spawnHelperThread, 1, (m) => process.stderr.write(`[engine] ${m}\n`));
   });
 
   it('keeps small trailing blocks on the calling thread', () => {
@@ -135,9 +175,9 @@ describe('symmetric products on helper threads', () => {
 
   it('keeps its helpers when the same thread count is set again, and starts new ones when it changes', () => {
     let spawned = 0;
-    installSymvThreads((source, data, onError) => {
+    installSymvThreads((script, data, onError) => {
       spawned++;
-      return spawnHelperThread(source, data, onError);
+      return spawnHelperThread(script, data, onError);
     }, 2);
     product(2, 0);
     expect(spawned).toBe(1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jacotKernels } from '../../../../../src/main/engine/related/jacot';
 import { circleExperiment, deepNetNtk, deepNetOutput, initDeepNet, type DeepNet } from '../../../../../src/main/engine/related/deepNet';
-import { symmetricEigen } from '../../../../../src/main/engine/linalg/symmetricEigen';
+import { symmetricEigen } from '../../../../../src/main/engine/linalg';
 import { MeanEstimate, expectMeanNear, upperTriangle } from './monteCarlo';
 
 /** Points as columns → X [d, n]. */

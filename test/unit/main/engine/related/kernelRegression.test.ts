@@ -1,16 +1,35 @@
+import { symmetricEigen } from '../../../../../src/main/engine/linalg';
 import { describe, expect, it } from 'vitest';
 import { classifyByKernelRegression, fitKernelRegression } from '../../../../../src/main/engine/related/kernelRegression';
 import { continuumWeights, weightedExperiment, weightedKernel } from '../../../../../src/main/engine/related/weightedNtk';
 import { krrVersusNetwork } from '../../../../../src/main/engine/related/krrNetwork';
 import { kernelMatrix, vectorInput } from '../../../../../src/main/engine/related/kernels';
 import { regimeKernel } from '../../../../../src/main/engine/ntk/infiniteKernels';
-import { symmetricEigen } from '../../../../../src/main/engine/linalg/symmetricEigen';
-import { choleskyLower, choleskySolve } from '../../../../../src/main/engine/linalg/cholesky';
 import { sphereData } from '../../../../../src/main/engine/datasets/synthetic';
 import { createRng } from '../../../../../src/main/engine/random';
 import type { KernelSpec } from '../../../../../src/shared/related/schema';
 
 const EPS = 2 ** -52;
+
+/** Solves A x = b by Gaussian elimination with partial pivoting (A [n, n], an independent check). */
+function solve(A: Float64Array, n: number, b: Float64Array): Float64Array {
+  const M = A.slice();
+  const x = b.slice();
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]!) > Math.abs(M[piv * n + c]!)) piv = r;
+    for (let k = 0; k < n; k++) [M[c * n + k], M[piv * n + k]] = [M[piv * n + k]!, M[c * n + k]!];
+    [x[c], x[piv]] = [x[piv]!, x[c]!];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r * n + c]! / M[c * n + c]!;
+      for (let k = c; k < n; k++) M[r * n + k]! -= f * M[c * n + k]!;
+      x[r]! -= f * x[c]!;
+    }
+  }
+  for (let r = 0; r < n; r++) x[r]! /= M[r * n + r]!;
+  return x;
+}
 
 function frob(a: ArrayLike<number>): number {
   let s = 0;
@@ -37,16 +56,16 @@ describe('fitKernelRegression()', () => {
     }
   });
 
-  it('predicts Y (K + ρI)⁻¹ q(x) as an independent Cholesky solve does', () => {
+  it('predicts Y (K + ρI)⁻¹ q(x) as an independent linear solve does', () => {
     const nTest = 4;
     const Xt = sphereData(createRng(6, 0), d, nTest).X;
     const Q = regimeKernel('joint', X, d, n, { kappa: 1, nu: 1 }, Xt, nTest);
     const ridge = 1e-3;
     const pred = fitKernelRegression(K, n, X, d, ridge).predict(Q, nTest);
-    const L = choleskyLower(K, n, -ridge)!; // factors K − σI
+    const shifted = K.slice();
+    for (let i = 0; i < n; i++) shifted[i * n + i]! += ridge;
     for (let a = 0; a < d; a++) {
-      const alpha = X.slice(a * n, (a + 1) * n);
-      choleskySolve(L, n, alpha);
+      const alpha = solve(shifted, n, X.slice(a * n, (a + 1) * n));
       for (let j = 0; j < nTest; j++) {
         let want = 0;
         for (let i = 0; i < n; i++) want += alpha[i]! * Q[i * nTest + j]!;

@@ -1,9 +1,9 @@
+import { symmetricEigen } from '../../../../../src/main/engine/linalg';
 import { describe, expect, it } from 'vitest';
 import { rntkKernels, type RntkOptions } from '../../../../../src/main/engine/related/rntk';
 import { initRnn, rnnNtk, rnnOutput, type Rnn } from '../../../../../src/main/engine/related/rnnEmpirical';
 import type { SequenceSet } from '../../../../../src/main/engine/related/sequences';
 import { reluMoments } from '../../../../../src/main/engine/related/reluGaussian';
-import { symmetricEigen } from '../../../../../src/main/engine/linalg/symmetricEigen';
 import { createRng } from '../../../../../src/main/engine/random';
 import { MeanEstimate, expectMeanNear, upperTriangle } from './monteCarlo';
 

@@ -1,0 +1,9 @@
+/** Deterministic sweep cell ids: the same computation always gets the same id, on any machine. */
+import { createHash } from 'node:crypto';
+import type { Config } from '../../../shared/config/schema';
+import { cellKey } from '../../../shared/sweeps/spec';
+
+/** `c-` + the first 16 hex digits of SHA-256 over {@link cellKey} (64 bits: collisions are negligible). */
+export function cellId(config: Config): string {
+  return 'c-' + createHash('sha256').update(cellKey(config)).digest('hex').slice(0, 16);
+}
