@@ -23,15 +23,16 @@ function empty(theme: ChartTheme, title: string, note: string): Option {
 
 /**
  * A mean line with a ±std band as two stacked line series: the band's lower edge (invisible) and its height
- * 2·std filled. ECharts stacks by `stack` name; the band is left out of the legend and the tooltip.
+ * 2·std filled. ECharts stacks by `stack` name; the band is left out of the legend and the tooltip, and its two
+ * series are named for what a CSV export of the chart holds.
  */
 function bandSeries(name: string, xs: readonly number[], mean: readonly number[], std: readonly number[], color: string): Option[] {
   const lower: XY[] = xs.map((x, k) => [x, mean[k]! - std[k]!]);
   const height: XY[] = xs.map((x, k) => [x, 2 * std[k]!]);
   const stack = `band-${name}`;
   return [
-    { name: `${name} band`, type: 'line', data: lower, stack, symbol: 'none', lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false } },
-    { name: `${name} band`, type: 'line', data: height, stack, symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color, opacity: 0.18 }, silent: true, tooltip: { show: false } },
+    { name: `${name} mean − std`, type: 'line', data: lower, stack, symbol: 'none', lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false } },
+    { name: `${name} band height (2·std)`, type: 'line', data: height, stack, symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color, opacity: 0.18 }, silent: true, tooltip: { show: false } },
     { name, type: 'line', data: xs.map((x, k): XY => [x, mean[k]!]), symbol: 'none', lineStyle: { color, width: 1.6 }, itemStyle: { color } },
   ];
 }
