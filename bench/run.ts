@@ -2,8 +2,11 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,ui,checkpoint-pressure]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
+ *
+ * The `related` cases time the recurrent NTK Gram against T and n and the random-feature NTK Gram against the
+ * exact one as n grows (bench/cases/related.ts, NumPy side bench/numpy_related.py).
  *
  * The `ui` case reports the responsiveness figures the browser E2E test measured last
  * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, and the
@@ -21,9 +24,10 @@ import type { ComputeBackend } from '../src/main/engine/backends/types';
 import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './cases/gd';
 import { startPyServer } from './pyServer';
 import { checkpointPressureCase } from './cases/checkpointPressure';
+import { relatedCases } from './cases/related';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'ui', 'checkpoint-pressure'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure'];
 
 const program = new Command()
   .name('bench')
@@ -126,6 +130,9 @@ try {
     const { figureCases } = await import('./cases/figures');
     for (const r of figureCases({ repeats, quick, log })) emit(r);
   }
+  if (cases.includes('related')) {
+    for (const r of await relatedCases({ quick, repeats, log })) emit(r as BenchRow);
+  }
   if (cases.includes('ui')) {
     const file = join(dirname(fileURLToPath(import.meta.url)), '../test-results/responsiveness.json');
     try {
@@ -141,7 +148,7 @@ try {
 }
 
 if (!o.json) {
-  const cols = ['case', 'n', 'd', 'm', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'p95_ms', 'stop_ms', 'note'];
+  const cols = ['case', 'n', 'd', 'm', 'T', 'readout', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'exact_ms', 'p95_ms', 'stop_ms', 'note'];
   const cell = (v: unknown) => (v === undefined || v === null ? '-' : String(v));
   const table = [cols, ...rows.map((r) => cols.map((c) => cell(r[c])))];
   const widths = cols.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));

@@ -13,14 +13,18 @@ import * as bench from './commands/bench';
 import * as config from './commands/config';
 import * as exportCmd from './commands/export';
 import * as importCmd from './commands/import';
+import * as jacot from './commands/jacot';
 import * as kernel from './commands/kernel';
+import * as krr from './commands/krr';
 import * as ntk from './commands/ntk';
+import * as rfNtk from './commands/rfNtk';
+import * as rntk from './commands/rntk';
 import * as serve from './commands/serve';
 import * as theory from './commands/theory';
 import * as train from './commands/train';
 
 /** The commands in the order `--help` lists them; each file registers one. */
-const COMMANDS = [config, train, kernel, theory, ntk, exportCmd, archive, importCmd, serve, bench];
+const COMMANDS = [config, train, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve, bench];
 
 /** Builds the commander program; actions set `state.code`. */
 function program(state: CliState): Command {

@@ -10,6 +10,7 @@ import type { Config } from '../../shared/config/schema';
 import type { WorkbenchError } from '../../shared/api/result';
 import type { RunMeta } from '../../shared/api/contract';
 import type { MetricRecord } from '../../shared/run/format';
+import type { RelatedTask } from './related/tasks';
 
 export const CTRL_CANCEL = 0;
 export const CTRL_PAUSE = 1;
@@ -21,8 +22,8 @@ export type HostToWorker =
   | { type: 'probe' }
   | { type: 'task'; id: number; task: EngineTask; args: unknown; threads?: number };
 
-/** One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report, CSV check). */
-export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory' | 'csv-inspect';
+/** One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report, CSV check, related work). */
+export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory' | 'csv-inspect' | RelatedTask;
 
 export type RunOutcome =
   | { status: 'finished'; reason: string }

@@ -30,6 +30,7 @@ export const STREAMS = {
   batches: 3,
   shuffle: 4,
   monteCarlo: 5,
+  sketch: 6,
 } as const;
 
 const MASK64 = (1n << 64n) - 1n;

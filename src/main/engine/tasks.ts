@@ -13,6 +13,7 @@ import { buildDataset, parseCsv } from './datasets';
 import { ntkReport } from './ntkReport';
 import { loadBackend } from './backends/select';
 import { assertFits, matrixBytes } from './memory';
+import { isRelatedTask, runRelatedTask } from './related/tasks';
 
 const kernelArgs = z.object({
   csvText: z.string(),
@@ -98,6 +99,7 @@ export async function runTask(task: EngineTask, raw: unknown): Promise<unknown> 
       return { rows: n, columns: d, header };
     }
     default:
+      if (isRelatedTask(task)) return runRelatedTask(task, raw);
       throw new WorkbenchException('invalid-request', `unknown engine task ${String(task)}`);
   }
 }

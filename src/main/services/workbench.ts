@@ -106,6 +106,15 @@ export class WorkbenchService implements WorkbenchApi {
       'file:save': (req) => this.exports.save(req),
       'file:open': (req) => this.exports.open(req),
       'upload:put': (req) => this.uploads.put(req.kind, req.name, req.bytes),
+      // Related work (SPEC §10): each channel is one engine task; the request was validated by its schema.
+      'related:kernel': (req) => this.host.runTask('related-kernel', req),
+      'related:circle': (req) => this.host.runTask('jacot-circle', req),
+      'related:weighted': (req) => this.host.runTask('weighted-ntk', req),
+      'related:regression': (req) => this.host.runTask('krr', req),
+      'related:memorization': (req) => this.host.runTask('krr-network', req),
+      'related:rntk': (req) => this.host.runTask('rntk', req),
+      'related:study': (req) => this.host.runTask('rntk-study', req),
+      'related:features': (req) => this.host.runTask('rf-sweep', req),
     };
   }
 

@@ -11,6 +11,34 @@ import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../r
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
 import { dataUploadsSchema, uploadIdSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
+import {
+  circleRequestSchema,
+  kernelRequestSchema,
+  krrNetworkRequestSchema,
+  krrRequestSchema,
+  rfSweepRequestSchema,
+  rntkRequestSchema,
+  rntkStudyRequestSchema,
+  weightedRequestSchema,
+  type CircleRequest,
+  type KernelRequest,
+  type KrrNetworkRequest,
+  type KrrRequest,
+  type RfSweepRequest,
+  type RntkRequest,
+  type RntkStudyRequest,
+  type WeightedRequest,
+} from '../related/schema';
+import type {
+  CircleExperiment,
+  KernelResult,
+  KrrNetworkResult,
+  KrrResult,
+  RfSweepResult,
+  RntkResult,
+  RntkStudyResult,
+  WeightedExperiment,
+} from '../related/results';
 
 /** Facts about the running app shown in the UI. */
 export interface AppInfo {
@@ -173,6 +201,23 @@ export interface InvokeMap {
   'file:save': { req: { fileId: string } | { fileName: string; mime: string; dataBase64: string }; res: { saved: boolean; path: string | null } };
   /** desktop app: the native open dialog; the picked file is held as an upload (null when cancelled) */
   'file:open': { req: { purpose: 'archive' }; res: UploadInfo | null };
+
+  /** related work (SPEC §10): a Gram matrix of any kernel of the app, and its spectrum */
+  'related:kernel': { req: KernelRequest; res: KernelResult };
+  /** Jacot et al.'s Θ_m(x₀, x(γ)) on the unit circle for several widths and seeds, at init and after training */
+  'related:circle': { req: CircleRequest; res: CircleExperiment };
+  /** the weighted NTK Θ_ω: λ's, predicted and actual loss, the weak → joint → decoder continuum */
+  'related:weighted': { req: WeightedRequest; res: WeightedExperiment };
+  /** kernel ridge regression from training to test points */
+  'related:regression': { req: KrrRequest; res: KrrResult };
+  /** kernel regression against a trained autoencoder (SPEC §6 memorization) */
+  'related:memorization': { req: KrrNetworkRequest; res: KrrNetworkResult };
+  /** the recurrent NTK and NNGP Grams of a sequence set */
+  'related:rntk': { req: RntkRequest; res: RntkResult };
+  /** regression / classification on sequences with the RNTK for several σ_w */
+  'related:study': { req: RntkStudyRequest; res: RntkStudyResult };
+  /** random-feature NTK error against the feature dimension D */
+  'related:features': { req: RfSweepRequest; res: RfSweepResult };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -214,6 +259,14 @@ export const INVOKE_CHANNELS = [
   'file:save',
   'file:open',
   'upload:put',
+  'related:kernel',
+  'related:circle',
+  'related:weighted',
+  'related:regression',
+  'related:memorization',
+  'related:rntk',
+  'related:study',
+  'related:features',
 ] as const satisfies readonly InvokeChannel[];
 
 /** The allowlist of event channels. */
@@ -284,6 +337,14 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
     .object({ kind: uploadKindSchema, name: uploadNameSchema, bytes: z.instanceof(Uint8Array, { error: 'expected bytes (a Uint8Array)' }) })
     .strict()
     .refine((r) => r.bytes.length <= UPLOAD_LIMITS[r.kind], { error: 'bytes: above the size limit of this kind of upload', path: ['bytes'] }),
+  'related:kernel': kernelRequestSchema,
+  'related:circle': circleRequestSchema,
+  'related:weighted': weightedRequestSchema,
+  'related:regression': krrRequestSchema,
+  'related:memorization': krrNetworkRequestSchema,
+  'related:rntk': rntkRequestSchema,
+  'related:study': rntkStudyRequestSchema,
+  'related:features': rfSweepRequestSchema,
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

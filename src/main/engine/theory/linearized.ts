@@ -109,9 +109,15 @@ export function linearizedLossCurve(H: Float64Array, n: number, E0: Float64Array
   return steps.map((k) => model.lossAt(k));
 }
 
-/** (1 − (1 − ηλ)^k)/λ, stable for small ηλ; its limit ηk at λ = 0. k = Infinity gives 1/λ (0 for λ ≤ cutoff). */
-function filterFactor(eta: number, lambda: number, k: number, cutoff: number): number {
-  if (k === Infinity) return lambda > cutoff ? 1 / lambda : 0;
+/**
+ * (1 − (1 − ηλ)^k)/λ, stable for small ηλ; its limit ηk at λ = 0. k = Infinity gives 1/λ (0 for λ ≤ cutoff),
+ * or 1/(λ + ridge) with a ridge > 0 (λ < 0 from round-off counts as 0).
+ */
+function filterFactor(eta: number, lambda: number, k: number, cutoff: number, ridge: number): number {
+  if (k === Infinity) {
+    if (ridge > 0) return 1 / (Math.max(lambda, 0) + ridge);
+    return lambda > cutoff ? 1 / lambda : 0;
+  }
   if (lambda === 0) return eta * k;
   const x = eta * lambda;
   if (x < 1 && x > -1) return -Math.expm1(k * Math.log1p(-x)) / lambda;
@@ -123,21 +129,25 @@ function filterFactor(eta: number, lambda: number, k: number, cutoff: number): n
  *   u_k(x) = u₀(x) + (X − U₀)[I − (I − ηH)^k]H⁻¹q(x),   u_∞(x) = u₀(x) + (X − U₀)H⁻¹q(x)
  * with q(x) = [Θ(x₁, x), …, Θ(xₙ, x)]. `Q` is the cross kernel [n, nTest], `Utest0` = u₀ on the test
  * inputs [d, nTest] (omit for u₀ ≡ 0). k = Infinity gives u_∞, with H⁻¹ as the pseudo-inverse that drops
- * eigenvalues ≤ 1e-12·λ_max. Returns [d, nTest].
+ * eigenvalues ≤ 1e-12·λ_max, or (H + ridge·I)⁻¹ when `ridge` > 0: this is kernel ridge regression
+ * (engine/related/kernelRegression.ts), so the memorization predictor and every kernel regression of the
+ * app are this one function. Returns [d, nTest].
  */
-export function predictLinearized(model: LinearizedModel, Q: Float64Array, nTest: number, k: number, Utest0?: Float64Array): Float64Array {
+export function predictLinearized(model: LinearizedModel, Q: Float64Array, nTest: number, k: number, Utest0?: Float64Array, ridge = 0): Float64Array {
   const { n, d, eta, eigenvalues, eigenvectors, coefficients } = model;
   if (Q.length !== n * nTest) throw new RangeError(`predictLinearized: Q has ${Q.length} entries, expected ${n * nTest} for shape [${n}, ${nTest}]`);
   if (Utest0 && Utest0.length !== d * nTest) {
     throw new RangeError(`predictLinearized: Utest0 has ${Utest0.length} entries, expected ${d * nTest} for shape [${d}, ${nTest}]`);
   }
   if (!(k === Infinity || (Number.isInteger(k) && k >= 0))) throw new RangeError(`predictLinearized: k must be an integer ≥ 0 or Infinity, got ${k}`);
+  if (!(ridge >= 0) || !Number.isFinite(ridge)) throw new RangeError(`predictLinearized: ridge must be a finite number ≥ 0, got ${ridge}`);
+  if (ridge > 0 && k !== Infinity) throw new RangeError(`predictLinearized: a ridge applies to k = Infinity only, got k = ${k}`);
   const lmax = Math.max(0, eigenvalues[n - 1] ?? 0);
   const cutoff = 1e-12 * lmax;
   // B = −E0 Q diag(f)  (X − U0 = −E0), C = Qᵀ q
   const B = new Float64Array(d * n);
   for (let l = 0; l < n; l++) {
-    const f = filterFactor(eta, eigenvalues[l]!, k, cutoff);
+    const f = filterFactor(eta, eigenvalues[l]!, k, cutoff, ridge);
     for (let a = 0; a < d; a++) B[a * n + l] = -coefficients[a * n + l]! * f;
   }
   const C = matmulTransA(eigenvectors, Q, n, n, nTest);
