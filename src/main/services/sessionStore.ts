@@ -590,6 +590,7 @@ export class SessionStore {
         if (!r.isDirectory() || !ID_PATTERN.test(r.name) || isRunOwnedByLiveProcess(rdir)) continue;
         await tempFiles(rdir);
         await tempFiles(path.join(rdir, CHECKPOINT_DIR));
+        await tempFiles(path.join(rdir, PARAMS_DIR));
       }
     }
     return removed;

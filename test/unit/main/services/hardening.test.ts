@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionStore } from '../../../../src/main/services/sessionStore';
 import { OWNER_FILE, RunWriter, isRunOwnedByLiveProcess } from '../../../../src/main/services/runWriter';
 import { CHECKPOINT_DIR, realAsyncFs, type AsyncFsLayer } from '../../../../src/main/services/checkpoint';
+import { PARAMS_DIR } from '../../../../src/main/services/export/keptParams';
 import { trainToFolder } from '../../../../src/main/services/batchTrain';
 import { DataDirLock, LOCK_FILE } from '../../../../src/main/services/dataDirLock';
 import { processStartTime } from '../../../../src/main/services/processInfo';
@@ -228,17 +229,19 @@ describe('debris after failures (item 12)', () => {
     fs.mkdirSync(path.join(sdir, '.dup-s-20240101000000-abcd1234'));
     fs.mkdirSync(path.join(runs, '.new-run-20240101000000-abcd1234-0a0b0c0d'));
     fs.mkdirSync(path.join(r.runDir, CHECKPOINT_DIR));
+    fs.mkdirSync(path.join(r.runDir, PARAMS_DIR));
     const debris = [
+      path.join(r.runDir, PARAMS_DIR, '.initial.npz.tmp-4242-11'),
       path.join(r.runDir, CHECKPOINT_DIR, '.ckpt-000000000010.bin.tmp-4242-7'),
       path.join(r.runDir, CHECKPOINT_DIR, '.ckpt-000000000020.bin.tmp-4242-a3'),
       path.join(r.runDir, '.status.json.tmp-4242-9'),
       path.join(sdir, r.sessionId, '.session.json.tmp-4242-1'),
     ];
     for (const f of debris) fs.writeFileSync(f, 'half');
-    const keep = [path.join(r.runDir, 'notes.txt'), path.join(r.runDir, CHECKPOINT_DIR, 'ckpt-000000000030.bin'), path.join(sdir, 'README')];
+    const keep = [path.join(r.runDir, 'notes.txt'), path.join(r.runDir, CHECKPOINT_DIR, 'ckpt-000000000030.bin'), path.join(r.runDir, PARAMS_DIR, 'final.npz'), path.join(sdir, 'README')];
     for (const f of keep) fs.writeFileSync(f, 'mine');
     fs.symlinkSync(os.tmpdir(), path.join(sdir, '.new-link'));
-    expect(await s.removeDebris()).toBe(7);
+    expect(await s.removeDebris()).toBe(8);
     for (const f of debris) expect(fs.existsSync(f)).toBe(false);
     for (const f of keep) expect(fs.readFileSync(f, 'utf8')).toBe('mine');
     expect(fs.readdirSync(sdir).sort()).toEqual(['.new-link', 'README', r.sessionId].sort());
