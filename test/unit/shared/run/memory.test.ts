@@ -70,7 +70,8 @@ describe('estimateRunMemory() (issue 21 item 7, issue 17)', () => {
   });
 
   it('bounds what a run holds: the live typed arrays at every tracked record stay under the estimate (js backend, own process)', { timeout: 60_000 }, () => {
-    // A process of its own, so that only the run allocates; gc before each sample, so only live arrays count.
+    // A process of its own, so that only the run allocates; gc twice before each sample, so only live arrays count
+    // (V8 sweeps freed ArrayBuffers concurrently after a gc: a single gc() can still count some; the next gc waits for the sweep).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-mem-'));
     const script = path.join(dir, 'measure.mts');
     fs.writeFileSync(
@@ -82,10 +83,11 @@ import { defaultConfig } from ${JSON.stringify(path.join(root, 'src/shared/confi
 const gc = (globalThis as { gc?: () => void }).gc!;
 const c = { ...defaultConfig(), samples: 60, testSamples: 20, inputDim: 10, hiddenWidth: 3000, steps: 2, trackEvery: 1, backend: 'js' as const, dtype: 'float64' as const, targetLossRatio: 0 };
 gc();
+gc();
 const base = process.memoryUsage().arrayBuffers;
 let peak = 0;
 let clock = 0;
-await runTraining(c, createJsBackend(), freeRunning, { onMeta: () => undefined, onRecord: (r) => { if (r.tracked === undefined) return; gc(); peak = Math.max(peak, process.memoryUsage().arrayBuffers - base); }, now: () => (clock += 1) });
+await runTraining(c, createJsBackend(), freeRunning, { onMeta: () => undefined, onRecord: (r) => { if (r.tracked === undefined) return; gc(); gc(); peak = Math.max(peak, process.memoryUsage().arrayBuffers - base); }, now: () => (clock += 1) });
 process.stdout.write(JSON.stringify({ peak, config: c }) + '\\n');`,
     );
     const r = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'bin/run-ts.mjs'), script], { cwd: root, encoding: 'utf8' });
