@@ -130,8 +130,32 @@ export function relativeAsymmetry(a: Float64Array, n: number): number {
   }
   const diff2 = 2 * (d0 + d1);
   const norm2 = s0 + s1;
-  if (!Number.isFinite(norm2 + diff2)) return Number.NaN;
+  if (!Number.isFinite(norm2 + diff2)) return scaledAsymmetry(a, n);
   return norm2 > 0 ? Math.sqrt(diff2 / norm2) : 0;
+}
+
+/**
+ * The slow path of {@link relativeAsymmetry} for the rare matrix whose squares overflow (finite entries
+ * above ~1e154, as in a run about to diverge): the same ratio on A / max|Aᵢⱼ|. NaN only for NaN/Inf entries.
+ */
+function scaledAsymmetry(a: Float64Array, n: number): number {
+  let maxAbs = 0;
+  for (let k = 0; k < a.length; k++) {
+    const v = Math.abs(a[k]!);
+    if (!Number.isFinite(v)) return Number.NaN;
+    if (v > maxAbs) maxAbs = v;
+  }
+  let diff2 = 0;
+  let norm2 = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const x = a[i * n + j]! / maxAbs;
+      const y = a[j * n + i]! / maxAbs;
+      diff2 += (x - y) * (x - y);
+      norm2 += x * x;
+    }
+  }
+  return Math.sqrt(diff2 / norm2);
 }
 
 /**

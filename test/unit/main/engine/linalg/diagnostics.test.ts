@@ -19,6 +19,8 @@ describe('relativeAsymmetry()', () => {
     expect(relativeAsymmetry(sym, n)).toBe(0);
     sym[5 * n + 3] = Number.POSITIVE_INFINITY;
     expect(relativeAsymmetry(sym, n)).toBeNaN();
+    sym[5 * n + 3] = Number.NaN;
+    expect(relativeAsymmetry(sym, n)).toBeNaN();
     expect(() => relativeAsymmetry(a, n + 1)).toThrow(/a has 19881 entries, expected 20164 for shape \[142, 142\]/);
   });
 });
@@ -33,5 +35,13 @@ describe('symmetrize()', () => {
     expect(Array.from(a)).toEqual([1, 2, 4, 3]);
     expect(symmetrize(sym, 2).asymmetry).toBe(0);
     expect(symmetrize(new Float64Array(4), 2).asymmetry).toBe(0);
+  });
+
+  it('relativeAsymmetry() handles finite entries whose squares overflow (a kernel just before divergence): same ratio, no NaN', () => {
+    const big = 1e200;
+    // Hand example scaled: A = 1e200·[[1, 2], [0, 1]] has the ratio √(8/6) of the unscaled one.
+    expect(relativeAsymmetry(Float64Array.of(big, 2 * big, 0, big), 2)).toBeCloseTo(Math.sqrt(8 / 6), 14);
+    expect(relativeAsymmetry(Float64Array.of(big, big, big, 3 * big), 2)).toBe(0);
+    expect(relativeAsymmetry(Float64Array.of(big, Number.NaN, big, big), 2)).toBeNaN();
   });
 });
