@@ -9,7 +9,7 @@ import type { Config } from '../config/schema';
 import type { MetricRecord } from '../run/format';
 import type { ChartTheme } from './common';
 import { buildEigenOption } from './eigen';
-import { buildHeatmapOption } from './heatmap';
+import { buildKernelHeatmapsOption } from './heatmap';
 import { buildLossOption } from './loss';
 import { buildModelViewOption, extractModelView } from './modelView';
 import { buildHistogramOption, buildKernelDistanceOption, buildMovementOption } from './movement';
@@ -62,11 +62,6 @@ function lastWith<T>(records: readonly MetricRecord[], pick: (r: MetricRecord) =
   return null;
 }
 
-function matrixOf(v: unknown): { n: number; values: number[] } | null {
-  if (Array.isArray(v) && v.length > 0 && v.every((r) => Array.isArray(r) && r.length === v.length)) return { n: v.length, values: (v as number[][]).flat() };
-  return null;
-}
-
 /** True when a run has the data a figure draws (the panels show "no data" instead of an empty chart). */
 export function hasFigureData(id: FigureId, run: FigureRun): boolean {
   const rs = run.records;
@@ -87,7 +82,7 @@ export function hasFigureData(id: FigureId, run: FigureRun): boolean {
     case 'kernel-distance':
       return rs.some((r) => r.tracked?.kernelDistance != null);
     case 'heatmap':
-      return t.gram !== null || lastWith(rs, (r) => matrixOf((r.tracked as Record<string, unknown> | undefined)?.ntk)) !== null;
+      return t.gram !== null || lastWith(rs, (r) => r.tracked?.kernel) !== null;
     case 'model-view':
       return extractModelView(undefined, rs) !== null;
   }
@@ -131,9 +126,8 @@ export function figureOption(id: FigureId, run: FigureRun, view: FigureView, the
     case 'kernel-distance':
       return buildKernelDistanceOption(records, { theme, logY: view.logY });
     case 'heatmap': {
-      const ntk = lastWith(records, (r) => matrixOf((r.tracked as Record<string, unknown> | undefined)?.ntk));
-      if (ntk) return buildHeatmapOption(ntk.value, { theme, title: `Traced NTK H̄ at step ${ntk.step}` });
-      return buildHeatmapOption(t.gram, { theme, title: 'H∞ (infinite-width NTK)' });
+      const k = lastWith(records, (r) => r.tracked?.kernel);
+      return buildKernelHeatmapsOption(k ? { step: k.step, kernel: k.value } : null, t.gram, theme);
     }
     case 'model-view':
       return buildModelViewOption(extractModelView(undefined, records), { theme });

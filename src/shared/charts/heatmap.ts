@@ -146,3 +146,28 @@ export function buildHeatmapsOption(panels: readonly HeatmapPanel[], opts: Heatm
     series: grids.map((g, i) => ({ name: g.title, type: 'heatmap', xAxisIndex: i, yAxisIndex: i, data: datas[i], progressive: 0 })),
   };
 }
+
+/** What {@link buildKernelHeatmapsOption} needs of a run's newest tracked kernel (block-averaged by the engine). */
+export interface TrackedKernel {
+  step: number;
+  kernel: { n: number; k: number; cells: readonly (number | null)[] };
+}
+
+/**
+ * The heatmap figure of the app's Heatmap tab and of figure export: the trained network's kernel H̄ at its last
+ * tracked step beside H∞, on one colour scale, H∞ averaged to the same cells as the engine averaged H̄.
+ */
+export function buildKernelHeatmapsOption(
+  emp: TrackedKernel | null,
+  gram: { n: number; values: ArrayLike<number> } | null,
+  theme: ChartTheme,
+): Record<string, unknown> {
+  const panels: HeatmapPanel[] = [];
+  if (emp) {
+    const { n, k, cells } = emp.kernel;
+    panels.push({ title: `trained network H̄ (step ${emp.step})`, matrix: { n, k, cells: cells.map((x) => (x === null ? NaN : x)) } });
+  }
+  if (gram) panels.push({ title: 'H∞ (infinite width)', matrix: gram });
+  return buildHeatmapsOption(panels, { theme, title: 'Kernels', maxCells: emp ? KERNEL_PREVIEW_CELLS : 96 });
+}
+
