@@ -9,7 +9,7 @@ import type { EngineTask } from './protocol';
 import { regimeKernel } from './ntk/infiniteKernels';
 import { symmetricEigen } from './linalg';
 import { theoryReport } from './theory';
-import { buildDataset, parseCsv } from './datasets';
+import { buildDataset, parseCsv, prepareDataset } from './datasets';
 import { ntkReport } from './ntkReport';
 import { loadBackend } from './backends/select';
 import { assertFits, matrixBytes } from './memory';
@@ -88,6 +88,7 @@ export async function runTask(task: EngineTask, raw: unknown): Promise<unknown> 
     }
     case 'run-theory': {
       const c = config(raw);
+      await prepareDataset(c);
       const data = buildDataset(c);
       assertFits(matrixBytes(data.n, data.n) * 6, c.memoryLimitMiB, `the ${data.n}×${data.n} kernels`);
       const report = theoryReport(data.X, data.d, data.n, { kappa: c.kappa, nu: c.nu, steps: [10, 100, 1000, c.steps], delta: 0.1 });

@@ -355,6 +355,21 @@ export interface WorkbenchApi {
   on<K extends EventChannel>(channel: K, listener: (payload: EventMap[K]) => void): () => void;
 }
 
+/**
+ * The service side every adapter serves (the WebSocket server, the Electron IPC adapter): the API, plus an
+ * untyped invoke for untrusted input (checked against the allowlist and the request schemas), and uploads.
+ */
+export interface ServedApi extends WorkbenchApi {
+  invokeUnknown(channel: unknown, req: unknown): Promise<unknown>;
+  /** Stores an upload's bytes (streamed, at most `limit` bytes); optional for adapters that take none. */
+  acceptUpload?(kind: UploadKind, name: string, body: AsyncIterable<Uint8Array>, limit: number): Promise<Result<UploadInfo>>;
+}
+
+/** The Electron IPC channel that carries every (channel, request) pair of {@link InvokeMap} (preload ↔ main). */
+export const IPC_INVOKE = 'workbench:invoke';
+/** The Electron IPC channel that carries every (channel, payload) pair of {@link EventMap} (main → preload). */
+export const IPC_EVENT = 'workbench:event';
+
 /** True if a string is an allowed invoke channel. */
 export function isInvokeChannel(c: unknown): c is InvokeChannel {
   return typeof c === 'string' && (INVOKE_CHANNELS as readonly string[]).includes(c);

@@ -8,7 +8,7 @@ import type { RunMeta } from '../../../shared/api/contract';
 import { WorkbenchException } from '../../../shared/api/result';
 import { assertRunFits, formatBytes, FULL_NTK_MAX_ND, LINEARIZED_MAX_N } from '../../../shared/run/memory';
 import type { ComputeBackend, Trainer, TrainerSpec } from '../backends/types';
-import { buildDataset, type Dataset } from '../datasets';
+import { buildDataset, prepareDataset, type Dataset } from '../datasets';
 import { initParams } from '../autoencoder/init';
 import { forward, outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
@@ -56,6 +56,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   // Nothing large is allocated before the run is known to fit memoryLimitMiB (the services check the same
   // estimate before they start a run); the plan says which optional parts (kernels, theory) fit beside it.
   const memory = assertRunFits(config);
+  await prepareDataset(config);
   const data = buildDataset(config);
   const { X, d, n, Xtest, nTest } = data;
   const m = config.hiddenWidth;
