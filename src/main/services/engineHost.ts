@@ -18,6 +18,8 @@ import {
   CTRL_STEPS,
   type Checkpoint,
   type EngineTask,
+  type EngineTaskArgs,
+  type EngineTaskResult,
   type HostToWorker,
   type KeptParams,
   type RunOutcome,
@@ -308,11 +310,11 @@ export class EngineHost implements RunEngine {
   }
 
   /** Runs a one-shot engine computation in the shared task worker. */
-  runTask<T = unknown>(task: EngineTask, args: unknown): Promise<T> {
+  runTask<K extends EngineTask>(task: K, args: EngineTaskArgs<K>): Promise<EngineTaskResult<K>> {
     const w = this.ensureTaskWorker();
     const id = this.nextTaskId++;
     w.ref();
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<EngineTaskResult<K>>((resolve, reject) => {
       this.pendingTasks.set(id, { resolve: resolve as (v: unknown) => void, reject });
       const msg: HostToWorker = { type: 'task', id, task, args, ...(this.threads !== undefined ? { threads: this.threads } : {}) };
       w.postMessage(msg);

@@ -10,6 +10,8 @@ import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
+import type { RunTheory, TheoryPreview } from '../run/theory';
+import type { RunPreview } from '../run/preview';
 import { dataUploadsSchema, uploadIdSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
 import {
   circleRequestSchema,
@@ -111,9 +113,10 @@ export interface RunMeta {
   d: number;
   m: number;
   warnings: string[];
-  theory: unknown | null;
-  /** a small preview of the data for the model view (2-D points or MNIST thumbnails) */
-  preview?: unknown;
+  /** the run's theory (null when it could not be computed: the warnings say why) */
+  theory: RunTheory | null;
+  /** the model view's preview at step 0 (2-D points, MNIST thumbnails or per-sample errors) */
+  preview?: RunPreview;
 }
 
 /**
@@ -168,7 +171,7 @@ export interface InvokeMap {
   'run:step': { req: { runId: string; steps: number }; res: { runId: string } };
   'run:list': { req: void; res: RunSummary[] };
   'run:get': { req: { runId: string }; res: RunDetail };
-  'theory:compute': { req: { config: unknown; uploads?: DataUploads }; res: unknown };
+  'theory:compute': { req: { config: unknown; uploads?: DataUploads }; res: TheoryPreview };
   /**
    * checks a CSV file with the run's own parser before any run (the file field's validation): the text in
    * `config.csvText`, or as an upload named in `uploads.csvText` (the browser client sends a long text so)

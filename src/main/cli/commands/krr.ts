@@ -29,7 +29,7 @@ export function register(p: Command, _state: CliState): void {
       const targets = o.targets === undefined ? undefined : { source: 'csv' as const, csvText: await readInput(o.targets, '--targets') };
       const fields = { train: `--train ${o.train}`, test: `--test ${o.test}`, targets: `--targets ${o.targets ?? ''}`.trim() };
       const r = await naming(fields, () =>
-        withHost((h) => h.runTask<KrrResult>('krr', { train, test, ...(targets ? { targets } : {}), spec, ridge: o.ridge, memoryLimitMiB: o.memoryLimit })),
+        withHost((h) => h.runTask('krr', { train, test, ...(targets ? { targets } : {}), spec, ridge: o.ridge, memoryLimitMiB: o.memoryLimit })),
       );
       // The test rows are the user's own file: the JSON leaves them out (the UI draws them).
       const { testTargets: _inputs, ...json } = r;

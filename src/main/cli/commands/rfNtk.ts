@@ -46,7 +46,7 @@ export function register(p: Command, _state: CliState): void {
           if (o.sweep.length < 2) throw new WorkbenchException('invalid-request', '--sweep: expected at least two m0 values to fit a slope');
           if (o.m1 !== undefined || o.sketchDim !== undefined) throw new WorkbenchException('invalid-request', `${o.m1 !== undefined ? '--m1' : '--sketch-dim'}: a sweep sets m1 = m0·d and the sketch size to a quarter of m0·d`);
           const r = await naming(fields, () =>
-            withHost((h) => h.runTask<SweepResult>('rf-sweep', { data, m0s: o.sweep, sketch: o.sketch, seeds: o.seeds, seed: o.seed, ridge: o.ridge, nTest: o.test, memoryLimitMiB: o.memoryLimit })),
+            withHost((h) => h.runTask('rf-sweep', { data, m0s: o.sweep, sketch: o.sketch, seeds: o.seeds, seed: o.seed, ridge: o.ridge, nTest: o.test, memoryLimitMiB: o.memoryLimit })),
           );
           if (o.json) printJson(r);
           else {
@@ -60,7 +60,7 @@ export function register(p: Command, _state: CliState): void {
         }
         const r = await naming(fields, () =>
           withHost((h) =>
-            h.runTask<RfResult>('rf-ntk', {
+            h.runTask('rf-ntk', {
               data,
               m0: o.m0,
               ...(o.m1 !== undefined ? { m1: o.m1 } : {}),

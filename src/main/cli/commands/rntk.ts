@@ -32,7 +32,7 @@ export function register(p: Command, _state: CliState): void {
         const data = await dataFile(o.data, '--data', o.format ?? 'auto', o.features);
         const r = await naming({ data: `--data ${o.data}` }, () =>
           withHost((h) =>
-            h.runTask<RntkResult>('rntk', {
+            h.runTask('rntk', {
               data,
               readout: o.readout,
               bidirectional: o.bidirectional === true,

@@ -14,7 +14,7 @@ import { forward, outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
 import { regimeKernel } from '../ntk/infiniteKernels';
 import { createRng, STREAMS } from '../random';
-import { linearizedModel, runTheory, type LinearizedModel } from '../theory';
+import { linearizedModel, runTheory, type LinearizedModel, type RunTheory } from '../theory';
 import { chooseLearningRates, leadingRate, reportedLearningRates, type ChosenLearningRates } from './learningRates';
 import { buildPreview } from './preview';
 
@@ -80,7 +80,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   const Utest0 = nTest > 0 ? forward(init.W, init.V, Xtest, { d, n: nTest, m }, scale).U : new Float64Array(0);
 
   const learningRates = reportedLearningRates(regime, rates);
-  let theory: unknown = null;
+  let theory: RunTheory | null = null;
   // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
   // so its eigendecomposition (the costly part at large n) is reused.
   let theoryModel: LinearizedModel | null = null;

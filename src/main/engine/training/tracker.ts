@@ -130,7 +130,7 @@ export class Tracker {
         } catch (e) {
           // An unconverged eigensolve must not end the run: record why the eigenvalues are missing.
           if (!(e instanceof WorkbenchException) || e.code !== 'not-converged') throw e;
-          tracked['eigNote'] = e.message;
+          tracked.eigNote = e.message;
           this.warmMin = this.warmMax = undefined;
         }
       }
@@ -156,9 +156,9 @@ export class Tracker {
       const bias = new Array<number>(n).fill(0);
       for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
       tracked.spectralBias = bias;
-      tracked['spectralBiasPredicted'] = Array.from(lin.residualEnergyAt(step));
+      tracked.spectralBiasPredicted = Array.from(lin.residualEnergyAt(step));
     }
-    tracked['preview'] = buildPreview(data, U, Utest);
+    tracked.preview = buildPreview(data, U, Utest);
     this.trackedCount++;
     return { testLoss, tracked };
   }
