@@ -3,13 +3,6 @@ import type { Command } from 'commander';
 import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { integerAtLeast, naming, nonNegativeNumber } from '../kernelOptions';
 
-interface JacotResult {
-  ntk: number[][];
-  nngp: number[][];
-  n: number;
-  d: number;
-}
-
 /** Registers `jacot` on the program. */
 export function register(p: Command, _state: CliState): void {
   p.command('jacot')

@@ -8,14 +8,6 @@ import { matrixToCsv } from '../../../shared/export/csv';
 import { errln, fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { naming, nonNegativeNumber } from '../kernelOptions';
 
-interface KernelOutput {
-  kernel: string;
-  n: number;
-  d: number;
-  gram: number[][];
-  eigenvalues: number[];
-}
-
 /** Registers `kernel` on the program. */
 export function register(p: Command, _state: CliState): void {
   p.command('kernel')

@@ -2,10 +2,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { KERNEL_KINDS, type KernelKind } from '../../../shared/related/schema';
-import type { KrrResult } from '../../../shared/related/results';
 import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { addKernelFlags, dataFile, integerAtLeast, kernelSpec, naming, nonNegativeNumber, type KernelFlags, type SequenceCsvFlag } from '../kernelOptions';
-
 
 /** Registers `krr` on the program. */
 export function register(p: Command, _state: CliState): void {

@@ -6,20 +6,6 @@ import { RF_SKETCHES } from '../../../shared/related/schema';
 import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { integerAtLeast, naming, nonNegativeNumber, positiveIntList } from '../kernelOptions';
 
-interface RfResult {
-  n: number;
-  d: number;
-  D: number;
-  relativeSpectralError: number;
-  lambdaMin: number;
-  lambdaMinExact: number;
-}
-
-interface SweepResult {
-  rows: { m0: number; D: number; relativeSpectralError: { mean: number; std: number }; lambdaMinError: { mean: number }; predictionError: { mean: number } | null }[];
-  slope: number;
-  slopeStdError: number | null;
-}
 
 /** Registers `rf-ntk` on the program. */
 export function register(p: Command, _state: CliState): void {

@@ -4,14 +4,6 @@ import { Option } from 'commander';
 import { fmt, out, positiveNumber, printJson, withHost, type CliState } from '../common';
 import { dataFile, integerAtLeast, naming, nonNegativeNumber, type SequenceCsvFlag } from '../kernelOptions';
 
-interface RntkResult {
-  ntk: number[][];
-  nngp: number[][];
-  n: number;
-  p: number;
-  lengths: number[];
-}
-
 /** Registers `rntk` on the program. */
 export function register(p: Command, _state: CliState): void {
   p.command('rntk')
