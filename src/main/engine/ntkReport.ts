@@ -14,7 +14,7 @@ import { regimeKernel } from './ntk/infiniteKernels';
 import { symmetricEigen } from './linalg';
 import { assertFits, matrixBytes } from './memory';
 import { createRng, STREAMS } from './random';
-import { chooseLearningRates } from './run';
+import { chooseLearningRates } from './training/learningRates';
 
 /** What {@link ntkReport} returns (JSON-serializable; every null has a note saying why). */
 export interface NtkReport {
