@@ -106,8 +106,14 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   const eta = leadingRate(regime, rates);
   // 1/λ_max of the effective empirical NTK at init, in the units of η_W (η_V for decoder-only); joint keeps
   // the ratio η_V/η_W, which the kernel's weighting already contains.
-  const divergence = new DivergenceMonitor(L0, eta, () =>
-    suggestedLearningRate(regime === 'tied' || !H0 ? empiricalLambdaMax(config, data, init, rates).lambdaMax : largestEigenvalue(H0, n), lossWeight),
+  // Weight-tied with the automatic step: its λ_max is already that of the full kernel at init.
+  const divergence = new DivergenceMonitor(L0, eta, async () =>
+    suggestedLearningRate(
+      regime === 'tied' && rates.lambdaMax !== null ? rates.lambdaMax
+      : regime === 'tied' || !H0 ? (await empiricalLambdaMax(config, data, init, rates, backend)).lambdaMax
+      : largestEigenvalue(H0, n),
+      lossWeight,
+    ),
   );
   const collapse = new CollapseDetector({
     n, d, m, learningRate: eta, lossWeight, initialLoss: L0,
@@ -144,7 +150,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     if (k === 0 || k % K === 0) {
       const l = await trackedRecord(k);
       lastRecorded = k;
-      if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+      if (!Number.isFinite(l)) return await divergence.outcome(k, 'non-finite loss');
     }
     for (;;) {
       if (k >= config.steps) {
@@ -193,7 +199,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         if (k % K === 0 && k < config.steps) {
           const l = await trackedRecord(k);
           lastRecorded = k;
-          if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+          if (!Number.isFinite(l)) return await divergence.outcome(k, 'non-finite loss');
         }
         continue;
       }
@@ -202,7 +208,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         lastRecorded = k;
       }
       const why = divergence.observe(lossK);
-      if (why !== null) return divergence.outcome(k, why);
+      if (why !== null) return await divergence.outcome(k, why);
       k++;
       if (config.targetLossRatio > 0 && lossK / L0 <= config.targetLossRatio) {
         await trackedRecord(k, true);
@@ -211,7 +217,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       if (k % K === 0 && k < config.steps) {
         const l = await trackedRecord(k);
         lastRecorded = k;
-        if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+        if (!Number.isFinite(l)) return await divergence.outcome(k, 'non-finite loss');
       }
     }
   } catch (e) {

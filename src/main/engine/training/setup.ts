@@ -64,7 +64,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   const init = initParams({ m, d, init: config.init, kappa: config.kappa, nu: config.nu, tied: regime === 'tied' }, createRng(config.seed, STREAMS.init));
   const lossWeight = config.lossNormalization === 'mean' ? 1 / n : 1;
   const testWeight = config.lossNormalization === 'mean' ? 1 / Math.max(nTest, 1) : 1;
-  const rates = chooseLearningRates(config, data, init);
+  const rates = await chooseLearningRates(config, data, init, backend);
   const warnings = [...data.warnings];
 
   const spec = { X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype };
