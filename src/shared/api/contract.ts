@@ -112,6 +112,11 @@ export interface RunMeta {
   m: number;
   warnings: string[];
   theory: unknown | null;
+  /**
+   * true in the meta a run reports at set-up, before its theory (n×n eigendecompositions) is computed: the
+   * run's first record comes first, then the meta again with the theory and `theoryPending` false (issue 13)
+   */
+  theoryPending?: boolean;
   /** a small preview of the data for the model view (2-D points or MNIST thumbnails) */
   preview?: unknown;
 }

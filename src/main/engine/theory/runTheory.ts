@@ -118,6 +118,8 @@ export function runTheory(
     signal?: { readonly aborted: boolean };
     /** receives the frozen-kernel model behind the linearized curve (GD map I − ηK), so a caller can reuse its eigendecomposition */
     onModel?: (model: LinearizedModel) => void;
+    /** receives λ_min and λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ (the data's near-singular check reuses them) */
+    onJointExtremes?: (lmin: number, lmax: number) => void;
   } = {},
 ): RunTheory {
   const { X, d, n, Xtest, nTest } = data;
@@ -191,6 +193,7 @@ export function runTheory(
   out.lambdaEnc = vEnc[0]!;
   out.lambdaDec = vDec[0]!;
   out.lambdaJoint = vJoint[0]!;
+  opts.onJointExtremes?.(vJoint[0]!, vJoint[n - 1]!);
 
   const unitNorm = hasUnitNorm(X, d, n);
   out.sufficientWidth = sufficientWidths({

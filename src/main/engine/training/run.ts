@@ -36,6 +36,10 @@ export const MAX_LOSS_RECORDS = 5000;
 
 /** Callbacks of {@link runTraining}; `now` is the only clock the engine sees (ms). */
 export interface RunCallbacks {
+  /**
+   * the run's meta: once set up (`theoryPending` true, theory null), and again after the first record with
+   * the theory and any data warnings that came with it (`theoryPending` false)
+   */
   onMeta(meta: RunMeta): void;
   onRecord(rec: MetricRecord): void;
   onCheckpoint?(cp: Checkpoint): void;
@@ -78,7 +82,8 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       lossWeight,
       init,
       H0,
-      linear: setup.linear,
+      linear: null,
+      linearPending: config.regime !== 'tied',
       linearNet: setup.linearNet,
       resumed: opts.resumeFrom !== undefined,
     },
@@ -152,6 +157,11 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       lastRecorded = k;
       if (!Number.isFinite(l)) return await divergence.outcome(k, 'non-finite loss');
     }
+    // The first record is out: now the theory (seconds of n×n eigendecompositions at n = 1000), reported as
+    // the meta again; the tracked steps from here on compare against its frozen-kernel model.
+    const finished = await setup.finishTheory();
+    tracker.setLinear(finished.linear);
+    cb.onMeta(finished.meta);
     for (;;) {
       if (k >= config.steps) {
         if (lastRecorded !== k) await trackedRecord(k, true);

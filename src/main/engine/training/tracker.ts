@@ -37,8 +37,13 @@ export interface TrackerContext {
   init: { W: Float64Array; V: Float64Array };
   /** traced NTK at init (null when kernel tracking is off) */
   H0: Float64Array | null;
-  /** the frozen-kernel (infinite-width) model: linearized loss and spectral bias */
+  /**
+   * the frozen-kernel (infinite-width) model: linearized loss and spectral bias; null until the run's theory
+   * is computed (then {@link Tracker.setLinear}), or for good where there is none
+   */
   linear: LinearizedModel | null;
+  /** a frozen-kernel model is on its way (untied regimes): step 0 of a fresh run records its loss already */
+  linearPending?: boolean;
   /** the linearized finite-width network side by side */
   linearNet: LinearizedModel | null;
   /** the run continues from a checkpoint (step 0 is then not θ₀) */
@@ -76,6 +81,13 @@ export class Tracker {
     const H0 = ctx.H0;
     if (H0) for (let k = 0; k < H0.length; k++) s += H0[k]! * H0[k]!;
     this.H0norm = Math.sqrt(s);
+  }
+
+  /** The frozen-kernel model, once the run's theory has it (tracked steps before went without it). */
+  setLinear(linear: LinearizedModel | null): void {
+    this.ctx.linear = linear;
+    this.ctx.linearPending = false;
+    this.Qt = undefined;
   }
 
   /** A tracker for a run whose trainer holds θ₀ now. */
@@ -157,6 +169,11 @@ export class Tracker {
       for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
       tracked.spectralBias = bias;
       tracked['spectralBiasPredicted'] = Array.from(lin.residualEnergyAt(step));
+    } else if (this.ctx.linearPending === true && step === 0 && !this.ctx.resumed) {
+      // Every frozen-kernel model starts at E(0) = U₀ − X: its loss at step 0 needs no decomposition.
+      let s = 0;
+      for (let k = 0; k < U.length; k++) s += (U[k]! - X[k]!) ** 2;
+      tracked.linearizedLoss = 0.5 * s * lossWeight;
     }
     tracked['preview'] = buildPreview(data, U, Utest);
     this.trackedCount++;
