@@ -12,7 +12,7 @@ import type { Dataset } from '../datasets';
 import { forward } from '../autoencoder/model';
 import { FULL_EIG_MAX_N, symmetricEigen, extremeEigen, gemmNT, transpose } from '../linalg';
 import type { LinearizedModel } from '../theory';
-import { deadUnitFraction } from './collapse';
+import { patternStats } from './collapse';
 import { buildPreview } from './preview';
 import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../../shared/charts/heatmap';
 
@@ -121,10 +121,9 @@ export class Tracker {
     tracked.maxNeuronMove = maxMove;
     tracked.neuronMoveHistogram = histogram(moves, maxMove);
     const A = await activationPattern(trainer, W, X, d, n, m);
-    let flips = 0;
-    for (let k = 0; k < A.length; k++) if (A[k] !== this.A0[k]) flips++;
-    tracked.flipFraction = flips / A.length;
-    tracked.deadUnitFraction = deadUnitFraction(A, n, m);
+    const p = patternStats(A, this.A0, n, m);
+    tracked.flipFraction = p.flips / A.length;
+    tracked.deadUnitFraction = p.deadFraction;
     const H0 = this.ctx.H0;
     if (H0) {
       // At step 0 of a fresh run the parameters are θ₀: the kernel is H0 itself (a second n×n solve saved).
