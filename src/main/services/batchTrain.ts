@@ -34,6 +34,7 @@ export async function trainToFolder(
   opts: {
     worker?: WorkerLocator;
     onProgress?: (rec: MetricRecord) => void;
+    /** called at set-up and again once the theory is in (RunMeta.theoryPending) */
     onMeta?: (m: RunMeta) => void;
     signal?: AbortSignal;
     /** native backend threads (default: every core; a batch run has no window to keep responsive) */
