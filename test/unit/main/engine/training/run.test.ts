@@ -64,7 +64,7 @@ describe('runTraining()', () => {
     expect(c.recordsAtMeta).toEqual([0, 1]);
     expect(c.records[0]!.tracked).toBeDefined();
     // The frozen-kernel loss at step 0 is L₀ itself, before any decomposition.
-    expect(c.records[0]!.tracked!.linearizedLoss).toBeCloseTo(c.records[0]!.loss, 10);
+    expect(c.records[0]!.tracked!.linearizedLoss).toBeCloseTo(c.records[0]!.loss!, 10);
     const { theory: _t, theoryPending: _p, ...rest } = c.meta[1]!;
     const { theory: _t0, theoryPending: _p0, ...rest0 } = c.meta[0]!;
     expect(rest).toEqual(rest0);
