@@ -2,15 +2,18 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,run-e2e]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `related` cases time the recurrent NTK Gram against T and n and the random-feature NTK Gram against the
  * exact one as n grows (bench/cases/related.ts, NumPy side bench/numpy_related.py).
  *
  * The `ui` case reports the responsiveness figures the browser E2E test measured last
- * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, and the
- * click-on-Pause-to-paused time). The `checkpoint-pressure` case measures the service's `app:info` latency
+ * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, the
+ * click-on-Pause-to-paused time, and the time from the click on Run to step 0 on the loss chart). The
+ * `run-e2e` case times a whole `ntk-workbench train` run (n = 1000, d = 100,
+ * m = 10000, float32, 50 steps, tracked every 10) against bench/numpy_run.py: wall time, time to the first
+ * record, time per tracked step and peak memory (bench/cases/runE2e.ts). The `checkpoint-pressure` case measures the service's `app:info` latency
  * while a run checkpoints after every step (bench/cases/checkpointPressure.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
@@ -25,9 +28,10 @@ import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './case
 import { startPyServer } from './pyServer';
 import { checkpointPressureCase } from './cases/checkpointPressure';
 import { relatedCases } from './cases/related';
+import { runE2eCase } from './cases/runE2e';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-e2e'];
 
 const program = new Command()
   .name('bench')
@@ -137,19 +141,20 @@ try {
     const file = join(dirname(fileURLToPath(import.meta.url)), '../test-results/responsiveness.json');
     try {
       const r = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-      emit({ case: 'ui-responsiveness', n: Number(r.n ?? 1000), d: Number(r.d ?? 100), m: Number(r.m ?? 10000), backend: String(r.backend ?? '-'), dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, fps: r.fps, pause_ms: r.pauseMs, measured_at: statSync(file).mtime.toISOString(), note: 'measured by test/e2e/ui.e2e.ts (targets: ≥ 30 fps, ≤ 200 ms)' } as BenchRow);
+      emit({ case: 'ui-responsiveness', n: Number(r.n ?? 1000), d: Number(r.d ?? 100), m: Number(r.m ?? 10000), backend: String(r.backend ?? '-'), dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, fps: r.fps, pause_ms: r.pauseMs, first_record_ms: r.firstRecordMs ?? null, measured_at: statSync(file).mtime.toISOString(), note: 'measured by test/e2e/ui.e2e.ts (targets: ≥ 30 fps, ≤ 200 ms to pause, ≤ 1000 ms from Run to step 0)' } as BenchRow);
     } catch {
       emit({ case: 'ui-responsiveness', n: 1000, d: 100, m: 10000, backend: '-', dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, note: 'no measurement yet: run `npm test -- e2e` (test/e2e/ui.e2e.ts writes test-results/responsiveness.json)' } as BenchRow);
     }
   }
   if (cases.includes('checkpoint-pressure')) emit(await checkpointPressureCase({ quick, log }));
+  if (cases.includes('run-e2e')) emit(await runE2eCase({ quick, repeats, log, ...(o.threads !== undefined ? { threads } : {}) }));
 } finally {
   numpy.stop();
 }
 
 if (!o.json) {
-  const cols = ['case', 'n', 'd', 'm', 'T', 'readout', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'exact_ms', 'p95_ms', 'stop_ms', 'note'];
-  const cell = (v: unknown) => (v === undefined || v === null ? '-' : String(v));
+  const cols = ['case', 'n', 'd', 'm', 'T', 'readout', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'exact_ms', 'p95_ms', 'stop_ms', 'first_record_ms', 'first_record_run_ms', 'tracked_step_ms', 'peak_rss_mib', 'note'];
+  const cell = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const table = [cols, ...rows.map((r) => cols.map((c) => cell(r[c])))];
   const widths = cols.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));
   for (const r of table) process.stdout.write(`${r.map((c, k) => c.padEnd(widths[k]!)).join('  ').trimEnd()}\n`);

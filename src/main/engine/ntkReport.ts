@@ -80,7 +80,7 @@ export async function ntkReport(config: Config, backend: ComputeBackend, opts: {
   assertFits(bytes(n, d), config.memoryLimitMiB, what);
   const scale = outputScale(config.scaling, m);
   const init = initParams({ m, d, init: config.init, kappa: config.kappa, nu: config.nu, tied: regime === 'tied' }, createRng(config.seed, STREAMS.init));
-  const rates = chooseLearningRates(config, data, init);
+  const rates = await chooseLearningRates(config, data, init, backend);
   const lossWeight = config.lossNormalization === 'mean' ? 1 / n : 1;
   const trainer = backend.createTrainer({ X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype, W0: init.W, V0: init.V });
   let params = init;

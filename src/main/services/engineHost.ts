@@ -34,6 +34,7 @@ export const sourceWorker: WorkerLocator = () => new URL('../engine/workerEntry.
 
 export interface RunHandlers {
   onReady?(backend: string, reason: string): void;
+  /** the run's meta: at set-up (`theoryPending`), then again with the theory after the first record */
   onMeta(meta: RunMeta): void;
   onRecords(records: MetricRecord[]): void;
   onCheckpoint?(cp: Checkpoint): void;

@@ -113,8 +113,13 @@ export interface RunMeta {
   d: number;
   m: number;
   warnings: string[];
-  /** the run's theory (null when it could not be computed: the warnings say why) */
+  /** the run's theory (null when it could not be computed, or not yet: see theoryPending; the warnings say why) */
   theory: RunTheory | null;
+  /**
+   * true in the meta a run reports at set-up, before its theory (n×n eigendecompositions) is computed: the
+   * run's first record comes first, then the meta again with the theory and `theoryPending` false (issue 13)
+   */
+  theoryPending?: boolean;
   /** the model view's preview at step 0 (2-D points, MNIST thumbnails or per-sample errors) */
   preview?: RunPreview;
 }

@@ -25,6 +25,7 @@ export function register(p: Command, state: CliState): void {
       const onSig = (): void => ac.abort();
       process.once('SIGINT', onSig);
       let lastPrint = 0;
+      const said = new Set<string>();
       // The newest tracked record's verdict: a network collapsed to the zero output is said once, as it happens.
       let collapse: { message: string } | null = null;
       // A batch run has no window to keep responsive: every core by default.
@@ -34,9 +35,14 @@ export function register(p: Command, state: CliState): void {
         runDir: path.resolve(o.out),
         engine: host,
         signal: ac.signal,
+        // The meta comes at set-up and again with the theory (after step 0): each line is said once.
         onMeta: (m) => {
-          errln(`backend ${m.backend} (${m.dtype}); n=${m.n} d=${m.d} m=${m.m}; η_W=${fmt(m.learningRates.encoder)} η_V=${fmt(m.learningRates.decoder)}`);
-          for (const w of m.warnings) errln(`warning: ${w}`);
+          if (said.size === 0) errln(`backend ${m.backend} (${m.dtype}); n=${m.n} d=${m.d} m=${m.m}; η_W=${fmt(m.learningRates.encoder)} η_V=${fmt(m.learningRates.decoder)}`);
+          said.add('');
+          for (const w of m.warnings) {
+            if (!said.has(w)) errln(`warning: ${w}`);
+            said.add(w);
+          }
         },
         onRecords: (records) => {
           for (const r of records) {

@@ -12,10 +12,10 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
 import { GraphBuilder } from './onnx/graphBuilder';
-import { buildForwardGraph, buildNtkGraph, buildPatternGraph, buildStepGraph, type GraphDims } from './onnx/trainerGraphs';
+import { buildForwardGraph, buildNtkGraph, buildPatternGraph, buildStepGraph, buildTiedOperatorGraph, type GraphDims } from './onnx/trainerGraphs';
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import { defaultThreads } from './threads';
-import type { ComputeBackend, Trainer, TrainerSpec } from './types';
+import type { ComputeBackend, NtkOperator, TiedOperatorSpec, Trainer, TrainerSpec } from './types';
 
 /** Options of {@link createOnnxBackend}. */
 export interface OnnxBackendOptions {
@@ -212,6 +212,39 @@ class OnnxTrainer implements Trainer {
   }
 }
 
+/** The weight-tied full-NTK product on one graph (trainerGraphs.buildTiedOperatorGraph); x and y [d, n]. */
+function onnxTiedOperator(p: TiedOperatorSpec, options: ort.InferenceSession.SessionOptions): NtkOperator {
+  const { X, d, n, m, W, dtype } = p;
+  const Xt = new Float64Array(n * d);
+  transpose(X, d, n, Xt);
+  const fixed: Record<string, ort.Tensor> = {
+    X: new ort.Tensor(dtype, toDtype(X, dtype), [d, n]),
+    Xt: new ort.Tensor(dtype, toDtype(Xt, dtype), [n, d]),
+    W: new ort.Tensor(dtype, toDtype(W, dtype), [m, d]),
+    s2: new ort.Tensor(dtype, dtype === 'float64' ? new Float64Array([p.scale * p.scale]) : new Float32Array([p.scale * p.scale]), []),
+  };
+  let session: Promise<Session> | null = ort.InferenceSession.create(buildTiedOperatorGraph({ d, n, m, dtype }), options);
+  const yt = dtype === 'float64' ? new Float64Array(n * d) : new Float32Array(n * d);
+  return {
+    N: n * d,
+    async apply(x: Float64Array): Promise<Float64Array> {
+      if (session === null) throw new Error('tied NTK operator was disposed');
+      if (x.length !== n * d) throw new RangeError(`tiedNtkOperator: x has ${x.length} entries, expected ${n * d}`);
+      transpose(x, d, n, yt);
+      const out = await (await session).run({ ...fixed, Yt: new ort.Tensor(dtype, yt, [n, d]) });
+      const Ot = out.Ot;
+      if (Ot === undefined) throw new Error("onnx graph returned no 'Ot'");
+      const y = new Float64Array(n * d);
+      transpose(Ot.data as Arr, n, d, y);
+      return y;
+    },
+    dispose(): void {
+      session?.then((s) => s.release()).catch(() => undefined);
+      session = null;
+    },
+  };
+}
+
 function sessionOptions(threads: number, providers: ort.InferenceSession.SessionOptions['executionProviders']): ort.InferenceSession.SessionOptions {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`createOnnxBackend: threads must be a positive integer, got ${threads}`);
   return {
@@ -235,6 +268,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions = {}): ComputeBackend
     dtypes: ['float32', 'float64'],
     description: `onnxruntime-node ${ort.env.versions.node ?? ''} CPU, ${threads} thread${threads > 1 ? 's' : ''}`,
     createTrainer: (spec) => new OnnxTrainer(spec, options),
+    tiedNtkOperator: (p) => onnxTiedOperator(p, options),
     dispose: () => undefined,
   };
 }
@@ -289,6 +323,7 @@ export async function createOnnxCudaBackend(opts: OnnxBackendOptions = {}): Prom
     dtypes: ['float32', 'float64'],
     description: `onnxruntime-node ${ort.env.versions.node ?? ''} CUDA device 0 (CPU provider for the rest, ${threads} thread${threads > 1 ? 's' : ''})`,
     createTrainer: (spec) => new OnnxTrainer(spec, options),
+    tiedNtkOperator: (p) => onnxTiedOperator(p, options),
     dispose: () => undefined,
   };
 }

@@ -69,6 +69,29 @@ export interface ComputeBackend {
   /** a human description (library, version, device), shown in the UI and stored in run folders */
   readonly description: string;
   createTrainer(spec: TrainerSpec): Trainer;
+  /**
+   * y = H x for the full (nd×nd) empirical NTK of the weight-tied network at W, on the backend's own GEMMs in
+   * its dtype (see ntk/tiedOperator.ts for the products); absent where the backend has none.
+   */
+  tiedNtkOperator?(p: TiedOperatorSpec): NtkOperator;
+  dispose(): void;
+}
+
+/** The weight-tied network a {@link NtkOperator} is evaluated at: X [d, n], W [m, d] (V = Wᵀ), output scale s. */
+export interface TiedOperatorSpec {
+  X: Float64Array;
+  d: number;
+  n: number;
+  m: number;
+  W: Float64Array;
+  scale: number;
+  dtype: Dtype;
+}
+
+/** y = H x for a kernel H [N, N] given only through products (x, y [N]; output-major for an nd×nd NTK). */
+export interface NtkOperator {
+  N: number;
+  apply(x: Float64Array): Promise<Float64Array>;
   dispose(): void;
 }
 

@@ -19,7 +19,7 @@ import { gaussianData, halfcircleData, normalizeColumns, selectColumns, sphereDa
 import { datasetWarnings } from './warnings';
 
 export { parseCsv, type ParsedCsv } from './csv';
-export { datasetWarnings } from './warnings';
+export { datasetWarnings, nearSingularWarning } from './warnings';
 
 /** Loads what {@link buildDataset} reads asynchronously (the MNIST digits, once); await it before building. */
 export async function prepareDataset(config: Pick<Config, 'dataset'>): Promise<void> {
@@ -45,6 +45,8 @@ export interface Dataset {
 export interface BuildDatasetOptions {
   /** Skip the data warnings (e.g. when rebuilding a data set whose warnings are already stored). */
   skipWarnings?: boolean;
+  /** Leave out the near-singular check (see DatasetWarningOptions.conditioning). */
+  skipConditioning?: boolean;
   /** Injected MNIST images (tests); defaults to the `mnist` package. */
   mnist?: () => MnistImages;
   signal?: { readonly aborted: boolean };
@@ -114,7 +116,7 @@ export function buildDataset(config: DatasetConfig, opts: BuildDatasetOptions = 
     default:
       throw new WorkbenchException('invalid-request', `unknown data set ${String(config.dataset)}`);
   }
-  const warnings = opts.skipWarnings ? [] : datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu, signal: opts.signal });
+  const warnings = opts.skipWarnings ? [] : datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu, signal: opts.signal, conditioning: opts.skipConditioning !== true });
   const ds: Dataset = { name, X, d, n, Xtest, nTest, warnings };
   if (labels) ds.labels = labels;
   return ds;

@@ -20,7 +20,27 @@ const MAX_LISTED = 10;
 export interface DatasetWarningOptions {
   kappa: number;
   nu: number;
+  /**
+   * false: leave out the near-singular check (an n×n eigensolve) for a caller that decomposes the joint
+   * kernel anyway and applies {@link nearSingularWarning} to its extremes (a run's theory).
+   */
+  conditioning?: boolean;
   signal?: { readonly aborted: boolean };
+}
+
+/**
+ * The near-singular warning for λ_min, λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ (null when it is
+ * well conditioned).
+ */
+export function nearSingularWarning(lmin: number, lmax: number): string | null {
+  if (lmax > 0 && lmin / lmax < NEAR_SINGULAR_RATIO) {
+    return (
+      `near-singular H∞: λ_min/λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ is ${(lmin / lmax).toExponential(2)} ` +
+      `(below ${NEAR_SINGULAR_RATIO}); linear convergence will be extremely slow and the kernel predictor ill-conditioned`
+    );
+  }
+  if (!(lmax > 0)) return 'near-singular H∞: the joint kernel is zero (all samples are zero vectors)';
+  return null;
 }
 
 function listPairs(pairs: [number, number][]): string {
@@ -122,19 +142,11 @@ export function datasetWarnings(X: Float64Array, d: number, n: number, opts: Dat
     );
   }
   if (n <= WARNING_PAIRWISE_MAX_N) {
-    if (n >= 1) {
+    if (n >= 1 && opts.conditioning !== false) {
       const H = regimeKernel('joint', X, d, n, { kappa: opts.kappa, nu: opts.nu });
       const { values } = symmetricEigen(H, n, { signal: opts.signal });
-      const lmin = values[0]!;
-      const lmax = values[n - 1]!;
-      if (lmax > 0 && lmin / lmax < NEAR_SINGULAR_RATIO) {
-        out.push(
-          `near-singular H∞: λ_min/λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ is ${(lmin / lmax).toExponential(2)} ` +
-            `(below ${NEAR_SINGULAR_RATIO}); linear convergence will be extremely slow and the kernel predictor ill-conditioned`,
-        );
-      } else if (!(lmax > 0)) {
-        out.push('near-singular H∞: the joint kernel is zero (all samples are zero vectors)');
-      }
+      const w = nearSingularWarning(values[0]!, values[n - 1]!);
+      if (w !== null) out.push(w);
     }
   } else {
     out.push(`info: n = ${n} > ${WARNING_PAIRWISE_MAX_N}: the conditioning of H∞ was not checked and only exact duplicate directions were looked for`);

@@ -29,3 +29,4 @@ export {
   type HelperThread,
 } from './symvThreads';
 export { isSymvHelperData, type SymvHelperData, type SymvMemoryMessage } from './symvRows';
+export { lanczosLargestAsync, type LanczosAsyncOptions, type LanczosAsyncResult } from './lanczosAsync';

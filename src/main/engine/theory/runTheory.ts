@@ -118,6 +118,8 @@ export function runTheory(
     signal?: { readonly aborted: boolean };
     /** receives the frozen-kernel model behind the linearized curve (GD map I − ηK), so a caller can reuse its eigendecomposition */
     onModel?: (model: LinearizedModel) => void;
+    /** receives λ_min and λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ (the data's near-singular check reuses them) */
+    onJointExtremes?: (lmin: number, lmax: number) => void;
   } = {},
 ): RunTheory {
   const { X, d, n, Xtest, nTest } = data;
@@ -187,10 +189,16 @@ export function runTheory(
   const vals = (a: Float64Array) => symmetricEigen(a, n, { signal }).values;
   const vEnc = vals(raw.enc);
   const vDec = vals(raw.dec);
-  const vJoint = vals(joint);
+  // A run's frozen-kernel matrix K (below) is often the joint kernel itself, entry for entry (joint training,
+  // η_V = η_W, NTK scaling, sum loss): then one decomposition, with vectors, serves λ_J and the model.
+  const given = regime === 'joint' ? ctx.learningRates.encoder : null;
+  const Kgiven = given !== null && given > 0 ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, given, ctx.learningRates.decoder ?? given) : null;
+  const shared = Kgiven !== null && sameEntries(Kgiven, joint) ? (symmetricEigen(joint, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array }) : null;
+  const vJoint = shared?.values ?? vals(joint);
   out.lambdaEnc = vEnc[0]!;
   out.lambdaDec = vDec[0]!;
   out.lambdaJoint = vJoint[0]!;
+  opts.onJointExtremes?.(vJoint[0]!, vJoint[n - 1]!);
 
   const unitNorm = hasUnitNorm(X, d, n);
   out.sufficientWidth = sufficientWidths({
@@ -228,12 +236,11 @@ export function runTheory(
   }
 
   // K such that the frozen-kernel GD map is I − η_W K.
-  const K = new Float64Array(n * n);
   const f = scalingFactor * lossWeight;
   const wEnc = regime === 'decoder' ? 0 : nu2 * f;
   const wDec = regime === 'weak' ? 0 : regime === 'joint' ? (k2 * f * (etaV ?? etaW)) / etaW : k2 * f;
-  for (let i = 0; i < n * n; i++) K[i] = wEnc * raw.enc[i]! + wDec * raw.dec[i]!;
-  const eig = symmetricEigen(K, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array };
+  const K = regimeMatrix(raw, n, regime, nu2, k2, f, etaW, etaV ?? etaW);
+  const eig = shared !== null && sameEntries(K, joint) ? shared : (symmetricEigen(K, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array });
   out.lambdaMinRegime = eig.values[0]!;
   out.lambdaMaxRegime = eig.values[n - 1]!;
   out.maxStableEta = maxStableLearningRate(out.lambdaMaxRegime);
@@ -273,6 +280,21 @@ export function runTheory(
     out.testPredictionNote = 'no test samples (testSamples = 0)';
   }
   return out;
+}
+
+/** K = w_enc·H_enc∞ + w_dec·H_dec∞ of the regime (the weights as {@link runTheory} forms them). */
+function regimeMatrix(raw: { enc: Float64Array; dec: Float64Array }, n: number, regime: Config['regime'], nu2: number, k2: number, f: number, etaW: number, etaV: number): Float64Array {
+  const wEnc = regime === 'decoder' ? 0 : nu2 * f;
+  const wDec = regime === 'weak' ? 0 : regime === 'joint' ? (k2 * f * etaV) / etaW : k2 * f;
+  const K = new Float64Array(n * n);
+  for (let i = 0; i < n * n; i++) K[i] = wEnc * raw.enc[i]! + wDec * raw.dec[i]!;
+  return K;
+}
+
+function sameEntries(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function describeKernel(regime: Config['regime'], scaling: Config['scaling'], loss: Config['lossNormalization']): string {

@@ -89,6 +89,28 @@ export function deadUnitFraction(A: Uint8Array, n: number, m: number): number {
   return dead / m;
 }
 
+/**
+ * Activation flips against the pattern at init and the dead-unit fraction of {@link deadUnitFraction}, in one
+ * pass over the [n, m] pattern (a tracked step at n = 1000, m = 10000 reads it once instead of twice).
+ */
+export function patternStats(A: Uint8Array, A0: Uint8Array, n: number, m: number): { flips: number; deadFraction: number } {
+  if (A.length !== n * m || A0.length !== n * m) throw new Error(`A, A0: expected [${n}, ${m}] = ${n * m} entries, got ${A.length} and ${A0.length}`);
+  if (m === 0) return { flips: 0, deadFraction: 0 };
+  const alive = new Uint8Array(m);
+  let flips = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * m;
+    for (let r = 0; r < m; r++) {
+      const a = A[o + r]!;
+      if (a !== A0[o + r]) flips++;
+      alive[r]! |= a;
+    }
+  }
+  let dead = 0;
+  for (let r = 0; r < m; r++) if (!alive[r]) dead++;
+  return { flips, deadFraction: dead / m };
+}
+
 /** ½·w·Σ_i‖x_i‖² for X [d, n]. */
 export function zeroOutputLoss(X: Float64Array, lossWeight: number): number {
   let s = 0;

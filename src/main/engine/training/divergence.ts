@@ -22,7 +22,7 @@ export class DivergenceMonitor {
   constructor(
     private readonly initialLoss: number,
     private readonly learningRate: number,
-    private readonly suggest: () => number,
+    private readonly suggest: () => number | Promise<number>,
   ) {}
 
   /** Feeds L(θ_k) of one step; returns why the run diverged, or null. */
@@ -38,9 +38,9 @@ export class DivergenceMonitor {
   }
 
   /** The failed outcome ('run-diverged') of a run that diverged at `step`, with details { step, learningRate, suggestedLearningRate, reason }. */
-  outcome(step: number, reason: string): RunOutcome {
+  async outcome(step: number, reason: string): Promise<RunOutcome> {
     const eta = this.learningRate;
-    const s = (this.suggested ??= this.suggest());
+    const s = (this.suggested ??= await this.suggest());
     const message = `diverged at step ${step} with learning rate ${roundNumbers(String(eta))}; try η ≤ ${s}`;
     return {
       status: 'failed',

@@ -8,12 +8,24 @@ import type { Dataset } from '../datasets';
 import { outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk, tracedEmpiricalNtk } from '../ntk/empiricalNtk';
 import { regimeKernel } from '../ntk/infiniteKernels';
-import { largestEigenvalue } from '../linalg';
+import { largestEigenvalue, lanczosLargestAsync } from '../linalg';
+import { tiedNtkOperatorF64 } from '../ntk/tiedOperator';
+import type { ComputeBackend } from '../backends/types';
 import { automaticLearningRate } from '../theory/stepSize';
 import { FULL_NTK_MAX_ND } from '../../../shared/run/memory';
 
-/** Weight-tied automatic step: λ_max of the full (nd×nd) empirical NTK up to this nd, else the traced one. */
+/**
+ * Weight-tied automatic step: λ_max of the full (nd×nd) empirical NTK from the dense matrix up to this nd,
+ * above it matrix-free (Lanczos on J Jᵀ, ntk/tiedOperator.ts), never from the traced n×n average, whose
+ * λ_max is 1.2–1.6× smaller (issue 12).
+ */
 export const TIED_FULL_NTK_MAX_ND = FULL_NTK_MAX_ND;
+/**
+ * Relative error bound of the matrix-free tied λ_max. Its top eigenvalues come in a near-degenerate cluster
+ * (from I_d ⊗ G), where the value settles long before the vector; a step size needs far less than round-off
+ * (n = 1000, d = 100: about 20 products).
+ */
+export const TIED_LANCZOS_TOL = 1e-4;
 
 /** The learning rates a run uses (after the automatic rule), SPEC §5.4 / issue item 3. */
 export interface ChosenLearningRates {
@@ -35,11 +47,12 @@ export interface ChosenLearningRates {
  * traced). With the 1/n-normalized loss the kernel is H/n, so the automatic η is n times larger and both
  * loss normalizations follow the same dynamics (SPEC §1.2).
  */
-export function chooseLearningRates(
+export async function chooseLearningRates(
   config: Config,
   data: Pick<Dataset, 'X' | 'd' | 'n'>,
   init: { W: Float64Array; V: Float64Array },
-): ChosenLearningRates {
+  backend?: ComputeBackend,
+): Promise<ChosenLearningRates> {
   if (config.learningRate !== null) {
     return { etaW: config.learningRate, etaV: config.decoderLearningRate ?? config.learningRate, source: 'given', lambdaMax: null, kernel: 'none' };
   }
@@ -49,7 +62,7 @@ export function chooseLearningRates(
   let kernel: string;
   // For 'mean-field' the untied kernels here are the NTK-scaled H∞; automaticLearningRate multiplies by m.
   if (config.regime === 'tied') {
-    const e = empiricalLambdaMax(config, data, init, { etaW: 1, etaV: 1 });
+    const e = await empiricalLambdaMax(config, data, init, { etaW: 1, etaV: 1 }, backend);
     lambdaMax = e.lambdaMax;
     kernel = e.kernel;
   } else {
@@ -68,21 +81,36 @@ export function chooseLearningRates(
 }
 
 /**
- * λ_max of the regime's empirical NTK at the given parameters (weighted by η_V/η_W for joint): the full
- * nd×nd matrix for weight-tied networks with nd ≤ 600 (its λ_max governs GD stability; the traced average
- * can be smaller), the traced n×n matrix otherwise (for untied regimes ≈ the full one's λ_max at width).
+ * λ_max of the regime's empirical NTK at the given parameters (weighted by η_V/η_W for joint). Weight-tied:
+ * the full nd×nd kernel (its λ_max governs GD stability; the traced average is smaller), dense for
+ * nd ≤ {@link TIED_FULL_NTK_MAX_ND}, else by Lanczos on the product J Jᵀ x on the backend's GEMMs in the
+ * run's dtype (`backend.tiedNtkOperator`; without one in float64 on the engine's GEMM). Untied regimes:
+ * the traced n×n matrix (≈ the full one's λ_max at width).
  */
-export function empiricalLambdaMax(
-  config: Pick<Config, 'regime' | 'hiddenWidth' | 'scaling' | 'memoryLimitMiB'>,
+export async function empiricalLambdaMax(
+  config: Pick<Config, 'regime' | 'hiddenWidth' | 'scaling' | 'memoryLimitMiB'> & { dtype?: Config['dtype'] },
   data: Pick<Dataset, 'X' | 'd' | 'n'>,
   params: { W: Float64Array; V: Float64Array },
   rates: { etaW: number; etaV: number },
-): { lambdaMax: number; kernel: string } {
+  backend?: ComputeBackend,
+): Promise<{ lambdaMax: number; kernel: string }> {
   const { X, d, n } = data;
   const m = config.hiddenWidth;
-  const p = { X, d, n, m, W: params.W, V: params.V, scale: outputScale(config.scaling, m), regime: config.regime, etaW: rates.etaW, etaV: rates.etaV };
-  if (config.regime === 'tied' && n * d <= TIED_FULL_NTK_MAX_ND) {
-    return { lambdaMax: largestEigenvalue(fullEmpiricalNtk(p, config.memoryLimitMiB), n * d), kernel: 'empirical NTK at step 0 (full)' };
+  const scale = outputScale(config.scaling, m);
+  const p = { X, d, n, m, W: params.W, V: params.V, scale, regime: config.regime, etaW: rates.etaW, etaV: rates.etaV };
+  if (config.regime === 'tied') {
+    if (n * d <= TIED_FULL_NTK_MAX_ND) {
+      return { lambdaMax: largestEigenvalue(fullEmpiricalNtk(p, config.memoryLimitMiB), n * d), kernel: 'empirical NTK at step 0 (full)' };
+    }
+    const dtype = config.dtype ?? 'float64';
+    const spec = { X, d, n, m, W: params.W, scale };
+    const op = backend?.tiedNtkOperator !== undefined && backend.dtypes.includes(dtype) ? backend.tiedNtkOperator({ ...spec, dtype }) : tiedNtkOperatorF64(spec);
+    try {
+      const r = await lanczosLargestAsync((x) => op.apply(x), op.N, { tol: TIED_LANCZOS_TOL });
+      return { lambdaMax: r.value, kernel: 'empirical NTK at step 0 (full, matrix-free)' };
+    } finally {
+      op.dispose();
+    }
   }
   return { lambdaMax: largestEigenvalue(tracedEmpiricalNtk(p), n), kernel: 'empirical NTK at step 0 (traced)' };
 }

@@ -36,6 +36,10 @@ export const MAX_LOSS_RECORDS = 5000;
 
 /** Callbacks of {@link runTraining}; `now` is the only clock the engine sees (ms). */
 export interface RunCallbacks {
+  /**
+   * the run's meta: once set up (`theoryPending` true, theory null), and again after the first record with
+   * the theory and any data warnings that came with it (`theoryPending` false)
+   */
   onMeta(meta: RunMeta): void;
   onRecord(rec: MetricRecord): void;
   onCheckpoint?(cp: Checkpoint): void;
@@ -78,7 +82,8 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       lossWeight,
       init,
       H0,
-      linear: setup.linear,
+      linear: null,
+      linearPending: config.regime !== 'tied',
       linearNet: setup.linearNet,
       resumed: opts.resumeFrom !== undefined,
     },
@@ -106,8 +111,14 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   const eta = leadingRate(regime, rates);
   // 1/λ_max of the effective empirical NTK at init, in the units of η_W (η_V for decoder-only); joint keeps
   // the ratio η_V/η_W, which the kernel's weighting already contains.
-  const divergence = new DivergenceMonitor(L0, eta, () =>
-    suggestedLearningRate(regime === 'tied' || !H0 ? empiricalLambdaMax(config, data, init, rates).lambdaMax : largestEigenvalue(H0, n), lossWeight),
+  // Weight-tied with the automatic step: its λ_max is already that of the full kernel at init.
+  const divergence = new DivergenceMonitor(L0, eta, async () =>
+    suggestedLearningRate(
+      regime === 'tied' && rates.lambdaMax !== null ? rates.lambdaMax
+      : regime === 'tied' || !H0 ? (await empiricalLambdaMax(config, data, init, rates, backend)).lambdaMax
+      : largestEigenvalue(H0, n),
+      lossWeight,
+    ),
   );
   const collapse = new CollapseDetector({
     n, d, m, learningRate: eta, lossWeight, initialLoss: L0,
@@ -144,8 +155,13 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
     if (k === 0 || k % K === 0) {
       const l = await trackedRecord(k);
       lastRecorded = k;
-      if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+      if (!Number.isFinite(l)) return await divergence.outcome(k, 'non-finite loss');
     }
+    // The first record is out: now the theory (seconds of n×n eigendecompositions at n = 1000), reported as
+    // the meta again; the tracked steps from here on compare against its frozen-kernel model.
+    const finished = await setup.finishTheory();
+    tracker.setLinear(finished.linear);
+    cb.onMeta(finished.meta);
     for (;;) {
       if (k >= config.steps) {
         if (lastRecorded !== k) await trackedRecord(k, true);
@@ -193,7 +209,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         if (k % K === 0 && k < config.steps) {
           const l = await trackedRecord(k);
           lastRecorded = k;
-          if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+          if (!Number.isFinite(l)) return await divergence.outcome(k, 'non-finite loss');
         }
         continue;
       }
@@ -202,7 +218,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
         lastRecorded = k;
       }
       const why = divergence.observe(lossK);
-      if (why !== null) return divergence.outcome(k, why);
+      if (why !== null) return await divergence.outcome(k, why);
       k++;
       if (config.targetLossRatio > 0 && lossK / L0 <= config.targetLossRatio) {
         await trackedRecord(k, true);
@@ -211,7 +227,7 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       if (k % K === 0 && k < config.steps) {
         const l = await trackedRecord(k);
         lastRecorded = k;
-        if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+        if (!Number.isFinite(l)) return await divergence.outcome(k, 'non-finite loss');
       }
     }
   } catch (e) {

@@ -1,14 +1,19 @@
 /**
  * Everything a training run sets up before its first step: the data set, the seeded init θ₀, the learning
- * rates, the trainer at θ₀ (L₀, U₀, H(0) on the run's backend and dtype), the theory of the run and the
- * linearized models its tracked steps compare against, and the meta the host is told about.
+ * rates, the trainer at θ₀ (L₀, U₀, H(0) on the run's backend and dtype), the linearized network side by side,
+ * and the meta the host is told about. The theory of the run (several n×n eigendecompositions: seconds at
+ * n = 1000) is not in the way of step 0 (issue 13): {@link RunSetup.finishTheory} computes it, with the
+ * frozen-kernel model the tracked steps compare against and the data's near-singular check (which shares the
+ * theory's decomposition of the joint kernel), once step 0 is recorded; until then the meta says
+ * `theoryPending`.
  */
 import type { Config } from '../../../shared/config/schema';
 import type { RunMeta } from '../../../shared/api/contract';
 import { WorkbenchException } from '../../../shared/api/result';
 import { assertRunFits, formatBytes, FULL_NTK_MAX_ND, LINEARIZED_MAX_N } from '../../../shared/run/memory';
 import type { ComputeBackend, Trainer, TrainerSpec } from '../backends/types';
-import { buildDataset, prepareDataset, type Dataset } from '../datasets';
+import { buildDataset, nearSingularWarning, prepareDataset, type Dataset } from '../datasets';
+import { datasetWarnings } from '../datasets/warnings';
 import { initParams } from '../autoencoder/init';
 import { forward, outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
@@ -43,9 +48,14 @@ export interface RunSetup {
   H0: Float64Array | null;
   /** mini-batch size, or null for full-batch GD */
   batch: number | null;
-  linear: LinearizedModel | null;
   linearNet: LinearizedModel | null;
+  /** the meta at set-up: `theory` null and `theoryPending` true (see {@link RunSetup.finishTheory}) */
   meta: RunMeta;
+  /**
+   * The theory of the run (runTheory), the frozen-kernel model of its linearized loss and spectral bias, and
+   * the data's near-singular warning: the meta to report again (theory in place, `theoryPending` false).
+   */
+  finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }>;
 }
 
 /** Sets up a run of `config` on `backend` (throws WorkbenchException for config, data and memory errors). */
@@ -56,8 +66,9 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   // Nothing large is allocated before the run is known to fit memoryLimitMiB (the services check the same
   // estimate before they start a run); the plan says which optional parts (kernels, theory) fit beside it.
   const memory = assertRunFits(config);
+  // The near-singular check of the data decomposes the joint kernel, as the theory does: it runs with it.
   await prepareDataset(config);
-  const data = buildDataset(config);
+  const data = buildDataset(config, { skipConditioning: true });
   const { X, d, n, Xtest, nTest } = data;
   const m = config.hiddenWidth;
   const regime = config.regime;
@@ -65,7 +76,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   const init = initParams({ m, d, init: config.init, kappa: config.kappa, nu: config.nu, tied: regime === 'tied' }, createRng(config.seed, STREAMS.init));
   const lossWeight = config.lossNormalization === 'mean' ? 1 / n : 1;
   const testWeight = config.lossNormalization === 'mean' ? 1 / Math.max(nTest, 1) : 1;
-  const rates = chooseLearningRates(config, data, init);
+  const rates = await chooseLearningRates(config, data, init, backend);
   const warnings = [...data.warnings];
 
   const spec = { X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype };
@@ -80,46 +91,6 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   const Utest0 = nTest > 0 ? forward(init.W, init.V, Xtest, { d, n: nTest, m }, scale).U : new Float64Array(0);
 
   const learningRates = reportedLearningRates(regime, rates);
-  let theory: RunTheory | null = null;
-  // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
-  // so its eigendecomposition (the costly part at large n) is reused.
-  let theoryModel: LinearizedModel | null = null;
-  const theoryItem = memory.items.find((i) => i.key === 'theory');
-  try {
-    if (theoryItem && !memory.plan.theory) {
-      throw new WorkbenchException('too-large', `${theoryItem.what} need ~${formatBytes(theoryItem.bytes)}, more than fits beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
-    }
-    theory = runTheory(
-      config,
-      data,
-      { U0, Utest0, learningRates: { encoder: learningRates.encoder, decoder: learningRates.decoder } },
-      { onModel: (mdl) => void (theoryModel = mdl) },
-    );
-  } catch (e) {
-    if (e instanceof WorkbenchException && e.code === 'too-large') warnings.push(`theory skipped: ${e.message}`);
-    else if (e instanceof WorkbenchException) warnings.push(`theory unavailable: ${e.message}`);
-    else throw e;
-  }
-
-  // Frozen-kernel (infinite-width) model for the linearized loss and the spectral bias (untied regimes).
-  let linear: LinearizedModel | null = theoryModel;
-  if (linear === null && regime !== 'tied' && n <= LINEARIZED_MAX_N) {
-    const kopts = { kappa: config.kappa, nu: config.nu };
-    let hInf: Float64Array;
-    if (regime === 'joint' && rates.etaV !== rates.etaW) {
-      // Effective kernel ν²H_enc + (η_V/η_W)κ²H_dec (SPEC §10.6), paired with the step η_W.
-      const enc = regimeKernel('weak', X, d, n, kopts);
-      const dec = regimeKernel('decoder', X, d, n, kopts);
-      hInf = enc.map((e, k) => e + (rates.etaV / rates.etaW) * dec[k]!);
-    } else {
-      hInf = regimeKernel(regime, X, d, n, kopts);
-    }
-    const E0 = new Float64Array(d * n);
-    for (let k = 0; k < d * n; k++) E0[k] = U0[k]! - X[k]!;
-    // The frozen-kernel map is I − η·(s²m)·lossWeight·H (s²m = 1/m for mean-field, SPEC §5.3).
-    const etaEff = leadingRate(regime, rates) * lossWeight * scale * scale * m;
-    linear = linearizedModel(hInf, n, E0, d, etaEff);
-  }
 
   // The linearized finite-width network f(θ₀) + J(θ₀)(θ − θ₀) under full-batch GD: its residual obeys
   // r(k+1) = (I − η lossWeight H(0)) r(k) exactly, H(0) the full effective empirical NTK at init, so
@@ -146,8 +117,68 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
     d,
     m,
     warnings,
-    theory,
+    theory: null,
+    theoryPending: true,
     preview: buildPreview(data, U0, Utest0),
   };
-  return { data, m, scale, init, lossWeight, testWeight, rates, spec, trainer, L0, H0, batch, linear, linearNet, meta };
+
+  async function finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }> {
+    const later: string[] = [];
+    let theory: RunTheory | null = null;
+    let jointChecked = false;
+    // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
+    // so its eigendecomposition (the costly part at large n) is reused.
+    let theoryModel: LinearizedModel | null = null;
+    const theoryItem = memory.items.find((i) => i.key === 'theory');
+    try {
+      if (theoryItem && !memory.plan.theory) {
+        throw new WorkbenchException('too-large', `${theoryItem.what} need ~${formatBytes(theoryItem.bytes)}, more than fits beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+      }
+      theory = runTheory(
+        config,
+        data,
+        { U0, Utest0, learningRates: { encoder: learningRates.encoder, decoder: learningRates.decoder } },
+        {
+          onModel: (mdl) => void (theoryModel = mdl),
+          onJointExtremes: (lmin, lmax) => {
+            jointChecked = true;
+            const w = nearSingularWarning(lmin, lmax);
+            if (w !== null) later.push(w);
+          },
+        },
+      );
+    } catch (e) {
+      if (e instanceof WorkbenchException && e.code === 'too-large') later.push(`theory skipped: ${e.message}`);
+      else if (e instanceof WorkbenchException) later.push(`theory unavailable: ${e.message}`);
+      else throw e;
+    }
+    // Where the theory did not decompose the joint kernel, the data check does it itself.
+    if (!jointChecked) {
+      const all = datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu });
+      for (const w of all) if (!data.warnings.includes(w)) later.push(w);
+    }
+
+    // Frozen-kernel (infinite-width) model for the linearized loss and the spectral bias (untied regimes).
+    let linear: LinearizedModel | null = theoryModel;
+    if (linear === null && regime !== 'tied' && n <= LINEARIZED_MAX_N) {
+      const kopts = { kappa: config.kappa, nu: config.nu };
+      let hInf: Float64Array;
+      if (regime === 'joint' && rates.etaV !== rates.etaW) {
+        // Effective kernel ν²H_enc + (η_V/η_W)κ²H_dec (SPEC §10.6), paired with the step η_W.
+        const enc = regimeKernel('weak', X, d, n, kopts);
+        const dec = regimeKernel('decoder', X, d, n, kopts);
+        hInf = enc.map((e, k) => e + (rates.etaV / rates.etaW) * dec[k]!);
+      } else {
+        hInf = regimeKernel(regime, X, d, n, kopts);
+      }
+      const E0 = new Float64Array(d * n);
+      for (let k = 0; k < d * n; k++) E0[k] = U0[k]! - X[k]!;
+      // The frozen-kernel map is I − η·(s²m)·lossWeight·H (s²m = 1/m for mean-field, SPEC §5.3).
+      const etaEff = leadingRate(regime, rates) * lossWeight * scale * scale * m;
+      linear = linearizedModel(hInf, n, E0, d, etaEff);
+    }
+    return { meta: { ...meta, warnings: [...meta.warnings, ...later], theory, theoryPending: false }, linear };
+  }
+
+  return { data, m, scale, init, lossWeight, testWeight, rates, spec, trainer, L0, H0, batch, linearNet, meta, finishTheory };
 }

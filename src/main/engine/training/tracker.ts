@@ -12,7 +12,7 @@ import type { Dataset } from '../datasets';
 import { forward } from '../autoencoder/model';
 import { FULL_EIG_MAX_N, symmetricEigen, extremeEigen, gemmNT, transpose } from '../linalg';
 import type { LinearizedModel } from '../theory';
-import { deadUnitFraction } from './collapse';
+import { patternStats } from './collapse';
 import { buildPreview } from './preview';
 import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../../shared/charts/heatmap';
 
@@ -37,8 +37,13 @@ export interface TrackerContext {
   init: { W: Float64Array; V: Float64Array };
   /** traced NTK at init (null when kernel tracking is off) */
   H0: Float64Array | null;
-  /** the frozen-kernel (infinite-width) model: linearized loss and spectral bias */
+  /**
+   * the frozen-kernel (infinite-width) model: linearized loss and spectral bias; null until the run's theory
+   * is computed (then {@link Tracker.setLinear}), or for good where there is none
+   */
   linear: LinearizedModel | null;
+  /** a frozen-kernel model is on its way (untied regimes): step 0 of a fresh run records its loss already */
+  linearPending?: boolean;
   /** the linearized finite-width network side by side */
   linearNet: LinearizedModel | null;
   /** the run continues from a checkpoint (step 0 is then not θ₀) */
@@ -78,6 +83,13 @@ export class Tracker {
     this.H0norm = Math.sqrt(s);
   }
 
+  /** The frozen-kernel model, once the run's theory has it (tracked steps before went without it). */
+  setLinear(linear: LinearizedModel | null): void {
+    this.ctx.linear = linear;
+    this.ctx.linearPending = false;
+    this.Qt = undefined;
+  }
+
   /** A tracker for a run whose trainer holds θ₀ now. */
   static async create(ctx: TrackerContext, trainer: Trainer): Promise<Tracker> {
     // Movement is measured from θ₀ as the trainer holds it, so step 0 is exactly 0: a float32 trainer holds θ₀
@@ -109,10 +121,9 @@ export class Tracker {
     tracked.maxNeuronMove = maxMove;
     tracked.neuronMoveHistogram = histogram(moves, maxMove);
     const A = await activationPattern(trainer, W, X, d, n, m);
-    let flips = 0;
-    for (let k = 0; k < A.length; k++) if (A[k] !== this.A0[k]) flips++;
-    tracked.flipFraction = flips / A.length;
-    tracked.deadUnitFraction = deadUnitFraction(A, n, m);
+    const p = patternStats(A, this.A0, n, m);
+    tracked.flipFraction = p.flips / A.length;
+    tracked.deadUnitFraction = p.deadFraction;
     const H0 = this.ctx.H0;
     if (H0) {
       // At step 0 of a fresh run the parameters are θ₀: the kernel is H0 itself (a second n×n solve saved).
@@ -157,6 +168,11 @@ export class Tracker {
       for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
       tracked.spectralBias = bias;
       tracked.spectralBiasPredicted = Array.from(lin.residualEnergyAt(step));
+    } else if (this.ctx.linearPending === true && step === 0 && !this.ctx.resumed) {
+      // Every frozen-kernel model starts at E(0) = U₀ − X: its loss at step 0 needs no decomposition.
+      let s = 0;
+      for (let k = 0; k < U.length; k++) s += (U[k]! - X[k]!) ** 2;
+      tracked.linearizedLoss = 0.5 * s * lossWeight;
     }
     tracked.preview = buildPreview(data, U, Utest);
     this.trackedCount++;

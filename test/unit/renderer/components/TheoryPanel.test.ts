@@ -94,3 +94,38 @@ describe('TheoryPanel preview follows the form', () => {
     expect(pairs.find((p) => p.find('dt').text() === 'report.lambdaMaxJoint')!.find('dd').text()).toBe('3.8');
   });
 });
+
+describe('TheoryPanel while a run computes its theory (issue 13: step 0 first)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    document.body.innerHTML = '';
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it("says 'computing…' until the run's meta brings the theory, then shows the run's values", async () => {
+    const { w, settle, lambda0 } = mountView();
+    await settle();
+    const { useRunStore } = await import('../../../../src/renderer/src/stores/run');
+    const run = useRunStore();
+    const meta = { backend: 'js', dtype: 'float64', learningRates: { encoder: 0.1, decoder: 0.1 }, n: 16, d: 8, m: 256, warnings: [] };
+    run.onStatus({ runId: 'r1', status: 'running', reason: null, meta: { ...meta, theory: null, theoryPending: true } });
+    run.select('r1');
+    await flushPromises();
+    expect(w.get('[data-testid="theory-waiting"]').text()).toMatch(/^computing…/);
+    run.onStatus({ runId: 'r1', status: 'running', reason: null, meta: { ...meta, theory: { regime: 'joint', lambdaEnc: 0.31, lambdaDec: 0.1, lambdaJoint: 0.4 }, theoryPending: false } });
+    await flushPromises();
+    expect(w.find('[data-testid="theory-waiting"]').exists()).toBe(false);
+    expect(lambda0()).toBe('0.31');
+  });
+
+  it('does not say computing for a run that ended before its theory came', async () => {
+    const { w, settle } = mountView();
+    await settle();
+    const { useRunStore } = await import('../../../../src/renderer/src/stores/run');
+    const run = useRunStore();
+    run.onStatus({ runId: 'r2', status: 'failed', reason: 'diverged at step 0', meta: { backend: 'js', dtype: 'float64', learningRates: { encoder: 0.1, decoder: 0.1 }, n: 16, d: 8, m: 256, warnings: [], theory: null, theoryPending: true } });
+    run.select('r2');
+    await flushPromises();
+    expect(w.find('[data-testid="theory-waiting"]').exists()).toBe(false);
+  });
+});

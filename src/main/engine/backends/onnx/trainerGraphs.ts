@@ -190,3 +190,31 @@ export function buildNtkGraph(dims: GraphDims): Uint8Array {
   g.output(tracedNtk(g, dims, { X, W, V, s }, f), 'H');
   return g.build('traced_ntk');
 }
+
+/**
+ * The weight-tied full-NTK product (ntk/tiedOperator.ts): inputs X [d, n], Xt [n, d], W [m, d], Yt [n, d]
+ * (the vector x as [n, d]), s2 = s²; output Ot [n, d] = (J Jᵀ x) as [n, d]:
+ *   Gᵀ-side  G = Sᵀ… in the sample-major layout: G = StᵀYt + (A ∘ Yt Wᵀ)ᵀ Xt  [m, d],
+ *   Ot = s²[St G + (A ∘ Xt Gᵀ) W]  [n, d].
+ */
+export function buildTiedOperatorGraph(dims: Pick<GraphDims, 'd' | 'n' | 'm' | 'dtype'>): Uint8Array {
+  const { d, n, m } = dims;
+  const g = new GraphBuilder(dims.dtype);
+  const X = g.input('X', [d, n]);
+  const Xt = g.input('Xt', [n, d]);
+  const W = g.input('W', [m, d]);
+  const Yt = g.input('Yt', [n, d]);
+  const s2 = g.input('s2', []);
+  const zero = g.scalar(0);
+  const Zt = g.op('Gemm', [X, W], { transA: 1, transB: 1 }); // [n, m]
+  const mask = g.op('GreaterOrEqual', [Zt, zero]);
+  const St = g.op('Relu', [Zt]);
+  const Pt = g.op('Where', [mask, g.op('Gemm', [Yt, W], { transB: 1 }), zero]); // A ∘ (WY)ᵀ [n, m]
+  const G1 = g.op('Gemm', [St, Yt], { transA: 1 }); // [m, d]
+  const G = g.op('Gemm', [Pt, Xt, G1], { transA: 1 }); // [m, d]
+  const Qt = g.op('Where', [mask, g.op('Gemm', [Xt, G], { transB: 1 }), zero]); // A ∘ (GX)ᵀ [n, m]
+  const O1 = g.op('MatMul', [St, G]); // [n, d]
+  const O = g.op('Gemm', [Qt, W, O1]); // [n, d]
+  g.output(g.op('Mul', [O, s2]), 'Ot');
+  return g.build('tied_ntk_product');
+}

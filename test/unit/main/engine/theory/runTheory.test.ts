@@ -40,6 +40,26 @@ describe('runTheory()', () => {
     expect(JSON.parse(JSON.stringify(t))).toEqual(t);
   });
 
+  it('with a run η_W = η_V the joint kernel is decomposed once and serves λ_J and the linearized model alike', () => {
+    // K = ν²H_enc + κ²H_dec entry for entry (NTK scaling, sum loss, κ = 1): the shared decomposition, checked
+    // against an independent Jacobi solve and against the direct iteration of the GD map.
+    const c = cfg({ regime: 'joint', kappa: 1, nu: 1.1, steps: 40 });
+    const ds = buildDataset(c);
+    const U0 = Float64Array.from({ length: ds.d * ds.n }, (_, i) => 0.2 * Math.cos(i));
+    const eta = 0.07;
+    const t = runTheory(c, ds, { U0, learningRates: { encoder: eta, decoder: eta } });
+    const k = infiniteKernels(ds.X, ds.d, ds.n);
+    const J = Float64Array.from(k.enc, (v, i) => 1.21 * v + k.dec[i]!);
+    const ref = jacobiEigen(J, ds.n).values;
+    expect(Math.abs(t.lambdaJoint! - ref[0]!) / ref[0]!).toBeLessThan(1e-12);
+    expect(t.lambdaMinRegime).toBe(t.lambdaJoint);
+    expect(Math.abs(t.lambdaMaxRegime! - ref[ds.n - 1]!) / ref[ds.n - 1]!).toBeLessThan(1e-12);
+    const S = Float64Array.from(J, (v) => eta * v);
+    const idx = t.linearizedCurve!.steps.indexOf(40);
+    const direct = directLoss(ds, U0, S, 40);
+    expect(Math.abs(t.linearizedCurve!.loss[idx]! - direct) / direct).toBeLessThan(1e-9);
+  });
+
   it('uses the effective kernel (η_W ν²H_enc + η_V κ²H_dec)/η_W when η_W ≠ η_V, from the actual U₀', () => {
     const c = cfg({ regime: 'joint', kappa: 1.2, nu: 0.7, steps: 50 });
     const ds = buildDataset(c);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CollapseDetector, deadUnitFraction, zeroOutputLoss, type CollapseContext } from '../../../../../src/main/engine/training/collapse';
+import { CollapseDetector, deadUnitFraction, patternStats, zeroOutputLoss, type CollapseContext } from '../../../../../src/main/engine/training/collapse';
 import { runTraining, type RunCallbacks } from '../../../../../src/main/engine/training';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
 import { freeRunning } from '../../../../../src/main/engine/protocol';
@@ -22,6 +22,21 @@ describe('deadUnitFraction()', () => {
     const A = Uint8Array.from([0, 0, 1, 0, 1, 0, 1, 0]);
     expect(deadUnitFraction(A, 2, 4)).toBe(0.5);
     expect(() => deadUnitFraction(A, 3, 4)).toThrow(/expected \[3, 4\]/);
+  });
+});
+
+describe('patternStats()', () => {
+  it('counts flips against A0 and dead units in one pass, as the two separate counts do', () => {
+    const rng = (k: number) => (Math.sin(12.9898 * k) * 43758.5453) % 1;
+    const n = 7;
+    const m = 11;
+    const A = Uint8Array.from({ length: n * m }, (_, k) => (Math.abs(rng(k)) > 0.8 || k % m === 3 ? 1 : 0));
+    const A0 = Uint8Array.from({ length: n * m }, (_, k) => (Math.abs(rng(k + 500)) > 0.5 ? 1 : 0));
+    let flips = 0;
+    for (let k = 0; k < A.length; k++) if (A[k] !== A0[k]) flips++;
+    expect(patternStats(A, A0, n, m)).toEqual({ flips, deadFraction: deadUnitFraction(A, n, m) });
+    expect(patternStats(A, A0, n, m).deadFraction).toBeGreaterThan(0);
+    expect(() => patternStats(A, A0.subarray(1), n, m)).toThrow(/expected \[7, 11\]/);
   });
 });
 

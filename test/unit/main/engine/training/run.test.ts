@@ -5,6 +5,7 @@ import { freeRunning, type Checkpoint, type RunControl } from '../../../../../sr
 import { defaultConfig, parseConfig, type Config } from '../../../../../src/shared/config/schema';
 import type { RunMeta } from '../../../../../src/shared/api/contract';
 import type { MetricRecord } from '../../../../../src/shared/run/format';
+import { buildDataset, datasetWarnings } from '../../../../../src/main/engine/datasets';
 
 function tiny(over: Partial<Config> = {}): Config {
   return {
@@ -26,16 +27,21 @@ function tiny(over: Partial<Config> = {}): Config {
 
 interface Collected {
   meta: RunMeta[];
+  /** how many records had been emitted when each meta came */
+  recordsAtMeta: number[];
   records: MetricRecord[];
   checkpoints: Checkpoint[];
   cb: RunCallbacks;
 }
 
 function collector(): Collected {
-  const c: Collected = { meta: [], records: [], checkpoints: [], cb: undefined as unknown as RunCallbacks };
+  const c: Collected = { meta: [], recordsAtMeta: [], records: [], checkpoints: [], cb: undefined as unknown as RunCallbacks };
   let clock = 0;
   c.cb = {
-    onMeta: (m) => c.meta.push(m),
+    onMeta: (m) => {
+      c.meta.push(m);
+      c.recordsAtMeta.push(c.records.length);
+    },
     onRecord: (r) => c.records.push(r),
     onCheckpoint: (cp) => c.checkpoints.push(cp),
     now: () => (clock += 1),
@@ -50,8 +56,19 @@ describe('runTraining()', () => {
     const c = collector();
     const out = await runTraining(tiny(), createJsBackend(), freeRunning, c.cb);
     expect(out.status).toBe('finished');
-    expect(c.meta).toHaveLength(1);
-    const meta = c.meta[0]!;
+    // Step 0 first (issue 13): the meta at set-up has no theory yet; it comes again with it after record 0.
+    expect(c.meta).toHaveLength(2);
+    expect(c.meta[0]).toMatchObject({ theory: null, theoryPending: true });
+    expect(c.meta[1]!.theoryPending).toBe(false);
+    expect(c.meta[1]!.theory).not.toBeNull();
+    expect(c.recordsAtMeta).toEqual([0, 1]);
+    expect(c.records[0]!.tracked).toBeDefined();
+    // The frozen-kernel loss at step 0 is L₀ itself, before any decomposition.
+    expect(c.records[0]!.tracked!.linearizedLoss).toBeCloseTo(c.records[0]!.loss!, 10);
+    const { theory: _t, theoryPending: _p, ...rest } = c.meta[1]!;
+    const { theory: _t0, theoryPending: _p0, ...rest0 } = c.meta[0]!;
+    expect(rest).toEqual(rest0);
+    const meta = c.meta[1]!;
     expect(meta).toMatchObject({ backend: 'js', dtype: 'float64', n: 6, d: 3, m: 64 });
     expect(meta.learningRates.encoder).toBeGreaterThan(0);
     expect(meta.learningRates.decoder).toBe(meta.learningRates.encoder);
@@ -191,10 +208,24 @@ describe('runTraining()', () => {
     expect(wide).toBeLessThan(0.05);
   });
 
+  it('reports the near-singular data warning with the theory, from its decomposition of the joint kernel', async () => {
+    const csvText = ['x,y,z', '1,0,0', '0,1,0', '2,0,0', '0,0.6,0.8', '0.5,0.5,0.7'].join('\n');
+    const config = tiny({ dataset: 'csv', csvText, csvName: 'par.csv', samples: 5, testSamples: 0, inputDim: 3, steps: 3 });
+    const c = collector();
+    await runTraining(config, createJsBackend(), freeRunning, c.cb);
+    const near = (m: RunMeta) => m.warnings.filter((w) => w.startsWith('near-singular H∞'));
+    expect(near(c.meta[0]!)).toEqual([]);
+    expect(near(c.meta[1]!)).toHaveLength(1);
+    // The same warning the data set's own check gives.
+    const own = datasetWarnings(buildDataset(config).X, 3, 5, { kappa: config.kappa, nu: config.nu });
+    expect(own.filter((w) => w.startsWith('near-singular H∞'))).toEqual(near(c.meta[1]!));
+    expect(c.meta[1]!.warnings.some((w) => w.startsWith('parallel samples'))).toBe(true);
+  });
+
   it('passes the theory panel in the meta and a preview of the data', async () => {
     const c = collector();
     await runTraining(tiny({ steps: 5, dataset: 'halfcircle', samples: 5 }), createJsBackend(), freeRunning, c.cb);
-    const meta = c.meta[0]!;
+    const meta = c.meta.at(-1)!;
     expect(meta.theory).not.toBeNull();
     expect((meta.theory as { eta: number }).eta).toBe(meta.learningRates.encoder);
     const preview = meta.preview as { kind: string; train: number[][]; trainRecon: number[][] };
