@@ -175,8 +175,9 @@ export function concentration(n: number, d: number, m: number, init: 'gaussian' 
 
 /**
  * E7 (SPEC §7.6, D1–D2): weight-tied network u₀(x) = s Σ_r w_r σ(w_rᵀx), w_r ~ N(0, κ²I) with κ² = 1 or
- * 2/√m, on sphere data; mean ‖u₀(x_i)‖, the mean of the prediction ‖smκ²x/2‖, and the relative identity
- * error mean ‖u₀(x_i) − x_i‖/‖x_i‖.
+ * 2/√m, on sphere data; the means over samples of ‖u₀(x_i)‖/‖x_i‖, of the component along x_i,
+ * x_iᵀu₀(x_i)/‖x_i‖² (whose expectation is exactly smκ²/2, D1), the prediction smκ²/2, and the relative
+ * identity error ‖u₀(x_i) − x_i‖/‖x_i‖.
  */
 export function tied(n: number, d: number, m: number, scaling: 'ntk' | 'mean-field', kappaSq: '1' | '2/sqrt(m)', seedValue: number) {
   const { X } = sphereData(createRng(seedValue, STREAMS.data), d, n);
@@ -185,20 +186,24 @@ export function tied(n: number, d: number, m: number, scaling: 'ntk' | 'mean-fie
   const s = outputScale(scaling, m);
   const { U } = forward(W, V, X, { d, n, m }, s);
   let norm = 0;
+  let along = 0;
   let err = 0;
   for (let i = 0; i < n; i++) {
     let u2 = 0;
     let e2 = 0;
     let x2 = 0;
+    let ux = 0;
     for (let a = 0; a < d; a++) {
       u2 += U[a * n + i]! ** 2;
       e2 += (U[a * n + i]! - X[a * n + i]!) ** 2;
       x2 += X[a * n + i]! ** 2;
+      ux += U[a * n + i]! * X[a * n + i]!;
     }
-    norm += Math.sqrt(u2);
+    norm += Math.sqrt(u2 / x2);
+    along += ux / x2;
     err += Math.sqrt(e2 / x2);
   }
-  return { outputNorm: norm / n, predictedNorm: (s * m * k2) / 2, identityError: err / n, kappaSq: k2 };
+  return { outputNorm: norm / n, outputAlongX: along / n, predictedNorm: (s * m * k2) / 2, identityError: err / n, kappaSq: k2 };
 }
 
 /**
