@@ -93,7 +93,7 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E4',
     experiment: 'E4',
     title: 'Linear convergence per regime',
-    claim: 'At large width GD follows the linearized (frozen-kernel) prediction and stays below the rate bound; at small width weak training stalls where joint training converges.',
+    claim: 'At large width GD follows the linearized (frozen-kernel) prediction and stays below the rate bound; at small width weak training stalls (no L/L₀ < 10⁻⁶ within the steps) where joint training converges.',
     quick: { n: 16, d: 8, widths: [40, 400, 4000], steps: 1600, regimes: ['weak', 'joint'], seeds: [0], inits: ['gaussian'] },
     full: { n: 16, d: 8, widths: [40, 400, 4000, 40_000], steps: 1600, regimes: ['weak', 'joint', 'decoder'], seeds: [0], inits: ['gaussian'] },
   },
