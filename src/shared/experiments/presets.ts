@@ -70,7 +70,7 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     experiment: 'E2',
     title: 'NTK concentration vs width',
     claim: 'The empirical NTK at init approaches its infinite-width limit at rate m^(−1/2): the log–log slope of the relative spectral error against width is −1/2 in every regime.',
-    quick: { n: 20, d: 10, widths: [100, 200, 400, 800, 1600, 3200], seeds: seeds(4), inits: ['gaussian'] },
+    quick: { n: 20, d: 10, widths: [500, 1000, 2000, 4000, 8000, 16_000], seeds: seeds(4), inits: ['gaussian'] },
     full: { n: 20, d: 10, widths: [500, 1000, 2000, 5000, 10_000, 20_000, 40_000, 80_000], seeds: seeds(10), inits: ['gaussian'] },
   },
   'E2-orth': {
@@ -78,7 +78,7 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     experiment: 'E2',
     title: 'NTK concentration: Gaussian vs orthogonal init',
     claim: 'With orthogonal initialization the NTK concentrates at the same rate m^(−1/2), and the decoder kernel fluctuates less than with Gaussian initialization.',
-    quick: { n: 20, d: 10, widths: [100, 200, 400, 800, 1600, 3200], seeds: seeds(4), inits: ['gaussian', 'orthogonal'] },
+    quick: { n: 20, d: 10, widths: [500, 1000, 2000, 4000, 8000, 16_000], seeds: seeds(4), inits: ['gaussian', 'orthogonal'] },
     full: { n: 20, d: 10, widths: [500, 1000, 2000, 5000, 10_000, 20_000, 40_000, 80_000], seeds: seeds(10), inits: ['gaussian', 'orthogonal'] },
   },
   E3: {

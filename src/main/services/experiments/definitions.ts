@@ -409,8 +409,9 @@ const E6: ExperimentDefinition = {
       const contains = fit.slopeInterval[0] <= -0.5 && -0.5 <= fit.slopeInterval[1];
       const flips = rows.filter((r) => r.regime === regime && Number(r.flip_fraction) > 0);
       const flipFit = flips.length >= 3 ? fitLogLog(flips.map((r) => Number(r.width)), flips.map((r) => Number(r.flip_fraction))) : null;
-      numbers[regime] = { weightMove: { ...fitNumbers(fit), containsMinusHalf: contains }, flipFraction: flipFit ? fitNumbers(flipFit) : null };
-      if (!contains) holds = false;
+      const flipContains = flipFit !== null && flipFit.slopeInterval[0] <= -0.5 && -0.5 <= flipFit.slopeInterval[1];
+      numbers[regime] = { weightMove: { ...fitNumbers(fit), containsMinusHalf: contains }, flipFraction: flipFit ? { ...fitNumbers(flipFit), containsMinusHalf: flipContains } : null };
+      if (!contains || !flipContains) holds = false;
       series.push(...meanSeries(`${regime} ‖ΔW‖/‖W₀‖`, rs.map((r): XY => [Number(r.width), Number(r.weight_move_w)]), k, fit));
     });
     return {
