@@ -24,8 +24,8 @@ import { ExportService, type FileDialogs } from './export/exportService';
 import { UploadStore } from './uploads';
 import { ExperimentManager } from './experiments/manager';
 import { PRESETS } from '../../shared/experiments/presets';
+import { APP_VERSION } from './appVersion';
 
-export const APP_VERSION = '0.1.0';
 
 export interface WorkbenchServiceOptions {
   mode: 'electron' | 'browser';
@@ -69,7 +69,6 @@ export class WorkbenchService implements WorkbenchApi {
     this.runs = new RunManager({
       host: this.host,
       store: this.store,
-      appVersion: APP_VERSION,
       emit: (channel, payload) => this.events.emit(channel, payload),
       log: this.log,
     });

@@ -280,7 +280,7 @@ const E3: ExperimentDefinition = {
 // ---------------------------------------------------------------------------------------------- E4 / E6
 
 async function lambdasOf(host: EngineHost, n: number, d: number, seed: number): Promise<Lambdas> {
-  return host.runTask<Lambdas>('experiment', { kind: 'lambdas', n, d, seed });
+  return (await host.runTask('experiment', { kind: 'lambdas', n, d, seed })) as Lambdas;
 }
 
 /**
@@ -539,12 +539,12 @@ const E8: ExperimentDefinition = {
       const kept = await readKeptParams(v.dir, 'final');
       if (!kept) throw new WorkbenchException('invalid-data', `${v.dir}: the run kept no final parameters`);
       const config = v.cell.work.kind === 'train' ? v.cell.work.config : null;
-      const r = await ctx.host.runTask<{ spanShareNetwork: number | null; spanShareKernel: number | null; baseline: number; relativeDifference: number | null }>('experiment', {
+      const r = (await ctx.host.runTask('experiment', {
         kind: 'memorization',
         config,
         W: Float64Array.from(kept.W.data as Float64Array),
         V: Float64Array.from(kept.V.data as Float64Array),
-      });
+      })) as { spanShareNetwork: number | null; spanShareKernel: number | null; baseline: number; relativeDifference: number | null };
       rows.push({ width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), loss_ratio: v.record.outcome?.metrics.lossRatio ?? null, span_share_network: r.spanShareNetwork, span_share_kernel: r.spanShareKernel, baseline: r.baseline, relative_difference: r.relativeDifference });
       if (!(Number(r.spanShareNetwork) >= E8_SPAN) || !(Number(r.relativeDifference) <= E8_CLOSE)) holds = false;
     }
