@@ -400,8 +400,10 @@ const E6: ExperimentDefinition = {
       const t = [...records].reverse().find((r: MetricRecord) => r.tracked?.weightMoveW !== undefined)?.tracked;
       rows.push({ regime: String(v.cell.point.regime), width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), steps: records.at(-1)?.step ?? null, weight_move_w: t?.weightMoveW ?? null, flip_fraction: t?.flipFraction ?? null, max_neuron_move: t?.maxNeuronMove ?? null, loss_ratio: records.at(-1)?.lossRatio ?? null });
     }
-    const numbers: Record<string, unknown> = {};
-    let holds = rows.length > 0 && ctx.cells.every(finished);
+    // A diverged cell (a step too large for a small width) has no movement to compare; it is reported.
+    const diverged = ctx.cells.filter((v) => v.record.state === 'failed').map((v) => v.cell.point);
+    const numbers: Record<string, unknown> = { diverged };
+    let holds = rows.length > 0 && ctx.cells.every(done);
     const series: FigureSeries[] = [];
     [...new Set(rows.map((r) => String(r.regime)))].forEach((regime, k) => {
       const rs = rows.filter((r) => r.regime === regime && typeof r.weight_move_w === 'number');
