@@ -2,7 +2,7 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,run-e2e]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,run-e2e,sweep]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `related` cases time the recurrent NTK Gram against T and n and the random-feature NTK Gram against the
@@ -14,7 +14,8 @@
  * `run-e2e` case times a whole `ntk-workbench train` run (n = 1000, d = 100,
  * m = 10000, float32, 50 steps, tracked every 10) against bench/numpy_run.py: wall time, time to the first
  * record, time per tracked step and peak memory (bench/cases/runE2e.ts). The `checkpoint-pressure` case measures the service's `app:info` latency
- * while a run checkpoints after every step (bench/cases/checkpointPressure.ts).
+ * while a run checkpoints after every step (bench/cases/checkpointPressure.ts). The `sweep` case reports cells per
+ * minute of the E5 quick grid with 1 and 2 jobs (bench/cases/sweep.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -29,9 +30,10 @@ import { startPyServer } from './pyServer';
 import { checkpointPressureCase } from './cases/checkpointPressure';
 import { relatedCases } from './cases/related';
 import { runE2eCase } from './cases/runE2e';
+import { sweepCases } from './cases/sweep';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-e2e'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-e2e', 'sweep'];
 
 const program = new Command()
   .name('bench')
@@ -148,6 +150,7 @@ try {
   }
   if (cases.includes('checkpoint-pressure')) emit(await checkpointPressureCase({ quick, log }));
   if (cases.includes('run-e2e')) emit(await runE2eCase({ quick, repeats, log, ...(o.threads !== undefined ? { threads } : {}) }));
+  if (cases.includes('sweep')) for (const r of await sweepCases({ quick, log })) emit(r);
 } finally {
   numpy.stop();
 }

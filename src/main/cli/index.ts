@@ -10,6 +10,7 @@ import { APP_VERSION } from '../services/appVersion';
 import { errln, type CliDeps, type CliState } from './common';
 import * as archive from './commands/archive';
 import * as config from './commands/config';
+import * as experiment from './commands/experiment';
 import * as exportCmd from './commands/export';
 import * as importCmd from './commands/import';
 import * as jacot from './commands/jacot';
@@ -23,7 +24,7 @@ import * as theory from './commands/theory';
 import * as train from './commands/train';
 
 /** The commands in the order `--help` lists them; each file registers one. */
-const COMMANDS = [config, train, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve];
+const COMMANDS = [config, train, experiment, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve];
 
 /** Builds the commander program; actions set `state.code`. */
 function program(state: CliState): Command {

@@ -39,6 +39,8 @@ import type {
   WeightedExperiment,
 } from '../../shared/related/results';
 
+import type { ExperimentTask } from './experiments/measure';
+
 export const CTRL_CANCEL = 0;
 export const CTRL_PAUSE = 1;
 export const CTRL_STEPS = 2;
@@ -71,6 +73,8 @@ export interface EngineTaskMap {
   'rntk-study': { args: RntkStudyRequest; result: RntkStudyResult };
   'rf-ntk': { args: RfNtkRequest; result: RfNtkResult };
   'rf-sweep': { args: RfSweepRequest; result: RfSweepResult };
+  /** a measurement of the experiments E1–E9 (engine/experiments/measure.ts); its result depends on the kind */
+  experiment: { args: ExperimentTask; result: unknown };
 }
 export type EngineTask = keyof EngineTaskMap;
 /** The arguments of an engine task. */

@@ -5,6 +5,8 @@
  * Invoke channels are `area:verb`, event channels `area:noun`. The allowlists below are the only
  * channels an adapter accepts; a unit test checks they match the types.
  */
+import { experimentIdSchema, experimentStartSchema, type ExperimentProgressEvent, type ExperimentStartRequest, type ExperimentState } from '../experiments/api';
+import type { ExperimentPreset } from '../experiments/presets';
 import { z } from 'zod';
 import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
@@ -226,6 +228,16 @@ export interface InvokeMap {
   'related:study': { req: RntkStudyRequest; res: RntkStudyResult };
   /** random-feature NTK error against the feature dimension D */
   'related:features': { req: RfSweepRequest; res: RfSweepResult };
+
+  /** the experiment presets E1–E9 (and E2-orth, E4-orth): claims and parameters at both sizes */
+  'experiment:presets': { req: void; res: ExperimentPreset[] };
+  /** starts (or resumes) an experiment: a sweep on the local runner, then its verdict and figures */
+  'experiment:start': { req: ExperimentStartRequest; res: ExperimentState };
+  /** cancels a running experiment (running cells stop and stay pending; start it again to resume) */
+  'experiment:cancel': { req: { experimentId: string }; res: ExperimentState };
+  'experiment:get': { req: { experimentId: string }; res: ExperimentState };
+  /** the experiments of the data folder, newest first (without figures) */
+  'experiment:list': { req: void; res: ExperimentState[] };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -233,6 +245,7 @@ export interface EventMap {
   'run:progress': RunProgressEvent;
   'run:status': RunStatusEvent;
   'run:failed': RunFailedEvent;
+  'experiment:progress': ExperimentProgressEvent;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -275,10 +288,15 @@ export const INVOKE_CHANNELS = [
   'related:rntk',
   'related:study',
   'related:features',
+  'experiment:presets',
+  'experiment:start',
+  'experiment:cancel',
+  'experiment:get',
+  'experiment:list',
 ] as const satisfies readonly InvokeChannel[];
 
 /** The allowlist of event channels. */
-export const EVENT_CHANNELS = ['run:progress', 'run:status', 'run:failed'] as const satisfies readonly EventChannel[];
+export const EVENT_CHANNELS = ['run:progress', 'run:status', 'run:failed', 'experiment:progress'] as const satisfies readonly EventChannel[];
 
 const id = z
   .string()
@@ -353,6 +371,11 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'related:rntk': rntkRequestSchema,
   'related:study': rntkStudyRequestSchema,
   'related:features': rfSweepRequestSchema,
+  'experiment:presets': z.undefined().or(z.null()),
+  'experiment:start': experimentStartSchema,
+  'experiment:cancel': experimentIdSchema,
+  'experiment:get': experimentIdSchema,
+  'experiment:list': z.undefined().or(z.null()),
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
