@@ -143,7 +143,7 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
     const cell = byId.get(jobId.slice(sweepId.length + 1).split('.')[0]!);
     const p = cellProgressSchema.safeParse(data);
     if (!cell || !p.success || !pending.has(cell.cellId)) return;
-    emit({ type: 'cell-progress', cellId: cell.cellId, index: cell.index, step: p.data.step, steps: p.data.steps, loss: p.data.loss, worker: p.data.worker.host });
+    emit({ type: 'cell-progress', cellId: cell.cellId, index: cell.index, step: p.data.step, steps: p.data.steps, loss: p.data.loss, worker: p.data.worker.id });
   });
 
   const jobData = (c: DistributedCell): CellJob => ({
@@ -194,11 +194,11 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
           const runDir = dirOf(cell);
           const what = writeCellResult(runDir, r.data.files);
           if (what === 'written' && pending.delete(cell.cellId)) {
-            emit({ type: 'cell-done', cellId: cell.cellId, index: cell.index, status: r.data.status, worker: r.data.worker.host, runDir, done: opts.cells.length - pending.size - failed.length, total: opts.cells.length });
+            emit({ type: 'cell-done', cellId: cell.cellId, index: cell.index, status: r.data.status, worker: r.data.worker.id, runDir, done: opts.cells.length - pending.size - failed.length, total: opts.cells.length });
           } else {
             pending.delete(cell.cellId);
             duplicates++;
-            emit({ type: 'duplicate', cellId: cell.cellId, worker: r.data.worker.host });
+            emit({ type: 'duplicate', cellId: cell.cellId, worker: r.data.worker.id });
           }
         }
         await job.remove().catch(() => undefined);
