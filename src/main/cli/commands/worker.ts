@@ -38,6 +38,11 @@ export function register(p: Command, state: CliState): void {
       const lockDurationMs = positiveInt('--lock-duration', o.lockDuration, 30_000);
       const scratchDir = path.join(resolveDataDir({ flag: o.dataDir }), 'worker-scratch', String(process.pid));
       let refusal: string | null = null;
+      let signals = 0;
+      let finish: (force: boolean) => void = () => undefined;
+      const done = new Promise<void>((resolve) => {
+        finish = (force) => void worker.close(force).then(resolve, resolve);
+      });
       const worker = new DistributedWorker({
         redis: target,
         concurrency,
@@ -46,25 +51,16 @@ export function register(p: Command, state: CliState): void {
         log: errln,
         onRefused: (m) => {
           refusal = m;
+          finish(false);
         },
       });
-      let signals = 0;
-      const done = new Promise<void>((resolve) => {
-        const onSignal = (): void => {
-          signals++;
-          if (signals === 1) errln('worker: stopping after the running cells (send the signal again to stop them now)');
-          void worker.close(signals > 1).then(resolve, resolve);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        const poll = setInterval(() => {
-          if (refusal !== null) {
-            clearInterval(poll);
-            void worker.close().then(resolve, resolve);
-          }
-        }, 100);
-        poll.unref();
-      });
+      const onSignal = (): void => {
+        signals++;
+        if (signals === 1) errln('worker: stopping after the running cells (send the signal again to stop them now)');
+        finish(signals > 1);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       await done;
       if (refusal !== null) {
         errln(`ntk-workbench worker: ${refusal}`);

@@ -107,6 +107,7 @@ export class DistributedWorker {
   private recentSteps: { steps: number; ms: number }[] = [];
   private refused: string | null = null;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private lastConnError = '';
 
   constructor(private readonly opts: DistributedWorkerOptions) {
@@ -169,8 +170,17 @@ export class DistributedWorker {
   }
 
   /** Stops taking cells, lets running ones finish (or stops them with `force`), and removes the presence record. */
-  async close(force = false): Promise<void> {
-    if (this.closed) return;
+  close(force = false): Promise<void> {
+    if (this.closing) {
+      // a second request with force stops the running cells too
+      if (force) void this.worker.close(true).catch(() => undefined);
+      return this.closing;
+    }
+    this.closing = this.doClose(force);
+    return this.closing;
+  }
+
+  private async doClose(force: boolean): Promise<void> {
     this.closed = true;
     if (this.presenceTimer) clearInterval(this.presenceTimer);
     await this.worker.close(force);
