@@ -8,7 +8,6 @@
  * that a worker on another machine needs no shared disk.
  */
 import { z } from 'zod';
-import { RUN_STATUSES } from '../../../shared/run/format';
 
 /** The BullMQ queue every producer and worker uses. */
 export const QUEUE_NAME = 'ntk-workbench-sweeps';
@@ -19,6 +18,13 @@ export const MAX_RESULT_BYTES = 256 * 1024 * 1024;
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
+/** What a cell computes (the sweep runner's CellWork): a training run of a config, or one engine task. */
+export const cellWorkSchema = z.discriminatedUnion('kind', [
+  /** the config is validated by the worker with the shared schema (parseConfig) before it runs */
+  z.object({ kind: z.literal('train'), config: z.record(z.string(), z.unknown()) }),
+  z.object({ kind: z.literal('task'), task: z.string().min(1), args: z.unknown() }),
+]);
+
 /** A job: one cell of one sweep, with the producer's versions for the handshake. */
 export const cellJobSchema = z.object({
   schemaVersion: z.literal(1),
@@ -26,8 +32,7 @@ export const cellJobSchema = z.object({
   cellId: id,
   index: z.number().int().min(0),
   point: z.record(z.string(), z.unknown()),
-  /** the cell's config; the worker validates it with the shared schema (parseConfig) before running it */
-  config: z.record(z.string(), z.unknown()),
+  work: cellWorkSchema,
   appVersion: z.string(),
   engineVersion: z.string(),
   /** also send the run's checkpoints back (they can be large; metrics, status and kept parameters always travel) */
@@ -42,16 +47,25 @@ export type ResultFile = z.infer<typeof resultFileSchema>;
 /** A worker as a producer sees it. */
 export const workerRefSchema = z.object({ id: z.string(), host: z.string() });
 
-/** The return value of a cell's job. */
+/** The final numbers of a cell (the sweep runner's CellMetrics). */
+export const cellMetricsSchema = z.object({
+  lastStep: z.number().nullable(),
+  initialLoss: z.number().nullable(),
+  finalLoss: z.number().nullable(),
+  lossRatio: z.number().nullable(),
+  backend: z.string().nullable(),
+  dtype: z.string().nullable(),
+});
+
+/** The return value of a cell's job: how it ended, and its run folder's files. */
 export const cellResultSchema = z.object({
   schemaVersion: z.literal(1),
   sweepId: id,
   cellId: id,
-  status: z.enum(RUN_STATUSES),
+  status: z.enum(['finished', 'stopped', 'failed']),
   reason: z.string(),
-  lastStep: z.number().int(),
-  backend: z.string().nullable(),
-  dtype: z.string().nullable(),
+  errorCode: z.string().optional(),
+  metrics: cellMetricsSchema,
   worker: workerRefSchema,
   /** wall time of the cell on the worker */
   ms: z.number(),

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { readFileLimited } from '../fsAtomic';
 import { MAX_RESULT_BYTES, type ResultFile } from './protocol';
 
-/** The top-level files of a run folder that travel. */
-const TOP_FILES = ['config.json', 'metrics.ndjson', 'status.json', 'theory.json'];
+/** The top-level files of a run folder that travel (`result.json`: a measurement cell's value). */
+const TOP_FILES = ['config.json', 'metrics.ndjson', 'status.json', 'theory.json', 'result.json'];
 /** Sub-folders whose plain files travel (checkpoints only on request). */
 const PARAMS_DIR = 'params';
 const CHECKPOINTS_DIR = 'checkpoints';

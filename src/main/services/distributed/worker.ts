@@ -16,57 +16,13 @@ import { promises as fsp, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { issuesToText, parseConfig, type Config } from '../../../shared/config/schema';
-import { WorkbenchException } from '../../../shared/api/result';
-import type { RunStatus } from '../../../shared/run/format';
-import { trainToFolder } from '../batchTrain';
+import { issuesToText, parseConfig } from '../../../shared/config/schema';
+import type { EngineTask } from '../../engine/protocol';
+import { localExecutor, type CellExecutor, type CellOutcome, type CellWork } from '../sweeps/executor';
 import { collectRunFiles } from './runFiles';
 import { connectionOptions, redactSecrets, type RedisTarget } from './redisUrl';
 import { cellJobSchema, presenceKey, QUEUE_NAME, type CellJob, type CellProgress, type CellResult, type WorkerPresence } from './protocol';
 import { ownVersions, versionMismatch, type Versions } from './version';
-
-/** How one cell ends, as a worker reports it. */
-export interface CellRunOutcome {
-  status: RunStatus;
-  reason: string;
-  lastStep: number;
-  backend: string | null;
-  dtype: string | null;
-  /** set when the run failed: its error code and message */
-  error?: { code: string; message: string };
-}
-
-/** Runs one cell's config into a run folder that does not exist yet (the sweep runner's executor fits). */
-export interface CellRunner {
-  run(
-    config: Config,
-    runDir: string,
-    opts: { signal: AbortSignal; onProgress: (step: number, loss: number | null) => void; onMeta: (backend: string, dtype: string) => void },
-  ): Promise<CellRunOutcome>;
-  dispose?(): Promise<void>;
-}
-
-/** The default runner: the CLI's batch training (one engine worker per cell), with `threads` native threads. */
-export function batchCellRunner(threads: number): CellRunner {
-  return {
-    async run(config, runDir, opts) {
-      const res = await trainToFolder(config, runDir, {
-        signal: opts.signal,
-        threads,
-        onMeta: (m) => opts.onMeta(m.backend, m.dtype),
-        onProgress: (r) => opts.onProgress(r.step, r.loss),
-      });
-      return {
-        status: res.outcome.status,
-        reason: res.outcome.reason,
-        lastStep: res.lastStep,
-        backend: res.meta?.backend ?? null,
-        dtype: res.meta?.dtype ?? null,
-        ...(res.outcome.status === 'failed' ? { error: { code: res.outcome.error.code, message: res.outcome.error.message } } : {}),
-      };
-    },
-  };
-}
 
 export interface DistributedWorkerOptions {
   redis: RedisTarget;
@@ -74,7 +30,8 @@ export interface DistributedWorkerOptions {
   concurrency?: number;
   /** scratch folder for the run folders of cells in progress (created; each cell's is removed once sent) */
   scratchDir: string;
-  runner?: CellRunner;
+  /** runs the cells (default: the sweep runner's local executor, one kept engine worker per slot) */
+  executor?: CellExecutor;
   /** BullMQ's lock duration in ms (default 30 000): how long a dead worker's cell waits before another takes it */
   lockDurationMs?: number;
   /** how often this worker looks for stalled jobs (default lockDuration / 2) */
@@ -94,7 +51,9 @@ export class DistributedWorker {
   readonly id: string;
   private readonly worker: Worker;
   private readonly presence: Redis;
-  private readonly runner: CellRunner;
+  private readonly executor: CellExecutor;
+  /** job slots not in use (the executor keeps one engine worker per slot) */
+  private readonly freeSlots: number[];
   private readonly versions: Versions;
   private readonly log: (line: string) => void;
   private readonly startedAt = new Date();
@@ -115,7 +74,8 @@ export class DistributedWorker {
     this.versions = opts.versions ?? ownVersions();
     this.log = opts.log ?? (() => undefined);
     const concurrency = opts.concurrency ?? 1;
-    this.runner = opts.runner ?? batchCellRunner(Math.max(1, Math.floor(os.availableParallelism() / concurrency)));
+    this.executor = opts.executor ?? localExecutor({ threads: Math.max(1, Math.floor(os.availableParallelism() / concurrency)) });
+    this.freeSlots = Array.from({ length: concurrency }, (_, k) => concurrency - 1 - k);
     mkdirSync(opts.scratchDir, { recursive: true });
     const lockDuration = opts.lockDurationMs ?? 30_000;
     this.worker = new Worker(QUEUE_NAME, (job, token) => this.process(job, token), {
@@ -192,7 +152,7 @@ export class DistributedWorker {
       /* Redis may be gone: the record expires by itself */
     }
     this.presence.disconnect();
-    await this.runner.dispose?.();
+    await this.executor.dispose();
   }
 
   private connectionTrouble(e: unknown): void {
@@ -220,56 +180,63 @@ export class DistributedWorker {
     const data: CellJob = parsed.data;
     const mismatch = versionMismatch(this.versions, data);
     if (mismatch) return this.refuse(job, token, mismatch);
-    const cfg = parseConfig(data.config);
-    if (!cfg.ok) throw new UnrecoverableError(`cell ${data.cellId}: invalid config:\n${issuesToText(cfg.issues)}`);
+    let work: CellWork;
+    let steps: number | null = null;
+    if (data.work.kind === 'train') {
+      const cfg = parseConfig(data.work.config);
+      if (!cfg.ok) throw new UnrecoverableError(`cell ${data.cellId}: invalid config:\n${issuesToText(cfg.issues)}`);
+      work = { kind: 'train', config: cfg.config };
+      steps = cfg.config.steps;
+    } else {
+      work = { kind: 'task', task: data.work.task as EngineTask, args: data.work.args };
+    }
     const runDir = path.join(this.opts.scratchDir, `${data.cellId}-${process.pid}-${randomBytes(4).toString('hex')}`);
     const me = { id: this.id, host: os.hostname() };
     const t0 = Date.now();
+    const slot = this.freeSlots.pop() ?? 0;
     this.active++;
     void this.publishPresence();
     this.log(`cell ${data.cellId} (#${data.index}) started`);
     const ac = new AbortController();
-    let lastProgress = 0;
+    // Per-cell progress from the run folder's newest record (the executor writes every record as it comes).
+    let lastStep = -1;
+    const progress = steps === null ? null : setInterval(() => {
+      void newestRecord(runDir).then((r) => {
+        if (!r || r.step === lastStep) return;
+        lastStep = r.step;
+        const p: CellProgress = { step: r.step, steps: steps!, loss: r.loss, worker: me };
+        job.updateProgress(p).catch(() => undefined);
+      });
+    }, 500);
     try {
-      let outcome: CellRunOutcome;
-      try {
-        outcome = await this.runner.run(cfg.config, runDir, {
-          signal: ac.signal,
-          onMeta: (backend, dtype) => {
-            this.backend = backend;
-            this.dtype = dtype;
-          },
-          onProgress: (step, loss) => {
-            const now = Date.now();
-            if (now - lastProgress < 500 && step < cfg.config.steps) return;
-            lastProgress = now;
-            const p: CellProgress = { step, steps: cfg.config.steps, loss: Number.isFinite(loss) ? loss : null, worker: me };
-            job.updateProgress(p).catch(() => undefined);
-          },
-        });
-      } catch (e) {
-        // A run that cannot fit or whose config is refused fails the same way on every worker: no retry.
-        if (e instanceof WorkbenchException && (e.code === 'too-large' || e.code === 'invalid-config')) throw new UnrecoverableError(e.message);
-        throw e;
+      const outcome: CellOutcome = await this.executor.run({ id: data.cellId, work, runDir, slot, signal: ac.signal });
+      if (outcome.metrics.backend) {
+        this.backend = outcome.metrics.backend;
+        this.dtype = outcome.metrics.dtype;
       }
-      if (outcome.status === 'failed' && outcome.error?.code !== 'run-diverged') {
-        throw new Error(`cell ${data.cellId}: ${outcome.error?.message ?? outcome.reason}`);
+      if (outcome.status === 'failed' && (outcome.errorCode === 'too-large' || outcome.errorCode === 'invalid-config')) {
+        // fails the same way on every worker: no retry
+        throw new UnrecoverableError(`cell ${data.cellId}: ${outcome.reason}`);
+      }
+      if (outcome.status !== 'finished' && !(outcome.status === 'failed' && outcome.errorCode === 'run-diverged')) {
+        throw new Error(`cell ${data.cellId}: ${outcome.reason}`);
       }
       const files = await collectRunFiles(runDir, { withCheckpoints: data.withCheckpoints });
       const ms = Date.now() - t0;
       this.cellsDone++;
-      this.recentSteps.push({ steps: outcome.lastStep, ms });
-      if (this.recentSteps.length > 20) this.recentSteps.shift();
-      this.log(`cell ${data.cellId} (#${data.index}) ${outcome.status} at step ${outcome.lastStep} in ${(ms / 1000).toFixed(1)} s`);
+      if (outcome.metrics.lastStep !== null) {
+        this.recentSteps.push({ steps: outcome.metrics.lastStep, ms });
+        if (this.recentSteps.length > 20) this.recentSteps.shift();
+      }
+      this.log(`cell ${data.cellId} (#${data.index}) ${outcome.status}${outcome.metrics.lastStep !== null ? ` at step ${outcome.metrics.lastStep}` : ''} in ${(ms / 1000).toFixed(1)} s`);
       return {
         schemaVersion: 1,
         sweepId: data.sweepId,
         cellId: data.cellId,
         status: outcome.status,
         reason: outcome.reason,
-        lastStep: outcome.lastStep,
-        backend: outcome.backend,
-        dtype: outcome.dtype,
+        ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}),
+        metrics: outcome.metrics,
         worker: me,
         ms,
         files,
@@ -279,6 +246,8 @@ export class DistributedWorker {
       this.log(`cell ${data.cellId} (#${data.index}) failed (attempt ${job.attemptsMade + 1}): ${e instanceof Error ? e.message : String(e)}`);
       throw e;
     } finally {
+      if (progress) clearInterval(progress);
+      this.freeSlots.push(slot);
       this.active--;
       await fsp.rm(runDir, { recursive: true, force: true }).catch(() => undefined);
       void this.publishPresence();
@@ -300,5 +269,30 @@ export class DistributedWorker {
     }
     await job.moveToDelayed(Date.now() + 1000, token);
     throw new DelayedError();
+  }
+}
+
+/** The step and loss of the newest complete record in a run folder's metrics.ndjson (null before the first). */
+async function newestRecord(runDir: string): Promise<{ step: number; loss: number | null } | null> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path.join(runDir, 'metrics.ndjson'), 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = await fh.stat();
+    const len = Math.min(size, 64 * 1024);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    const lines = buf.toString('utf8').split('\n');
+    lines.pop(); // the last line may be incomplete
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const m = /^\{"step":(\d+),"loss":(-?[0-9.eE+-]+|null)/.exec(lines[i]!);
+      if (m) return { step: Number(m[1]), loss: m[2] === 'null' ? null : Number(m[2]) };
+    }
+    return null;
+  } finally {
+    await fh.close();
   }
 }
