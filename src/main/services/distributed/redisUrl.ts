@@ -32,6 +32,13 @@ export class RedisUrlError extends Error {
  */
 export function parseRedisUrl(raw: string, flag = '--redis'): RedisTarget {
   const text = raw.trim();
+  // WHATWG URL refuses a bad port with a generic error: name the rule first.
+  const authority = /^rediss?:\/\/([^/]*)/i.exec(text)?.[1] ?? '';
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  const portPart = /^(?:\[[^\]]*\]|[^:]*):(.*)$/.exec(hostPort)?.[1];
+  if (portPart !== undefined && portPart !== '' && !(/^\d+$/.test(portPart) && Number(portPart) >= 1 && Number(portPart) <= 65535)) {
+    throw new RedisUrlError(`${flag}: port must be an integer in 1–65535, got ${JSON.stringify(portPart)}`);
+  }
   let u: URL;
   try {
     u = new URL(text);
