@@ -13,13 +13,14 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { TestRedis, redisServerBinary } from '../../../../support/redis';
 import { parseRedisUrl, connectionOptions, type RedisTarget } from '../../../../../src/main/services/distributed/redisUrl';
-import { runDistributedSweep, type DistributedCell, type DistributedEvent } from '../../../../../src/main/services/distributed/producer';
+import { redisExecutor, runDistributedSweep, type DistributedCell, type DistributedEvent } from '../../../../../src/main/services/distributed/producer';
 import { DistributedWorker } from '../../../../../src/main/services/distributed/worker';
 import { jobIdOf, QUEUE_NAME, type CellJob } from '../../../../../src/main/services/distributed/protocol';
 import { ownVersions } from '../../../../../src/main/services/distributed/version';
 import { expandSweep, type SweepSpec } from '../../../../../src/shared/sweeps/spec';
 import { cellId } from '../../../../../src/main/services/sweeps/cellId';
 import { parseMetricsText, runStatusFileSchema } from '../../../../../src/shared/run/format';
+import { SweepRunner, type RunnerCell } from '../../../../../src/main/services/sweeps/runner';
 
 const root = path.resolve(__dirname, '../../../../..');
 const PASSWORD = 'pa55/w0rd-never-shown';
@@ -242,4 +243,30 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
     for (const w of ws) expect(w.stderr).not.toContain(PASSWORD);
   }, 240_000);
+
+  it('drives the sweep runner through redisExecutor: its state file, progress and resume work as on the local queue', async () => {
+    // the workers of the previous test serve the queue
+    const cs = cells({ base, grid: { hiddenWidth: [8, 12, 16] }, seeds: [21] });
+    const runnerCells: RunnerCell[] = cs.map((c) => ({ id: c.cellId, index: c.index, point: c.point, work: { kind: 'train', config: c.config } }));
+    const runsDir = path.join(tmp, 'runner');
+    const stateFile = path.join(runsDir, 'sweep.json');
+    const events: DistributedEvent[] = [];
+    const executor = redisExecutor({ redis: target, sweepId: 's-runner', cells: runnerCells, onEvent: (e) => events.push(e) });
+    const finishedSeen: number[] = [];
+    const summary = await new SweepRunner({ name: 'on redis', stateFile, runsDir, cells: runnerCells, executor, jobs: runnerCells.length, onProgress: (p) => finishedSeen.push(p.finished) }).run();
+    await executor.dispose();
+    expect(summary.finished).toBe(3);
+    expect(summary.failed).toBe(0);
+    expect(finishedSeen.at(-1)).toBe(3);
+    expect(events.filter((e) => e.type === 'cell-done').map((e) => (e as { index: number }).index).sort()).toEqual([0, 1, 2]);
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { cells: Record<string, { state: string; outcome?: { metrics: { backend: string } } }> };
+    for (const c of cs) expect(state.cells[c.cellId]).toMatchObject({ state: 'finished', outcome: { metrics: { backend: 'js' } } });
+    for (const c of cs) expect(readFileSync(path.join(runsDir, c.cellId, 'status.json'), 'utf8')).toContain('"finished"');
+    // Run again: every cell is kept, nothing is queued.
+    const again = redisExecutor({ redis: target, sweepId: 's-runner', cells: runnerCells });
+    const second = await new SweepRunner({ name: 'on redis', stateFile, runsDir, cells: runnerCells, executor: again, jobs: 3 }).run();
+    await again.dispose();
+    expect(second.skipped).toBe(3);
+    expect(again.producer.done).toBe(0);
+  }, 120_000);
 });
