@@ -2,7 +2,7 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,sweep-distributed]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,sweep,sweep-distributed]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `related` cases time the recurrent NTK Gram against T and n and the random-feature NTK Gram against the
@@ -11,8 +11,9 @@
  * The `ui` case reports the responsiveness figures the browser E2E test measured last
  * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, and the
  * click-on-Pause-to-paused time). The `checkpoint-pressure` case measures the service's `app:info` latency
- * while a run checkpoints after every step (bench/cases/checkpointPressure.ts). The `sweep-distributed` case gives
- * cells per minute of one small sweep on the local queue and on BullMQ + Redis (bench/cases/distributed.ts).
+ * while a run checkpoints after every step (bench/cases/checkpointPressure.ts). The `sweep` case reports cells per
+ * minute of the E5 quick grid with 1 and 2 jobs (bench/cases/sweep.ts). The `sweep-distributed`
+ * case gives cells per minute of one small sweep on the local queue and on BullMQ + Redis (bench/cases/distributed.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -26,10 +27,11 @@ import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './case
 import { startPyServer } from './pyServer';
 import { checkpointPressureCase } from './cases/checkpointPressure';
 import { relatedCases } from './cases/related';
+import { sweepCases } from './cases/sweep';
 import { distributedCases } from './cases/distributed';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'sweep-distributed'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'sweep', 'sweep-distributed'];
 
 const program = new Command()
   .name('bench')
@@ -145,6 +147,7 @@ try {
     }
   }
   if (cases.includes('checkpoint-pressure')) emit(await checkpointPressureCase({ quick, log }));
+  if (cases.includes('sweep')) for (const r of await sweepCases({ quick, log })) emit(r);
   if (cases.includes('sweep-distributed')) for (const r of await distributedCases({ quick, log })) emit(r);
 } finally {
   numpy.stop();

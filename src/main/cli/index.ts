@@ -11,6 +11,7 @@ import { errln, type CliState } from './common';
 import * as archive from './commands/archive';
 import * as bench from './commands/bench';
 import * as config from './commands/config';
+import * as experiment from './commands/experiment';
 import * as exportCmd from './commands/export';
 import * as importCmd from './commands/import';
 import * as jacot from './commands/jacot';
@@ -25,7 +26,7 @@ import * as train from './commands/train';
 import * as worker from './commands/worker';
 
 /** The commands in the order `--help` lists them; each file registers one. */
-const COMMANDS = [config, train, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve, worker, bench];
+const COMMANDS = [config, train, experiment, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve, worker, bench];
 
 /** Builds the commander program; actions set `state.code`. */
 function program(state: CliState): Command {

@@ -23,7 +23,7 @@ export type HostToWorker =
   | { type: 'task'; id: number; task: EngineTask; args: unknown; threads?: number };
 
 /** One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report, CSV check, related work). */
-export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory' | 'csv-inspect' | RelatedTask;
+export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory' | 'csv-inspect' | 'experiment' | RelatedTask;
 
 export type RunOutcome =
   | { status: 'finished'; reason: string }

@@ -14,6 +14,7 @@ import { ntkReport } from './ntkReport';
 import { loadBackend } from './backends/select';
 import { assertFits, matrixBytes } from './memory';
 import { isRelatedTask, runRelatedTask } from './related/tasks';
+import { runExperimentTask } from './experiments/measure';
 
 const kernelArgs = z.object({
   csvText: z.string(),
@@ -98,6 +99,8 @@ export async function runTask(task: EngineTask, raw: unknown): Promise<unknown> 
       const { d, n, header } = parseCsv(csvInspectArgs.parse(raw).csvText);
       return { rows: n, columns: d, header };
     }
+    case 'experiment':
+      return runExperimentTask(raw);
     default:
       if (isRelatedTask(task)) return runRelatedTask(task, raw);
       throw new WorkbenchException('invalid-request', `unknown engine task ${String(task)}`);
