@@ -6,8 +6,8 @@
  * Redis returns. The Redis URL carries a password: it must not appear in any output or run folder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -37,6 +37,7 @@ const base = { samples: 4, testSamples: 2, inputDim: 3, steps: 200, trackEvery: 
 class WorkerProc {
   readonly proc: ChildProcess;
   stderr = '';
+  onStderr: ((all: string) => void) | null = null;
   readonly exited: Promise<number | null>;
   constructor(url: string, dataDir: string, extra: string[] = []) {
     this.proc = spawn(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), 'worker', '--redis', url, '--data-dir', dataDir, '--lock-duration', '1500', ...extra], {
@@ -44,7 +45,10 @@ class WorkerProc {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
     });
-    this.proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.proc.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+      this.onStderr?.(this.stderr);
+    });
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
   }
   get pid(): number {
@@ -111,6 +115,16 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     const outDir = path.join(tmp, 'sweep12');
     const events: DistributedEvent[] = [];
     let killed: { cellId: string } | null = null;
+    let cellsDone = 0;
+    // Kill worker A (SIGKILL) once the sweep is under way, while it holds a cell it started and has not finished.
+    a.onStderr = (all) => {
+      if (killed || cellsDone < 1) return;
+      const started = [...all.matchAll(/cell (c-[0-9a-f]{16}) \(#\d+\) started/g)].map((m) => m[1]!);
+      const open = started.filter((id) => !new RegExp(`cell ${id} \\(#\\d+\\) (finished|failed)`).test(all));
+      if (open.length === 0) return;
+      killed = { cellId: open.at(-1)! };
+      a.proc.kill('SIGKILL');
+    };
     const res = await runDistributedSweep({
       redis: target,
       cells: cs,
@@ -118,11 +132,7 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
       backoffMs: 200,
       onEvent: (e) => {
         events.push(e);
-        // Kill worker A the moment it reports progress on a cell, once the sweep is under way.
-        if (!killed && e.type === 'cell-progress' && e.worker.includes(`-${a.pid}-`) && e.step < e.steps && events.some((x) => x.type === 'cell-done')) {
-          killed = { cellId: e.cellId };
-          a.proc.kill('SIGKILL');
-        }
+        if (e.type === 'cell-done') cellsDone++;
       },
     });
     expect(killed).not.toBeNull();
@@ -211,7 +221,8 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     // Workers of this build (the earlier test's worker B refused and stopped): two fresh ones.
     const ws = [new WorkerProc(redis.url, path.join(tmp, 'wo1')), new WorkerProc(redis.url, path.join(tmp, 'wo2'))];
     workers.push(...ws);
-    const cs = cells({ base, grid: { hiddenWidth: [8, 16] }, seeds: [10, 11, 12] });
+    // longer cells, so that most are still to go when Redis goes away
+    const cs = cells({ base: { ...base, steps: 600 }, grid: { hiddenWidth: [8, 16] }, seeds: [10, 11, 12, 13] });
     const outDir = path.join(tmp, 'outage');
     const events: DistributedEvent[] = [];
     let outage: Promise<void> | null = null;
@@ -237,7 +248,7 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     const paused = events.find((e): e is Extract<DistributedEvent, { type: 'paused' }> => e.type === 'paused');
     expect(paused?.message).toMatch(/^Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/0 is unreachable.*the sweep is paused with \d+ cells done and \d+ to go, and continues when Redis is back$/);
     expect(events.some((e) => e.type === 'resumed')).toBe(true);
-    expect(res.done).toBe(6);
+    expect(res.done).toBe(8);
     expect(res.failed).toEqual([]);
     expectOneRunFolderPerCell(outDir, cs);
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
@@ -268,5 +279,33 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     await again.dispose();
     expect(second.skipped).toBe(3);
     expect(again.producer.done).toBe(0);
+  }, 120_000);
+
+  it('ntk-workbench sweep --redis URL runs the grid on the workers and prints workers and progress on stderr', async () => {
+    const dir = path.join(tmp, 'cli');
+    const cfg = path.join(tmp, 'cli-base.json');
+    writeFileSync(cfg, JSON.stringify(base));
+    const run = (...extra: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), 'sweep', '--config', cfg, '--grid', 'hiddenWidth=8,12', '--seeds', '30..31', '--out', dir, '--json', ...extra], { cwd: root });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        p.once('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+    const bad = spawnSync(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), 'sweep', '--config', cfg, '--out', path.join(tmp, 'cli-bad'), '--redis', 'http://nowhere'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('--redis');
+    const r = await run('--redis', redis.url);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout) as { total: number; finished: number; cells: { id: string; runDir: string; state: string }[] };
+    expect(res).toMatchObject({ total: 4, finished: 4 });
+    for (const c of res.cells) expect(readFileSync(path.join(c.runDir, 'status.json'), 'utf8')).toContain('"finished"');
+    expect(r.stderr).toMatch(/workers: \d connected/);
+    expect(r.stderr).toMatch(/cell c-[0-9a-f]{16} \(#\d\) finished on /);
+    expect(r.stderr).not.toContain(PASSWORD);
+    for (const f of allFiles(dir)) expect(readFileSync(f).includes(PASSWORD)).toBe(false);
   }, 120_000);
 });
