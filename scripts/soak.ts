@@ -212,7 +212,7 @@ async function main(): Promise<number> {
             checkpointsChecked++;
             const last = d.records.length > 0 ? d.records[d.records.length - 1]!.step : 0;
             // Records up to a checkpoint are made durable before it: it is never ahead of them by more than the
-            // record stride (a loss record every ⌈steps/5000⌉ steps, engine/run.ts).
+            // record stride (a loss record every ⌈steps/5000⌉ steps, engine/training/run.ts).
             const stride = Math.max(1, Math.ceil(d.config.config.steps / 5000));
             if (cp.step > last + stride) failures.push(`${label}: run ${r.runId} has a checkpoint at step ${cp.step} but records only to ${last}`);
           } else if (d.config.config.checkpointEvery === 1 && d.records.length > 200 && fs.existsSync(path.join(store.dataDir, 'sessions', s.sessionId, 'runs', r.runId, CHECKPOINT_DIR))) {

@@ -78,7 +78,7 @@ async function prepare(t: Trainer, name: GdCaseName, n: number): Promise<() => P
   if (name === 'ntk-traced') {
     // The first tracedNtk() also computes the next GD step (shared products) and keeps it pending; later
     // calls run the NTK-only graph, which is the work NumPy's figure measures. The kernel lands in one
-    // reused buffer, as in a training run's kernel tracking (engine/run.ts).
+    // reused buffer, as in a training run's kernel tracking (engine/training/tracker.ts).
     const H = new Float64Array(n * n);
     await t.tracedNtk(H);
     await t.tracedNtk(H);

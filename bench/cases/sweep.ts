@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { runExperiment } from '../../src/main/services/experiments/runExperiment';
 import { EXPERIMENTS } from '../../src/main/services/experiments/definitions';
 import { presetParams } from '../../src/shared/experiments/presets';
-import { trainToFolder } from '../../src/main/services/batchTrain';
+import { driveRun } from '../../src/main/services/runDriver';
+import { EngineHost } from '../../src/main/services/engineHost';
 import type { BenchRow } from './gd';
 
 /** Runs the case: the E5 quick grid (with --quick: one seed and three widths) at 1 and 2 jobs. */
@@ -35,7 +36,13 @@ export async function sweepCases(opts: { quick: boolean; log: (m: string) => voi
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-bench-fresh-'));
   try {
     const t0 = performance.now();
-    for (const c of sample) if (c.work.kind === 'train') await trainToFolder(c.work.config, path.join(dir, c.id), { threads: 1 });
+    // The host starts a fresh worker for every run (the path of `train`).
+    const host = new EngineHost({ threads: 1 });
+    try {
+      for (const c of sample) if (c.work.kind === 'train') await driveRun({ config: c.work.config, runDir: path.join(dir, c.id), engine: host });
+    } finally {
+      await host.dispose();
+    }
     const ms = (performance.now() - t0) / sample.length;
     opts.log(`sweep-e5 fresh worker per cell: ${ms.toFixed(0)} ms per cell`);
     rows.push({ case: 'sweep-e5-fresh-worker', n: 16, d: 8, m: 0, backend: 'auto', dtype: 'float64', ours_ms: ms, numpy_ms: null, ratio: null, jobs: 1, cells: sample.length, ms_per_cell: ms, note: 'first cells of the grid, each in a fresh engine worker (for comparison with the kept workers above)' });

@@ -6,7 +6,7 @@
 import { effectiveInputDim, type Config } from '../../shared/config/schema';
 import { WorkbenchException } from '../../shared/api/result';
 import type { ComputeBackend } from './backends/types';
-import { buildDataset } from './datasets';
+import { buildDataset, prepareDataset } from './datasets';
 import { initParams } from './autoencoder/init';
 import { outputScale } from './autoencoder/model';
 import { fullEmpiricalNtk, tracedEmpiricalNtk } from './ntk/empiricalNtk';
@@ -14,7 +14,7 @@ import { regimeKernel } from './ntk/infiniteKernels';
 import { symmetricEigen } from './linalg';
 import { assertFits, matrixBytes } from './memory';
 import { createRng, STREAMS } from './random';
-import { chooseLearningRates } from './run';
+import { chooseLearningRates } from './training/learningRates';
 
 /** What {@link ntkReport} returns (JSON-serializable; every null has a note saying why). */
 export interface NtkReport {
@@ -71,6 +71,7 @@ export async function ntkReport(config: Config, backend: ComputeBackend, opts: {
   const bytes = (n: number, d: number) => matrixBytes(opts.full ? n * d : n, opts.full ? n * d : n) * 4;
   // Refuse before building the data where the dimension is known from the config alone (not csv).
   if (config.dataset !== 'csv') assertFits(bytes(config.samples, effectiveInputDim(config)), config.memoryLimitMiB, what);
+  await prepareDataset(config);
   const data = buildDataset(config);
   const { X, d, n } = data;
   const m = config.hiddenWidth;

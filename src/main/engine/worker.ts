@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import type { Checkpoint, HostToWorker, WorkerToHost } from './protocol';
 import { sharedControl } from './protocol';
 import { loadBackend } from './backends/select';
-import { runTraining } from './run';
+import { runTraining } from './training';
 import type { MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';

@@ -22,8 +22,10 @@ import { RunManager } from './runManager';
 import { SessionStore } from './sessionStore';
 import { ExportService, type FileDialogs } from './export/exportService';
 import { UploadStore } from './uploads';
+import { ExperimentManager } from './experiments/manager';
+import { PRESETS } from '../../shared/experiments/presets';
+import { APP_VERSION } from './appVersion';
 
-export const APP_VERSION = '0.1.0';
 
 export interface WorkbenchServiceOptions {
   mode: 'electron' | 'browser';
@@ -50,6 +52,7 @@ export class WorkbenchService implements WorkbenchApi {
   readonly runs: RunManager;
   readonly exports: ExportService;
   readonly uploads: UploadStore;
+  readonly experiments: ExperimentManager;
   /** the data folder's lock, once {@link start} took it */
   lock: DataDirLock | null = null;
   private readonly events = new EventEmitter();
@@ -66,9 +69,13 @@ export class WorkbenchService implements WorkbenchApi {
     this.runs = new RunManager({
       host: this.host,
       store: this.store,
-      appVersion: APP_VERSION,
       emit: (channel, payload) => this.events.emit(channel, payload),
       log: this.log,
+    });
+    this.experiments = new ExperimentManager(opts.dataDir, {
+      emit: (e) => this.events.emit('experiment:progress', e),
+      log: this.log,
+      ...(opts.worker ? { worker: opts.worker } : {}),
     });
     this.exports = new ExportService(this.store, this.uploads, APP_VERSION, opts.dialogs ?? null);
     this.handlers = {
@@ -115,6 +122,11 @@ export class WorkbenchService implements WorkbenchApi {
       'related:rntk': (req) => this.host.runTask('rntk', req),
       'related:study': (req) => this.host.runTask('rntk-study', req),
       'related:features': (req) => this.host.runTask('rf-sweep', req),
+      'experiment:presets': () => Object.values(PRESETS),
+      'experiment:start': (req) => this.experiments.start(req),
+      'experiment:cancel': (req) => this.experiments.cancel(req.experimentId),
+      'experiment:get': (req) => this.experiments.get(req.experimentId),
+      'experiment:list': () => this.experiments.list(),
     };
   }
 
@@ -217,6 +229,7 @@ export class WorkbenchService implements WorkbenchApi {
 
   /** Stops runs and workers, and gives the data folder's lock back. */
   async dispose(): Promise<void> {
+    await this.experiments.dispose();
     await this.runs.stopAll();
     await this.host.dispose();
     this.lock?.release();

@@ -5,11 +5,15 @@
  * Invoke channels are `area:verb`, event channels `area:noun`. The allowlists below are the only
  * channels an adapter accepts; a unit test checks they match the types.
  */
+import { experimentIdSchema, experimentStartSchema, type ExperimentProgressEvent, type ExperimentStartRequest, type ExperimentState } from '../experiments/api';
+import type { ExperimentPreset } from '../experiments/presets';
 import { z } from 'zod';
 import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
+import type { RunTheory, TheoryPreview } from '../run/theory';
+import type { RunPreview } from '../run/preview';
 import { dataUploadsSchema, uploadIdSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
 import {
   circleRequestSchema,
@@ -111,9 +115,10 @@ export interface RunMeta {
   d: number;
   m: number;
   warnings: string[];
-  theory: unknown | null;
-  /** a small preview of the data for the model view (2-D points or MNIST thumbnails) */
-  preview?: unknown;
+  /** the run's theory (null when it could not be computed: the warnings say why) */
+  theory: RunTheory | null;
+  /** the model view's preview at step 0 (2-D points, MNIST thumbnails or per-sample errors) */
+  preview?: RunPreview;
 }
 
 /**
@@ -168,7 +173,7 @@ export interface InvokeMap {
   'run:step': { req: { runId: string; steps: number }; res: { runId: string } };
   'run:list': { req: void; res: RunSummary[] };
   'run:get': { req: { runId: string }; res: RunDetail };
-  'theory:compute': { req: { config: unknown; uploads?: DataUploads }; res: unknown };
+  'theory:compute': { req: { config: unknown; uploads?: DataUploads }; res: TheoryPreview };
   /**
    * checks a CSV file with the run's own parser before any run (the file field's validation): the text in
    * `config.csvText`, or as an upload named in `uploads.csvText` (the browser client sends a long text so)
@@ -218,6 +223,16 @@ export interface InvokeMap {
   'related:study': { req: RntkStudyRequest; res: RntkStudyResult };
   /** random-feature NTK error against the feature dimension D */
   'related:features': { req: RfSweepRequest; res: RfSweepResult };
+
+  /** the experiment presets E1–E9 (and E2-orth, E4-orth): claims and parameters at both sizes */
+  'experiment:presets': { req: void; res: ExperimentPreset[] };
+  /** starts (or resumes) an experiment: a sweep on the local runner, then its verdict and figures */
+  'experiment:start': { req: ExperimentStartRequest; res: ExperimentState };
+  /** cancels a running experiment (running cells stop and stay pending; start it again to resume) */
+  'experiment:cancel': { req: { experimentId: string }; res: ExperimentState };
+  'experiment:get': { req: { experimentId: string }; res: ExperimentState };
+  /** the experiments of the data folder, newest first (without figures) */
+  'experiment:list': { req: void; res: ExperimentState[] };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -225,6 +240,7 @@ export interface EventMap {
   'run:progress': RunProgressEvent;
   'run:status': RunStatusEvent;
   'run:failed': RunFailedEvent;
+  'experiment:progress': ExperimentProgressEvent;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -267,10 +283,15 @@ export const INVOKE_CHANNELS = [
   'related:rntk',
   'related:study',
   'related:features',
+  'experiment:presets',
+  'experiment:start',
+  'experiment:cancel',
+  'experiment:get',
+  'experiment:list',
 ] as const satisfies readonly InvokeChannel[];
 
 /** The allowlist of event channels. */
-export const EVENT_CHANNELS = ['run:progress', 'run:status', 'run:failed'] as const satisfies readonly EventChannel[];
+export const EVENT_CHANNELS = ['run:progress', 'run:status', 'run:failed', 'experiment:progress'] as const satisfies readonly EventChannel[];
 
 const id = z
   .string()
@@ -345,6 +366,11 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'related:rntk': rntkRequestSchema,
   'related:study': rntkStudyRequestSchema,
   'related:features': rfSweepRequestSchema,
+  'experiment:presets': z.undefined().or(z.null()),
+  'experiment:start': experimentStartSchema,
+  'experiment:cancel': experimentIdSchema,
+  'experiment:get': experimentIdSchema,
+  'experiment:list': z.undefined().or(z.null()),
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -354,6 +380,21 @@ export interface WorkbenchApi {
   invoke<K extends InvokeChannel>(channel: K, req: InvokeMap[K]['req']): Promise<Result<InvokeMap[K]['res']>>;
   on<K extends EventChannel>(channel: K, listener: (payload: EventMap[K]) => void): () => void;
 }
+
+/**
+ * The service side every adapter serves (the WebSocket server, the Electron IPC adapter): the API, plus an
+ * untyped invoke for untrusted input (checked against the allowlist and the request schemas), and uploads.
+ */
+export interface ServedApi extends WorkbenchApi {
+  invokeUnknown(channel: unknown, req: unknown): Promise<unknown>;
+  /** Stores an upload's bytes (streamed, at most `limit` bytes); optional for adapters that take none. */
+  acceptUpload?(kind: UploadKind, name: string, body: AsyncIterable<Uint8Array>, limit: number): Promise<Result<UploadInfo>>;
+}
+
+/** The Electron IPC channel that carries every (channel, request) pair of {@link InvokeMap} (preload ↔ main). */
+export const IPC_INVOKE = 'workbench:invoke';
+/** The Electron IPC channel that carries every (channel, payload) pair of {@link EventMap} (main → preload). */
+export const IPC_EVENT = 'workbench:event';
 
 /** True if a string is an allowed invoke channel. */
 export function isInvokeChannel(c: unknown): c is InvokeChannel {

@@ -3,7 +3,7 @@
  * form (next to the field that drives it, with Run disabled), the services' start paths (app, API, CLI,
  * sweep cells) and the engine itself use, so that all of them refuse the same runs with the same numbers.
  *
- * The model follows what the engine allocates (src/main/engine/run.ts and the backends), in bytes, with
+ * The model follows what the engine allocates (src/main/engine/training/ and the backends), in bytes, with
  * n training samples, t test samples, d the input dimension, m the width and b the bytes of the run's
  * dtype (4 or 8):
  *
@@ -36,7 +36,7 @@ const MIB = 1024 * 1024;
 
 /** n at or below which the run computes its theory (eigendecompositions), as engine/theory/runTheory.ts. */
 export const THEORY_MAX_N = 2000;
-/** n at or below which untied runs build the frozen-kernel model of the spectral bias (engine/run.ts). */
+/** n at or below which untied runs build the frozen-kernel model of the spectral bias (engine/training/setup.ts). */
 export const LINEARIZED_MAX_N = 1000;
 /** nd at or below which the linearized network side by side and the tied automatic step use the full NTK. */
 export const FULL_NTK_MAX_ND = 600;

@@ -19,6 +19,7 @@ export {
   type ExtremeEigenResult,
   type SymOperator,
 } from './extremeEigen';
+export { FULL_EIG_MAX_N, largestEigenvalue } from './largestEigenvalue';
 export type { AbortFlag, EigDiagnostics } from './diagnostics';
 export {
   installSymvThreads,

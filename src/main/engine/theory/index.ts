@@ -1,5 +1,5 @@
 /** Theory of SPEC §5.5–§7: step sizes, linearized dynamics, predictions, sufficient widths, Prop. D, reports. */
-export { automaticLearningRate, maxStableLearningRate } from './stepSize';
+export { automaticLearningRate, maxStableLearningRate, suggestedLearningRate } from './stepSize';
 export {
   linearizedLossCurve,
   linearizedModel,

@@ -23,3 +23,19 @@ export function automaticLearningRate(lambdaMax: number, opts: { stepScale: numb
 export function maxStableLearningRate(lambdaMax: number): number | null {
   return lambdaMax > 0 && Number.isFinite(lambdaMax) ? 2 / lambdaMax : null;
 }
+
+/**
+ * The step suggested after a divergence: 1/λ_max of the effective empirical NTK at init (in the units of the
+ * diverged step; `lossWeight` 1/n for the 1/n-normalized loss), rounded down to 3 significant digits so that
+ * "try η ≤ X" is safe as printed.
+ */
+export function suggestedLearningRate(lambdaMax: number, lossWeight: number): number {
+  return floor3(1 / (lambdaMax * lossWeight));
+}
+
+/** Rounds down to 3 significant digits (non-positive and non-finite values pass through). */
+function floor3(x: number): number {
+  if (!(x > 0) || !Number.isFinite(x)) return x;
+  const p = 10 ** (Math.floor(Math.log10(x)) - 2);
+  return Number((Math.floor(x / p) * p).toPrecision(3));
+}

@@ -280,7 +280,7 @@ const E3: ExperimentDefinition = {
 // ---------------------------------------------------------------------------------------------- E4 / E6
 
 async function lambdasOf(host: EngineHost, n: number, d: number, seed: number): Promise<Lambdas> {
-  return host.runTask<Lambdas>('experiment', { kind: 'lambdas', n, d, seed });
+  return (await host.runTask('experiment', { kind: 'lambdas', n, d, seed })) as Lambdas;
 }
 
 /**
@@ -400,8 +400,10 @@ const E6: ExperimentDefinition = {
       const t = [...records].reverse().find((r: MetricRecord) => r.tracked?.weightMoveW !== undefined)?.tracked;
       rows.push({ regime: String(v.cell.point.regime), width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), steps: records.at(-1)?.step ?? null, weight_move_w: t?.weightMoveW ?? null, flip_fraction: t?.flipFraction ?? null, max_neuron_move: t?.maxNeuronMove ?? null, loss_ratio: records.at(-1)?.lossRatio ?? null });
     }
-    const numbers: Record<string, unknown> = {};
-    let holds = rows.length > 0 && ctx.cells.every(finished);
+    // A diverged cell (a step too large for a small width) has no movement to compare; it is reported.
+    const diverged = ctx.cells.filter((v) => v.record.state === 'failed').map((v) => v.cell.point);
+    const numbers: Record<string, unknown> = { diverged };
+    let holds = rows.length > 0 && ctx.cells.every(done);
     const series: FigureSeries[] = [];
     [...new Set(rows.map((r) => String(r.regime)))].forEach((regime, k) => {
       const rs = rows.filter((r) => r.regime === regime && typeof r.weight_move_w === 'number');
@@ -539,12 +541,12 @@ const E8: ExperimentDefinition = {
       const kept = await readKeptParams(v.dir, 'final');
       if (!kept) throw new WorkbenchException('invalid-data', `${v.dir}: the run kept no final parameters`);
       const config = v.cell.work.kind === 'train' ? v.cell.work.config : null;
-      const r = await ctx.host.runTask<{ spanShareNetwork: number | null; spanShareKernel: number | null; baseline: number; relativeDifference: number | null }>('experiment', {
+      const r = (await ctx.host.runTask('experiment', {
         kind: 'memorization',
         config,
         W: Float64Array.from(kept.W.data as Float64Array),
         V: Float64Array.from(kept.V.data as Float64Array),
-      });
+      })) as { spanShareNetwork: number | null; spanShareKernel: number | null; baseline: number; relativeDifference: number | null };
       rows.push({ width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), loss_ratio: v.record.outcome?.metrics.lossRatio ?? null, span_share_network: r.spanShareNetwork, span_share_kernel: r.spanShareKernel, baseline: r.baseline, relative_difference: r.relativeDifference });
       if (!(Number(r.spanShareNetwork) >= E8_SPAN) || !(Number(r.relativeDifference) <= E8_CLOSE)) holds = false;
     }

@@ -109,6 +109,8 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       writeFileAtomicSync(realFs, file, renderSvg(publicationStyle(option, { theme: 'light', width: FIGURE_WIDTH, height, measure: measureText }), FIGURE_WIDTH, height));
       files.push(file);
     }
+    // The figures as data, for the app to draw them again with its own theme.
+    writeJsonAtomicSync(realFs, path.join(out, 'figures', 'figures.json'), jsonSafe(a.figures));
     const summaryFile = path.join(out, 'summary.json');
     writeJsonAtomicSync(realFs, summaryFile, jsonSafe(summary));
     files.push(summaryFile);

@@ -11,13 +11,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../../shared/config/schema';
 import type { EngineTask } from '../../engine/protocol';
-import { Worker } from 'node:worker_threads';
-import { EngineHost, quietOnnxRuntime, sourceWorker, type WorkerLocator } from '../engineHost';
-import { RunWriter } from '../runWriter';
-import { machineInfo } from '../runManager';
-import { APP_VERSION } from '../workbench';
-import { assertRunFits } from '../../../shared/run/memory';
-import { CTRL_CANCEL, CTRL_SLOTS, type HostToWorker, type RunOutcome, type WorkerToHost } from '../../engine/protocol';
+import { EngineHost, type EngineWorker, type WorkerLocator } from '../engineHost';
+import { driveRun } from '../runDriver';
 import { realFs, writeJsonAtomicSync } from '../fsAtomic';
 import { parseMetricsText, type MetricRecord } from '../../../shared/run/format';
 import { WorkbenchException } from '../../../shared/api/result';
@@ -81,17 +76,19 @@ export interface LocalExecutorOptions {
 }
 
 /**
- * The executor of this machine: training cells on one kept engine worker per slot (format v1 run folders,
- * I/O errors, divergence and Stop as in `train`), measurement cells in one engine task worker per slot.
+ * The executor of this machine: training cells through the run driver (services/runDriver.ts: format v1
+ * run folders, I/O errors, divergence and Stop as in `train`) on one dedicated engine worker per slot,
+ * reused cell after cell; measurement cells in the task worker of the slot's engine host.
  */
 export function localExecutor(opts: LocalExecutorOptions = {}): CellExecutor {
   const threads = opts.threads ?? 1;
   const hosts = new Map<number, EngineHost>();
-  const workers = new Map<number, SlotWorker>();
-  const slotWorker = (slot: number): SlotWorker => {
+  // One worker per slot, reused run after run (the host replaces one that crashed or had to be terminated).
+  const workers = new Map<number, EngineWorker>();
+  const slotWorker = (slot: number): EngineWorker => {
     let w = workers.get(slot);
-    if (!w || w.dead) {
-      w = new SlotWorker(opts.worker ?? sourceWorker, threads);
+    if (!w) {
+      w = hostFor(slot).dedicatedWorker();
       workers.set(slot, w);
     }
     return w;
@@ -106,7 +103,23 @@ export function localExecutor(opts: LocalExecutorOptions = {}): CellExecutor {
   };
   return {
     async run(req) {
-      if (req.work.kind === 'train') return trainCell(slotWorker(req.slot), req.work.config, req.runDir, req.signal);
+      if (req.work.kind === 'train') {
+        const res = await driveRun({ config: req.work.config, runDir: req.runDir, engine: slotWorker(req.slot), signal: req.signal, ...(opts.log ? { log: opts.log } : {}) });
+        const o = res.outcome;
+        return {
+          status: o.status,
+          reason: o.reason,
+          ...(o.status === 'failed' ? { errorCode: o.error.code } : {}),
+          metrics: {
+            lastStep: res.lastStep,
+            initialLoss: res.firstRecord?.loss ?? null,
+            finalLoss: res.lastRecord?.loss ?? null,
+            lossRatio: res.lastRecord?.lossRatio ?? null,
+            backend: res.meta?.backend ?? null,
+            dtype: res.meta?.dtype ?? null,
+          },
+        };
+      }
       const work = req.work;
       let value: unknown;
       try {
@@ -126,7 +139,8 @@ export function localExecutor(opts: LocalExecutorOptions = {}): CellExecutor {
       hosts.clear();
       const ws = [...workers.values()];
       workers.clear();
-      await Promise.all([...all.map((h) => h.dispose()), ...ws.map((w) => w.dispose())]);
+      await Promise.all(ws.map((w) => w.dispose()));
+      await Promise.all(all.map((h) => h.dispose()));
     },
   };
 }
@@ -186,151 +200,3 @@ export async function readRecords(runDir: string): Promise<MetricRecord[]> {
   return r.records;
 }
 
-/**
- * An engine worker kept for the cells of one job slot: the engine worker runs one training per 'start'
- * message, so consecutive cells reuse its thread, its loaded modules and its backend library instead of
- * paying a fresh worker's start-up. One run at a time; a worker that crashes is replaced for the next cell.
- */
-class SlotWorker {
-  private readonly worker: Worker;
-  dead = false;
-  private current: ((msg: WorkerToHost) => void) | null = null;
-  private onCrash: ((why: string) => void) | null = null;
-
-  constructor(locate: WorkerLocator, readonly threads: number) {
-    quietOnnxRuntime();
-    this.worker = new Worker(locate(), { stderr: false, stdout: false });
-    this.worker.on('message', (msg: WorkerToHost) => this.current?.(msg));
-    const die = (why: string): void => {
-      this.dead = true;
-      this.onCrash?.(why);
-    };
-    this.worker.on('error', (e) => die(`the engine crashed: ${e.message}`));
-    this.worker.on('exit', (code) => die(`the engine exited unexpectedly (code ${code})`));
-  }
-
-  /** Runs one training; handlers see only this run's messages. */
-  run(runId: string, config: Config, handlers: { onMessage(msg: WorkerToHost): void; onCrash(why: string): void }, signal: AbortSignal): void {
-    const control = new SharedArrayBuffer(CTRL_SLOTS * 4);
-    const ctl = new Int32Array(control);
-    const stop = (): void => void Atomics.store(ctl, CTRL_CANCEL, 1);
-    if (signal.aborted) stop();
-    signal.addEventListener('abort', stop, { once: true });
-    this.current = (msg) => {
-      if ('runId' in msg && msg.runId !== runId) return;
-      if (msg.type === 'done') {
-        signal.removeEventListener('abort', stop);
-        this.current = null;
-        this.onCrash = null;
-      }
-      handlers.onMessage(msg);
-    };
-    this.onCrash = (why) => {
-      signal.removeEventListener('abort', stop);
-      this.current = null;
-      this.onCrash = null;
-      handlers.onCrash(why);
-    };
-    const start: HostToWorker = { type: 'start', runId, config, control, threads: this.threads };
-    this.worker.postMessage(start);
-  }
-
-  async dispose(): Promise<void> {
-    this.dead = true;
-    this.onCrash = null;
-    await this.worker.terminate();
-  }
-}
-
-/**
- * One training cell on a slot's worker, written as a run folder v1 (the same writer, I/O-error and outcome
- * rules as `train`: a failed write stops the run and fails it with io-error; status.json never claims a
- * step that is not on disk).
- */
-async function trainCell(w: SlotWorker, config: Config, runDir: string, signal: AbortSignal): Promise<CellOutcome> {
-  assertRunFits(config);
-  const runId = `run-${path.basename(runDir)}`;
-  const writer = await RunWriter.create(runDir, {
-    schemaVersion: 1,
-    runId,
-    config,
-    appVersion: APP_VERSION,
-    backend: config.backend,
-    dtype: config.dtype,
-    startedAt: new Date().toISOString(),
-    machine: machineInfo(),
-  });
-  let first: MetricRecord | null = null;
-  let last: MetricRecord | null = null;
-  let backend: string | null = null;
-  let dtype: string | null = null;
-  let io: Promise<void> = Promise.resolve();
-  const ac = new AbortController();
-  const onAbort = (): void => ac.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  writer.onFailure(() => ac.abort());
-  const done = await new Promise<{ outcome: RunOutcome; lastStep: number }>((resolve) => {
-    w.run(
-      runId,
-      config,
-      {
-        onMessage: (msg) => {
-          switch (msg.type) {
-            case 'meta':
-              backend = msg.meta.backend;
-              dtype = msg.meta.dtype;
-              io = io.then(() => writer.writeMeta(msg.meta)).catch(() => undefined);
-              break;
-            case 'records':
-              if (writer.failed) return;
-              try {
-                writer.append(msg.records);
-              } catch {
-                return;
-              }
-              first ??= msg.records[0] ?? null;
-              last = msg.records[msg.records.length - 1] ?? last;
-              break;
-            case 'checkpoint':
-              writer.checkpoint(msg.checkpoint);
-              break;
-            case 'params':
-              io = io.then(() => writer.keepParams(msg.params)).catch(() => undefined);
-              break;
-            case 'done':
-              resolve({ outcome: msg.outcome, lastStep: msg.lastStep });
-              break;
-            default:
-              break;
-          }
-        },
-        onCrash: (why) => resolve({ outcome: { status: 'failed', reason: why, error: { code: 'worker-crashed', message: why } }, lastStep: (last as MetricRecord | null)?.step ?? 0 }),
-      },
-      ac.signal,
-    );
-  });
-  signal.removeEventListener('abort', onAbort);
-  await io;
-  const failure = await writer.settle();
-  let outcome: RunOutcome = failure
-    ? { status: 'failed', reason: `could not write ${runDir}: ${failure.message}; the run was stopped, earlier data is intact`, error: failure.toError() }
-    : done.outcome;
-  const lastStep = Math.min(done.lastStep, writer.lastAppendedStep);
-  try {
-    await writer.writeOutcome(outcome, lastStep, new Date().toISOString());
-    await writer.close();
-  } catch (e) {
-    if (outcome.status !== 'failed') {
-      const err = e instanceof WorkbenchException ? e : new WorkbenchException('io-error', String(e));
-      outcome = { status: 'failed', reason: `could not finish ${runDir}: ${err.message}`, error: err.toError() };
-    }
-  }
-  const f = first as MetricRecord | null;
-  const l = last as MetricRecord | null;
-  return {
-    status: outcome.status,
-    reason: outcome.reason,
-    ...(outcome.status === 'failed' ? { errorCode: outcome.error.code } : {}),
-    metrics: { lastStep, initialLoss: f?.loss ?? null, finalLoss: l?.loss ?? null, lossRatio: l?.lossRatio ?? null, backend, dtype },
-  };
-}

@@ -265,11 +265,17 @@ export class SweepRunner {
         emit({ id: cell.id, index: cell.index, state: 'running' });
         const started = now();
         let outcome: CellOutcome;
+        // Each cell gets its own signal, linked to the sweep's, so listeners an executor adds go away with the cell.
+        const cellAc = new AbortController();
+        const relay = (): void => cellAc.abort();
+        signal.addEventListener('abort', relay, { once: true });
+        if (signal.aborted) cellAc.abort();
         try {
-          outcome = await this.o.executor.run({ id: cell.id, work: cell.work, runDir: dir, slot: k, signal });
+          outcome = await this.o.executor.run({ id: cell.id, work: cell.work, runDir: dir, slot: k, signal: cellAc.signal });
         } catch (e) {
           outcome = { status: 'failed', reason: e instanceof Error ? e.message : String(e), errorCode: e instanceof WorkbenchException ? e.code : 'internal', metrics: { lastStep: null, initialLoss: null, finalLoss: null, lossRatio: null, backend: null, dtype: null } };
         }
+        signal.removeEventListener('abort', relay);
         const ms = now() - started;
         counts.running--;
         if (outcome.status === 'stopped' || (signal.aborted && !isKept(outcome))) {

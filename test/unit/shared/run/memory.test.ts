@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { assertRunFits, csvShape, estimateRunMemory, formatBytes } from '../../../../src/shared/run/memory';
 import { defaultConfig, type Config } from '../../../../src/shared/config/schema';
-import { runTraining } from '../../../../src/main/engine/run';
+import { runTraining } from '../../../../src/main/engine/training';
 import { createJsBackend } from '../../../../src/main/engine/backends/jsBackend';
 import { freeRunning } from '../../../../src/main/engine/protocol';
 
@@ -76,7 +76,7 @@ describe('estimateRunMemory() (issue 21 item 7, issue 17)', () => {
     const script = path.join(dir, 'measure.mts');
     fs.writeFileSync(
       script,
-      `import { runTraining } from ${JSON.stringify(path.join(root, 'src/main/engine/run.ts'))};
+      `import { runTraining } from ${JSON.stringify(path.join(root, 'src/main/engine/training/index.ts'))};
 import { createJsBackend } from ${JSON.stringify(path.join(root, 'src/main/engine/backends/jsBackend.ts'))};
 import { freeRunning } from ${JSON.stringify(path.join(root, 'src/main/engine/protocol.ts'))};
 import { defaultConfig } from ${JSON.stringify(path.join(root, 'src/shared/config/schema.ts'))};

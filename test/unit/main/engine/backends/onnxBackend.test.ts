@@ -123,7 +123,7 @@ describe('createOnnxCudaBackend()', () => {
 
 describe('OnnxTrainer.activationPattern()', () => {
   it('equals the float64 pattern 1[w_rᵀx_i ≥ 0], [n, m] sample-major, at init and after steps', async () => {
-    const { activationPatternF64 } = await import('../../../../../src/main/engine/run');
+    const { activationPatternF64 } = await import('../../../../../src/main/engine/training/tracker');
     const spec = makeSpec('joint', 'float64', { d: 5, n: 9, m: 40 });
     const t = backend.createTrainer(spec);
     try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CollapseDetector, deadUnitFraction, zeroOutputLoss, type CollapseContext } from '../../../../../src/main/engine/training/collapse';
-import { runTraining, type RunCallbacks } from '../../../../../src/main/engine/run';
+import { runTraining, type RunCallbacks } from '../../../../../src/main/engine/training';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
 import { freeRunning } from '../../../../../src/main/engine/protocol';
 import { parseConfig } from '../../../../../src/shared/config/schema';

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runTraining } from '../../../../../src/main/engine/run';
+import { runTraining } from '../../../../../src/main/engine/training';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
 import { initParams } from '../../../../../src/main/engine/autoencoder/init';
 import { createRng, STREAMS } from '../../../../../src/main/engine/random';

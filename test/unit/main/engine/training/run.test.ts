@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runTraining, type RunCallbacks } from '../../../../src/main/engine/run';
-import { createJsBackend } from '../../../../src/main/engine/backends/jsBackend';
-import { freeRunning, type Checkpoint, type RunControl } from '../../../../src/main/engine/protocol';
-import { defaultConfig, parseConfig, type Config } from '../../../../src/shared/config/schema';
-import type { RunMeta } from '../../../../src/shared/api/contract';
-import type { MetricRecord } from '../../../../src/shared/run/format';
+import { runTraining, type RunCallbacks } from '../../../../../src/main/engine/training';
+import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
+import { freeRunning, type Checkpoint, type RunControl } from '../../../../../src/main/engine/protocol';
+import { defaultConfig, parseConfig, type Config } from '../../../../../src/shared/config/schema';
+import type { RunMeta } from '../../../../../src/shared/api/contract';
+import type { MetricRecord } from '../../../../../src/shared/run/format';
 
 function tiny(over: Partial<Config> = {}): Config {
   return {

@@ -1,0 +1,4 @@
+/** The training run (issue 12 §2): the loop, its setup, learning rates, preview, tracker, divergence and collapse. */
+export { runTraining, MAX_LOSS_RECORDS, type RunCallbacks, type RunTrainingOptions } from './run';
+export { chooseLearningRates, empiricalLambdaMax, type ChosenLearningRates } from './learningRates';
+export { buildPreview, type RunPreview } from './preview';

@@ -1,0 +1,101 @@
+/**
+ * The learning rates of a run (SPEC §5.4, issue 4 item 3): the given ones, or the automatic rule of
+ * theory/stepSize.ts (its one definition, η = c/λ_max) applied to the kernel this module picks.
+ */
+import type { Config } from '../../../shared/config/schema';
+import { WorkbenchException } from '../../../shared/api/result';
+import type { Dataset } from '../datasets';
+import { outputScale } from '../autoencoder/model';
+import { fullEmpiricalNtk, tracedEmpiricalNtk } from '../ntk/empiricalNtk';
+import { regimeKernel } from '../ntk/infiniteKernels';
+import { largestEigenvalue } from '../linalg';
+import { automaticLearningRate } from '../theory/stepSize';
+import { FULL_NTK_MAX_ND } from '../../../shared/run/memory';
+
+/** Weight-tied automatic step: λ_max of the full (nd×nd) empirical NTK up to this nd, else the traced one. */
+export const TIED_FULL_NTK_MAX_ND = FULL_NTK_MAX_ND;
+
+/** The learning rates a run uses (after the automatic rule), SPEC §5.4 / issue item 3. */
+export interface ChosenLearningRates {
+  etaW: number;
+  etaV: number;
+  /** 'given' or 'automatic' (c/λ_max(H), ×m for mean-field) */
+  source: 'given' | 'automatic';
+  /** λ_max of the kernel the automatic rule used (null when given) */
+  lambdaMax: number | null;
+  /** which kernel: the regime's infinite-width kernel or, for weight-tied, the empirical NTK at step 0 */
+  kernel: string;
+}
+
+/**
+ * The step sizes of a run: `learningRate` (η_W) and `decoderLearningRate` (η_V, default η_W) when given;
+ * otherwise η = c/λ_max(H) through theory's automaticLearningRate (c = stepScale; ×m for mean-field),
+ * with H the regime's infinite-width kernel (weak ν²H_enc, decoder κ²H_dec, joint ν²H_enc + κ²H_dec,
+ * SPEC §5.4) or, for weight-tied (SPEC §7.6), the empirical NTK at step 0 (full nd×nd when nd ≤ 600, else
+ * traced). With the 1/n-normalized loss the kernel is H/n, so the automatic η is n times larger and both
+ * loss normalizations follow the same dynamics (SPEC §1.2).
+ */
+export function chooseLearningRates(
+  config: Config,
+  data: Pick<Dataset, 'X' | 'd' | 'n'>,
+  init: { W: Float64Array; V: Float64Array },
+): ChosenLearningRates {
+  if (config.learningRate !== null) {
+    return { etaW: config.learningRate, etaV: config.decoderLearningRate ?? config.learningRate, source: 'given', lambdaMax: null, kernel: 'none' };
+  }
+  const { X, d, n } = data;
+  const m = config.hiddenWidth;
+  let lambdaMax: number;
+  let kernel: string;
+  // For 'mean-field' the untied kernels here are the NTK-scaled H∞; automaticLearningRate multiplies by m.
+  if (config.regime === 'tied') {
+    const e = empiricalLambdaMax(config, data, init, { etaW: 1, etaV: 1 });
+    lambdaMax = e.lambdaMax;
+    kernel = e.kernel;
+  } else {
+    lambdaMax = largestEigenvalue(regimeKernel(config.regime, X, d, n, { kappa: config.kappa, nu: config.nu }), n);
+    kernel = `${config.regime} infinite-width kernel`;
+  }
+  if (!(lambdaMax > 0) || !Number.isFinite(lambdaMax)) {
+    throw new WorkbenchException('invalid-data', `automatic learning rate: λ_max of the ${kernel} is ${lambdaMax}; give learningRate explicitly`, { lambdaMax });
+  }
+  // The tied kernel is the empirical one, which already carries the scaling s² (no extra ×m for mean-field).
+  const scaling = config.regime === 'tied' ? 'ntk' : config.scaling;
+  const lossWeight = config.lossNormalization === 'mean' ? 1 / n : 1;
+  const eta = automaticLearningRate(lambdaMax, { stepScale: config.stepScale, scaling, m, lossWeight });
+  const etaV = config.decoderLearningRate ?? eta;
+  return { etaW: eta, etaV, source: 'automatic', lambdaMax, kernel };
+}
+
+/**
+ * λ_max of the regime's empirical NTK at the given parameters (weighted by η_V/η_W for joint): the full
+ * nd×nd matrix for weight-tied networks with nd ≤ 600 (its λ_max governs GD stability; the traced average
+ * can be smaller), the traced n×n matrix otherwise (for untied regimes ≈ the full one's λ_max at width).
+ */
+export function empiricalLambdaMax(
+  config: Pick<Config, 'regime' | 'hiddenWidth' | 'scaling' | 'memoryLimitMiB'>,
+  data: Pick<Dataset, 'X' | 'd' | 'n'>,
+  params: { W: Float64Array; V: Float64Array },
+  rates: { etaW: number; etaV: number },
+): { lambdaMax: number; kernel: string } {
+  const { X, d, n } = data;
+  const m = config.hiddenWidth;
+  const p = { X, d, n, m, W: params.W, V: params.V, scale: outputScale(config.scaling, m), regime: config.regime, etaW: rates.etaW, etaV: rates.etaV };
+  if (config.regime === 'tied' && n * d <= TIED_FULL_NTK_MAX_ND) {
+    return { lambdaMax: largestEigenvalue(fullEmpiricalNtk(p, config.memoryLimitMiB), n * d), kernel: 'empirical NTK at step 0 (full)' };
+  }
+  return { lambdaMax: largestEigenvalue(tracedEmpiricalNtk(p), n), kernel: 'empirical NTK at step 0 (traced)' };
+}
+
+/** The step of the trained block the run's dynamics are stated in: η_V for decoder-only training, else η_W. */
+export function leadingRate(regime: Config['regime'], rates: Pick<ChosenLearningRates, 'etaW' | 'etaV'>): number {
+  return regime === 'decoder' ? rates.etaV : rates.etaW;
+}
+
+/** The learning rates a run reports (RunMeta, config.json): null for a block the regime does not train. */
+export function reportedLearningRates(regime: Config['regime'], rates: Pick<ChosenLearningRates, 'etaW' | 'etaV'>): { encoder: number | null; decoder: number | null } {
+  return {
+    encoder: regime === 'decoder' ? null : rates.etaW,
+    decoder: regime === 'decoder' || regime === 'joint' ? rates.etaV : null,
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * The training loop run inside the engine worker (issue 4, items 1–3, 7, 8): sets the run up (./setup.ts),
+ * then runs GD on a compute backend with Pause/Step/Stop through RunControl, metric records, the tracked
+ * diagnostics every K steps (./tracker.ts), checkpoints and the stopping rules (target L/L₀, maximum steps,
+ * divergence: ./divergence.ts).
+ *
+ * Records (MetricRecord of src/shared/run/format.ts):
+ *   - step 0, then every `stride` steps with stride = ⌈steps/5000⌉ (every step for runs ≤ 5000 steps), the
+ *     loss L(θ_k) and L/L₀;
+ *   - every trackEvery (K) steps and at the last step, also `testLoss` and `tracked` (SPEC §5, §7 diagnostics)
+ *     including `tracked.preview`: the updated model-view preview (same shape as RunMeta.preview);
+ *   - on divergence the non-finite record is still emitted (the run writer stores it as null + nonFinite).
+ * Non-finite numbers are passed through as they are; encoding is the writer's job.
+ *
+ * Streams of the seeded generator (seed = config.seed): data STREAMS.data/testData (datasets), init
+ * STREAMS.init, mini-batch indices STREAMS.batches (its state travels in checkpoints).
+ */
+import type { Config } from '../../../shared/config/schema';
+import type { RunMeta } from '../../../shared/api/contract';
+import { WorkbenchException } from '../../../shared/api/result';
+import type { MetricRecord } from '../../../shared/run/format';
+import { roundNumbers } from '../../../shared/charts/common';
+import type { Checkpoint, KeptParams, RunControl, RunOutcome } from '../protocol';
+import type { ComputeBackend, Trainer } from '../backends/types';
+import { largestEigenvalue } from '../linalg';
+import { suggestedLearningRate } from '../theory/stepSize';
+import { createRng, STREAMS, type Rng } from '../random';
+import { CollapseDetector, zeroOutputLoss } from './collapse';
+import { DivergenceMonitor } from './divergence';
+import { empiricalLambdaMax, leadingRate } from './learningRates';
+import { setUpRun } from './setup';
+import { Tracker, type TrackedStep } from './tracker';
+
+/** Most loss records per run (plus tracked and final records). */
+export const MAX_LOSS_RECORDS = 5000;
+
+/** Callbacks of {@link runTraining}; `now` is the only clock the engine sees (ms). */
+export interface RunCallbacks {
+  onMeta(meta: RunMeta): void;
+  onRecord(rec: MetricRecord): void;
+  onCheckpoint?(cp: Checkpoint): void;
+  /** the parameters to keep: θ₀ once set up (also on resume, recomputed from the seed), θ at the end */
+  onParams?(p: KeptParams): void;
+  now(): number;
+}
+
+/** Options of {@link runTraining}. */
+export interface RunTrainingOptions {
+  /** continue from a checkpoint of the same config (same backend and dtype give the same result) */
+  resumeFrom?: Checkpoint;
+}
+
+/**
+ * Runs GD training for `config` on `backend` (see the module doc for records, streams and stopping rules).
+ * Returns finished (max steps or target L/L₀), stopped (control said stop; a last record is emitted) or
+ * failed with 'run-diverged' (non-finite loss, or the loss above L₀ and growing over 20 steps), whose details
+ * hold { step, learningRate, suggestedLearningRate } (suggestion 1/λ_max of the effective empirical NTK at
+ * init). Configuration and data errors are thrown as WorkbenchException.
+ */
+export async function runTraining(config: Config, backend: ComputeBackend, control: RunControl, cb: RunCallbacks, opts: RunTrainingOptions = {}): Promise<RunOutcome> {
+  const t0 = cb.now();
+  const wall = () => cb.now() - t0;
+  const setup = await setUpRun(config, backend);
+  const { data, m, init, lossWeight, rates, L0, H0, batch } = setup;
+  const { X, d, n } = data;
+  const regime = config.regime;
+  let trainer: Trainer = setup.trainer;
+
+  cb.onMeta(setup.meta);
+
+  const tracker = await Tracker.create(
+    {
+      config,
+      data,
+      m,
+      scale: setup.scale,
+      testWeight: setup.testWeight,
+      lossWeight,
+      init,
+      H0,
+      linear: setup.linear,
+      linearNet: setup.linearNet,
+      resumed: opts.resumeFrom !== undefined,
+    },
+    trainer,
+  );
+
+  let startStep = 0;
+  const batchRng: Rng = createRng(config.seed, STREAMS.batches);
+  if (opts.resumeFrom) {
+    const cp = opts.resumeFrom;
+    if (cp.W.length !== m * d || cp.V.length !== d * m) {
+      throw new WorkbenchException('invalid-request', `resumeFrom: checkpoint W has ${cp.W.length} entries and V ${cp.V.length}, expected [${m}, ${d}] and [${d}, ${m}]`);
+    }
+    if (!(cp.step >= 0 && cp.step <= config.steps)) throw new WorkbenchException('invalid-request', `resumeFrom: step ${cp.step} is outside 0..${config.steps}`);
+    trainer.dispose();
+    trainer = backend.createTrainer({ ...setup.spec, W0: cp.W, V0: cp.V });
+    batchRng.setState(cp.rngState);
+    startStep = cp.step;
+  }
+
+  const stride = Math.max(1, Math.ceil(config.steps / MAX_LOSS_RECORDS));
+  const K = config.trackEvery;
+  const batchIdx = batch === null ? null : new Int32Array(batch);
+  const perm = batch === null ? null : new Int32Array(n);
+  const eta = leadingRate(regime, rates);
+  // 1/λ_max of the effective empirical NTK at init, in the units of η_W (η_V for decoder-only); joint keeps
+  // the ratio η_V/η_W, which the kernel's weighting already contains.
+  const divergence = new DivergenceMonitor(L0, eta, () =>
+    suggestedLearningRate(regime === 'tied' || !H0 ? empiricalLambdaMax(config, data, init, rates).lambdaMax : largestEigenvalue(H0, n), lossWeight),
+  );
+  const collapse = new CollapseDetector({
+    n, d, m, learningRate: eta, lossWeight, initialLoss: L0,
+    zeroOutputLoss: zeroOutputLoss(X, lossWeight), nu: config.nu,
+  });
+
+  const record = (step: number, loss: number, tracked?: TrackedStep): void => {
+    const rec: MetricRecord = { step, loss, lossRatio: loss / L0, wallMs: wall() };
+    if (tracked) {
+      if (tracked.testLoss !== null) rec.testLoss = tracked.testLoss;
+      rec.tracked = tracked.tracked;
+    }
+    cb.onRecord(rec);
+  };
+
+  const trackedRecord = async (step: number, final = false): Promise<number> => {
+    const loss = await trainer.loss();
+    const t = await tracker.diagnostics(trainer, step, final);
+    const tr = t.tracked;
+    const c = collapse.observe({ step, loss, lambdaMin: tr.eigMin?.[0] ?? null, lambdaMax: tr.eigMax?.[0] ?? null, deadFraction: tr.deadUnitFraction ?? null });
+    if (c) tr.collapse = c;
+    record(step, loss, t);
+    return loss;
+  };
+
+  // θ₀ is what a later analysis compares the trained weights against; on resume it is recomputed from the seed.
+  cb.onParams?.({ which: 'initial', step: 0, m, d, W: init.W, V: init.V });
+  let k = startStep;
+  /** the step the trainer's parameters are at (one ahead of k between a GD step and k++) */
+  let paramStep = startStep;
+  let threw = false;
+  try {
+    let lastRecorded = -1;
+    if (k === 0 || k % K === 0) {
+      const l = await trackedRecord(k);
+      lastRecorded = k;
+      if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+    }
+    for (;;) {
+      if (k >= config.steps) {
+        if (lastRecorded !== k) await trackedRecord(k, true);
+        return { status: 'finished', reason: `reached the maximum of ${config.steps} steps` };
+      }
+      if (config.checkpointEvery > 0 && k > startStep && k % config.checkpointEvery === 0 && cb.onCheckpoint) {
+        const p = await trainer.params();
+        cb.onCheckpoint({ step: k, W: p.W, V: p.V, rngState: batchRng.getState() });
+      }
+      // About to wait while paused: record the loss at the step where the run stands now rather than inside
+      // the next step, but only at a step the stride records anyway, so a paused run's records equal an
+      // uninterrupted run's.
+      if (control.paused && lastRecorded !== k && k % stride === 0) {
+        record(k, await trainer.loss());
+        lastRecorded = k;
+      }
+      if (!control.gate()) {
+        if (lastRecorded !== k) await trackedRecord(k, true);
+        return { status: 'stopped', reason: `stopped at step ${k}` };
+      }
+      // One GD step θ_k → θ_{k+1}; the trainer reports L(θ_k).
+      let lossK: number | null;
+      if (batchIdx && perm) {
+        if (!trainer.stepBatch) throw new WorkbenchException('backend-unavailable', `backend ${backend.name} has no mini-batch step; set batchSize to null`);
+        // Partial Fisher–Yates from the identity: the batch depends only on the batch stream's state.
+        for (let i = 0; i < n; i++) perm[i] = i;
+        for (let j = 0; j < batchIdx.length; j++) {
+          const r = j + batchRng.int(n - j);
+          const t = perm[j]!;
+          perm[j] = perm[r]!;
+          perm[r] = t;
+          batchIdx[j] = perm[j]!;
+        }
+        // The step's own loss is over the batch: records and checks use the full loss at record steps.
+        lossK = k % stride === 0 && lastRecorded !== k ? await trainer.loss() : null;
+        const lb = await trainer.stepBatch(batchIdx);
+        paramStep = k + 1;
+        if (lossK === null && !Number.isFinite(lb)) lossK = lb;
+      } else {
+        lossK = await trainer.step(1);
+        paramStep = k + 1;
+      }
+      if (lossK === null) {
+        k++;
+        if (k % K === 0 && k < config.steps) {
+          const l = await trackedRecord(k);
+          lastRecorded = k;
+          if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+        }
+        continue;
+      }
+      if (lastRecorded !== k && (k % stride === 0 || !Number.isFinite(lossK))) {
+        record(k, lossK);
+        lastRecorded = k;
+      }
+      const why = divergence.observe(lossK);
+      if (why !== null) return divergence.outcome(k, why);
+      k++;
+      if (config.targetLossRatio > 0 && lossK / L0 <= config.targetLossRatio) {
+        await trackedRecord(k, true);
+        return { status: 'finished', reason: `reached the target loss ratio ${config.targetLossRatio} (L/L₀ = ${roundNumbers(String(lossK / L0))} at step ${k - 1})` };
+      }
+      if (k % K === 0 && k < config.steps) {
+        const l = await trackedRecord(k);
+        lastRecorded = k;
+        if (!Number.isFinite(l)) return divergence.outcome(k, 'non-finite loss');
+      }
+    }
+  } catch (e) {
+    threw = true;
+    throw e;
+  } finally {
+    // Every normal end (finished, stopped, diverged) keeps the parameters it ended with; after an exception
+    // the trainer's state is not trustworthy, so nothing is kept and the error is what gets reported.
+    if (!threw && cb.onParams) {
+      const p = await trainer.params();
+      cb.onParams({ which: 'final', step: paramStep, m, d, W: p.W, V: p.V });
+    }
+    trainer.dispose();
+  }
+}

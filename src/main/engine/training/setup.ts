@@ -1,0 +1,153 @@
+/**
+ * Everything a training run sets up before its first step: the data set, the seeded init θ₀, the learning
+ * rates, the trainer at θ₀ (L₀, U₀, H(0) on the run's backend and dtype), the theory of the run and the
+ * linearized models its tracked steps compare against, and the meta the host is told about.
+ */
+import type { Config } from '../../../shared/config/schema';
+import type { RunMeta } from '../../../shared/api/contract';
+import { WorkbenchException } from '../../../shared/api/result';
+import { assertRunFits, formatBytes, FULL_NTK_MAX_ND, LINEARIZED_MAX_N } from '../../../shared/run/memory';
+import type { ComputeBackend, Trainer, TrainerSpec } from '../backends/types';
+import { buildDataset, prepareDataset, type Dataset } from '../datasets';
+import { initParams } from '../autoencoder/init';
+import { forward, outputScale } from '../autoencoder/model';
+import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
+import { regimeKernel } from '../ntk/infiniteKernels';
+import { createRng, STREAMS } from '../random';
+import { linearizedModel, runTheory, type LinearizedModel, type RunTheory } from '../theory';
+import { chooseLearningRates, leadingRate, reportedLearningRates, type ChosenLearningRates } from './learningRates';
+import { buildPreview } from './preview';
+
+/** The linearized finite-width network side by side needs the full nd×nd NTK's eigendecomposition: up to this nd. */
+export const LINEARIZED_NETWORK_MAX_ND = FULL_NTK_MAX_ND;
+
+/** A run, set up: what the loop, the tracker and the divergence check read. */
+export interface RunSetup {
+  data: Dataset;
+  m: number;
+  /** output scale s (SPEC §1.2) */
+  scale: number;
+  init: { W: Float64Array; V: Float64Array };
+  /** 1, or 1/n for the 1/n-normalized loss */
+  lossWeight: number;
+  /** 1, or 1/nTest */
+  testWeight: number;
+  rates: ChosenLearningRates;
+  /** the trainer's spec without the parameters (a resumed run makes a new trainer from it) */
+  spec: Omit<TrainerSpec, 'W0' | 'V0'>;
+  /** the trainer at θ₀ */
+  trainer: Trainer;
+  /** L(θ₀) */
+  L0: number;
+  /** traced NTK at init (null when kernel tracking does not fit) */
+  H0: Float64Array | null;
+  /** mini-batch size, or null for full-batch GD */
+  batch: number | null;
+  linear: LinearizedModel | null;
+  linearNet: LinearizedModel | null;
+  meta: RunMeta;
+}
+
+/** Sets up a run of `config` on `backend` (throws WorkbenchException for config, data and memory errors). */
+export async function setUpRun(config: Config, backend: ComputeBackend): Promise<RunSetup> {
+  if (!backend.dtypes.includes(config.dtype)) {
+    throw new WorkbenchException('backend-unavailable', `backend ${backend.name} offers ${backend.dtypes.join(', ')}, not dtype ${config.dtype}`);
+  }
+  // Nothing large is allocated before the run is known to fit memoryLimitMiB (the services check the same
+  // estimate before they start a run); the plan says which optional parts (kernels, theory) fit beside it.
+  const memory = assertRunFits(config);
+  await prepareDataset(config);
+  const data = buildDataset(config);
+  const { X, d, n, Xtest, nTest } = data;
+  const m = config.hiddenWidth;
+  const regime = config.regime;
+  const scale = outputScale(config.scaling, m);
+  const init = initParams({ m, d, init: config.init, kappa: config.kappa, nu: config.nu, tied: regime === 'tied' }, createRng(config.seed, STREAMS.init));
+  const lossWeight = config.lossNormalization === 'mean' ? 1 / n : 1;
+  const testWeight = config.lossNormalization === 'mean' ? 1 / Math.max(nTest, 1) : 1;
+  const rates = chooseLearningRates(config, data, init);
+  const warnings = [...data.warnings];
+
+  const spec = { X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype };
+  // The trainer at init gives L₀, U₀ and H(0) on this backend and dtype, also when resuming.
+  const trainer: Trainer = backend.createTrainer({ ...spec, W0: init.W, V0: init.V });
+  const L0 = await trainer.loss();
+  const U0 = await trainer.outputs();
+  // H0, the tracked steps' H, the eigensolvers' working copy and Qᵀ of the spectral bias: four n×n arrays.
+  const trackKernel = memory.plan.trackKernels;
+  if (!trackKernel) warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK does not fit beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+  const H0 = trackKernel ? await trainer.tracedNtk() : null;
+  const Utest0 = nTest > 0 ? forward(init.W, init.V, Xtest, { d, n: nTest, m }, scale).U : new Float64Array(0);
+
+  const learningRates = reportedLearningRates(regime, rates);
+  let theory: RunTheory | null = null;
+  // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
+  // so its eigendecomposition (the costly part at large n) is reused.
+  let theoryModel: LinearizedModel | null = null;
+  const theoryItem = memory.items.find((i) => i.key === 'theory');
+  try {
+    if (theoryItem && !memory.plan.theory) {
+      throw new WorkbenchException('too-large', `${theoryItem.what} need ~${formatBytes(theoryItem.bytes)}, more than fits beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+    }
+    theory = runTheory(
+      config,
+      data,
+      { U0, Utest0, learningRates: { encoder: learningRates.encoder, decoder: learningRates.decoder } },
+      { onModel: (mdl) => void (theoryModel = mdl) },
+    );
+  } catch (e) {
+    if (e instanceof WorkbenchException && e.code === 'too-large') warnings.push(`theory skipped: ${e.message}`);
+    else if (e instanceof WorkbenchException) warnings.push(`theory unavailable: ${e.message}`);
+    else throw e;
+  }
+
+  // Frozen-kernel (infinite-width) model for the linearized loss and the spectral bias (untied regimes).
+  let linear: LinearizedModel | null = theoryModel;
+  if (linear === null && regime !== 'tied' && n <= LINEARIZED_MAX_N) {
+    const kopts = { kappa: config.kappa, nu: config.nu };
+    let hInf: Float64Array;
+    if (regime === 'joint' && rates.etaV !== rates.etaW) {
+      // Effective kernel ν²H_enc + (η_V/η_W)κ²H_dec (SPEC §10.6), paired with the step η_W.
+      const enc = regimeKernel('weak', X, d, n, kopts);
+      const dec = regimeKernel('decoder', X, d, n, kopts);
+      hInf = enc.map((e, k) => e + (rates.etaV / rates.etaW) * dec[k]!);
+    } else {
+      hInf = regimeKernel(regime, X, d, n, kopts);
+    }
+    const E0 = new Float64Array(d * n);
+    for (let k = 0; k < d * n; k++) E0[k] = U0[k]! - X[k]!;
+    // The frozen-kernel map is I − η·(s²m)·lossWeight·H (s²m = 1/m for mean-field, SPEC §5.3).
+    const etaEff = leadingRate(regime, rates) * lossWeight * scale * scale * m;
+    linear = linearizedModel(hInf, n, E0, d, etaEff);
+  }
+
+  // The linearized finite-width network f(θ₀) + J(θ₀)(θ − θ₀) under full-batch GD: its residual obeys
+  // r(k+1) = (I − η lossWeight H(0)) r(k) exactly, H(0) the full effective empirical NTK at init, so
+  // its loss follows from one eigendecomposition (the [1, nd] residual r = vec_out(E₀) as a single row).
+  let linearNet: LinearizedModel | null = null;
+  const batch = config.batchSize !== null && config.batchSize < n ? config.batchSize : null;
+  if (config.linearizedSideBySide) {
+    if (n * d > LINEARIZED_NETWORK_MAX_ND) {
+      warnings.push(`linearized network side by side skipped: nd = ${n * d} > ${LINEARIZED_NETWORK_MAX_ND}`);
+    } else {
+      if (batch !== null) warnings.push('the linearized network side by side follows full-batch GD; this run uses mini-batches');
+      const H0full = fullEmpiricalNtk({ X, d, n, m, W: init.W, V: init.V, scale, regime, etaW: rates.etaW, etaV: rates.etaV }, config.memoryLimitMiB);
+      const r0 = new Float64Array(d * n);
+      for (let k = 0; k < d * n; k++) r0[k] = U0[k]! - X[k]!;
+      linearNet = linearizedModel(H0full, n * d, r0, 1, leadingRate(regime, rates) * lossWeight);
+    }
+  }
+
+  const meta: RunMeta = {
+    backend: backend.name,
+    dtype: config.dtype,
+    learningRates,
+    n,
+    d,
+    m,
+    warnings,
+    theory,
+    preview: buildPreview(data, U0, Utest0),
+  };
+  return { data, m, scale, init, lossWeight, testWeight, rates, spec, trainer, L0, H0, batch, linear, linearNet, meta };
+}

@@ -1,0 +1,231 @@
+/**
+ * The every-K diagnostics of a run (SPEC §5, §7; MetricRecord.tracked of src/shared/run/format.ts): weight
+ * movement from θ₀, per-neuron movement and its histogram, activation flips and dead units, the traced
+ * NTK's distance from init, its extreme eigenvalues (sometimes the full spectrum) and a block-averaged copy,
+ * the test loss, the linearized predictions, the spectral bias and the model-view preview.
+ */
+import type { Config } from '../../../shared/config/schema';
+import { WorkbenchException } from '../../../shared/api/result';
+import type { TrackedMetrics } from '../../../shared/run/format';
+import type { Trainer } from '../backends/types';
+import type { Dataset } from '../datasets';
+import { forward } from '../autoencoder/model';
+import { FULL_EIG_MAX_N, symmetricEigen, extremeEigen, gemmNT, transpose } from '../linalg';
+import type { LinearizedModel } from '../theory';
+import { deadUnitFraction } from './collapse';
+import { buildPreview } from './preview';
+import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../../shared/charts/heatmap';
+
+/** A full spectrum of the traced NTK every 10th tracked step up to this n. */
+export const SPECTRUM_MAX_N = 500;
+/** Bins of the neuron-movement histogram. */
+export const HISTOGRAM_BINS = 20;
+/** Rows of W per blocked product in {@link activationPatternF64} (a [rows, n] block of W X stays small). */
+const PATTERN_ROWS = 256;
+
+/** What the tracker needs to know about the run, once. */
+export interface TrackerContext {
+  config: Pick<Config, 'dtype' | 'trackEigenvalues'>;
+  data: Pick<Dataset, 'name' | 'X' | 'd' | 'n' | 'Xtest' | 'nTest'>;
+  m: number;
+  /** the output scale s (SPEC §1.2) */
+  scale: number;
+  /** weight of the test loss (1, or 1/nTest for the 1/n-normalized loss) */
+  testWeight: number;
+  /** weight of the training loss (1, or 1/n) */
+  lossWeight: number;
+  init: { W: Float64Array; V: Float64Array };
+  /** traced NTK at init (null when kernel tracking is off) */
+  H0: Float64Array | null;
+  /** the frozen-kernel (infinite-width) model: linearized loss and spectral bias */
+  linear: LinearizedModel | null;
+  /** the linearized finite-width network side by side */
+  linearNet: LinearizedModel | null;
+  /** the run continues from a checkpoint (step 0 is then not θ₀) */
+  resumed: boolean;
+}
+
+/** The diagnostics of one tracked step. */
+export interface TrackedStep {
+  testLoss: number | null;
+  tracked: TrackedMetrics;
+}
+
+/**
+ * Computes the tracked diagnostics every K steps, carrying from one tracked step to the next θ₀ as the
+ * trainer holds it, the activation pattern at init, H(0), one reused kernel buffer and the eigensolvers'
+ * warm starts.
+ */
+export class Tracker {
+  private H: Float64Array | null = null;
+  private readonly H0norm: number;
+  /** Qᵀ of the linearized model's eigenvectors, for the spectral bias (built at the first tracked step) */
+  private Qt: Float64Array | undefined;
+  private warmMin: Float64Array[] | undefined;
+  private warmMax: Float64Array[] | undefined;
+  private trackedCount = 0;
+
+  private constructor(
+    private readonly ctx: TrackerContext,
+    private readonly W0: Float64Array | Float32Array,
+    private readonly V0: Float64Array | Float32Array,
+    /** activation pattern at init, 1[w_rᵀx_i ≥ 0], [n, m] (see {@link activationPattern}) */
+    private readonly A0: Uint8Array,
+  ) {
+    let s = 0;
+    const H0 = ctx.H0;
+    if (H0) for (let k = 0; k < H0.length; k++) s += H0[k]! * H0[k]!;
+    this.H0norm = Math.sqrt(s);
+  }
+
+  /** A tracker for a run whose trainer holds θ₀ now. */
+  static async create(ctx: TrackerContext, trainer: Trainer): Promise<Tracker> {
+    // Movement is measured from θ₀ as the trainer holds it, so step 0 is exactly 0: a float32 trainer holds θ₀
+    // rounded to float32 (kept so, at half the size of a float64 copy); a float64 one holds it exactly.
+    const held = (a: Float64Array): Float64Array | Float32Array => (ctx.config.dtype === 'float32' ? Float32Array.from(a) : a);
+    const { X, d, n } = ctx.data;
+    const A0 = await activationPattern(trainer, ctx.init.W, X, d, n, ctx.m);
+    return new Tracker(ctx, held(ctx.init.W), held(ctx.init.V), A0);
+  }
+
+  /** The diagnostics of the trainer's parameters at `step` (`final`: the run's last record). */
+  async diagnostics(trainer: Trainer, step: number, final: boolean): Promise<TrackedStep> {
+    const { config, data, m, scale } = this.ctx;
+    const { X, d, n, Xtest, nTest } = data;
+    const { W, V } = await trainer.params();
+    const U = await trainer.outputs();
+    const tracked: TrackedMetrics = {};
+    tracked.weightMoveW = relativeDistance(W, this.W0);
+    tracked.weightMoveV = relativeDistance(V, this.V0);
+    const moves = new Float64Array(m);
+    let maxMove = 0;
+    for (let r = 0; r < m; r++) {
+      let s = 0;
+      for (let a = 0; a < d; a++) s += (W[r * d + a]! - this.W0[r * d + a]!) ** 2;
+      const mv = Math.sqrt(s) * Math.sqrt(m);
+      moves[r] = mv;
+      if (mv > maxMove || Number.isNaN(mv)) maxMove = mv;
+    }
+    tracked.maxNeuronMove = maxMove;
+    tracked.neuronMoveHistogram = histogram(moves, maxMove);
+    const A = await activationPattern(trainer, W, X, d, n, m);
+    let flips = 0;
+    for (let k = 0; k < A.length; k++) if (A[k] !== this.A0[k]) flips++;
+    tracked.flipFraction = flips / A.length;
+    tracked.deadUnitFraction = deadUnitFraction(A, n, m);
+    const H0 = this.ctx.H0;
+    if (H0) {
+      // At step 0 of a fresh run the parameters are θ₀: the kernel is H0 itself (a second n×n solve saved).
+      const atInit = step === 0 && !this.ctx.resumed;
+      const H = atInit ? H0 : await trainer.tracedNtk((this.H ??= new Float64Array(n * n)));
+      tracked.kernelDistance = this.H0norm === 0 ? null : relativeDistance(H, H0);
+      // The kernel itself, block-averaged, now and then and at the end (the heatmap beside H∞).
+      if (final || this.trackedCount % 10 === 0) {
+        const { k, cells } = blockAverage(H, n, KERNEL_PREVIEW_CELLS);
+        tracked.kernel = { n, k, cells };
+      }
+      if (config.trackEigenvalues > 0 && H.every(Number.isFinite)) {
+        try {
+          this.eigenvalues(H, tracked);
+        } catch (e) {
+          // An unconverged eigensolve must not end the run: record why the eigenvalues are missing.
+          if (!(e instanceof WorkbenchException) || e.code !== 'not-converged') throw e;
+          tracked.eigNote = e.message;
+          this.warmMin = this.warmMax = undefined;
+        }
+      }
+    }
+    let Utest: Float64Array = new Float64Array(0);
+    let testLoss: number | null = null;
+    if (nTest > 0) {
+      Utest = forward(W, V, Xtest, { d, n: nTest, m }, scale).U;
+      let s = 0;
+      for (let k = 0; k < Utest.length; k++) s += (Utest[k]! - Xtest[k]!) ** 2;
+      testLoss = 0.5 * this.ctx.testWeight * s;
+    }
+    const lossWeight = this.ctx.lossWeight;
+    if (this.ctx.linearNet) tracked.linearizedNetworkLoss = this.ctx.linearNet.lossAt(step) * lossWeight;
+    if (this.ctx.linear) {
+      const lin = this.ctx.linear;
+      tracked.linearizedLoss = lin.lossAt(step) * lossWeight;
+      // bias_l = ‖(U − X) q_l‖² for the eigenvectors q_l (columns of Q): C = (U − X) Q [d, n] by rows.
+      const E = new Float64Array(d * n);
+      for (let k = 0; k < E.length; k++) E[k] = U[k]! - X[k]!;
+      this.Qt ??= transpose(lin.eigenvectors, n, n);
+      const C = gemmNT(E, this.Qt, d, n, n);
+      const bias = new Array<number>(n).fill(0);
+      for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
+      tracked.spectralBias = bias;
+      tracked.spectralBiasPredicted = Array.from(lin.residualEnergyAt(step));
+    }
+    tracked.preview = buildPreview(data, U, Utest);
+    this.trackedCount++;
+    return { testLoss, tracked };
+  }
+
+  /** Extreme eigenvalues of H (and every 10th tracked step up to SPECTRUM_MAX_N its full spectrum). */
+  private eigenvalues(H: Float64Array, tracked: TrackedMetrics): void {
+    const n = this.ctx.data.n;
+    const k = Math.min(this.ctx.config.trackEigenvalues, n);
+    const wantSpectrum = n <= SPECTRUM_MAX_N && this.trackedCount % 10 === 0;
+    if (n <= FULL_EIG_MAX_N || wantSpectrum) {
+      const vals = symmetricEigen(H, n).values;
+      tracked.eigMin = Array.from(vals.subarray(0, k));
+      tracked.eigMax = Array.from(vals.subarray(n - k)).reverse();
+      if (wantSpectrum) tracked.spectrum = Array.from(vals);
+      return;
+    }
+    const lo = extremeEigen({ n, matrix: H }, { k, which: 'smallest', warmStart: this.warmMin });
+    const hi = extremeEigen({ n, matrix: H }, { k, which: 'largest', warmStart: this.warmMax });
+    this.warmMin = lo.vectors;
+    this.warmMax = hi.vectors;
+    tracked.eigMin = Array.from(lo.values).sort((x, y) => x - y);
+    tracked.eigMax = Array.from(hi.values).sort((x, y) => y - x);
+  }
+}
+
+function relativeDistance(a: Float64Array, b: Float64Array | Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let k = 0; k < a.length; k++) {
+    num += (a[k]! - b[k]!) ** 2;
+    den += b[k]! ** 2;
+  }
+  return den === 0 ? (num === 0 ? 0 : Number.POSITIVE_INFINITY) : Math.sqrt(num / den);
+}
+
+function histogram(values: Float64Array, max: number): { edges: number[]; counts: number[] } {
+  const top = Number.isFinite(max) && max > 0 ? max : 1;
+  const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, b) => (top * b) / HISTOGRAM_BINS);
+  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    const b = Math.min(HISTOGRAM_BINS - 1, Math.floor((v / top) * HISTOGRAM_BINS));
+    counts[b]!++;
+  }
+  return { edges, counts };
+}
+
+/**
+ * 1[w_rᵀx_i ≥ 0] of the current encoder, [n, m] sample-major: from the trainer's own product when it has
+ * one (onnx: one Gemm, about 100× faster than here at n = 1000, m = 10000), else in float64.
+ */
+async function activationPattern(trainer: Trainer, W: Float64Array, X: Float64Array, d: number, n: number, m: number): Promise<Uint8Array> {
+  if (trainer.activationPattern !== undefined) return trainer.activationPattern();
+  return activationPatternF64(W, X, d, n, m);
+}
+
+/** {@link activationPattern} in float64: W X in blocks of rows of W by the register-blocked gemmNT. */
+export function activationPatternF64(W: Float64Array, X: Float64Array, d: number, n: number, m: number): Uint8Array {
+  const A = new Uint8Array(n * m);
+  const Xt = transpose(X, d, n);
+  for (let r0 = 0; r0 < m; r0 += PATTERN_ROWS) {
+    const rows = Math.min(PATTERN_ROWS, m - r0);
+    const Z = gemmNT(W.subarray(r0 * d, (r0 + rows) * d), Xt, rows, n, d); // [rows, n]
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      for (let i = 0; i < n; i++) A[i * m + r0 + r] = Z[o + i]! >= 0 ? 1 : 0;
+    }
+  }
+  return A;
+}

@@ -1,0 +1,70 @@
+// The experiment:* channels of the service: start, progress events, get, list, cancel and resume.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WorkbenchService } from '../../../../../src/main/services/workbench';
+import type { ExperimentProgressEvent, ExperimentState } from '../../../../../src/shared/experiments/api';
+
+let dir: string;
+let svc: WorkbenchService;
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'exp-svc-'));
+  svc = new WorkbenchService({ mode: 'browser', dataDir: dir });
+  await svc.start();
+});
+afterEach(async () => {
+  await svc.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function ended(id: string, events: ExperimentProgressEvent[]): Promise<void> {
+  return new Promise((resolve) => {
+    const off = svc.on('experiment:progress', (e) => {
+      events.push(e);
+      if (e.experimentId === id && e.status !== 'running') {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+describe('experiment:* channels', () => {
+  it('runs a preset with edited parameters, reports progress, and keeps its verdict and figures', async () => {
+    const presets = await svc.invoke('experiment:presets', undefined);
+    expect(presets.ok && presets.value.map((p) => p.id)).toContain('E4-orth');
+    const started = await svc.invoke('experiment:start', { preset: 'E9', quick: true, params: { ns: [4, 8, 16] }, jobs: 2 });
+    if (!started.ok) throw new Error(started.error.message);
+    expect(started.value.status).toBe('running');
+    const events: ExperimentProgressEvent[] = [];
+    await ended(started.value.experimentId, events);
+    expect(events.some((e) => e.progress !== null && e.progress.total === 3)).toBe(true);
+    const got = await svc.invoke('experiment:get', { experimentId: started.value.experimentId });
+    if (!got.ok) throw new Error(got.error.message);
+    const s: ExperimentState = got.value;
+    expect(s.status).toBe('finished');
+    expect(s.summary).toMatchObject({ experiment: 'E9', quick: true, holds: true });
+    expect(s.figures.map((f) => f.name)).toEqual(['e9-widths']);
+    expect(existsSync(path.join(s.folder, 'summary.json'))).toBe(true);
+    // a new service on the same folder lists it from disk, figures included when asked for one
+    await svc.dispose();
+    svc = new WorkbenchService({ mode: 'browser', dataDir: dir });
+    await svc.start();
+    const list = await svc.invoke('experiment:list', undefined);
+    expect(list.ok && list.value.map((x) => [x.experimentId, x.status, x.summary?.holds])).toEqual([[s.experimentId, 'finished', true]]);
+    const again = await svc.invoke('experiment:get', { experimentId: s.experimentId });
+    expect(again.ok && again.value.figures.length).toBe(1);
+  }, 120_000);
+
+  it('refuses bad requests naming the field', async () => {
+    const bad = await svc.invoke('experiment:start', { preset: 'E10', quick: true } as never);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error.message).toContain('preset');
+    const params = await svc.invoke('experiment:start', { preset: 'E1', quick: true, params: { draws: [1] } });
+    expect(params.ok).toBe(false);
+    if (!params.ok) expect(params.error.message).toContain('draws');
+    const missing = await svc.invoke('experiment:get', { experimentId: 'x-nothere' });
+    expect(!missing.ok && missing.error.code).toBe('not-found');
+  });
+});
