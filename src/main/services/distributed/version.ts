@@ -4,7 +4,7 @@
  * the same cell id. A job carries its producer's versions; a worker of other versions refuses it with a
  * message naming both ({@link versionMismatch}).
  */
-import { APP_VERSION } from '../workbench';
+import { APP_VERSION } from '../appVersion';
 
 /**
  * The engine's revision: bump it with any change to `src/main/engine` that changes a run's numbers (a
