@@ -21,6 +21,8 @@ import { expandSweep, type SweepSpec } from '../../../../../src/shared/sweeps/sp
 import { cellId } from '../../../../../src/main/services/sweeps/cellId';
 import { parseMetricsText, runStatusFileSchema } from '../../../../../src/shared/run/format';
 import { SweepRunner, type RunnerCell } from '../../../../../src/main/services/sweeps/runner';
+import { WorkbenchService } from '../../../../../src/main/services/workbench';
+import type { ExperimentProgressEvent } from '../../../../../src/shared/experiments/api';
 
 const root = path.resolve(__dirname, '../../../../..');
 const PASSWORD = 'pa55/w0rd-never-shown';
@@ -308,4 +310,37 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     expect(r.stderr).not.toContain(PASSWORD);
     for (const f of allFiles(dir)) expect(readFileSync(f).includes(PASSWORD)).toBe(false);
   }, 120_000);
+
+  it('experiment:start with a Redis URL runs the experiment on the workers; the UI gets the workers, never the password', async () => {
+    const dataDir = path.join(tmp, 'svc');
+    const svc = new WorkbenchService({ mode: 'browser', dataDir });
+    await svc.start();
+    try {
+      const bad = await svc.invoke('experiment:start', { preset: 'E9', quick: true, redisUrl: 'http://nowhere' });
+      expect(bad.ok).toBe(false);
+      if (!bad.ok) expect(bad.error.message).toMatch(/^Redis URL: /);
+      const events: ExperimentProgressEvent[] = [];
+      const started = await svc.invoke('experiment:start', { preset: 'E9', quick: true, params: { ns: [4, 8] }, redisUrl: redis.url });
+      if (!started.ok) throw new Error(started.error.message);
+      expect(started.value.remote?.redis).toMatch(/^redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/0$/);
+      await new Promise<void>((resolve) => {
+        const off = svc.on('experiment:progress', (e) => {
+          events.push(e);
+          if (e.status !== 'running') {
+            off();
+            resolve();
+          }
+        });
+      });
+      const end = await svc.invoke('experiment:get', { experimentId: started.value.experimentId });
+      if (!end.ok) throw new Error(end.error.message);
+      expect(end.value.status).toBe('finished');
+      expect(end.value.summary).not.toBeNull();
+      expect(events.some((e) => (e.remote?.workers.length ?? 0) > 0)).toBe(true);
+      expect(JSON.stringify(events)).not.toContain(PASSWORD);
+      for (const f of allFiles(dataDir)) expect(readFileSync(f).includes(PASSWORD)).toBe(false);
+    } finally {
+      await svc.dispose();
+    }
+  }, 180_000);
 });
