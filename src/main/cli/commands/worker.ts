@@ -4,6 +4,7 @@
  * flag or URL, and 2 when it refuses a producer of another version (the message names both).
  */
 import type { Command } from 'commander';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { WorkbenchException } from '../../../shared/api/result';
 import { resolveDataDir } from '../../services/dataDir';
@@ -16,6 +17,27 @@ function positiveInt(flag: string, v: string | undefined, dflt: number): number 
   const x = Number(v);
   if (v.trim() === '' || !Number.isInteger(x) || x < 1) throw new WorkbenchException('invalid-request', `${flag}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
   return x;
+}
+
+/** Removes the scratch folders of workers that died (named by their process id) from an earlier start. */
+function removeDeadScratch(root: string): void {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const pid = Number(e);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // alive: another worker's
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    rmSync(path.join(root, e), { recursive: true, force: true });
+  }
 }
 
 /** Registers `worker` on the program. */
@@ -36,7 +58,9 @@ export function register(p: Command, state: CliState): void {
       }
       const concurrency = positiveInt('--concurrency', o.concurrency, 1);
       const lockDurationMs = positiveInt('--lock-duration', o.lockDuration, 30_000);
-      const scratchDir = path.join(resolveDataDir({ flag: o.dataDir }), 'worker-scratch', String(process.pid));
+      const scratchRoot = path.join(resolveDataDir({ flag: o.dataDir }), 'worker-scratch');
+      removeDeadScratch(scratchRoot);
+      const scratchDir = path.join(scratchRoot, String(process.pid));
       let refusal: string | null = null;
       let signals = 0;
       let finish: (force: boolean) => void = () => undefined;

@@ -28,7 +28,7 @@ export interface DistributedWorkerOptions {
   redis: RedisTarget;
   /** cells run at once (default 1) */
   concurrency?: number;
-  /** scratch folder for the run folders of cells in progress (created; each cell's is removed once sent) */
+  /** scratch folder for the run folders of cells in progress (created; each cell's is removed once sent, the folder on close) */
   scratchDir: string;
   /** runs the cells (default: the sweep runner's local executor, one kept engine worker per slot) */
   executor?: CellExecutor;
@@ -153,6 +153,7 @@ export class DistributedWorker {
     }
     this.presence.disconnect();
     await this.executor.dispose();
+    await fsp.rm(this.opts.scratchDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   private connectionTrouble(e: unknown): void {
