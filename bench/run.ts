@@ -2,7 +2,7 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,run-e2e,sweep]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,run-e2e,sweep,sweep-distributed]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `related` cases time the recurrent NTK Gram against T and n and the random-feature NTK Gram against the
@@ -15,7 +15,8 @@
  * m = 10000, float32, 50 steps, tracked every 10) against bench/numpy_run.py: wall time, time to the first
  * record, time per tracked step and peak memory (bench/cases/runE2e.ts). The `checkpoint-pressure` case measures the service's `app:info` latency
  * while a run checkpoints after every step (bench/cases/checkpointPressure.ts). The `sweep` case reports cells per
- * minute of the E5 quick grid with 1 and 2 jobs (bench/cases/sweep.ts).
+ * minute of the E5 quick grid with 1 and 2 jobs (bench/cases/sweep.ts). The `sweep-distributed`
+ * case gives cells per minute of one small sweep on the local queue and on BullMQ + Redis (bench/cases/distributed.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -31,9 +32,10 @@ import { checkpointPressureCase } from './cases/checkpointPressure';
 import { relatedCases } from './cases/related';
 import { runE2eCase } from './cases/runE2e';
 import { sweepCases } from './cases/sweep';
+import { distributedCases } from './cases/distributed';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-e2e', 'sweep'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-e2e', 'sweep', 'sweep-distributed'];
 
 const program = new Command()
   .name('bench')
@@ -151,12 +153,13 @@ try {
   if (cases.includes('checkpoint-pressure')) emit(await checkpointPressureCase({ quick, log }));
   if (cases.includes('run-e2e')) emit(await runE2eCase({ quick, repeats, log, ...(o.threads !== undefined ? { threads } : {}) }));
   if (cases.includes('sweep')) for (const r of await sweepCases({ quick, log })) emit(r);
+  if (cases.includes('sweep-distributed')) for (const r of await distributedCases({ quick, log })) emit(r);
 } finally {
   numpy.stop();
 }
 
 if (!o.json) {
-  const cols = ['case', 'n', 'd', 'm', 'T', 'readout', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'exact_ms', 'p95_ms', 'stop_ms', 'first_record_ms', 'first_record_run_ms', 'tracked_step_ms', 'peak_rss_mib', 'note'];
+  const cols = ['case', 'n', 'd', 'm', 'T', 'readout', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'exact_ms', 'p95_ms', 'stop_ms', 'first_record_ms', 'first_record_run_ms', 'tracked_step_ms', 'peak_rss_mib', 'queue', 'jobs', 'cells_per_min', 'vs_local', 'note'];
   const cell = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const table = [cols, ...rows.map((r) => cols.map((c) => cell(r[c])))];
   const widths = cols.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));

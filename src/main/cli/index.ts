@@ -22,9 +22,10 @@ import * as rntk from './commands/rntk';
 import * as serve from './commands/serve';
 import * as theory from './commands/theory';
 import * as train from './commands/train';
+import * as worker from './commands/worker';
 
 /** The commands in the order `--help` lists them; each file registers one. */
-const COMMANDS = [config, train, experiment, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve];
+const COMMANDS = [config, train, experiment, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve, worker];
 
 /** Builds the commander program; actions set `state.code`. */
 function program(state: CliState): Command {

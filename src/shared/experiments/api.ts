@@ -10,6 +10,12 @@ export const experimentStartSchema = z
     params: experimentParamsSchema.optional(),
     /** cells at a time (default: every core but one) */
     jobs: z.number().int().min(1).max(64).optional(),
+    /**
+     * "Run on: Redis URL": the cells go to the workers on this Redis (`ntk-workbench worker --redis URL`)
+     * instead of this machine; redis:// or rediss:// (TLS), a password in the URL allowed. Never stored or
+     * echoed back: the state shows it with its credentials redacted.
+     */
+    redisUrl: z.string().min(1).max(2048).optional(),
     /** resume this earlier experiment (same preset) instead of starting a new one */
     experimentId: z.string().regex(/^x-[a-z0-9-]{1,64}$/, 'expected an experiment id').optional(),
   })
@@ -30,6 +36,28 @@ export interface ExperimentProgress {
   cellsPerMinute: number | null;
 }
 
+/** A worker connected to the Redis an experiment runs on (its presence record, as the UI lists it). */
+export interface ConnectedWorker {
+  id: string;
+  host: string;
+  pid: number;
+  /** backend and dtype of its latest cell (null before its first) */
+  backend: string | null;
+  dtype: string | null;
+  cellsPerMinute: number | null;
+  stepsPerSecond: number | null;
+  active: number;
+  cellsDone: number;
+}
+
+/** Where an experiment's cells run: this machine, or the workers of a Redis (URL with credentials redacted). */
+export interface ExperimentRemote {
+  redis: string;
+  workers: ConnectedWorker[];
+  /** set while the sweep is paused (Redis unreachable) or a worker refused it; the message says which */
+  notice: string | null;
+}
+
 export type ExperimentStatus = 'running' | 'finished' | 'cancelled' | 'failed';
 
 /** An experiment of the data folder: running, or done with its verdict and figures. */
@@ -45,6 +73,8 @@ export interface ExperimentState {
   summary: ExperimentSummary | null;
   figures: ExperimentFigure[];
   error: string | null;
+  /** set when its cells run on the workers of a Redis */
+  remote?: ExperimentRemote;
 }
 
 /** The `experiment:progress` event. */
@@ -52,4 +82,6 @@ export interface ExperimentProgressEvent {
   experimentId: string;
   status: ExperimentStatus;
   progress: ExperimentProgress | null;
+  /** set when its cells run on the workers of a Redis: connected workers and notices */
+  remote?: ExperimentRemote;
 }

@@ -10,6 +10,7 @@ import { SweepRunner, type SweepProgress } from '../../services/sweeps/runner';
 import { localExecutor } from '../../services/sweeps/executor';
 import { cellId } from '../../services/sweeps/cellId';
 import { errln, out, printJson, readConfig, type CliState } from '../common';
+import { cliRedisExecutor, REDIS_JOBS } from '../distributed';
 
 function parseJobs(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -47,8 +48,9 @@ export function register(p: Command, state: CliState): void {
     .requiredOption('--out <dir>', 'folder to write (new, empty, or an earlier run of the same preset: it is resumed)')
     .option('--jobs <n>', 'cells at a time (default: every core but one)')
     .option('--params <json>', 'edits of the preset parameters as JSON, e.g. \'{"seeds":[0,1,2]}\'')
+    .option('--redis <url>', 'run the cells on the workers of this Redis (ntk-workbench worker) instead of this machine')
     .option('--json', 'print only summary.json on stdout')
-    .action(async (id: string, o: { quick?: boolean; out: string; jobs?: string; params?: string; json?: boolean }) => {
+    .action(async (id: string, o: { quick?: boolean; out: string; jobs?: string; params?: string; redis?: string; json?: boolean }) => {
       const preset = findPreset(id);
       if (!preset) throw new WorkbenchException('invalid-request', `experiment: unknown preset '${id}' (expected one of ${PRESET_IDS.join(', ')})`);
       const jobs = parseJobs(o.jobs);
@@ -62,8 +64,9 @@ export function register(p: Command, state: CliState): void {
         if (edits === null || typeof edits !== 'object' || Array.isArray(edits)) throw new WorkbenchException('invalid-request', '--params: expected a JSON object');
       }
       if (!o.json) errln(`${preset.id}: ${preset.claim}`);
+      const remote = o.redis !== undefined ? { executor: cliRedisExecutor(o.redis, path.resolve(o.out)), jobs: REDIS_JOBS } : jobs !== undefined ? { jobs } : {};
       const res = await withSigint((signal) =>
-        runExperiment({ preset: preset.id, quick: o.quick === true, outDir: o.out, params: edits as Record<string, unknown>, ...(jobs !== undefined ? { jobs } : {}), signal, onProgress: progressPrinter(preset.id) }),
+        runExperiment({ preset: preset.id, quick: o.quick === true, outDir: o.out, params: edits as Record<string, unknown>, ...remote, signal, onProgress: progressPrinter(preset.id) }),
       );
       if (res.cancelled) {
         errln(`${preset.id}: cancelled; ${res.sweep.pending} cells left (run the same command again to resume)`);
@@ -85,8 +88,9 @@ export function register(p: Command, state: CliState): void {
     .option('--seeds <A..B>', 'seeds per cell: A..B or a comma-separated list')
     .requiredOption('--out <dir>', 'the sweep folder (sweep.json, runs/)')
     .option('--jobs <n>', 'cells at a time (default: every core but one)')
+    .option('--redis <url>', 'run the cells on the workers of this Redis (ntk-workbench worker) instead of this machine: redis://[user:password@]host[:port][/db] or rediss://… (TLS)')
     .option('--json', 'print only the JSON summary on stdout')
-    .action(async (o: { config: string; grid: string[]; seeds?: string; out: string; jobs?: string; json?: boolean }) => {
+    .action(async (o: { config: string; grid: string[]; seeds?: string; out: string; jobs?: string; redis?: string; json?: boolean }) => {
       const jobs = parseJobs(o.jobs);
       const base = await readConfig(o.config);
       let cells;
@@ -99,16 +103,18 @@ export function register(p: Command, state: CliState): void {
       }
       const outDir = path.resolve(o.out);
       await fsp.mkdir(outDir, { recursive: true });
-      const executor = localExecutor();
+      const runnerCells = cells.map((c) => ({ id: cellId(c.config), index: c.index, point: c.point, work: { kind: 'train' as const, config: c.config } }));
+      const executor = o.redis !== undefined ? cliRedisExecutor(o.redis, outDir, runnerCells) : localExecutor();
+      const jobsOpt = o.redis !== undefined ? { jobs: REDIS_JOBS } : jobs !== undefined ? { jobs } : {};
       try {
         const summary = await withSigint((signal) =>
           new SweepRunner({
             name: 'sweep',
             stateFile: path.join(outDir, 'sweep.json'),
             runsDir: path.join(outDir, 'runs'),
-            cells: cells.map((c) => ({ id: cellId(c.config), index: c.index, point: c.point, work: { kind: 'train' as const, config: c.config } })),
+            cells: runnerCells,
             executor,
-            ...(jobs !== undefined ? { jobs } : {}),
+            ...jobsOpt,
             signal,
             onProgress: progressPrinter('sweep'),
           }).run(),

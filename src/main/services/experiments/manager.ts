@@ -14,6 +14,9 @@ import type { ExperimentFigure } from '../../../shared/charts/experiments';
 import { runExperiment } from './runExperiment';
 import type { SweepProgress } from '../sweeps/runner';
 import type { WorkerLocator } from '../engineHost';
+import { parseRedisUrl, RedisUrlError } from '../distributed/redisUrl';
+import { defaultSweepId, redisExecutor, type DistributedEvent } from '../distributed/producer';
+import { MAX_SWEEP_CELLS } from '../../../shared/sweeps/spec';
 
 export const EXPERIMENTS_DIR = 'experiments';
 
@@ -42,15 +45,40 @@ export class ExperimentManager {
       const old = await this.read(id);
       if (old.preset !== req.preset) throw new WorkbenchException('invalid-request', `experiment ${id} is ${old.preset}, not ${req.preset}`);
     }
+    let redis = null;
+    if (req.redisUrl !== undefined) {
+      try {
+        redis = parseRedisUrl(req.redisUrl, 'Redis URL');
+      } catch (e) {
+        if (e instanceof RedisUrlError) throw new WorkbenchException('invalid-request', e.message);
+        throw e;
+      }
+    }
     const state: ExperimentState = { experimentId: id, preset: req.preset, quick: req.quick, status: 'running', folder: this.folder(id), startedAt: new Date().toISOString(), progress: null, summary: null, figures: [], error: null };
+    if (redis) state.remote = { redis: redis.display, workers: [], notice: null };
     const ac = new AbortController();
-    const emit = (): void => this.opts.emit({ experimentId: id, status: state.status, progress: state.progress });
+    const emit = (): void => this.opts.emit({ experimentId: id, status: state.status, progress: state.progress, ...(state.remote ? { remote: state.remote } : {}) });
+    // "Run on: Redis URL": the runner's cells go to the workers on that Redis; their presence and notices reach the UI.
+    const onRemote = (e: DistributedEvent): void => {
+      const remote = state.remote;
+      if (!remote) return;
+      if (e.type === 'workers') {
+        remote.workers = e.workers.map((w) => ({ id: w.id, host: w.host, pid: w.pid, backend: w.backend, dtype: w.dtype, cellsPerMinute: w.cellsPerMinute, stepsPerSecond: w.stepsPerSecond, active: w.active, cellsDone: w.cellsDone }));
+      } else if (e.type === 'paused' || e.type === 'refused') {
+        remote.notice = e.type === 'refused' ? `worker ${e.worker} refused: ${e.message}` : e.message;
+      } else if (e.type === 'resumed') {
+        remote.notice = null;
+      } else return;
+      state.remote = { ...remote };
+      emit();
+    };
+    const remote = redis ? { executor: redisExecutor({ redis, sweepId: defaultSweepId(state.folder), onEvent: onRemote }), jobs: MAX_SWEEP_CELLS } : req.jobs !== undefined ? { jobs: req.jobs } : {};
     const done = runExperiment({
       preset: req.preset,
       quick: req.quick,
       outDir: state.folder,
       ...(req.params ? { params: req.params } : {}),
-      ...(req.jobs !== undefined ? { jobs: req.jobs } : {}),
+      ...remote,
       ...(this.opts.worker ? { worker: this.opts.worker } : {}),
       signal: ac.signal,
       onProgress: (p) => {
