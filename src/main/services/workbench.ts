@@ -22,6 +22,7 @@ import { RunManager } from './runManager';
 import { SessionStore } from './sessionStore';
 import { ExportService, type FileDialogs } from './export/exportService';
 import { UploadStore } from './uploads';
+import { RunTable } from './runs/runTable';
 
 export const APP_VERSION = '0.1.0';
 
@@ -50,6 +51,7 @@ export class WorkbenchService implements WorkbenchApi {
   readonly runs: RunManager;
   readonly exports: ExportService;
   readonly uploads: UploadStore;
+  readonly runTable: RunTable;
   /** the data folder's lock, once {@link start} took it */
   lock: DataDirLock | null = null;
   private readonly events = new EventEmitter();
@@ -70,6 +72,7 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (channel, payload) => this.events.emit(channel, payload),
       log: this.log,
     });
+    this.runTable = new RunTable(opts.dataDir);
     this.exports = new ExportService(this.store, this.uploads, APP_VERSION, opts.dialogs ?? null);
     this.handlers = {
       'app:info': () => this.appInfo(),
@@ -115,6 +118,9 @@ export class WorkbenchService implements WorkbenchApi {
       'related:rntk': (req) => this.host.runTask('rntk', req),
       'related:study': (req) => this.host.runTask('rntk-study', req),
       'related:features': (req) => this.host.runTask('rf-sweep', req),
+      'runs:table': (req) => this.runTable.list({ filter: req?.filter }),
+      'runs:annotate': (req) => this.runTable.annotate(req.runId, { tags: req.tags, note: req.note }),
+      'runs:delete': (req) => this.runTable.delete(req.runIds, { confirmed: req.confirmed === true }),
     };
   }
 
