@@ -2,7 +2,7 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,run-table]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `related` cases time the recurrent NTK Gram against T and n and the random-feature NTK Gram against the
@@ -11,7 +11,8 @@
  * The `ui` case reports the responsiveness figures the browser E2E test measured last
  * (test-results/responsiveness.json: frames per second while an n=1000, m=10000 run trains, and the
  * click-on-Pause-to-paused time). The `checkpoint-pressure` case measures the service's `app:info` latency
- * while a run checkpoints after every step (bench/cases/checkpointPressure.ts).
+ * while a run checkpoints after every step (bench/cases/checkpointPressure.ts). The `run-table` case times the
+ * run table's listing of 1,000 runs from their summary files (bench/cases/runTable.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -25,9 +26,10 @@ import { gdCases, type BenchRow, type GdCaseName, type NumpyTimer } from './case
 import { startPyServer } from './pyServer';
 import { checkpointPressureCase } from './cases/checkpointPressure';
 import { relatedCases } from './cases/related';
+import { runTableCase } from './cases/runTable';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-table'];
 
 const program = new Command()
   .name('bench')
@@ -143,6 +145,7 @@ try {
     }
   }
   if (cases.includes('checkpoint-pressure')) emit(await checkpointPressureCase({ quick, log }));
+  if (cases.includes('run-table')) emit(await runTableCase({ quick, repeats, log }));
 } finally {
   numpy.stop();
 }
