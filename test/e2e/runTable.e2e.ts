@@ -158,6 +158,18 @@ describe('the run table in browser mode', () => {
     await wb.field('Regime').waitFor();
     expect(await wb.field('Regime').inputValue()).toBe('weak');
     expect(await wb.field('Seed').inputValue()).toBe('2');
+    expect(await page.getByTestId('share-notice').textContent()).toContain('Form filled from run');
+
+    // The Sessions tab fits its side panel at 1280×720 (nothing wider than the panel).
+    await wb.tab('Sessions').click();
+    const sessions = page.getByRole('region', { name: 'Sessions' });
+    await sessions.waitFor();
+    await page.screenshot({ path: artifact('runtable-sessions.png') });
+    const overflow = await page.evaluate(() => {
+      const panel = document.getElementById('side-panel-sessions')!;
+      return [...panel.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > panel.getBoundingClientRect().right + 1).map((e) => e.tagName + '.' + e.className);
+    });
+    expect(overflow).toEqual([]);
     expect(realErrors(browser.errors)).toEqual([]);
   });
 });

@@ -55,6 +55,8 @@ export interface CompareOptions {
   hidden?: ReadonlySet<string>;
   /** group by: the group key of each run and the band kind; groups are drawn against the step */
   groupBy?: { keyOf: (runId: string) => string; band: BandKind; field: string } | null;
+  /** the chart's own legend (default on; the app's comparison lists the runs beside the charts instead) */
+  legend?: boolean;
 }
 
 /** The colour of a colour index in a theme (cycling through the palette). */
@@ -81,7 +83,8 @@ export function hasCompareData(metric: CompareMetric, runs: readonly CompareRun[
 /**
  * The option of one comparison chart. Overlay: a line per run (and part), coloured by the run's colour
  * index, named `label` (or `label · part`). Grouped: per group and part a mean line named
- * `field = key (n runs)` and its band as two stacked series (lower edge, height) left out of legend and tooltip.
+ * `field = key (n runs)` (groups in the natural order of their keys) and its band as two stacked series (lower
+ * edge, height) left out of legend and tooltip.
  */
 export function buildCompareOption(metric: CompareMetric, runs: readonly CompareRun[], opts: CompareOptions): Record<string, unknown> {
   const visible = runs.filter((r) => !opts.hidden?.has(r.runId));
@@ -111,7 +114,8 @@ export function buildCompareOption(metric: CompareMetric, runs: readonly Compare
         const pts = points(r.records, 'step', p.pick);
         return { runId: r.runId, x: pts.map((q) => q[0]), y: pts.map((q) => q[1]) };
       });
-      const bands = groupBands(rs, grouped.keyOf, grouped.band);
+      // Groups in the order of their keys (natural order), so a group keeps its colour whatever the selection order.
+      const bands = groupBands(rs, grouped.keyOf, grouped.band).sort((a, b) => a.key.localeCompare(b.key, undefined, { numeric: true }));
       bands.forEach((g, gi) => {
         const color = compareColour(opts.theme, gi);
         const name = `${grouped.field} = ${g.key} (${g.runIds.length} run${g.runIds.length === 1 ? '' : 's'})${p.name ? ` · ${p.name}` : ''}`;
@@ -131,10 +135,11 @@ export function buildCompareOption(metric: CompareMetric, runs: readonly Compare
   }
   const legendNames = series.filter((s) => !String(s.name).includes(' band ')).map((s) => s.name as string);
   const base = baseOption(opts.theme, COMPARE_TITLES[metric] + (grouped ? ` — mean and ${grouped.band === 'std' ? '±1 std' : 'min–max'} by ${grouped.field}` : ''));
+  const legend = opts.legend !== false;
   return {
     ...base,
-    grid: { left: 60, right: 16, top: 36, bottom: 40 + 18 * Math.min(4, Math.ceil(legendNames.length / 3)) },
-    legend: { ...(base.legend as Record<string, unknown>), top: undefined, right: undefined, bottom: 2, left: 8, data: legendNames, type: 'scroll' },
+    grid: { left: 60, right: 16, top: 36, bottom: legend ? 40 + 18 * Math.min(4, Math.ceil(legendNames.length / 3)) : 40 },
+    legend: legend ? { ...(base.legend as Record<string, unknown>), top: undefined, right: undefined, bottom: 2, left: 8, data: legendNames, type: 'scroll' } : { show: false, data: legendNames },
     tooltip: stepTooltip(x),
     xAxis: valueAxis(opts.theme, x === 'step' ? 'step' : 'wall time (s)', opts.logX, { scale: false, nameGap: 24 }),
     yAxis: valueAxis(opts.theme, COMPARE_TITLES[metric], opts.logY, { nameGap: 44 }),

@@ -44,9 +44,8 @@ export class RunTablePage {
   }
 
   async clearSelection(): Promise<void> {
-    const all = this.page.getByRole('checkbox', { name: 'Select all shown runs' });
-    await all.check();
-    await all.uncheck();
+    const clear = this.page.getByRole('button', { name: 'Clear selection', exact: true });
+    if (await clear.isEnabled()) await clear.click();
   }
 
   /** The names of the series a comparison chart (by its test id) draws now (its cell lists them in data-series). */
