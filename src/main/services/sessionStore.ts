@@ -43,6 +43,7 @@ import { type FsLayer, ioError, isInside, readFileLimited, realFs, realPathInsid
 import { NEW_RUN_PREFIX, OWNER_FILE, RunWriter, isRunActive, isRunOwnedByLiveProcess, readRunOwner } from './runWriter';
 import { stampLiveness } from './processInfo';
 import { PARAMS_DIR } from './export/keptParams';
+import { ANNOTATIONS_FILE } from '../../shared/runs/summary';
 
 export const DEFAULT_SESSION_ID = 'default';
 export const DEFAULT_SESSION_NAME = 'Default session';
@@ -309,7 +310,7 @@ export class SessionStore {
       const bytes = await readFileLimited(from, MAX_CHECKPOINT_BYTES);
       if (bytes !== null) writeFileAtomicSync(this.fs, to, bytes);
     };
-    for (const f of [RUN_FILES.metrics, RUN_FILES.status, RUN_FILES.theory]) await copyFile(path.join(realSrc, f), path.join(dst, f));
+    for (const f of [RUN_FILES.metrics, RUN_FILES.status, RUN_FILES.theory, ANNOTATIONS_FILE]) await copyFile(path.join(realSrc, f), path.join(dst, f));
     const cpSrc = path.join(realSrc, CHECKPOINT_DIR);
     const names = await nodeFs.promises.readdir(cpSrc).catch(() => [] as string[]);
     if (names.length > 0) this.fs.mkdirSync(path.join(dst, CHECKPOINT_DIR), { recursive: true });

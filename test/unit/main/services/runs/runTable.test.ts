@@ -5,6 +5,8 @@ import { RunTable } from '../../../../../src/main/services/runs/runTable';
 import { buildRunSummary, readOrRebuildSummary } from '../../../../../src/main/services/runs/summary';
 import { RunWriter } from '../../../../../src/main/services/runWriter';
 import { WorkbenchException } from '../../../../../src/shared/api/result';
+import { createArchive, importArchive } from '../../../../../src/main/services/export/archive';
+import { SessionStore } from '../../../../../src/main/services/sessionStore';
 import { configFile, tempDir } from '../sessionFixtures';
 import { ensureSession, writeSyntheticRun } from './fixtures';
 
@@ -178,6 +180,25 @@ describe('RunTable', () => {
     expect(fs.existsSync(path.join(root, 'sessions/s-a/runs/run-joint-2'))).toBe(true);
     expect(await noTrash.delete(['run-joint-2'], { confirmed: true })).toEqual({ deleted: ['run-joint-2'], trashed: false });
     expect((await t.list()).map((r) => r.runId)).not.toContain('run-joint-2');
+  });
+
+  it('keeps tags and note when a session is duplicated, archived and imported', async () => {
+    const root = dataDir();
+    sixRuns(root);
+    const t = new RunTable(root);
+    await t.annotate('run-joint-1', { tags: ['keep'], note: 'carried along' });
+    const dup = await new SessionStore(root).duplicateSession('s-a');
+    expect((await t.list({ filter: `tag:keep and session = "${dup.name}"` })).map((r) => r.note)).toEqual(['carried along']);
+    const { bytes } = await createArchive(path.join(root, 'sessions/s-a'), '0.1.0');
+    const other = dataDir();
+    const imported = await importArchive(bytes, other);
+    const rows = await new RunTable(other).list({ filter: 'tag:keep' });
+    expect(rows.map((r) => [r.runId, r.note])).toEqual([['run-joint-1', 'carried along']]);
+    expect(imported.runIds).toContain('run-joint-1');
+    // a damaged annotations file in an archive is refused naming the entry
+    fs.writeFileSync(path.join(root, 'sessions/s-a/runs/run-joint-1/annotations.json'), JSON.stringify({ schemaVersion: 1, tags: ['bad tag'], note: '', updatedAt: '' }));
+    const bad = await createArchive(path.join(root, 'sessions/s-a'), '0.1.0');
+    await expect(importArchive(bad.bytes, dataDir())).rejects.toThrow(/runs\/run-joint-1\/annotations\.json.*invalid-file/);
   });
 
   it('refuses ids that could leave the data directory', async () => {
