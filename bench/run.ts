@@ -2,7 +2,7 @@
  * `npm run bench`: our fused trainer and eigen-solvers against the same work in NumPy, measured in the same
  * run. A human table by default; `--json` prints ONLY one JSON line per case on stdout (logs go to stderr).
  *
- *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,run-e2e,sweep,sweep-distributed]
+ *   npm run bench -- [--json] [--quick] [--cases gd-step-joint,gd-step-weak,ntk-traced,eig,figures,related,ui,checkpoint-pressure,run-e2e,sweep,sweep-distributed,run-table]
  *                    [--repeats N] [--threads T] [--js] [--eig-sizes 1000,2000] [--backend auto|onnx-cuda|onnx|…]
  *
  * The `related` cases time the recurrent NTK Gram against T and n and the random-feature NTK Gram against the
@@ -17,6 +17,8 @@
  * while a run checkpoints after every step (bench/cases/checkpointPressure.ts). The `sweep` case reports cells per
  * minute of the E5 quick grid with 1 and 2 jobs (bench/cases/sweep.ts). The `sweep-distributed`
  * case gives cells per minute of one small sweep on the local queue and on BullMQ + Redis (bench/cases/distributed.ts).
+ * The `run-table` case times the run table's listing of 1,000 runs from their summary files
+ * (bench/cases/runTable.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -33,9 +35,10 @@ import { relatedCases } from './cases/related';
 import { runE2eCase } from './cases/runE2e';
 import { sweepCases } from './cases/sweep';
 import { distributedCases } from './cases/distributed';
+import { runTableCase } from './cases/runTable';
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
-const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-e2e', 'sweep', 'sweep-distributed'];
+const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-e2e', 'sweep', 'sweep-distributed', 'run-table'];
 
 const program = new Command()
   .name('bench')
@@ -154,6 +157,7 @@ try {
   if (cases.includes('run-e2e')) emit(await runE2eCase({ quick, repeats, log, ...(o.threads !== undefined ? { threads } : {}) }));
   if (cases.includes('sweep')) for (const r of await sweepCases({ quick, log })) emit(r);
   if (cases.includes('sweep-distributed')) for (const r of await distributedCases({ quick, log })) emit(r);
+  if (cases.includes('run-table')) emit(await runTableCase({ quick, repeats, log }));
 } finally {
   numpy.stop();
 }

@@ -19,13 +19,14 @@ import * as krr from './commands/krr';
 import * as ntk from './commands/ntk';
 import * as rfNtk from './commands/rfNtk';
 import * as rntk from './commands/rntk';
+import * as runs from './commands/runs';
 import * as serve from './commands/serve';
 import * as theory from './commands/theory';
 import * as train from './commands/train';
 import * as worker from './commands/worker';
 
 /** The commands in the order `--help` lists them; each file registers one. */
-const COMMANDS = [config, train, experiment, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve, worker];
+const COMMANDS = [config, train, experiment, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, runs, serve, worker];
 
 /** Builds the commander program; actions set `state.code`. */
 function program(state: CliState): Command {

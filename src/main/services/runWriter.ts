@@ -35,6 +35,7 @@ import { CheckpointWriter, realAsyncFs, type AsyncFsLayer, type Checkpoint } fro
 import { type FsLayer, fsyncDir, ioError, readFileLimitedSync, realFs, writeAll, writeFileAtomicSync, writeJsonAtomicSync } from './fsAtomic';
 import { currentProcessStamp, stampLiveness, type ProcessStamp } from './processInfo';
 import { PARAMS_DIR, writeKeptParams } from './export/keptParams';
+import { writeRunSummary } from './runs/summary';
 
 /** Name of the file recording which process writes a run (used to tell a live run from an interrupted one). */
 export const OWNER_FILE = 'owner.json';
@@ -378,7 +379,10 @@ export class RunWriter {
     await this.writeTheory(meta.theory ?? null);
   }
 
-  /** Writes the final status of a run from its outcome (a failure keeps its error code and details). */
+  /**
+   * Writes the final status of a run from its outcome (a failure keeps its error code and details), then the
+   * run table's summary.json (best effort: the table rebuilds a missing one).
+   */
   async writeOutcome(outcome: RunOutcome, lastStep: number, finishedAt: string): Promise<void> {
     await this.setStatus({
       status: outcome.status,
@@ -387,6 +391,8 @@ export class RunWriter {
       lastStep,
       finishedAt,
     });
+    // run end: summary (runtable)
+    await writeRunSummary(this.runDir, { fs: this.fs }).catch(() => undefined);
   }
 
   /**

@@ -43,6 +43,7 @@ import { NEW_RUN_PREFIX, OWNER_FILE, RunWriter, isRunActive, isRunOwnedByLivePro
 import { stampLiveness } from './processInfo';
 import { PARAMS_DIR } from './export/keptParams';
 import { newId as freshId } from './ids';
+import { ANNOTATIONS_FILE } from '../../shared/runs/summary';
 
 export const DEFAULT_SESSION_ID = 'default';
 export const DEFAULT_SESSION_NAME = 'Default session';
@@ -305,7 +306,7 @@ export class SessionStore {
       const bytes = await readFileLimited(from, MAX_CHECKPOINT_BYTES);
       if (bytes !== null) writeFileAtomicSync(this.fs, to, bytes);
     };
-    for (const f of [RUN_FILES.metrics, RUN_FILES.status, RUN_FILES.theory]) await copyFile(path.join(realSrc, f), path.join(dst, f));
+    for (const f of [RUN_FILES.metrics, RUN_FILES.status, RUN_FILES.theory, ANNOTATIONS_FILE]) await copyFile(path.join(realSrc, f), path.join(dst, f));
     const cpSrc = path.join(realSrc, CHECKPOINT_DIR);
     const names = await nodeFs.promises.readdir(cpSrc).catch(() => [] as string[]);
     if (names.length > 0) this.fs.mkdirSync(path.join(dst, CHECKPOINT_DIR), { recursive: true });

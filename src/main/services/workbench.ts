@@ -25,6 +25,7 @@ import { UploadStore } from './uploads';
 import { ExperimentManager } from './experiments/manager';
 import { PRESETS } from '../../shared/experiments/presets';
 import { APP_VERSION } from './appVersion';
+import { RunTable } from './runs/runTable';
 
 
 export interface WorkbenchServiceOptions {
@@ -53,6 +54,7 @@ export class WorkbenchService implements WorkbenchApi {
   readonly exports: ExportService;
   readonly uploads: UploadStore;
   readonly experiments: ExperimentManager;
+  readonly runTable: RunTable;
   /** the data folder's lock, once {@link start} took it */
   lock: DataDirLock | null = null;
   private readonly events = new EventEmitter();
@@ -77,6 +79,7 @@ export class WorkbenchService implements WorkbenchApi {
       log: this.log,
       ...(opts.worker ? { worker: opts.worker } : {}),
     });
+    this.runTable = new RunTable(opts.dataDir);
     this.exports = new ExportService(this.store, this.uploads, APP_VERSION, opts.dialogs ?? null);
     this.handlers = {
       'app:info': () => this.appInfo(),
@@ -127,6 +130,9 @@ export class WorkbenchService implements WorkbenchApi {
       'experiment:cancel': (req) => this.experiments.cancel(req.experimentId),
       'experiment:get': (req) => this.experiments.get(req.experimentId),
       'experiment:list': () => this.experiments.list(),
+      'runs:table': (req) => this.runTable.list({ filter: req?.filter }),
+      'runs:annotate': (req) => this.runTable.annotate(req.runId, { tags: req.tags, note: req.note }),
+      'runs:delete': (req) => this.runTable.delete(req.runIds, { confirmed: req.confirmed === true }),
     };
   }
 

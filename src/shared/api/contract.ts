@@ -14,6 +14,8 @@ import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
 import type { RunTheory, TheoryPreview } from '../run/theory';
 import type { RunPreview } from '../run/preview';
+import type { RunRow } from '../runs/table';
+import { noteSchema, tagsSchema } from '../runs/summary';
 import { dataUploadsSchema, uploadIdSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
 import {
   circleRequestSchema,
@@ -238,6 +240,15 @@ export interface InvokeMap {
   'experiment:get': { req: { experimentId: string }; res: ExperimentState };
   /** the experiments of the data folder, newest first (without figures) */
   'experiment:list': { req: void; res: ExperimentState[] };
+  /**
+   * the run table: every run of every session from its summary file, with tags and note; `filter` is an
+   * expression of src/shared/runs/filter.ts over the table's columns (a bad one: invalid-request naming where)
+   */
+  'runs:table': { req: { filter?: string } | undefined; res: RunRow[] };
+  /** sets a run's tags and/or note (annotations.json, atomic, versioned) */
+  'runs:annotate': { req: { runId: string; tags?: string[]; note?: string }; res: { runId: string; tags: string[]; note: string } };
+  /** deletes runs to the system trash; permanently only with `confirmed` where there is no trash */
+  'runs:delete': { req: { runIds: string[]; confirmed?: boolean }; res: { deleted: string[]; trashed: boolean } };
 }
 
 /** Event channels and their payloads (main → renderer). */
@@ -293,6 +304,9 @@ export const INVOKE_CHANNELS = [
   'experiment:cancel',
   'experiment:get',
   'experiment:list',
+  'runs:table',
+  'runs:annotate',
+  'runs:delete',
 ] as const satisfies readonly InvokeChannel[];
 
 /** The allowlist of event channels. */
@@ -376,6 +390,12 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'experiment:cancel': experimentIdSchema,
   'experiment:get': experimentIdSchema,
   'experiment:list': z.undefined().or(z.null()),
+  'runs:table': z.object({ filter: z.string().max(4000).optional() }).strict().or(z.undefined()).or(z.null()),
+  'runs:annotate': z
+    .object({ runId: id, tags: tagsSchema.optional(), note: noteSchema.optional() })
+    .strict()
+    .refine((r) => r.tags !== undefined || r.note !== undefined, { message: 'expected tags or note (or both)' }),
+  'runs:delete': z.object({ runIds: z.array(id).min(1).max(1000), confirmed: z.boolean().optional() }).strict(),
 };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -418,4 +438,4 @@ export function validateRequest(channel: InvokeChannel, payload: unknown): { ok:
   return { ok: false, message: r.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ') };
 }
 
-export type { Result, SessionSummary };
+export type { Result, SessionSummary, RunRow };

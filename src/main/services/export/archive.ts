@@ -4,7 +4,7 @@
  *   ntk-archive.json                 ArchiveManifest: schemaVersion, kind ('session' | 'runs'), appVersion,
  *                                    createdAt, the session's id and name (kind 'session'), the run ids
  *   session.json                     the session manifest (kind 'session')
- *   runs/<runId>/config.json, metrics.ndjson, status.json, theory.json
+ *   runs/<runId>/config.json, metrics.ndjson, status.json, theory.json, annotations.json (tags and note)
  *   runs/<runId>/checkpoints/ckpt-<12 digits>.bin, runs/<runId>/params/initial.npz, final.npz
  *
  * Import checks everything before it writes anything: the zip's structure (zip.ts: zip-slip, symlinks,
@@ -14,6 +14,8 @@
  * point leaves the data directory as it was. Ids already present get fresh ones (config.json's runId
  * rewritten); otherwise every run file is written byte for byte as archived, unless a migration changed it.
  */
+import { ANNOTATIONS_FILE, MAX_SUMMARY_BYTES, runAnnotationsFileSchema } from '../../../shared/runs/summary';
+import { SUMMARY_MIGRATIONS } from '../runs/summary';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -75,7 +77,7 @@ export interface ImportMigrations {
 
 const DEFAULT_MIGRATIONS: ImportMigrations = { archive: ARCHIVE_MIGRATIONS, ...MIGRATIONS };
 
-const RUN_FILE_RE = /^runs\/([A-Za-z0-9][A-Za-z0-9_-]*)\/(config\.json|metrics\.ndjson|status\.json|theory\.json|checkpoints\/ckpt-\d{12}\.bin|params\/(?:initial|final)\.npz)$/;
+const RUN_FILE_RE = /^runs\/([A-Za-z0-9][A-Za-z0-9_-]*)\/(config\.json|metrics\.ndjson|status\.json|theory\.json|annotations\.json|checkpoints\/ckpt-\d{12}\.bin|params\/(?:initial|final)\.npz)$/;
 
 /** The files of a run folder that travel in an archive (regular files only; links are never followed). */
 async function runFiles(dir: string, runId: string): Promise<ZipFile[]> {
@@ -91,6 +93,8 @@ async function runFiles(dir: string, runId: string): Promise<ZipFile[]> {
   await add(RUN_FILES.metrics, MAX_METRICS_BYTES);
   await add(RUN_FILES.status, MAX_SMALL_JSON_BYTES);
   await add(RUN_FILES.theory, MAX_THEORY_BYTES);
+  // The user's tags and note travel with the run (the run table's summary.json is rebuilt where it lands).
+  await add(ANNOTATIONS_FILE, MAX_SUMMARY_BYTES);
   for (const n of (await nodeFs.promises.readdir(path.join(dir, CHECKPOINT_DIR)).catch(() => [] as string[])).sort()) {
     if (/^ckpt-\d{12}\.bin$/.test(n)) await add(path.join(CHECKPOINT_DIR, n), MAX_KEPT_PARAMS_BYTES);
   }
@@ -265,6 +269,10 @@ export async function importArchive(
         const th = checkJson(label, f, MAX_THEORY_BYTES, mig.theory, theoryFileSchema);
         out.push({ rel: `${base}/${rel}`, data: th.migrated ? json(th.doc) : f.data });
         if (th.migrated) migrated.push(f.name);
+      } else if (rel === ANNOTATIONS_FILE) {
+        const an = checkJson(label, f, MAX_SUMMARY_BYTES, SUMMARY_MIGRATIONS.annotations, runAnnotationsFileSchema);
+        out.push({ rel: `${base}/${rel}`, data: an.migrated ? json(an.doc) : f.data });
+        if (an.migrated) migrated.push(f.name);
       } else if (rel === RUN_FILES.metrics) {
         if (f.data.length > MAX_METRICS_BYTES) throw zipRefusal(label, f.name, 'too-large', `more than ${MAX_METRICS_BYTES} bytes`);
         let text: string;

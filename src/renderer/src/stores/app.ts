@@ -13,6 +13,9 @@ export const useAppStore = defineStore('app', () => {
   const connection = ref<ConnectionState>('connecting');
   /** the keyboard shortcuts help (?) is open */
   const helpOpen = ref(false);
+  /** the header's view and the workbench side panel's tab (other views switch them, e.g. "Clone with changes") */
+  const view = ref<'workbench' | 'runs' | 'experiments' | 'related'>('workbench');
+  const sideTab = ref<'config' | 'runs' | 'sessions'>('config');
   let unsubscribe: (() => void) | null = null;
 
   /** Loads app:info and follows the connection state (reloading app:info after a reconnect). */
@@ -38,5 +41,5 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
-  return { info, error, connection, helpOpen, init, load };
+  return { info, error, connection, helpOpen, view, sideTab, init, load };
 });
