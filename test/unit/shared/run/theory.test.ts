@@ -65,7 +65,12 @@ describe('the preview and tracked-metrics schemas', () => {
       await runTraining(c, createJsBackend(), freeRunning, { onMeta: (m) => metas.push(m), onRecord: (r) => records.push(r), now: () => 0 });
       const preview: RunPreview = runPreviewSchema.parse(metas[0]!.preview);
       expect(preview.kind).toBe(c.inputDim === 2 ? 'points2d' : 'errors');
-      expect(runTheorySchema.safeParse(metas[0]!.theory).success).toBe(true);
+      // The meta comes at set-up with the theory pending, then again once the theory is in (step 0 first).
+      expect(metas[0]!.theoryPending).toBe(true);
+      const last = metas.at(-1)!;
+      expect(last.theoryPending).toBe(false);
+      const theory = runTheorySchema.safeParse(last.theory);
+      expect(theory.success ? [] : theory.error.issues).toEqual([]);
       const tracked = records.filter((r) => r.tracked !== undefined);
       expect(tracked.length).toBeGreaterThan(2);
       for (const r of records) {
