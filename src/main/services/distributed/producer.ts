@@ -161,14 +161,21 @@ export class DistributedProducer {
     });
   }
 
-  /** Stops collecting, takes this sweep's late duplicates off the queue, and closes the connections. */
+  /**
+   * Stops collecting (cells still waiting end as `stopped`, their jobs removed where no worker holds them),
+   * takes this sweep's late duplicates off the queue, and closes the connections.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const left = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of left) {
+      p.resolve({ status: 'stopped', reason: 'the producer was closed', metrics: NO_METRICS });
+      if (this.redis.status === 'ready') await this.queue.remove(jobIdOf(this.opts.sweepId, p.cell.id)).catch(() => undefined);
+    }
     await this.loop;
     if (this.redis.status === 'ready') await this.collect().catch(() => undefined);
-    for (const p of this.pending.values()) p.resolve({ status: 'stopped', reason: 'the producer was closed', metrics: NO_METRICS });
-    this.pending.clear();
     await this.events.close().catch(() => undefined);
     await this.queue.close().catch(() => undefined);
     this.redis.disconnect();
