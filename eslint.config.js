@@ -16,6 +16,11 @@ const linalgDoor = {
   message: 'src/main/engine/linalg is private: import from its index.ts (…/engine/linalg), the folder\'s public face.',
 };
 
+// The three adapters (electron, server, cli) do not import each other: what two of them share belongs in
+// the contract (src/shared/api) or in services; the entry points (bin/, src/main/index.ts) wire them.
+const adapterDoor =
+  'Adapters do not import each other: put what they share in src/shared/api (ServedApi, IPC channel names, CSPs) or src/main/services; entry points wire them.';
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'out/**', 'dist/**', '.tmp/**', 'test-results/**', '**/*.d.ts', 'bench/**/*.py'] },
   ...tseslint.configs.recommended,
@@ -57,7 +62,7 @@ export default tseslint.config(
     files: ['src/main/engine/**'],
     ignores: ['src/main/engine/backends/**', 'src/main/engine/worker.ts', 'src/main/engine/workerElectron.ts', 'src/main/engine/linalg/symvHelper.ts'],
     rules: restrict([
-      { group: ['electron', 'vue', 'pinia', 'node:fs', 'fs', 'node:child_process', 'node:worker_threads', 'node:http', 'node:net'], message: 'The engine is pure numerics: no electron, fs, processes or threads (only the worker entries know worker_threads).' },
+      { group: ['electron', 'vue', 'pinia', 'node:fs', 'fs', 'node:child_process', 'node:worker_threads', 'node:http', 'node:net', 'node:module', 'module'], message: 'The engine is pure numerics: no electron, fs, module loader, processes or threads (only the worker entries know worker_threads; package data comes in through imports).' },
       { group: computeLibs, message: 'Compute libraries only inside src/main/engine/backends/.' },
       { group: ['**/services/**', '**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'The engine may import only shared and itself.' },
       linalgDoor,
@@ -85,17 +90,27 @@ export default tseslint.config(
     ]),
   },
   {
-    files: ['src/main/server/**', 'src/main/cli/**'],
+    files: ['src/main/server/**'],
     rules: restrict([
       { group: ['electron', 'vue', 'pinia', ...computeLibs], message: 'Adapters translate transport: no electron here, no compute libraries.' },
       { group: ['**/engine/**', '**/renderer/**'], message: 'Adapters use services and shared, never the engine directly.' },
+      { group: ['**/electron/**', '**/cli/**'], message: adapterDoor },
+    ]),
+  },
+  {
+    files: ['src/main/cli/**'],
+    rules: restrict([
+      { group: ['electron', 'vue', 'pinia', ...computeLibs], message: 'Adapters translate transport: no electron here, no compute libraries.' },
+      { group: ['**/engine/**', '**/renderer/**'], message: 'Adapters use services and shared, never the engine directly.' },
+      { group: ['**/server/**', '**/electron/**'], message: adapterDoor },
     ]),
   },
   {
     files: ['src/main/electron/**'],
     rules: restrict([
       { group: ['vue', 'pinia', ...computeLibs], message: 'The Electron adapter uses services and shared.' },
-      { group: ['**/engine/**', '**/renderer/**', '**/cli/**'], message: 'The Electron adapter uses services and shared, never the engine directly.' },
+      { group: ['**/engine/**', '**/renderer/**'], message: 'The Electron adapter uses services and shared, never the engine directly.' },
+      { group: ['**/server/**', '**/cli/**'], message: adapterDoor },
     ]),
   },
   {

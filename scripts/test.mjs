@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 
 const only = process.argv.slice(2); // e.g. `npm test -- unit` runs just that stage
 const stages = [
-  { name: 'typecheck', cmd: ['npx', 'vue-tsc', '--noEmit', '-p', 'tsconfig.json'] },
+  { name: 'typecheck', cmd: ['npm', 'run', '--silent', 'typecheck'] },
   { name: 'lint', cmd: ['npx', 'eslint', '.', '--max-warnings', '0'] },
   { name: 'security', cmd: ['node', 'scripts/security-scan.mjs'] },
   { name: 'build', cmd: ['npx', 'electron-vite', 'build'] },

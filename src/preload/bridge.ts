@@ -2,11 +2,8 @@
  * Builds `window.workbench` from the contract's allowlists (no electron import here, so it is testable).
  * Only allowlisted channels pass; nothing else of ipcRenderer is exposed.
  */
-import { isEventChannel, isInvokeChannel, type EventChannel, type EventMap, type InvokeChannel, type InvokeMap } from '../shared/api/contract';
+import { IPC_EVENT, IPC_INVOKE, isEventChannel, isInvokeChannel, type EventChannel, type EventMap, type InvokeChannel, type InvokeMap } from '../shared/api/contract';
 import type { Result } from '../shared/api/result';
-
-export const IPC_INVOKE = 'workbench:invoke';
-export const IPC_EVENT = 'workbench:event';
 
 /** The parts of ipcRenderer the bridge uses. */
 export interface IpcRendererLike {

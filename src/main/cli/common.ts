@@ -16,6 +16,17 @@ import { EngineHost } from '../services/engineHost';
 /** The state an action sets: the process exit code. */
 export interface CliState {
   code: number;
+  /**
+   * Starts browser mode with `serve`'s flags and resolves with its exit code once it listens (or refused).
+   * Given by the entry point (bin/ntk-workbench.mjs), since adapters do not import each other: the CLI
+   * does not know the server.
+   */
+  serve?: (argv: string[]) => Promise<number>;
+}
+
+/** What the entry point gives the CLI. */
+export interface CliDeps {
+  serve?: (argv: string[]) => Promise<number>;
 }
 
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;

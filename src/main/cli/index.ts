@@ -6,10 +6,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { exitCodeFor, WorkbenchException } from '../../shared/api/result';
-import { APP_VERSION } from '../services/workbench';
-import { errln, type CliState } from './common';
+import { APP_VERSION } from '../services/appVersion';
+import { errln, type CliDeps, type CliState } from './common';
 import * as archive from './commands/archive';
-import * as bench from './commands/bench';
 import * as config from './commands/config';
 import * as exportCmd from './commands/export';
 import * as importCmd from './commands/import';
@@ -24,7 +23,7 @@ import * as theory from './commands/theory';
 import * as train from './commands/train';
 
 /** The commands in the order `--help` lists them; each file registers one. */
-const COMMANDS = [config, train, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve, bench];
+const COMMANDS = [config, train, kernel, theory, ntk, jacot, krr, rntk, rfNtk, exportCmd, archive, importCmd, serve];
 
 /** Builds the commander program; actions set `state.code`. */
 function program(state: CliState): Command {
@@ -43,8 +42,8 @@ function program(state: CliState): Command {
 }
 
 /** Runs the CLI with argv (without node and script); returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const state: CliState = { code: 0 };
+export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
+  const state: CliState = { code: 0, ...(deps.serve ? { serve: deps.serve } : {}) };
   const p = program(state);
   try {
     await p.parseAsync(argv, { from: 'user' });

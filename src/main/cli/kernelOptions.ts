@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WorkbenchException } from '../../shared/api/result';
-import { KERNEL_KINDS, RF_SKETCHES, RNTK_READOUTS, type KernelData, type KernelKind, type KernelSpecInput } from '../../shared/related/schema';
+import { KERNEL_KINDS, RF_SKETCHES, RNTK_READOUTS, type KernelData, type KernelKind, type KernelSpecInput, type SequenceData } from '../../shared/related/schema';
 import { readInput } from './common';
 
 /** A commander parser for a number ≥ 0. */
@@ -146,6 +146,8 @@ export type SequenceCsvFlag = 'rows' | 'long' | 'auto' | undefined;
  * Reads a data file named by `flag` into a data description: `.json` → `{"sequences": …}`; CSV → vectors, or
  * sequences when `format` is given (one sequence per row with `features` per step, or long format).
  */
+export async function dataFile(file: string, flag: string, format: Exclude<SequenceCsvFlag, undefined>, features?: number): Promise<SequenceData>;
+export async function dataFile(file: string, flag: string, format: SequenceCsvFlag, features?: number): Promise<KernelData>;
 export async function dataFile(file: string, flag: string, format: SequenceCsvFlag, features = 1): Promise<KernelData> {
   const text = await readInput(file, flag);
   if (/\.json$/i.test(file)) return { source: 'sequence-json', jsonText: text };

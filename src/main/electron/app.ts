@@ -9,11 +9,12 @@ import { app, BrowserWindow, Menu, dialog, ipcMain, net, protocol, session } fro
 import type { MenuItemConstructorOptions } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { APP_VERSION, WorkbenchService } from '../services/workbench';
+import { WorkbenchService } from '../services/workbench';
+import { APP_VERSION } from '../services/appVersion';
 import { windowIconPath, type ResourceRoots } from './resources';
 import { resolveDataDir } from '../services/dataDir';
 import type { WorkerLocator } from '../services/engineHost';
-import { DESKTOP_CSP } from '../server/security';
+import { DESKTOP_CSP } from '../../shared/api/csp';
 import { attachIpc, isTrustedRendererUrl } from './ipcAdapter';
 import { electronDialogs } from './dialogs';
 

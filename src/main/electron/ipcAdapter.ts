@@ -3,12 +3,8 @@
  * One invoke channel (`workbench:invoke`) carries (channel, request) pairs checked against the contract's
  * allowlist; one event channel (`workbench:event`) carries (channel, payload). Every call checks its sender.
  */
-import { EVENT_CHANNELS, type EventChannel } from '../../shared/api/contract';
+import { EVENT_CHANNELS, IPC_EVENT, IPC_INVOKE, type EventChannel, type ServedApi } from '../../shared/api/contract';
 import { err, type Result } from '../../shared/api/result';
-import type { ServedApi } from '../server/server';
-
-export const IPC_INVOKE = 'workbench:invoke';
-export const IPC_EVENT = 'workbench:event';
 
 /** The parts of ipcMain the adapter uses. */
 export interface IpcMainLike {

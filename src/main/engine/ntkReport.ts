@@ -6,7 +6,7 @@
 import { effectiveInputDim, type Config } from '../../shared/config/schema';
 import { WorkbenchException } from '../../shared/api/result';
 import type { ComputeBackend } from './backends/types';
-import { buildDataset } from './datasets';
+import { buildDataset, prepareDataset } from './datasets';
 import { initParams } from './autoencoder/init';
 import { outputScale } from './autoencoder/model';
 import { fullEmpiricalNtk, tracedEmpiricalNtk } from './ntk/empiricalNtk';
@@ -71,6 +71,7 @@ export async function ntkReport(config: Config, backend: ComputeBackend, opts: {
   const bytes = (n: number, d: number) => matrixBytes(opts.full ? n * d : n, opts.full ? n * d : n) * 4;
   // Refuse before building the data where the dimension is known from the config alone (not csv).
   if (config.dataset !== 'csv') assertFits(bytes(config.samples, effectiveInputDim(config)), config.memoryLimitMiB, what);
+  await prepareDataset(config);
   const data = buildDataset(config);
   const { X, d, n } = data;
   const m = config.hiddenWidth;

@@ -10,7 +10,34 @@ import type { Config } from '../../shared/config/schema';
 import type { WorkbenchError } from '../../shared/api/result';
 import type { RunMeta } from '../../shared/api/contract';
 import type { MetricRecord } from '../../shared/run/format';
-import type { RelatedTask } from './related/tasks';
+import type { KernelTaskArgs, KernelTaskResult, NtkTaskArgs, TheoryTaskArgs } from './tasks';
+import type { NtkReport } from './ntkReport';
+import type { TheoryPreview, TheoryReport } from '../../shared/run/theory';
+import type { CsvInspection } from '../../shared/api/contract';
+import type {
+  CircleRequest,
+  JacotRequest,
+  KernelRequest,
+  KrrNetworkRequest,
+  KrrRequest,
+  RfNtkRequest,
+  RfSweepRequest,
+  RntkRequest,
+  RntkStudyRequest,
+  WeightedRequest,
+} from '../../shared/related/schema';
+import type {
+  CircleExperiment,
+  JacotResult,
+  KernelResult,
+  KrrNetworkResult,
+  KrrResult,
+  RfNtkResult,
+  RfSweepResult,
+  RntkResult,
+  RntkStudyResult,
+  WeightedExperiment,
+} from '../../shared/related/results';
 
 export const CTRL_CANCEL = 0;
 export const CTRL_PAUSE = 1;
@@ -22,8 +49,34 @@ export type HostToWorker =
   | { type: 'probe' }
   | { type: 'task'; id: number; task: EngineTask; args: unknown; threads?: number };
 
-/** One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report, CSV check, related work). */
-export type EngineTask = 'kernel' | 'theory' | 'ntk' | 'run-theory' | 'csv-inspect' | RelatedTask;
+/**
+ * One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report, CSV check,
+ * related work), typed like the contract's InvokeMap: the arguments a task takes (checked again by the
+ * engine, since they arrive structured-cloned) and what it answers.
+ */
+export interface EngineTaskMap {
+  kernel: { args: KernelTaskArgs; result: KernelTaskResult };
+  theory: { args: TheoryTaskArgs; result: TheoryReport };
+  ntk: { args: NtkTaskArgs; result: NtkReport };
+  /** a config (parsed by the engine) → the theory preview of its data set */
+  'run-theory': { args: unknown; result: TheoryPreview };
+  'csv-inspect': { args: { csvText: string }; result: CsvInspection };
+  'related-kernel': { args: KernelRequest; result: KernelResult };
+  jacot: { args: JacotRequest; result: JacotResult };
+  'jacot-circle': { args: CircleRequest; result: CircleExperiment };
+  'weighted-ntk': { args: WeightedRequest; result: WeightedExperiment };
+  krr: { args: KrrRequest; result: KrrResult };
+  'krr-network': { args: KrrNetworkRequest; result: KrrNetworkResult };
+  rntk: { args: RntkRequest; result: RntkResult };
+  'rntk-study': { args: RntkStudyRequest; result: RntkStudyResult };
+  'rf-ntk': { args: RfNtkRequest; result: RfNtkResult };
+  'rf-sweep': { args: RfSweepRequest; result: RfSweepResult };
+}
+export type EngineTask = keyof EngineTaskMap;
+/** The arguments of an engine task. */
+export type EngineTaskArgs<K extends EngineTask> = EngineTaskMap[K]['args'];
+/** What an engine task answers. */
+export type EngineTaskResult<K extends EngineTask> = EngineTaskMap[K]['result'];
 
 export type RunOutcome =
   | { status: 'finished'; reason: string }

@@ -7,9 +7,9 @@ import { WorkbenchException } from '../../shared/api/result';
 import { parseConfig, issuesToText, type Config } from '../../shared/config/schema';
 import type { EngineTask } from './protocol';
 import { regimeKernel } from './ntk/infiniteKernels';
-import { symmetricEigen } from './linalg';
+import { symmetricEigen, type EigDiagnostics } from './linalg';
 import { theoryReport } from './theory';
-import { buildDataset, parseCsv } from './datasets';
+import { buildDataset, parseCsv, prepareDataset } from './datasets';
 import { ntkReport } from './ntkReport';
 import { loadBackend } from './backends/select';
 import { assertFits, matrixBytes } from './memory';
@@ -32,6 +32,25 @@ const theoryArgs = z.object({
 });
 const csvInspectArgs = z.object({ csvText: z.string() });
 const ntkArgs = z.object({ config: z.unknown(), atStep: z.number().int().min(0), full: z.boolean(), matrix: z.boolean().optional() });
+
+/** Arguments of the `kernel` task. */
+export type KernelTaskArgs = z.input<typeof kernelArgs>;
+/** Arguments of the `theory` task. */
+export type TheoryTaskArgs = z.input<typeof theoryArgs>;
+/** Arguments of the `ntk` task. */
+export type NtkTaskArgs = z.input<typeof ntkArgs>;
+
+/** What the `kernel` task answers: a Gram matrix (rows), its eigenvalues (ascending) and the solver's diagnostics. */
+export interface KernelTaskResult {
+  kernel: 'enc' | 'dec' | 'joint';
+  n: number;
+  d: number;
+  kappa: number;
+  nu: number;
+  gram: number[][];
+  eigenvalues: number[];
+  diagnostics: EigDiagnostics;
+}
 
 function config(raw: unknown): Config {
   const r = parseConfig(raw);
@@ -59,7 +78,7 @@ export async function runTask(task: EngineTask, raw: unknown): Promise<unknown> 
             ? regimeKernel('weak', X, d, n, { kappa: a.kappa, nu: a.nu })
             : regimeKernel('decoder', X, d, n, { kappa: a.kappa, nu: a.nu });
       const eig = symmetricEigen(gram, n);
-      return {
+      const result: KernelTaskResult = {
         kernel: a.kernel,
         n,
         d,
@@ -69,6 +88,7 @@ export async function runTask(task: EngineTask, raw: unknown): Promise<unknown> 
         eigenvalues: Array.from(eig.values),
         diagnostics: eig.diagnostics,
       };
+      return result;
     }
     case 'theory': {
       const a = theoryArgs.parse(raw);
@@ -88,6 +108,7 @@ export async function runTask(task: EngineTask, raw: unknown): Promise<unknown> 
     }
     case 'run-theory': {
       const c = config(raw);
+      await prepareDataset(c);
       const data = buildDataset(c);
       assertFits(matrixBytes(data.n, data.n) * 6, c.memoryLimitMiB, `the ${data.n}×${data.n} kernels`);
       const report = theoryReport(data.X, data.d, data.n, { kappa: c.kappa, nu: c.nu, steps: [10, 100, 1000, c.steps], delta: 0.1 });

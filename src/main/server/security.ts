@@ -3,6 +3,7 @@
  * the Host header (against DNS rebinding) and the Origin header (against foreign pages).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { BROWSER_CSP } from '../../shared/api/csp';
 
 /** Prefix of the token cookie; the full name carries the port (see {@link cookieName}). */
 export const COOKIE_PREFIX = 'ntk_workbench_token';
@@ -95,18 +96,10 @@ export function authorize(opts: {
 
 /** Security headers on every response (browser mode). */
 export const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy': BROWSER_CSP,
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
-
-/**
- * The desktop app's CSP: the same as browser mode's but without WebSocket sources, since the desktop
- * renderer talks over IPC only and has no reason to open a socket anywhere.
- */
-export const DESKTOP_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

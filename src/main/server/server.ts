@@ -13,19 +13,12 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { EVENT_CHANNELS, type WorkbenchApi } from '../../shared/api/contract';
+import { EVENT_CHANNELS, type ServedApi } from '../../shared/api/contract';
 import { err, type Result } from '../../shared/api/result';
-import { UPLOAD_LIMITS, UPLOAD_PATH, uploadKindSchema, uploadNameSchema, type UploadInfo, type UploadKind } from '../../shared/api/upload';
+import { UPLOAD_LIMITS, UPLOAD_PATH, uploadKindSchema, uploadNameSchema } from '../../shared/api/upload';
 import { clientMessageSchema, WS_MAX_PAYLOAD, WS_PATH, type ServerMessage } from '../../shared/api/wire';
 import { authorize, newToken, SECURITY_HEADERS, tokenCookie } from './security';
 import { handleTransfer, type TransferEndpoints } from './transfers';
-
-/** The service side the adapter needs: the API plus untyped invoke for untrusted input, and uploads. */
-export interface ServedApi extends WorkbenchApi {
-  invokeUnknown(channel: unknown, req: unknown): Promise<unknown>;
-  /** Stores an upload's bytes (streamed, at most `limit` bytes); optional for adapters that take none. */
-  acceptUpload?(kind: UploadKind, name: string, body: AsyncIterable<Uint8Array>, limit: number): Promise<Result<UploadInfo>>;
-}
 
 export interface BrowserServerOptions {
   api: ServedApi;

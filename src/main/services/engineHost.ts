@@ -18,6 +18,8 @@ import {
   CTRL_STEPS,
   type Checkpoint,
   type EngineTask,
+  type EngineTaskArgs,
+  type EngineTaskResult,
   type HostToWorker,
   type KeptParams,
   type RunOutcome,
@@ -49,6 +51,20 @@ export interface RunHandle {
   /** while paused: allow `steps` more GD steps */
   step(steps: number): void;
   readonly paused: boolean;
+}
+
+/**
+ * What starts training runs: the host itself (a fresh worker per run) or one of its
+ * {@link EngineHost.dedicatedWorker}s (one worker reused run after run). The run driver takes either.
+ */
+export interface RunEngine {
+  startRun(runId: string, config: Config, handlers: RunHandlers, resumeFrom?: Checkpoint, paused?: boolean): RunHandle;
+}
+
+/** One reused engine worker (see {@link EngineHost.dedicatedWorker}); one run at a time. */
+export interface EngineWorker extends RunEngine {
+  /** terminates the worker (a run still in it ends as failed: worker-crashed) */
+  dispose(): Promise<void>;
 }
 
 export interface ProbeResult {
@@ -85,7 +101,7 @@ export function quietOnnxRuntime(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 /** Runs trainings and tasks in engine workers. */
-export class EngineHost {
+export class EngineHost implements RunEngine {
   private readonly locate: WorkerLocator;
   private readonly graceMs: number;
   private readonly log: (msg: string) => void;
@@ -110,26 +126,87 @@ export class EngineHost {
     return new Worker(this.locate(), { stderr: false, stdout: false });
   }
 
-  /** Starts a training run in a fresh worker. */
+  /** Starts a training run in a fresh worker (terminated when the run ends). */
   startRun(runId: string, config: Config, handlers: RunHandlers, resumeFrom?: Checkpoint, paused = false): RunHandle {
+    const worker = this.spawn();
+    this.runs.add(worker);
+    return this.runIn(worker, runId, config, handlers, resumeFrom, paused, () => {
+      this.runs.delete(worker);
+      void worker.terminate();
+    });
+  }
+
+  /**
+   * One engine worker that runs one training after another (a sweep's cells): the worker, its loaded
+   * backend libraries and its helper threads are reused across runs. A run that had to be terminated (Stop
+   * past the grace period) or that crashed takes the worker with it; the next run starts a fresh one.
+   */
+  dedicatedWorker(): EngineWorker {
+    let worker: Worker | null = null;
+    let busy = false;
+    const drop = (): void => {
+      if (worker === null) return;
+      this.runs.delete(worker);
+      void worker.terminate();
+      worker = null;
+    };
+    return {
+      startRun: (runId, config, handlers, resumeFrom, paused = false) => {
+        if (busy) throw new WorkbenchException('invalid-request', `engine worker is busy with another run; ${runId} must wait for it to end`);
+        if (worker === null) {
+          worker = this.spawn();
+          this.runs.add(worker);
+        }
+        busy = true;
+        const w = worker;
+        return this.runIn(w, runId, config, handlers, resumeFrom, paused, (healthy) => {
+          busy = false;
+          if (!healthy && worker === w) drop();
+        });
+      },
+      dispose: async () => {
+        const w = worker;
+        worker = null;
+        if (w) {
+          this.runs.delete(w);
+          await w.terminate();
+        }
+      },
+    };
+  }
+
+  /**
+   * Runs one training in `worker`; `release(healthy)` is called once when it ends, healthy when the worker
+   * reported the end itself (it may run another training), not when it crashed or was terminated.
+   */
+  private runIn(
+    worker: Worker,
+    runId: string,
+    config: Config,
+    handlers: RunHandlers,
+    resumeFrom: Checkpoint | undefined,
+    paused: boolean,
+    release: (healthy: boolean) => void,
+  ): RunHandle {
     const control = new SharedArrayBuffer(CTRL_SLOTS * 4);
     const ctl = new Int32Array(control);
     if (paused) Atomics.store(ctl, CTRL_PAUSE, 1);
-    const worker = this.spawn();
-    this.runs.add(worker);
     let finished = false;
     let killTimer: NodeJS.Timeout | null = null;
     let lastStep = resumeFrom?.step ?? 0;
-    const finish = (outcome: RunOutcome): void => {
+    const finish = (outcome: RunOutcome, healthy: boolean): void => {
       if (finished) return;
       finished = true;
       if (killTimer) clearTimeout(killTimer);
-      this.runs.delete(worker);
-      void worker.terminate();
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      release(healthy);
       handlers.onDone(outcome, lastStep);
     };
-    worker.on('message', (msg: WorkerToHost) => {
-      if (finished) return;
+    const onMessage = (msg: WorkerToHost): void => {
+      // A reused worker runs one training at a time; a message naming another run is not this run's.
+      if (finished || ('runId' in msg && msg.runId !== runId)) return;
       switch (msg.type) {
         case 'ready':
           handlers.onReady?.(msg.backend, msg.reason);
@@ -151,19 +228,22 @@ export class EngineHost {
           break;
         case 'done':
           lastStep = Math.max(lastStep, msg.lastStep);
-          finish(msg.outcome);
+          finish(msg.outcome, true);
           break;
         default:
           break;
       }
-    });
-    worker.on('error', (e) => {
+    };
+    const onError = (e: Error): void => {
       this.log(`engine worker for ${runId} crashed: ${e.stack ?? e.message}`);
-      finish(failed('worker-crashed', `the engine crashed: ${e.message}`));
-    });
-    worker.on('exit', (code) => {
-      if (!finished) finish(failed('worker-crashed', `the engine exited unexpectedly (code ${code})`));
-    });
+      finish(failed('worker-crashed', `the engine crashed: ${e.message}`), false);
+    };
+    const onExit = (code: number): void => {
+      if (!finished) finish(failed('worker-crashed', `the engine exited unexpectedly (code ${code})`), false);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
     const start: HostToWorker = {
       type: 'start',
       runId,
@@ -184,7 +264,7 @@ export class EngineHost {
         wake();
         killTimer ??= setTimeout(() => {
           this.log(`engine worker for ${runId} did not stop within ${this.graceMs} ms; terminating`);
-          finish({ status: 'stopped', reason: `stopped by the user (the engine was terminated after ${this.graceMs} ms)` });
+          finish({ status: 'stopped', reason: `stopped by the user (the engine was terminated after ${this.graceMs} ms)` }, false);
         }, this.graceMs);
       },
       pause: () => {
@@ -231,11 +311,11 @@ export class EngineHost {
   }
 
   /** Runs a one-shot engine computation in the shared task worker. */
-  runTask<T = unknown>(task: EngineTask, args: unknown): Promise<T> {
+  runTask<K extends EngineTask>(task: K, args: EngineTaskArgs<K>): Promise<EngineTaskResult<K>> {
     const w = this.ensureTaskWorker();
     const id = this.nextTaskId++;
     w.ref();
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<EngineTaskResult<K>>((resolve, reject) => {
       this.pendingTasks.set(id, { resolve: resolve as (v: unknown) => void, reject });
       const msg: HostToWorker = { type: 'task', id, task, args, ...(this.threads !== undefined ? { threads: this.threads } : {}) };
       w.postMessage(msg);

@@ -1,18 +1,19 @@
 /**
- * The run manager: starts runs in the engine host, writes every record to the run folder as soon as it
- * arrives (before anything is shown), and forwards progress to listeners throttled to ≤ 30 events per
- * second, batched.
+ * The run manager: the app's live runs (UI and browser mode). Each run goes through the run driver
+ * (./runDriver.ts: engine, run folder, I/O errors, the end), which writes every record before it is shown;
+ * this class adds Pause/Step/Resume/Stop by run id and forwards progress to listeners throttled to ≤ 30
+ * events per second, batched.
  */
-import os from 'node:os';
 import type { Config } from '../../shared/config/schema';
-import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
+import { WorkbenchException } from '../../shared/api/result';
 import type { EventMap, RunDetail, RunMeta, RunSummary } from '../../shared/api/contract';
-import type { MachineInfo, MetricRecord, RunStatus } from '../../shared/run/format';
+import type { MetricRecord, RunStatus } from '../../shared/run/format';
 import type { EngineHost, RunHandle } from './engineHost';
 import type { SessionStore } from './sessionStore';
 import type { RunWriter } from './runWriter';
-import type { Checkpoint, RunOutcome } from '../engine/protocol';
+import type { Checkpoint } from '../engine/protocol';
 import { assertRunFits } from '../../shared/run/memory';
+import { launchRun, newRunConfigFile, type RunResult } from './runDriver';
 
 /** Minimum interval between two progress events of one run (≤ 30 per second). */
 export const PROGRESS_INTERVAL_MS = 34;
@@ -24,7 +25,6 @@ interface LiveRun {
   sessionId: string;
   config: Config;
   handle: RunHandle;
-  writer: RunWriter;
   pending: MetricRecord[];
   timer: NodeJS.Timeout | null;
   lastEmit: number;
@@ -34,29 +34,11 @@ interface LiveRun {
   rate: { t: number; step: number }[];
   status: RunStatus;
   meta: RunMeta | null;
-  /** writes to the run folder, in order */
-  io: Promise<void>;
-  ioError: WorkbenchError | null;
-}
-
-/** Facts about this machine for the run folder's config.json. */
-export function machineInfo(): MachineInfo {
-  const cpus = os.cpus();
-  return {
-    platform: process.platform,
-    arch: process.arch,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model,
-    totalMemMiB: Math.round(os.totalmem() / 2 ** 20),
-    node: process.version,
-    hostname: os.hostname(),
-  };
 }
 
 export interface RunManagerDeps {
   host: EngineHost;
   store: SessionStore;
-  appVersion: string;
   emit: Emit;
   log?: (msg: string) => void;
   now?: () => number;
@@ -78,15 +60,7 @@ export class RunManager {
     assertRunFits(config);
     const store = this.deps.store;
     const sid = sessionId ?? (await store.ensureDefaultSession()).sessionId;
-    const { runId, writer } = await store.createRun(sid, {
-      schemaVersion: 1,
-      config,
-      appVersion: this.deps.appVersion,
-      backend: config.backend,
-      dtype: config.dtype,
-      startedAt: new Date(this.now()).toISOString(),
-      machine: machineInfo(),
-    });
+    const { runId, writer } = await store.createRun(sid, newRunConfigFile(config, new Date(this.now())));
     this.launch(runId, sid, config, writer, undefined, opts.paused === true);
     return { runId, sessionId: sid };
   }
@@ -111,7 +85,6 @@ export class RunManager {
       runId,
       sessionId,
       config,
-      writer,
       handle: undefined as unknown as RunHandle,
       pending: [],
       timer: null,
@@ -121,52 +94,30 @@ export class RunManager {
       rate: [],
       status: paused ? 'paused' : 'running',
       meta: null,
-      io: Promise.resolve(),
-      ioError: null,
     };
     this.live.set(runId, run);
-    writer.onFailure((e) => this.ioFailed(run, e));
-    run.handle = this.deps.host.startRun(
+    const driven = launchRun({
       runId,
       config,
-      {
-        onMeta: (meta) => {
-          run.meta = meta;
-          this.queueIo(run, () => writer.writeMeta(meta));
-          this.deps.emit('run:status', { runId, status: run.status, reason: null, meta });
-        },
-        onRecords: (records) => this.onRecords(run, records),
-        onCheckpoint: (cp) => writer.checkpoint(cp),
-        onParams: (p) => this.queueIo(run, () => writer.keepParams(p)),
-        onDone: (outcome, lastStep) => void this.onDone(run, outcome, lastStep),
-      },
-      resumeFrom,
+      writer,
+      engine: this.deps.host,
+      ...(resumeFrom ? { resumeFrom } : {}),
       paused,
-    );
+      now: this.now,
+      log: this.log,
+      onMeta: (meta) => {
+        run.meta = meta;
+        this.deps.emit('run:status', { runId, status: run.status, reason: null, meta });
+      },
+      onRecords: (records) => this.onRecords(run, records),
+    });
+    run.handle = driven.handle;
+    void driven.done.then((result) => this.onDone(run, result));
     this.deps.emit('run:status', { runId, status: run.status, reason: null });
   }
 
-  private queueIo(run: LiveRun, fn: () => Promise<void>): void {
-    run.io = run.io.then(fn).catch((e: unknown) => this.ioFailed(run, e));
-  }
-
-  private ioFailed(run: LiveRun, e: unknown): void {
-    if (run.ioError) return;
-    const message = e instanceof Error ? e.message : String(e);
-    run.ioError = { code: 'io-error', message: `could not write the run folder: ${message}; the run was stopped, earlier data is intact` };
-    this.log(run.ioError.message);
-    // The failure can come while the engine is still being started (a synchronous write in launch).
-    run.handle?.stop();
-  }
-
+  /** Records that are on disk: counted for steps/s and shown (throttled). */
   private onRecords(run: LiveRun, records: MetricRecord[]): void {
-    if (run.ioError) return;
-    try {
-      run.writer.append(records); // on disk before it is reported
-    } catch (e) {
-      this.ioFailed(run, e);
-      return;
-    }
     const last = records[records.length - 1];
     if (last) {
       run.lastStep = last.step;
@@ -211,20 +162,10 @@ export class RunManager {
     });
   }
 
-  private async onDone(run: LiveRun, outcome: RunOutcome, lastStep: number): Promise<void> {
+  private onDone(run: LiveRun, result: RunResult): void {
     this.flushProgress(run);
-    await run.io;
-    await run.writer.settle();
-    const final: RunOutcome = run.ioError ? { status: 'failed', reason: run.ioError.message, error: run.ioError } : outcome;
+    const final = result.outcome;
     run.status = final.status;
-    try {
-      await run.writer.writeOutcome(final, Math.max(lastStep, run.lastStep), new Date(this.now()).toISOString());
-    } catch (e) {
-      this.log(`could not write the final status of ${run.runId}: ${String(e)}`);
-    } finally {
-      // Always release the writer, or the store keeps the run registered as active.
-      await run.writer.close().catch((e: unknown) => this.log(`could not close ${run.runId}: ${String(e)}`));
-    }
     this.live.delete(run.runId);
     const error = final.status === 'failed' ? final.error : undefined;
     this.deps.emit('run:status', { runId: run.runId, status: final.status, reason: final.reason, ...(error ? { error } : {}) });

@@ -10,7 +10,6 @@
  */
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { ID_PATTERN, type RunDetail, type RunSummary } from '../../shared/api/contract';
 import { WorkbenchException } from '../../shared/api/result';
@@ -43,6 +42,7 @@ import { type FsLayer, ioError, isInside, readFileLimited, realFs, realPathInsid
 import { NEW_RUN_PREFIX, OWNER_FILE, RunWriter, isRunActive, isRunOwnedByLiveProcess, readRunOwner } from './runWriter';
 import { stampLiveness } from './processInfo';
 import { PARAMS_DIR } from './export/keptParams';
+import { newId as freshId } from './ids';
 
 export const DEFAULT_SESSION_ID = 'default';
 export const DEFAULT_SESSION_NAME = 'Default session';
@@ -65,10 +65,6 @@ const defaultTrash = async (paths: string[]): Promise<void> => {
   const mod = await import('trash');
   await mod.default(paths, { glob: false });
 };
-
-function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}
 
 function corrupt(file: string, why: string, details: Record<string, unknown> = {}): WorkbenchException {
   return new WorkbenchException('session-corrupt', `${file}: ${why}`, { file, ...details });
@@ -229,7 +225,7 @@ export class SessionStore {
   }
 
   private newId(prefix: string): string {
-    return `${prefix}-${stamp(this.now())}-${randomBytes(4).toString('hex')}`;
+    return freshId(prefix, this.now());
   }
 
   private static checkName(name: unknown): string {

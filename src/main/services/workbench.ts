@@ -22,8 +22,8 @@ import { RunManager } from './runManager';
 import { SessionStore } from './sessionStore';
 import { ExportService, type FileDialogs } from './export/exportService';
 import { UploadStore } from './uploads';
+import { APP_VERSION } from './appVersion';
 
-export const APP_VERSION = '0.1.0';
 
 export interface WorkbenchServiceOptions {
   mode: 'electron' | 'browser';
@@ -66,7 +66,6 @@ export class WorkbenchService implements WorkbenchApi {
     this.runs = new RunManager({
       host: this.host,
       store: this.store,
-      appVersion: APP_VERSION,
       emit: (channel, payload) => this.events.emit(channel, payload),
       log: this.log,
     });

@@ -10,6 +10,8 @@ import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
 import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
+import type { RunTheory, TheoryPreview } from '../run/theory';
+import type { RunPreview } from '../run/preview';
 import { dataUploadsSchema, uploadIdSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
 import {
   circleRequestSchema,
@@ -111,14 +113,15 @@ export interface RunMeta {
   d: number;
   m: number;
   warnings: string[];
-  theory: unknown | null;
+  /** the run's theory (null when it could not be computed: the warnings say why; or while `theoryPending`) */
+  theory: RunTheory | null;
   /**
    * true in the meta a run reports at set-up, before its theory (n×n eigendecompositions) is computed: the
    * run's first record comes first, then the meta again with the theory and `theoryPending` false (issue 13)
    */
   theoryPending?: boolean;
-  /** a small preview of the data for the model view (2-D points or MNIST thumbnails) */
-  preview?: unknown;
+  /** the model view's preview at step 0 (2-D points, MNIST thumbnails or per-sample errors) */
+  preview?: RunPreview;
 }
 
 /**
@@ -173,7 +176,7 @@ export interface InvokeMap {
   'run:step': { req: { runId: string; steps: number }; res: { runId: string } };
   'run:list': { req: void; res: RunSummary[] };
   'run:get': { req: { runId: string }; res: RunDetail };
-  'theory:compute': { req: { config: unknown; uploads?: DataUploads }; res: unknown };
+  'theory:compute': { req: { config: unknown; uploads?: DataUploads }; res: TheoryPreview };
   /**
    * checks a CSV file with the run's own parser before any run (the file field's validation): the text in
    * `config.csvText`, or as an upload named in `uploads.csvText` (the browser client sends a long text so)
@@ -359,6 +362,21 @@ export interface WorkbenchApi {
   invoke<K extends InvokeChannel>(channel: K, req: InvokeMap[K]['req']): Promise<Result<InvokeMap[K]['res']>>;
   on<K extends EventChannel>(channel: K, listener: (payload: EventMap[K]) => void): () => void;
 }
+
+/**
+ * The service side every adapter serves (the WebSocket server, the Electron IPC adapter): the API, plus an
+ * untyped invoke for untrusted input (checked against the allowlist and the request schemas), and uploads.
+ */
+export interface ServedApi extends WorkbenchApi {
+  invokeUnknown(channel: unknown, req: unknown): Promise<unknown>;
+  /** Stores an upload's bytes (streamed, at most `limit` bytes); optional for adapters that take none. */
+  acceptUpload?(kind: UploadKind, name: string, body: AsyncIterable<Uint8Array>, limit: number): Promise<Result<UploadInfo>>;
+}
+
+/** The Electron IPC channel that carries every (channel, request) pair of {@link InvokeMap} (preload ↔ main). */
+export const IPC_INVOKE = 'workbench:invoke';
+/** The Electron IPC channel that carries every (channel, payload) pair of {@link EventMap} (main → preload). */
+export const IPC_EVENT = 'workbench:event';
 
 /** True if a string is an allowed invoke channel. */
 export function isInvokeChannel(c: unknown): c is InvokeChannel {

@@ -178,3 +178,31 @@ export interface RfSweepResult extends RfSweep {
   sketch: string;
   seeds: number;
 }
+
+/** `jacot --json`: Jacot's NTK Θ⁽ᴸ⁾ and NNGP Σ⁽ᴸ⁾ of the rows (SPEC §10.1). */
+export interface JacotResult {
+  ntk: number[][];
+  nngp: number[][];
+  n: number;
+  d: number;
+  layers: number;
+  beta: number;
+  sigmaW: number;
+}
+
+/** `rf-ntk --json` (one draw): the random-feature Gram beside the exact Θ, and its relative spectral error (SPEC §10.4). */
+export interface RfNtkResult {
+  ntk: number[][];
+  exact: number[][];
+  n: number;
+  d: number;
+  D: number;
+  m0: number;
+  m1: number;
+  sketch: string;
+  sketchDim: number | null;
+  seed: number;
+  relativeSpectralError: number;
+  lambdaMin: number;
+  lambdaMinExact: number;
+}

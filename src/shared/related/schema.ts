@@ -101,6 +101,7 @@ export type KernelRequest = z.input<typeof kernelRequestSchema>;
 export const jacotRequestSchema = z
   .object({ data: vectorDataSchema, layers: int(1, MAX_LAYERS), beta: nonNegative.default(0), sigmaW: positive.default(1), memoryLimitMiB })
   .strict();
+export type JacotRequest = z.input<typeof jacotRequestSchema>;
 
 /** `related:jacot-circle`: Θ_m(x₀, x(γ)) on the unit circle (SPEC §10.1). */
 export const circleRequestSchema = z

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { configObjectSchema } from '../config/schema';
+import { runPreviewSchema } from './preview';
 
 export const RUN_FORMAT_VERSION = 1;
 export const RUN_FILES = {
@@ -68,8 +69,13 @@ export const trackedSchema = z
       .optional(),
     /** per-neuron movement histogram ‖Δw_r‖·√m: bin edges and counts */
     neuronMoveHistogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }).optional(),
-  })
-  .passthrough();
+    /** why the eigenvalues are missing at this step (an eigensolve that did not converge) */
+    eigNote: z.string().optional(),
+    /** the frozen-kernel model's residual energy along the H∞ eigen-directions at this step (beside spectralBias) */
+    spectralBiasPredicted: z.array(num).optional(),
+    /** the model-view preview at this step (src/shared/run/preview.ts) */
+    preview: runPreviewSchema.optional(),
+  });
 
 /** One line of metrics.ndjson. */
 export const metricRecordSchema = z

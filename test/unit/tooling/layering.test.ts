@@ -22,6 +22,13 @@ describe('layering rules (STYLE.md §2)', () => {
     ['src/main/cli/x.ts', "import { buildDataset } from '../engine/datasets';\nexport const a = buildDataset;", 'never the engine directly'],
     ['src/renderer/src/x.ts', "import { WorkbenchService } from '../../main/services/workbench';\nexport const a = WorkbenchService;", 'imports shared and itself only'],
     ['src/renderer/src/x.ts', "import fs from 'node:fs';\nexport const a = fs;", 'sandboxed page'],
+    ['src/main/electron/x.ts', "import { DESKTOP_CSP } from '../server/security';\nexport const a = DESKTOP_CSP;", 'Adapters do not import each other'],
+    ['src/main/electron/x.ts', "import { main } from '../cli/index';\nexport const a = main;", 'Adapters do not import each other'],
+    ['src/main/server/x.ts', "import { attachIpc } from '../electron/ipcAdapter';\nexport const a = attachIpc;", 'Adapters do not import each other'],
+    ['src/main/server/x.ts', "import { main } from '../cli/index';\nexport const a = main;", 'Adapters do not import each other'],
+    ['src/main/cli/commands/x.ts', "import { serveMain } from '../../server/main';\nexport const a = serveMain;", 'Adapters do not import each other'],
+    ['src/main/cli/x.ts', "import { attachIpc } from '../electron/ipcAdapter';\nexport const a = attachIpc;", 'Adapters do not import each other'],
+    ['src/main/engine/datasets/x.ts', "import { createRequire } from 'node:module';\nexport const a = createRequire;", 'pure numerics'],
   ])('%s: refuses a wrong import with a message naming the right door', async (file, code, msg) => {
     const messages = await lint(file, code);
     expect(messages.join('\n')).toContain(msg);

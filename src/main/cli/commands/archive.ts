@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { createArchive } from '../../services/export/archive';
 import { writeOutputFile } from '../../services/export/output';
-import { APP_VERSION } from '../../services/workbench';
+import { APP_VERSION } from '../../services/appVersion';
 import { out, printJson, type CliState } from '../common';
 
 /** Registers `archive` on the program. */

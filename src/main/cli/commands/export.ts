@@ -17,7 +17,7 @@ import { runArrays } from '../../services/export/arrays';
 import { buildReport } from '../../services/export/report';
 import { readRunFolder, readRunsOrSessions } from '../../services/export/runData';
 import { writeOutputFile } from '../../services/export/output';
-import { APP_VERSION } from '../../services/workbench';
+import { APP_VERSION } from '../../services/appVersion';
 import { out, printJson, type CliState } from '../common';
 
 function scaleArg(v: string): number {

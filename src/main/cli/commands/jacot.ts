@@ -3,13 +3,6 @@ import type { Command } from 'commander';
 import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { integerAtLeast, naming, nonNegativeNumber } from '../kernelOptions';
 
-interface JacotResult {
-  ntk: number[][];
-  nngp: number[][];
-  n: number;
-  d: number;
-}
-
 /** Registers `jacot` on the program. */
 export function register(p: Command, _state: CliState): void {
   p.command('jacot')
@@ -23,7 +16,7 @@ export function register(p: Command, _state: CliState): void {
     .action(async (o: { data: string; layers: number; beta: number; sigmaW: number; memoryLimit: number; json?: boolean }) => {
       const csvText = await readInput(o.data, '--data');
       const r = await naming({ data: `--data ${o.data}` }, () =>
-        withHost((h) => h.runTask<JacotResult>('jacot', { data: { source: 'csv', csvText }, layers: o.layers, beta: o.beta, sigmaW: o.sigmaW, memoryLimitMiB: o.memoryLimit })),
+        withHost((h) => h.runTask('jacot', { data: { source: 'csv', csvText }, layers: o.layers, beta: o.beta, sigmaW: o.sigmaW, memoryLimitMiB: o.memoryLimit })),
       );
       if (o.json) printJson(r);
       else {

@@ -8,14 +8,6 @@ import { matrixToCsv } from '../../../shared/export/csv';
 import { errln, fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { naming, nonNegativeNumber } from '../kernelOptions';
 
-interface KernelOutput {
-  kernel: string;
-  n: number;
-  d: number;
-  gram: number[][];
-  eigenvalues: number[];
-}
-
 /** Registers `kernel` on the program. */
 export function register(p: Command, _state: CliState): void {
   p.command('kernel')
@@ -47,18 +39,19 @@ export function register(p: Command, _state: CliState): void {
           throw new WorkbenchException('invalid-request', `${o.omegaW !== undefined ? '--omega-w' : '--omega-v'}: applies to --kernel weighted only`);
         }
         const csvText = await readInput(o.data, '--data');
+        const kind = o.kernel;
         const r =
-          o.kernel === 'weighted'
+          kind === 'weighted'
             ? await naming({ data: `--data ${o.data}` }, () =>
                 withHost((h) =>
-                  h.runTask<KernelOutput>('related-kernel', {
+                  h.runTask('related-kernel', {
                     data: { source: 'csv', csvText },
                     spec: { kind: 'weighted', omegaW: o.omegaW ?? 1, omegaV: o.omegaV ?? 1, kappa: o.kappa, nu: o.nu },
                     memoryLimitMiB: o.memoryLimit,
                   }),
                 ),
               )
-            : await withHost((h) => h.runTask<KernelOutput>('kernel', { csvText, kernel: o.kernel, kappa: o.kappa, nu: o.nu, memoryLimitMiB: o.memoryLimit }));
+            : await withHost((h) => h.runTask('kernel', { csvText, kernel: kind, kappa: o.kappa, nu: o.nu, memoryLimitMiB: o.memoryLimit }));
         if (o.npy !== undefined || o.csv !== undefined) {
           const flat = Float64Array.from(r.gram.flat());
           if (o.npy !== undefined) await writeOutputFile(o.npy, encodeNpy(flat, [r.n, r.n]));

@@ -2,10 +2,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { KERNEL_KINDS, type KernelKind } from '../../../shared/related/schema';
-import type { KrrResult } from '../../../shared/related/results';
 import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { addKernelFlags, dataFile, integerAtLeast, kernelSpec, naming, nonNegativeNumber, type KernelFlags, type SequenceCsvFlag } from '../kernelOptions';
-
 
 /** Registers `krr` on the program. */
 export function register(p: Command, _state: CliState): void {
@@ -29,7 +27,7 @@ export function register(p: Command, _state: CliState): void {
       const targets = o.targets === undefined ? undefined : { source: 'csv' as const, csvText: await readInput(o.targets, '--targets') };
       const fields = { train: `--train ${o.train}`, test: `--test ${o.test}`, targets: `--targets ${o.targets ?? ''}`.trim() };
       const r = await naming(fields, () =>
-        withHost((h) => h.runTask<KrrResult>('krr', { train, test, ...(targets ? { targets } : {}), spec, ridge: o.ridge, memoryLimitMiB: o.memoryLimit })),
+        withHost((h) => h.runTask('krr', { train, test, ...(targets ? { targets } : {}), spec, ridge: o.ridge, memoryLimitMiB: o.memoryLimit })),
       );
       // The test rows are the user's own file: the JSON leaves them out (the UI draws them).
       const { testTargets: _inputs, ...json } = r;

@@ -19,7 +19,7 @@ export function register(p: Command, _state: CliState): void {
     .action(async (o: { config: string; atStep: number; full?: boolean; npy?: string; csv?: string; json?: boolean }) => {
       const config = await readConfig(o.config);
       const wantMatrix = o.npy !== undefined || o.csv !== undefined;
-      const r = await withHost((h) => h.runTask<Record<string, unknown>>('ntk', { config, atStep: o.atStep, full: Boolean(o.full), matrix: wantMatrix }));
+      const r = await withHost((h) => h.runTask('ntk', { config, atStep: o.atStep, full: Boolean(o.full), matrix: wantMatrix }));
       const matrix = r.matrix as Float64Array | undefined;
       delete r.matrix;
       if (matrix) {

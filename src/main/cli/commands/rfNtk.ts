@@ -6,20 +6,6 @@ import { RF_SKETCHES } from '../../../shared/related/schema';
 import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { integerAtLeast, naming, nonNegativeNumber, positiveIntList } from '../kernelOptions';
 
-interface RfResult {
-  n: number;
-  d: number;
-  D: number;
-  relativeSpectralError: number;
-  lambdaMin: number;
-  lambdaMinExact: number;
-}
-
-interface SweepResult {
-  rows: { m0: number; D: number; relativeSpectralError: { mean: number; std: number }; lambdaMinError: { mean: number }; predictionError: { mean: number } | null }[];
-  slope: number;
-  slopeStdError: number | null;
-}
 
 /** Registers `rf-ntk` on the program. */
 export function register(p: Command, _state: CliState): void {
@@ -46,7 +32,7 @@ export function register(p: Command, _state: CliState): void {
           if (o.sweep.length < 2) throw new WorkbenchException('invalid-request', '--sweep: expected at least two m0 values to fit a slope');
           if (o.m1 !== undefined || o.sketchDim !== undefined) throw new WorkbenchException('invalid-request', `${o.m1 !== undefined ? '--m1' : '--sketch-dim'}: a sweep sets m1 = m0·d and the sketch size to a quarter of m0·d`);
           const r = await naming(fields, () =>
-            withHost((h) => h.runTask<SweepResult>('rf-sweep', { data, m0s: o.sweep, sketch: o.sketch, seeds: o.seeds, seed: o.seed, ridge: o.ridge, nTest: o.test, memoryLimitMiB: o.memoryLimit })),
+            withHost((h) => h.runTask('rf-sweep', { data, m0s: o.sweep, sketch: o.sketch, seeds: o.seeds, seed: o.seed, ridge: o.ridge, nTest: o.test, memoryLimitMiB: o.memoryLimit })),
           );
           if (o.json) printJson(r);
           else {
@@ -60,7 +46,7 @@ export function register(p: Command, _state: CliState): void {
         }
         const r = await naming(fields, () =>
           withHost((h) =>
-            h.runTask<RfResult>('rf-ntk', {
+            h.runTask('rf-ntk', {
               data,
               m0: o.m0,
               ...(o.m1 !== undefined ? { m1: o.m1 } : {}),

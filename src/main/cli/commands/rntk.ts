@@ -4,14 +4,6 @@ import { Option } from 'commander';
 import { fmt, out, positiveNumber, printJson, withHost, type CliState } from '../common';
 import { dataFile, integerAtLeast, naming, nonNegativeNumber, type SequenceCsvFlag } from '../kernelOptions';
 
-interface RntkResult {
-  ntk: number[][];
-  nngp: number[][];
-  n: number;
-  p: number;
-  lengths: number[];
-}
-
 /** Registers `rntk` on the program. */
 export function register(p: Command, _state: CliState): void {
   p.command('rntk')
@@ -32,7 +24,7 @@ export function register(p: Command, _state: CliState): void {
         const data = await dataFile(o.data, '--data', o.format ?? 'auto', o.features);
         const r = await naming({ data: `--data ${o.data}` }, () =>
           withHost((h) =>
-            h.runTask<RntkResult>('rntk', {
+            h.runTask('rntk', {
               data,
               readout: o.readout,
               bidirectional: o.bidirectional === true,

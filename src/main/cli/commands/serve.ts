@@ -1,5 +1,6 @@
 /** `serve`: browser mode. */
 import type { Command } from 'commander';
+import { WorkbenchException } from '../../../shared/api/result';
 import type { CliState } from '../common';
 
 /** Registers `serve` on the program. */
@@ -9,8 +10,8 @@ export function register(p: Command, state: CliState): void {
     .option('--port <N>', 'port (0 = any free port)', '0')
     .option('--data-dir <dir>', 'where sessions are stored')
     .action(async (o: { port: string; dataDir?: string }) => {
-      const { serveMain } = await import('../../server/main');
-      const code = await serveMain(['--port', o.port, ...(o.dataDir ? ['--data-dir', o.dataDir] : [])]);
+      if (!state.serve) throw new WorkbenchException('internal', 'serve: this entry point has no browser mode');
+      const code = await state.serve(['--port', o.port, ...(o.dataDir ? ['--data-dir', o.dataDir] : [])]);
       if (code !== 0) state.code = code;
       else await new Promise(() => {}); // serve until interrupted
     });

@@ -1,8 +1,10 @@
 /** `train`: one training run into a run folder. */
 import type { Command } from 'commander';
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { exitCodeFor, WorkbenchException } from '../../../shared/api/result';
-import { trainToFolder } from '../../services/batchTrain';
+import { EngineHost } from '../../services/engineHost';
+import { driveRun } from '../../services/runDriver';
 import { errln, fmt, out, printJson, readConfig, type CliState } from '../common';
 
 /** Registers `train` on the program. */
@@ -26,9 +28,13 @@ export function register(p: Command, state: CliState): void {
       const said = new Set<string>();
       // The newest tracked record's verdict: a network collapsed to the zero output is said once, as it happens.
       let collapse: { message: string } | null = null;
-      const res = await trainToFolder(config, path.resolve(o.out), {
+      // A batch run has no window to keep responsive: every core by default.
+      const host = new EngineHost({ threads: threads ?? availableParallelism() });
+      const res = await driveRun({
+        config,
+        runDir: path.resolve(o.out),
+        engine: host,
         signal: ac.signal,
-        ...(threads !== undefined ? { threads } : {}),
         // The meta comes at set-up and again with the theory (after step 0): each line is said once.
         onMeta: (m) => {
           if (said.size === 0) errln(`backend ${m.backend} (${m.dtype}); n=${m.n} d=${m.d} m=${m.m}; η_W=${fmt(m.learningRates.encoder)} η_V=${fmt(m.learningRates.decoder)}`);
@@ -38,18 +44,20 @@ export function register(p: Command, state: CliState): void {
             said.add(w);
           }
         },
-        onProgress: (r) => {
-          if (r.tracked) {
-            if (r.tracked.collapse && !collapse) errln(`warning: ${r.tracked.collapse.message}`);
-            collapse = r.tracked.collapse ?? null;
-          }
-          const now = Date.now();
-          if (now - lastPrint > 500 || r.step === config.steps) {
-            lastPrint = now;
-            errln(`step ${r.step}/${config.steps}  loss ${fmt(r.loss)}`);
+        onRecords: (records) => {
+          for (const r of records) {
+            if (r.tracked) {
+              if (r.tracked.collapse && !collapse) errln(`warning: ${r.tracked.collapse.message}`);
+              collapse = r.tracked.collapse ?? null;
+            }
+            const now = Date.now();
+            if (now - lastPrint > 500 || r.step === config.steps) {
+              lastPrint = now;
+              errln(`step ${r.step}/${config.steps}  loss ${fmt(r.loss)}`);
+            }
           }
         },
-      });
+      }).finally(() => host.dispose());
       process.off('SIGINT', onSig);
       const summary = {
         status: res.outcome.status,

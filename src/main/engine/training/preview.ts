@@ -3,15 +3,12 @@
  * thumbnails, or per-sample reconstruction errors.
  */
 import type { Dataset } from '../datasets';
+import type { RunPreview } from '../../../shared/run/preview';
+
+export type { RunPreview };
 
 /** Per-sample reconstruction errors in the preview: at most this many samples. */
 export const PREVIEW_MAX_SAMPLES = 512;
-
-/** The model-view preview: 2-D points, MNIST thumbnails, or per-sample reconstruction errors. */
-export type RunPreview =
-  | { kind: 'points2d'; train: number[][]; trainRecon: number[][]; test: number[][]; testRecon: number[][] }
-  | { kind: 'mnist'; inputs: number[][][]; reconstructions: number[][][]; testInputs: number[][][]; testReconstructions: number[][][] }
-  | { kind: 'errors'; train: number[]; test: number[]; truncated: boolean };
 
 function columns(M: Float64Array, d: number, n: number, count: number): number[][] {
   const out: number[][] = [];

@@ -12,14 +12,14 @@ import type { RunMeta } from '../../../shared/api/contract';
 import { WorkbenchException } from '../../../shared/api/result';
 import { assertRunFits, formatBytes, FULL_NTK_MAX_ND, LINEARIZED_MAX_N } from '../../../shared/run/memory';
 import type { ComputeBackend, Trainer, TrainerSpec } from '../backends/types';
-import { buildDataset, nearSingularWarning, type Dataset } from '../datasets';
+import { buildDataset, nearSingularWarning, prepareDataset, type Dataset } from '../datasets';
 import { datasetWarnings } from '../datasets/warnings';
 import { initParams } from '../autoencoder/init';
 import { forward, outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
 import { regimeKernel } from '../ntk/infiniteKernels';
 import { createRng, STREAMS } from '../random';
-import { linearizedModel, runTheory, type LinearizedModel } from '../theory';
+import { linearizedModel, runTheory, type LinearizedModel, type RunTheory } from '../theory';
 import { chooseLearningRates, leadingRate, reportedLearningRates, type ChosenLearningRates } from './learningRates';
 import { buildPreview } from './preview';
 
@@ -66,6 +66,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   // Nothing large is allocated before the run is known to fit memoryLimitMiB (the services check the same
   // estimate before they start a run); the plan says which optional parts (kernels, theory) fit beside it.
   const memory = assertRunFits(config);
+  await prepareDataset(config);
   // The near-singular check of the data decomposes the joint kernel, as the theory does: it runs with it.
   const data = buildDataset(config, { skipConditioning: true });
   const { X, d, n, Xtest, nTest } = data;
@@ -123,7 +124,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
 
   async function finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }> {
     const later: string[] = [];
-    let theory: unknown = null;
+    let theory: RunTheory | null = null;
     let jointChecked = false;
     // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
     // so its eigendecomposition (the costly part at large n) is reused.

@@ -141,7 +141,7 @@ export class Tracker {
         } catch (e) {
           // An unconverged eigensolve must not end the run: record why the eigenvalues are missing.
           if (!(e instanceof WorkbenchException) || e.code !== 'not-converged') throw e;
-          tracked['eigNote'] = e.message;
+          tracked.eigNote = e.message;
           this.warmMin = this.warmMax = undefined;
         }
       }
@@ -167,14 +167,14 @@ export class Tracker {
       const bias = new Array<number>(n).fill(0);
       for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
       tracked.spectralBias = bias;
-      tracked['spectralBiasPredicted'] = Array.from(lin.residualEnergyAt(step));
+      tracked.spectralBiasPredicted = Array.from(lin.residualEnergyAt(step));
     } else if (this.ctx.linearPending === true && step === 0 && !this.ctx.resumed) {
       // Every frozen-kernel model starts at E(0) = U₀ − X: its loss at step 0 needs no decomposition.
       let s = 0;
       for (let k = 0; k < U.length; k++) s += (U[k]! - X[k]!) ** 2;
       tracked.linearizedLoss = 0.5 * s * lossWeight;
     }
-    tracked['preview'] = buildPreview(data, U, Utest);
+    tracked.preview = buildPreview(data, U, Utest);
     this.trackedCount++;
     return { testLoss, tracked };
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { attachIpc, IPC_EVENT, IPC_INVOKE, isTrustedRendererUrl } from '../../../../src/main/electron/ipcAdapter';
+import { attachIpc, isTrustedRendererUrl } from '../../../../src/main/electron/ipcAdapter';
+import { IPC_EVENT, IPC_INVOKE } from '../../../../src/shared/api/contract';
 import { buildBridge } from '../../../../src/preload/bridge';
 
 /** In-memory ipcMain / ipcRenderer pair joined by an emitter; no Electron involved. */

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { startBrowserServer, type BrowserServer, type ServedApi } from '../../../../src/main/server/server';
+import { startBrowserServer, type BrowserServer } from '../../../../src/main/server/server';
+import type { ServedApi } from '../../../../src/shared/api/contract';
 import { cookieName } from '../../../../src/main/server/security';
 import { TransferStore, TRANSFER_TTL_MS } from '../../../../src/main/services/export/transfers';
 

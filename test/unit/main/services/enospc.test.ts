@@ -18,6 +18,7 @@ import { LOCK_FILE } from '../../../../src/main/services/dataDirLock';
 import { UploadStore } from '../../../../src/main/services/uploads';
 import { parseMetricsText } from '../../../../src/shared/run/format';
 import type { RunStatusEvent } from '../../../../src/shared/api/contract';
+import type { RunTheory } from '../../../../src/shared/run/theory';
 import { spawnServer } from '../../../../scripts/lib/serverProcess';
 import { createHash } from 'node:crypto';
 import { configFile } from './sessionFixtures';
@@ -267,7 +268,7 @@ describe.skipIf(skipReason !== null)('a full disk (ENOSPC on a tmpfs)', () => {
     const failures: string[] = [];
     w.onFailure((e) => failures.push(e.message));
     fill(dir);
-    await expect(w.writeMeta({ backend: 'js', dtype: 'float64', learningRates: { encoder: 0.1, decoder: 0.1 }, n: 6, d: 3, m: 16, warnings: [], theory: { big: 'x'.repeat(10_000) } })).rejects.toMatchObject({ code: 'io-error', message: expect.stringMatching(/(config|theory)\.json \(the disk is full\)/) });
+    await expect(w.writeMeta({ backend: 'js', dtype: 'float64', learningRates: { encoder: 0.1, decoder: 0.1 }, n: 6, d: 3, m: 16, warnings: [], theory: { big: 'x'.repeat(10_000) } as unknown as RunTheory })).rejects.toMatchObject({ code: 'io-error', message: expect.stringMatching(/(config|theory)\.json \(the disk is full\)/) });
     await expect(w.writeOutcome({ status: 'finished', reason: 'done' }, 0, new Date().toISOString())).rejects.toMatchObject({ code: 'io-error', message: expect.stringMatching(/status\.json \(the disk is full\)/) });
     expect(failures).toHaveLength(1);
     for (const [f, bytes] of files) expect(fs.readFileSync(path.join(dir, 'run', f)).equals(bytes)).toBe(true);

@@ -8,7 +8,9 @@ import { SessionStore } from '../../../../src/main/services/sessionStore';
 import { OWNER_FILE, RunWriter, isRunOwnedByLiveProcess } from '../../../../src/main/services/runWriter';
 import { CHECKPOINT_DIR, realAsyncFs, type AsyncFsLayer } from '../../../../src/main/services/checkpoint';
 import { PARAMS_DIR } from '../../../../src/main/services/export/keptParams';
-import { trainToFolder } from '../../../../src/main/services/batchTrain';
+import { driveRun } from '../../../../src/main/services/runDriver';
+import { EngineHost } from '../../../../src/main/services/engineHost';
+import type { RunWriterOptions } from '../../../../src/main/services/runWriter';
 import { DataDirLock, LOCK_FILE } from '../../../../src/main/services/dataDirLock';
 import { processStartTime } from '../../../../src/main/services/processInfo';
 import { WorkbenchService } from '../../../../src/main/services/workbench';
@@ -27,6 +29,16 @@ async function interruptedRun(s: SessionStore, steps = [0, 1, 2]) {
   r.writer.append(steps.map(rec));
   await r.writer.close();
   return { ...r, sessionId: sess.sessionId };
+}
+
+/** The CLI's `train`: one run into a new folder through the run driver, in a fresh engine host. */
+async function trainToFolder(config: Config, runDir: string, opts: { writer?: RunWriterOptions; threads?: number } = {}) {
+  const host = new EngineHost({ threads: opts.threads ?? 1 });
+  try {
+    return await driveRun({ config, runDir, engine: host, ...(opts.writer ? { writer: opts.writer } : {}) });
+  } finally {
+    await host.dispose();
+  }
 }
 
 const tiny = (over: Partial<Config> = {}): Config => ({
@@ -60,7 +72,7 @@ describe('start-up on a full disk (item 3)', () => {
   });
 });
 
-describe('trainToFolder() when a write fails (item 4)', () => {
+describe('driveRun() into a new folder (the CLI\'s train) when a write fails (item 4)', () => {
   it('a failing checkpoint write stops the run with an io-error outcome (no rejection), and status.json says so without overstating lastStep', async () => {
     const out = path.join(tempDir(), 'run');
     const full: AsyncFsLayer = {

@@ -14,6 +14,21 @@ function errorOf(f: () => unknown): WorkbenchException {
 }
 
 describe('parseCsv()', () => {
+  it('reads quoted fields whole (a quoted header name may hold the separator, a doubled quote is one quote)', () => {
+    const r = parseCsv('"x, first","the ""y""",z\n1,"2",3\n"4",5,6\n');
+    expect(r.header).toEqual(['x, first', 'the "y"', 'z']);
+    expect(Array.from(r.X)).toEqual([1, 4, 2, 5, 3, 6]);
+    // A naive split at every comma would see four columns on the header line.
+    expect(r.d).toBe(3);
+  });
+
+  it('names the line and column of a quote that is never closed, and of a quoted field that is no number', () => {
+    expect(errorOf(() => parseCsv('1,2\n3,"4\n')).message).toMatch(/^line 2, column 2: Quote Not Closed/);
+    const e = errorOf(() => parseCsv('a;b\n1;2\n3;"4,5"\n'));
+    expect(e.message).toBe('line 3, column 2: "4,5" is not a number');
+    expect(e.details).toEqual({ line: 3, column: 2 });
+  });
+
   it('reads one sample per row into X [d, n] and detects a header', () => {
     const r = parseCsv('a,b,c\n1,2,3\n4,5,6\n');
     expect(r.header).toEqual(['a', 'b', 'c']);

@@ -1,11 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { buildDataset } from '../../../../../src/main/engine/datasets/index';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildDataset, prepareDataset } from '../../../../../src/main/engine/datasets/index';
 import { loadMnist, MNIST_PIXELS } from '../../../../../src/main/engine/datasets/mnist';
 import { defaultConfig } from '../../../../../src/shared/config/schema';
 
 describe('loadMnist()', () => {
-  it('loads the 10 000 digits of the mnist package with labels and pixels in [0, 1]', () => {
-    const m = loadMnist();
+  it('loads the 10 000 digits of the mnist package with labels and pixels in [0, 1]', async () => {
+    const m = await loadMnist();
     expect(m.count).toBe(10_000);
     expect(m.pixels.length).toBe(10_000 * MNIST_PIXELS);
     expect(m.labels[0]).toBe(0);
@@ -16,12 +16,13 @@ describe('loadMnist()', () => {
       if (p > hi) hi = p;
     }
     expect([lo, hi]).toEqual([0, 1]);
-    expect(loadMnist()).toBe(m);
+    expect(await loadMnist()).toBe(m);
   });
 });
 
 describe('buildDataset() mnist', () => {
   const base = { ...defaultConfig(), dataset: 'mnist' as const, samples: 12, testSamples: 4, seed: 2, inputDim: 5 };
+  beforeAll(() => prepareDataset(base));
 
   it('gives [784, n] and [784, nTest] with unit-norm columns when normalize is on', () => {
     const ds = buildDataset(base);
