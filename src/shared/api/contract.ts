@@ -117,7 +117,7 @@ export interface RunMeta {
   d: number;
   m: number;
   warnings: string[];
-  /** the run's theory (null when it could not be computed, or not yet: see theoryPending; the warnings say why) */
+  /** the run's theory (null when it could not be computed: the warnings say why; or while `theoryPending`) */
   theory: RunTheory | null;
   /**
    * true in the meta a run reports at set-up, before its theory (n×n eigendecompositions) is computed: the

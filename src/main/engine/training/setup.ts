@@ -66,8 +66,8 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   // Nothing large is allocated before the run is known to fit memoryLimitMiB (the services check the same
   // estimate before they start a run); the plan says which optional parts (kernels, theory) fit beside it.
   const memory = assertRunFits(config);
-  // The near-singular check of the data decomposes the joint kernel, as the theory does: it runs with it.
   await prepareDataset(config);
+  // The near-singular check of the data decomposes the joint kernel, as the theory does: it runs with it.
   const data = buildDataset(config, { skipConditioning: true });
   const { X, d, n, Xtest, nTest } = data;
   const m = config.hiddenWidth;

@@ -8,7 +8,7 @@ import ConfigPanel from '../../../../src/renderer/src/components/ConfigPanel.vue
 import { setApi } from '../../../../src/renderer/src/api/current';
 import { useTheoryPreview, PREVIEW_DELAY_MS } from '../../../../src/renderer/src/composables/useTheoryPreview';
 import { fakeApi } from '../fakeApi';
-import type { RunTheory } from '../../../../src/shared/run/theory';
+import type { RunMeta } from '../../../../src/shared/api/contract';
 
 /** The form, the theory panel and the preview that follows the form, as the workbench view wires them. */
 const View = defineComponent({
@@ -113,7 +113,7 @@ describe('TheoryPanel while a run computes its theory (issue 13: step 0 first)',
     run.select('r1');
     await flushPromises();
     expect(w.get('[data-testid="theory-waiting"]').text()).toMatch(/^computing…/);
-    run.onStatus({ runId: 'r1', status: 'running', reason: null, meta: { ...meta, theory: { regime: 'joint', lambdaEnc: 0.31, lambdaDec: 0.1, lambdaJoint: 0.4 } as unknown as RunTheory, theoryPending: false } });
+    run.onStatus({ runId: 'r1', status: 'running', reason: null, meta: { ...meta, theory: { regime: 'joint', lambdaEnc: 0.31, lambdaDec: 0.1, lambdaJoint: 0.4 } as unknown as RunMeta['theory'], theoryPending: false } });
     await flushPromises();
     expect(w.find('[data-testid="theory-waiting"]').exists()).toBe(false);
     expect(lambda0()).toBe('0.31');
