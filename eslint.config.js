@@ -44,7 +44,7 @@ export default tseslint.config(
       'vue/first-attribute-linebreak': 'off',
       'vue/v-on-event-hyphenation': 'off',
       'vue/attribute-hyphenation': 'off',
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use the seeded generator (src/main/engine/random.ts).' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use the seeded generator (src/shared/random.ts).' }],
     },
   },
   {

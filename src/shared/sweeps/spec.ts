@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { configObjectSchema, defaultConfig, issuesToText, parseConfig, type Config } from '../config/schema';
+import { createRng, STREAMS } from '../random';
 
 /** Config keys that never change a run's numbers (excluded from the cell key). */
 export const NON_NUMERIC_KEYS = ['memoryLimitMiB', 'checkpointEvery', 'csvName'] as const;
@@ -116,21 +117,6 @@ function integerRange(a: number, b: number, what: string): number[] {
 }
 
 /**
- * A small seeded generator (mulberry32) for random sweeps: same spec, same cells. It draws sweep points,
- * not model parameters (those come from the engine's generator, which shared code cannot import).
- */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
  * Expands a sweep into its cells, each validated with the config schema. Throws {@link SweepSpecError}
  * naming the key for an unknown key, and naming the cell and the rule for a cell whose config is invalid.
  */
@@ -153,7 +139,9 @@ export function expandSweep(spec: SweepSpec): SweepCell[] {
     if (points.length > MAX_SWEEP_CELLS) throw new SweepSpecError(`sweep: more than ${MAX_SWEEP_CELLS} cells`);
   }
   if (s.random) {
-    const rnd = mulberry32(s.random.seed);
+    // Sweep points come from the same seeded generator family as the engine (its own stream).
+    const rng = createRng(s.random.seed, STREAMS.sweep);
+    const rnd = (): number => rng.uniform();
     const draws: Record<string, unknown>[] = [];
     for (let k = 0; k < s.random.samples; k++) {
       const d: Record<string, unknown> = {};
