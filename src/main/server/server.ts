@@ -16,7 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_CHANNELS, type ServedApi } from '../../shared/api/contract';
 import { err, type Result } from '../../shared/api/result';
 import { UPLOAD_LIMITS, UPLOAD_PATH, uploadKindSchema, uploadNameSchema } from '../../shared/api/upload';
-import { clientMessageSchema, WS_MAX_PAYLOAD, WS_PATH, type ServerMessage } from '../../shared/api/wire';
+import { clientMessageSchema, encodeServerMessage, WS_MAX_PAYLOAD, WS_PATH, type ServerMessage } from '../../shared/api/wire';
 import { authorize, newToken, SECURITY_HEADERS, tokenCookie } from './security';
 import { handleTransfer, type TransferEndpoints } from './transfers';
 
@@ -210,7 +210,7 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
     if (ws.readyState !== ws.OPEN) return;
     let text: string;
     try {
-      text = JSON.stringify(msg);
+      text = encodeServerMessage(msg);
     } catch (e) {
       log(`could not serialize a message: ${describeError(e)}`);
       if (msg.t !== 'result') return;

@@ -5,10 +5,14 @@
  *   page → server  { t: 'invoke', id, channel, req }
  *   server → page  { t: 'result', id, result }       result: Result<…> exactly as over IPC
  *   server → page  { t: 'event', channel, payload }  for every EVENT_CHANNELS event
+ *
+ * Server messages carry non-finite numbers as Electron IPC does: encoded as `null` plus the message's
+ * `nonFinite` map (src/shared/json.ts) by {@link encodeServerMessage}, restored by {@link decodeServerMessage}.
  */
 import { z } from 'zod';
 import type { Result } from './result';
 import type { EventChannel, InvokeChannel } from './contract';
+import { decodeNonFinite, encodeNonFinite } from '../json';
 
 export const WS_PATH = '/ws';
 /**
@@ -30,3 +34,13 @@ export type ClientMessage = { t: 'invoke'; id: number; channel: InvokeChannel; r
 export type ServerMessage =
   | { t: 'result'; id: number; result: Result<unknown> }
   | { t: 'event'; channel: EventChannel; payload: unknown };
+
+/** A server message as one JSON text, its NaN and ±Infinity kept (null + the message's `nonFinite` map). */
+export function encodeServerMessage(msg: ServerMessage): string {
+  return JSON.stringify(encodeNonFinite(msg as unknown as Record<string, unknown>));
+}
+
+/** Parses a text from {@link encodeServerMessage}, restoring NaN and ±Infinity. Throws on text that is not JSON. */
+export function decodeServerMessage(text: string): ServerMessage {
+  return decodeNonFinite(JSON.parse(text) as ServerMessage);
+}

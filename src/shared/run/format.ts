@@ -6,10 +6,12 @@
  *   <run>/status.json     RunStatusFile: running / paused / finished / failed / stopped, with the reason
  *
  * Non-finite numbers are stored as `null`, and the record's `nonFinite` lists which fields they were
- * (with their original value: 'NaN', 'Infinity', '-Infinity').
+ * (with their original value: 'NaN', 'Infinity', '-Infinity'): `encodeNonFinite` in src/shared/json.ts, the
+ * one encoding of non-finite numbers in stored and wire JSON.
  */
 import { z } from 'zod';
 import { configObjectSchema } from '../config/schema';
+import { encodeNonFinite } from '../json';
 import { runPreviewSchema } from './preview';
 
 export const RUN_FORMAT_VERSION = 1;
@@ -133,31 +135,6 @@ export const runStatusFileSchema = z.object({
   finishedAt: z.string().optional(),
 });
 export type RunStatusFile = z.infer<typeof runStatusFileSchema>;
-
-/**
- * Replaces non-finite numbers in a flat or nested record by null and reports them in `nonFinite`
- * (path → 'NaN' | 'Infinity' | '-Infinity'), so a JSON line always parses and the divergence step is kept.
- */
-export function encodeNonFinite<T extends Record<string, unknown>>(rec: T): T & { nonFinite?: Record<string, string> } {
-  const nonFinite: Record<string, string> = {};
-  const walk = (v: unknown, path: string): unknown => {
-    if (typeof v === 'number') {
-      if (Number.isFinite(v)) return v;
-      nonFinite[path] = String(v);
-      return null;
-    }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
-    if (v !== null && typeof v === 'object' && !(ArrayBuffer.isView(v))) {
-      const o: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) o[k] = walk(x, path ? `${path}.${k}` : k);
-      return o;
-    }
-    return v;
-  };
-  const out = walk(rec, '') as T & { nonFinite?: Record<string, string> };
-  if (Object.keys(nonFinite).length > 0) out.nonFinite = { ...(rec.nonFinite as Record<string, string> | undefined), ...nonFinite };
-  return out;
-}
 
 /** Serializes one metrics record as an NDJSON line (with trailing newline). */
 export function metricLine(rec: MetricRecord): string {

@@ -5,7 +5,7 @@
 import type { EventChannel, EventMap, InvokeChannel, InvokeMap, WorkbenchApi } from '../../../shared/api/contract';
 import type { Result } from '../../../shared/api/result';
 import { err } from '../../../shared/api/result';
-import { WS_PATH } from '../../../shared/api/wire';
+import { decodeServerMessage, WS_PATH } from '../../../shared/api/wire';
 import type { ServerMessage } from '../../../shared/api/wire';
 import { INLINE_TEXT_MAX_CHARS, UPLOAD_PATH, type UploadInfo, type UploadKind } from '../../../shared/api/upload';
 
@@ -184,7 +184,7 @@ export function createWsApi(url: string, opts: WsClientOptions = {}): ConnectedA
     if (typeof data !== 'string') return;
     let msg: ServerMessage;
     try {
-      msg = JSON.parse(data) as ServerMessage;
+      msg = decodeServerMessage(data);
     } catch {
       return;
     }
