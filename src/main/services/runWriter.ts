@@ -31,6 +31,7 @@ import {
   type RunStatusFile,
 } from '../../shared/run/format';
 import { MAX_CONFIG_BYTES, MAX_METRICS_BYTES, THEORY_FILE_VERSION, type TheoryFile } from '../../shared/session/schema';
+import { encodeNonFinite } from '../../shared/json';
 import { CheckpointWriter, realAsyncFs, type AsyncFsLayer, type Checkpoint } from './checkpoint';
 import { type FsLayer, fsyncDir, ioError, readFileLimitedSync, realFs, writeAll, writeFileAtomicSync, writeJsonAtomicSync } from './fsAtomic';
 import { currentProcessStamp, stampLiveness, type ProcessStamp } from './processInfo';
@@ -419,9 +420,13 @@ export class RunWriter {
     }
   }
 
-  /** Writes theory.json atomically: the run's theory values (λ₀, predicted curves…), as computed. */
+  /**
+   * Writes theory.json atomically: the run's theory values (λ₀, predicted curves…), as computed; non-finite
+   * numbers as null + the theory's `nonFinite` map (src/shared/json.ts), restored by readStoredRunTheory.
+   */
   async writeTheory(theory: unknown): Promise<void> {
-    const file: TheoryFile = { schemaVersion: THEORY_FILE_VERSION, theory };
+    const stored = theory !== null && typeof theory === 'object' && !Array.isArray(theory) ? encodeNonFinite(theory as Record<string, unknown>) : theory;
+    const file: TheoryFile = { schemaVersion: THEORY_FILE_VERSION, theory: stored };
     try {
       writeJsonAtomicSync(this.fs, this.file(RUN_FILES.theory), file);
     } catch (e) {

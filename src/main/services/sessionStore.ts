@@ -23,6 +23,7 @@ import {
   type RunStatusFile,
 } from '../../shared/run/format';
 import { MIGRATIONS, migrateDocument, type MigrationSet } from '../../shared/session/migrations';
+import { readStoredRunTheory } from '../../shared/run/theory';
 import {
   MAX_CONFIG_BYTES,
   MAX_METRICS_BYTES,
@@ -485,7 +486,7 @@ export class SessionStore {
       config,
       status,
       records,
-      theory: theoryFile ? theoryFile.theory : null,
+      theory: theoryFile ? readStoredRunTheory(theoryFile.theory) : null,
     };
   }
 

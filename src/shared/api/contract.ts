@@ -80,7 +80,8 @@ export interface RunDetail {
   config: RunConfigFile;
   status: RunStatusFile;
   records: MetricRecord[];
-  theory: unknown | null;
+  /** theory.json parsed once with the contract's schema (null: none, or not a run theory of this version) */
+  theory: RunTheory | null;
 }
 
 /** A batch of progress, throttled to ≤ 30 events per second. */

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { REGIMES } from '../config/schema';
+import { decodeNonFinite } from '../json';
 
 /** Any number, NaN and ±Infinity included (structured clone keeps them; the notes say why). */
 const real = z.custom<number>((v) => typeof v === 'number', 'expected a number');
@@ -155,4 +156,12 @@ export type TheoryPreview = z.infer<typeof theoryPreviewSchema>;
 export function parseRunTheory(raw: unknown): RunTheory | null {
   const r = runTheorySchema.safeParse(raw);
   return r.success ? r.data : null;
+}
+
+/**
+ * The theory of a stored theory.json's `theory` field: its non-finite numbers restored (written as null + a
+ * `nonFinite` map, src/shared/json.ts) and parsed once with {@link runTheorySchema}; null as {@link parseRunTheory}.
+ */
+export function readStoredRunTheory(stored: unknown): RunTheory | null {
+  return parseRunTheory(decodeNonFinite(stored));
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { z } from 'zod';
 import { WorkbenchException } from '../../../shared/api/result';
 import { RUN_FILES, parseMetricsText, runConfigFileSchema, runStatusFileSchema, type MetricRecord, type RunConfigFile, type RunStatusFile } from '../../../shared/run/format';
+import { readStoredRunTheory, type RunTheory } from '../../../shared/run/theory';
 import { MIGRATIONS, migrateDocument, type MigrationSet } from '../../../shared/session/migrations';
 import {
   MAX_CONFIG_BYTES,
@@ -30,7 +31,8 @@ export interface RunData {
   config: RunConfigFile;
   status: RunStatusFile;
   records: MetricRecord[];
-  theory: unknown | null;
+  /** theory.json parsed once with the contract's schema (null: none, or not a run theory of this version) */
+  theory: RunTheory | null;
 }
 
 /** A session folder: its manifest and runs (oldest first). */
@@ -97,7 +99,7 @@ export async function readRunFolder(dir: string, label = 'RUN_DIR'): Promise<Run
     records = parsed.records;
   }
   const theory = await readJsonFile(path.join(dir, RUN_FILES.theory), MAX_THEORY_BYTES, MIGRATIONS.theory, theoryFileSchema);
-  return { dir, runId: config.runId, config, status, records, theory: theory ? theory.theory : null };
+  return { dir, runId: config.runId, config, status, records, theory: theory ? readStoredRunTheory(theory.theory) : null };
 }
 
 /** Reads a session folder and all its runs. */

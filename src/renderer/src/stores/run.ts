@@ -4,7 +4,6 @@
  * marked raw and a per-run `version` counter tells the charts when to redraw, so a run with a million
  * records (or a theory object holding an n×n matrix) does not make Vue track a million objects.
  */
-import { parseRunTheory } from '../../../shared/run/theory';
 import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowReactive } from 'vue';
 import type { RunDetail, RunMeta, RunProgressEvent, RunStatusEvent, RunFailedEvent, RunSummary } from '../../../shared/api/contract';
@@ -238,7 +237,7 @@ export const useRunStore = defineStore('run', () => {
       d: run.meta?.d ?? d.config.config.inputDim,
       m: run.meta?.m ?? d.config.config.hiddenWidth,
       warnings: run.meta?.warnings ?? [],
-      theory: parseRunTheory(d.theory) ?? run.meta?.theory ?? null,
+      theory: d.theory ?? run.meta?.theory ?? null,
       preview: run.meta?.preview,
     });
     touch(run);

@@ -18,10 +18,18 @@ function store(dataDir = tempDir(), trashed: string[][] = []) {
 
 const { runId: _drop, ...cfg } = configFile();
 
+/** A run theory of the contract's shape (src/shared/run/theory.ts), with a non-finite value as the engine may give. */
+const THEORY = {
+  regime: 'joint', n: 4, d: 3, m: 64, lambdaEnc: 0.25, lambdaDec: 0.5, lambdaJoint: 0.75, kernelDescription: 'joint',
+  lambdaMinRegime: 0.75, lambdaMaxRegime: Infinity, automaticEta: null, automaticEtaNote: 'infinite λ_max', eta: 0.1, etaDecoder: null,
+  maxStableEta: null, rateBound: null, spectrum: [0.75, NaN], linearizedCurve: { steps: [0, 10], loss: [1, 0.5] },
+  sufficientWidth: null, testPrediction: null, tied: null,
+};
+
 async function runWith(s: SessionStore, sessionId: string, steps: number[], finish = true) {
   const r = await s.createRun(sessionId, cfg);
   r.writer.append(steps.map((step) => ({ step, loss: 1 / (1 + step), wallMs: step })));
-  await r.writer.writeTheory({ lambda0: 0.25, curve: [1, 0.5] });
+  await r.writer.writeTheory(THEORY);
   if (finish) await r.writer.setStatus({ status: 'finished', reason: 'done', lastStep: steps[steps.length - 1] ?? 0 });
   await r.writer.close();
   return r;
@@ -69,7 +77,10 @@ describe('SessionStore.createRun()', () => {
     const detail = await s.readRun(r1.runId);
     expect(detail.config.runId).toBe(r1.runId);
     expect(detail.records.map((r) => r.step)).toEqual([0, 10, 20]);
-    expect(detail.theory).toEqual({ lambda0: 0.25, curve: [1, 0.5] });
+    // theory.json is parsed once with the contract's schema, its non-finite numbers restored
+    expect(detail.theory).toEqual(THEORY);
+    expect(detail.theory!.lambdaMaxRegime).toBe(Infinity);
+    expect(detail.theory!.spectrum![1]).toBeNaN();
     expect(detail.summary).toMatchObject({ sessionId: sess.sessionId, status: 'finished', regime: 'joint', hiddenWidth: 64, lastStep: 20 });
     const summary = (await s.listSessions())[0]!;
     expect(summary).toMatchObject({ runCount: 2, regimes: ['joint'], widths: [64], status: 'finished' });
