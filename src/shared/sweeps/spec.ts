@@ -44,7 +44,6 @@ export const sweepSpecSchema = z
   .strict();
 
 export type SweepSpec = z.input<typeof sweepSpecSchema>;
-export type ParsedSweepSpec = z.output<typeof sweepSpecSchema>;
 
 /** One cell of a sweep: its index in expansion order, its config, and the values of the swept keys. */
 export interface SweepCell {

@@ -139,29 +139,6 @@ export function infiniteKernels(X: Float64Array, d: number, n: number, Y?: Float
   return { enc: r.enc!, dec: r.dec! };
 }
 
-/**
- * Combines the two kernels as regime `regime` does (SPEC §5.4): weak ν²H_enc, decoder κ²H_dec,
- * joint ν²H_enc + κ²H_dec. Writes a new array.
- */
-export function combineRegime(regime: Regime, enc: Float64Array, dec: Float64Array, opts: { kappa: number; nu: number }): Float64Array {
-  const nu2 = opts.nu * opts.nu;
-  const k2 = opts.kappa * opts.kappa;
-  const out = new Float64Array(enc.length);
-  switch (regime) {
-    case 'weak':
-      for (let i = 0; i < out.length; i++) out[i] = nu2 * enc[i]!;
-      return out;
-    case 'decoder':
-      for (let i = 0; i < out.length; i++) out[i] = k2 * dec[i]!;
-      return out;
-    case 'joint':
-      for (let i = 0; i < out.length; i++) out[i] = nu2 * enc[i]! + k2 * dec[i]!;
-      return out;
-    default:
-      throw tiedError();
-  }
-}
-
 function tiedError(): WorkbenchException {
   return new WorkbenchException(
     'invalid-request',

@@ -5,7 +5,6 @@
  * One eigendecomposition H = QΛQᵀ gives every k cheaply: with c = E(0)Q [d, n],
  *   L(k) = ½ Σ_a Σ_ℓ (1 − ηλ_ℓ)^{2k} c_{aℓ}².
  */
-import { WorkbenchException } from '../../../shared/api/result';
 import { gramCols, gramRows, matmul, matmulTransA, symmetricEigen } from '../linalg';
 
 /** A frozen-kernel model with its eigendecomposition precomputed. */
@@ -202,9 +201,3 @@ export function spanShare(X: Float64Array, d: number, n: number, U: Float64Array
   return { share: total > 0 ? inSpan / total : null, baseline: rank / d, rank };
 }
 
-/** Throws the standard refusal for a kernel without positive eigenvalues. */
-export function assertPositiveLambdaMax(lambdaMax: number, what: string): void {
-  if (!(lambdaMax > 0) || !Number.isFinite(lambdaMax)) {
-    throw new WorkbenchException('invalid-data', `${what}: λ_max = ${lambdaMax} (the kernel is zero, e.g. all samples are zero vectors)`);
-  }
-}

@@ -71,11 +71,6 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
-/** True when the folder holds a run (config.json) rather than a session (session.json). */
-export async function isRunFolder(dir: string): Promise<boolean> {
-  return nodeFs.existsSync(path.join(dir, RUN_FILES.config));
-}
-
 /** True when the folder holds a session manifest. */
 export async function isSessionFolder(dir: string): Promise<boolean> {
   return nodeFs.existsSync(path.join(dir, SESSION_MANIFEST_FILE));
