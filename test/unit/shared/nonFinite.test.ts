@@ -41,3 +41,10 @@ describe('the one encoding of non-finite numbers (src/shared/json.ts)', () => {
     expect(back).not.toHaveProperty('nonFinite');
   });
 });
+
+describe("the experiments' tidy CSV uses the shared CSV cells (numbers at full precision, non-finite named)", () => {
+  it('writes NaN and ±Infinity by name, null as empty, and quotes per RFC 4180', async () => {
+    const { rowsToCsv } = await import('../../../src/main/services/experiments/runExperiment');
+    expect(rowsToCsv(['a', 'b', 'c'], [{ a: NaN, b: -Infinity, c: 'x,"y"' }, { a: 0.1, b: null, c: 'z' }])).toBe('a,b,c\nNaN,-Infinity,"x,""y"""\n0.1,,z\n');
+  });
+});

@@ -11,6 +11,8 @@ import { PRESETS, presetParams, type ExperimentParams, type ExperimentSummary, t
 import { buildExperimentOption, type ExperimentFigure } from '../../../shared/charts/experiments';
 import { publicationStyle, figureHeight, FIGURE_WIDTH, FIGURE_HEIGHT } from '../../../shared/charts/publication';
 import { WorkbenchException } from '../../../shared/api/result';
+import { csvCell, csvNumber } from '../../../shared/export/csv';
+import { toScriptJson } from '../../../shared/json';
 import { EngineHost, type WorkerLocator } from '../engineHost';
 import { realFs, writeFileAtomicSync, writeJsonAtomicSync } from '../fsAtomic';
 import { localExecutor, type CellExecutor } from '../sweeps/executor';
@@ -43,11 +45,7 @@ export interface ExperimentResult {
 
 /** The tidy CSV of rows (RFC 4180 quoting; numbers at full precision; null as empty). */
 export function rowsToCsv(columns: readonly string[], rows: readonly Record<string, string | number | null>[]): string {
-  const cell = (v: string | number | null | undefined): string => {
-    if (v === null || v === undefined) return '';
-    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
-    return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-  };
+  const cell = (v: string | number | null | undefined): string => (v === null || v === undefined ? '' : typeof v === 'number' ? csvNumber(v) : csvCell(v));
   return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
@@ -110,30 +108,15 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       files.push(file);
     }
     // The figures as data, for the app to draw them again with its own theme.
-    writeJsonAtomicSync(realFs, path.join(out, 'figures', 'figures.json'), jsonSafe(a.figures));
+    writeJsonAtomicSync(realFs, path.join(out, 'figures', 'figures.json'), toScriptJson(a.figures));
     const summaryFile = path.join(out, 'summary.json');
-    writeJsonAtomicSync(realFs, summaryFile, jsonSafe(summary));
+    writeJsonAtomicSync(realFs, summaryFile, toScriptJson(summary));
     files.push(summaryFile);
     return { summary, sweep, files, figures: a.figures, cancelled: false };
   } finally {
     await executor.dispose();
     await host.dispose();
   }
-}
-
-/** Non-finite numbers as null (JSON has no Infinity); the note says which. */
-function jsonSafe(v: unknown): unknown {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (Array.isArray(v)) return v.map(jsonSafe);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      out[k] = jsonSafe(x);
-      if (typeof x === 'number' && !Number.isFinite(x)) out[`${k}Note`] = Number.isNaN(x) ? 'NaN' : x > 0 ? 'infinite' : '-infinite';
-    }
-    return out;
-  }
-  return v;
 }
 
 /** The out folder must be absent, empty, or an earlier run of the same preset (then it is resumed). */
