@@ -78,6 +78,7 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (e) => this.events.emit('experiment:progress', e),
       log: this.log,
       ...(opts.worker ? { worker: opts.worker } : {}),
+      sessions: this.store,
     });
     this.runTable = new RunTable(opts.dataDir);
     this.exports = new ExportService(this.store, this.uploads, APP_VERSION, opts.dialogs ?? null);

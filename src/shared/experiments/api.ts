@@ -75,6 +75,8 @@ export interface ExperimentState {
   error: string | null;
   /** set when its cells run on the workers of a Redis */
   remote?: ExperimentRemote;
+  /** the session its training cells appear in as runs (experiments started in the app) */
+  sessionId?: string;
 }
 
 /** The `experiment:progress` event. */
