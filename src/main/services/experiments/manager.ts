@@ -15,7 +15,11 @@ import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { WorkbenchException } from '../../../shared/api/result';
-import type { ExperimentProgress, ExperimentProgressEvent, ExperimentStartRequest, ExperimentState } from '../../../shared/experiments/api';
+import type { ExperimentProgress, ExperimentProgressEvent, ExperimentRemote, ExperimentStartRequest, ExperimentState, SweepStartRequest, SweepState } from '../../../shared/experiments/api';
+import { expandSweep, SweepSpecError } from '../../../shared/sweeps/spec';
+import { SweepRunner, defaultJobs } from '../sweeps/runner';
+import { localExecutor, type CellExecutor } from '../sweeps/executor';
+import { cellId } from '../sweeps/cellId';
 import { PRESETS, type ExperimentSummary, type PresetId } from '../../../shared/experiments/presets';
 import type { ExperimentFigure } from '../../../shared/charts/experiments';
 import { runExperiment, SESSION_LINK_FILE } from './runExperiment';
@@ -44,6 +48,7 @@ function toProgress(p: SweepProgress): ExperimentProgress {
 /** Runs and lists experiments (see the module doc). */
 export class ExperimentManager {
   private readonly live = new Map<string, { state: ExperimentState; ac: AbortController; done: Promise<void> }>();
+  private readonly sweeps = new Map<string, { state: SweepState; ac: AbortController; done: Promise<void> }>();
 
   constructor(
     private readonly dataDir: string,
@@ -51,7 +56,7 @@ export class ExperimentManager {
   ) {}
 
   /** The session of an experiment (from its folder, else a new one named after it; null without a session store). */
-  private async sessionOf(id: string, preset: PresetId, quick: boolean): Promise<string | null> {
+  private async sessionOf(id: string, name: string): Promise<string | null> {
     if (!this.opts.sessions) return null;
     const file = path.join(this.folder(id), SESSION_LINK_FILE);
     try {
@@ -63,7 +68,7 @@ export class ExperimentManager {
     } catch {
       // none yet (or an earlier one was deleted): a new session
     }
-    const { sessionId } = await this.opts.sessions.createSession(`${preset}${quick ? ' (quick)' : ''} · ${id}`);
+    const { sessionId } = await this.opts.sessions.createSession(`${name} · ${id}`);
     await fsp.mkdir(this.folder(id), { recursive: true });
     writeJsonAtomicSync(realFs, file, { sessionId });
     return sessionId;
@@ -135,7 +140,7 @@ export class ExperimentManager {
     }
     const state: ExperimentState = { experimentId: id, preset: req.preset, quick: req.quick, status: 'running', folder: this.folder(id), startedAt: new Date().toISOString(), progress: null, summary: null, figures: [], error: null };
     if (redis) state.remote = { redis: redis.display, workers: [], notice: null };
-    const sessionId = await this.sessionOf(id, req.preset, req.quick);
+    const sessionId = await this.sessionOf(id, `${req.preset}${req.quick ? ' (quick)' : ''}`);
     if (sessionId) state.sessionId = sessionId;
     // The ended runs go into the session as the sweep moves (one linking at a time), and once more at its end.
     let linking: Promise<unknown> = Promise.resolve();
@@ -210,11 +215,107 @@ export class ExperimentManager {
     return l ? { ...l.state } : this.read(id);
   }
 
+  /**
+   * Starts a grid sweep (the Experiments view's Sweep form): the cells of base × grid × seeds on the sweep
+   * runner into `<dataDir>/experiments/<sweepId>/` (sweep.json, runs/), as `ntk-workbench sweep` does; progress
+   * as experiment:progress events; the ended runs linked into a session named after it. A grid whose key or
+   * cell config is invalid is refused before anything runs (invalid-config naming the key and rule).
+   */
+  async startSweep(req: SweepStartRequest): Promise<SweepState> {
+    let cells;
+    try {
+      cells = expandSweep({ base: req.base, grid: req.grid, ...(req.seeds ? { seeds: req.seeds } : {}) });
+    } catch (e) {
+      if (e instanceof SweepSpecError) throw new WorkbenchException('invalid-config', e.message);
+      throw e;
+    }
+    let redis = null;
+    if (req.redisUrl !== undefined) {
+      try {
+        redis = parseRedisUrl(req.redisUrl, 'Redis URL');
+      } catch (e) {
+        if (e instanceof RedisUrlError) throw new WorkbenchException('invalid-request', e.message);
+        throw e;
+      }
+    }
+    const id = `x-sweep-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const folder = this.folder(id);
+    await fsp.mkdir(folder, { recursive: true });
+    writeJsonAtomicSync(realFs, path.join(folder, 'sweep-spec.json'), { schemaVersion: 1, base: req.base, grid: req.grid, seeds: req.seeds ?? null });
+    const state: SweepState = { sweepId: id, status: 'running', folder, startedAt: new Date().toISOString(), cells: cells.length, progress: null, error: null };
+    if (redis) state.remote = { redis: redis.display, workers: [], notice: null };
+    const sessionId = await this.sessionOf(id, 'Sweep');
+    if (sessionId) state.sessionId = sessionId;
+    let linking: Promise<unknown> = Promise.resolve();
+    const link = (): Promise<unknown> => {
+      if (!sessionId) return linking;
+      linking = linking.then(() => this.linkRuns(id, sessionId)).catch((e: unknown) => this.opts.log(`sweep ${id}: linking its runs: ${e instanceof Error ? e.message : String(e)}`));
+      return linking;
+    };
+    const emit = (): void => this.opts.emit({ experimentId: id, status: state.status, progress: state.progress, ...(state.remote ? { remote: state.remote } : {}) });
+    const onRemote = (e: DistributedEvent): void => {
+      const remote: ExperimentRemote | undefined = state.remote;
+      if (!remote) return;
+      if (e.type === 'workers') remote.workers = e.workers.map((w) => ({ id: w.id, host: w.host, pid: w.pid, backend: w.backend, dtype: w.dtype, cellsPerMinute: w.cellsPerMinute, stepsPerSecond: w.stepsPerSecond, active: w.active, cellsDone: w.cellsDone }));
+      else if (e.type === 'paused' || e.type === 'refused') remote.notice = e.type === 'refused' ? `worker ${e.worker} refused: ${e.message}` : e.message;
+      else if (e.type === 'resumed') remote.notice = null;
+      else return;
+      state.remote = { ...remote };
+      emit();
+    };
+    const executor: CellExecutor = redis ? redisExecutor({ redis, sweepId: defaultSweepId(folder), onEvent: onRemote }) : localExecutor({ ...(this.opts.worker ? { worker: this.opts.worker } : {}) });
+    const ac = new AbortController();
+    const runner = new SweepRunner({
+      name: 'sweep',
+      stateFile: path.join(folder, 'sweep.json'),
+      runsDir: path.join(folder, 'runs'),
+      cells: cells.map((c) => ({ id: cellId(c.config), index: c.index, point: c.point, work: { kind: 'train' as const, config: c.config } })),
+      executor,
+      jobs: redis ? MAX_SWEEP_CELLS : (req.jobs ?? defaultJobs()),
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (state.progress && p.finished + p.failed > state.progress.finished + state.progress.failed) void link();
+        state.progress = toProgress(p);
+        emit();
+      },
+    });
+    const done = runner
+      .run()
+      .then(
+        async (res) => {
+          await link();
+          state.progress = toProgress(res);
+          state.status = res.cancelled ? 'cancelled' : 'finished';
+        },
+        async (e: unknown) => {
+          await link();
+          state.status = 'failed';
+          state.error = e instanceof Error ? e.message : String(e);
+          this.opts.log(`sweep ${id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        },
+      )
+      .finally(async () => {
+        await executor.dispose().catch(() => {});
+        emit();
+      });
+    this.sweeps.set(id, { state, ac, done });
+    return { ...state };
+  }
+
+  /** Cancels a running sweep and waits for its cells to stop; finished cells are kept. */
+  async cancelSweep(id: string): Promise<SweepState> {
+    const l = this.sweeps.get(id);
+    if (!l) throw new WorkbenchException('not-found', `no running sweep ${id}`);
+    l.ac.abort();
+    await l.done;
+    return { ...l.state };
+  }
+
   /** Every experiment of the data folder, newest first (figures left out). */
   async list(): Promise<ExperimentState[]> {
     let names: string[] = [];
     try {
-      names = (await fsp.readdir(path.join(this.dataDir, EXPERIMENTS_DIR))).filter((n) => /^x-[a-z0-9-]{1,64}$/.test(n));
+      names = (await fsp.readdir(path.join(this.dataDir, EXPERIMENTS_DIR))).filter((n) => /^x-[a-z0-9-]{1,64}$/.test(n) && !n.startsWith('x-sweep-'));
     } catch {
       names = [];
     }
@@ -266,7 +367,7 @@ export class ExperimentManager {
 
   /** Cancels every running experiment (app shutdown). */
   async dispose(): Promise<void> {
-    await Promise.all([...this.live.keys()].map((id) => this.cancel(id)));
+    await Promise.all([...[...this.live.keys()].map((id) => this.cancel(id)), ...[...this.sweeps.keys()].map((id) => this.cancelSweep(id))]);
   }
 }
 

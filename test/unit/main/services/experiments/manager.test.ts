@@ -95,6 +95,48 @@ describe('experiment:* channels', () => {
     expect(detail.ok).toBe(true);
   }, 120_000);
 
+  it('sweep:start runs a grid × seeds from a base config with progress, its runs in a session; bad keys and values are refused naming them', async () => {
+    const base = { dataset: 'sphere', samples: 8, inputDim: 4, hiddenWidth: 8, steps: 100, trackEvery: 100, testSamples: 0 };
+    const started = await svc.invoke('sweep:start', { base, grid: { hiddenWidth: [8, 16], regime: ['joint', 'weak'] }, seeds: [0, 1], jobs: 2 });
+    if (!started.ok) throw new Error(started.error.message);
+    expect(started.value).toMatchObject({ status: 'running', cells: 8 });
+    expect(started.value.sweepId).toMatch(/^x-sweep-/);
+    const events: ExperimentProgressEvent[] = [];
+    await ended(started.value.sweepId, events);
+    // every cell ended (a weak run may diverge at the default step: a failed cell, still a run of the session)
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({ status: 'finished', progress: { total: 8, pending: 0, running: 0 } });
+    expect(last.progress!.finished + last.progress!.failed).toBe(8);
+    expect(events.some((e) => e.status === 'running' && e.progress !== null && e.progress.finished + e.progress.failed < 8)).toBe(true);
+    const sessions = await svc.invoke('session:list', undefined);
+    const session = sessions.ok ? sessions.value.find((x) => x.sessionId === started.value.sessionId) : undefined;
+    expect(session).toMatchObject({ name: `Sweep · ${started.value.sweepId}`, runCount: 8, widths: [8, 16], regimes: ['joint', 'weak'] });
+    expect(existsSync(path.join(started.value.folder, 'sweep.json'))).toBe(true);
+    // the sweep is not an experiment preset: experiment:list leaves it out
+    const list = await svc.invoke('experiment:list', undefined);
+    expect(list.ok && list.value.some((x) => x.experimentId === started.value.sweepId)).toBe(false);
+    const badKey = await svc.invoke('sweep:start', { base, grid: { hiddenWidht: [8] } });
+    expect(!badKey.ok && badKey.error.code).toBe('invalid-config');
+    expect(!badKey.ok && badKey.error.message).toContain('hiddenWidht');
+    const badValue = await svc.invoke('sweep:start', { base, grid: { hiddenWidth: [0] } });
+    expect(!badValue.ok && badValue.error.message).toContain('hiddenWidth');
+    const badShape = await svc.invoke('sweep:start', { base, grid: { hiddenWidth: [] } } as never);
+    expect(!badShape.ok && badShape.error.message).toContain('grid');
+  }, 120_000);
+
+  it('sweep:cancel stops a running sweep, keeping what finished', async () => {
+    const base = { dataset: 'sphere', samples: 8, inputDim: 4, hiddenWidth: 8, steps: 200_000, trackEvery: 1000, testSamples: 0, targetLossRatio: 0 };
+    const started = await svc.invoke('sweep:start', { base, grid: { hiddenWidth: [8, 9, 10] }, jobs: 1 });
+    if (!started.ok) throw new Error(started.error.message);
+    await new Promise((r) => setTimeout(r, 300));
+    const c = await svc.invoke('sweep:cancel', { sweepId: started.value.sweepId });
+    if (!c.ok) throw new Error(c.error.message);
+    expect(c.value.status).toBe('cancelled');
+    expect(c.value.progress!.pending).toBeGreaterThan(0);
+    const none = await svc.invoke('sweep:cancel', { sweepId: 'x-sweep-nothere' });
+    expect(!none.ok && none.error.code).toBe('not-found');
+  }, 120_000);
+
   it('refuses bad requests naming the field', async () => {
     const bad = await svc.invoke('experiment:start', { preset: 'E10', quick: true } as never);
     expect(bad.ok).toBe(false);
