@@ -20,7 +20,7 @@ import { expandSweep, SweepSpecError } from '../../../shared/sweeps/spec';
 import { SweepRunner, defaultJobs } from '../sweeps/runner';
 import { localExecutor, type CellExecutor } from '../sweeps/executor';
 import { cellId } from '../sweeps/cellId';
-import { PRESETS, type ExperimentSummary, type PresetId } from '../../../shared/experiments/presets';
+import { PRESETS, presetParams, type ExperimentSummary, type PresetId } from '../../../shared/experiments/presets';
 import type { ExperimentFigure } from '../../../shared/charts/experiments';
 import { runExperiment, SESSION_LINK_FILE } from './runExperiment';
 import type { SweepProgress } from '../sweeps/runner';
@@ -140,6 +140,12 @@ export class ExperimentManager {
     }
     const state: ExperimentState = { experimentId: id, preset: req.preset, quick: req.quick, status: 'running', folder: this.folder(id), startedAt: new Date().toISOString(), progress: null, summary: null, figures: [], error: null };
     if (redis) state.remote = { redis: redis.display, workers: [], notice: null };
+    // Bad parameters are refused before a session is made for the runs.
+    try {
+      presetParams(req.preset, req.quick, req.params ?? {});
+    } catch (e) {
+      throw new WorkbenchException('invalid-request', `${req.preset}: ${(e as Error).message}`);
+    }
     const sessionId = await this.sessionOf(id, `${req.preset}${req.quick ? ' (quick)' : ''}`);
     if (sessionId) state.sessionId = sessionId;
     // The ended runs go into the session as the sweep moves (one linking at a time), and once more at its end.
