@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildExperimentOption, type ExperimentFigure } from '../../../../src/shared/charts/experiments';
 import { e5ThresholdMap } from '../../../../src/main/services/experiments/definitions';
+import { renderSvg, measureText } from '../../../../src/main/services/export/figures';
+import { publicationStyle, figureHeight, FIGURE_WIDTH, FIGURE_HEIGHT } from '../../../../src/shared/charts/publication';
 
 /** Rows as E5-nm's analysis makes them: converged when the width reaches n (joint) or 2n (weak), per seed. */
 function rows(): Record<string, string | number | null>[] {
@@ -73,5 +75,19 @@ describe('E5 (n, m) threshold map', () => {
     const o = buildExperimentOption(fig, 'light') as { series: { type: string; data: unknown[] }[] };
     expect(o.series[0]!.data).toEqual([[1, 0, 1]]);
     expect(o.series[1]!.data).toEqual([]);
+  });
+
+  it('exports as SVG the way an experiment writes its figures (cells, their labels, the axes’ categories)', () => {
+    const nm = e5ThresholdMap(rows());
+    const fig: ExperimentFigure = { name: 'e5-nm-joint', title: 'E5: success probability over (n, m), joint', xName: 'width m', yName: 'samples n', series: [], heatmap: { xs: nm.widths, ys: nm.ns, values: nm.probability.joint!, min: 0, max: 1, valueName: 'P(success)', line: { name: 'threshold width', points: [[8, 8], [16, 16]] } } };
+    const option = buildExperimentOption(fig, 'light');
+    const height = figureHeight(option, FIGURE_WIDTH, FIGURE_HEIGHT, measureText);
+    const svg = renderSvg(publicationStyle(option, { theme: 'light', width: FIGURE_WIDTH, height, measure: measureText }), FIGURE_WIDTH, height);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('samples n');
+    expect(svg).toContain('width m');
+    // 8 cells as filled rectangles with their probability written in them
+    expect((svg.match(/<path d="M[^"]*Z"[^>]*fill="/g) ?? []).length).toBeGreaterThanOrEqual(8);
+    expect(svg).toContain('>64<');
   });
 });
