@@ -118,9 +118,9 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E5-nm',
     experiment: 'E5',
     title: 'Over-parameterization threshold over (n, m)',
-    claim: 'Over a grid of sample counts n and widths m, joint training reaches L/L₀ < 10⁻⁶ from a smaller width than weak training at the largest n, and at no n needs more width (decoder-only in between or equal).',
-    quick: { d: 8, ns: [8, 16, 32], widths: [8, 16, 32, 64, 128], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(2) },
-    full: { d: 8, ns: [4, 8, 16, 32, 64], widths: [8, 16, 32, 64, 128, 256, 512], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(4) },
+    claim: 'At every sample count n of the grid, joint training reaches L/L₀ < 10⁻⁶ from a smaller width than weak (encoder-only) training on the same data and seeds, with decoder-only in between or equal: the (n, m) threshold map.',
+    quick: { d: 8, ns: [4, 8, 16], widths: [8, 16, 32, 64, 128], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(3) },
+    full: { d: 8, ns: [4, 8, 12, 16], widths: [8, 16, 32, 64, 128, 256], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(6) },
   },
   E6: {
     id: 'E6',
