@@ -78,6 +78,7 @@ export class WorkbenchService implements WorkbenchApi {
       emit: (e) => this.events.emit('experiment:progress', e),
       log: this.log,
       ...(opts.worker ? { worker: opts.worker } : {}),
+      sessions: this.store,
     });
     this.runTable = new RunTable(opts.dataDir);
     this.exports = new ExportService(this.store, this.uploads, APP_VERSION, opts.dialogs ?? null);
@@ -130,6 +131,8 @@ export class WorkbenchService implements WorkbenchApi {
       'experiment:cancel': (req) => this.experiments.cancel(req.experimentId),
       'experiment:get': (req) => this.experiments.get(req.experimentId),
       'experiment:list': () => this.experiments.list(),
+      'sweep:start': (req) => this.experiments.startSweep(req),
+      'sweep:cancel': (req) => this.experiments.cancelSweep(req.sweepId),
       'runs:table': (req) => this.runTable.list({ filter: req?.filter }),
       'runs:annotate': (req) => this.runTable.annotate(req.runId, { tags: req.tags, note: req.note }),
       'runs:delete': (req) => this.runTable.delete(req.runIds, { confirmed: req.confirmed === true }),

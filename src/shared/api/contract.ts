@@ -5,7 +5,7 @@
  * Invoke channels are `area:verb`, event channels `area:noun`. The allowlists below are the only
  * channels an adapter accepts; a unit test checks they match the types.
  */
-import { experimentIdSchema, experimentStartSchema, type ExperimentProgressEvent, type ExperimentStartRequest, type ExperimentState } from '../experiments/api';
+import { experimentIdSchema, experimentStartSchema, sweepIdSchema, sweepStartSchema, type ExperimentProgressEvent, type ExperimentStartRequest, type ExperimentState, type SweepStartRequest, type SweepState } from '../experiments/api';
 import type { ExperimentPreset } from '../experiments/presets';
 import { z } from 'zod';
 import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
@@ -242,6 +242,13 @@ export interface InvokeMap {
   /** the experiments of the data folder, newest first (without figures) */
   'experiment:list': { req: void; res: ExperimentState[] };
   /**
+   * starts a grid sweep over any config fields (× seeds) on the sweep runner; its progress comes as
+   * experiment:progress with experimentId = sweepId; its runs appear in a session named after it
+   */
+  'sweep:start': { req: SweepStartRequest; res: SweepState };
+  /** cancels a running sweep (finished cells are kept) */
+  'sweep:cancel': { req: { sweepId: string }; res: SweepState };
+  /**
    * the run table: every run of every session from its summary file, with tags and note; `filter` is an
    * expression of src/shared/runs/filter.ts over the table's columns (a bad one: invalid-request naming where)
    */
@@ -305,6 +312,8 @@ export const INVOKE_CHANNELS = [
   'experiment:cancel',
   'experiment:get',
   'experiment:list',
+  'sweep:start',
+  'sweep:cancel',
   'runs:table',
   'runs:annotate',
   'runs:delete',
@@ -391,6 +400,8 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'experiment:cancel': experimentIdSchema,
   'experiment:get': experimentIdSchema,
   'experiment:list': z.undefined().or(z.null()),
+  'sweep:start': sweepStartSchema,
+  'sweep:cancel': sweepIdSchema,
   'runs:table': z.object({ filter: z.string().max(4000).optional() }).strict().or(z.undefined()).or(z.null()),
   'runs:annotate': z
     .object({ runId: id, tags: tagsSchema.optional(), note: noteSchema.optional() })

@@ -75,6 +75,8 @@ export interface ExperimentState {
   error: string | null;
   /** set when its cells run on the workers of a Redis */
   remote?: ExperimentRemote;
+  /** the session its training cells appear in as runs (experiments started in the app) */
+  sessionId?: string;
 }
 
 /** The `experiment:progress` event. */
@@ -83,5 +85,41 @@ export interface ExperimentProgressEvent {
   status: ExperimentStatus;
   progress: ExperimentProgress | null;
   /** set when its cells run on the workers of a Redis: connected workers and notices */
+  remote?: ExperimentRemote;
+}
+
+/**
+ * "Sweep" in the Experiments view: a grid over any config fields from a base config (the Run form's), times
+ * seeds, on the same sweep runner as `ntk-workbench sweep` (cells keyed by their config's hash, resumable,
+ * cancellable). Progress comes as `experiment:progress` events with `experimentId` = the sweep's id.
+ */
+export const sweepStartSchema = z
+  .object({
+    /** the config every cell starts from (validated per cell with the config schema) */
+    base: z.record(z.string(), z.unknown()),
+    /** config key → its values (`KEY=v1,v2` in the form); cells are the Cartesian product */
+    grid: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.boolean(), z.null()])).min(1).max(10_000)),
+    /** seeds per cell (A..B in the form; default: the base config's seed) */
+    seeds: z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1).max(10_000).optional(),
+    jobs: z.number().int().min(1).max(64).optional(),
+    /** as experiment:start: the workers of this Redis run the cells; never stored or echoed back */
+    redisUrl: z.string().min(1).max(2048).optional(),
+  })
+  .strict();
+export type SweepStartRequest = z.infer<typeof sweepStartSchema>;
+export const sweepIdSchema = z.object({ sweepId: z.string().regex(/^x-sweep-[a-z0-9-]{1,64}$/, 'expected a sweep id') }).strict();
+
+/** A sweep started from the app (its folder: `<dataDir>/experiments/<sweepId>/` with sweep.json and runs/). */
+export interface SweepState {
+  sweepId: string;
+  status: ExperimentStatus;
+  folder: string;
+  startedAt: string;
+  /** cells of the grid × seeds */
+  cells: number;
+  progress: ExperimentProgress | null;
+  error: string | null;
+  /** the session its runs appear in */
+  sessionId?: string;
   remote?: ExperimentRemote;
 }

@@ -2,13 +2,14 @@
  * The paper's experiments E1–E9 (SPEC §9) as presets: the claim each tests in one sentence, and its
  * parameters at the full size (what a user runs, what the README shows) and at the quick size (`--quick`,
  * a minute or two on two cores; what the tests run). Variants `E2-orth` and `E4-orth` compare Gaussian
- * with orthogonal initialization (SPEC §10.5, issue 19). Pure: every shell edits the same parameters.
+ * with orthogonal initialization (SPEC §10.5, issue 19); `E5-nm` runs E5 over a grid of sample counts n too (the
+ * (n, m) threshold heat map). Pure: every shell edits the same parameters.
  */
 import { z } from 'zod';
 
 export const EXPERIMENT_IDS = ['E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'E7', 'E8', 'E9'] as const;
 export type ExperimentId = (typeof EXPERIMENT_IDS)[number];
-export const PRESET_IDS = ['E1', 'E2', 'E2-orth', 'E3', 'E4', 'E4-orth', 'E5', 'E6', 'E7', 'E8', 'E9'] as const;
+export const PRESET_IDS = ['E1', 'E2', 'E2-orth', 'E3', 'E4', 'E4-orth', 'E5', 'E5-nm', 'E6', 'E7', 'E8', 'E9'] as const;
 export type PresetId = (typeof PRESET_IDS)[number];
 
 const ints = (min: number, max: number) => z.array(z.number().int().min(min).max(max)).min(1).max(64);
@@ -32,7 +33,7 @@ export const experimentParamsSchema = z
     inits: z.array(z.enum(['gaussian', 'orthogonal'])).min(1),
     /** Monte Carlo draws (E1) */
     draws: ints(10, 10_000_000),
-    /** sample counts (E3, E9) */
+    /** sample counts (E3, E9; E5-nm: the n axis of the (n, m) grid) */
     ns: ints(2, 2000),
     /** input dimensions (E3) */
     ds: ints(2, 2000),
@@ -112,6 +113,14 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     claim: 'Joint training reaches L/L₀ < 10⁻⁶ at a smaller width than weak (encoder-only) training on the same data and seeds, with decoder-only in between or equal.',
     quick: { n: 16, d: 8, widths: [8, 16, 32, 64, 128], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(4) },
     full: { n: 16, d: 8, widths: [8, 16, 32, 64, 128, 256], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(8) },
+  },
+  'E5-nm': {
+    id: 'E5-nm',
+    experiment: 'E5',
+    title: 'Over-parameterization threshold over (n, m)',
+    claim: 'At every sample count n of the grid, joint training reaches L/L₀ < 10⁻⁶ from a smaller width than weak (encoder-only) training on the same data and seeds, with decoder-only in between or equal: the (n, m) threshold map.',
+    quick: { d: 8, ns: [4, 8, 16], widths: [8, 16, 32, 64, 128], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(3) },
+    full: { d: 8, ns: [4, 8, 12, 16], widths: [8, 16, 32, 64, 128, 256], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(6) },
   },
   E6: {
     id: 'E6',

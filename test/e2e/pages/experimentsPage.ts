@@ -35,4 +35,18 @@ export class ExperimentsPage {
   progress(): Locator {
     return this.page.getByTestId('experiment-progress');
   }
+
+  /** Opens the Sweep form (a grid over any config fields). */
+  async sweep(): Promise<void> {
+    await this.page.getByRole('tab', { name: /^Sweep · / }).click();
+    await this.page.getByTestId('sweep-form').waitFor();
+  }
+
+  /** Clicks Run sweep and waits until the progress line says it finished; returns that line. */
+  async runSweep(timeout = 240_000): Promise<string> {
+    await this.page.getByRole('button', { name: 'Run sweep', exact: true }).click();
+    const line = this.page.getByTestId('sweep-progress');
+    await this.page.getByText(/^(Finished|Failed|Cancelled): /).waitFor({ timeout });
+    return (await line.textContent()) ?? '';
+  }
 }

@@ -435,49 +435,133 @@ const E5: ExperimentDefinition = {
   cells(p) {
     const out: RunnerCell[] = [];
     const steps = need(p, 'steps');
-    for (const regime of need(p, 'regimes')) for (const m of need(p, 'widths')) for (const seed of need(p, 'seeds')) {
+    // E5-nm: the sample counts `ns` are an axis of the grid too (the point then carries n).
+    const ns = p.ns ?? [need(p, 'n')];
+    for (const n of ns) for (const regime of need(p, 'regimes')) for (const m of need(p, 'widths')) for (const seed of need(p, 'seeds')) {
       // The run stops just below the criterion; no tracked diagnostics (only the loss decides).
-      const config = trainingConfig({ samples: need(p, 'n'), inputDim: need(p, 'd'), hiddenWidth: m, regime, seed, steps, trackEvery: steps, trackEigenvalues: 0, targetLossRatio: E5_SUCCESS / 2 });
-      out.push(trainCell(out.length, { regime, width: m, seed }, config));
+      const config = trainingConfig({ samples: n, inputDim: need(p, 'd'), hiddenWidth: m, regime, seed, steps, trackEvery: steps, trackEigenvalues: 0, targetLossRatio: E5_SUCCESS / 2 });
+      out.push(trainCell(out.length, p.ns ? { n, regime, width: m, seed } : { regime, width: m, seed }, config));
     }
     return out;
   },
   async analyze(ctx) {
+    const byN = ctx.params.ns !== undefined;
     const rows: Analysis['rows'] = ctx.cells.filter(done).map((v) => {
       const ratio = v.record.outcome?.metrics.lossRatio ?? null;
       const converged = v.record.state === 'finished' && ratio !== null && ratio < E5_SUCCESS ? 1 : 0;
-      return { regime: String(v.cell.point.regime), width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), converged, loss_ratio: ratio };
+      const row = { regime: String(v.cell.point.regime), width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), converged, loss_ratio: ratio };
+      return byN ? { ...row, n: Number(v.cell.point.n) } : row;
     });
-    const regimes = [...new Set(rows.map((r) => String(r.regime)))];
-    const thresholds: Record<string, number | null> = {};
-    const series: FigureSeries[] = [];
-    regimes.forEach((regime, k) => {
-      const byW = groupBy(rows.filter((r) => r.regime === regime), (r) => String(r.width));
-      const pts = [...byW.entries()].map(([w, rs]) => ({ x: Number(w), successes: rs.filter((r) => r.converged === 1).length, trials: rs.length }));
-      thresholds[regime] = successThreshold(pts, 1);
-      series.push({ name: regime, points: pts.sort((a, b) => a.x - b.x).map((q): XY => [q.x, q.successes / q.trials]), color: k });
-    });
-    const inf = (x: number | null | undefined): number => (x === null || x === undefined ? Infinity : x);
-    const j = inf(thresholds.joint);
-    const w = inf(thresholds.weak);
-    const dec = thresholds.decoder === undefined ? undefined : inf(thresholds.decoder);
-    const jointBelowWeak = Number.isFinite(j) && j < w;
-    const decoderBetween = dec === undefined || (j <= dec && dec <= w);
+    const steps = ctx.params.steps;
+    const complete = ctx.cells.every(done);
+    if (!byN) {
+      const g = e5Grid(rows);
+      const v = e5Verdict(g.thresholds);
+      return {
+        columns: E5_COLUMNS,
+        rows,
+        holds: complete && v.jointBelowWeak && v.decoderBetween,
+        numbers: {
+          criterion: `L/L0 < ${E5_SUCCESS} within ${steps} steps for every seed`,
+          threshold: g.thresholds,
+          thresholdNote: 'null: not reached within the widths of the grid',
+          ...v,
+        },
+        figures: [{ name: 'e5-success', title: `E5: success probability (L/L₀ < 10⁻⁶ within ${steps} steps) vs width`, xName: 'width m', yName: 'success probability', xLog: true, series: g.series }],
+      };
+    }
+    // E5-nm: the same analysis per n, and per regime a heat map of the success probability over (n, m).
+    const nm = e5ThresholdMap(rows);
+    const perN: Record<string, ReturnType<typeof e5Verdict> & { threshold: Record<string, number | null> }> = {};
+    for (const n of nm.ns) perN[String(n)] = { threshold: nm.thresholds[String(n)]!, ...e5Verdict(nm.thresholds[String(n)]!) };
+    // E5's verdict at every n of the grid; the n where it fails are listed.
+    const failsAt = nm.ns.filter((n) => !(perN[String(n)]!.jointBelowWeak && perN[String(n)]!.decoderBetween));
     return {
-      columns: ['regime', 'width', 'seed', 'converged', 'loss_ratio'],
+      columns: [...E5_COLUMNS, 'n'],
       rows,
-      holds: ctx.cells.every(done) && jointBelowWeak && decoderBetween,
+      holds: complete && nm.ns.length > 0 && failsAt.length === 0,
       numbers: {
-        criterion: `L/L0 < ${E5_SUCCESS} within ${ctx.params.steps} steps for every seed`,
-        threshold: thresholds,
+        criterion: `L/L0 < ${E5_SUCCESS} within ${steps} steps for every seed; at every n: joint's threshold < weak's, decoder's in between or equal`,
+        thresholdByN: perN,
         thresholdNote: 'null: not reached within the widths of the grid',
-        jointBelowWeak,
-        decoderBetween,
+        failsAtN: failsAt,
       },
-      figures: [{ name: 'e5-success', title: `E5: success probability (L/L₀ < 10⁻⁶ within ${ctx.params.steps} steps) vs width`, xName: 'width m', yName: 'success probability', xLog: true, series }],
+      figures: nm.regimes.map((regime) => e5HeatmapFigure(nm, regime, steps)),
     };
   },
 };
+
+const E5_COLUMNS = ['regime', 'width', 'seed', 'converged', 'loss_ratio'];
+
+/** Success probability per width and the threshold width, per regime, of E5 rows (one n). */
+function e5Grid(rows: Analysis['rows']): { thresholds: Record<string, number | null>; series: FigureSeries[] } {
+  const thresholds: Record<string, number | null> = {};
+  const series: FigureSeries[] = [];
+  [...new Set(rows.map((r) => String(r.regime)))].forEach((regime, k) => {
+    const byW = groupBy(rows.filter((r) => r.regime === regime), (r) => String(r.width));
+    const pts = [...byW.entries()].map(([w, rs]) => ({ x: Number(w), successes: rs.filter((r) => r.converged === 1).length, trials: rs.length }));
+    thresholds[regime] = successThreshold(pts, 1);
+    series.push({ name: regime, points: pts.sort((a, b) => a.x - b.x).map((q): XY => [q.x, q.successes / q.trials]), color: k });
+  });
+  return { thresholds, series };
+}
+
+/** E5's verdict of thresholds (null: not reached): joint < weak, joint ≤ decoder ≤ weak. */
+function e5Verdict(thresholds: Record<string, number | null>): { jointBelowWeak: boolean; decoderBetween: boolean } {
+  const inf = (x: number | null | undefined): number => (x === null || x === undefined ? Infinity : x);
+  const j = inf(thresholds.joint);
+  const w = inf(thresholds.weak);
+  const dec = thresholds.decoder === undefined ? undefined : inf(thresholds.decoder);
+  return { jointBelowWeak: Number.isFinite(j) && j < w, decoderBetween: dec === undefined || (j <= dec && dec <= w) };
+}
+
+/** The (n, m) grid of E5-nm rows: success probability per regime over ns × widths, thresholds per n and regime. */
+export interface E5ThresholdMap {
+  ns: number[];
+  widths: number[];
+  regimes: string[];
+  /** probability[regime][i][j] at (ns[i], widths[j]); null where the grid has no cell */
+  probability: Record<string, (number | null)[][]>;
+  /** thresholds[n][regime]: the smallest width from which every seed succeeds (null: none in the grid) */
+  thresholds: Record<string, Record<string, number | null>>;
+}
+
+export function e5ThresholdMap(rows: Analysis['rows']): E5ThresholdMap {
+  const ns = uniqSorted(rows.map((r) => Number(r.n)));
+  const widths = uniqSorted(rows.map((r) => Number(r.width)));
+  const regimes = [...new Set(rows.map((r) => String(r.regime)))];
+  const probability: E5ThresholdMap['probability'] = {};
+  const thresholds: E5ThresholdMap['thresholds'] = {};
+  for (const n of ns) thresholds[String(n)] = e5Grid(rows.filter((r) => Number(r.n) === n)).thresholds;
+  for (const regime of regimes) {
+    probability[regime] = ns.map((n) =>
+      widths.map((m) => {
+        const rs = rows.filter((r) => r.regime === regime && Number(r.n) === n && Number(r.width) === m);
+        return rs.length ? rs.filter((r) => r.converged === 1).length / rs.length : null;
+      }),
+    );
+  }
+  return { ns, widths, regimes, probability, thresholds };
+}
+
+function e5HeatmapFigure(nm: E5ThresholdMap, regime: string, steps: number | undefined): ExperimentFigure {
+  return {
+    name: `e5-nm-${regime}`,
+    title: `E5: success probability over (n, m), ${regime} training (L/L₀ < 10⁻⁶ within ${steps} steps)`,
+    xName: 'width m',
+    yName: 'samples n',
+    series: [],
+    heatmap: {
+      xs: nm.widths,
+      ys: nm.ns,
+      values: nm.probability[regime]!,
+      min: 0,
+      max: 1,
+      valueName: 'P(success)',
+      line: { name: 'threshold width', points: nm.ns.map((n): [number | null, number] => [nm.thresholds[String(n)]![regime] ?? null, n]) },
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------- E7
 

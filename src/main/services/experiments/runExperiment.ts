@@ -119,6 +119,9 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   }
 }
 
+/** Where the app keeps the session its runs are linked into (manager.ts); written before the experiment's files. */
+export const SESSION_LINK_FILE = 'session-link.json';
+
 /** The out folder must be absent, empty, or an earlier run of the same preset (then it is resumed). */
 async function checkOutDir(out: string, preset: PresetId): Promise<void> {
   let entries: string[];
@@ -129,7 +132,8 @@ async function checkOutDir(out: string, preset: PresetId): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw new WorkbenchException('invalid-request', `--out: ${out} is not a folder`);
     throw new WorkbenchException('io-error', `--out: cannot read ${out}: ${(e as Error).message}`);
   }
-  if (entries.length === 0) return;
+  // The app's link to the session of the experiment's runs (manager.ts) may come before the experiment.
+  if (entries.filter((e) => e !== SESSION_LINK_FILE).length === 0) return;
   try {
     const meta = JSON.parse(await fsp.readFile(path.join(out, 'experiment.json'), 'utf8')) as { preset?: string };
     if (meta.preset === preset) return;

@@ -32,7 +32,7 @@ describe('ExperimentsView', () => {
   it('lists every preset with its claim and sends the edited parameters with Run', async () => {
     const { w, api } = mountView();
     await flushPromises();
-    expect(w.findAll('[role="tab"]').map((t) => t.text().split(' ·')[0])).toEqual(Object.keys(PRESETS));
+    expect(w.findAll('[role="tab"]').map((t) => t.text().split(' ·')[0])).toEqual([...Object.keys(PRESETS), 'Sweep']);
     await w.findAll('[role="tab"]').find((t) => t.text().startsWith('E2 '))!.trigger('click');
     await flushPromises();
     expect(w.get('[data-testid="experiment-claim"]').text()).toBe(PRESETS.E2.claim);
