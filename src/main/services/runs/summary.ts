@@ -7,7 +7,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { WorkbenchException } from '../../../shared/api/result';
 import { RUN_FILES, runConfigFileSchema, runStatusFileSchema, type RunConfigFile, type RunStatusFile } from '../../../shared/run/format';
-import { MIGRATIONS, migrateDocument, type MigrationSet } from '../../../shared/session/migrations';
+import { MIGRATIONS, type MigrationSet } from '../../../shared/session/migrations';
 import { MAX_CONFIG_BYTES, MAX_METRICS_BYTES, MAX_SMALL_JSON_BYTES } from '../../../shared/session/schema';
 import type { CellValue } from '../../../shared/runs/filter';
 import {
@@ -21,7 +21,8 @@ import {
   type RunAnnotationsFile,
   type RunSummaryFile,
 } from '../../../shared/runs/summary';
-import { type FsLayer, readFileLimited, realFs, writeJsonAtomicSync } from '../fsAtomic';
+import { readJsonFile } from '../export/runData';
+import { type FsLayer, realFs, writeJsonAtomicSync } from '../fsAtomic';
 
 /** The migration chains of the two files (version 1: no earlier versions yet). */
 export const SUMMARY_MIGRATIONS = {
@@ -33,22 +34,6 @@ function corrupt(file: string, why: string): WorkbenchException {
   return new WorkbenchException('session-corrupt', `${file}: ${why}`, { file });
 }
 
-/** Reads, migrates and validates a JSON file; null when absent. Bad content is session-corrupt naming the file. */
-async function readJson<T>(file: string, maxBytes: number, set: MigrationSet, parse: (doc: unknown) => { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } }): Promise<T | null> {
-  const buf = await readFileLimited(file, maxBytes);
-  if (buf === null) return null;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(buf.toString('utf8'));
-  } catch (e) {
-    throw corrupt(file, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const m = migrateDocument(raw, set);
-  if (!m.ok) throw corrupt(file, m.message);
-  const v = parse(m.doc);
-  if (!v.success) throw corrupt(file, v.error.issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`).join('; '));
-  return v.data;
-}
 
 interface Source {
   metricsBytes: number;
@@ -144,9 +129,9 @@ export async function buildRunSummary(runDir: string, now: () => Date = () => ne
   const source = await statSource(runDir);
   const cfgFile = path.join(runDir, RUN_FILES.config);
   const stFile = path.join(runDir, RUN_FILES.status);
-  const config = await readJson(cfgFile, MAX_CONFIG_BYTES, MIGRATIONS.runConfig, (d) => runConfigFileSchema.safeParse(d));
+  const config = await readJsonFile(cfgFile, MAX_CONFIG_BYTES, MIGRATIONS.runConfig, runConfigFileSchema);
   if (config === null) throw corrupt(cfgFile, 'missing');
-  const status: RunStatusFile | null = await readJson(stFile, MAX_SMALL_JSON_BYTES, MIGRATIONS.runStatus, (d) => runStatusFileSchema.safeParse(d));
+  const status: RunStatusFile | null = await readJsonFile(stFile, MAX_SMALL_JSON_BYTES, MIGRATIONS.runStatus, runStatusFileSchema);
   if (status === null) throw corrupt(stFile, 'missing');
   const scan = await scanMetrics(path.join(runDir, RUN_FILES.metrics));
   const { cells, csvChars } = configCells(config.config);
@@ -199,7 +184,7 @@ export async function writeRunSummary(runDir: string, opts: { fs?: FsLayer } = {
 /** Reads summary.json if it is there, valid and matches the run's files; else null. Never throws on a bad summary. */
 export async function readFreshSummary(runDir: string): Promise<RunSummaryFile | null> {
   try {
-    const s = await readJson(path.join(runDir, SUMMARY_FILE), MAX_SUMMARY_BYTES, SUMMARY_MIGRATIONS.summary, (d) => runSummaryFileSchema.safeParse(d));
+    const s = await readJsonFile(path.join(runDir, SUMMARY_FILE), MAX_SUMMARY_BYTES, SUMMARY_MIGRATIONS.summary, runSummaryFileSchema);
     if (s === null) return null;
     return sameSource(s.source, await statSource(runDir)) ? s : null;
   } catch {
@@ -233,7 +218,7 @@ export async function readOrRebuildSummary(
 
 /** A run's annotations (empty when it has none). */
 export async function readAnnotations(runDir: string): Promise<RunAnnotationsFile | null> {
-  return readJson(path.join(runDir, ANNOTATIONS_FILE), MAX_SUMMARY_BYTES, SUMMARY_MIGRATIONS.annotations, (d) => runAnnotationsFileSchema.safeParse(d));
+  return readJsonFile(path.join(runDir, ANNOTATIONS_FILE), MAX_SUMMARY_BYTES, SUMMARY_MIGRATIONS.annotations, runAnnotationsFileSchema);
 }
 
 /** Replaces a run's annotations atomically (a versioned file of its own, so a run being written can be tagged too). */
