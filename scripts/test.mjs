@@ -9,6 +9,7 @@ const only = process.argv.slice(2); // e.g. `npm test -- unit` runs just that st
 const stages = [
   { name: 'typecheck', cmd: ['npm', 'run', '--silent', 'typecheck'] },
   { name: 'lint', cmd: ['npx', 'eslint', '.', '--max-warnings', '0'] },
+  { name: 'format', cmd: ['npx', 'prettier', '--check', '.', '--log-level', 'warn'] },
   { name: 'security', cmd: ['node', 'scripts/security-scan.mjs'] },
   { name: 'build', cmd: ['npx', 'electron-vite', 'build'] },
   { name: 'unit', vitest: 'vitest.config.ts' },
