@@ -13,7 +13,7 @@ const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns 
 // symmetric-product helper thread (linalg/symvHelper.ts), which they may import by name.
 const linalgDoor = {
   group: ['**/linalg/*', '**/linalg/**', '!**/linalg/index', '!**/linalg/symvHelper'],
-  message: 'src/main/engine/linalg is private: import from its index.ts (…/engine/linalg), the folder\'s public face.',
+  message: "src/main/engine/linalg is private: import from its index.ts (…/engine/linalg), the folder's public face.",
 };
 
 // The three adapters (electron, server, cli) do not import each other: what two of them share belongs in
@@ -54,7 +54,10 @@ export default tseslint.config(
   {
     files: ['src/shared/**'],
     rules: restrict([
-      { group: [...nodeBuiltins, 'electron', 'vue', 'pinia', ...computeLibs], message: 'src/shared is imported everywhere: no environment-specific imports (STYLE.md §2).' },
+      {
+        group: [...nodeBuiltins, 'electron', 'vue', 'pinia', ...computeLibs],
+        message: 'src/shared is imported everywhere: no environment-specific imports (STYLE.md §2).',
+      },
       { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'src/shared may not import from main, renderer or preload.' },
     ]),
   },
@@ -62,7 +65,11 @@ export default tseslint.config(
     files: ['src/main/engine/**'],
     ignores: ['src/main/engine/backends/**', 'src/main/engine/worker.ts', 'src/main/engine/workerElectron.ts', 'src/main/engine/linalg/symvHelper.ts'],
     rules: restrict([
-      { group: ['electron', 'vue', 'pinia', 'node:fs', 'fs', 'node:child_process', 'node:worker_threads', 'node:http', 'node:net', 'node:module', 'module'], message: 'The engine is pure numerics: no electron, fs, module loader, processes or threads (only the worker entries know worker_threads; package data comes in through imports).' },
+      {
+        group: ['electron', 'vue', 'pinia', 'node:fs', 'fs', 'node:child_process', 'node:worker_threads', 'node:http', 'node:net', 'node:module', 'module'],
+        message:
+          'The engine is pure numerics: no electron, fs, module loader, processes or threads (only the worker entries know worker_threads; package data comes in through imports).',
+      },
       { group: computeLibs, message: 'Compute libraries only inside src/main/engine/backends/.' },
       { group: ['**/services/**', '**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'The engine may import only shared and itself.' },
       linalgDoor,
@@ -86,7 +93,10 @@ export default tseslint.config(
     rules: restrict([
       { group: ['electron', 'vue', 'pinia', ...computeLibs], message: 'services: no electron, no UI, no compute libraries (those live in the engine).' },
       { group: ['**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'services sit below the adapters: they may not import them.' },
-      { group: ['../engine/*', '../engine/**', '!../engine/protocol'], message: 'services reach the engine through engineHost and engine/protocol types only.' },
+      {
+        group: ['../engine/*', '../engine/**', '!../engine/protocol'],
+        message: 'services reach the engine through engineHost and engine/protocol types only.',
+      },
     ]),
   },
   {

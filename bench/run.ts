@@ -46,15 +46,27 @@ const program = new Command()
   .option('--quick', 'tiny sizes (a smoke run)')
   .option('--cases <list>', `comma-separated: ${ALL_CASES.join(',')}`, ALL_CASES.join(','))
   .option('--repeats <n>', 'repeats per case (median)', '5')
-  .option('--threads <n>', 'threads of the native backend and of the eig cases\' large products (default: all cores, as NumPy uses)')
+  .option('--threads <n>', "threads of the native backend and of the eig cases' large products (default: all cores, as NumPy uses)")
   .option('--js', 'also measure the plain-TypeScript float64 backend (small cases only)')
   .option('--eig-sizes <list>', 'matrix sizes of the eig cases')
   .option('--backend <name>', `backend of the GD/NTK cases: ${BACKENDS.join(', ')}`, 'auto');
 program.parse();
-const o = program.opts<{ json?: boolean; quick?: boolean; cases: string; repeats: string; threads?: string; js?: boolean; eigSizes?: string; backend: string }>();
+const o = program.opts<{
+  json?: boolean;
+  quick?: boolean;
+  cases: string;
+  repeats: string;
+  threads?: string;
+  js?: boolean;
+  eigSizes?: string;
+  backend: string;
+}>();
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
-const cases = o.cases.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const cases = o.cases
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
 for (const c of cases) if (!ALL_CASES.includes(c)) program.error(`--cases: unknown case '${c}' (expected ${ALL_CASES.join(', ')})`);
 const repeats = Number(o.repeats);
 if (!Number.isInteger(repeats) || repeats < 1) program.error(`--repeats: expected an integer ≥ 1, got ${o.repeats}`);
@@ -73,7 +85,12 @@ async function startNumpy(): Promise<{ timer: NumpyTimer | null; note: string; i
     };
     return { timer, note: '', info, stop: () => server.stop() };
   } catch (err) {
-    return { timer: null, note: `numpy not measured (python3 with numpy is needed): ${err instanceof Error ? err.message : String(err)}`, info: {}, stop: () => undefined };
+    return {
+      timer: null,
+      note: `numpy not measured (python3 with numpy is needed): ${err instanceof Error ? err.message : String(err)}`,
+      info: {},
+      stop: () => undefined,
+    };
   }
 }
 
@@ -103,7 +120,9 @@ const emit = (r: BenchRow) => {
 
 const numpy = await startNumpy();
 const m = machine();
-log(`machine: ${m.cpu}, ${m.cores} cores, ${m.platform}, node ${m.node}; numpy ${String(numpy.info.numpy ?? 'missing')} (${String(numpy.info.blas ?? '-')}); ours with ${threads} thread(s)`);
+log(
+  `machine: ${m.cpu}, ${m.cores} cores, ${m.platform}, node ${m.node}; numpy ${String(numpy.info.numpy ?? 'missing')} (${String(numpy.info.blas ?? '-')}); ours with ${threads} thread(s)`,
+);
 if (numpy.timer === null) log(numpy.note);
 
 try {
@@ -148,9 +167,35 @@ try {
     const file = join(dirname(fileURLToPath(import.meta.url)), '../test-results/responsiveness.json');
     try {
       const r = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-      emit({ case: 'ui-responsiveness', n: Number(r.n ?? 1000), d: Number(r.d ?? 100), m: Number(r.m ?? 10000), backend: String(r.backend ?? '-'), dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, fps: r.fps, pause_ms: r.pauseMs, first_record_ms: r.firstRecordMs ?? null, measured_at: statSync(file).mtime.toISOString(), note: 'measured by test/e2e/ui.e2e.ts (targets: ≥ 30 fps, ≤ 200 ms to pause, ≤ 1000 ms from Run to step 0)' } as BenchRow);
+      emit({
+        case: 'ui-responsiveness',
+        n: Number(r.n ?? 1000),
+        d: Number(r.d ?? 100),
+        m: Number(r.m ?? 10000),
+        backend: String(r.backend ?? '-'),
+        dtype: 'float32',
+        ours_ms: null,
+        numpy_ms: null,
+        ratio: null,
+        fps: r.fps,
+        pause_ms: r.pauseMs,
+        first_record_ms: r.firstRecordMs ?? null,
+        measured_at: statSync(file).mtime.toISOString(),
+        note: 'measured by test/e2e/ui.e2e.ts (targets: ≥ 30 fps, ≤ 200 ms to pause, ≤ 1000 ms from Run to step 0)',
+      } as BenchRow);
     } catch {
-      emit({ case: 'ui-responsiveness', n: 1000, d: 100, m: 10000, backend: '-', dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, note: 'no measurement yet: run `npm test -- e2e` (test/e2e/ui.e2e.ts writes test-results/responsiveness.json)' } as BenchRow);
+      emit({
+        case: 'ui-responsiveness',
+        n: 1000,
+        d: 100,
+        m: 10000,
+        backend: '-',
+        dtype: 'float32',
+        ours_ms: null,
+        numpy_ms: null,
+        ratio: null,
+        note: 'no measurement yet: run `npm test -- e2e` (test/e2e/ui.e2e.ts writes test-results/responsiveness.json)',
+      } as BenchRow);
     }
   }
   if (cases.includes('checkpoint-pressure')) emit(await checkpointPressureCase({ quick, log }));
@@ -163,10 +208,43 @@ try {
 }
 
 if (!o.json) {
-  const cols = ['case', 'n', 'd', 'm', 'T', 'readout', 'backend', 'dtype', 'ours_ms', 'numpy_ms', 'ratio', 'max_rel_err', 'exact_ms', 'p95_ms', 'stop_ms', 'first_record_ms', 'first_record_run_ms', 'tracked_step_ms', 'peak_rss_mib', 'queue', 'jobs', 'cells_per_min', 'vs_local', 'note'];
+  const cols = [
+    'case',
+    'n',
+    'd',
+    'm',
+    'T',
+    'readout',
+    'backend',
+    'dtype',
+    'ours_ms',
+    'numpy_ms',
+    'ratio',
+    'max_rel_err',
+    'exact_ms',
+    'p95_ms',
+    'stop_ms',
+    'first_record_ms',
+    'first_record_run_ms',
+    'tracked_step_ms',
+    'peak_rss_mib',
+    'queue',
+    'jobs',
+    'cells_per_min',
+    'vs_local',
+    'note',
+  ];
   const cell = (v: unknown) => (v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const table = [cols, ...rows.map((r) => cols.map((c) => cell(r[c])))];
   const widths = cols.map((_, k) => Math.max(...table.map((r) => r[k]!.length)));
-  for (const r of table) process.stdout.write(`${r.map((c, k) => c.padEnd(widths[k]!)).join('  ').trimEnd()}\n`);
-  process.stdout.write(`\nmachine: ${m.cpu}, ${m.cores} cores; ours: ${threads} thread(s); ratio = numpy_ms / ours_ms (above 1 = faster than NumPy); median of ${repeats}\n`);
+  for (const r of table)
+    process.stdout.write(
+      `${r
+        .map((c, k) => c.padEnd(widths[k]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+  process.stdout.write(
+    `\nmachine: ${m.cpu}, ${m.cores} cores; ours: ${threads} thread(s); ratio = numpy_ms / ours_ms (above 1 = faster than NumPy); median of ${repeats}\n`,
+  );
 }

@@ -29,13 +29,17 @@ export interface AssembledKernel {
 
 /** `tiles.wat` → `TILES_WASM`. */
 export function constantName(file: string): string {
-  return `${basename(file, '.wat').replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_WASM`;
+  return `${basename(file, '.wat')
+    .replace(/[A-Z]/g, (c) => `_${c}`)
+    .toUpperCase()}_WASM`;
 }
 
 /** Assembles every .wat of the kernel folder (sorted by name), without a names section: code bytes only. */
 export async function assembleKernels(dir = KERNEL_DIR): Promise<AssembledKernel[]> {
   const wabt = await wabtInit();
-  const files = readdirSync(dir).filter((f) => f.endsWith('.wat')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.wat'))
+    .sort();
   return files.map((file) => {
     const module = wabt.parseWat(file, readFileSync(join(dir, file), 'utf8'), FEATURES);
     try {

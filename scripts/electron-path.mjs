@@ -12,7 +12,7 @@ export function findElectronBinary() {
     return { path: null, reason: 'the electron package is not installed' };
   }
   const pathFile = path.join(dir, 'path.txt');
-  if (!existsSync(pathFile)) return { path: null, reason: 'Electron\'s binary has not been downloaded (run `npx install-electron` on a networked machine)' };
+  if (!existsSync(pathFile)) return { path: null, reason: "Electron's binary has not been downloaded (run `npx install-electron` on a networked machine)" };
   const bin = path.join(dir, 'dist', readFileSync(pathFile, 'utf8').trim());
   if (!existsSync(bin)) return { path: null, reason: `Electron's binary is missing at ${bin} (run \`npx install-electron\`)` };
   return { path: bin, reason: 'found' };

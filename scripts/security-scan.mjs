@@ -47,5 +47,7 @@ const issues = result.issues.map((i) => ({
 }));
 for (const i of issues) console.log(`${i.severity.padEnd(13)} ${i.confidence.padEnd(10)} ${i.id}  ${i.file}:${i.line}${i.manualReview ? '  (review)' : ''}`);
 const high = issues.filter((i) => i.severity === 'HIGH');
-console.log(`electronegativity: ${issues.length} findings, ${high.length} of high severity (${result.atomicChecks} atomic + ${result.globalChecks} global checks, Electron ${pkg.version})`);
+console.log(
+  `electronegativity: ${issues.length} findings, ${high.length} of high severity (${result.atomicChecks} atomic + ${result.globalChecks} global checks, Electron ${pkg.version})`,
+);
 process.exitCode = high.length === 0 ? 0 : 1;

@@ -215,7 +215,11 @@ async function main(): Promise<number> {
             // record stride (a loss record every ⌈steps/5000⌉ steps, engine/training/run.ts).
             const stride = Math.max(1, Math.ceil(d.config.config.steps / 5000));
             if (cp.step > last + stride) failures.push(`${label}: run ${r.runId} has a checkpoint at step ${cp.step} but records only to ${last}`);
-          } else if (d.config.config.checkpointEvery === 1 && d.records.length > 200 && fs.existsSync(path.join(store.dataDir, 'sessions', s.sessionId, 'runs', r.runId, CHECKPOINT_DIR))) {
+          } else if (
+            d.config.config.checkpointEvery === 1 &&
+            d.records.length > 200 &&
+            fs.existsSync(path.join(store.dataDir, 'sessions', s.sessionId, 'runs', r.runId, CHECKPOINT_DIR))
+          ) {
             failures.push(`${label}: run ${r.runId} has checkpoint files but none is valid`);
           }
         } catch (e) {

@@ -21,7 +21,20 @@ const quantile = (xs: number[], q: number): number => {
 /** Runs the case once: `samples` app:info calls spaced `spacingMs` apart while the run trains. */
 export async function checkpointPressureCase(opts: { quick: boolean; log: (m: string) => void }): Promise<BenchRow> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-bench-pressure-'));
-  const config = { samples: 6, testSamples: 0, inputDim: 3, hiddenWidth: 16, steps: 10_000_000, trackEvery: 1_000_000, trackEigenvalues: 0, checkpointEvery: 1, backend: 'js', dtype: 'float64', targetLossRatio: 0, seed: 5 };
+  const config = {
+    samples: 6,
+    testSamples: 0,
+    inputDim: 3,
+    hiddenWidth: 16,
+    steps: 10_000_000,
+    trackEvery: 1_000_000,
+    trackEigenvalues: 0,
+    checkpointEvery: 1,
+    backend: 'js',
+    dtype: 'float64',
+    targetLossRatio: 0,
+    seed: 5,
+  };
   const svc = new WorkbenchService({ mode: 'browser', dataDir: dir });
   try {
     await svc.start();
@@ -52,7 +65,9 @@ export async function checkpointPressureCase(opts: { quick: boolean; log: (m: st
     const cpDir = detail.ok ? path.join(dir, 'sessions', detail.value.summary.sessionId, 'runs', r.value.runId, 'checkpoints') : null;
     const onDisk = cpDir && fs.existsSync(cpDir) ? fs.readdirSync(cpDir).filter((n) => n.endsWith('.bin')).length : 0;
     const p95 = quantile(lat, 0.95);
-    opts.log(`checkpoint-pressure: ${step} steps (a checkpoint each), app:info median ${quantile(lat, 0.5).toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, stop ${stopMs?.toFixed(0) ?? '—'} ms`);
+    opts.log(
+      `checkpoint-pressure: ${step} steps (a checkpoint each), app:info median ${quantile(lat, 0.5).toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, stop ${stopMs?.toFixed(0) ?? '—'} ms`,
+    );
     return {
       case: 'checkpoint-pressure',
       n: config.samples,

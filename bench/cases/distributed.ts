@@ -27,7 +27,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** Runs the case: four rows (local 1 and 2 jobs, redis 1 and 2 workers). */
 export async function distributedCases(opts: { quick: boolean; log: (m: string) => void }): Promise<BenchRow[]> {
-  const base = { samples: 8, testSamples: 4, inputDim: 4, steps: opts.quick ? 100 : 400, trackEvery: 100, trackEigenvalues: 2, backend: 'js', dtype: 'float64' };
+  const base = {
+    samples: 8,
+    testSamples: 4,
+    inputDim: 4,
+    steps: opts.quick ? 100 : 400,
+    trackEvery: 100,
+    trackEigenvalues: 2,
+    backend: 'js',
+    dtype: 'float64',
+  };
   const sweep = expandSweep({ base, grid: { hiddenWidth: [16, 32] }, seeds: opts.quick ? [0, 1] : [0, 1, 2, 3, 4, 5] });
   const n = sweep.length;
   const row = (queue: 'local' | 'redis', jobs: number, ms: number | null, extra: Record<string, unknown> = {}): BenchRow => ({
@@ -79,7 +88,13 @@ export async function distributedCases(opts: { quick: boolean; log: (m: string) 
     try {
       for (const jobs of [1, 2]) {
         while (procs.length < jobs) {
-          procs.push(spawn(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), 'worker', '--redis', redis.url, '--data-dir', path.join(tmp, `w${procs.length}`)], { stdio: 'ignore' }));
+          procs.push(
+            spawn(
+              process.execPath,
+              [path.join(root, 'bin/ntk-workbench.mjs'), 'worker', '--redis', redis.url, '--data-dir', path.join(tmp, `w${procs.length}`)],
+              { stdio: 'ignore' },
+            ),
+          );
         }
         const until = Date.now() + 120_000;
         while ((await listWorkers(client)).length < jobs) {
@@ -92,7 +107,9 @@ export async function distributedCases(opts: { quick: boolean; log: (m: string) 
         const ms = performance.now() - t0;
         if (res.done !== n) throw new Error(`redis: ${res.done} of ${n} cells done`);
         rows.push(row('redis', jobs, ms, { vs_local: local[jobs]! / ms, note: `${jobs} worker process(es) on this machine, results through Redis` }));
-        opts.log(`sweep-distributed: redis, ${jobs} worker(s): ${((n * 60_000) / ms).toFixed(1)} cells/min (${(local[jobs]! / ms).toFixed(2)}× the local queue)`);
+        opts.log(
+          `sweep-distributed: redis, ${jobs} worker(s): ${((n * 60_000) / ms).toFixed(1)} cells/min (${(local[jobs]! / ms).toFixed(2)}× the local queue)`,
+        );
       }
     } finally {
       for (const p of procs) p.kill('SIGTERM');

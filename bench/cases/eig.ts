@@ -114,7 +114,10 @@ export async function eigCases(opts: {
         const r = extremeEigen({ n, matrix: k }, { k: 5, which: c === 'top5' ? 'largest' : 'smallest' });
         return { values: r.values, extra: { method: r.diagnostics.method, iterations: r.diagnostics.iterations } };
       };
-      const results = {} as Record<EigCase, { ours: number[]; numpy: number[]; values: ArrayLike<number>; npValues: number[] | null; extra: Record<string, unknown> }>;
+      const results = {} as Record<
+        EigCase,
+        { ours: number[]; numpy: number[]; values: ArrayLike<number>; npValues: number[] | null; extra: Record<string, unknown> }
+      >;
       for (const c of ['full', 'top5', 'bottom5'] as const) {
         opts.log(`eig: ${c} n=${n}, ours and numpy/scipy alternating`);
         let last = solve(c); // warm-up (JIT), not counted

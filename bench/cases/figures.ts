@@ -17,7 +17,12 @@ function median(xs: number[]): number {
 
 function lossChart(n: number): Record<string, unknown> {
   const run = (rate: number): Record<string, unknown> => {
-    const records: MetricRecord[] = Array.from({ length: n }, (_, k) => ({ step: k, loss: Math.exp(-k / rate) + 1e-6, wallMs: k, testLoss: 1.5 * Math.exp(-k / (rate * 1.4)) }));
+    const records: MetricRecord[] = Array.from({ length: n }, (_, k) => ({
+      step: k,
+      loss: Math.exp(-k / rate) + 1e-6,
+      wallMs: k,
+      testLoss: 1.5 * Math.exp(-k / (rate * 1.4)),
+    }));
     const curve = records.map((r) => [r.step, Math.exp(-r.step / (rate * 0.9))] as [number, number]);
     return buildLossOption(records, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: curve });
   };
@@ -43,14 +48,47 @@ export function figureCases(opts: { repeats: number; quick: boolean; log: (m: st
   let svg = '';
   const svgMs = time(() => void (svg = renderSvg(styled, FIGURE_WIDTH, height)));
   const rows: BenchRow[] = [
-    { case: 'figure-svg', n, d: 0, m: 0, backend: 'echarts-ssr', dtype: 'float64', ours_ms: round(svgMs), numpy_ms: null, ratio: null, width: FIGURE_WIDTH, height, bytes: svg.length, note: 'no NumPy counterpart' },
+    {
+      case: 'figure-svg',
+      n,
+      d: 0,
+      m: 0,
+      backend: 'echarts-ssr',
+      dtype: 'float64',
+      ours_ms: round(svgMs),
+      numpy_ms: null,
+      ratio: null,
+      width: FIGURE_WIDTH,
+      height,
+      bytes: svg.length,
+      note: 'no NumPy counterpart',
+    },
   ];
   for (const scale of [1, 2, 4]) {
     let bytes = 0;
     const ms = time(() => void (bytes = svgToPng(svg, scale).length));
-    rows.push({ case: `figure-png-${scale}x`, n, d: 0, m: 0, backend: 'resvg', dtype: 'float64', ours_ms: round(ms), numpy_ms: null, ratio: null, width: FIGURE_WIDTH * scale, height: height * scale, bytes, note: 'no NumPy counterpart' });
+    rows.push({
+      case: `figure-png-${scale}x`,
+      n,
+      d: 0,
+      m: 0,
+      backend: 'resvg',
+      dtype: 'float64',
+      ours_ms: round(ms),
+      numpy_ms: null,
+      ratio: null,
+      width: FIGURE_WIDTH * scale,
+      height: height * scale,
+      bytes,
+      note: 'no NumPy counterpart',
+    });
   }
-  opts.log(`figures: SVG ${round(svgMs)} ms, PNG ${rows.slice(1).map((r) => `${String(r.case).slice(11)} ${r.ours_ms} ms`).join(', ')}`);
+  opts.log(
+    `figures: SVG ${round(svgMs)} ms, PNG ${rows
+      .slice(1)
+      .map((r) => `${String(r.case).slice(11)} ${r.ours_ms} ms`)
+      .join(', ')}`,
+  );
   return rows;
 }
 

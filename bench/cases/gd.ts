@@ -37,7 +37,10 @@ export type GdCaseName = 'gd-step-joint' | 'gd-step-weak' | 'ntk-traced';
 export function gdCaseSizes(name: GdCaseName, quick: boolean): Array<{ n: number; d: number; m: number }> {
   if (quick) return [{ n: 40, d: 8, m: 500 }];
   if (name === 'ntk-traced') return [{ n: 1000, d: 100, m: 10000 }];
-  return [{ n: 200, d: 20, m: 10000 }, { n: 1000, d: 100, m: 10000 }];
+  return [
+    { n: 200, d: 20, m: 10000 },
+    { n: 1000, d: 100, m: 10000 },
+  ];
 }
 
 /** A seeded benchmark network: sphere data, Gaussian W, V, s = 1/√m, η = 1/n (stable: λ_max(H^∞) ≤ tr = n). */

@@ -72,7 +72,23 @@ export async function relatedCases(opts: { quick: boolean; repeats: number; log:
         err = 0;
         for (let j = 0; j < n; j++) err = Math.max(err, Math.abs(ntk[j]! - npRow[j]!) / Math.abs(npRow[j]!));
       }
-      rows.push({ case: 'rntk-gram', sweep, n, d: P, m: 0, T, p: P, readout, backend: 'typescript-f64', dtype: 'float64', ours_ms: ours, numpy_ms: np, ratio: np !== null ? np / ours : null, max_rel_err: err, ...(np === null ? { note } : {}) });
+      rows.push({
+        case: 'rntk-gram',
+        sweep,
+        n,
+        d: P,
+        m: 0,
+        T,
+        p: P,
+        readout,
+        backend: 'typescript-f64',
+        dtype: 'float64',
+        ours_ms: ours,
+        numpy_ms: np,
+        ratio: np !== null ? np / ours : null,
+        max_rel_err: err,
+        ...(np === null ? { note } : {}),
+      });
     };
     for (const readout of ['last', 'avg'] as const) {
       for (const T of s.byT) await rntkRow(s.nForT, T, readout, 'T');
@@ -128,5 +144,6 @@ if (invokedDirectly) {
   const args = process.argv.slice(2);
   const i = args.indexOf('--repeats');
   const repeats = i >= 0 ? Number(args[i + 1]) : 5;
-  for (const r of await relatedCases({ quick: args.includes('--quick'), repeats, log: (msg) => process.stderr.write(`${msg}\n`) })) process.stdout.write(`${JSON.stringify(r)}\n`);
+  for (const r of await relatedCases({ quick: args.includes('--quick'), repeats, log: (msg) => process.stderr.write(`${msg}\n`) }))
+    process.stdout.write(`${JSON.stringify(r)}\n`);
 }

@@ -74,7 +74,16 @@ const GNU_TIME = '/usr/bin/time';
 /** One `ntk-workbench train` run in a fresh process. */
 async function oursOnce(configFile: string, outDir: string, threads: number | undefined): Promise<SideResult> {
   const rssFile = `${outDir}.rss`;
-  const cli = [path.join(repo, 'bin/ntk-workbench.mjs'), 'train', '--config', configFile, '--out', outDir, '--json', ...(threads !== undefined ? ['--threads', String(threads)] : [])];
+  const cli = [
+    path.join(repo, 'bin/ntk-workbench.mjs'),
+    'train',
+    '--config',
+    configFile,
+    '--out',
+    outDir,
+    '--json',
+    ...(threads !== undefined ? ['--threads', String(threads)] : []),
+  ];
   const useTime = fs.existsSync(GNU_TIME);
   const [cmd, args] = useTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...cli]] : [process.execPath, cli];
   const t0 = performance.now();
@@ -118,7 +127,11 @@ async function numpyOnce(size: ReturnType<typeof runE2eSize>): Promise<SideResul
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const t0 = performance.now();
-  const child = spawn('python3', [path.join(repo, 'bench/numpy_run.py'), String(size.n), String(size.d), String(size.m), String(size.steps), String(size.trackEvery), 'float32'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'python3',
+    [path.join(repo, 'bench/numpy_run.py'), String(size.n), String(size.d), String(size.m), String(size.steps), String(size.trackEvery), 'float32'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let firstRecordMs: number | null = null;
   let buf = '';
   let stderr = '';
@@ -161,9 +174,33 @@ export async function runE2eCase(opts: { quick: boolean; repeats: number; thread
   const configFile = path.join(dir, 'config.json');
   fs.writeFileSync(
     configFile,
-    JSON.stringify({ dataset: 'sphere', samples: n, testSamples: 0, inputDim: d, hiddenWidth: m, regime: 'joint', dtype: 'float32', steps, trackEvery, targetLossRatio: 0, seed: 0 }),
+    JSON.stringify({
+      dataset: 'sphere',
+      samples: n,
+      testSamples: 0,
+      inputDim: d,
+      hiddenWidth: m,
+      regime: 'joint',
+      dtype: 'float32',
+      steps,
+      trackEvery,
+      targetLossRatio: 0,
+      seed: 0,
+    }),
   );
-  const row: BenchRow = { case: 'run-e2e', n, d, m, backend: '-', dtype: 'float32', ours_ms: null, numpy_ms: null, ratio: null, steps, track_every: trackEvery };
+  const row: BenchRow = {
+    case: 'run-e2e',
+    n,
+    d,
+    m,
+    backend: '-',
+    dtype: 'float32',
+    ours_ms: null,
+    numpy_ms: null,
+    ratio: null,
+    steps,
+    track_every: trackEvery,
+  };
   const ours: SideResult[] = [];
   const theirs: SideResult[] = [];
   let numpyNote = '';
@@ -186,7 +223,8 @@ export async function runE2eCase(opts: { quick: boolean; repeats: number; thread
     }
     const first = JSON.parse(fs.readFileSync(path.join(dir, 'run-0', 'config.json'), 'utf8')) as { backend?: string };
     row.backend = String(first.backend ?? '-');
-    const med = (xs: SideResult[], f: (s: SideResult) => number | null | undefined) => round(median(xs.map(f).filter((v): v is number => typeof v === 'number')));
+    const med = (xs: SideResult[], f: (s: SideResult) => number | null | undefined) =>
+      round(median(xs.map(f).filter((v): v is number => typeof v === 'number')));
     row.ours_ms = med(ours, (s) => s.wallMs);
     row.numpy_ms = med(theirs, (s) => s.wallMs);
     row.ratio = row.ours_ms !== null && row.numpy_ms !== null ? round(row.numpy_ms / row.ours_ms, 3) : null;

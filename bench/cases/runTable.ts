@@ -26,21 +26,52 @@ function writeRuns(dir: string, runs: number, records: number): void {
     const sdir = path.join(dir, 'sessions', `s-${s}`);
     fs.mkdirSync(path.join(sdir, 'runs'), { recursive: true });
     const now = '2024-01-01T00:00:00.000Z';
-    fs.writeFileSync(path.join(sdir, 'session.json'), JSON.stringify({ schemaVersion: 1, sessionId: `s-${s}`, name: `Session ${s}`, createdAt: now, updatedAt: now }));
+    fs.writeFileSync(
+      path.join(sdir, 'session.json'),
+      JSON.stringify({ schemaVersion: 1, sessionId: `s-${s}`, name: `Session ${s}`, createdAt: now, updatedAt: now }),
+    );
   }
   for (let i = 0; i < runs; i++) {
     const runId = `run-${String(i).padStart(5, '0')}`;
     const rdir = path.join(dir, 'sessions', `s-${i % sessions}`, 'runs', runId);
     fs.mkdirSync(rdir);
-    const config = { ...defaultConfig(), regime: (['joint', 'weak', 'decoder', 'tied'] as const)[i % 4], seed: i, hiddenWidth: 2 ** (4 + (i % 6)), steps: records - 1 };
+    const config = {
+      ...defaultConfig(),
+      regime: (['joint', 'weak', 'decoder', 'tied'] as const)[i % 4],
+      seed: i,
+      hiddenWidth: 2 ** (4 + (i % 6)),
+      steps: records - 1,
+    };
     const startedAt = new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString();
-    fs.writeFileSync(path.join(rdir, 'config.json'), JSON.stringify({ schemaVersion: 1, runId, config, appVersion: '0.1.0', backend: 'onnx', dtype: 'float32', startedAt, machine: { platform: 'linux', arch: 'x64', cpus: 2, node: process.version } }));
+    fs.writeFileSync(
+      path.join(rdir, 'config.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        runId,
+        config,
+        appVersion: '0.1.0',
+        backend: 'onnx',
+        dtype: 'float32',
+        startedAt,
+        machine: { platform: 'linux', arch: 'x64', cpus: 2, node: process.version },
+      }),
+    );
     let text = '';
     for (let k = 0; k < records; k++) {
-      text += metricLine({ step: k, loss: 2 * 0.99 ** k, lossRatio: 0.99 ** k, testLoss: 3 * 0.99 ** k, wallMs: k * 3, ...(k % 10 === 0 ? { tracked: { eigMin: [0.1, 0.2, 0.3], eigMax: [5, 4, 3], weightMoveW: k / 1e4, kernelDistance: k / 1e3 } } : {}) });
+      text += metricLine({
+        step: k,
+        loss: 2 * 0.99 ** k,
+        lossRatio: 0.99 ** k,
+        testLoss: 3 * 0.99 ** k,
+        wallMs: k * 3,
+        ...(k % 10 === 0 ? { tracked: { eigMin: [0.1, 0.2, 0.3], eigMax: [5, 4, 3], weightMoveW: k / 1e4, kernelDistance: k / 1e3 } } : {}),
+      });
     }
     fs.writeFileSync(path.join(rdir, 'metrics.ndjson'), text);
-    fs.writeFileSync(path.join(rdir, 'status.json'), JSON.stringify({ schemaVersion: 1, status: 'finished', reason: 'completed', lastStep: records - 1, updatedAt: startedAt, finishedAt: startedAt }));
+    fs.writeFileSync(
+      path.join(rdir, 'status.json'),
+      JSON.stringify({ schemaVersion: 1, status: 'finished', reason: 'completed', lastStep: records - 1, updatedAt: startedAt, finishedAt: startedAt }),
+    );
   }
 }
 
@@ -75,7 +106,9 @@ export async function runTableCase(opts: { quick: boolean; repeats: number; log:
     const storeMs = performance.now() - t0;
     if (old.length !== runs) throw new Error(`run-table: the session store listed ${old.length} runs, expected ${runs}`);
     const warmMs = median(warm);
-    opts.log(`run-table: ${runs} runs, cold (rebuilding every summary) ${coldMs.toFixed(0)} ms, warm ${warmMs.toFixed(0)} ms, filtered ${median(filtered).toFixed(0)} ms, session store ${storeMs.toFixed(0)} ms`);
+    opts.log(
+      `run-table: ${runs} runs, cold (rebuilding every summary) ${coldMs.toFixed(0)} ms, warm ${warmMs.toFixed(0)} ms, filtered ${median(filtered).toFixed(0)} ms, session store ${storeMs.toFixed(0)} ms`,
+    );
     return {
       case: 'run-table',
       n: runs,

@@ -25,8 +25,25 @@ export async function sweepCases(opts: { quick: boolean; log: (m: string) => voi
       const res = await runExperiment({ preset: 'E5', quick: true, outDir: dir, params, jobs });
       const ms = performance.now() - t0;
       const perMinute = (res.sweep.finished + res.sweep.failed) / (ms / 60_000);
-      opts.log(`sweep-e5 jobs=${jobs}: ${cellsOf.length} cells in ${(ms / 1000).toFixed(1)} s (${perMinute.toFixed(1)} cells/min), verdict ${res.summary.holds ? 'holds' : 'does not hold'}`);
-      rows.push({ case: 'sweep-e5', n: 16, d: 8, m: 0, backend: 'auto', dtype: 'float64', ours_ms: ms, numpy_ms: null, ratio: null, jobs, cells: cellsOf.length, cells_per_minute: perMinute, ms_per_cell: ms / cellsOf.length, note: 'E5 quick grid through the sweep runner, one kept engine worker per job; no NumPy counterpart' });
+      opts.log(
+        `sweep-e5 jobs=${jobs}: ${cellsOf.length} cells in ${(ms / 1000).toFixed(1)} s (${perMinute.toFixed(1)} cells/min), verdict ${res.summary.holds ? 'holds' : 'does not hold'}`,
+      );
+      rows.push({
+        case: 'sweep-e5',
+        n: 16,
+        d: 8,
+        m: 0,
+        backend: 'auto',
+        dtype: 'float64',
+        ours_ms: ms,
+        numpy_ms: null,
+        ratio: null,
+        jobs,
+        cells: cellsOf.length,
+        cells_per_minute: perMinute,
+        ms_per_cell: ms / cellsOf.length,
+        note: 'E5 quick grid through the sweep runner, one kept engine worker per job; no NumPy counterpart',
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -45,7 +62,21 @@ export async function sweepCases(opts: { quick: boolean; log: (m: string) => voi
     }
     const ms = (performance.now() - t0) / sample.length;
     opts.log(`sweep-e5 fresh worker per cell: ${ms.toFixed(0)} ms per cell`);
-    rows.push({ case: 'sweep-e5-fresh-worker', n: 16, d: 8, m: 0, backend: 'auto', dtype: 'float64', ours_ms: ms, numpy_ms: null, ratio: null, jobs: 1, cells: sample.length, ms_per_cell: ms, note: 'first cells of the grid, each in a fresh engine worker (for comparison with the kept workers above)' });
+    rows.push({
+      case: 'sweep-e5-fresh-worker',
+      n: 16,
+      d: 8,
+      m: 0,
+      backend: 'auto',
+      dtype: 'float64',
+      ours_ms: ms,
+      numpy_ms: null,
+      ratio: null,
+      jobs: 1,
+      cells: sample.length,
+      ms_per_cell: ms,
+      note: 'first cells of the grid, each in a fresh engine worker (for comparison with the kept workers above)',
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,16 @@
  * Builds `window.workbench` from the contract's allowlists (no electron import here, so it is testable).
  * Only allowlisted channels pass; nothing else of ipcRenderer is exposed.
  */
-import { IPC_EVENT, IPC_INVOKE, isEventChannel, isInvokeChannel, type EventChannel, type EventMap, type InvokeChannel, type InvokeMap } from '../shared/api/contract';
+import {
+  IPC_EVENT,
+  IPC_INVOKE,
+  isEventChannel,
+  isInvokeChannel,
+  type EventChannel,
+  type EventMap,
+  type InvokeChannel,
+  type InvokeMap,
+} from '../shared/api/contract';
 import type { Result } from '../shared/api/result';
 
 /** The parts of ipcRenderer the bridge uses. */

@@ -26,7 +26,7 @@ export function encodeNonFinite<T extends Record<string, unknown>>(rec: T): T & 
       return null;
     }
     if (Array.isArray(v)) return v.map((x, i) => walk(x, childPath(path, i)));
-    if (v !== null && typeof v === 'object' && !(ArrayBuffer.isView(v))) {
+    if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) {
       const o: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) o[k] = walk(x, childPath(path, k));
       return o;

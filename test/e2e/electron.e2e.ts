@@ -20,7 +20,10 @@ describe('Electron app', () => {
       ctx.skip(found.reason);
       return;
     }
-    const build = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    const build = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    });
     expect(build.status).toBe(0);
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ntk-electron-'));
     let app;

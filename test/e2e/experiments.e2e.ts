@@ -57,7 +57,11 @@ describe('experiments: run a preset from the view', () => {
     expect(existsSync(path.join(folder, 'sweep.json'))).toBe(true);
     // the data folder has the sweep's session, named after it, with its 4 runs (what the Sessions view lists)
     const sessionsDir = path.join(server.dataDir, 'sessions');
-    const mine = readdirSync(sessionsDir).find((s) => existsSync(path.join(sessionsDir, s, 'session.json')) && (JSON.parse(readFileSync(path.join(sessionsDir, s, 'session.json'), 'utf8')) as { name: string }).name === `Sweep · ${id}`);
+    const mine = readdirSync(sessionsDir).find(
+      (s) =>
+        existsSync(path.join(sessionsDir, s, 'session.json')) &&
+        (JSON.parse(readFileSync(path.join(sessionsDir, s, 'session.json'), 'utf8')) as { name: string }).name === `Sweep · ${id}`,
+    );
     expect(mine).toBeDefined();
     expect(readdirSync(path.join(sessionsDir, mine!, 'runs'))).toHaveLength(4);
     await exp.page.screenshot({ path: artifact('experiments-sweep.png') });

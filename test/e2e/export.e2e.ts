@@ -41,12 +41,21 @@ function seededDataDir(): { dataDir: string; runIds: string[] } {
     cpSync(path.join(fixtures, name), path.join(session, 'runs', id), { recursive: true });
     runIds.push(id);
   }
-  writeFileSync(path.join(session, 'session.json'), JSON.stringify({ schemaVersion: 1, sessionId: 's-fixture', name: 'Fixture session', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z' }));
+  writeFileSync(
+    path.join(session, 'session.json'),
+    JSON.stringify({
+      schemaVersion: 1,
+      sessionId: 's-fixture',
+      name: 'Fixture session',
+      createdAt: '2026-12-01T00:00:00.000Z',
+      updatedAt: '2026-12-01T00:00:00.000Z',
+    }),
+  );
   return { dataDir, runIds };
 }
 
 describe('export in browser mode', () => {
-  it('downloads the CSV of two selected runs and a chart\'s PNG', async () => {
+  it("downloads the CSV of two selected runs and a chart's PNG", async () => {
     const { dataDir, runIds } = seededDataDir();
     const server = await startServer({ dataDir });
     servers.push(server);
@@ -81,7 +90,10 @@ describe('export in browser mode', () => {
     await page.getByRole('button', { name: /joint · m=16/ }).click();
     await page.getByTestId('loss-chart').waitFor();
     await page.getByRole('button', { name: 'Export Loss chart' }).click();
-    const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Export Loss chart' }).getByRole('button', { name: 'Save PNG' }).click()]);
+    const [pngDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('group', { name: 'Export Loss chart' }).getByRole('button', { name: 'Save PNG' }).click(),
+    ]);
     expect(pngDownload.suggestedFilename()).toBe('loss-chart@2x.png');
     const pngPath = artifact('export-loss-chart.png');
     await pngDownload.saveAs(pngPath);
@@ -95,7 +107,7 @@ describe('export in browser mode', () => {
     expect(realErrors(browser.errors)).toEqual([]);
   });
 
-  it('imports an archive through the Sessions view\'s upload', async () => {
+  it("imports an archive through the Sessions view's upload", async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ntk-e2e-import-'));
     dirs.push(dataDir);
     const { bytes } = await createArchive(path.join(fixtures, 'seeded-weak'), '0.1.0');
@@ -134,7 +146,13 @@ describe('the HTML report', () => {
       fs.map((f) => {
         const svg = f.querySelector('svg');
         const box = svg?.getBoundingClientRect();
-        return { name: f.getAttribute('data-figure'), paths: svg?.querySelectorAll('path').length ?? 0, w: box?.width ?? 0, h: box?.height ?? 0, text: svg?.textContent ?? '' };
+        return {
+          name: f.getAttribute('data-figure'),
+          paths: svg?.querySelectorAll('path').length ?? 0,
+          w: box?.width ?? 0,
+          h: box?.height ?? 0,
+          text: svg?.textContent ?? '',
+        };
       }),
     );
     expect(figures.map((f) => f.name)).toEqual(expect.arrayContaining(['loss', 'eigenvalues', 'spectrum']));

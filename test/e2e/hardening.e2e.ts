@@ -59,7 +59,9 @@ describe('hardening in browser mode', () => {
   it('refuses a run that cannot fit the memory limit: the estimate under Samples, Run disabled', async () => {
     await wb.open(server.url);
     await wb.set('Samples', '20000');
-    await expect(wb.fieldError('samples').textContent()).resolves.toMatch(/this run needs ~1\d\.\d GiB \(largest: the 20000×20000 kernels of the automatic step size/);
+    await expect(wb.fieldError('samples').textContent()).resolves.toMatch(
+      /this run needs ~1\d\.\d GiB \(largest: the 20000×20000 kernels of the automatic step size/,
+    );
     expect(await wb.button('Run').isEnabled()).toBe(false);
     await browser.page.screenshot({ path: artifact('memory-refused.png') });
     await wb.set('Samples', '16');

@@ -41,10 +41,14 @@ describe('related work: compute a kernel from the panel', () => {
   it('shows a live λ_min(Θ_ω) that changes with the continuum slider', async () => {
     await related.panel('Weighted NTK');
     const lambda = related.fact('weighted-lambda-min');
-    await related.page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="weighted-lambda-min"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    await related.page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="weighted-lambda-min"]')?.textContent ?? ''), undefined, {
+      timeout: 60_000,
+    });
     const joint = await lambda.textContent();
     await related.page.getByLabel('Regime continuum').fill('2');
-    await related.page.waitForFunction((before) => document.querySelector('[data-testid="weighted-lambda-min"]')?.textContent !== before, joint, { timeout: 60_000 });
+    await related.page.waitForFunction((before) => document.querySelector('[data-testid="weighted-lambda-min"]')?.textContent !== before, joint, {
+      timeout: 60_000,
+    });
     expect(Number(await lambda.textContent())).toBeGreaterThan(0);
     expect(realErrors(browser.errors)).toEqual([]);
   });

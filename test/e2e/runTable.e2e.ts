@@ -82,14 +82,16 @@ describe('the run table in browser mode', () => {
 
     await comparison.getByLabel('Group by').selectOption('regime');
     await comparison.getByLabel('Band').selectOption('minmax');
-    await expect.poll(() => rt.chartSeriesNames('compare-loss')).toEqual([
-      'regime = joint (3 runs) band lower (min–max)',
-      'regime = joint (3 runs) band height (min–max)',
-      'regime = joint (3 runs)',
-      'regime = weak (3 runs) band lower (min–max)',
-      'regime = weak (3 runs) band height (min–max)',
-      'regime = weak (3 runs)',
-    ]);
+    await expect
+      .poll(() => rt.chartSeriesNames('compare-loss'))
+      .toEqual([
+        'regime = joint (3 runs) band lower (min–max)',
+        'regime = joint (3 runs) band height (min–max)',
+        'regime = joint (3 runs)',
+        'regime = weak (3 runs) band lower (min–max)',
+        'regime = weak (3 runs) band height (min–max)',
+        'regime = weak (3 runs)',
+      ]);
     await page.screenshot({ path: artifact('runtable-groupby.png') });
 
     const diff = comparison.getByRole('table', { name: 'Config diff' });
@@ -167,7 +169,9 @@ describe('the run table in browser mode', () => {
     await page.screenshot({ path: artifact('runtable-sessions.png') });
     const overflow = await page.evaluate(() => {
       const panel = document.getElementById('side-panel-sessions')!;
-      return [...panel.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > panel.getBoundingClientRect().right + 1).map((e) => e.tagName + '.' + e.className);
+      return [...panel.querySelectorAll('*')]
+        .filter((e) => e.getBoundingClientRect().right > panel.getBoundingClientRect().right + 1)
+        .map((e) => e.tagName + '.' + e.className);
     });
     expect(overflow).toEqual([]);
     expect(realErrors(browser.errors)).toEqual([]);

@@ -142,7 +142,9 @@ describe('workbench UI, second pass', () => {
     // the warning waits for the theory preview of the form's data; from then on it follows every keystroke
     const warning = browser.page.getByTestId('step-warning');
     await warning.waitFor();
-    expect(await warning.textContent()).toMatch(/^⚠ η = 0\.6 is above the stable limit 0\.\d+ \(2\/λ_max of the infinite-width kernel\); the run will likely diverge$/);
+    expect(await warning.textContent()).toMatch(
+      /^⚠ η = 0\.6 is above the stable limit 0\.\d+ \(2\/λ_max of the infinite-width kernel\); the run will likely diverge$/,
+    );
     await wb.set('Learning rate', '0.1');
     expect(await warning.count()).toBe(0);
     await wb.set('Learning rate', '100');
@@ -162,7 +164,10 @@ describe('workbench UI, second pass', () => {
     await wb.button('Reset').click();
     await wb.waitForTheory();
     await browser.page.getByText(/^All theory fields/).click();
-    for (const [width, height] of [[1280, 720], [1920, 1080]] as const) {
+    for (const [width, height] of [
+      [1280, 720],
+      [1920, 1080],
+    ] as const) {
       await browser.page.setViewportSize({ width, height });
       const values = await allInside(browser.page, '[data-testid="theory-all-fields"] dd', 'aside[aria-label="Theory"]');
       const keys = await allInside(browser.page, '[data-testid="theory-all-fields"] dt', 'aside[aria-label="Theory"]');

@@ -9,11 +9,15 @@ import { repoRoot } from './support/harness';
 
 describe('soak (kill the server mid-run)', () => {
   it('loses no reported step and corrupts no file over 4 kills, and 2 more under checkpoint pressure', () => {
-    const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin/run-ts.mjs'), path.join(repoRoot, 'scripts/soak.ts'), '--runs', '4', '--checkpoint-runs', '2'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: 170_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(repoRoot, 'bin/run-ts.mjs'), path.join(repoRoot, 'scripts/soak.ts'), '--runs', '4', '--checkpoint-runs', '2'],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 170_000,
+      },
+    );
     const line = r.stdout.split('\n').find((l) => l.startsWith('{"soak"'));
     expect(line, `${r.stdout}\n${r.stderr}`).toBeDefined();
     const summary = JSON.parse(line!);

@@ -87,7 +87,9 @@ describe('workbench UI', () => {
     await expect(wb.page.getByTestId('prop-d-explanation')).toBeTruthy();
     expect(await wb.page.getByTestId('prop-d-explanation').isVisible()).toBe(true);
     // the model view (arrows x → u(x)) follows the run
-    await wb.page.waitForFunction((s) => (document.querySelector('[data-testid="model-view"]')?.getAttribute('data-step') ?? s) !== s, modelStepBefore ?? '', { timeout: 20_000 });
+    await wb.page.waitForFunction((s) => (document.querySelector('[data-testid="model-view"]')?.getAttribute('data-step') ?? s) !== s, modelStepBefore ?? '', {
+      timeout: 20_000,
+    });
     expect(await wb.page.getByTestId('model-view').getAttribute('data-kind')).toBe('points2d');
     await wb.tab('Eigenvalues').click();
     await wb.page.getByTestId('chart-eigen').waitFor({ timeout: 20_000 });
@@ -194,7 +196,16 @@ describe('workbench UI', () => {
           }, 10_000);
         }),
     );
-    const figures = { e2e: 'responsiveness', fps: Math.round(fps * 10) / 10, pauseMs: Math.round(pauseMs), firstRecordMs, n: 1000, m: 10000, d: 100, targets: { fps: 30, pauseMs: 200, firstRecordMs: 1000 } };
+    const figures = {
+      e2e: 'responsiveness',
+      fps: Math.round(fps * 10) / 10,
+      pauseMs: Math.round(pauseMs),
+      firstRecordMs,
+      n: 1000,
+      m: 10000,
+      d: 100,
+      targets: { fps: 30, pauseMs: 200, firstRecordMs: 1000 },
+    };
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     writeFileSync(artifact('responsiveness.json'), `${JSON.stringify(figures, null, 2)}\n`);
     await wb.page.screenshot({ path: artifact('ui-large-paused.png') });

@@ -7,7 +7,10 @@ let cached: { ok: boolean; reason: string } | null = null;
 export function numpyAvailable(): { ok: boolean; reason: string } {
   if (cached) return cached;
   const r = spawnSync('python3', ['-c', 'import numpy; print(numpy.__version__)'], { encoding: 'utf8', timeout: 30_000 });
-  cached = r.status === 0 ? { ok: true, reason: `NumPy ${r.stdout.trim()}` } : { ok: false, reason: r.error ? `python3 not found (${r.error.message})` : `python3 has no NumPy (${(r.stderr || '').trim().split('\n').pop()})` };
+  cached =
+    r.status === 0
+      ? { ok: true, reason: `NumPy ${r.stdout.trim()}` }
+      : { ok: false, reason: r.error ? `python3 not found (${r.error.message})` : `python3 has no NumPy (${(r.stderr || '').trim().split('\n').pop()})` };
   if (!cached.ok) process.stdout.write(`[numpy checks skipped] ${cached.reason}\n`);
   return cached;
 }

@@ -55,7 +55,8 @@ export async function readInput(file: string, flag: string): Promise<string> {
     throw new WorkbenchException('invalid-request', `${flag}: cannot read ${file} (no such file)`);
   }
   if (!st.isFile()) throw new WorkbenchException('invalid-request', `${flag}: ${file} is not a file`);
-  if (st.size > MAX_INPUT_BYTES) throw new WorkbenchException('invalid-request', `${flag}: ${file} is ${st.size} bytes, above the ${MAX_INPUT_BYTES}-byte limit`);
+  if (st.size > MAX_INPUT_BYTES)
+    throw new WorkbenchException('invalid-request', `${flag}: ${file} is ${st.size} bytes, above the ${MAX_INPUT_BYTES}-byte limit`);
   const d = decodeTextFile(await fsp.readFile(file), `${flag}: ${file}`);
   if (!d.ok) throw new WorkbenchException('invalid-data', d.message);
   return d.text;
@@ -88,7 +89,8 @@ export function positiveNumber(flag: string) {
 export function probability(flag: string) {
   return (v: string): number => {
     const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x) || x <= 0 || x >= 1) throw new InvalidArgumentError(`${flag}: expected a number in (0, 1), got ${JSON.stringify(v)}`);
+    if (v.trim() === '' || !Number.isFinite(x) || x <= 0 || x >= 1)
+      throw new InvalidArgumentError(`${flag}: expected a number in (0, 1), got ${JSON.stringify(v)}`);
     return x;
   };
 }
@@ -126,4 +128,3 @@ export async function withHost<T>(fn: (h: EngineHost) => Promise<T>): Promise<T>
     await h.dispose();
   }
 }
-

@@ -6,7 +6,15 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WorkbenchException } from '../../shared/api/result';
-import { KERNEL_KINDS, RF_SKETCHES, RNTK_READOUTS, type KernelData, type KernelKind, type KernelSpecInput, type SequenceData } from '../../shared/related/schema';
+import {
+  KERNEL_KINDS,
+  RF_SKETCHES,
+  RNTK_READOUTS,
+  type KernelData,
+  type KernelKind,
+  type KernelSpecInput,
+  type SequenceData,
+} from '../../shared/related/schema';
 import { readInput } from './common';
 
 /** A commander parser for a number ≥ 0. */
@@ -31,7 +39,8 @@ export function integerAtLeast(flag: string, min: number) {
 export function positiveIntList(flag: string) {
   return (v: string): number[] => {
     const xs = v.split(',').map((s) => Number(s.trim()));
-    if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new InvalidArgumentError(`${flag}: expected comma-separated integers ≥ 1, got ${JSON.stringify(v)}`);
+    if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1))
+      throw new InvalidArgumentError(`${flag}: expected comma-separated integers ≥ 1, got ${JSON.stringify(v)}`);
     return xs;
   };
 }
@@ -60,23 +69,62 @@ export interface KernelFlags {
 
 /** Which flags each kernel takes (CLI spelling → KernelFlags key). */
 const FLAGS_OF: Record<KernelKind, [string, keyof KernelFlags][]> = {
-  enc: [['--kappa', 'kappa'], ['--nu', 'nu']],
-  dec: [['--kappa', 'kappa'], ['--nu', 'nu']],
-  joint: [['--kappa', 'kappa'], ['--nu', 'nu']],
-  weighted: [['--kappa', 'kappa'], ['--nu', 'nu'], ['--omega-w', 'omegaW'], ['--omega-v', 'omegaV']],
-  jacot: [['--layers', 'layers'], ['--beta', 'beta'], ['--sigma-w', 'sigmaW']],
-  rntk: [['--readout', 'readout'], ['--bidirectional', 'bidirectional'], ['--sw', 'sw'], ['--su', 'su'], ['--sb', 'sb'], ['--sv', 'sv']],
-  'rf-ntk': [['--m0', 'm0'], ['--m1', 'm1'], ['--sketch', 'sketch'], ['--sketch-dim', 'sketchDim'], ['--seed', 'seed']],
+  enc: [
+    ['--kappa', 'kappa'],
+    ['--nu', 'nu'],
+  ],
+  dec: [
+    ['--kappa', 'kappa'],
+    ['--nu', 'nu'],
+  ],
+  joint: [
+    ['--kappa', 'kappa'],
+    ['--nu', 'nu'],
+  ],
+  weighted: [
+    ['--kappa', 'kappa'],
+    ['--nu', 'nu'],
+    ['--omega-w', 'omegaW'],
+    ['--omega-v', 'omegaV'],
+  ],
+  jacot: [
+    ['--layers', 'layers'],
+    ['--beta', 'beta'],
+    ['--sigma-w', 'sigmaW'],
+  ],
+  rntk: [
+    ['--readout', 'readout'],
+    ['--bidirectional', 'bidirectional'],
+    ['--sw', 'sw'],
+    ['--su', 'su'],
+    ['--sb', 'sb'],
+    ['--sv', 'sv'],
+  ],
+  'rf-ntk': [
+    ['--m0', 'm0'],
+    ['--m1', 'm1'],
+    ['--sketch', 'sketch'],
+    ['--sketch-dim', 'sketchDim'],
+    ['--seed', 'seed'],
+  ],
 };
 
 /** Adds every kernel's hyper-parameter flags (no defaults here: the shared schema has them). */
 export function addKernelFlags(c: Command, only?: KernelKind[]): Command {
   const want = (k: KernelKind) => only === undefined || only.includes(k);
   if (want('enc') || want('dec') || want('joint') || want('weighted')) {
-    c.option('--kappa <k>', 'AE kernels: encoder init scale κ (default 1)', nonNegativeNumber('--kappa')).option('--nu <n>', 'AE kernels: decoder init scale ν (default 1)', nonNegativeNumber('--nu'));
+    c.option('--kappa <k>', 'AE kernels: encoder init scale κ (default 1)', nonNegativeNumber('--kappa')).option(
+      '--nu <n>',
+      'AE kernels: decoder init scale ν (default 1)',
+      nonNegativeNumber('--nu'),
+    );
   }
   if (want('weighted')) {
-    c.option('--omega-w <A>', 'weighted: encoder step weight ω_W ≥ 0 (default 1)', nonNegativeNumber('--omega-w')).option('--omega-v <B>', 'weighted: decoder step weight ω_V ≥ 0 (default 1)', nonNegativeNumber('--omega-v'));
+    c.option('--omega-w <A>', 'weighted: encoder step weight ω_W ≥ 0 (default 1)', nonNegativeNumber('--omega-w')).option(
+      '--omega-v <B>',
+      'weighted: decoder step weight ω_V ≥ 0 (default 1)',
+      nonNegativeNumber('--omega-v'),
+    );
   }
   if (want('jacot')) {
     c.option('--layers <L>', 'jacot: weight layers L ≥ 1 (default 2)', integerAtLeast('--layers', 1))
@@ -106,30 +154,73 @@ export function addKernelFlags(c: Command, only?: KernelKind[]): Command {
  * an action are WorkbenchExceptions: the CLI prints those; commander prints only its own parse errors.)
  */
 export function kernelSpec(kind: KernelKind, f: KernelFlags): KernelSpecInput {
-  if (!(KERNEL_KINDS as readonly string[]).includes(kind)) throw new WorkbenchException('invalid-request', `--kernel: expected one of ${KERNEL_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
+  if (!(KERNEL_KINDS as readonly string[]).includes(kind))
+    throw new WorkbenchException('invalid-request', `--kernel: expected one of ${KERNEL_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
   const allowed = new Set(FLAGS_OF[kind].map(([, key]) => key));
   for (const [other, flags] of Object.entries(FLAGS_OF)) {
     if (other === kind) continue;
     for (const [flag, key] of flags) {
-      if (f[key] !== undefined && !allowed.has(key)) throw new WorkbenchException('invalid-request', `${flag}: applies to --kernel ${kindsTaking(key).join('|')}, not ${kind}`);
+      if (f[key] !== undefined && !allowed.has(key))
+        throw new WorkbenchException('invalid-request', `${flag}: applies to --kernel ${kindsTaking(key).join('|')}, not ${kind}`);
     }
   }
-  if ((f.kappa === 0 || f.nu === 0) && allowed.has('kappa')) throw new WorkbenchException('invalid-request', `${f.kappa === 0 ? '--kappa' : '--nu'}: expected a number > 0, got 0`);
+  if ((f.kappa === 0 || f.nu === 0) && allowed.has('kappa'))
+    throw new WorkbenchException('invalid-request', `${f.kappa === 0 ? '--kappa' : '--nu'}: expected a number > 0, got 0`);
   if (f.sigmaW === 0) throw new WorkbenchException('invalid-request', '--sigma-w: expected a number > 0, got 0');
   const pick = (pairs: [string, unknown][]) => Object.fromEntries(pairs.filter(([, v]) => v !== undefined));
   switch (kind) {
     case 'enc':
     case 'dec':
     case 'joint':
-      return { kind, ...pick([['kappa', f.kappa], ['nu', f.nu]]) };
+      return {
+        kind,
+        ...pick([
+          ['kappa', f.kappa],
+          ['nu', f.nu],
+        ]),
+      };
     case 'weighted':
-      return { kind, ...pick([['kappa', f.kappa], ['nu', f.nu], ['omegaW', f.omegaW], ['omegaV', f.omegaV]]) };
+      return {
+        kind,
+        ...pick([
+          ['kappa', f.kappa],
+          ['nu', f.nu],
+          ['omegaW', f.omegaW],
+          ['omegaV', f.omegaV],
+        ]),
+      };
     case 'jacot':
-      return { kind, ...pick([['layers', f.layers], ['beta', f.beta], ['sigmaW', f.sigmaW]]) };
+      return {
+        kind,
+        ...pick([
+          ['layers', f.layers],
+          ['beta', f.beta],
+          ['sigmaW', f.sigmaW],
+        ]),
+      };
     case 'rntk':
-      return { kind, ...pick([['readout', f.readout], ['bidirectional', f.bidirectional], ['sigmaW', f.sw], ['sigmaU', f.su], ['sigmaB', f.sb], ['sigmaV', f.sv]]) };
+      return {
+        kind,
+        ...pick([
+          ['readout', f.readout],
+          ['bidirectional', f.bidirectional],
+          ['sigmaW', f.sw],
+          ['sigmaU', f.su],
+          ['sigmaB', f.sb],
+          ['sigmaV', f.sv],
+        ]),
+      };
     case 'rf-ntk':
-      return { kind, ...pick([['m0', f.m0], ['m1', f.m1], ['sketch', f.sketch], ['sketchDim', f.sketchDim], ['seed', f.seed]]) };
+      return {
+        kind,
+        ...pick([
+          ['m0', f.m0],
+          ['m1', f.m1],
+          ['sketch', f.sketch],
+          ['sketchDim', f.sketchDim],
+          ['seed', f.seed],
+        ]),
+      };
   }
 }
 

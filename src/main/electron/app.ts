@@ -21,9 +21,7 @@ import { electronDialogs } from './dialogs';
 const SCHEME = 'app';
 const HOST = 'workbench';
 
-protocol.registerSchemesAsPrivileged([
-  { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
-]);
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
 
 function dataDirFlag(argv: string[]): string | undefined {
   const i = argv.indexOf('--data-dir');
@@ -91,7 +89,13 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
 
     try {
       const dataDir = resolveDataDir({ flag: dataDirFlag(process.argv), env: process.env });
-      service = new WorkbenchService({ mode: 'electron', dataDir, worker: opts.worker, log: (m) => console.error(`[workbench] ${m}`), dialogs: electronDialogs(() => win) });
+      service = new WorkbenchService({
+        mode: 'electron',
+        dataDir,
+        worker: opts.worker,
+        log: (m) => console.error(`[workbench] ${m}`),
+        dialogs: electronDialogs(() => win),
+      });
       await service.start();
     } catch (e) {
       // Another instance on this data folder, or no data folder: say why in a dialog, then quit.

@@ -28,7 +28,8 @@ export function electronDialogs(win: () => BrowserWindow | null): FileDialogs {
       const file = r.filePaths[0];
       if (r.canceled || file === undefined) return null;
       const st = await fsp.stat(file);
-      if (st.size > MAX_ARCHIVE_BYTES) throw new WorkbenchException('too-large', `${file} is ${st.size} bytes, above the ${MAX_ARCHIVE_BYTES}-byte limit for an archive`);
+      if (st.size > MAX_ARCHIVE_BYTES)
+        throw new WorkbenchException('too-large', `${file} is ${st.size} bytes, above the ${MAX_ARCHIVE_BYTES}-byte limit for an archive`);
       return { fileName: path.basename(file), data: new Uint8Array(await fsp.readFile(file)) };
     },
   };

@@ -82,7 +82,20 @@ export async function ntkReport(config: Config, backend: ComputeBackend, opts: {
   const init = initParams({ m, d, init: config.init, kappa: config.kappa, nu: config.nu, tied: regime === 'tied' }, createRng(config.seed, STREAMS.init));
   const rates = await chooseLearningRates(config, data, init, backend);
   const lossWeight = config.lossNormalization === 'mean' ? 1 / n : 1;
-  const trainer = backend.createTrainer({ X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype, W0: init.W, V0: init.V });
+  const trainer = backend.createTrainer({
+    X,
+    d,
+    n,
+    m,
+    scale,
+    regime,
+    etaW: rates.etaW,
+    etaV: rates.etaV,
+    lossWeight,
+    dtype: config.dtype,
+    W0: init.W,
+    V0: init.V,
+  });
   let params = init;
   let L0: number;
   let loss: number;
@@ -93,7 +106,11 @@ export async function ntkReport(config: Config, backend: ComputeBackend, opts: {
       await trainer.step(opts.atStep);
       loss = await trainer.loss();
       if (!Number.isFinite(loss)) {
-        throw new WorkbenchException('run-diverged', `the loss is ${loss} after ${opts.atStep} steps with learning rate ${regime === 'decoder' ? rates.etaV : rates.etaW}`, { step: opts.atStep });
+        throw new WorkbenchException(
+          'run-diverged',
+          `the loss is ${loss} after ${opts.atStep} steps with learning rate ${regime === 'decoder' ? rates.etaV : rates.etaW}`,
+          { step: opts.atStep },
+        );
       }
       params = await trainer.params();
     }
@@ -146,7 +163,13 @@ export async function ntkReport(config: Config, backend: ComputeBackend, opts: {
 }
 
 /** s²m times the regime's H∞ [n, n] (weighted by η_V/η_W for joint), or I_d ⊗ that [nd, nd] output-major. */
-function infiniteTarget(config: Config, data: { X: Float64Array; d: number; n: number }, rates: { etaW: number; etaV: number }, factor: number, full: boolean): Float64Array {
+function infiniteTarget(
+  config: Config,
+  data: { X: Float64Array; d: number; n: number },
+  rates: { etaW: number; etaV: number },
+  factor: number,
+  full: boolean,
+): Float64Array {
   const { X, d, n } = data;
   const kopts = { kappa: config.kappa, nu: config.nu };
   let h: Float64Array;

@@ -83,9 +83,7 @@ export type EngineTaskArgs<K extends EngineTask> = EngineTaskMap[K]['args'];
 export type EngineTaskResult<K extends EngineTask> = EngineTaskMap[K]['result'];
 
 export type RunOutcome =
-  | { status: 'finished'; reason: string }
-  | { status: 'stopped'; reason: string }
-  | { status: 'failed'; reason: string; error: WorkbenchError };
+  { status: 'finished'; reason: string } | { status: 'stopped'; reason: string } | { status: 'failed'; reason: string; error: WorkbenchError };
 
 /** Parameters and generator state at a step: enough to resume a run exactly (SPEC-free; issue 8). */
 export interface Checkpoint {

@@ -132,8 +132,7 @@ port.on('message', (msg: HostToWorker) => {
       (value) => send({ type: 'task-result', id: msg.id, ok: true, value }),
       (e: unknown) => send({ type: 'task-result', id: msg.id, ok: false, error: toError(e) }),
     );
-  }
-  else if (msg.type === 'probe') {
+  } else if (msg.type === 'probe') {
     void loadBackend('auto', 'float32').then(
       ({ backend, attempts }) => {
         send({

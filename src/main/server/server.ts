@@ -120,7 +120,11 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
     if (url.pathname === UPLOAD_PATH) return void onUpload(req, res, url);
     const decision = check(req, url, false);
     if (!decision.ok) {
-      return fail(res, decision.status, `${decision.status === 401 ? 'Unauthorized' : 'Forbidden'}: ${decision.reason}. Open the URL printed by \`npm start\`.\n`);
+      return fail(
+        res,
+        decision.status,
+        `${decision.status === 401 ? 'Unauthorized' : 'Forbidden'}: ${decision.reason}. Open the URL printed by \`npm start\`.\n`,
+      );
     }
     if (decision.setCookie) res.setHeader('Set-Cookie', tokenCookie(token, port));
     if (opts.transfers && handleTransfer(req, res, url, opts.transfers)) return;
@@ -233,7 +237,14 @@ export async function startBrowserServer(opts: BrowserServerOptions): Promise<Br
     const m = clientMessageSchema.safeParse(parsed);
     if (!m.success) {
       const id = typeof (parsed as { id?: unknown })?.id === 'number' ? (parsed as { id: number }).id : -1;
-      send(ws, { t: 'result', id, result: { ok: false, error: { code: 'invalid-request', message: `bad message: ${m.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` } } });
+      send(ws, {
+        t: 'result',
+        id,
+        result: {
+          ok: false,
+          error: { code: 'invalid-request', message: `bad message: ${m.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` },
+        },
+      });
       return;
     }
     let result: Result<unknown>;

@@ -318,7 +318,11 @@ export async function writeCheckpoint(runDir: string, cp: Checkpoint, fs: AsyncF
   } catch {
     return; // the new checkpoint is in place; old ones left behind cost disk space only
   }
-  const steps = names.map((n) => FILE_RE.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => ({ step: Number(m[1]), name: m[0] })).sort((a, b) => a.step - b.step);
+  const steps = names
+    .map((n) => FILE_RE.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ step: Number(m[1]), name: m[0] }))
+    .sort((a, b) => a.step - b.step);
   for (const f of steps.slice(0, Math.max(0, steps.length - CHECKPOINTS_KEPT))) await fs.unlink(path.join(dir, f.name)).catch(() => undefined);
 }
 

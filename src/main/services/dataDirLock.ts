@@ -26,7 +26,8 @@ export interface LockInfo extends ProcessStamp {
 }
 
 function describe(info: Partial<LockInfo>): string {
-  const where = info.mode === 'browser' ? (info.url ? `browser mode at ${info.url}` : 'browser mode') : info.mode === 'electron' ? 'the desktop app' : 'another instance';
+  const where =
+    info.mode === 'browser' ? (info.url ? `browser mode at ${info.url}` : 'browser mode') : info.mode === 'electron' ? 'the desktop app' : 'another instance';
   const host = info.hostname ? ` on ${info.hostname}` : '';
   const since = info.startedAt ? `, started ${info.startedAt}` : '';
   return `NTK Workbench (${where}; process ${info.pid ?? '?'}${host}${since})`;

@@ -151,7 +151,15 @@ export async function realPathInside(root: string, p: string): Promise<string | 
 const READ_FLAGS = nodeFs.constants.O_RDONLY | (nodeFs.constants.O_NONBLOCK ?? 0);
 
 function notRegular(file: string, st: nodeFs.Stats): WorkbenchException {
-  const kind = st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isDirectory() ? 'a folder' : st.isSymbolicLink() ? 'a link' : 'a device or special file';
+  const kind = st.isFIFO()
+    ? 'a FIFO'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isDirectory()
+        ? 'a folder'
+        : st.isSymbolicLink()
+          ? 'a link'
+          : 'a device or special file';
   return new WorkbenchException('session-corrupt', `${file} is ${kind}, not a regular file; refusing to read it`, { file });
 }
 
@@ -230,11 +238,15 @@ export function readFileLimitedSync(file: string, maxBytes: number): Buffer | nu
     const st = nodeFs.fstatSync(fd);
     if (!st.isFile()) throw notRegular(file, st);
     if (st.size > maxBytes) {
-      throw new WorkbenchException('session-corrupt', `${file} is ${st.size} bytes, larger than the ${maxBytes} bytes this file can legitimately hold; refusing to read it`, {
-        file,
-        size: st.size,
-        maxBytes,
-      });
+      throw new WorkbenchException(
+        'session-corrupt',
+        `${file} is ${st.size} bytes, larger than the ${maxBytes} bytes this file can legitimately hold; refusing to read it`,
+        {
+          file,
+          size: st.size,
+          maxBytes,
+        },
+      );
     }
     const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
     let total = 0;

@@ -160,11 +160,13 @@ export class RunWriter {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(target, 'inspect', e);
     }
     if (existing !== null) {
-      if (!existing.isDirectory()) throw new WorkbenchException('invalid-request', `${target} exists and is not a folder; refusing to write a run there`, { file: target });
+      if (!existing.isDirectory())
+        throw new WorkbenchException('invalid-request', `${target} exists and is not a folder; refusing to write a run there`, { file: target });
       if (nodeFs.existsSync(path.join(target, RUN_FILES.config))) {
         throw new WorkbenchException('invalid-request', `${target} already holds a run; refusing to overwrite it`, { file: target });
       }
-      if (nodeFs.readdirSync(target).length > 0) throw new WorkbenchException('invalid-request', `${target} is not empty; refusing to write a run into it`, { file: target });
+      if (nodeFs.readdirSync(target).length > 0)
+        throw new WorkbenchException('invalid-request', `${target} is not empty; refusing to write a run into it`, { file: target });
     }
     const parent = path.dirname(target);
     const tmp = path.join(parent, `${NEW_RUN_PREFIX}${path.basename(target)}-${randomBytes(4).toString('hex')}`);
@@ -400,7 +402,11 @@ export class RunWriter {
    * Records what the engine actually ran (config.json is created with the config's backend choice,
    * e.g. 'auto'): replaces backend, dtype and learningRates in config.json atomically.
    */
-  async recordEngine(info: { backend: string; dtype: 'float32' | 'float64'; learningRates: { encoder: number | null; decoder: number | null } }): Promise<void> {
+  async recordEngine(info: {
+    backend: string;
+    dtype: 'float32' | 'float64';
+    learningRates: { encoder: number | null; decoder: number | null };
+  }): Promise<void> {
     const file = this.file(RUN_FILES.config);
     let current: unknown;
     try {
@@ -411,7 +417,8 @@ export class RunWriter {
       throw this.fail(e, file, 'read');
     }
     const parsed = runConfigFileSchema.safeParse(current);
-    if (!parsed.success) throw new WorkbenchException('session-corrupt', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { file });
+    if (!parsed.success)
+      throw new WorkbenchException('session-corrupt', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { file });
     const next: RunConfigFile = { ...parsed.data, backend: info.backend, dtype: info.dtype, learningRates: info.learningRates };
     try {
       writeJsonAtomicSync(this.fs, file, next);

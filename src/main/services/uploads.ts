@@ -77,7 +77,10 @@ export class UploadStore {
   async put(kind: UploadKind, name: string, body: AsyncIterable<Uint8Array> | Uint8Array, limit: number = UPLOAD_LIMITS[kind]): Promise<UploadInfo> {
     const max = Math.min(limit, UPLOAD_LIMITS[kind]);
     if (body instanceof Uint8Array && body.length > max) {
-      throw new WorkbenchException('too-large', `upload: ${body.length} bytes, above the ${max}-byte limit for ${kind} files`, { bytes: body.length, limit: max });
+      throw new WorkbenchException('too-large', `upload: ${body.length} bytes, above the ${max}-byte limit for ${kind} files`, {
+        bytes: body.length,
+        limit: max,
+      });
     }
     await this.expire();
     const uploadId = `up-${randomBytes(12).toString('hex')}`;
@@ -99,7 +102,7 @@ export class UploadStore {
           throw new WorkbenchException('too-large', `upload: more than the ${max}-byte limit for ${kind} files`, { limit: max });
         }
         // A short write (a disk filling up) is not an error by itself: write the rest, which then fails.
-        for (let off = 0; off < chunk.length; ) {
+        for (let off = 0; off < chunk.length;) {
           const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, null);
           if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
           off += bytesWritten;
@@ -123,9 +126,13 @@ export class UploadStore {
   async read(uploadId: string, kind: UploadKind): Promise<{ name: string; bytes: Buffer }> {
     const e = this.entries.get(uploadId);
     if (!e || e.kind !== kind) {
-      throw new WorkbenchException('not-found', `no ${kind} upload ${JSON.stringify(uploadId.slice(0, 64))} (expired, or sent to another server instance): upload the file again`, {
-        uploadId,
-      });
+      throw new WorkbenchException(
+        'not-found',
+        `no ${kind} upload ${JSON.stringify(uploadId.slice(0, 64))} (expired, or sent to another server instance): upload the file again`,
+        {
+          uploadId,
+        },
+      );
     }
     e.lastUsed = this.now();
     let bytes: Buffer;

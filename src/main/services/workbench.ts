@@ -27,7 +27,6 @@ import { PRESETS } from '../../shared/experiments/presets';
 import { APP_VERSION } from './appVersion';
 import { RunTable } from './runs/runTable';
 
-
 export interface WorkbenchServiceOptions {
   mode: 'electron' | 'browser';
   dataDir: string;
@@ -89,7 +88,8 @@ export class WorkbenchService implements WorkbenchApi {
         const r = parseConfig(raw);
         return r.ok ? { ok: true, issues: [] } : { ok: false, issues: r.issues };
       },
-      'run:start': async (req) => this.runs.start(requireConfig(await this.withUploads(req.config, req.uploads)), req.sessionId, { paused: req.paused === true }),
+      'run:start': async (req) =>
+        this.runs.start(requireConfig(await this.withUploads(req.config, req.uploads)), req.sessionId, { paused: req.paused === true }),
       'run:stop': (req) => this.runs.stop(req.runId),
       'run:pause': (req) => this.runs.pause(req.runId),
       'run:resume': (req) => this.runs.resume(req.runId),
@@ -100,7 +100,8 @@ export class WorkbenchService implements WorkbenchApi {
       'theory:compute': async (req) => this.host.runTask('run-theory', requireConfig(await this.withUploads(req.config, req.uploads))),
       'csv:inspect': async (req) => {
         const { csvText } = (await this.withUploads(req.config, req.uploads)) as { csvText?: unknown };
-        if (typeof csvText !== 'string') throw new WorkbenchException('invalid-request', 'csv:inspect: give the file as config.csvText or as an upload in uploads.csvText');
+        if (typeof csvText !== 'string')
+          throw new WorkbenchException('invalid-request', 'csv:inspect: give the file as config.csvText or as an upload in uploads.csvText');
         return this.host.runTask('csv-inspect', { csvText });
       },
       'session:list': () => this.store.listSessions(),

@@ -5,7 +5,17 @@
  * Invoke channels are `area:verb`, event channels `area:noun`. The allowlists below are the only
  * channels an adapter accepts; a unit test checks they match the types.
  */
-import { experimentIdSchema, experimentStartSchema, sweepIdSchema, sweepStartSchema, type ExperimentProgressEvent, type ExperimentStartRequest, type ExperimentState, type SweepStartRequest, type SweepState } from '../experiments/api';
+import {
+  experimentIdSchema,
+  experimentStartSchema,
+  sweepIdSchema,
+  sweepStartSchema,
+  type ExperimentProgressEvent,
+  type ExperimentStartRequest,
+  type ExperimentState,
+  type SweepStartRequest,
+  type SweepState,
+} from '../experiments/api';
 import type { ExperimentPreset } from '../experiments/presets';
 import { z } from 'zod';
 import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
@@ -16,7 +26,16 @@ import type { RunTheory, TheoryPreview } from '../run/theory';
 import type { RunPreview } from '../run/preview';
 import type { RunRow } from '../runs/table';
 import { noteSchema, tagsSchema } from '../runs/summary';
-import { dataUploadsSchema, uploadIdSchema, uploadKindSchema, uploadNameSchema, UPLOAD_LIMITS, type DataUploads, type UploadInfo, type UploadKind } from './upload';
+import {
+  dataUploadsSchema,
+  uploadIdSchema,
+  uploadKindSchema,
+  uploadNameSchema,
+  UPLOAD_LIMITS,
+  type DataUploads,
+  type UploadInfo,
+  type UploadKind,
+} from './upload';
 import {
   circleRequestSchema,
   kernelRequestSchema,
@@ -352,7 +371,10 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'run:get': z.object({ runId: id }).strict(),
   'theory:compute': z.object({ config: z.unknown(), uploads: dataUploadsSchema.optional() }).strict(),
   'csv:inspect': z
-    .object({ config: z.object({ csvText: z.string().max(MAX_CSV_CHARS).optional(), csvName: z.string().max(512).optional() }).strict(), uploads: dataUploadsSchema.optional() })
+    .object({
+      config: z.object({ csvText: z.string().max(MAX_CSV_CHARS).optional(), csvName: z.string().max(512).optional() }).strict(),
+      uploads: dataUploadsSchema.optional(),
+    })
     .strict(),
   'run:continue': z.object({ runId: id, takeOver: z.boolean().optional() }).strict(),
   'session:list': z.undefined().or(z.null()),
@@ -374,9 +396,16 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
     z
       .object({
         fileName: fileName,
-        mime: z.string().min(1).max(100).regex(/^[a-z]+\/[a-z0-9.+-]+$/, 'expected a MIME type'),
+        mime: z
+          .string()
+          .min(1)
+          .max(100)
+          .regex(/^[a-z]+\/[a-z0-9.+-]+$/, 'expected a MIME type'),
         // base64 of at most 64 MiB (a 4× PNG of a chart is a few MB)
-        dataBase64: z.string().max(Math.ceil((64 * 1024 * 1024) / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64'),
+        dataBase64: z
+          .string()
+          .max(Math.ceil((64 * 1024 * 1024) / 3) * 4)
+          .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64'),
       })
       .strict(),
   ]),
@@ -402,7 +431,11 @@ export const REQUEST_SCHEMAS: { [K in InvokeChannel]: z.ZodType } = {
   'experiment:list': z.undefined().or(z.null()),
   'sweep:start': sweepStartSchema,
   'sweep:cancel': sweepIdSchema,
-  'runs:table': z.object({ filter: z.string().max(4000).optional() }).strict().or(z.undefined()).or(z.null()),
+  'runs:table': z
+    .object({ filter: z.string().max(4000).optional() })
+    .strict()
+    .or(z.undefined())
+    .or(z.null()),
   'runs:annotate': z
     .object({ runId: id, tags: tagsSchema.optional(), note: noteSchema.optional() })
     .strict()

@@ -50,9 +50,7 @@ export class WorkbenchException extends Error {
     this.details = details;
   }
   toError(): WorkbenchError {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
+    return this.details === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, details: this.details };
   }
 }
 

@@ -31,9 +31,7 @@ export const clientMessageSchema = z
   .strict();
 
 export type ClientMessage = { t: 'invoke'; id: number; channel: InvokeChannel; req?: unknown };
-export type ServerMessage =
-  | { t: 'result'; id: number; result: Result<unknown> }
-  | { t: 'event'; channel: EventChannel; payload: unknown };
+export type ServerMessage = { t: 'result'; id: number; result: Result<unknown> } | { t: 'event'; channel: EventChannel; payload: unknown };
 
 /** A server message as one JSON text, its NaN and ±Infinity kept (null + the message's `nonFinite` map). */
 export function encodeServerMessage(msg: ServerMessage): string {

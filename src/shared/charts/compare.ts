@@ -126,20 +126,51 @@ export function buildCompareOption(metric: CompareMetric, runs: readonly Compare
         const stack = `band-${gi}-${p.name}`;
         const bandLabel = grouped.band === 'std' ? '±1 std' : 'min–max';
         series.push(
-          { name: `${name} band lower (${bandLabel})`, type: 'line', data: pts.map((q): XY => [q.x, lowerOf(q)]), stack, symbol: 'none', lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false } },
-          { name: `${name} band height (${bandLabel})`, type: 'line', data: pts.map((q): XY => [q.x, q.upper - lowerOf(q)]), stack, symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color, opacity: 0.2 }, silent: true, tooltip: { show: false } },
-          { name, type: 'line', data: pts.map((q): XY => [q.x, q.mean]), symbol: 'none', lineStyle: { color, width: 1.8, type: p.dashed ? 'dashed' : 'solid' }, itemStyle: { color } },
+          {
+            name: `${name} band lower (${bandLabel})`,
+            type: 'line',
+            data: pts.map((q): XY => [q.x, lowerOf(q)]),
+            stack,
+            symbol: 'none',
+            lineStyle: { opacity: 0 },
+            silent: true,
+            tooltip: { show: false },
+          },
+          {
+            name: `${name} band height (${bandLabel})`,
+            type: 'line',
+            data: pts.map((q): XY => [q.x, q.upper - lowerOf(q)]),
+            stack,
+            symbol: 'none',
+            lineStyle: { opacity: 0 },
+            areaStyle: { color, opacity: 0.2 },
+            silent: true,
+            tooltip: { show: false },
+          },
+          {
+            name,
+            type: 'line',
+            data: pts.map((q): XY => [q.x, q.mean]),
+            symbol: 'none',
+            lineStyle: { color, width: 1.8, type: p.dashed ? 'dashed' : 'solid' },
+            itemStyle: { color },
+          },
         );
       });
     }
   }
   const legendNames = series.filter((s) => !String(s.name).includes(' band ')).map((s) => s.name as string);
-  const base = baseOption(opts.theme, COMPARE_TITLES[metric] + (grouped ? ` — mean and ${grouped.band === 'std' ? '±1 std' : 'min–max'} by ${grouped.field}` : ''));
+  const base = baseOption(
+    opts.theme,
+    COMPARE_TITLES[metric] + (grouped ? ` — mean and ${grouped.band === 'std' ? '±1 std' : 'min–max'} by ${grouped.field}` : ''),
+  );
   const legend = opts.legend !== false;
   return {
     ...base,
     grid: { left: 60, right: 16, top: 36, bottom: legend ? 40 + 18 * Math.min(4, Math.ceil(legendNames.length / 3)) : 40 },
-    legend: legend ? { ...(base.legend as Record<string, unknown>), top: undefined, right: undefined, bottom: 2, left: 8, data: legendNames, type: 'scroll' } : { show: false, data: legendNames },
+    legend: legend
+      ? { ...(base.legend as Record<string, unknown>), top: undefined, right: undefined, bottom: 2, left: 8, data: legendNames, type: 'scroll' }
+      : { show: false, data: legendNames },
     tooltip: stepTooltip(x),
     xAxis: valueAxis(opts.theme, x === 'step' ? 'step' : 'wall time (s)', opts.logX, { scale: false, nameGap: 24 }),
     yAxis: valueAxis(opts.theme, COMPARE_TITLES[metric], opts.logY, { nameGap: 44 }),

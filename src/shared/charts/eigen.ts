@@ -58,7 +58,10 @@ export function buildEigenOption(records: readonly MetricRecord[], opts: EigenOp
         name: `${x.name} = ${fmt(x.value)} (H∞)`,
         type: 'line',
         showSymbol: false,
-        data: [[x0, x.value], [x1 === x0 ? x0 + 1 : x1, x.value]],
+        data: [
+          [x0, x.value],
+          [x1 === x0 ? x0 + 1 : x1, x.value],
+        ],
         lineStyle: { type: x.dash, width: 1.2, color },
         itemStyle: { color },
         tooltip: { show: false },
@@ -74,7 +77,10 @@ export function buildEigenOption(records: readonly MetricRecord[], opts: EigenOp
     tooltip: stepTooltip(),
     // λ_min+k and λ_max−k are thinner lines in the colours of λ_min and λ_max: the legend names those two
     // and the references (the tooltip still lists every line)
-    legend: { ...(baseOption(opts.theme, title).legend as Record<string, unknown>), data: series.map((x) => x.name as string).filter((x) => x === 'λ_min' || x === 'λ_max' || x.endsWith('(H∞)')) },
+    legend: {
+      ...(baseOption(opts.theme, title).legend as Record<string, unknown>),
+      data: series.map((x) => x.name as string).filter((x) => x === 'λ_min' || x === 'λ_max' || x.endsWith('(H∞)')),
+    },
     xAxis: valueAxis(opts.theme, 'step', false, { scale: false, min: 0 }),
     yAxis: valueAxis(opts.theme, opts.logY ? 'eigenvalue (log)' : 'eigenvalue', opts.logY, { nameGap: 48 }),
     series,

@@ -73,7 +73,14 @@ export function buildExperimentOption(fig: ExperimentFigure, theme: ChartTheme):
         name: s.name,
         type: 'lines',
         coordinateSystem: 'cartesian2d',
-        data: s.band.filter(([x, lo, hi]) => keep([x, lo]) && keep([x, hi])).map(([x, lo, hi]) => ({ coords: [[x, lo], [x, hi]] })),
+        data: s.band
+          .filter(([x, lo, hi]) => keep([x, lo]) && keep([x, hi]))
+          .map(([x, lo, hi]) => ({
+            coords: [
+              [x, lo],
+              [x, hi],
+            ],
+          })),
         lineStyle: { color, width: 1.2, opacity: 1 },
         silent: true,
         tooltip: { show: false },

@@ -96,7 +96,13 @@ export function figureOption(id: FigureId, run: FigureRun, view: FigureView, the
   const t = readTheory(run.theory, regime);
   switch (id) {
     case 'loss':
-      return buildLossOption(records, { logY: view.logY, smoothing: view.smoothing, xAxis: view.xAxis, theme, theoryCurve: view.theoryCurve && regime !== 'tied' ? t.linearizedCurve : null });
+      return buildLossOption(records, {
+        logY: view.logY,
+        smoothing: view.smoothing,
+        xAxis: view.xAxis,
+        theme,
+        theoryCurve: view.theoryCurve && regime !== 'tied' ? t.linearizedCurve : null,
+      });
     case 'eigenvalues':
       return buildEigenOption(records, {
         theme,
@@ -148,10 +154,20 @@ export interface NamedFigure {
 export function runFigures(runs: readonly FigureRun[], view: FigureView, theme: ChartTheme): NamedFigure[] {
   const out: NamedFigure[] = [];
   for (const f of FIGURES) {
-    const withData = runs.map((r) => ({ r, o: figureOption(f.id, r, view, theme) })).filter((x): x is { r: FigureRun; o: Record<string, unknown> } => x.o !== null);
+    const withData = runs
+      .map((r) => ({ r, o: figureOption(f.id, r, view, theme) }))
+      .filter((x): x is { r: FigureRun; o: Record<string, unknown> } => x.o !== null);
     if (withData.length === 0) continue;
     if (f.overlay) {
-      out.push({ id: f.id, name: f.id, option: overlayRuns(withData.map((x) => x.o), withData.map((x) => x.r.label), theme) });
+      out.push({
+        id: f.id,
+        name: f.id,
+        option: overlayRuns(
+          withData.map((x) => x.o),
+          withData.map((x) => x.r.label),
+          theme,
+        ),
+      });
     } else {
       for (const x of withData) out.push({ id: f.id, name: runs.length > 1 ? `${f.id}-${fileSafe(x.r.label)}` : f.id, option: x.o });
     }
@@ -161,5 +177,10 @@ export function runFigures(runs: readonly FigureRun[], view: FigureView, theme: 
 
 /** A label as part of a file name: letters, digits, '-', '_' and '.', the rest as '_'. */
 export function fileSafe(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'run';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 80) || 'run'
+  );
 }

@@ -94,12 +94,17 @@ export function buildHeatmapsOption(panels: readonly HeatmapPanel[], opts: Heatm
   const m = Math.max(Math.abs(lo), Math.abs(hi));
   const vmin = signed ? -m : Number.isFinite(lo) ? lo : 0;
   const vmax = signed ? m : Number.isFinite(hi) ? hi : 1;
-  const colors = signed ? ['#2563eb', opts.theme === 'dark' ? '#111827' : '#f8fafc', '#dc2626'] : opts.theme === 'dark' ? ['#0b1020', '#3b82f6', '#fde68a'] : ['#f8fafc', '#60a5fa', '#1e3a8a'];
+  const colors = signed
+    ? ['#2563eb', opts.theme === 'dark' ? '#111827' : '#f8fafc', '#dc2626']
+    : opts.theme === 'dark'
+      ? ['#0b1020', '#3b82f6', '#fde68a']
+      : ['#f8fafc', '#60a5fa', '#1e3a8a'];
   const count = grids.length;
   // Panels share the width left of the colour bar (80 px); each gets its own title above it.
   const slot = 88 / count;
   const base = baseOption(opts.theme, '');
-  const panelTitle = (g: (typeof grids)[number]): string => (g.k < g.n ? `${g.title} (${g.n}×${g.n}, block-averaged to ${g.k}×${g.k})` : `${g.title} (${g.n}×${g.n})`);
+  const panelTitle = (g: (typeof grids)[number]): string =>
+    g.k < g.n ? `${g.title} (${g.n}×${g.n}, block-averaged to ${g.k}×${g.k})` : `${g.title} (${g.n}×${g.n})`;
   const titles = grids.map((g, i) => ({
     text: count === 1 ? panelTitle(g) : `${g.title} · ${g.k < g.n ? `${g.n}×${g.n} → ${g.k}×${g.k} blocks` : `${g.n}×${g.n}`}`,
     left: count === 1 ? 8 : `${2 + i * slot + slot / 2}%`,
@@ -107,11 +112,13 @@ export function buildHeatmapsOption(panels: readonly HeatmapPanel[], opts: Heatm
     top: 4,
     textStyle: { fontSize: count === 1 ? 13 : 12, fontWeight: 600, color: p.text },
   }));
-  const gridsOpt = grids.map((_, i) => (count === 1 ? { left: 40, right: 80, top: 36, bottom: 24 } : { left: `${2 + i * slot + 1}%`, width: `${slot - 2}%`, top: 32, bottom: 16 }));
+  const gridsOpt = grids.map((_, i) =>
+    count === 1 ? { left: 40, right: 80, top: 36, bottom: 24 } : { left: `${2 + i * slot + 1}%`, width: `${slot - 2}%`, top: 32, bottom: 16 },
+  );
   const xAxes = grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false }));
   const yAxes = grids.map((g, i) => ({ type: 'category', gridIndex: i, data: Array.from({ length: g.k }, (_, c) => String(c)), show: false }));
   // One panel keeps the plain (non-array) title, grid and axes that figure export restyles.
-  const one = <T,>(xs: T[]): T | T[] => (count === 1 ? xs[0]! : xs);
+  const one = <T>(xs: T[]): T | T[] => (count === 1 ? xs[0]! : xs);
   return {
     ...base,
     legend: { show: false },
@@ -170,4 +177,3 @@ export function buildKernelHeatmapsOption(
   if (gram) panels.push({ title: 'H∞ (infinite width)', matrix: gram });
   return buildHeatmapsOption(panels, { theme, title: 'Kernels', maxCells: emp ? KERNEL_PREVIEW_CELLS : 96 });
 }
-

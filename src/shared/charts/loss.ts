@@ -55,7 +55,10 @@ export function seriesFrom(records: readonly MetricRecord[], xAxis: 'step' | 'wa
 
 function smoothed(points: XY[], alpha: number): XY[] {
   if (alpha === 0) return points;
-  const ys = emaSmooth(points.map((p) => p[1]), alpha);
+  const ys = emaSmooth(
+    points.map((p) => p[1]),
+    alpha,
+  );
   return points.map((p, i) => [p[0], ys[i]!] as XY);
 }
 
@@ -98,7 +101,10 @@ export function buildLossOption(records: readonly MetricRecord[], opts: LossOpti
     // squash the real loss into the left edge of the chart.
     const lastStep = train.length > 0 ? train[train.length - 1]![0] : 0;
     const horizon = Math.max(10, Math.ceil(lastStep * 1.1));
-    const c = capCurve(opts.theoryCurve.filter(([k]) => k <= horizon), cap);
+    const c = capCurve(
+      opts.theoryCurve.filter(([k]) => k <= horizon),
+      cap,
+    );
     line(INFINITE_WIDTH_NAME + (c.cut ? cutNote : ''), c.points, p.theory, { lineStyle: { width: 1.4, type: 'dashed', color: p.theory } });
   }
   return {

@@ -17,7 +17,15 @@ import type { ChartTheme } from './common';
 
 export type ModelViewData =
   | { kind: 'points2d'; train: { x: number[][]; u: number[][] | null }; test: { x: number[][]; u: number[][] | null } | null; step: number | null }
-  | { kind: 'images'; side: number; inputs: number[][]; outputs: number[][] | null; testInputs?: number[][] | null; testOutputs?: number[][] | null; step: number | null }
+  | {
+      kind: 'images';
+      side: number;
+      inputs: number[][];
+      outputs: number[][] | null;
+      testInputs?: number[][] | null;
+      testOutputs?: number[][] | null;
+      step: number | null;
+    }
   | { kind: 'errors'; train: number[]; test: number[] | null; step: number | null };
 
 function rows(v: unknown): number[][] | null {
@@ -174,7 +182,12 @@ export interface ModelViewOptions {
  * The grid of a digit mosaic of `cols`×`rows` pixels inside a chart of `size` px: the largest square
  * pixel that fits between the margins, centred. Without a size, the margins only (cells stretch).
  */
-export function squareGrid(cols: number, rows: number, size: { width: number; height: number } | null | undefined, margin: { left: number; right: number; top: number; bottom: number }): Record<string, number> {
+export function squareGrid(
+  cols: number,
+  rows: number,
+  size: { width: number; height: number } | null | undefined,
+  margin: { left: number; right: number; top: number; bottom: number },
+): Record<string, number> {
   if (!size || !(size.width > 0) || !(size.height > 0)) return { ...margin };
   const aw = Math.max(1, size.width - margin.left - margin.right);
   const ah = Math.max(1, size.height - margin.top - margin.bottom);
@@ -185,7 +198,12 @@ export function squareGrid(cols: number, rows: number, size: { width: number; he
 }
 
 function arrows(x: number[][], u: number[][]): { coords: [number, number][] }[] {
-  return x.map((xi, i) => ({ coords: [[xi[0]!, xi[1]!], [u[i]![0]!, u[i]![1]!]] as [number, number][] }));
+  return x.map((xi, i) => ({
+    coords: [
+      [xi[0]!, xi[1]!],
+      [u[i]![0]!, u[i]![1]!],
+    ] as [number, number][],
+  }));
 }
 
 /** Builds the model-view option for 2-D points, MNIST digits or per-sample error bars. */
@@ -198,21 +216,66 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
       { name: 'train x', type: 'scatter', data: data.train.x.map((r) => [r[0], r[1]]), symbolSize: 7, itemStyle: { color: p.series[0] } },
     ];
     if (data.train.u) {
-      series.push({ name: 'train u(x)', type: 'scatter', data: data.train.u.map((r) => [r[0], r[1]]), symbol: 'diamond', symbolSize: 7, itemStyle: { color: p.series[0], opacity: 0.55 } });
-      series.push({ name: 'train x → u(x)', type: 'lines', coordinateSystem: 'cartesian2d', data: arrows(data.train.x, data.train.u), symbol: ['none', 'arrow'], symbolSize: 6, lineStyle: { color: p.series[0], width: 1, opacity: 0.6 }, silent: true });
+      series.push({
+        name: 'train u(x)',
+        type: 'scatter',
+        data: data.train.u.map((r) => [r[0], r[1]]),
+        symbol: 'diamond',
+        symbolSize: 7,
+        itemStyle: { color: p.series[0], opacity: 0.55 },
+      });
+      series.push({
+        name: 'train x → u(x)',
+        type: 'lines',
+        coordinateSystem: 'cartesian2d',
+        data: arrows(data.train.x, data.train.u),
+        symbol: ['none', 'arrow'],
+        symbolSize: 6,
+        lineStyle: { color: p.series[0], width: 1, opacity: 0.6 },
+        silent: true,
+      });
     }
     if (data.test) {
-      series.push({ name: 'test x', type: 'scatter', data: data.test.x.map((r) => [r[0], r[1]]), symbol: 'triangle', symbolSize: 8, itemStyle: { color: p.series[1] } });
+      series.push({
+        name: 'test x',
+        type: 'scatter',
+        data: data.test.x.map((r) => [r[0], r[1]]),
+        symbol: 'triangle',
+        symbolSize: 8,
+        itemStyle: { color: p.series[1] },
+      });
       if (data.test.u) {
-        series.push({ name: 'test u(x)', type: 'scatter', data: data.test.u.map((r) => [r[0], r[1]]), symbol: 'diamond', symbolSize: 7, itemStyle: { color: p.series[1], opacity: 0.55 } });
-        series.push({ name: 'test x → u(x)', type: 'lines', coordinateSystem: 'cartesian2d', data: arrows(data.test.x, data.test.u), symbol: ['none', 'arrow'], symbolSize: 6, lineStyle: { color: p.series[1], width: 1, opacity: 0.6, type: 'dashed' }, silent: true });
+        series.push({
+          name: 'test u(x)',
+          type: 'scatter',
+          data: data.test.u.map((r) => [r[0], r[1]]),
+          symbol: 'diamond',
+          symbolSize: 7,
+          itemStyle: { color: p.series[1], opacity: 0.55 },
+        });
+        series.push({
+          name: 'test x → u(x)',
+          type: 'lines',
+          coordinateSystem: 'cartesian2d',
+          data: arrows(data.test.x, data.test.u),
+          symbol: ['none', 'arrow'],
+          symbolSize: 6,
+          lineStyle: { color: p.series[1], width: 1, opacity: 0.6, type: 'dashed' },
+          silent: true,
+        });
       }
     }
     return {
       ...baseOption(opts.theme, `Inputs x → reconstructions u(x)${stepText}`),
       tooltip: { trigger: 'item', formatter: (x: { seriesName: string; data: number[] }) => `${x.seriesName}: (${fmt(x.data[0])}, ${fmt(x.data[1])})` },
       // arrows are explained by the title; the legend lists only the point sets
-      legend: { bottom: 0, data: series.filter((x) => x.type === 'scatter').map((x) => x.name as string), textStyle: { color: p.muted, fontSize: 11 }, itemWidth: 10, itemHeight: 8 },
+      legend: {
+        bottom: 0,
+        data: series.filter((x) => x.type === 'scatter').map((x) => x.name as string),
+        textStyle: { color: p.muted, fontSize: 11 },
+        itemWidth: 10,
+        itemHeight: 8,
+      },
       grid: { left: 48, right: 20, top: 36, bottom: 60 },
       xAxis: valueAxis(opts.theme, 'x₁', false, { scale: true, nameLocation: 'end', nameGap: 6 }),
       yAxis: valueAxis(opts.theme, 'x₂', false, { scale: true, nameGap: 32 }),
@@ -274,7 +337,12 @@ export function buildModelViewOption(data: ModelViewData | null, opts: ModelView
     ...baseOption(opts.theme, `Reconstruction error ‖x − u(x)‖${stepText}`),
     legend: { bottom: 0, textStyle: { color: p.muted, fontSize: 11 }, itemWidth: 14, itemHeight: 8 },
     grid: { left: 56, right: 16, top: 36, bottom: labels.length <= 40 ? 64 : 32 },
-    xAxis: { type: 'category', data: labels, axisLabel: { show: labels.length <= 40, color: p.muted, rotate: 60, fontSize: 9 }, axisLine: { lineStyle: { color: p.muted } } },
+    xAxis: {
+      type: 'category',
+      data: labels,
+      axisLabel: { show: labels.length <= 40, color: p.muted, rotate: 60, fontSize: 9 },
+      axisLine: { lineStyle: { color: p.muted } },
+    },
     yAxis: opts.logY
       ? valueAxis(opts.theme, '‖x − u(x)‖ (log)', true, { nameGap: 48 })
       : valueAxis(opts.theme, '‖x − u(x)‖', false, { min: 0, scale: false, nameGap: 48 }),

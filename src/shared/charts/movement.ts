@@ -29,7 +29,15 @@ export function buildMovementOption(records: readonly MetricRecord[], opts: Seri
   const p = PALETTES[opts.theme];
   // ‖ΔW‖ and ‖ΔV‖ often coincide (joint training with κ = ν moves both layers alike): ‖ΔW‖ is drawn wide
   // and solid with circles, ‖ΔV‖ thin and dashed with triangles on top of it, so both stay visible.
-  const defs: { name: string; pick: (r: MetricRecord) => number | null | undefined; axis: 0 | 1; color: string; type?: string; width?: number; symbol?: string }[] = [
+  const defs: {
+    name: string;
+    pick: (r: MetricRecord) => number | null | undefined;
+    axis: 0 | 1;
+    color: string;
+    type?: string;
+    width?: number;
+    symbol?: string;
+  }[] = [
     { name: '‖ΔW‖/‖W₀‖', pick: (r) => r.tracked?.weightMoveW, axis: 0, color: p.series[0]!, width: 3.2, symbol: 'circle' },
     { name: '‖ΔV‖/‖V₀‖', pick: (r) => r.tracked?.weightMoveV, axis: 0, color: p.series[1]!, type: 'dashed', width: 1.4, symbol: 'triangle' },
     { name: 'max ‖Δw_r‖√m', pick: (r) => r.tracked?.maxNeuronMove, axis: 0, color: p.series[3]!, type: 'dotted', symbol: 'diamond' },
@@ -63,14 +71,20 @@ export function buildMovementOption(records: readonly MetricRecord[], opts: Seri
 }
 
 /** Builds the per-neuron movement histogram (bars between consecutive edges); `counts.length` must be `edges.length − 1`. */
-export function buildHistogramOption(hist: { edges: readonly number[]; counts: readonly number[] } | null, opts: SeriesChartOptions & { step?: number | null }): Record<string, unknown> {
+export function buildHistogramOption(
+  hist: { edges: readonly number[]; counts: readonly number[] } | null,
+  opts: SeriesChartOptions & { step?: number | null },
+): Record<string, unknown> {
   const p = PALETTES[opts.theme];
   if (hist && hist.counts.length !== hist.edges.length - 1) {
     throw new Error(`hist: expected counts of length edges − 1 = ${hist.edges.length - 1}, got ${hist.counts.length}`);
   }
   const data = hist ? hist.counts.map((c, i) => [(hist.edges[i]! + hist.edges[i + 1]!) / 2, c, hist.edges[i]!, hist.edges[i + 1]!]) : [];
   return {
-    ...baseOption(opts.theme, opts.step !== null && opts.step !== undefined ? `Per-neuron movement ‖Δw_r‖√m (step ${opts.step})` : 'Per-neuron movement ‖Δw_r‖√m'),
+    ...baseOption(
+      opts.theme,
+      opts.step !== null && opts.step !== undefined ? `Per-neuron movement ‖Δw_r‖√m (step ${opts.step})` : 'Per-neuron movement ‖Δw_r‖√m',
+    ),
     tooltip: { trigger: 'item', formatter: (x: { data: number[] }) => `[${fmt(x.data[2])}, ${fmt(x.data[3])}): ${x.data[1]}` },
     xAxis: valueAxis(opts.theme, '‖Δw_r‖·√m', false, { scale: true }),
     yAxis: valueAxis(opts.theme, 'neurons', false, { min: 0, scale: false, nameGap: 48 }),
@@ -89,6 +103,16 @@ export function buildKernelDistanceOption(records: readonly MetricRecord[], opts
     tooltip: stepTooltip(),
     xAxis: valueAxis(opts.theme, 'step', false, { scale: false, min: 0 }),
     yAxis: valueAxis(opts.theme, log ? '‖H−H₀‖/‖H₀‖ (log)' : '‖H−H₀‖/‖H₀‖', log, { nameGap: 48 }),
-    series: [{ name: 'kernel distance', type: 'line', showSymbol: pts.length <= FEW_POINTS, symbolSize: 4, data: downsampleXY(plottable(pts, log), max), lineStyle: { color: p.series[5], width: 1.8 }, itemStyle: { color: p.series[5] } }],
+    series: [
+      {
+        name: 'kernel distance',
+        type: 'line',
+        showSymbol: pts.length <= FEW_POINTS,
+        symbolSize: 4,
+        data: downsampleXY(plottable(pts, log), max),
+        lineStyle: { color: p.series[5], width: 1.8 },
+        itemStyle: { color: p.series[5] },
+      },
+    ],
   };
 }

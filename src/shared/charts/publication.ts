@@ -29,7 +29,10 @@ export function logTickLabel(v: number): string {
   if (Math.abs(v / 10 ** k - 1) < 1e-9) {
     if (k === 0) return '1';
     if (k === 1) return '10';
-    return `10${String(k).split('').map((c) => SUPERSCRIPT[c] ?? c).join('')}`;
+    return `10${String(k)
+      .split('')
+      .map((c) => SUPERSCRIPT[c] ?? c)
+      .join('')}`;
   }
   return Number(v.toPrecision(2)).toExponential().replace('e+', 'e');
 }
@@ -127,7 +130,10 @@ export function figureHeight(option: Record<string, unknown>, width: number = FI
  * builder made them; what changes is background, text colours and sizes, margins and the legend's place.
  * A dark-theme option gets the light theme's colours (same order), since it is printed on white.
  */
-export function publicationStyle(option: Record<string, unknown>, opts: { theme: ChartTheme; width?: number; height?: number; measure?: TextMeasure }): Record<string, unknown> {
+export function publicationStyle(
+  option: Record<string, unknown>,
+  opts: { theme: ChartTheme; width?: number; height?: number; measure?: TextMeasure },
+): Record<string, unknown> {
   const width = opts.width ?? FIGURE_WIDTH;
   const src = opts.theme === 'dark' ? recolor(option, darkToLight()) : option;
   const names = legendNames(src);
@@ -143,7 +149,22 @@ export function publicationStyle(option: Record<string, unknown>, opts: { theme:
     backgroundColor: INK.background,
     textStyle: { color: INK.text, fontFamily: 'sans-serif' },
     title: { ...(src.title as object), left: 'center', top: 8, textStyle: { color: INK.text, fontSize: FONT.title, fontWeight: 600 } },
-    legend: rows === 0 ? { show: false } : { ...(src.legend as object), type: 'plain', bottom: 8, left: 'center', right: undefined, top: undefined, textStyle: { color: INK.label, fontSize: FONT.legend }, itemWidth: 22, itemHeight: 10, itemGap: 14, width: width - 40 },
+    legend:
+      rows === 0
+        ? { show: false }
+        : {
+            ...(src.legend as object),
+            type: 'plain',
+            bottom: 8,
+            left: 'center',
+            right: undefined,
+            top: undefined,
+            textStyle: { color: INK.label, fontSize: FONT.legend },
+            itemWidth: 22,
+            itemHeight: 10,
+            itemGap: 14,
+            width: width - 40,
+          },
     grid: isHeatmap
       ? { ...grid, top: hasTitle ? 48 : 16, bottom: 24 + rows * LEGEND_ROW }
       : { left: 84, right: rightAxisName ? 72 : 28, top: hasTitle ? 52 : 20, bottom: 60 + rows * LEGEND_ROW },

@@ -32,7 +32,17 @@ function bandSeries(name: string, xs: readonly number[], mean: readonly number[]
   const stack = `band-${name}`;
   return [
     { name: `${name} mean − std`, type: 'line', data: lower, stack, symbol: 'none', lineStyle: { opacity: 0 }, silent: true, tooltip: { show: false } },
-    { name: `${name} band height (2·std)`, type: 'line', data: height, stack, symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color, opacity: 0.18 }, silent: true, tooltip: { show: false } },
+    {
+      name: `${name} band height (2·std)`,
+      type: 'line',
+      data: height,
+      stack,
+      symbol: 'none',
+      lineStyle: { opacity: 0 },
+      areaStyle: { color, opacity: 0.18 },
+      silent: true,
+      tooltip: { show: false },
+    },
     { name, type: 'line', data: xs.map((x, k): XY => [x, mean[k]!]), symbol: 'none', lineStyle: { color, width: 1.6 }, itemStyle: { color } },
   ];
 }
@@ -62,12 +72,28 @@ export function buildCircleOption(exp: CircleExperiment | null, o: CircleChartOp
     series.push(...bandSeries(`m = ${w.width}`, exp.gammas, b.mean, b.std, color));
     if (o.showSeeds) {
       for (const c of b.curves) {
-        series.push({ name: `m = ${w.width} seeds`, type: 'line', data: exp.gammas.map((x, k): XY => [x, c[k]!]), symbol: 'none', lineStyle: { color, width: 0.6, opacity: 0.45 }, silent: true, tooltip: { show: false } });
+        series.push({
+          name: `m = ${w.width} seeds`,
+          type: 'line',
+          data: exp.gammas.map((x, k): XY => [x, c[k]!]),
+          symbol: 'none',
+          lineStyle: { color, width: 0.6, opacity: 0.45 },
+          silent: true,
+          tooltip: { show: false },
+        });
       }
     }
   });
   if (series.length === 0) return empty(o.theme, title, 'No training steps were run (steps = 0)');
-  series.push({ name: 'Θ∞ (limit)', type: 'line', data: exp.gammas.map((x, k): XY => [x, exp.limit[k]!]), symbol: 'none', lineStyle: { color: p.theory, width: 2, type: 'dashed' }, itemStyle: { color: p.theory }, z: 5 });
+  series.push({
+    name: 'Θ∞ (limit)',
+    type: 'line',
+    data: exp.gammas.map((x, k): XY => [x, exp.limit[k]!]),
+    symbol: 'none',
+    lineStyle: { color: p.theory, width: 2, type: 'dashed' },
+    itemStyle: { color: p.theory },
+    z: 5,
+  });
   if (o.phase === 'trained') {
     series.push({
       name: 'training inputs',
@@ -105,7 +131,14 @@ export function buildCircleWidthOption(exp: CircleExperiment | null, theme: Char
   if (anchor && exp.widths.length > 1) {
     const xs = exp.widths.map((w) => w.width);
     const guide: XY[] = [Math.min(...xs), Math.max(...xs)].map((x): XY => [x, anchor[1] * Math.sqrt(anchor[0] / x)]);
-    series.push({ name: '∝ m^{-1/2}', type: 'line', data: guide, symbol: 'none', lineStyle: { color: p.muted, type: 'dotted' }, itemStyle: { color: p.muted } });
+    series.push({
+      name: '∝ m^{-1/2}',
+      type: 'line',
+      data: guide,
+      symbol: 'none',
+      lineStyle: { color: p.muted, type: 'dotted' },
+      itemStyle: { color: p.muted },
+    });
   }
   return { ...baseOption(theme, title), xAxis: valueAxis(theme, 'width m', true, { nameGap: 24 }), yAxis: valueAxis(theme, '', true), series };
 }
@@ -121,8 +154,22 @@ export function buildWeightedLossOption(exp: WeightedExperiment | null, theme: C
     xAxis: valueAxis(theme, 'GD step k', false, { nameGap: 24, scale: false }),
     yAxis: valueAxis(theme, 'loss', true, { nameGap: 44 }),
     series: [
-      { name: 'network (finite width)', type: 'line', data: pts(exp.actualLoss), symbol: 'none', lineStyle: { color: p.series[0], width: 2 }, itemStyle: { color: p.series[0] } },
-      { name: 'predicted (Θ_ω, linearized)', type: 'line', data: pts(exp.predictedLoss), symbol: 'none', lineStyle: { color: p.theory, type: 'dashed', width: 2 }, itemStyle: { color: p.theory } },
+      {
+        name: 'network (finite width)',
+        type: 'line',
+        data: pts(exp.actualLoss),
+        symbol: 'none',
+        lineStyle: { color: p.series[0], width: 2 },
+        itemStyle: { color: p.series[0] },
+      },
+      {
+        name: 'predicted (Θ_ω, linearized)',
+        type: 'line',
+        data: pts(exp.predictedLoss),
+        symbol: 'none',
+        lineStyle: { color: p.theory, type: 'dashed', width: 2 },
+        itemStyle: { color: p.theory },
+      },
     ],
   };
 }
@@ -139,7 +186,14 @@ export function buildContinuumOption(exp: WeightedExperiment | null, currentT: n
   const names: Record<number, string> = { 0: 'weak', 1: 'joint', 2: 'decoder' };
   return {
     ...baseOption(theme, title),
-    xAxis: valueAxis(theme, 'slider t: (ω_W, ω_V) = (1, t), then (2 − t, 1)', false, { min: 0, max: 2, interval: 0.5, scale: false, nameGap: 24, axisLabel: { color: p.muted, formatter: (v: number) => names[v] ?? fmt(v, 2) } }),
+    xAxis: valueAxis(theme, 'slider t: (ω_W, ω_V) = (1, t), then (2 − t, 1)', false, {
+      min: 0,
+      max: 2,
+      interval: 0.5,
+      scale: false,
+      nameGap: 24,
+      axisLabel: { color: p.muted, formatter: (v: number) => names[v] ?? fmt(v, 2) },
+    }),
     yAxis: valueAxis(theme, 'λ_min', false, { nameGap: 48 }),
     series: [
       {
@@ -149,7 +203,9 @@ export function buildContinuumOption(exp: WeightedExperiment | null, currentT: n
         symbol: 'none',
         lineStyle: { color: p.series[2], width: 2 },
         itemStyle: { color: p.series[2] },
-        ...(currentT !== null ? { markLine: { symbol: 'none', silent: true, lineStyle: { color: p.reference }, label: { formatter: 'current' }, data: [{ xAxis: currentT }] } } : {}),
+        ...(currentT !== null
+          ? { markLine: { symbol: 'none', silent: true, lineStyle: { color: p.reference }, label: { formatter: 'current' }, data: [{ xAxis: currentT }] } }
+          : {}),
       },
     ],
   };
@@ -176,7 +232,17 @@ export function buildNetworkVsKernelOption(r: KrrNetworkResult | null, theme: Ch
     series: [
       { name: 'vs kernel regression (k = ∞)', type: 'scatter', data: pts, symbolSize: 6, itemStyle: { color: p.series[0] } },
       { name: `vs linearized (k steps)`, type: 'scatter', data: lin, symbolSize: 4, itemStyle: { color: p.series[1], opacity: 0.7 } },
-      { name: 'y = x', type: 'line', data: [[lo, lo], [hi, hi]], symbol: 'none', lineStyle: { color: p.muted, type: 'dashed' }, itemStyle: { color: p.muted } },
+      {
+        name: 'y = x',
+        type: 'line',
+        data: [
+          [lo, lo],
+          [hi, hi],
+        ],
+        symbol: 'none',
+        lineStyle: { color: p.muted, type: 'dashed' },
+        itemStyle: { color: p.muted },
+      },
     ],
   };
 }
@@ -199,7 +265,20 @@ export function buildRegressionOption(r: KrrResult | null, targets: number[][] |
     yAxis: valueAxis(theme, 'prediction', false, { nameGap: 44 }),
     series: [
       { name: `${r.kernel}, ridge ${fmt(r.ridge, 2)}`, type: 'scatter', data: ok, symbolSize: 5, itemStyle: { color: p.series[0] } },
-      { name: 'y = x', type: 'line', data: ok.length > 0 ? [[lo, lo], [hi, hi]] : [], symbol: 'none', lineStyle: { color: p.muted, type: 'dashed' }, itemStyle: { color: p.muted } },
+      {
+        name: 'y = x',
+        type: 'line',
+        data:
+          ok.length > 0
+            ? [
+                [lo, lo],
+                [hi, hi],
+              ]
+            : [],
+        symbol: 'none',
+        lineStyle: { color: p.muted, type: 'dashed' },
+        itemStyle: { color: p.muted },
+      },
     ],
   };
 }
@@ -233,18 +312,42 @@ export function buildRfErrorOption(sweep: RfSweep | null, theme: ChartTheme): Op
       name: 'spectral error',
       type: 'lines',
       coordinateSystem: 'cartesian2d',
-      data: bars.map(([x, lo, hi]) => ({ coords: [[x, lo], [x, hi]] })),
+      data: bars.map(([x, lo, hi]) => ({
+        coords: [
+          [x, lo],
+          [x, hi],
+        ],
+      })),
       lineStyle: { color: p.series[0], width: 1.2, opacity: 1 },
       silent: true,
       tooltip: { show: false },
     },
     { name: slopeText, type: 'line', data: fit, symbol: 'none', lineStyle: { color: p.theory, type: 'dashed' }, itemStyle: { color: p.theory } },
-    { name: 'λ_min error', type: 'line', data: sweep.rows.map((r): XY => [r.D, r.lambdaMinError.mean]).filter(([, y]) => y > 0), symbolSize: 5, lineStyle: { color: p.series[1], type: 'dotted' }, itemStyle: { color: p.series[1] } },
+    {
+      name: 'λ_min error',
+      type: 'line',
+      data: sweep.rows.map((r): XY => [r.D, r.lambdaMinError.mean]).filter(([, y]) => y > 0),
+      symbolSize: 5,
+      lineStyle: { color: p.series[1], type: 'dotted' },
+      itemStyle: { color: p.series[1] },
+    },
   ];
   if (sweep.rows.every((r) => r.predictionError !== null)) {
-    series.push({ name: 'prediction error', type: 'line', data: sweep.rows.map((r): XY => [r.D, r.predictionError!.mean]).filter(([, y]) => y > 0), symbolSize: 5, lineStyle: { color: p.series[2], type: 'dotted' }, itemStyle: { color: p.series[2] } });
+    series.push({
+      name: 'prediction error',
+      type: 'line',
+      data: sweep.rows.map((r): XY => [r.D, r.predictionError!.mean]).filter(([, y]) => y > 0),
+      symbolSize: 5,
+      lineStyle: { color: p.series[2], type: 'dotted' },
+      itemStyle: { color: p.series[2] },
+    });
   }
-  return { ...baseOption(theme, title), xAxis: valueAxis(theme, 'D (features)', true, { nameGap: 24 }), yAxis: valueAxis(theme, 'relative error', true, { nameGap: 44 }), series };
+  return {
+    ...baseOption(theme, title),
+    xAxis: valueAxis(theme, 'D (features)', true, { nameGap: 24 }),
+    yAxis: valueAxis(theme, 'relative error', true, { nameGap: 44 }),
+    series,
+  };
 }
 
 /** Lowest R² the study chart draws. */
@@ -257,12 +360,26 @@ export function buildSigmaStudyOption(study: SequenceStudy | null, theme: ChartT
   const p = PALETTES[theme];
   const series: Option[] = [];
   if (study.rows.some((r) => r.accuracy !== null)) {
-    series.push({ name: 'test accuracy', type: 'line', data: study.rows.map((r): XY => [r.sigmaW, r.accuracy ?? NaN]), symbolSize: 7, itemStyle: { color: p.series[0] }, lineStyle: { color: p.series[0] } });
+    series.push({
+      name: 'test accuracy',
+      type: 'line',
+      data: study.rows.map((r): XY => [r.sigmaW, r.accuracy ?? NaN]),
+      symbolSize: 7,
+      itemStyle: { color: p.series[0] },
+      lineStyle: { color: p.series[0] },
+    });
   }
   if (study.rows.some((r) => r.r2 !== null)) {
     // R² has no lower bound (an exploding kernel at σ_w² > 2 reaches −10 and below): clipped so that the
     // accuracy stays readable; the panel's table has the values.
-    series.push({ name: `test R² (clipped at ${R2_FLOOR})`, type: 'line', data: study.rows.map((r): XY => [r.sigmaW, r.r2 === null ? NaN : Math.max(r.r2, R2_FLOOR)]), symbolSize: 7, itemStyle: { color: p.series[1] }, lineStyle: { color: p.series[1] } });
+    series.push({
+      name: `test R² (clipped at ${R2_FLOOR})`,
+      type: 'line',
+      data: study.rows.map((r): XY => [r.sigmaW, r.r2 === null ? NaN : Math.max(r.r2, R2_FLOOR)]),
+      symbolSize: 7,
+      itemStyle: { color: p.series[1] },
+      lineStyle: { color: p.series[1] },
+    });
   }
   if (study.baselineAccuracy !== null) {
     series.push({
@@ -274,7 +391,12 @@ export function buildSigmaStudyOption(study: SequenceStudy | null, theme: ChartT
       itemStyle: { color: p.muted },
     });
   }
-  return { ...baseOption(theme, title), xAxis: valueAxis(theme, 'σ_w', false, { nameGap: 24 }), yAxis: valueAxis(theme, '', false, { max: 1, min: (e: { min: number }) => Math.min(0, e.min) }), series };
+  return {
+    ...baseOption(theme, title),
+    xAxis: valueAxis(theme, 'σ_w', false, { nameGap: 24 }),
+    yAxis: valueAxis(theme, '', false, { max: 1, min: (e: { min: number }) => Math.min(0, e.min) }),
+    series,
+  };
 }
 
 /**

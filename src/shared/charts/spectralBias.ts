@@ -56,7 +56,15 @@ export function buildSpectralBiasOption(records: readonly MetricRecord[], opts: 
     }
     const lam = eig?.[l];
     const name = lam !== undefined ? `λ${l + 1} = ${fmt(lam)}` : `direction ${l + 1}`;
-    series.push({ name, type: 'line', showSymbol: pts.length <= FEW_POINTS, symbolSize: 4, data: downsampleXY(plottable(pts, true), max), lineStyle: { color, width: 1.8 }, itemStyle: { color } });
+    series.push({
+      name,
+      type: 'line',
+      showSymbol: pts.length <= FEW_POINTS,
+      symbolSize: 4,
+      data: downsampleXY(plottable(pts, true), max),
+      lineStyle: { color, width: 1.8 },
+      itemStyle: { color },
+    });
     const first = pts[0];
     if (first && lam !== undefined && eta !== null && eta > 0) {
       const factor = (1 - eta * lam) ** 2;
@@ -72,7 +80,15 @@ export function buildSpectralBiasOption(records: readonly MetricRecord[], opts: 
       }
       // the strided walk may step over the last tracked step: end the line exactly there
       if (k > last && pred.at(-1)![0] !== last && at(last) > floor) pred.push([last, at(last)]);
-      series.push({ name, type: 'line', showSymbol: false, data: pred, lineStyle: { color, width: 1, type: 'dashed' }, itemStyle: { color }, tooltip: { show: false } });
+      series.push({
+        name,
+        type: 'line',
+        showSymbol: false,
+        data: pred,
+        lineStyle: { color, width: 1, type: 'dashed' },
+        itemStyle: { color },
+        tooltip: { show: false },
+      });
     }
   });
   return {

@@ -17,14 +17,35 @@ function sortedPositive(values: readonly (number | null)[]): XY[] {
 }
 
 /** Builds the spectrum chart (eigenvalue index → eigenvalue, log-y); non-positive eigenvalues are counted in the title. */
-export function buildSpectrumOption(empirical: readonly (number | null)[] | null, infinite: readonly (number | null)[] | null, opts: SpectrumOptions): Record<string, unknown> {
+export function buildSpectrumOption(
+  empirical: readonly (number | null)[] | null,
+  infinite: readonly (number | null)[] | null,
+  opts: SpectrumOptions,
+): Record<string, unknown> {
   const p = PALETTES[opts.theme];
   const emp = sortedPositive(empirical ?? []);
   const inf = sortedPositive(infinite ?? []);
   const dropped = (empirical ?? []).filter((x) => x !== null && Number.isFinite(x) && x <= 0).length;
   const series: Record<string, unknown>[] = [];
-  if (emp.length > 0) series.push({ name: opts.step !== null && opts.step !== undefined ? `empirical NTK (step ${opts.step})` : 'empirical NTK', type: 'line', data: emp, showSymbol: emp.length <= 64, symbolSize: 4, lineStyle: { color: p.series[0] }, itemStyle: { color: p.series[0] } });
-  if (inf.length > 0) series.push({ name: 'H∞', type: 'line', data: inf, showSymbol: false, lineStyle: { type: 'dashed', color: p.reference }, itemStyle: { color: p.reference } });
+  if (emp.length > 0)
+    series.push({
+      name: opts.step !== null && opts.step !== undefined ? `empirical NTK (step ${opts.step})` : 'empirical NTK',
+      type: 'line',
+      data: emp,
+      showSymbol: emp.length <= 64,
+      symbolSize: 4,
+      lineStyle: { color: p.series[0] },
+      itemStyle: { color: p.series[0] },
+    });
+  if (inf.length > 0)
+    series.push({
+      name: 'H∞',
+      type: 'line',
+      data: inf,
+      showSymbol: false,
+      lineStyle: { type: 'dashed', color: p.reference },
+      itemStyle: { color: p.reference },
+    });
   return {
     ...baseOption(opts.theme, dropped > 0 ? `Spectrum (${dropped} eigenvalue${dropped > 1 ? 's' : ''} ≤ 0 not drawn)` : 'Spectrum'),
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt(v, 4) : String(v)) },

@@ -125,8 +125,18 @@ function fromPreview(raw: unknown, ctx: PreviewContext): unknown {
   // lambdaMaxEnc/Dec are reported without ν², κ²; lambdaMaxJoint is the weighted sum's.
   const lmaxEnc = num(report, 'lambdaMaxEnc');
   const lmaxDec = num(report, 'lambdaMaxDec');
-  const lmaxRegime = regime === 'weak' ? (lmaxEnc === null ? null : nu2 * lmaxEnc) : regime === 'decoder' ? (lmaxDec === null ? null : k2 * lmaxDec) : num(report, 'lambdaMaxJoint');
-  const lminRegime = regime === 'weak' ? mul(nu2, num(report, 'lambdaEnc')) : regime === 'decoder' ? mul(k2, num(report, 'lambdaDec')) : num(report, 'lambdaJoint');
+  const lmaxRegime =
+    regime === 'weak'
+      ? lmaxEnc === null
+        ? null
+        : nu2 * lmaxEnc
+      : regime === 'decoder'
+        ? lmaxDec === null
+          ? null
+          : k2 * lmaxDec
+        : num(report, 'lambdaMaxJoint');
+  const lminRegime =
+    regime === 'weak' ? mul(nu2, num(report, 'lambdaEnc')) : regime === 'decoder' ? mul(k2, num(report, 'lambdaDec')) : num(report, 'lambdaJoint');
   const usable = !tied && lmaxRegime !== null && lmaxRegime > 0;
   const given = regime === 'decoder' ? (ctx.decoderLearningRate ?? ctx.learningRate ?? null) : (ctx.learningRate ?? null);
   const automatic = usable ? (ctx.stepScale ?? 1) / (f * lmaxRegime) : null;

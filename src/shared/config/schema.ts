@@ -63,7 +63,10 @@ export const configObjectSchema = z
     /** d: input = output dimension (ignored for mnist: 784, halfcircle: 2, csv: the file's columns). */
     inputDim: int(1, MAX_INPUT_DIM).default(8),
     /** CSV import: the file's text (one sample per row, optional header). */
-    csvText: z.string().max(MAX_CSV_CHARS, { error: `expected at most ${MAX_CSV_CHARS} characters` }).optional(),
+    csvText: z
+      .string()
+      .max(MAX_CSV_CHARS, { error: `expected at most ${MAX_CSV_CHARS} characters` })
+      .optional(),
     /** Display name of the imported CSV file. */
     csvName: z.string().max(512).optional(),
     /** MNIST: scale pixels so that every sample has unit norm. */

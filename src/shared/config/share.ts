@@ -22,9 +22,7 @@ const MAX_DECODED_CHARS = 80 * 1024 * 1024;
  */
 const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => { raw: Record<string, unknown>; changes: string[] }> = {};
 
-export type DecodeConfigResult =
-  | { ok: true; config: Config; version: number; changes: string[] }
-  | { ok: false; message: string; issues?: ConfigIssue[] };
+export type DecodeConfigResult = { ok: true; config: Config; version: number; changes: string[] } | { ok: false; message: string; issues?: ConfigIssue[] };
 
 function toBase64Url(bytes: Uint8Array): string {
   let bin = '';
@@ -77,7 +75,10 @@ export function decodeConfigString(text: string, maxDecodedBytes = MAX_DECODED_C
   if (!m) return { ok: false, message: `not a config string: it should start with "${PREFIX}${CONFIG_STRING_VERSION}."` };
   const version = Number(m[1]);
   if (version > CONFIG_STRING_VERSION) {
-    return { ok: false, message: `this config string was written by a newer version of NTK Workbench (format ${version}); this version reads formats up to ${CONFIG_STRING_VERSION}` };
+    return {
+      ok: false,
+      message: `this config string was written by a newer version of NTK Workbench (format ${version}); this version reads formats up to ${CONFIG_STRING_VERSION}`,
+    };
   }
   if (version < 1) return { ok: false, message: `unknown config string format ${version}` };
   let raw: unknown;
@@ -100,7 +101,11 @@ export function decodeConfigString(text: string, maxDecodedBytes = MAX_DECODED_C
   }
   const parsed = parseConfig(obj);
   if (!parsed.ok) {
-    return { ok: false, message: `the config in the string is not valid here: ${parsed.issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`, issues: parsed.issues };
+    return {
+      ok: false,
+      message: `the config in the string is not valid here: ${parsed.issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`,
+      issues: parsed.issues,
+    };
   }
   return { ok: true, config: parsed.config, version, changes };
 }

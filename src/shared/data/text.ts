@@ -38,7 +38,7 @@ export function decodeTextFile(bytes: Uint8Array, label: string): DecodedText {
   } catch {
     let at = 0;
     // Report where: the first offset at which the UTF-8 prefix stops decoding.
-    for (let lo = 0, hi = body.length; lo < hi; ) {
+    for (let lo = 0, hi = body.length; lo < hi;) {
       const mid = (lo + hi + 1) >> 1;
       try {
         new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(0, mid), { stream: true });

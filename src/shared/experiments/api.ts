@@ -17,7 +17,10 @@ export const experimentStartSchema = z
      */
     redisUrl: z.string().min(1).max(2048).optional(),
     /** resume this earlier experiment (same preset) instead of starting a new one */
-    experimentId: z.string().regex(/^x-[a-z0-9-]{1,64}$/, 'expected an experiment id').optional(),
+    experimentId: z
+      .string()
+      .regex(/^x-[a-z0-9-]{1,64}$/, 'expected an experiment id')
+      .optional(),
   })
   .strict();
 export type ExperimentStartRequest = z.infer<typeof experimentStartSchema>;
@@ -98,9 +101,25 @@ export const sweepStartSchema = z
     /** the config every cell starts from (validated per cell with the config schema) */
     base: z.record(z.string(), z.unknown()),
     /** config key → its values (`KEY=v1,v2` in the form); cells are the Cartesian product */
-    grid: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.boolean(), z.null()])).min(1).max(10_000)),
+    grid: z.record(
+      z.string(),
+      z
+        .array(z.union([z.number(), z.string(), z.boolean(), z.null()]))
+        .min(1)
+        .max(10_000),
+    ),
     /** seeds per cell (A..B in the form; default: the base config's seed) */
-    seeds: z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1).max(10_000).optional(),
+    seeds: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1),
+      )
+      .min(1)
+      .max(10_000)
+      .optional(),
     jobs: z.number().int().min(1).max(64).optional(),
     /** as experiment:start: the workers of this Redis run the cells; never stored or echoed back */
     redisUrl: z.string().min(1).max(2048).optional(),

@@ -62,7 +62,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E1',
     experiment: 'E1',
     title: 'Closed forms vs Monte Carlo',
-    claim: 'The closed forms of H_enc∞ and H_dec∞ (and E[wσ(wᵀx)] = x/2) agree with Monte Carlo within its error, for unit, non-unit, near-parallel, anti-parallel and diagonal pairs.',
+    claim:
+      'The closed forms of H_enc∞ and H_dec∞ (and E[wσ(wᵀx)] = x/2) agree with Monte Carlo within its error, for unit, non-unit, near-parallel, anti-parallel and diagonal pairs.',
     quick: { d: 6, draws: [1000, 10_000, 100_000], seeds: [0] },
     full: { d: 6, draws: [1000, 10_000, 100_000, 1_000_000], seeds: [0] },
   },
@@ -70,7 +71,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E2',
     experiment: 'E2',
     title: 'NTK concentration vs width',
-    claim: 'The empirical NTK at init approaches its infinite-width limit at rate m^(−1/2): the log–log slope of the relative spectral error against width is −1/2 in every regime.',
+    claim:
+      'The empirical NTK at init approaches its infinite-width limit at rate m^(−1/2): the log–log slope of the relative spectral error against width is −1/2 in every regime.',
     quick: { n: 20, d: 10, widths: [500, 1000, 2000, 4000, 8000, 16_000], seeds: seeds(4), inits: ['gaussian'] },
     full: { n: 20, d: 10, widths: [500, 1000, 2000, 5000, 10_000, 20_000, 40_000, 80_000], seeds: seeds(10), inits: ['gaussian'] },
   },
@@ -78,7 +80,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E2-orth',
     experiment: 'E2',
     title: 'NTK concentration: Gaussian vs orthogonal init',
-    claim: 'With orthogonal initialization the NTK concentrates at the same rate m^(−1/2), and the decoder kernel fluctuates less than with Gaussian initialization.',
+    claim:
+      'With orthogonal initialization the NTK concentrates at the same rate m^(−1/2), and the decoder kernel fluctuates less than with Gaussian initialization.',
     quick: { n: 20, d: 10, widths: [500, 1000, 2000, 4000, 8000, 16_000], seeds: seeds(4), inits: ['gaussian', 'orthogonal'] },
     full: { n: 20, d: 10, widths: [500, 1000, 2000, 5000, 10_000, 20_000, 40_000, 80_000], seeds: seeds(10), inits: ['gaussian', 'orthogonal'] },
   },
@@ -94,7 +97,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E4',
     experiment: 'E4',
     title: 'Linear convergence per regime',
-    claim: 'At large width GD follows the linearized (frozen-kernel) prediction and stays below the rate bound; at small width weak training stalls (no L/L₀ < 10⁻⁶ within the steps) where joint training converges.',
+    claim:
+      'At large width GD follows the linearized (frozen-kernel) prediction and stays below the rate bound; at small width weak training stalls (no L/L₀ < 10⁻⁶ within the steps) where joint training converges.',
     quick: { n: 16, d: 8, widths: [40, 400, 4000], steps: 1600, regimes: ['weak', 'joint'], seeds: [0], inits: ['gaussian'] },
     full: { n: 16, d: 8, widths: [40, 400, 4000, 40_000], steps: 1600, regimes: ['weak', 'joint', 'decoder'], seeds: [0], inits: ['gaussian'] },
   },
@@ -102,7 +106,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E4-orth',
     experiment: 'E4',
     title: 'Linear convergence: Gaussian vs orthogonal init',
-    claim: 'Orthogonal initialization has the same infinite-width kernel, so in the lazy regime it converges at the same linearized rate as Gaussian initialization (no speed-up).',
+    claim:
+      'Orthogonal initialization has the same infinite-width kernel, so in the lazy regime it converges at the same linearized rate as Gaussian initialization (no speed-up).',
     quick: { n: 16, d: 8, widths: [40, 400, 4000], steps: 1600, regimes: ['weak', 'joint'], seeds: [0], inits: ['gaussian', 'orthogonal'] },
     full: { n: 16, d: 8, widths: [40, 400, 4000, 40_000], steps: 1600, regimes: ['weak', 'joint', 'decoder'], seeds: [0], inits: ['gaussian', 'orthogonal'] },
   },
@@ -110,7 +115,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E5',
     experiment: 'E5',
     title: 'Over-parameterization threshold',
-    claim: 'Joint training reaches L/L₀ < 10⁻⁶ at a smaller width than weak (encoder-only) training on the same data and seeds, with decoder-only in between or equal.',
+    claim:
+      'Joint training reaches L/L₀ < 10⁻⁶ at a smaller width than weak (encoder-only) training on the same data and seeds, with decoder-only in between or equal.',
     quick: { n: 16, d: 8, widths: [8, 16, 32, 64, 128], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(4) },
     full: { n: 16, d: 8, widths: [8, 16, 32, 64, 128, 256], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(8) },
   },
@@ -118,7 +124,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E5-nm',
     experiment: 'E5',
     title: 'Over-parameterization threshold over (n, m)',
-    claim: 'At every sample count n of the grid, joint training reaches L/L₀ < 10⁻⁶ from a smaller width than weak (encoder-only) training on the same data and seeds, with decoder-only in between or equal: the (n, m) threshold map.',
+    claim:
+      'At every sample count n of the grid, joint training reaches L/L₀ < 10⁻⁶ from a smaller width than weak (encoder-only) training on the same data and seeds, with decoder-only in between or equal: the (n, m) threshold map.',
     quick: { d: 8, ns: [4, 8, 16], widths: [8, 16, 32, 64, 128], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(3) },
     full: { d: 8, ns: [4, 8, 12, 16], widths: [8, 16, 32, 64, 128, 256], steps: 3000, regimes: ['weak', 'decoder', 'joint'], seeds: seeds(6) },
   },
@@ -134,7 +141,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E7',
     experiment: 'E7',
     title: 'Weight-tied degeneracy',
-    claim: 'The weight-tied output at init grows like (√m/2)·x (Proposition D): the log–log slope of its component along x against m is 1/2, and with κ² = 2/√m the untrained network is the identity up to O(m^(−1/2)).',
+    claim:
+      'The weight-tied output at init grows like (√m/2)·x (Proposition D): the log–log slope of its component along x against m is 1/2, and with κ² = 2/√m the untrained network is the identity up to O(m^(−1/2)).',
     quick: { n: 16, d: 8, widths: [100, 300, 1000, 3000, 10_000, 30_000], seeds: seeds(3) },
     full: { n: 16, d: 8, widths: [100, 300, 1000, 3000, 10_000, 30_000, 100_000], seeds: seeds(5) },
   },
@@ -142,7 +150,8 @@ export const PRESETS: Record<PresetId, ExperimentPreset> = {
     id: 'E8',
     experiment: 'E8',
     title: 'Memorization',
-    claim: 'A wide jointly trained autoencoder started at u₀ ≡ 0 maps test inputs almost entirely into the span of the training examples and close to the kernel predictor.',
+    claim:
+      'A wide jointly trained autoencoder started at u₀ ≡ 0 maps test inputs almost entirely into the span of the training examples and close to the kernel predictor.',
     quick: { n: 5, d: 20, widths: [4000], steps: 2000, seeds: [0], testSamples: 20 },
     full: { n: 5, d: 20, widths: [20_000], steps: 4000, seeds: [0], testSamples: 50 },
   },

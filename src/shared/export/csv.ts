@@ -22,7 +22,15 @@ export interface CsvRun {
 
 /** The scalar metrics of a record, in column order; eigMin/eigMax follow as eigMin[0], eigMin[1], … */
 export const SCALAR_METRICS = ['loss', 'lossRatio', 'testLoss', 'wallMs'] as const;
-export const TRACKED_SCALARS = ['weightMoveW', 'weightMoveV', 'maxNeuronMove', 'flipFraction', 'kernelDistance', 'linearizedLoss', 'linearizedNetworkLoss'] as const;
+export const TRACKED_SCALARS = [
+  'weightMoveW',
+  'weightMoveV',
+  'maxNeuronMove',
+  'flipFraction',
+  'kernelDistance',
+  'linearizedLoss',
+  'linearizedNetworkLoss',
+] as const;
 export const TRACKED_ARRAYS = ['eigMin', 'eigMax'] as const;
 
 /** Quotes a CSV field when it holds a comma, quote, CR or LF (RFC 4180). */
@@ -191,7 +199,11 @@ export function chartOptionToCsv(option: Record<string, unknown>): string {
     const name = csvCell(String(s.name ?? s.type ?? ''));
     const data = Array.isArray(s.data) ? s.data : [];
     for (const p of data) {
-      const point = Array.isArray(p) ? p : p !== null && typeof p === 'object' && Array.isArray((p as { value?: unknown }).value) ? (p as { value: unknown[] }).value : null;
+      const point = Array.isArray(p)
+        ? p
+        : p !== null && typeof p === 'object' && Array.isArray((p as { value?: unknown }).value)
+          ? (p as { value: unknown[] }).value
+          : null;
       if (point) lines.push([name, ...point.slice(0, heat ? 3 : 2).map(num)].join(','));
     }
     const mark = (s.markLine as { data?: { name?: string; yAxis?: number; xAxis?: number }[] } | undefined)?.data;

@@ -79,10 +79,25 @@ export const sequenceDataSchema = z.discriminatedUnion('source', [
       seed: int(0, 2 ** 31 - 1).default(0),
     })
     .strict(),
-  z.object({ source: z.literal('arrays'), sequences: z.array(z.array(z.array(finite).min(1).max(4096)).min(1).max(MAX_SEQUENCE_STEPS)).min(1).max(MAX_RELATED_POINTS) }).strict(),
+  z
+    .object({
+      source: z.literal('arrays'),
+      sequences: z
+        .array(z.array(z.array(finite).min(1).max(4096)).min(1).max(MAX_SEQUENCE_STEPS))
+        .min(1)
+        .max(MAX_RELATED_POINTS),
+    })
+    .strict(),
   /** the CLI's file `{"sequences": number[][][]}` as text (the engine names the bad entry) */
   z.object({ source: z.literal('sequence-json'), jsonText: z.string().max(MAX_CSV_CHARS) }).strict(),
-  z.object({ source: z.literal('sequence-csv'), csvText: z.string().max(MAX_CSV_CHARS), format: z.enum(SEQUENCE_CSV_FORMATS).default('auto'), features: int(1, 4096).default(1) }).strict(),
+  z
+    .object({
+      source: z.literal('sequence-csv'),
+      csvText: z.string().max(MAX_CSV_CHARS),
+      format: z.enum(SEQUENCE_CSV_FORMATS).default('auto'),
+      features: int(1, 4096).default(1),
+    })
+    .strict(),
 ]);
 export type SequenceData = z.output<typeof sequenceDataSchema>;
 
@@ -95,7 +110,6 @@ const memoryLimitMiB = positive.default(2048);
 /** `related:kernel`: a Gram matrix of any kernel and its spectrum. */
 export const kernelRequestSchema = z.object({ data: kernelDataSchema, spec: kernelSpecSchema, memoryLimitMiB }).strict();
 export type KernelRequest = z.input<typeof kernelRequestSchema>;
-
 
 /** `jacot` (CLI): Θ⁽ᴸ⁾ and Σ⁽ᴸ⁾ of a CSV's rows. */
 export const jacotRequestSchema = z

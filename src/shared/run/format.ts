@@ -28,56 +28,55 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 const num = z.number().nullable();
 
 /** Diagnostics recorded every K steps (SPEC §5, §7; issue: live tracking). */
-export const trackedSchema = z
-  .object({
-    /** ‖W(t)−W(0)‖_F/‖W(0)‖_F */
-    weightMoveW: num.optional(),
-    /** ‖V(t)−V(0)‖_F/‖V(0)‖_F */
-    weightMoveV: num.optional(),
-    /** max_r ‖Δw_r‖·√m */
-    maxNeuronMove: num.optional(),
-    /** share of (r, i) whose activation 1[w_rᵀx_i ≥ 0] changed since init */
-    flipFraction: num.optional(),
-    /** ‖H(t)−H(0)‖_F/‖H(0)‖_F of the traced empirical NTK */
-    kernelDistance: num.optional(),
-    /** smallest eigenvalues of the traced empirical NTK, ascending */
-    eigMin: z.array(num).optional(),
-    /** largest eigenvalues of the traced empirical NTK, descending */
-    eigMax: z.array(num).optional(),
-    /** residual energy along H∞ eigen-directions (ascending λ), summed over outputs */
-    spectralBias: z.array(num).optional(),
-    /** the linearized (infinite-width) loss prediction at this step */
-    linearizedLoss: num.optional(),
-    /** loss of the linearized finite-width network trained side by side */
-    linearizedNetworkLoss: num.optional(),
-    /** the full spectrum of the traced empirical NTK, when it was computed at this step */
-    spectrum: z.array(num).optional(),
-    /** the traced empirical NTK block-averaged to k×k cells (row-major), every 10th tracked step and at the end */
-    kernel: z.object({ n: z.number().int(), k: z.number().int(), cells: z.array(num) }).optional(),
-    /** share of hidden units inactive on every training sample */
-    deadUnitFraction: num.optional(),
-    /** set while the network sits collapsed at the zero output (engine/training/collapse.ts) */
-    collapse: z
-      .object({
-        step: z.number(),
-        since: z.number(),
-        loss: num,
-        zeroOutputLoss: num,
-        lambdaMin: num,
-        deadFraction: num,
-        causes: z.array(z.string()),
-        message: z.string(),
-      })
-      .optional(),
-    /** per-neuron movement histogram ‖Δw_r‖·√m: bin edges and counts */
-    neuronMoveHistogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }).optional(),
-    /** why the eigenvalues are missing at this step (an eigensolve that did not converge) */
-    eigNote: z.string().optional(),
-    /** the frozen-kernel model's residual energy along the H∞ eigen-directions at this step (beside spectralBias) */
-    spectralBiasPredicted: z.array(num).optional(),
-    /** the model-view preview at this step (src/shared/run/preview.ts) */
-    preview: runPreviewSchema.optional(),
-  });
+export const trackedSchema = z.object({
+  /** ‖W(t)−W(0)‖_F/‖W(0)‖_F */
+  weightMoveW: num.optional(),
+  /** ‖V(t)−V(0)‖_F/‖V(0)‖_F */
+  weightMoveV: num.optional(),
+  /** max_r ‖Δw_r‖·√m */
+  maxNeuronMove: num.optional(),
+  /** share of (r, i) whose activation 1[w_rᵀx_i ≥ 0] changed since init */
+  flipFraction: num.optional(),
+  /** ‖H(t)−H(0)‖_F/‖H(0)‖_F of the traced empirical NTK */
+  kernelDistance: num.optional(),
+  /** smallest eigenvalues of the traced empirical NTK, ascending */
+  eigMin: z.array(num).optional(),
+  /** largest eigenvalues of the traced empirical NTK, descending */
+  eigMax: z.array(num).optional(),
+  /** residual energy along H∞ eigen-directions (ascending λ), summed over outputs */
+  spectralBias: z.array(num).optional(),
+  /** the linearized (infinite-width) loss prediction at this step */
+  linearizedLoss: num.optional(),
+  /** loss of the linearized finite-width network trained side by side */
+  linearizedNetworkLoss: num.optional(),
+  /** the full spectrum of the traced empirical NTK, when it was computed at this step */
+  spectrum: z.array(num).optional(),
+  /** the traced empirical NTK block-averaged to k×k cells (row-major), every 10th tracked step and at the end */
+  kernel: z.object({ n: z.number().int(), k: z.number().int(), cells: z.array(num) }).optional(),
+  /** share of hidden units inactive on every training sample */
+  deadUnitFraction: num.optional(),
+  /** set while the network sits collapsed at the zero output (engine/training/collapse.ts) */
+  collapse: z
+    .object({
+      step: z.number(),
+      since: z.number(),
+      loss: num,
+      zeroOutputLoss: num,
+      lambdaMin: num,
+      deadFraction: num,
+      causes: z.array(z.string()),
+      message: z.string(),
+    })
+    .optional(),
+  /** per-neuron movement histogram ‖Δw_r‖·√m: bin edges and counts */
+  neuronMoveHistogram: z.object({ edges: z.array(z.number()), counts: z.array(z.number()) }).optional(),
+  /** why the eigenvalues are missing at this step (an eigensolve that did not converge) */
+  eigNote: z.string().optional(),
+  /** the frozen-kernel model's residual energy along the H∞ eigen-directions at this step (beside spectralBias) */
+  spectralBiasPredicted: z.array(num).optional(),
+  /** the model-view preview at this step (src/shared/run/preview.ts) */
+  preview: runPreviewSchema.optional(),
+});
 
 /** One line of metrics.ndjson. */
 export const metricRecordSchema = z

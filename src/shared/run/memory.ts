@@ -182,7 +182,12 @@ export function estimateRunMemory(config: MemoryConfig & { csvText?: string }, s
 
   const data = add('data', `the data (${d}×${n + nTest}${csv ? ', parsed and split' : ''})`, 8 * d * (n + nTest) + (csv ? 8 * d * csv.rows : 0), 'samples');
   const params = add('parameters', `the parameters W [${m}, ${d}] and V [${d}, ${m}] (at init and at each tracked step)`, 2 * 16 * m * d, 'hiddenWidth');
-  const trainer = add('trainer', `the ${config.backend === 'auto' ? 'compute backend' : config.backend + ' backend'}'s parameters, gradients and work arrays (${config.dtype})`, trainerBytes(config.backend, b, n, d, m), 'hiddenWidth');
+  const trainer = add(
+    'trainer',
+    `the ${config.backend === 'auto' ? 'compute backend' : config.backend + ' backend'}'s parameters, gradients and work arrays (${config.dtype})`,
+    trainerBytes(config.backend, b, n, d, m),
+    'hiddenWidth',
+  );
   const patterns = add('patterns', `the activation patterns [${n}, ${m}]`, 2 * m * n, 'hiddenWidth');
   const checkpoints = config.checkpointEvery > 0 ? add('checkpoints', 'the parameter checkpoints on their way to disk', 3 * 16 * m * d, 'hiddenWidth') : 0;
   let linearized = 0;

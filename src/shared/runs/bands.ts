@@ -36,12 +36,7 @@ export interface GroupBand {
  * `std`: mean ± sample standard deviation (n − 1 in the denominator; 0 with one run), `minmax`: the
  * smallest and largest value. Groups are returned in order of first appearance; x ascending.
  */
-export function groupBands(
-  runs: readonly RunSeries[],
-  keyOf: (runId: string) => string,
-  kind: BandKind,
-  minCount = 1,
-): GroupBand[] {
+export function groupBands(runs: readonly RunSeries[], keyOf: (runId: string) => string, kind: BandKind, minCount = 1): GroupBand[] {
   const groups = new Map<string, RunSeries[]>();
   for (const r of runs) {
     if (r.x.length !== r.y.length) throw new RangeError(`groupBands: run ${r.runId} has ${r.x.length} x values but ${r.y.length} y values`);

@@ -39,7 +39,16 @@ export const sweepSpecSchema = z
       .strict()
       .optional(),
     /** Seeds each cell is run with (default: the base config's seed alone). */
-    seeds: z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1).optional(),
+    seeds: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1),
+      )
+      .min(1)
+      .optional(),
   })
   .strict();
 
@@ -147,7 +156,8 @@ export function expandSweep(spec: SweepSpec): SweepCell[] {
       for (const [key, axis] of Object.entries(s.random.axes)) {
         if ('choices' in axis) d[key] = axis.choices[Math.min(axis.choices.length - 1, Math.floor(rnd() * axis.choices.length))];
         else {
-          if (!(axis.max >= axis.min) || (axis.log && axis.min <= 0)) throw new SweepSpecError(`sweep: random axis ${key} needs min ≤ max${axis.log ? ' and min > 0 on a log scale' : ''}`);
+          if (!(axis.max >= axis.min) || (axis.log && axis.min <= 0))
+            throw new SweepSpecError(`sweep: random axis ${key} needs min ≤ max${axis.log ? ' and min > 0 on a log scale' : ''}`);
           const u = rnd();
           let v = axis.log ? Math.exp(Math.log(axis.min) + u * (Math.log(axis.max) - Math.log(axis.min))) : axis.min + u * (axis.max - axis.min);
           if (axis.integer) v = Math.min(axis.max, Math.max(axis.min, Math.round(v)));

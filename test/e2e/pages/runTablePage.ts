@@ -22,11 +22,7 @@ export class RunTablePage {
   }
 
   async waitForRows(n: number, timeout = 30_000): Promise<void> {
-    await this.page.waitForFunction(
-      (k) => document.querySelectorAll('table[aria-label="Runs"] tbody tr').length === k,
-      n,
-      { timeout, polling: 100 },
-    );
+    await this.page.waitForFunction((k) => document.querySelectorAll('table[aria-label="Runs"] tbody tr').length === k, n, { timeout, polling: 100 });
   }
 
   /** The shown cells of a column, by its header's id (the name a filter uses). */

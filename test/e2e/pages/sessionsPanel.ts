@@ -37,7 +37,10 @@ export class SessionsPanel {
   }
 
   async resume(): Promise<void> {
-    await this.wb.page.getByRole('button', { name: /^Resume run / }).first().click();
+    await this.wb.page
+      .getByRole('button', { name: /^Resume run / })
+      .first()
+      .click();
   }
 
   /** A session action by its accessible name, e.g. action('Delete', 'Default session'). */

@@ -68,11 +68,10 @@ export class WorkbenchPage {
   }
 
   async waitForStatus(statuses: string[], timeout = 60_000): Promise<string> {
-    await this.page.waitForFunction(
-      (s) => s.includes(document.querySelector('[data-testid="run-status"]')?.textContent?.trim() ?? ''),
-      statuses,
-      { timeout, polling: 50 },
-    );
+    await this.page.waitForFunction((s) => s.includes(document.querySelector('[data-testid="run-status"]')?.textContent?.trim() ?? ''), statuses, {
+      timeout,
+      polling: 50,
+    });
     return this.status();
   }
 
@@ -111,11 +110,10 @@ export class WorkbenchPage {
   }
 
   async waitForRecords(atLeast: number, timeout = 60_000): Promise<void> {
-    await this.page.waitForFunction(
-      (n) => Number(document.querySelector('[data-testid="loss-points"]')?.getAttribute('data-value') ?? '0') >= n,
-      atLeast,
-      { timeout, polling: 100 },
-    );
+    await this.page.waitForFunction((n) => Number(document.querySelector('[data-testid="loss-points"]')?.getAttribute('data-value') ?? '0') >= n, atLeast, {
+      timeout,
+      polling: 100,
+    });
   }
 
   async progressStep(): Promise<number> {

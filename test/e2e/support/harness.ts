@@ -47,10 +47,14 @@ export function ensureWebBuild(): void {
   const index = path.join(repoRoot, 'out/web/index.html');
   const src = Math.max(newest(path.join(repoRoot, 'src/renderer')), newest(path.join(repoRoot, 'src/shared')), newest(path.join(repoRoot, 'resources')));
   if (existsSync(index) && statSync(index).mtimeMs >= src) return;
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'vite.web.config.ts', '--logLevel', 'warn'],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
+  );
   if (r.status !== 0) throw new Error('vite build of the UI failed');
 }
 

@@ -59,7 +59,7 @@ describe('stepSizeWarning()', () => {
 });
 
 describe('DATASET_DEFAULTS', () => {
-  it("gives MNIST its own decoder scale where the config leaves ν out, and keeps a given ν", () => {
+  it('gives MNIST its own decoder scale where the config leaves ν out, and keeps a given ν', () => {
     const r = parseConfig({ dataset: 'mnist' });
     expect(r.ok && r.config.nu).toBe(DATASET_DEFAULTS.mnist!.nu);
     expect(defaultConfig('mnist').nu).toBe(DATASET_DEFAULTS.mnist!.nu);

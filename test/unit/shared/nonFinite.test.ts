@@ -7,7 +7,14 @@ describe('the one encoding of non-finite numbers (src/shared/json.ts)', () => {
   it('encodes NaN and ±Infinity as null with a nonFinite map by path, and decodes them back', () => {
     const value = { loss: Infinity, a: { b: NaN, c: 1 }, list: [1, -Infinity, null], s: 'NaN', n: null };
     const enc = encodeNonFinite(value);
-    expect(enc).toEqual({ loss: null, a: { b: null, c: 1 }, list: [1, null, null], s: 'NaN', n: null, nonFinite: { loss: 'Infinity', 'a.b': 'NaN', 'list[1]': '-Infinity' } });
+    expect(enc).toEqual({
+      loss: null,
+      a: { b: null, c: 1 },
+      list: [1, null, null],
+      s: 'NaN',
+      n: null,
+      nonFinite: { loss: 'Infinity', 'a.b': 'NaN', 'list[1]': '-Infinity' },
+    });
     const back = decodeNonFinite(JSON.parse(JSON.stringify(enc)) as typeof value);
     expect(back.loss).toBe(Infinity);
     expect(back.a.b).toBeNaN();
@@ -29,7 +36,22 @@ describe('the one encoding of non-finite numbers (src/shared/json.ts)', () => {
   });
 
   it("browser mode's WebSocket messages keep NaN and ±Infinity as Electron IPC does", () => {
-    const msg = { t: 'result', id: 7, result: { ok: true, value: { lambdaMin: 0, condition: Infinity, eta: NaN, curve: [[0, 1], [1, -Infinity]] } } } as unknown as ServerMessage;
+    const msg = {
+      t: 'result',
+      id: 7,
+      result: {
+        ok: true,
+        value: {
+          lambdaMin: 0,
+          condition: Infinity,
+          eta: NaN,
+          curve: [
+            [0, 1],
+            [1, -Infinity],
+          ],
+        },
+      },
+    } as unknown as ServerMessage;
     const text = encodeServerMessage(msg);
     expect(text).not.toContain('Infinity,'); // valid JSON: no bare Infinity
     expect(() => JSON.parse(text) as unknown).not.toThrow();
@@ -45,6 +67,14 @@ describe('the one encoding of non-finite numbers (src/shared/json.ts)', () => {
 describe("the experiments' tidy CSV uses the shared CSV cells (numbers at full precision, non-finite named)", () => {
   it('writes NaN and ±Infinity by name, null as empty, and quotes per RFC 4180', async () => {
     const { rowsToCsv } = await import('../../../src/main/services/experiments/runExperiment');
-    expect(rowsToCsv(['a', 'b', 'c'], [{ a: NaN, b: -Infinity, c: 'x,"y"' }, { a: 0.1, b: null, c: 'z' }])).toBe('a,b,c\nNaN,-Infinity,"x,""y"""\n0.1,,z\n');
+    expect(
+      rowsToCsv(
+        ['a', 'b', 'c'],
+        [
+          { a: NaN, b: -Infinity, c: 'x,"y"' },
+          { a: 0.1, b: null, c: 'z' },
+        ],
+      ),
+    ).toBe('a,b,c\nNaN,-Infinity,"x,""y"""\n0.1,,z\n');
   });
 });

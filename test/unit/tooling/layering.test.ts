@@ -20,7 +20,11 @@ describe('layering rules (STYLE.md §2)', () => {
     ['src/main/services/x.ts', "import { runTraining } from '../engine/training';\nexport const a = runTraining;", 'through engineHost'],
     ['src/main/server/x.ts', "import { app } from 'electron';\nexport const a = app;", 'no electron here'],
     ['src/main/cli/x.ts', "import { buildDataset } from '../engine/datasets';\nexport const a = buildDataset;", 'never the engine directly'],
-    ['src/renderer/src/x.ts', "import { WorkbenchService } from '../../main/services/workbench';\nexport const a = WorkbenchService;", 'imports shared and itself only'],
+    [
+      'src/renderer/src/x.ts',
+      "import { WorkbenchService } from '../../main/services/workbench';\nexport const a = WorkbenchService;",
+      'imports shared and itself only',
+    ],
     ['src/renderer/src/x.ts', "import fs from 'node:fs';\nexport const a = fs;", 'sandboxed page'],
     ['src/main/electron/x.ts', "import { DESKTOP_CSP } from '../server/security';\nexport const a = DESKTOP_CSP;", 'Adapters do not import each other'],
     ['src/main/electron/x.ts', "import { main } from '../cli/index';\nexport const a = main;", 'Adapters do not import each other'],

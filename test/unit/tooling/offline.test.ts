@@ -39,7 +39,11 @@ describe('the security scan of `npm test` (issue 21, item 16)', () => {
   it('runs offline: it reaches for no host, still scans, and says which check it leaves out', { timeout: 120_000 }, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ntk-offline-'));
     const trap = networkTrap(dir);
-    const r = spawnSync(process.execPath, ['--require', trap.preload, path.join(root, 'scripts/security-scan.mjs')], { cwd: root, encoding: 'utf8', env: { ...process.env, TMPDIR: dir } });
+    const r = spawnSync(process.execPath, ['--require', trap.preload, path.join(root, 'scripts/security-scan.mjs')], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TMPDIR: dir },
+    });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(trap.attempts()).toEqual([]);
     expect(r.stdout).toMatch(/AvailableSecurityFixesGlobalCheck skipped \(it downloads Electron's release list/);

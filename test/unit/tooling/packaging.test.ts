@@ -23,7 +23,9 @@ describe('electron-builder.json', () => {
     const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as { validateConfiguration(c: unknown, l: unknown): Promise<void> };
     const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
     await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
-    await expect(validateConfiguration({ ...config, electronFuses: { ...config.electronFuses, runAsNod: false } }, new DebugLogger(false))).rejects.toThrow(/configuration/);
+    await expect(validateConfiguration({ ...config, electronFuses: { ...config.electronFuses, runAsNod: false } }, new DebugLogger(false))).rejects.toThrow(
+      /configuration/,
+    );
   });
 
   it('builds AppImage and deb, dmg and an NSIS installer', () => {
@@ -76,9 +78,21 @@ describe('resources/ icons', () => {
     const b = readFileSync(path.join(repo, 'resources/icon.icns'));
     expect(b.subarray(0, 4).toString('ascii')).toBe('icns');
     expect(b.readUInt32BE(4)).toBe(b.length);
-    const want: Record<string, number> = { icp4: 16, icp5: 32, icp6: 64, ic07: 128, ic08: 256, ic09: 512, ic10: 1024, ic11: 32, ic12: 64, ic13: 256, ic14: 512 };
+    const want: Record<string, number> = {
+      icp4: 16,
+      icp5: 32,
+      icp6: 64,
+      ic07: 128,
+      ic08: 256,
+      ic09: 512,
+      ic10: 1024,
+      ic11: 32,
+      ic12: 64,
+      ic13: 256,
+      ic14: 512,
+    };
     const seen: string[] = [];
-    for (let o = 8; o < b.length; ) {
+    for (let o = 8; o < b.length;) {
       const type = b.subarray(o, o + 4).toString('ascii');
       const len = b.readUInt32BE(o + 4);
       const s = want[type]!;

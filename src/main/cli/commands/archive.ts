@@ -16,7 +16,13 @@ export function register(p: Command, _state: CliState): void {
     .action(async (dir: string, o: { out: string; json?: boolean }) => {
       const { bytes, manifest } = await createArchive(path.resolve(dir), APP_VERSION);
       await writeOutputFile(o.out, bytes);
-      const res = { file: path.resolve(o.out), bytes: bytes.length, kind: manifest.kind, sessionId: manifest.session?.sessionId ?? null, runIds: manifest.runs };
+      const res = {
+        file: path.resolve(o.out),
+        bytes: bytes.length,
+        kind: manifest.kind,
+        sessionId: manifest.session?.sessionId ?? null,
+        runIds: manifest.runs,
+      };
       if (o.json) printJson(res);
       else out(`${res.file}: ${manifest.kind === 'session' ? `session ${res.sessionId}, ` : ''}${manifest.runs.length} run(s), ${bytes.length} bytes`);
     });

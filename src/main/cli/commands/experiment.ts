@@ -61,12 +61,22 @@ export function register(p: Command, state: CliState): void {
         } catch {
           throw new WorkbenchException('invalid-request', `--params: not valid JSON: ${o.params}`);
         }
-        if (edits === null || typeof edits !== 'object' || Array.isArray(edits)) throw new WorkbenchException('invalid-request', '--params: expected a JSON object');
+        if (edits === null || typeof edits !== 'object' || Array.isArray(edits))
+          throw new WorkbenchException('invalid-request', '--params: expected a JSON object');
       }
       if (!o.json) errln(`${preset.id}: ${preset.claim}`);
-      const remote = o.redis !== undefined ? { executor: cliRedisExecutor(o.redis, path.resolve(o.out)), jobs: REDIS_JOBS } : jobs !== undefined ? { jobs } : {};
+      const remote =
+        o.redis !== undefined ? { executor: cliRedisExecutor(o.redis, path.resolve(o.out)), jobs: REDIS_JOBS } : jobs !== undefined ? { jobs } : {};
       const res = await withSigint((signal) =>
-        runExperiment({ preset: preset.id, quick: o.quick === true, outDir: o.out, params: edits as Record<string, unknown>, ...remote, signal, onProgress: progressPrinter(preset.id) }),
+        runExperiment({
+          preset: preset.id,
+          quick: o.quick === true,
+          outDir: o.out,
+          params: edits as Record<string, unknown>,
+          ...remote,
+          signal,
+          onProgress: progressPrinter(preset.id),
+        }),
       );
       if (res.cancelled) {
         errln(`${preset.id}: cancelled; ${res.sweep.pending} cells left (run the same command again to resume)`);
@@ -84,11 +94,19 @@ export function register(p: Command, state: CliState): void {
   p.command('sweep')
     .description('run a grid (and seeds) of training runs from a base config into DIR/runs/<cellId>/, resumable; cells already finished are kept')
     .requiredOption('--config <file>', 'the base config JSON')
-    .option('--grid <KEY=v1,v2>', 'a config key and its values (repeatable; a..b for integer ranges)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--grid <KEY=v1,v2>',
+      'a config key and its values (repeatable; a..b for integer ranges)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--seeds <A..B>', 'seeds per cell: A..B or a comma-separated list')
     .requiredOption('--out <dir>', 'the sweep folder (sweep.json, runs/)')
     .option('--jobs <n>', 'cells at a time (default: every core but one)')
-    .option('--redis <url>', 'run the cells on the workers of this Redis (ntk-workbench worker) instead of this machine: redis://[user:password@]host[:port][/db] or rediss://… (TLS)')
+    .option(
+      '--redis <url>',
+      'run the cells on the workers of this Redis (ntk-workbench worker) instead of this machine: redis://[user:password@]host[:port][/db] or rediss://… (TLS)',
+    )
     .option('--json', 'print only the JSON summary on stdout')
     .action(async (o: { config: string; grid: string[]; seeds?: string; out: string; jobs?: string; redis?: string; json?: boolean }) => {
       const jobs = parseJobs(o.jobs);
@@ -127,11 +145,24 @@ export function register(p: Command, state: CliState): void {
           skipped: summary.skipped,
           pending: summary.pending,
           cancelled: summary.cancelled,
-          cells: summary.cells.map((c) => ({ id: c.id, point: c.point, state: c.state, status: c.outcome?.status ?? null, reason: c.outcome?.reason ?? null, lossRatio: c.outcome?.metrics.lossRatio ?? null, runDir: path.join(outDir, 'runs', c.id) })),
+          cells: summary.cells.map((c) => ({
+            id: c.id,
+            point: c.point,
+            state: c.state,
+            status: c.outcome?.status ?? null,
+            reason: c.outcome?.reason ?? null,
+            lossRatio: c.outcome?.metrics.lossRatio ?? null,
+            runDir: path.join(outDir, 'runs', c.id),
+          })),
         };
         if (o.json) printJson(result);
         else {
-          for (const c of result.cells) out(`${c.id}  ${c.state.padEnd(8)}  ${Object.entries(c.point).map(([k, v]) => `${k}=${String(v)}`).join(' ')}  L/L0=${c.lossRatio ?? '—'}`);
+          for (const c of result.cells)
+            out(
+              `${c.id}  ${c.state.padEnd(8)}  ${Object.entries(c.point)
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join(' ')}  L/L0=${c.lossRatio ?? '—'}`,
+            );
           out(`${summary.finished} finished, ${summary.failed} failed, ${summary.skipped} kept from before, ${summary.pending} pending; ${outDir}`);
         }
         if (summary.cancelled) state.code = 130;

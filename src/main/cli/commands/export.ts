@@ -22,7 +22,8 @@ import { out, printJson, type CliState } from '../common';
 
 function scaleArg(v: string): number {
   const x = Number(v);
-  if (!Number.isFinite(x) || x < MIN_SCALE || x > MAX_SCALE) throw new WorkbenchException('invalid-request', `--scale: expected a number from ${MIN_SCALE} to ${MAX_SCALE}, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(x) || x < MIN_SCALE || x > MAX_SCALE)
+    throw new WorkbenchException('invalid-request', `--scale: expected a number from ${MIN_SCALE} to ${MAX_SCALE}, got ${JSON.stringify(v)}`);
   return x;
 }
 

@@ -16,7 +16,8 @@ export function register(p: Command, _state: CliState): void {
     .action(async (file: string, o: { dataDir?: string; json?: boolean }) => {
       const st = await fsp.stat(file).catch(() => null);
       if (!st || !st.isFile()) throw new WorkbenchException('invalid-request', `FILE.zip: cannot read ${file} (no such file)`);
-      if (st.size > MAX_ARCHIVE_BYTES) throw new WorkbenchException('invalid-data', `${file}: too-large: ${st.size} bytes, above the ${MAX_ARCHIVE_BYTES}-byte limit for an archive`);
+      if (st.size > MAX_ARCHIVE_BYTES)
+        throw new WorkbenchException('invalid-data', `${file}: too-large: ${st.size} bytes, above the ${MAX_ARCHIVE_BYTES}-byte limit for an archive`);
       const bytes = new Uint8Array(await fsp.readFile(file));
       const dataDir = resolveDataDir({ flag: o.dataDir, env: process.env });
       const r = await importArchive(bytes, dataDir, { label: file });

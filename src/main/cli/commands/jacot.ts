@@ -16,12 +16,17 @@ export function register(p: Command, _state: CliState): void {
     .action(async (o: { data: string; layers: number; beta: number; sigmaW: number; memoryLimit: number; json?: boolean }) => {
       const csvText = await readInput(o.data, '--data');
       const r = await naming({ data: `--data ${o.data}` }, () =>
-        withHost((h) => h.runTask('jacot', { data: { source: 'csv', csvText }, layers: o.layers, beta: o.beta, sigmaW: o.sigmaW, memoryLimitMiB: o.memoryLimit })),
+        withHost((h) =>
+          h.runTask('jacot', { data: { source: 'csv', csvText }, layers: o.layers, beta: o.beta, sigmaW: o.sigmaW, memoryLimitMiB: o.memoryLimit }),
+        ),
       );
       if (o.json) printJson(r);
       else {
         out(`Jacot NTK of ${r.n} samples in d=${r.d}, L=${o.layers}, β=${o.beta}, σ_w=${o.sigmaW}`);
-        for (const [name, m] of [['ntk (Θ)', r.ntk], ['nngp (Σ)', r.nngp]] as const) {
+        for (const [name, m] of [
+          ['ntk (Θ)', r.ntk],
+          ['nngp (Σ)', r.nngp],
+        ] as const) {
           out(name);
           if (r.n <= 12) for (const row of m) out(row.map((x) => fmt(x, 5).padStart(12)).join(''));
           else out(`  [${r.n}×${r.n}; use --json for the matrix]`);

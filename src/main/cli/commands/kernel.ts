@@ -13,7 +13,9 @@ export function register(p: Command, _state: CliState): void {
   p.command('kernel')
     .description('infinite-width Gram matrix of the rows of a CSV file, with its eigenvalues (float64, ascending)')
     .requiredOption('--data <file.csv>', 'one sample per row, optional header')
-    .addOption(new Option('--kernel <kind>', 'which kernel (weighted: ω_W ν²H_enc∞ + ω_V κ²H_dec∞)').choices(['enc', 'dec', 'joint', 'weighted']).makeOptionMandatory())
+    .addOption(
+      new Option('--kernel <kind>', 'which kernel (weighted: ω_W ν²H_enc∞ + ω_V κ²H_dec∞)').choices(['enc', 'dec', 'joint', 'weighted']).makeOptionMandatory(),
+    )
     .option('--kappa <k>', 'encoder init scale κ', positiveNumber('--kappa'), 1)
     .option('--nu <n>', 'decoder init scale ν', positiveNumber('--nu'), 1)
     .option('--omega-w <A>', 'weighted: encoder step weight ω_W ≥ 0 (default 1)', nonNegativeNumber('--omega-w'))

@@ -20,7 +20,19 @@ export function register(p: Command, _state: CliState): void {
     .option('--memory-limit <MiB>', 'refuse matrices above this size', positiveNumber('--memory-limit'), 2048)
     .option('--json', 'print only JSON');
   addKernelFlags(c).action(
-    async (o: KernelFlags & { kernel: KernelKind; train: string; test: string; targets?: string; ridge: number; format?: SequenceCsvFlag; features: number; memoryLimit: number; json?: boolean }) => {
+    async (
+      o: KernelFlags & {
+        kernel: KernelKind;
+        train: string;
+        test: string;
+        targets?: string;
+        ridge: number;
+        format?: SequenceCsvFlag;
+        features: number;
+        memoryLimit: number;
+        json?: boolean;
+      },
+    ) => {
       const spec = kernelSpec(o.kernel, o);
       const train = await dataFile(o.train, '--train', o.format, o.features);
       const test = await dataFile(o.test, '--test', o.format, o.features);
@@ -34,7 +46,9 @@ export function register(p: Command, _state: CliState): void {
       if (o.json) printJson(json);
       else {
         out(`${r.kernel} kernel regression: ${r.n} training samples → ${r.nTest} test samples, ${r.outputs} output(s), ridge ${o.ridge}`);
-        out(`λ_min(K) ${fmt(r.lambdaMin)}; relative training residual ${fmt(r.trainRelativeResidual)}${r.testRelativeError !== null ? `; relative test error ${fmt(r.testRelativeError)}` : ''}`);
+        out(
+          `λ_min(K) ${fmt(r.lambdaMin)}; relative training residual ${fmt(r.trainRelativeResidual)}${r.testRelativeError !== null ? `; relative test error ${fmt(r.testRelativeError)}` : ''}`,
+        );
         for (const row of r.predictions.slice(0, 20)) out(row.map((x) => fmt(x, 6).padStart(14)).join(''));
         if (r.nTest > 20) out(`… ${r.nTest - 20} more rows (use --json)`);
       }

@@ -29,6 +29,8 @@ export function register(p: Command, _state: CliState): void {
         errln(`wrote the ${size}×${size} ${String(r.kind)} empirical NTK to ${[o.npy, o.csv].filter(Boolean).join(' and ')}`);
       }
       if (o.json) printJson(r);
-      else for (const [k, v] of Object.entries(toScriptJson(r) as Record<string, unknown>)) out(`${k.padEnd(22)} ${Array.isArray(v) ? `[${v.length} values]` : JSON.stringify(v)}`);
+      else
+        for (const [k, v] of Object.entries(toScriptJson(r) as Record<string, unknown>))
+          out(`${k.padEnd(22)} ${Array.isArray(v) ? `[${v.length} values]` : JSON.stringify(v)}`);
     });
 }

@@ -6,7 +6,6 @@ import { RF_SKETCHES } from '../../../shared/related/schema';
 import { fmt, out, positiveNumber, printJson, readInput, withHost, type CliState } from '../common';
 import { integerAtLeast, naming, nonNegativeNumber, positiveIntList } from '../kernelOptions';
 
-
 /** Registers `rf-ntk` on the program. */
 export function register(p: Command, _state: CliState): void {
   p.command('rf-ntk')
@@ -24,21 +23,51 @@ export function register(p: Command, _state: CliState): void {
     .option('--memory-limit <MiB>', 'refuse matrices above this size', positiveNumber('--memory-limit'), 2048)
     .option('--json', 'print only JSON')
     .action(
-      async (o: { data: string; m0: number; m1?: number; sketch: (typeof RF_SKETCHES)[number]; sketchDim?: number; seed: number; sweep?: number[]; seeds: number; ridge: number; test: number; memoryLimit: number; json?: boolean }) => {
+      async (o: {
+        data: string;
+        m0: number;
+        m1?: number;
+        sketch: (typeof RF_SKETCHES)[number];
+        sketchDim?: number;
+        seed: number;
+        sweep?: number[];
+        seeds: number;
+        ridge: number;
+        test: number;
+        memoryLimit: number;
+        json?: boolean;
+      }) => {
         const csvText = await readInput(o.data, '--data');
         const data = { source: 'csv' as const, csvText };
         const fields = { data: `--data ${o.data}` };
         if (o.sweep) {
           if (o.sweep.length < 2) throw new WorkbenchException('invalid-request', '--sweep: expected at least two m0 values to fit a slope');
-          if (o.m1 !== undefined || o.sketchDim !== undefined) throw new WorkbenchException('invalid-request', `${o.m1 !== undefined ? '--m1' : '--sketch-dim'}: a sweep sets m1 = m0·d and the sketch size to a quarter of m0·d`);
+          if (o.m1 !== undefined || o.sketchDim !== undefined)
+            throw new WorkbenchException(
+              'invalid-request',
+              `${o.m1 !== undefined ? '--m1' : '--sketch-dim'}: a sweep sets m1 = m0·d and the sketch size to a quarter of m0·d`,
+            );
           const r = await naming(fields, () =>
-            withHost((h) => h.runTask('rf-sweep', { data, m0s: o.sweep, sketch: o.sketch, seeds: o.seeds, seed: o.seed, ridge: o.ridge, nTest: o.test, memoryLimitMiB: o.memoryLimit })),
+            withHost((h) =>
+              h.runTask('rf-sweep', {
+                data,
+                m0s: o.sweep,
+                sketch: o.sketch,
+                seeds: o.seeds,
+                seed: o.seed,
+                ridge: o.ridge,
+                nTest: o.test,
+                memoryLimitMiB: o.memoryLimit,
+              }),
+            ),
           );
           if (o.json) printJson(r);
           else {
             out('m0        D   rel. spectral error (mean ± std)   λ_min rel. error   prediction rel. error');
             for (const row of r.rows) {
-              out(`${String(row.m0).padStart(5)} ${String(row.D).padStart(8)}   ${fmt(row.relativeSpectralError.mean, 4)} ± ${fmt(row.relativeSpectralError.std, 2)}          ${fmt(row.lambdaMinError.mean, 4)}            ${row.predictionError ? fmt(row.predictionError.mean, 4) : '—'}`);
+              out(
+                `${String(row.m0).padStart(5)} ${String(row.D).padStart(8)}   ${fmt(row.relativeSpectralError.mean, 4)} ± ${fmt(row.relativeSpectralError.std, 2)}          ${fmt(row.lambdaMinError.mean, 4)}            ${row.predictionError ? fmt(row.predictionError.mean, 4) : '—'}`,
+              );
             }
             out(`fitted slope of log error vs log D: ${fmt(r.slope, 4)}${r.slopeStdError !== null ? ` ± ${fmt(r.slopeStdError, 2)}` : ''} (theory −0.5)`);
           }

@@ -15,12 +15,29 @@ export function register(p: Command, _state: CliState): void {
     .option('--su <σ>', 'σ_u, input weights', nonNegativeNumber('--su'), 1)
     .option('--sb <σ>', 'σ_b, bias', nonNegativeNumber('--sb'), 0)
     .option('--sv <σ>', 'σ_v, readout', nonNegativeNumber('--sv'), 1)
-    .addOption(new Option('--format <f>', 'CSV data: rows (one sequence per row) or long (sequence,t,features…); default: long when the header starts with sequence,t').choices(['rows', 'long']))
+    .addOption(
+      new Option(
+        '--format <f>',
+        'CSV data: rows (one sequence per row) or long (sequence,t,features…); default: long when the header starts with sequence,t',
+      ).choices(['rows', 'long']),
+    )
     .option('--features <p>', 'features per time step of a rows-format CSV', integerAtLeast('--features', 1), 1)
     .option('--memory-limit <MiB>', 'refuse matrices above this size', positiveNumber('--memory-limit'), 2048)
     .option('--json', 'print only JSON')
     .action(
-      async (o: { data: string; readout: 'last' | 'avg'; bidirectional?: boolean; sw: number; su: number; sb: number; sv: number; format?: SequenceCsvFlag; features: number; memoryLimit: number; json?: boolean }) => {
+      async (o: {
+        data: string;
+        readout: 'last' | 'avg';
+        bidirectional?: boolean;
+        sw: number;
+        su: number;
+        sb: number;
+        sv: number;
+        format?: SequenceCsvFlag;
+        features: number;
+        memoryLimit: number;
+        json?: boolean;
+      }) => {
         const data = await dataFile(o.data, '--data', o.format ?? 'auto', o.features);
         const r = await naming({ data: `--data ${o.data}` }, () =>
           withHost((h) =>
@@ -39,7 +56,10 @@ export function register(p: Command, _state: CliState): void {
         if (o.json) printJson({ ntk: r.ntk, nngp: r.nngp, n: r.n, p: r.p, lengths: r.lengths });
         else {
           out(`RNTK (${o.readout}${o.bidirectional ? ', bidirectional' : ''}) of ${r.n} sequences, p=${r.p}, lengths ${r.lengths.join(' ')}`);
-          for (const [name, m] of [['ntk', r.ntk], ['nngp', r.nngp]] as const) {
+          for (const [name, m] of [
+            ['ntk', r.ntk],
+            ['nngp', r.nngp],
+          ] as const) {
             out(name);
             if (r.n <= 12) for (const row of m) out(row.map((x) => fmt(x, 5).padStart(12)).join(''));
             else out(`  [${r.n}×${r.n}; use --json for the matrix]`);

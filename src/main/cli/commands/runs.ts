@@ -28,12 +28,21 @@ export function register(p: Command, _state: CliState): void {
         return;
       }
       const cols = ['runId', ...DEFAULT_COLUMNS];
-      const table = [cols.map((c) => columnDef(c)?.label ?? c), ...rows.map((r) => {
-        const cells = rowCells(r);
-        return cols.map((c) => formatCell(c, cells[c]));
-      })];
+      const table = [
+        cols.map((c) => columnDef(c)?.label ?? c),
+        ...rows.map((r) => {
+          const cells = rowCells(r);
+          return cols.map((c) => formatCell(c, cells[c]));
+        }),
+      ];
       const widths = cols.map((_, i) => Math.max(...table.map((line) => line[i]!.length)));
-      for (const line of table) out(line.map((s, i) => s.padEnd(widths[i]!)).join('  ').trimEnd());
+      for (const line of table)
+        out(
+          line
+            .map((s, i) => s.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd(),
+        );
       out(`${rows.length} run${rows.length === 1 ? '' : 's'} in ${dataDir}`);
     });
 }

@@ -16,10 +16,13 @@ export function register(p: Command, _state: CliState): void {
     .option('--json', 'print only JSON')
     .action(async (o: { data: string; kappa: number; nu: number; steps: number[]; delta: number; memoryLimit: number; json?: boolean }) => {
       const csvText = await readInput(o.data, '--data');
-      const r = await withHost((h) => h.runTask('theory', { csvText, kappa: o.kappa, nu: o.nu, steps: o.steps, delta: o.delta, memoryLimitMiB: o.memoryLimit }));
+      const r = await withHost((h) =>
+        h.runTask('theory', { csvText, kappa: o.kappa, nu: o.nu, steps: o.steps, delta: o.delta, memoryLimitMiB: o.memoryLimit }),
+      );
       if (o.json) printJson(r);
       else {
-        for (const k of ['lambdaEnc', 'lambdaDec', 'lambdaJoint', 'lambdaMaxEnc', 'lambdaMaxDec', 'lambdaMaxJoint'] as const) out(`${k.padEnd(16)} ${fmt(r[k])}`);
+        for (const k of ['lambdaEnc', 'lambdaDec', 'lambdaJoint', 'lambdaMaxEnc', 'lambdaMaxDec', 'lambdaMaxJoint'] as const)
+          out(`${k.padEnd(16)} ${fmt(r[k])}`);
         out(`eta              ${JSON.stringify(toScriptJson(r.eta))}`);
         out(`L(k)/L(0)        ${JSON.stringify(toScriptJson(r.linearizedLossRatio))}`);
         out(`sufficientWidth  ${JSON.stringify(toScriptJson(r.sufficientWidth), null, 2)}`);

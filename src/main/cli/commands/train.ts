@@ -37,7 +37,8 @@ export function register(p: Command, state: CliState): void {
         signal: ac.signal,
         // The meta comes at set-up and again with the theory (after step 0): each line is said once.
         onMeta: (m) => {
-          if (said.size === 0) errln(`backend ${m.backend} (${m.dtype}); n=${m.n} d=${m.d} m=${m.m}; η_W=${fmt(m.learningRates.encoder)} η_V=${fmt(m.learningRates.decoder)}`);
+          if (said.size === 0)
+            errln(`backend ${m.backend} (${m.dtype}); n=${m.n} d=${m.d} m=${m.m}; η_W=${fmt(m.learningRates.encoder)} η_V=${fmt(m.learningRates.decoder)}`);
           said.add('');
           for (const w of m.warnings) {
             if (!said.has(w)) errln(`warning: ${w}`);

@@ -15,7 +15,8 @@ import { errln, type CliState } from '../common';
 function positiveInt(flag: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < 1) throw new WorkbenchException('invalid-request', `${flag}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
+  if (v.trim() === '' || !Number.isInteger(x) || x < 1)
+    throw new WorkbenchException('invalid-request', `${flag}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
   return x;
 }
 

@@ -182,7 +182,13 @@ export interface StepOptions {
  * decoder V ← V − η_V ∂L/∂V; tied W ← W − η_W ∂L/∂W_tied, V = Wᵀ. Returns new arrays (the inputs are not
  * mutated) and the loss before the step.
  */
-export function gdStep(W: Float64Array, V: Float64Array, X: Float64Array, dims: ModelDims, opts: StepOptions): { W: Float64Array; V: Float64Array; loss: number } {
+export function gdStep(
+  W: Float64Array,
+  V: Float64Array,
+  X: Float64Array,
+  dims: ModelDims,
+  opts: StepOptions,
+): { W: Float64Array; V: Float64Array; loss: number } {
   const { d, m } = dims;
   const g = gradients(W, V, X, dims, opts.scale, opts.lossWeight);
   const W1 = Float64Array.from(W);

@@ -60,7 +60,11 @@ export async function loadFloat64Matmul(opts: Float64MatmulOptions = {}): Promis
   return {
     description: `onnxruntime-node ${ort.env.versions.node ?? ''} CPU, ${threads} thread${threads > 1 ? 's' : ''}`,
     async matmul(a, b, m, k, n) {
-      for (const [name, v] of [['m', m], ['k', k], ['n', n]] as const) {
+      for (const [name, v] of [
+        ['m', m],
+        ['k', k],
+        ['n', n],
+      ] as const) {
         if (!Number.isInteger(v) || v < 1) throw new RangeError(`float64Matmul: ${name} must be a positive integer, got ${v}`);
       }
       if (a.length !== m * k) throw new RangeError(`float64Matmul: a has ${a.length} entries, expected ${m * k} for shape [${m}, ${k}]`);

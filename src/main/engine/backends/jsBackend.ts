@@ -20,7 +20,11 @@ function alloc(dtype: Dtype, length: number): Buf {
 
 function checkSpec(spec: TrainerSpec): void {
   const { d, n, m } = spec;
-  for (const [name, v] of [['d', d], ['n', n], ['m', m]] as const) {
+  for (const [name, v] of [
+    ['d', d],
+    ['n', n],
+    ['m', m],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`createTrainer: ${name} must be an integer ≥ 1, got ${v}`);
   }
   const check = (name: string, a: ArrayLike<number>, rows: number, cols: number) => {
@@ -236,7 +240,18 @@ class JsGd {
     checkKernelOut(this.spec.n, out);
     const { W, V } = this.params();
     const { spec } = this;
-    const H = tracedEmpiricalNtk({ X: Float64Array.from(this.X), d: spec.d, n: spec.n, m: spec.m, W, V, scale: spec.scale, regime: spec.regime, etaW: spec.etaW, etaV: spec.etaV });
+    const H = tracedEmpiricalNtk({
+      X: Float64Array.from(this.X),
+      d: spec.d,
+      n: spec.n,
+      m: spec.m,
+      W,
+      V,
+      scale: spec.scale,
+      regime: spec.regime,
+      etaW: spec.etaW,
+      etaV: spec.etaV,
+    });
     return out === undefined ? H : kernelInto(H, spec.n, out);
   }
 }

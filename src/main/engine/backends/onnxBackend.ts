@@ -85,11 +85,15 @@ class OnnxTrainer implements Trainer {
     let p = this.sessions.get(kind);
     if (p === undefined) {
       const model =
-        kind === 'step' ? buildStepGraph(this.dims, false)
-        : kind === 'stepNtk' ? buildStepGraph(this.dims, true)
-        : kind === 'forward' ? buildForwardGraph(this.dims)
-        : kind === 'pattern' ? buildPatternGraph(this.dims)
-        : buildNtkGraph(this.dims);
+        kind === 'step'
+          ? buildStepGraph(this.dims, false)
+          : kind === 'stepNtk'
+            ? buildStepGraph(this.dims, true)
+            : kind === 'forward'
+              ? buildForwardGraph(this.dims)
+              : kind === 'pattern'
+                ? buildPatternGraph(this.dims)
+                : buildNtkGraph(this.dims);
       p = ort.InferenceSession.create(model, this.options);
       this.sessions.set(kind, p);
     }

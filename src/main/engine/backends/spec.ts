@@ -29,7 +29,11 @@ export function checkKernelOut(n: number, out: Float64Array | undefined): void {
 /** Validates a trainer spec's shapes and numbers (messages name the argument and both shapes). */
 export function checkTrainerSpec(spec: TrainerSpec): void {
   const { d, n, m } = spec;
-  for (const [k, v] of [['d', d], ['n', n], ['m', m]] as const) {
+  for (const [k, v] of [
+    ['d', d],
+    ['n', n],
+    ['m', m],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`createTrainer: ${k} must be a positive integer, got ${v}`);
   }
   checkLength('X', spec.X, d, n);

@@ -44,7 +44,10 @@ export function csvRecords(text: string): CsvRecord[] {
 function records(text: string, sep: string): CsvRecord[] {
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    parsed = parse(text, { delimiter: sep, relax_column_count: true, skip_empty_lines: true, trim: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    parsed = parse(text, { delimiter: sep, relax_column_count: true, skip_empty_lines: true, trim: true, info: true }) as unknown as {
+      record: string[];
+      info: { lines: number };
+    }[];
   } catch (e) {
     if (!(e instanceof CsvError)) throw e;
     const at = e as CsvError & { lines?: number; column?: number };

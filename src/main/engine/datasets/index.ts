@@ -116,7 +116,9 @@ export function buildDataset(config: DatasetConfig, opts: BuildDatasetOptions = 
     default:
       throw new WorkbenchException('invalid-request', `unknown data set ${String(config.dataset)}`);
   }
-  const warnings = opts.skipWarnings ? [] : datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu, signal: opts.signal, conditioning: opts.skipConditioning !== true });
+  const warnings = opts.skipWarnings
+    ? []
+    : datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu, signal: opts.signal, conditioning: opts.skipConditioning !== true });
   const ds: Dataset = { name, X, d, n, Xtest, nTest, warnings };
   if (labels) ds.labels = labels;
   return ds;

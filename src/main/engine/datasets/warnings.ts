@@ -131,8 +131,7 @@ export function datasetWarnings(X: Float64Array, d: number, n: number, opts: Dat
   }
   if (anti.length > 0) {
     out.push(
-      `anti-parallel samples (x_j = c·x_i, c < 0): ${listPairs(anti)} (0-based); SPEC §2 excludes them — with ` +
-        'other samples they can make H∞ singular',
+      `anti-parallel samples (x_j = c·x_i, c < 0): ${listPairs(anti)} (0-based); SPEC §2 excludes them — with ` + 'other samples they can make H∞ singular',
     );
   }
   if (zero.length < n && (minNorm < 1 - UNIT_TOL || maxNorm > 1 + UNIT_TOL)) {

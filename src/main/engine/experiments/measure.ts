@@ -19,7 +19,11 @@ import { theoryReport } from '../theory';
 import { spanShare } from '../theory/linearized';
 import { fitKernelRegression } from '../related/kernelRegression';
 
-const seed = z.number().int().min(0).max(2 ** 32 - 1);
+const seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
 const dim = (max: number) => z.number().int().min(1).max(max);
 
 export const experimentTaskSchema = z.discriminatedUnion('kind', [
@@ -30,7 +34,15 @@ export const experimentTaskSchema = z.discriminatedUnion('kind', [
   /** E3, E4, E9: λ₀, λ_dec, λ_J, λ_max and the sufficient widths of sphere data (κ = ν = 1, δ = 0.1). */
   z.object({ kind: z.literal('lambdas'), n: dim(2000), d: dim(2000), seed, delta: z.number().positive().max(1).default(0.1) }),
   /** E7: weight-tied output at init, ‖u₀(x)‖ and ‖u₀(x) − x‖ on sphere data. */
-  z.object({ kind: z.literal('tied'), n: dim(500), d: dim(200), m: dim(1_000_000), scaling: z.enum(['ntk', 'mean-field']), kappaSq: z.enum(['1', '2/sqrt(m)']), seed }),
+  z.object({
+    kind: z.literal('tied'),
+    n: dim(500),
+    d: dim(200),
+    m: dim(1_000_000),
+    scaling: z.enum(['ntk', 'mean-field']),
+    kappaSq: z.enum(['1', '2/sqrt(m)']),
+    seed,
+  }),
   /** E8: the trained network (W [m, d], V [d, m]) on the run's test inputs against the kernel predictor. */
   z.object({ kind: z.literal('memorization'), config: z.unknown(), W: z.instanceof(Float64Array), V: z.instanceof(Float64Array) }),
 ]);
@@ -159,7 +171,13 @@ function spectralNorm(A: Float64Array, n: number): number {
  * same seed; for each regime the traced empirical NTK H̄ at init against its limit H∞ (weak ν²H_enc,
  * decoder κ²H_dec, joint their sum): relErr = ‖H̄ − H∞‖₂/‖H∞‖₂.
  */
-export function concentration(n: number, d: number, m: number, init: 'gaussian' | 'orthogonal', seedValue: number): { relError: Record<'weak' | 'decoder' | 'joint', number> } {
+export function concentration(
+  n: number,
+  d: number,
+  m: number,
+  init: 'gaussian' | 'orthogonal',
+  seedValue: number,
+): { relError: Record<'weak' | 'decoder' | 'joint', number> } {
   const { X } = sphereData(createRng(seedValue, STREAMS.data), d, n);
   const { W, V } = initParams({ m, d, init, kappa: 1, nu: 1, tied: false }, createRng(seedValue, STREAMS.init));
   const scale = outputScale('ntk', m);
@@ -218,7 +236,8 @@ export function memorization(rawConfig: unknown, W: Float64Array, V: Float64Arra
   const data = buildDataset(c, { skipWarnings: true });
   const { X, d, n, Xtest, nTest } = data;
   const m = c.hiddenWidth;
-  if (W.length !== m * d || V.length !== d * m) throw new WorkbenchException('invalid-data', `memorization: W has ${W.length} and V ${V.length} entries, expected ${m * d} each`);
+  if (W.length !== m * d || V.length !== d * m)
+    throw new WorkbenchException('invalid-data', `memorization: W has ${W.length} and V ${V.length} entries, expected ${m * d} each`);
   if (nTest < 1) throw new WorkbenchException('invalid-config', 'testSamples: the memorization measure needs test inputs');
   const regime = c.regime === 'tied' ? 'joint' : c.regime;
   const kopts = { kappa: c.kappa, nu: c.nu };

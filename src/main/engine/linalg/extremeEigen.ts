@@ -5,14 +5,7 @@
  */
 import { WorkbenchException } from '../../../shared/api/result';
 import { choleskyUpperBlocked } from './cholesky';
-import {
-  checkAborted,
-  relativeAsymmetry,
-  ROUNDOFF_FACTOR,
-  symmetrize,
-  type AbortFlag,
-  type EigDiagnostics,
-} from './diagnostics';
+import { checkAborted, relativeAsymmetry, ROUNDOFF_FACTOR, symmetrize, type AbortFlag, type EigDiagnostics } from './diagnostics';
 import { householderTridiagonalVectors } from './householderTridiagonal';
 import { createSimdSymmetricMatvec } from './simdSymv';
 import { createSimdBasis, createSimdCholeskySolve, type SimdBasis } from './simdTriangular';
@@ -465,7 +458,11 @@ function lanczosIterate(
 
       if (m >= basisMax) {
         const keep = Math.min(m - 1, Math.max(k + 2, Math.floor(basisMax / 2)));
-        const kept = ritz(s, m, Array.from({ length: keep }, (_, j) => m - 1 - j));
+        const kept = ritz(
+          s,
+          m,
+          Array.from({ length: keep }, (_, j) => m - 1 - j),
+        );
         H.fill(0);
         for (let j = 0; j < keep; j++) {
           V.set(kept[j]!, j * n);
@@ -575,7 +572,10 @@ function orthonormalizeBlock(
     const before = Math.sqrt(dot(x, x));
     if (!(before > 0)) continue;
     for (let pass = 0; pass < 2; pass++) {
-      for (const [bs, is] of [[against, againstImages], [keptB, images ? keptI : null]] as const) {
+      for (const [bs, is] of [
+        [against, againstImages],
+        [keptB, images ? keptI : null],
+      ] as const) {
         for (let q = 0; q < bs.length; q++) {
           const c = dot(bs[q]!, x);
           const b = bs[q]!;
@@ -661,7 +661,10 @@ function lobpcgSmallest(
       v = Float64Array.from(y, (t) => t / norm);
     }
   }
-  let X: Float64Array[] = warm.filter((w) => w.some((v) => v !== 0 && Number.isFinite(v))).slice(0, nb).map((w) => new Float64Array(w));
+  let X: Float64Array[] = warm
+    .filter((w) => w.some((v) => v !== 0 && Number.isFinite(v)))
+    .slice(0, nb)
+    .map((w) => new Float64Array(w));
   while (X.length < nb) X.push(pseudoRandomUnit(n, seed++));
   X = orthonormalizeBlock(X, null, [], null).block;
   while (X.length < nb) {

@@ -18,7 +18,11 @@ const KC = 256;
  * Returns C [m, n] row-major. With B = S symmetric this is A·S; with B = A it is the Gram matrix A Aᵀ.
  */
 export function gemmNT(a: Float64Array, b: Float64Array, m: number, n: number, k: number): Float64Array {
-  for (const [name, v] of [['m', m], ['n', n], ['k', k]] as const) {
+  for (const [name, v] of [
+    ['m', m],
+    ['n', n],
+    ['k', k],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemmNT: ${name} must be a non-negative integer, got ${v}`);
   }
   if (a.length !== m * k) throw new RangeError(`gemmNT: a has ${a.length} entries, expected ${m * k} for shape [${m}, ${k}]`);
@@ -51,30 +55,72 @@ function microKernel(c: Float64Array, m: number, n: number, mb: number, nb: numb
     const i0 = ib * MR;
     for (let jb = 0; jb < nb; jb++) {
       const bBase = jb * kc * MR;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0;
+      let c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0;
+      let c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
       for (let p = 0; p < kc; p++) {
         const ao = aBase + p * MR;
         const bo = bBase + p * MR;
-        const a0 = ap[ao]!, a1 = ap[ao + 1]!, a2 = ap[ao + 2]!, a3 = ap[ao + 3]!;
-        const b0 = bp[bo]!, b1 = bp[bo + 1]!, b2 = bp[bo + 2]!, b3 = bp[bo + 3]!;
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        const a0 = ap[ao]!,
+          a1 = ap[ao + 1]!,
+          a2 = ap[ao + 2]!,
+          a3 = ap[ao + 3]!;
+        const b0 = bp[bo]!,
+          b1 = bp[bo + 1]!,
+          b2 = bp[bo + 2]!,
+          b3 = bp[bo + 3]!;
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
       }
       const j0 = jb * MR;
       if (i0 + MR <= m && j0 + MR <= n) {
         let o = i0 * n + j0;
-        c[o] = c[o]! + c00; c[o + 1] = c[o + 1]! + c01; c[o + 2] = c[o + 2]! + c02; c[o + 3] = c[o + 3]! + c03;
+        c[o] = c[o]! + c00;
+        c[o + 1] = c[o + 1]! + c01;
+        c[o + 2] = c[o + 2]! + c02;
+        c[o + 3] = c[o + 3]! + c03;
         o += n;
-        c[o] = c[o]! + c10; c[o + 1] = c[o + 1]! + c11; c[o + 2] = c[o + 2]! + c12; c[o + 3] = c[o + 3]! + c13;
+        c[o] = c[o]! + c10;
+        c[o + 1] = c[o + 1]! + c11;
+        c[o + 2] = c[o + 2]! + c12;
+        c[o + 3] = c[o + 3]! + c13;
         o += n;
-        c[o] = c[o]! + c20; c[o + 1] = c[o + 1]! + c21; c[o + 2] = c[o + 2]! + c22; c[o + 3] = c[o + 3]! + c23;
+        c[o] = c[o]! + c20;
+        c[o + 1] = c[o + 1]! + c21;
+        c[o + 2] = c[o + 2]! + c22;
+        c[o + 3] = c[o + 3]! + c23;
         o += n;
-        c[o] = c[o]! + c30; c[o + 1] = c[o + 1]! + c31; c[o + 2] = c[o + 2]! + c32; c[o + 3] = c[o + 3]! + c33;
+        c[o] = c[o]! + c30;
+        c[o + 1] = c[o + 1]! + c31;
+        c[o + 2] = c[o + 2]! + c32;
+        c[o + 3] = c[o + 3]! + c33;
       } else {
         const acc = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
         for (let r = 0; r < MR && i0 + r < m; r++) {

@@ -10,14 +10,7 @@ import { createSimdSymvWorkspace, type SimdSymvWorkspace } from './simdSymv';
  * (row-major, symmetric on entry). On return d [n] is the diagonal of T, e [n] its subdiagonal with
  * e[i] = T[i, i−1] (e[0] = 0); with `accumulate` V holds Q, otherwise V is destroyed.
  */
-function householderTridiagonalPlain(
-  v: Float64Array,
-  n: number,
-  d: Float64Array,
-  e: Float64Array,
-  accumulate: boolean,
-  signal?: AbortFlag,
-): void {
+function householderTridiagonalPlain(v: Float64Array, n: number, d: Float64Array, e: Float64Array, accumulate: boolean, signal?: AbortFlag): void {
   if (n === 0) return;
   for (let j = 0; j < n; j++) d[j] = v[(n - 1) * n + j]!;
   for (let i = n - 1; i > 0; i--) {
@@ -120,14 +113,7 @@ const BLOCKED_MIN_N = 96;
  * blocking threshold, see {@link householderTridiagonalVectors}) the reflectors are kept: Q = H_0 ⋯ H_{n−2},
  * H_i = I − τ_i v_i v_iᵀ with v_i = A[i, i+1:] (A[i, i+1] = 1) and τ_i = tau[i].
  */
-export function householderTridiagonalBlocked(
-  a: Float64Array,
-  n: number,
-  d: Float64Array,
-  e: Float64Array,
-  signal?: AbortFlag,
-  tau?: Float64Array,
-): void {
+export function householderTridiagonalBlocked(a: Float64Array, n: number, d: Float64Array, e: Float64Array, signal?: AbortFlag, tau?: Float64Array): void {
   if (n < BLOCKED_MIN_N) {
     mirrorUpperToLower(a, n);
     householderTridiagonalPlain(a, n, d, e, false, signal);
@@ -172,14 +158,7 @@ function reduceInSimdMemory(
 }
 
 /** The body of {@link householderTridiagonalBlocked} on the matrix ws.a, with ws.y for the products y = S v. */
-function reduceBlocked(
-  ws: SimdSymvWorkspace,
-  n: number,
-  d: Float64Array,
-  e: Float64Array,
-  signal: AbortFlag | undefined,
-  tau: Float64Array | undefined,
-): void {
+function reduceBlocked(ws: SimdSymvWorkspace, n: number, d: Float64Array, e: Float64Array, signal: AbortFlag | undefined, tau: Float64Array | undefined): void {
   const { a, y } = ws;
   e[0] = 0;
   const vp = new Float64Array(n * NB);
@@ -265,7 +244,6 @@ export function mirrorUpperToLower(a: Float64Array, n: number): void {
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[j * n + i] = a[i * n + j]!;
 }
 
-
 /**
  * Householder tridiagonalization for eigenvectors: A [n, n] (row-major, symmetric; destroyed) = Q T Qᵀ with
  * d, e as in {@link householderTridiagonalBlocked}; returns Qᵀ [n, n] row-major (row r is column r of Q), the
@@ -273,13 +251,7 @@ export function mirrorUpperToLower(a: Float64Array, n: number): void {
  * H_{n−2} ⋯ H_0 built four rows at a time (each row is e_rᵀ times the reflectors, so four rows share every
  * streamed reflector); small n: the unblocked reduction with accumulation.
  */
-export function householderTridiagonalVectors(
-  a: Float64Array,
-  n: number,
-  d: Float64Array,
-  e: Float64Array,
-  signal?: AbortFlag,
-): Float64Array {
+export function householderTridiagonalVectors(a: Float64Array, n: number, d: Float64Array, e: Float64Array, signal?: AbortFlag): Float64Array {
   const qt = new Float64Array(n * n);
   if (n < BLOCKED_MIN_N) {
     householderTridiagonalPlain(a, n, d, e, true, signal);

@@ -55,7 +55,11 @@ function topRitz(alpha: number[], beta: number[]): { theta: number; gap: number;
  * The largest eigenvalue of the symmetric operator `apply` on ℝ^N (see the module doc). Throws
  * 'not-converged' after maxIter products, 'invalid-data' for a non-finite product.
  */
-export async function lanczosLargestAsync(apply: (x: Float64Array) => Promise<Float64Array> | Float64Array, N: number, opts: LanczosAsyncOptions = {}): Promise<LanczosAsyncResult> {
+export async function lanczosLargestAsync(
+  apply: (x: Float64Array) => Promise<Float64Array> | Float64Array,
+  N: number,
+  opts: LanczosAsyncOptions = {},
+): Promise<LanczosAsyncResult> {
   if (!Number.isInteger(N) || N < 1) throw new RangeError(`lanczosLargestAsync: N must be an integer ≥ 1, got ${N}`);
   const tol = opts.tol ?? 1e-10;
   const maxIter = Math.min(opts.maxIter ?? 80, N);
@@ -95,7 +99,11 @@ export async function lanczosLargestAsync(apply: (x: Float64Array) => Promise<Fl
     const bound = Math.min(residual, last.gap > 0 ? (residual * residual) / last.gap : residual);
     if (bound <= tol * Math.abs(last.theta) || b <= Number.EPSILON * Math.abs(last.theta) * N) break;
     if (k === maxIter - 1) {
-      throw new WorkbenchException('not-converged', `lanczosLargestAsync: λ_max not converged after ${maxIter} products (residual ${residual.toExponential(2)}, θ = ${last.theta})`, { residual, theta: last.theta });
+      throw new WorkbenchException(
+        'not-converged',
+        `lanczosLargestAsync: λ_max not converged after ${maxIter} products (residual ${residual.toExponential(2)}, θ = ${last.theta})`,
+        { residual, theta: last.theta },
+      );
     }
     beta.push(b);
     q = w;
@@ -108,5 +116,11 @@ export async function lanczosLargestAsync(apply: (x: Float64Array) => Promise<Fl
     const v = basis[j]!;
     for (let i = 0; i < N; i++) vector[i]! += c * v[i]!;
   }
-  return { value: last.theta, vector, iterations: alpha.length, residual, bound: Math.min(residual, last.gap > 0 ? (residual * residual) / last.gap : residual) };
+  return {
+    value: last.theta,
+    vector,
+    iterations: alpha.length,
+    residual,
+    bound: Math.min(residual, last.gap > 0 ? (residual * residual) / last.gap : residual),
+  };
 }

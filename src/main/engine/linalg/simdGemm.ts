@@ -50,7 +50,10 @@ export function createTileKernel(): TileKernel {
     load(pk, qk, kk, blocks, qBlocks = blocks) {
       own.check();
       if (pk.length < blocks * kk * 4 || qk.length < qBlocks * kk * 4) {
-        const want = qBlocks === blocks ? `${blocks * kk * 4} for shape [${blocks}, ${kk}, 4]` : `${blocks * kk * 4}/${qBlocks * kk * 4} for shapes [${blocks}, ${kk}, 4]/[${qBlocks}, ${kk}, 4]`;
+        const want =
+          qBlocks === blocks
+            ? `${blocks * kk * 4} for shape [${blocks}, ${kk}, 4]`
+            : `${blocks * kk * 4}/${qBlocks * kk * 4} for shapes [${blocks}, ${kk}, 4]/[${qBlocks}, ${kk}, 4]`;
         throw new RangeError(`TileKernel.load: pk/qk have ${pk.length}/${qk.length} entries, expected ≥ ${want}`);
       }
       const pPanel = blocks * kk * 4;

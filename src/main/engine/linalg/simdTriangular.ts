@@ -221,7 +221,8 @@ export function createSimdBasis(rows: number, n: number): SimdBasis {
         const z2 = coef[p + 2]!;
         const z3 = coef[p + 3]!;
         axpy4(xo * 8, o * 8, ld, n, z0, z1, z2, z3);
-        if (even < n) mem[xo + even] = mem[xo + even]! - (z0 * mem[o + even]! + z1 * mem[o + n + even]! + z2 * mem[o + 2 * n + even]! + z3 * mem[o + 3 * n + even]!);
+        if (even < n)
+          mem[xo + even] = mem[xo + even]! - (z0 * mem[o + even]! + z1 * mem[o + n + even]! + z2 * mem[o + 2 * n + even]! + z3 * mem[o + 3 * n + even]!);
       }
       for (; p < to; p++) {
         const o = p * n;

@@ -16,7 +16,6 @@ import {
 import { householderTridiagonalValues, householderTridiagonalVectors } from './householderTridiagonal';
 import { tridiagonalQl } from './tridiagonalQl';
 
-
 /** Eigenvalues in ascending order, optional eigenvectors, and diagnostics. */
 export interface EigResult {
   /** Ascending. */
@@ -85,4 +84,3 @@ function throwNonFinite(a: Float64Array): never {
     value: String(a[index]),
   });
 }
-

@@ -17,14 +17,21 @@ export function symvUpper(a: Float64Array, n: number, r0: number, x: Float64Arra
     const v2 = x[xOff + r + 2]!;
     const v3 = x[xOff + r + 3]!;
     // The 4×4 diagonal block, upper part only.
-    const a01 = a[o0 + r + 1]!, a02 = a[o0 + r + 2]!, a03 = a[o0 + r + 3]!;
-    const a12 = a[o1 + r + 2]!, a13 = a[o1 + r + 3]!, a23 = a[o2 + r + 3]!;
+    const a01 = a[o0 + r + 1]!,
+      a02 = a[o0 + r + 2]!,
+      a03 = a[o0 + r + 3]!;
+    const a12 = a[o1 + r + 2]!,
+      a13 = a[o1 + r + 3]!,
+      a23 = a[o2 + r + 3]!;
     let s0 = a[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
     let s1 = a01 * v0 + a[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
     let s2 = a02 * v0 + a12 * v1 + a[o2 + r + 2]! * v2 + a23 * v3;
     let s3 = a03 * v0 + a13 * v1 + a23 * v2 + a[o3 + r + 3]! * v3;
     for (let c = r + 4; c < n; c++) {
-      const b0 = a[o0 + c]!, b1 = a[o1 + c]!, b2 = a[o2 + c]!, b3 = a[o3 + c]!;
+      const b0 = a[o0 + c]!,
+        b1 = a[o1 + c]!,
+        b2 = a[o2 + c]!,
+        b3 = a[o3 + c]!;
       const vc = x[xOff + c]!;
       s0 += b0 * vc;
       s1 += b1 * vc;

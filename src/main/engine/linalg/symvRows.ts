@@ -37,8 +37,12 @@ export function symvRows(mem: Float64Array, symv4: Symv4Fn, n: number, r0: numbe
     const v1 = mem[vRow + r + 1]!;
     const v2 = mem[vRow + r + 2]!;
     const v3 = mem[vRow + r + 3]!;
-    const a01 = mem[o0 + r + 1]!, a02 = mem[o0 + r + 2]!, a03 = mem[o0 + r + 3]!;
-    const a12 = mem[o1 + r + 2]!, a13 = mem[o1 + r + 3]!, a23 = mem[o2 + r + 3]!;
+    const a01 = mem[o0 + r + 1]!,
+      a02 = mem[o0 + r + 2]!,
+      a03 = mem[o0 + r + 3]!;
+    const a12 = mem[o1 + r + 2]!,
+      a13 = mem[o1 + r + 3]!,
+      a23 = mem[o2 + r + 3]!;
     let s0 = mem[o0 + r]! * v0 + a01 * v1 + a02 * v2 + a03 * v3;
     let s1 = a01 * v0 + mem[o1 + r + 1]! * v1 + a12 * v2 + a13 * v3;
     let s2 = a02 * v0 + a12 * v1 + mem[o2 + r + 2]! * v2 + a23 * v3;
@@ -52,7 +56,10 @@ export function symvRows(mem: Float64Array, symv4: Symv4Fn, n: number, r0: numbe
     s3 += mem[out + 6]! + mem[out + 7]!;
     if ((len & 1) === 1) {
       const c = n - 1;
-      const b0 = mem[o0 + c]!, b1 = mem[o1 + c]!, b2 = mem[o2 + c]!, b3 = mem[o3 + c]!;
+      const b0 = mem[o0 + c]!,
+        b1 = mem[o1 + c]!,
+        b2 = mem[o2 + c]!,
+        b3 = mem[o3 + c]!;
       const vc = mem[vRow + c]!;
       s0 += b0 * vc;
       s1 += b1 * vc;

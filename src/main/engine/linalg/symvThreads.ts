@@ -158,15 +158,20 @@ function startHelpers(): Pool | null {
   if (spawner === null || helpers < 1) return (pool = null);
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   const started: Pool = { control, helpers: [], sent: new Set() };
-  const onError = (id: number) => (e: unknown): void => {
-    if (pool !== started) return;
-    log(`symmetric products: helper thread ${id} failed (${describe(e)}); they run on the calling thread until the thread count changes`);
-    turnOffHelpers();
-  };
+  const onError =
+    (id: number) =>
+    (e: unknown): void => {
+      if (pool !== started) return;
+      log(`symmetric products: helper thread ${id} failed (${describe(e)}); they run on the calling thread until the thread count changes`);
+      turnOffHelpers();
+    };
   try {
-    for (let id = 0; id < helpers; id++) started.helpers.push(spawner(helperScript, { role: 'symv-helper', control: control.buffer as SharedArrayBuffer, id }, onError(id)));
+    for (let id = 0; id < helpers; id++)
+      started.helpers.push(spawner(helperScript, { role: 'symv-helper', control: control.buffer as SharedArrayBuffer, id }, onError(id)));
   } catch (e) {
-    log(`symmetric products: could not start helper thread ${started.helpers.length} (${describe(e)}); they run on the calling thread until the thread count changes`);
+    log(
+      `symmetric products: could not start helper thread ${started.helpers.length} (${describe(e)}); they run on the calling thread until the thread count changes`,
+    );
     for (const h of started.helpers) h.stop();
     return (pool = null);
   }
@@ -261,7 +266,9 @@ export function symvParallel(
   for (let done = Atomics.load(ctl, FINISHED); done < chunks; done = Atomics.load(ctl, FINISHED)) {
     if (Date.now() > deadline) {
       turnOffHelpers();
-      throw new Error(`symmetric product: ${chunks - done} of ${chunks} row chunks taken by helper threads were not done in ${HELPER_TIMEOUT_MS / 1000} s; products run on one thread from now on`);
+      throw new Error(
+        `symmetric product: ${chunks - done} of ${chunks} row chunks taken by helper threads were not done in ${HELPER_TIMEOUT_MS / 1000} s; products run on one thread from now on`,
+      );
     }
     Atomics.wait(ctl, FINISHED, done, 1000);
   }

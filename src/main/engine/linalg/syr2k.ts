@@ -17,15 +17,7 @@ const SIMD_MIN_TILES = 16;
  * Shapes: c [ldc, ldc] row-major, updated in the block starting at (r0, r0) of size m; v, w [m, k]
  * row-major (row i belongs to C row r0 + i).
  */
-export function syr2kUpper(
-  c: Float64Array,
-  ldc: number,
-  r0: number,
-  m: number,
-  v: Float64Array,
-  w: Float64Array,
-  k: number,
-): void {
+export function syr2kUpper(c: Float64Array, ldc: number, r0: number, m: number, v: Float64Array, w: Float64Array, k: number): void {
   if (v.length < m * k || w.length < m * k) {
     throw new RangeError(`syr2kUpper: v/w have ${v.length}/${w.length} entries, expected ≥ ${m * k} for shape [${m}, ${k}]`);
   }
@@ -88,16 +80,7 @@ export function gramUpperAdd(c: Float64Array, ldc: number, r0: number, m: number
  * for j ≥ i, where P [kb, m] is the row block u[(p0 + p)·ldu + r0 + i] (C ← C − PᵀP, the trailing update of
  * a right-looking upper Cholesky). c [ldc, ldc] row-major; u may be c itself (P is packed first).
  */
-export function syrkUpperFromRows(
-  c: Float64Array,
-  ldc: number,
-  r0: number,
-  m: number,
-  u: Float64Array,
-  ldu: number,
-  p0: number,
-  kb: number,
-): void {
+export function syrkUpperFromRows(c: Float64Array, ldc: number, r0: number, m: number, u: Float64Array, ldu: number, p0: number, kb: number): void {
   if (r0 + m > ldc || c.length < ldc * ldc) {
     throw new RangeError(`syrkUpperFromRows: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
   }
@@ -119,17 +102,8 @@ export function syrkUpperFromRows(
 }
 
 /** C −= P Qᵀ on the upper triangle from packed panels pk, qk [blocks, kk, MR]: WebAssembly SIMD past a few tiles. */
-function kernelUpper(
-  c: Float64Array,
-  ldc: number,
-  r0: number,
-  m: number,
-  pk: Float64Array,
-  qk: Float64Array,
-  kk: number,
-  blocks: number,
-): void {
-  if (blocks * (blocks + 1) / 2 >= SIMD_MIN_TILES) {
+function kernelUpper(c: Float64Array, ldc: number, r0: number, m: number, pk: Float64Array, qk: Float64Array, kk: number, blocks: number): void {
+  if ((blocks * (blocks + 1)) / 2 >= SIMD_MIN_TILES) {
     const simd = createTileKernel();
     try {
       kernelUpperSimd(c, ldc, r0, m, simd.load(pk, qk, kk, blocks), blocks);
@@ -146,36 +120,90 @@ function kernelUpper(
       const pBase = ib * kk * MR;
       for (let jb = Math.max(ib, jc); jb < jcEnd; jb++) {
         const qBase = jb * kk * MR;
-        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        let c00 = 0,
+          c01 = 0,
+          c02 = 0,
+          c03 = 0;
+        let c10 = 0,
+          c11 = 0,
+          c12 = 0,
+          c13 = 0;
+        let c20 = 0,
+          c21 = 0,
+          c22 = 0,
+          c23 = 0;
+        let c30 = 0,
+          c31 = 0,
+          c32 = 0,
+          c33 = 0;
         for (let p = 0; p < kk; p++) {
           const po = pBase + p * MR;
           const qo = qBase + p * MR;
-          const a0 = pk[po]!, a1 = pk[po + 1]!, a2 = pk[po + 2]!, a3 = pk[po + 3]!;
-          const b0 = qk[qo]!, b1 = qk[qo + 1]!, b2 = qk[qo + 2]!, b3 = qk[qo + 3]!;
-          c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-          c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-          c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-          c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+          const a0 = pk[po]!,
+            a1 = pk[po + 1]!,
+            a2 = pk[po + 2]!,
+            a3 = pk[po + 3]!;
+          const b0 = qk[qo]!,
+            b1 = qk[qo + 1]!,
+            b2 = qk[qo + 2]!,
+            b3 = qk[qo + 3]!;
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c02 += a0 * b2;
+          c03 += a0 * b3;
+          c10 += a1 * b0;
+          c11 += a1 * b1;
+          c12 += a1 * b2;
+          c13 += a1 * b3;
+          c20 += a2 * b0;
+          c21 += a2 * b1;
+          c22 += a2 * b2;
+          c23 += a2 * b3;
+          c30 += a3 * b0;
+          c31 += a3 * b1;
+          c32 += a3 * b2;
+          c33 += a3 * b3;
         }
         const i0 = ib * MR;
         const j0 = jb * MR;
         if (i0 + MR <= m && j0 + MR <= m && jb > ib) {
           let o = (r0 + i0) * ldc + r0 + j0;
-          c[o] = c[o]! - c00; c[o + 1] = c[o + 1]! - c01; c[o + 2] = c[o + 2]! - c02; c[o + 3] = c[o + 3]! - c03;
+          c[o] = c[o]! - c00;
+          c[o + 1] = c[o + 1]! - c01;
+          c[o + 2] = c[o + 2]! - c02;
+          c[o + 3] = c[o + 3]! - c03;
           o += ldc;
-          c[o] = c[o]! - c10; c[o + 1] = c[o + 1]! - c11; c[o + 2] = c[o + 2]! - c12; c[o + 3] = c[o + 3]! - c13;
+          c[o] = c[o]! - c10;
+          c[o + 1] = c[o + 1]! - c11;
+          c[o + 2] = c[o + 2]! - c12;
+          c[o + 3] = c[o + 3]! - c13;
           o += ldc;
-          c[o] = c[o]! - c20; c[o + 1] = c[o + 1]! - c21; c[o + 2] = c[o + 2]! - c22; c[o + 3] = c[o + 3]! - c23;
+          c[o] = c[o]! - c20;
+          c[o + 1] = c[o + 1]! - c21;
+          c[o + 2] = c[o + 2]! - c22;
+          c[o + 3] = c[o + 3]! - c23;
           o += ldc;
-          c[o] = c[o]! - c30; c[o + 1] = c[o + 1]! - c31; c[o + 2] = c[o + 2]! - c32; c[o + 3] = c[o + 3]! - c33;
+          c[o] = c[o]! - c30;
+          c[o + 1] = c[o + 1]! - c31;
+          c[o + 2] = c[o + 2]! - c32;
+          c[o + 3] = c[o + 3]! - c33;
         } else {
-          edge[0] = c00; edge[1] = c01; edge[2] = c02; edge[3] = c03;
-          edge[4] = c10; edge[5] = c11; edge[6] = c12; edge[7] = c13;
-          edge[8] = c20; edge[9] = c21; edge[10] = c22; edge[11] = c23;
-          edge[12] = c30; edge[13] = c31; edge[14] = c32; edge[15] = c33;
+          edge[0] = c00;
+          edge[1] = c01;
+          edge[2] = c02;
+          edge[3] = c03;
+          edge[4] = c10;
+          edge[5] = c11;
+          edge[6] = c12;
+          edge[7] = c13;
+          edge[8] = c20;
+          edge[9] = c21;
+          edge[10] = c22;
+          edge[11] = c23;
+          edge[12] = c30;
+          edge[13] = c31;
+          edge[14] = c32;
+          edge[15] = c33;
           for (let r = 0; r < MR; r++) {
             const i = i0 + r;
             if (i >= m) break;

@@ -221,8 +221,6 @@ export interface CircleOptions extends JacotOptions {
   seed: number;
 }
 
-
-
 /** Multiply–adds of the experiment, for the up-front refusal of runs that would take minutes. */
 function circleWork(o: CircleOptions): number {
   let work = 0;
@@ -267,13 +265,22 @@ function circlePoints(gammas: number[]): Float64Array {
  */
 export function circleExperiment(o: CircleOptions, signal?: { readonly aborted: boolean }): CircleExperiment {
   checkJacotOptions(o);
-  for (const [k, v, min] of [['seeds', o.seeds, 1], ['gridPoints', o.gridPoints, 2], ['steps', o.steps, 0], ['trainPoints', o.trainPoints, 1]] as const) {
+  for (const [k, v, min] of [
+    ['seeds', o.seeds, 1],
+    ['gridPoints', o.gridPoints, 2],
+    ['steps', o.steps, 0],
+    ['trainPoints', o.trainPoints, 1],
+  ] as const) {
     if (!Number.isInteger(v) || v < min) throw new WorkbenchException('invalid-request', `${k}: expected an integer ≥ ${min}, got ${v}`);
   }
   if (o.widths.length === 0) throw new WorkbenchException('invalid-request', 'widths: expected at least one width');
   const work = circleWork(o);
   if (work > CIRCLE_MAX_WORK) {
-    throw new WorkbenchException('too-large', `the circle experiment needs ~${(work / 1e9).toFixed(0)}·10⁹ multiply–adds, above the limit of ${CIRCLE_MAX_WORK / 1e9}·10⁹ (fewer widths, seeds, steps or grid points)`, { work });
+    throw new WorkbenchException(
+      'too-large',
+      `the circle experiment needs ~${(work / 1e9).toFixed(0)}·10⁹ multiply–adds, above the limit of ${CIRCLE_MAX_WORK / 1e9}·10⁹ (fewer widths, seeds, steps or grid points)`,
+      { work },
+    );
   }
   const gammas = Array.from({ length: o.gridPoints }, (_, k) => -Math.PI + (2 * Math.PI * k) / (o.gridPoints - 1));
   const grid = circlePoints(gammas);

@@ -27,7 +27,14 @@ export interface KernelRegression {
  * (row a = output a over the samples; the autoencoder's task has Y = X) and ridge ρ ≥ 0. ρ = 0 uses the
  * pseudo-inverse (eigenvalues ≤ 1e-12·λ_max dropped), i.e. the interpolating kernel predictor of SPEC §6.
  */
-export function fitKernelRegression(K: Float64Array, n: number, Y: Float64Array, p: number, ridge: number, signal?: { readonly aborted: boolean }): KernelRegression {
+export function fitKernelRegression(
+  K: Float64Array,
+  n: number,
+  Y: Float64Array,
+  p: number,
+  ridge: number,
+  signal?: { readonly aborted: boolean },
+): KernelRegression {
   if (!Number.isFinite(ridge) || ridge < 0) throw new WorkbenchException('invalid-request', `ridge: expected a number ≥ 0, got ${ridge}`);
   if (Y.length !== p * n) throw new RangeError(`fitKernelRegression: Y has ${Y.length} entries, expected [p=${p}, n=${n}] = ${p * n}`);
   const E0 = new Float64Array(Y.length);
@@ -69,7 +76,8 @@ export function classifyByKernelRegression(
   if (labels.length !== n) throw new RangeError(`classifyByKernelRegression: ${labels.length} labels for ${n} samples`);
   const Y = new Float64Array(classes * n).fill(-1);
   labels.forEach((c, i) => {
-    if (!Number.isInteger(c) || c < 0 || c >= classes) throw new WorkbenchException('invalid-data', `labels[${i}]: expected an integer in [0, ${classes}), got ${c}`);
+    if (!Number.isInteger(c) || c < 0 || c >= classes)
+      throw new WorkbenchException('invalid-data', `labels[${i}]: expected an integer in [0, ${classes}), got ${c}`);
     Y[c * n + i] = 1;
   });
   const scores = fitKernelRegression(K, n, Y, classes, ridge).predict(Q, nTest);

@@ -14,7 +14,15 @@ import { jacotKernels } from './jacot';
 import { weightedKernel } from './weightedNtk';
 import { rntkKernels } from './rntk';
 import { rfNtkGram } from './rfNtk';
-import { builtinSequences, parseSequencesCsv, parseSequencesJson, rowsAsSequences, sequencesFromArrays, type SequenceDataset, type SequenceSet } from './sequences';
+import {
+  builtinSequences,
+  parseSequencesCsv,
+  parseSequencesJson,
+  rowsAsSequences,
+  sequencesFromArrays,
+  type SequenceDataset,
+  type SequenceSet,
+} from './sequences';
 
 /** Points a kernel is evaluated on: vectors X [d, n] or a sequence set. */
 export type KernelInput = { kind: 'vectors'; X: Float64Array; d: number; n: number } | { kind: 'sequences'; set: SequenceSet };
@@ -47,7 +55,8 @@ export function vectorInput(data: VectorData): Extract<KernelInput, { kind: 'vec
 /** Sequence data → a data set (built-ins carry targets and labels; explicit and CSV data do not). */
 export function sequenceInput(data: SequenceData): SequenceDataset {
   if (data.source === 'builtin') {
-    if (data.maxLength < data.minLength) throw new WorkbenchException('invalid-request', `maxLength: expected ≥ minLength = ${data.minLength}, got ${data.maxLength}`);
+    if (data.maxLength < data.minLength)
+      throw new WorkbenchException('invalid-request', `maxLength: expected ≥ minLength = ${data.minLength}, got ${data.maxLength}`);
     return builtinSequences(data.name, data);
   }
   const set =
@@ -61,14 +70,16 @@ export function sequenceInput(data: SequenceData): SequenceDataset {
 
 /** Either kind of data description → a kernel input. */
 export function kernelInput(data: KernelData): KernelInput {
-  if (data.source === 'builtin' || data.source === 'arrays' || data.source === 'sequence-json' || data.source === 'sequence-csv') return { kind: 'sequences', set: sequenceInput(data).set };
+  if (data.source === 'builtin' || data.source === 'arrays' || data.source === 'sequence-json' || data.source === 'sequence-csv')
+    return { kind: 'sequences', set: sequenceInput(data).set };
   return vectorInput(data);
 }
 
 function asVectors(kernel: string, x: KernelInput): Extract<KernelInput, { kind: 'vectors' }> {
   if (x.kind === 'vectors') return x;
   const lengths = new Set(x.set.data.map((s) => s.length));
-  if (lengths.size !== 1) throw new WorkbenchException('invalid-data', `the ${kernel} kernel needs vectors of one dimension; these sequences have different lengths`);
+  if (lengths.size !== 1)
+    throw new WorkbenchException('invalid-data', `the ${kernel} kernel needs vectors of one dimension; these sequences have different lengths`);
   const d = x.set.data[0]!.length;
   const n = x.set.data.length;
   const X = new Float64Array(d * n);
@@ -103,7 +114,20 @@ export function kernelMatrix(spec: KernelSpec, A: KernelInput, B?: KernelInput, 
     case 'jacot':
       return jacotKernels(a.X, a.d, a.n, spec, b?.X, b?.n).ntk;
     case 'rf-ntk':
-      return rfNtkGram(a.X, a.d, a.n, { m0: spec.m0, m1: spec.m1 ?? spec.m0 * a.d, sketch: spec.sketch, seed: spec.seed, ...(spec.sketchDim !== undefined ? { sketchDim: spec.sketchDim } : {}) }, b?.X, b?.n).gram;
+      return rfNtkGram(
+        a.X,
+        a.d,
+        a.n,
+        {
+          m0: spec.m0,
+          m1: spec.m1 ?? spec.m0 * a.d,
+          sketch: spec.sketch,
+          seed: spec.seed,
+          ...(spec.sketchDim !== undefined ? { sketchDim: spec.sketchDim } : {}),
+        },
+        b?.X,
+        b?.n,
+      ).gram;
     default: {
       const never: never = spec;
       throw new WorkbenchException('invalid-request', `kernel: unknown kind ${JSON.stringify(never)}`);

@@ -28,7 +28,6 @@ export interface KrrNetworkOptions {
   seed: number;
 }
 
-
 function relDiff(a: Float64Array, b: Float64Array): number {
   let num = 0;
   let den = 0;
@@ -84,7 +83,12 @@ export function krrVersusNetwork(o: KrrNetworkOptions, signal?: { readonly abort
     networkPrediction: Array.from(net),
     relativeDifference: relDiff(net, krr),
     relativeDifferenceLinearized: relDiff(net, linear),
-    memorization: { network: spanShare(X, d, n, net, o.nTest).share, kernel: spanShare(X, d, n, krr, o.nTest).share, inputs: base.share, baseline: base.baseline },
+    memorization: {
+      network: spanShare(X, d, n, net, o.nTest).share,
+      kernel: spanShare(X, d, n, krr, o.nTest).share,
+      inputs: base.share,
+      baseline: base.baseline,
+    },
     n,
     d,
     nTest: o.nTest,

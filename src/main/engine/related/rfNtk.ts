@@ -43,7 +43,10 @@ export interface RfFeatureMap {
 }
 
 function checkOptions(d: number, o: RfOptions): number {
-  for (const [k, v] of [['m0', o.m0], ['m1', o.m1]] as const) {
+  for (const [k, v] of [
+    ['m0', o.m0],
+    ['m1', o.m1],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new WorkbenchException('invalid-request', `${k}: expected an integer ≥ 0, got ${v}`);
   }
   if (o.m0 + o.m1 === 0) throw new WorkbenchException('invalid-request', 'm0, m1: at least one block needs features');
@@ -139,7 +142,11 @@ export function rfFeatureMap(d: number, o: RfOptions): RfFeatureMap {
     };
   } else if (o.sketch === 'gaussian') {
     if (k * m0 * d > GAUSSIAN_SKETCH_MAX) {
-      throw new WorkbenchException('too-large', `a Gaussian sketch [${k}, ${m0 * d}] needs ~${Math.ceil((k * m0 * d * 8) / 2 ** 20)} MiB, above ${(GAUSSIAN_SKETCH_MAX * 8) / 2 ** 20} MiB: use countsketch or tensorsrht, or a smaller m0`, { k, m0, d });
+      throw new WorkbenchException(
+        'too-large',
+        `a Gaussian sketch [${k}, ${m0 * d}] needs ~${Math.ceil((k * m0 * d * 8) / 2 ** 20)} MiB, above ${(GAUSSIAN_SKETCH_MAX * 8) / 2 ** 20} MiB: use countsketch or tensorsrht, or a smaller m0`,
+        { k, m0, d },
+      );
     }
     // S [k, m₀d] is drawn once and kept as its column blocks S_r [k, d] (r = 1..m₀): S(z ⊗ x) = Σ_r z_r S_r x.
     const S = new Float64Array(k * m0 * d);
@@ -231,7 +238,6 @@ export interface RfSweepOptions {
   nTest: number;
 }
 
-
 function meanStd(xs: number[]): MeanStd {
   const mean = xs.reduce((s, v) => s + v, 0) / xs.length;
   const v = xs.length > 1 ? xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1) : 0;
@@ -251,7 +257,8 @@ function median(xs: number[]): number {
  */
 export function rfSweep(X: Float64Array, d: number, n: number, o: RfSweepOptions, now?: () => number, signal?: { readonly aborted: boolean }): RfSweep {
   if (!Number.isInteger(o.seeds) || o.seeds < 1) throw new WorkbenchException('invalid-request', `seeds: expected an integer ≥ 1, got ${o.seeds}`);
-  if (!Number.isInteger(o.nTest) || o.nTest < 0 || o.nTest > n - 2) throw new WorkbenchException('invalid-request', `nTest: expected an integer in [0, ${n - 2}], got ${o.nTest}`);
+  if (!Number.isInteger(o.nTest) || o.nTest < 0 || o.nTest > n - 2)
+    throw new WorkbenchException('invalid-request', `nTest: expected an integer in [0, ${n - 2}], got ${o.nTest}`);
   if (o.m0s.length === 0) throw new WorkbenchException('invalid-request', 'm0s: expected at least one feature size');
   const clock = now ?? (() => NaN);
   const t0 = clock();
@@ -311,7 +318,15 @@ export function rfSweep(X: Float64Array, d: number, n: number, o: RfSweepOptions
         pred.push(Math.sqrt(num / den));
       }
     }
-    rows.push({ m0, m1, D, relativeSpectralError: meanStd(rel), lambdaMinError: meanStd(lmin), predictionError: exactPred ? meanStd(pred) : null, ms: now ? median(times) : null });
+    rows.push({
+      m0,
+      m1,
+      D,
+      relativeSpectralError: meanStd(rel),
+      lambdaMinError: meanStd(lmin),
+      predictionError: exactPred ? meanStd(pred) : null,
+      ms: now ? median(times) : null,
+    });
   }
   const fit = logLogSlope(
     rows.map((r) => r.D),

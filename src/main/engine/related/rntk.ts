@@ -49,7 +49,12 @@ const INV_2PI = 1 / (2 * Math.PI);
 /** Throws 'invalid-request' naming the σ that is out of range. */
 function checkRntkOptions(o: RntkOptions): void {
   if (o.readout !== 'last' && o.readout !== 'avg') throw new WorkbenchException('invalid-request', `readout: expected last or avg, got ${String(o.readout)}`);
-  for (const [k, v] of [['sigmaW', o.sigmaW], ['sigmaU', o.sigmaU], ['sigmaV', o.sigmaV], ['sigmaB', o.sigmaB]] as const) {
+  for (const [k, v] of [
+    ['sigmaW', o.sigmaW],
+    ['sigmaU', o.sigmaU],
+    ['sigmaV', o.sigmaV],
+    ['sigmaB', o.sigmaB],
+  ] as const) {
     if (!Number.isFinite(v) || v < 0) throw new WorkbenchException('invalid-request', `${k}: expected a number ≥ 0, got ${v}`);
   }
 }
@@ -198,7 +203,14 @@ function buildLanes(pairs: number[], fa: Flat, fb: Flat, nB: number, same: boole
   const byLen = new Int32Array(maxLen + 2);
   for (let l = 0; l < count; l++) byLen[maxLen - raw.len[l]! + 1]!++;
   for (let v = 1; v < byLen.length; v++) byLen[v]! += byLen[v - 1]!;
-  const out: Lanes = { count, a: new Int32Array(count), b: new Int32Array(count), len: new Int32Array(count), pair: new Int32Array(count), exact: new Uint8Array(count) };
+  const out: Lanes = {
+    count,
+    a: new Int32Array(count),
+    b: new Int32Array(count),
+    len: new Int32Array(count),
+    pair: new Int32Array(count),
+    exact: new Uint8Array(count),
+  };
   for (let l = 0; l < count; l++) {
     const dst = byLen[maxLen - raw.len[l]!]!++;
     out.a[dst] = raw.a[l]!;
@@ -210,7 +222,16 @@ function buildLanes(pairs: number[], fa: Flat, fb: Flat, nB: number, same: boole
   return out;
 }
 
-function runBlock(lanes: Lanes, fa: Flat, fb: Flat, p: number, o: RntkOptions, ntk: Float64Array, nngp: Float64Array, signal?: { readonly aborted: boolean }): void {
+function runBlock(
+  lanes: Lanes,
+  fa: Flat,
+  fb: Flat,
+  p: number,
+  o: RntkOptions,
+  ntk: Float64Array,
+  nngp: Float64Array,
+  signal?: { readonly aborted: boolean },
+): void {
   const { count, a: la, b: lb, len, pair, exact } = lanes;
   const kPrev = new Float64Array(count);
   const S = new Float64Array(count);

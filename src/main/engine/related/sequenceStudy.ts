@@ -19,14 +19,14 @@ export interface SequenceStudyOptions extends Omit<RntkOptions, 'sigmaW'> {
   seed: number;
 }
 
-
 function pick(s: SequenceSet, idx: Int32Array | number[]): SequenceSet {
   return { p: s.p, data: Array.from(idx, (i) => s.data[i]!) };
 }
 
 /** Runs kernel regression and classification on a seeded split for each σ_w (see the module doc). */
 export function sequenceStudy(ds: SequenceDataset, o: SequenceStudyOptions, signal?: { readonly aborted: boolean }): SequenceStudy {
-  if (!ds.targets && !ds.labels) throw new WorkbenchException('invalid-request', `data: the ${ds.name} sequences have no targets or labels to learn (use a built-in set or Iris)`);
+  if (!ds.targets && !ds.labels)
+    throw new WorkbenchException('invalid-request', `data: the ${ds.name} sequences have no targets or labels to learn (use a built-in set or Iris)`);
   const n = ds.set.data.length;
   const nTest = Math.max(1, Math.round(o.testFraction * n));
   const nTrain = n - nTest;
@@ -70,7 +70,16 @@ export function sequenceStudy(ds: SequenceDataset, o: SequenceStudyOptions, sign
     }
     let accuracy: number | null = null;
     if (ds.labels) {
-      const c = classifyByKernelRegression(K, nTrain, Array.from(trIdx, (i) => ds.labels![i]!), classes, o.ridge, Q, nTest, Array.from(teIdx, (i) => ds.labels![i]!));
+      const c = classifyByKernelRegression(
+        K,
+        nTrain,
+        Array.from(trIdx, (i) => ds.labels![i]!),
+        classes,
+        o.ridge,
+        Q,
+        nTest,
+        Array.from(teIdx, (i) => ds.labels![i]!),
+      );
       accuracy = c.accuracy;
     }
     if (Number.isNaN(lambdaMin)) lambdaMin = symmetricEigen(K, nTrain).values[0]!;

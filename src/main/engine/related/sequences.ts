@@ -113,7 +113,8 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function numberAt(field: string, line: number, column: number): number {
   if (field === '') bad(`line ${line}, column ${column}: empty field (expected a number)`, { line, column });
-  if (!NUMBER.test(field)) bad(`line ${line}, column ${column}: ${JSON.stringify(field.length > 30 ? field.slice(0, 30) + '…' : field)} is not a number`, { line, column });
+  if (!NUMBER.test(field))
+    bad(`line ${line}, column ${column}: ${JSON.stringify(field.length > 30 ? field.slice(0, 30) + '…' : field)} is not a number`, { line, column });
   const v = Number(field);
   if (!Number.isFinite(v)) bad(`line ${line}, column ${column}: ${JSON.stringify(field)} overflows float64`, { line, column });
   return v;
@@ -145,7 +146,10 @@ export function parseSequencesCsv(text: string, format: SequenceCsvFormat = 'aut
   if (body.length === 0) bad(`line ${head.line + 1}, column 1: no sequences after the header`, { line: head.line + 1, column: 1 });
   const data = body.map(({ line, fields }) => {
     if (fields.length % features !== 0) {
-      bad(`line ${line}, column ${fields.length}: ${fields.length} values is not a whole number of time steps of ${features} features`, { line, column: fields.length });
+      bad(`line ${line}, column ${fields.length}: ${fields.length} values is not a whole number of time steps of ${features} features`, {
+        line,
+        column: fields.length,
+      });
     }
     return Float64Array.from(fields, (f, c) => numberAt(f, line, c + 1));
   });
@@ -160,7 +164,10 @@ function parseLong(rows: CsvRecord[], hasHeader: boolean): SequenceSet {
   const groups = new Map<string, { t: number; line: number; x: number[] }[]>();
   for (const { line, fields } of rows.slice(1)) {
     if (fields.length !== p + 2) {
-      bad(`line ${line}, column ${Math.min(fields.length, p + 2) + 1}: expected ${p + 2} columns (as in the header on line ${header.line}), found ${fields.length}`, { line, column: Math.min(fields.length, p + 2) + 1 });
+      bad(
+        `line ${line}, column ${Math.min(fields.length, p + 2) + 1}: expected ${p + 2} columns (as in the header on line ${header.line}), found ${fields.length}`,
+        { line, column: Math.min(fields.length, p + 2) + 1 },
+      );
     }
     const id = fields[0]!;
     if (id === '') bad(`line ${line}, column 1: empty sequence id`, { line, column: 1 });
@@ -176,7 +183,11 @@ function parseLong(rows: CsvRecord[], hasHeader: boolean): SequenceSet {
   for (const [id, g] of groups) {
     g.sort((a, b) => a.t - b.t);
     for (let k = 1; k < g.length; k++) {
-      if (g[k]!.t === g[k - 1]!.t) bad(`line ${Math.max(g[k]!.line, g[k - 1]!.line)}, column 2: sequence ${JSON.stringify(id)} has t = ${g[k]!.t} twice (lines ${g[k - 1]!.line} and ${g[k]!.line})`, { line: g[k]!.line, column: 2 });
+      if (g[k]!.t === g[k - 1]!.t)
+        bad(
+          `line ${Math.max(g[k]!.line, g[k - 1]!.line)}, column 2: sequence ${JSON.stringify(id)} has t = ${g[k]!.t} twice (lines ${g[k - 1]!.line} and ${g[k]!.line})`,
+          { line: g[k]!.line, column: 2 },
+        );
     }
     const x = new Float64Array(g.length * p);
     g.forEach((r, t) => x.set(r.x, t * p));
@@ -219,7 +230,11 @@ export interface SyntheticSequenceOptions {
  */
 export function builtinSequences(name: BuiltinSequences, o: SyntheticSequenceOptions): SequenceDataset {
   if (name === 'iris') return irisSequences();
-  for (const [k, v, min] of [['count', o.count, 1], ['minLength', o.minLength, 1], ['maxLength', o.maxLength, o.minLength]] as const) {
+  for (const [k, v, min] of [
+    ['count', o.count, 1],
+    ['minLength', o.minLength, 1],
+    ['maxLength', o.maxLength, o.minLength],
+  ] as const) {
     if (!Number.isInteger(v) || v < min) throw new WorkbenchException('invalid-request', `${k}: expected an integer ≥ ${min}, got ${v}`);
   }
   const rng = createRng(o.seed, STREAMS.data);

@@ -35,7 +35,18 @@ import { sequenceStudy } from './sequenceStudy';
 import { weightedExperiment } from './weightedNtk';
 
 /** The related-work tasks an engine worker runs. */
-export const RELATED_TASKS = ['related-kernel', 'jacot', 'jacot-circle', 'weighted-ntk', 'krr', 'krr-network', 'rntk', 'rntk-study', 'rf-ntk', 'rf-sweep'] as const;
+export const RELATED_TASKS = [
+  'related-kernel',
+  'jacot',
+  'jacot-circle',
+  'weighted-ntk',
+  'krr',
+  'krr-network',
+  'rntk',
+  'rntk-study',
+  'rf-ntk',
+  'rf-sweep',
+] as const;
 export type RelatedTask = (typeof RELATED_TASKS)[number];
 
 /** True for the name of a related-work task. */
@@ -142,7 +153,14 @@ export async function runRelatedTask(task: RelatedTask, raw: unknown): Promise<u
         sigmaU: a.sigmaU,
         sigmaB: a.sigmaB,
         sigmaV: a.sigmaV,
-        dataset: { name: ds.name, description: ds.description, labels: ds.labels, classes: ds.classes, targets: ds.targets, ...(ds.set.names ? { names: ds.set.names } : {}) },
+        dataset: {
+          name: ds.name,
+          description: ds.description,
+          labels: ds.labels,
+          classes: ds.classes,
+          targets: ds.targets,
+          ...(ds.set.names ? { names: ds.set.names } : {}),
+        },
         ...(n <= 12 ? { sequences: sequencesToArrays(ds.set) } : {}),
       };
       return res;

@@ -24,10 +24,16 @@ export interface WeightedOptions {
 }
 
 function checkWeights(o: WeightedOptions): void {
-  for (const [k, v] of [['omegaW', o.omegaW], ['omegaV', o.omegaV]] as const) {
+  for (const [k, v] of [
+    ['omegaW', o.omegaW],
+    ['omegaV', o.omegaV],
+  ] as const) {
     if (!Number.isFinite(v) || v < 0) throw new WorkbenchException('invalid-request', `${k}: expected a number ≥ 0, got ${v}`);
   }
-  for (const [k, v] of [['kappa', o.kappa], ['nu', o.nu]] as const) {
+  for (const [k, v] of [
+    ['kappa', o.kappa],
+    ['nu', o.nu],
+  ] as const) {
     if (!Number.isFinite(v) || v <= 0) throw new WorkbenchException('invalid-request', `${k}: expected a number > 0, got ${v}`);
   }
 }
@@ -67,13 +73,18 @@ export interface WeightedExperimentOptions extends WeightedOptions {
   continuumPoints: number;
 }
 
-
 /**
  * Θ_ω's extreme eigenvalues, the linearized loss L(k) = ½‖E(0)(I − ηΘ_ω)^k‖² from the network's own u₀,
  * and the loss of that network trained by GD with η_W = η·ω_W, η_V = η·ω_V (NTK scaling, ½‖·‖² loss), plus
  * λ_min along the weak → joint → decoder continuum. X [d, n].
  */
-export function weightedExperiment(X: Float64Array, d: number, n: number, o: WeightedExperimentOptions, signal?: { readonly aborted: boolean }): WeightedExperiment {
+export function weightedExperiment(
+  X: Float64Array,
+  d: number,
+  n: number,
+  o: WeightedExperimentOptions,
+  signal?: { readonly aborted: boolean },
+): WeightedExperiment {
   checkWeights(o);
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new WorkbenchException('invalid-request', `steps: expected an integer ≥ 1, got ${o.steps}`);
   if (!Number.isInteger(o.continuumPoints) || o.continuumPoints < 2) {

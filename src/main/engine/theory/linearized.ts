@@ -200,4 +200,3 @@ export function spanShare(X: Float64Array, d: number, n: number, U: Float64Array
   for (const v of U) total += v * v;
   return { share: total > 0 ? inSpan / total : null, baseline: rank / d, rank };
 }
-

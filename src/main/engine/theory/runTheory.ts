@@ -192,8 +192,12 @@ export function runTheory(
   // A run's frozen-kernel matrix K (below) is often the joint kernel itself, entry for entry (joint training,
   // η_V = η_W, NTK scaling, sum loss): then one decomposition, with vectors, serves λ_J and the model.
   const given = regime === 'joint' ? ctx.learningRates.encoder : null;
-  const Kgiven = given !== null && given > 0 ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, given, ctx.learningRates.decoder ?? given) : null;
-  const shared = Kgiven !== null && sameEntries(Kgiven, joint) ? (symmetricEigen(joint, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array }) : null;
+  const Kgiven =
+    given !== null && given > 0 ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, given, ctx.learningRates.decoder ?? given) : null;
+  const shared =
+    Kgiven !== null && sameEntries(Kgiven, joint)
+      ? (symmetricEigen(joint, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array })
+      : null;
   const vJoint = shared?.values ?? vals(joint);
   out.lambdaEnc = vEnc[0]!;
   out.lambdaDec = vDec[0]!;
@@ -240,7 +244,8 @@ export function runTheory(
   const wEnc = regime === 'decoder' ? 0 : nu2 * f;
   const wDec = regime === 'weak' ? 0 : regime === 'joint' ? (k2 * f * (etaV ?? etaW)) / etaW : k2 * f;
   const K = regimeMatrix(raw, n, regime, nu2, k2, f, etaW, etaV ?? etaW);
-  const eig = shared !== null && sameEntries(K, joint) ? shared : (symmetricEigen(K, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array });
+  const eig =
+    shared !== null && sameEntries(K, joint) ? shared : (symmetricEigen(K, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array });
   out.lambdaMinRegime = eig.values[0]!;
   out.lambdaMaxRegime = eig.values[n - 1]!;
   out.maxStableEta = maxStableLearningRate(out.lambdaMaxRegime);
@@ -283,7 +288,16 @@ export function runTheory(
 }
 
 /** K = w_enc·H_enc∞ + w_dec·H_dec∞ of the regime (the weights as {@link runTheory} forms them). */
-function regimeMatrix(raw: { enc: Float64Array; dec: Float64Array }, n: number, regime: Config['regime'], nu2: number, k2: number, f: number, etaW: number, etaV: number): Float64Array {
+function regimeMatrix(
+  raw: { enc: Float64Array; dec: Float64Array },
+  n: number,
+  regime: Config['regime'],
+  nu2: number,
+  k2: number,
+  f: number,
+  etaW: number,
+  etaV: number,
+): Float64Array {
   const wEnc = regime === 'decoder' ? 0 : nu2 * f;
   const wDec = regime === 'weak' ? 0 : regime === 'joint' ? (k2 * f * etaV) / etaW : k2 * f;
   const K = new Float64Array(n * n);
@@ -298,8 +312,7 @@ function sameEntries(a: Float64Array, b: Float64Array): boolean {
 }
 
 function describeKernel(regime: Config['regime'], scaling: Config['scaling'], loss: Config['lossNormalization']): string {
-  const base =
-    regime === 'weak' ? 'ν²H_enc∞' : regime === 'decoder' ? 'κ²H_dec∞' : '(η_W ν²H_enc∞ + η_V κ²H_dec∞)/η_W';
+  const base = regime === 'weak' ? 'ν²H_enc∞' : regime === 'decoder' ? 'κ²H_dec∞' : '(η_W ν²H_enc∞ + η_V κ²H_dec∞)/η_W';
   const extra = [scaling === 'mean-field' ? '× 1/m (mean-field)' : '', loss === 'mean' ? '× 1/n (mean loss)' : ''].filter(Boolean).join(' ');
   return extra ? `${base} ${extra}` : base;
 }

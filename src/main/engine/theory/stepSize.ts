@@ -12,7 +12,10 @@ import { WorkbenchException } from '../../../shared/api/result';
  */
 export function automaticLearningRate(lambdaMax: number, opts: { stepScale: number; scaling: Scaling; m: number; lossWeight?: number }): number {
   if (!(lambdaMax > 0) || !Number.isFinite(lambdaMax)) {
-    throw new WorkbenchException('invalid-data', `automatic learning rate: λ_max(H) = ${lambdaMax} is not positive (is the data all zero?); set learningRate explicitly`);
+    throw new WorkbenchException(
+      'invalid-data',
+      `automatic learning rate: λ_max(H) = ${lambdaMax} is not positive (is the data all zero?); set learningRate explicitly`,
+    );
   }
   if (!(opts.stepScale > 0)) throw new WorkbenchException('invalid-config', `stepScale: expected a number > 0, got ${opts.stepScale}`);
   const base = opts.stepScale / (lambdaMax * (opts.lossWeight ?? 1));

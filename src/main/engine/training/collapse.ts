@@ -143,10 +143,7 @@ export class CollapseDetector {
     const singular = o.lambdaMin !== null && o.lambdaMax !== null && o.lambdaMin <= SINGULAR * Math.max(Math.abs(o.lambdaMax), Number.MIN_VALUE);
     if (!plateau || !(dead || singular)) return null;
     const causes = this.causes();
-    const evidence = [
-      ...(singular ? ['λ_min(H) ≤ 0'] : []),
-      ...(o.deadFraction !== null ? [`${Math.round(o.deadFraction * 100)}% of hidden units dead`] : []),
-    ];
+    const evidence = [...(singular ? ['λ_min(H) ≤ 0'] : []), ...(o.deadFraction !== null ? [`${Math.round(o.deadFraction * 100)}% of hidden units dead`] : [])];
     const message =
       `collapsed to the zero output since step ${this.since}: loss ${short(o.loss)} ≈ ½Σ‖x‖² = ${short(z)}, ${evidence.join(', ')}; ` +
       `the infinite-width theory does not apply. Likely cause: ${causes.join('; ')}`;
@@ -165,7 +162,9 @@ export class CollapseDetector {
       const ratio = z > 0 ? Math.sqrt(Math.max(0, initialLoss / z - 1)) : NaN;
       out.push(
         `width too small for n·d = ${n * d} (m = ${m})` +
-          (bigOutput ? `: the random network's output is ${short(ratio)}× the data, so the first steps switch the ReLUs off; try a smaller decoder scale ν (now ${short(nu)}) or a wider network` : '; try a wider network'),
+          (bigOutput
+            ? `: the random network's output is ${short(ratio)}× the data, so the first steps switch the ReLUs off; try a smaller decoder scale ν (now ${short(nu)}) or a wider network`
+            : '; try a wider network'),
       );
     }
     if (out.length === 0) out.push('no single cause found; try a smaller step or a wider network');

@@ -70,7 +70,9 @@ export async function chooseLearningRates(
     kernel = `${config.regime} infinite-width kernel`;
   }
   if (!(lambdaMax > 0) || !Number.isFinite(lambdaMax)) {
-    throw new WorkbenchException('invalid-data', `automatic learning rate: λ_max of the ${kernel} is ${lambdaMax}; give learningRate explicitly`, { lambdaMax });
+    throw new WorkbenchException('invalid-data', `automatic learning rate: λ_max of the ${kernel} is ${lambdaMax}; give learningRate explicitly`, {
+      lambdaMax,
+    });
   }
   // The tied kernel is the empirical one, which already carries the scaling s² (no extra ×m for mean-field).
   const scaling = config.regime === 'tied' ? 'ntk' : config.scaling;
@@ -104,7 +106,8 @@ export async function empiricalLambdaMax(
     }
     const dtype = config.dtype ?? 'float64';
     const spec = { X, d, n, m, W: params.W, scale };
-    const op = backend?.tiedNtkOperator !== undefined && backend.dtypes.includes(dtype) ? backend.tiedNtkOperator({ ...spec, dtype }) : tiedNtkOperatorF64(spec);
+    const op =
+      backend?.tiedNtkOperator !== undefined && backend.dtypes.includes(dtype) ? backend.tiedNtkOperator({ ...spec, dtype }) : tiedNtkOperatorF64(spec);
     try {
       const r = await lanczosLargestAsync((x) => op.apply(x), op.N, { tol: TIED_LANCZOS_TOL });
       return { lambdaMax: r.value, kernel: 'empirical NTK at step 0 (full, matrix-free)' };
@@ -121,7 +124,10 @@ export function leadingRate(regime: Config['regime'], rates: Pick<ChosenLearning
 }
 
 /** The learning rates a run reports (RunMeta, config.json): null for a block the regime does not train. */
-export function reportedLearningRates(regime: Config['regime'], rates: Pick<ChosenLearningRates, 'etaW' | 'etaV'>): { encoder: number | null; decoder: number | null } {
+export function reportedLearningRates(
+  regime: Config['regime'],
+  rates: Pick<ChosenLearningRates, 'etaW' | 'etaV'>,
+): { encoder: number | null; decoder: number | null } {
   return {
     encoder: regime === 'decoder' ? null : rates.etaW,
     decoder: regime === 'decoder' || regime === 'joint' ? rates.etaV : null,

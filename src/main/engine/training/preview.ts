@@ -45,7 +45,13 @@ function columnErrors(U: Float64Array, X: Float64Array, d: number, n: number, co
 export function buildPreview(data: Pick<Dataset, 'name' | 'X' | 'd' | 'n' | 'Xtest' | 'nTest'>, U: Float64Array, Utest: Float64Array): RunPreview {
   const { X, d, n, Xtest, nTest } = data;
   if (d === 2) {
-    return { kind: 'points2d', train: columns(X, d, n, n), trainRecon: columns(U, d, n, n), test: columns(Xtest, d, nTest, nTest), testRecon: columns(Utest, d, nTest, nTest) };
+    return {
+      kind: 'points2d',
+      train: columns(X, d, n, n),
+      trainRecon: columns(U, d, n, n),
+      test: columns(Xtest, d, nTest, nTest),
+      testRecon: columns(Utest, d, nTest, nTest),
+    };
   }
   if (data.name.startsWith('mnist') && d === 784) {
     return {

@@ -61,7 +61,13 @@ export interface RunTrainingOptions {
  * hold { step, learningRate, suggestedLearningRate } (suggestion 1/λ_max of the effective empirical NTK at
  * init). Configuration and data errors are thrown as WorkbenchException.
  */
-export async function runTraining(config: Config, backend: ComputeBackend, control: RunControl, cb: RunCallbacks, opts: RunTrainingOptions = {}): Promise<RunOutcome> {
+export async function runTraining(
+  config: Config,
+  backend: ComputeBackend,
+  control: RunControl,
+  cb: RunCallbacks,
+  opts: RunTrainingOptions = {},
+): Promise<RunOutcome> {
   const t0 = cb.now();
   const wall = () => cb.now() - t0;
   const setup = await setUpRun(config, backend);
@@ -95,9 +101,13 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   if (opts.resumeFrom) {
     const cp = opts.resumeFrom;
     if (cp.W.length !== m * d || cp.V.length !== d * m) {
-      throw new WorkbenchException('invalid-request', `resumeFrom: checkpoint W has ${cp.W.length} entries and V ${cp.V.length}, expected [${m}, ${d}] and [${d}, ${m}]`);
+      throw new WorkbenchException(
+        'invalid-request',
+        `resumeFrom: checkpoint W has ${cp.W.length} entries and V ${cp.V.length}, expected [${m}, ${d}] and [${d}, ${m}]`,
+      );
     }
-    if (!(cp.step >= 0 && cp.step <= config.steps)) throw new WorkbenchException('invalid-request', `resumeFrom: step ${cp.step} is outside 0..${config.steps}`);
+    if (!(cp.step >= 0 && cp.step <= config.steps))
+      throw new WorkbenchException('invalid-request', `resumeFrom: step ${cp.step} is outside 0..${config.steps}`);
     trainer.dispose();
     trainer = backend.createTrainer({ ...setup.spec, W0: cp.W, V0: cp.V });
     batchRng.setState(cp.rngState);
@@ -114,15 +124,23 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
   // Weight-tied with the automatic step: its λ_max is already that of the full kernel at init.
   const divergence = new DivergenceMonitor(L0, eta, async () =>
     suggestedLearningRate(
-      regime === 'tied' && rates.lambdaMax !== null ? rates.lambdaMax
-      : regime === 'tied' || !H0 ? (await empiricalLambdaMax(config, data, init, rates, backend)).lambdaMax
-      : largestEigenvalue(H0, n),
+      regime === 'tied' && rates.lambdaMax !== null
+        ? rates.lambdaMax
+        : regime === 'tied' || !H0
+          ? (await empiricalLambdaMax(config, data, init, rates, backend)).lambdaMax
+          : largestEigenvalue(H0, n),
       lossWeight,
     ),
   );
   const collapse = new CollapseDetector({
-    n, d, m, learningRate: eta, lossWeight, initialLoss: L0,
-    zeroOutputLoss: zeroOutputLoss(X, lossWeight), nu: config.nu,
+    n,
+    d,
+    m,
+    learningRate: eta,
+    lossWeight,
+    initialLoss: L0,
+    zeroOutputLoss: zeroOutputLoss(X, lossWeight),
+    nu: config.nu,
   });
 
   const record = (step: number, loss: number, tracked?: TrackedStep): void => {
@@ -222,7 +240,10 @@ export async function runTraining(config: Config, backend: ComputeBackend, contr
       k++;
       if (config.targetLossRatio > 0 && lossK / L0 <= config.targetLossRatio) {
         await trackedRecord(k, true);
-        return { status: 'finished', reason: `reached the target loss ratio ${config.targetLossRatio} (L/L₀ = ${roundNumbers(String(lossK / L0))} at step ${k - 1})` };
+        return {
+          status: 'finished',
+          reason: `reached the target loss ratio ${config.targetLossRatio} (L/L₀ = ${roundNumbers(String(lossK / L0))} at step ${k - 1})`,
+        };
       }
       if (k % K === 0 && k < config.steps) {
         const l = await trackedRecord(k);

@@ -86,7 +86,8 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   const U0 = await trainer.outputs();
   // H0, the tracked steps' H, the eigensolvers' working copy and Qᵀ of the spectral bias: four n×n arrays.
   const trackKernel = memory.plan.trackKernels;
-  if (!trackKernel) warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK does not fit beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+  if (!trackKernel)
+    warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK does not fit beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
   const H0 = trackKernel ? await trainer.tracedNtk() : null;
   const Utest0 = nTest > 0 ? forward(init.W, init.V, Xtest, { d, n: nTest, m }, scale).U : new Float64Array(0);
 
@@ -132,7 +133,10 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
     const theoryItem = memory.items.find((i) => i.key === 'theory');
     try {
       if (theoryItem && !memory.plan.theory) {
-        throw new WorkbenchException('too-large', `${theoryItem.what} need ~${formatBytes(theoryItem.bytes)}, more than fits beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+        throw new WorkbenchException(
+          'too-large',
+          `${theoryItem.what} need ~${formatBytes(theoryItem.bytes)}, more than fits beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`,
+        );
       }
       theory = runTheory(
         config,

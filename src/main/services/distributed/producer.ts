@@ -75,7 +75,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** The default sweep id: stable for one output folder on one host, so a restarted producer finds its jobs. */
 export function defaultSweepId(outDir: string): string {
-  return 's-' + createHash('sha256').update(`${os.hostname()}\0${path.resolve(outDir)}`).digest('hex').slice(0, 12);
+  return (
+    's-' +
+    createHash('sha256')
+      .update(`${os.hostname()}\0${path.resolve(outDir)}`)
+      .digest('hex')
+      .slice(0, 12)
+  );
 }
 
 /** Submits cells to the queue and brings their results back as run folders (see the module doc). */
@@ -131,7 +137,15 @@ export class DistributedProducer {
       const p = this.pending.get(jobId.slice(opts.sweepId.length + 1).split('.')[0]!);
       const d = cellProgressSchema.safeParse(data);
       if (!p || !d.success) return;
-      this.emit({ type: 'cell-progress', cellId: p.cell.id, index: p.cell.index, step: d.data.step, steps: d.data.steps, loss: d.data.loss, worker: d.data.worker.id });
+      this.emit({
+        type: 'cell-progress',
+        cellId: p.cell.id,
+        index: p.cell.index,
+        step: d.data.step,
+        steps: d.data.steps,
+        loss: d.data.loss,
+        worker: d.data.worker.id,
+      });
     });
   }
 
@@ -192,7 +206,10 @@ export class DistributedProducer {
   }
 
   private jobData(c: SubmittedCell): CellJob {
-    const work = c.work.kind === 'train' ? { kind: 'train' as const, config: c.work.config as unknown as Record<string, unknown> } : { kind: 'task' as const, task: c.work.task, args: c.work.args };
+    const work =
+      c.work.kind === 'train'
+        ? { kind: 'train' as const, config: c.work.config as unknown as Record<string, unknown> }
+        : { kind: 'task' as const, task: c.work.task, args: c.work.args };
     return {
       schemaVersion: 1,
       sweepId: this.opts.sweepId,
@@ -232,7 +249,7 @@ export class DistributedProducer {
 
   /** Takes the finished and failed jobs of this sweep off the queue, writing results. */
   private async collect(): Promise<void> {
-    for (let start = 0; ; ) {
+    for (let start = 0; ;) {
       const page = await this.queue.getJobs(['completed'], start, start + 49, true);
       const jobs = page.filter((j) => this.ours(j));
       if (page.length === 0) break;
@@ -243,7 +260,7 @@ export class DistributedProducer {
       start += page.length - jobs.length; // our jobs are gone; the others stay where they were
       if (page.length < 50) break;
     }
-    for (let start = 0; ; ) {
+    for (let start = 0; ;) {
       const page = await this.queue.getJobs(['failed'], start, start + 49, true);
       const jobs = page.filter((j) => this.ours(j));
       if (page.length === 0) break;
@@ -253,7 +270,12 @@ export class DistributedProducer {
           this.pending.delete(p.cell.id);
           const error = redactSecrets(job.failedReason || 'failed', this.opts.redis);
           this.emit({ type: 'cell-failed', cellId: p.cell.id, index: p.cell.index, error, attempts: job.attemptsMade });
-          p.resolve({ status: 'failed', reason: `failed on the workers after ${job.attemptsMade} attempt(s): ${error}`, errorCode: 'worker-failed', metrics: NO_METRICS });
+          p.resolve({
+            status: 'failed',
+            reason: `failed on the workers after ${job.attemptsMade} attempt(s): ${error}`,
+            errorCode: 'worker-failed',
+            metrics: NO_METRICS,
+          });
         }
         await job.remove().catch(() => undefined);
       }
@@ -355,13 +377,15 @@ export class DistributedProducer {
           // An outage mid-tick: the connection watch reports it; reconcile once Redis is back.
           this.lastError = redactSecrets(e instanceof Error ? e.message : String(e), this.opts.redis);
           this.needReconcile = true;
-          if (this.redis.status === 'ready' && !/connection|closed|ECONN|EPIPE|ETIMEDOUT|writeable|LOADING/i.test(this.lastError)) throw new Error(this.lastError);
+          if (this.redis.status === 'ready' && !/connection|closed|ECONN|EPIPE|ETIMEDOUT|writeable|LOADING/i.test(this.lastError))
+            throw new Error(this.lastError);
         }
         if (this.pending.size > 0) await sleep(pollMs);
       }
     } catch (e) {
       this.loopError = e;
-      for (const p of this.pending.values()) p.resolve({ status: 'failed', reason: `the producer stopped: ${this.lastError}`, errorCode: 'internal', metrics: NO_METRICS });
+      for (const p of this.pending.values())
+        p.resolve({ status: 'failed', reason: `the producer stopped: ${this.lastError}`, errorCode: 'internal', metrics: NO_METRICS });
       this.pending.clear();
     } finally {
       this.loop = null;
@@ -382,7 +406,8 @@ export function redisExecutor(
   const known = new Map((opts.cells ?? []).map((c) => [c.id, c]));
   return {
     producer,
-    run: (req) => producer.submit({ id: req.id, index: known.get(req.id)?.index ?? 0, point: known.get(req.id)?.point ?? {}, work: req.work }, req.runDir, req.signal),
+    run: (req) =>
+      producer.submit({ id: req.id, index: known.get(req.id)?.index ?? 0, point: known.get(req.id)?.point ?? {}, work: req.work }, req.runDir, req.signal),
     completed: (runDir, work) => completedCell(runDir, work),
     dispose: () => producer.close(),
   };
@@ -441,7 +466,11 @@ export async function runDistributedSweep(opts: DistributedSweepOptions): Promis
   let done = alreadyDone;
   try {
     const outcomes = await Promise.all(
-      todo.map((c) => producer.submit({ id: c.cellId, index: c.index, point: c.point, work: { kind: 'train', config: c.config } }, path.join(outDir, c.cellId), opts.signal).then((o) => ({ c, o }))),
+      todo.map((c) =>
+        producer
+          .submit({ id: c.cellId, index: c.index, point: c.point, work: { kind: 'train', config: c.config } }, path.join(outDir, c.cellId), opts.signal)
+          .then((o) => ({ c, o })),
+      ),
     );
     for (const { c, o } of outcomes) {
       if (o.status === 'stopped') continue;

@@ -55,7 +55,8 @@ export function parseRedisUrl(raw: string, flag = '--redis'): RedisTarget {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RedisUrlError(`${flag}: port must be an integer in 1–65535, got ${u.port}`);
   const dbText = u.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
-  if (!/^\d*$/.test(dbText) || !Number.isSafeInteger(db)) throw new RedisUrlError(`${flag}: the database must be an integer ≥ 0 (the URL's path), got ${JSON.stringify(dbText)}`);
+  if (!/^\d*$/.test(dbText) || !Number.isSafeInteger(db))
+    throw new RedisUrlError(`${flag}: the database must be an integer ≥ 0 (the URL's path), got ${JSON.stringify(dbText)}`);
   const username = u.username ? decodeURIComponent(u.username) : undefined;
   const password = u.password ? decodeURIComponent(u.password) : undefined;
   const hostPart = host.includes(':') ? `[${host}]` : host;

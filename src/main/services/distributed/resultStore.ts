@@ -26,7 +26,8 @@ export type WriteOutcome = 'written' | 'duplicate';
  */
 export function writeCellResult(dir: string, files: ResultFile[], fs: FsLayer = realFs): WriteOutcome {
   for (const f of files) {
-    if (!isTransferablePath(f.path)) throw new WorkbenchException('invalid-data', `result for ${path.basename(dir)}: refusing the file '${f.path}' (not a run folder file)`);
+    if (!isTransferablePath(f.path))
+      throw new WorkbenchException('invalid-data', `result for ${path.basename(dir)}: refusing the file '${f.path}' (not a run folder file)`);
   }
   if (nodeFs.existsSync(dir)) return 'duplicate';
   const parent = path.dirname(dir);

@@ -96,7 +96,9 @@ export class DistributedWorker {
       void this.publishPresence();
     });
     this.presenceTimer = setInterval(() => void this.publishPresence(), opts.presenceMs ?? 2000);
-    this.log(`worker ${this.id} (${this.versions.appVersion}, engine ${this.versions.engineVersion}) waiting for cells on ${opts.redis.display}, concurrency ${concurrency}`);
+    this.log(
+      `worker ${this.id} (${this.versions.appVersion}, engine ${this.versions.engineVersion}) waiting for cells on ${opts.redis.display}, concurrency ${concurrency}`,
+    );
   }
 
   /** Waits until BullMQ's worker is connected and listening. */
@@ -201,14 +203,17 @@ export class DistributedWorker {
     const ac = new AbortController();
     // Per-cell progress from the run folder's newest record (the executor writes every record as it comes).
     let lastStep = -1;
-    const progress = steps === null ? null : setInterval(() => {
-      void newestRecord(runDir).then((r) => {
-        if (!r || r.step === lastStep) return;
-        lastStep = r.step;
-        const p: CellProgress = { step: r.step, steps: steps!, loss: r.loss, worker: me };
-        job.updateProgress(p).catch(() => undefined);
-      });
-    }, 500);
+    const progress =
+      steps === null
+        ? null
+        : setInterval(() => {
+            void newestRecord(runDir).then((r) => {
+              if (!r || r.step === lastStep) return;
+              lastStep = r.step;
+              const p: CellProgress = { step: r.step, steps: steps!, loss: r.loss, worker: me };
+              job.updateProgress(p).catch(() => undefined);
+            });
+          }, 500);
     try {
       const outcome: CellOutcome = await this.executor.run({ id: data.cellId, work, runDir, slot, signal: ac.signal });
       if (outcome.metrics.backend) {
@@ -229,7 +234,9 @@ export class DistributedWorker {
         this.recentSteps.push({ steps: outcome.metrics.lastStep, ms });
         if (this.recentSteps.length > 20) this.recentSteps.shift();
       }
-      this.log(`cell ${data.cellId} (#${data.index}) ${outcome.status}${outcome.metrics.lastStep !== null ? ` at step ${outcome.metrics.lastStep}` : ''} in ${(ms / 1000).toFixed(1)} s`);
+      this.log(
+        `cell ${data.cellId} (#${data.index}) ${outcome.status}${outcome.metrics.lastStep !== null ? ` at step ${outcome.metrics.lastStep}` : ''} in ${(ms / 1000).toFixed(1)} s`,
+      );
       return {
         schemaVersion: 1,
         sweepId: data.sweepId,

@@ -120,7 +120,12 @@ function meanSeries(name: string, pts: readonly XY[], color: number, fit?: LineF
   const out: FigureSeries[] = [{ name, points: means, band, color }];
   if (fit && xs.length >= 2) {
     const ends = [xs[0]!, xs[xs.length - 1]!];
-    out.push({ name: `${name} fit: slope ${fit.slope.toFixed(3)} [${fit.slopeInterval[0].toFixed(3)}, ${fit.slopeInterval[1].toFixed(3)}]`, points: ends.map((x): XY => [x, Math.exp(fit.intercept + fit.slope * Math.log(x))]), style: 'dashed', color });
+    out.push({
+      name: `${name} fit: slope ${fit.slope.toFixed(3)} [${fit.slopeInterval[0].toFixed(3)}, ${fit.slopeInterval[1].toFixed(3)}]`,
+      points: ends.map((x): XY => [x, Math.exp(fit.intercept + fit.slope * Math.log(x))]),
+      style: 'dashed',
+      color,
+    });
   }
   return out;
 }
@@ -130,7 +135,8 @@ function meanSeries(name: string, pts: readonly XY[], color: number, fit?: LineF
 const E1: ExperimentDefinition = {
   cells(p) {
     const out: RunnerCell[] = [];
-    for (const draws of need(p, 'draws')) for (const seed of need(p, 'seeds')) out.push(taskCell(out.length, { draws, seed }, { kind: 'monte-carlo', d: need(p, 'd'), draws, seed }));
+    for (const draws of need(p, 'draws'))
+      for (const seed of need(p, 'seeds')) out.push(taskCell(out.length, { draws, seed }, { kind: 'monte-carlo', d: need(p, 'd'), draws, seed }));
     return out;
   },
   async analyze(ctx) {
@@ -159,7 +165,15 @@ const E1: ExperimentDefinition = {
         yName: 'value',
         xLog: true,
         series: [
-          { name: 'Monte Carlo', points: rs.map((r): XY => [Number(r.draws), Number(r.estimate)]), band: rs.map((r): [number, number, number] => [Number(r.draws), Number(r.estimate) - 2 * Number(r.std_err), Number(r.estimate) + 2 * Number(r.std_err)]) },
+          {
+            name: 'Monte Carlo',
+            points: rs.map((r): XY => [Number(r.draws), Number(r.estimate)]),
+            band: rs.map((r): [number, number, number] => [
+              Number(r.draws),
+              Number(r.estimate) - 2 * Number(r.std_err),
+              Number(r.estimate) + 2 * Number(r.std_err),
+            ]),
+          },
           { name: 'closed form', points: rs.map((r): XY => [Number(r.draws), exact]), style: 'dashed', color: 1 },
         ],
       };
@@ -181,16 +195,25 @@ const E1_Z = 4;
 const E2: ExperimentDefinition = {
   cells(p) {
     const out: RunnerCell[] = [];
-    for (const init of need(p, 'inits')) for (const m of need(p, 'widths')) for (const seed of need(p, 'seeds')) {
-      out.push(taskCell(out.length, { init, width: m, seed }, { kind: 'concentration', n: need(p, 'n'), d: need(p, 'd'), m, init, seed }));
-    }
+    for (const init of need(p, 'inits'))
+      for (const m of need(p, 'widths'))
+        for (const seed of need(p, 'seeds')) {
+          out.push(taskCell(out.length, { init, width: m, seed }, { kind: 'concentration', n: need(p, 'n'), d: need(p, 'd'), m, init, seed }));
+        }
     return out;
   },
   async analyze(ctx) {
     const rows: Analysis['rows'] = [];
     for (const v of ctx.cells.filter(finished)) {
       const r = await taskValue<{ relError: Record<string, number> }>(v);
-      for (const regime of ['weak', 'decoder', 'joint']) rows.push({ regime, init: String(v.cell.point.init), width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), rel_error: r.relError[regime]! });
+      for (const regime of ['weak', 'decoder', 'joint'])
+        rows.push({
+          regime,
+          init: String(v.cell.point.init),
+          width: Number(v.cell.point.width),
+          seed: Number(v.cell.point.seed),
+          rel_error: r.relError[regime]!,
+        });
     }
     const numbers: Record<string, unknown> = {};
     let holds = rows.length > 0 && ctx.cells.every(finished);
@@ -200,13 +223,31 @@ const E2: ExperimentDefinition = {
       const series: FigureSeries[] = [];
       ['weak', 'decoder', 'joint'].forEach((regime, k) => {
         const rs = rows.filter((r) => r.regime === regime && r.init === init);
-        const fit = fitLogLog(rs.map((r) => Number(r.width)), rs.map((r) => Number(r.rel_error)));
+        const fit = fitLogLog(
+          rs.map((r) => Number(r.width)),
+          rs.map((r) => Number(r.rel_error)),
+        );
         const contains = fit.slopeInterval[0] <= -0.5 && -0.5 <= fit.slopeInterval[1];
         numbers[`${regime}/${init}`] = { ...fitNumbers(fit), containsMinusHalf: contains };
         if (!contains) holds = false;
-        series.push(...meanSeries(regime, rs.map((r): XY => [Number(r.width), Number(r.rel_error)]), k, fit));
+        series.push(
+          ...meanSeries(
+            regime,
+            rs.map((r): XY => [Number(r.width), Number(r.rel_error)]),
+            k,
+            fit,
+          ),
+        );
       });
-      figures.push({ name: `e2-${init}`, title: `E2: ‖H_m − H∞‖₂/‖H∞‖₂ at init vs width (${init} init)`, xName: 'width m', yName: 'relative error', xLog: true, yLog: true, series });
+      figures.push({
+        name: `e2-${init}`,
+        title: `E2: ‖H_m − H∞‖₂/‖H∞‖₂ at init vs width (${init} init)`,
+        xName: 'width m',
+        yName: 'relative error',
+        xLog: true,
+        yLog: true,
+        series,
+      });
     }
     if (inits.includes('gaussian') && inits.includes('orthogonal')) {
       // SPEC §10.5: the decoder Gram fluctuates less with orthogonal blocks; compared as the mean error over seeds, per width.
@@ -230,19 +271,33 @@ const E2: ExperimentDefinition = {
 
 // ---------------------------------------------------------------------------------------------- E3
 
-type Lambdas = { lambdaEnc: number; lambdaDec: number; lambdaJoint: number; lambdaMaxJoint: number; sufficientWidth: { A_sufficient: number | null; B_sufficient: number | null; A_rateLambda: number; B_rateLambda: number } };
+type Lambdas = {
+  lambdaEnc: number;
+  lambdaDec: number;
+  lambdaJoint: number;
+  lambdaMaxJoint: number;
+  sufficientWidth: { A_sufficient: number | null; B_sufficient: number | null; A_rateLambda: number; B_rateLambda: number };
+};
 
 const E3: ExperimentDefinition = {
   cells(p) {
     const out: RunnerCell[] = [];
-    for (const d of need(p, 'ds')) for (const n of need(p, 'ns')) for (const seed of need(p, 'seeds')) out.push(taskCell(out.length, { n, d, seed }, { kind: 'lambdas', n, d, seed }));
+    for (const d of need(p, 'ds'))
+      for (const n of need(p, 'ns')) for (const seed of need(p, 'seeds')) out.push(taskCell(out.length, { n, d, seed }, { kind: 'lambdas', n, d, seed }));
     return out;
   },
   async analyze(ctx) {
     const rows: Analysis['rows'] = [];
     for (const v of ctx.cells.filter(finished)) {
       const r = await taskValue<Lambdas>(v);
-      rows.push({ n: Number(v.cell.point.n), d: Number(v.cell.point.d), seed: Number(v.cell.point.seed), lambda_enc: r.lambdaEnc, lambda_dec: r.lambdaDec, lambda_joint: r.lambdaJoint });
+      rows.push({
+        n: Number(v.cell.point.n),
+        d: Number(v.cell.point.d),
+        seed: Number(v.cell.point.seed),
+        lambda_enc: r.lambdaEnc,
+        lambda_dec: r.lambdaDec,
+        lambda_joint: r.lambdaJoint,
+      });
     }
     const ns = uniqSorted(rows.map((r) => Number(r.n)));
     const ds = uniqSorted(rows.map((r) => Number(r.d)));
@@ -250,14 +305,19 @@ const E3: ExperimentDefinition = {
     const keys = ['lambda_enc', 'lambda_dec', 'lambda_joint'] as const;
     const violations: string[] = [];
     for (const key of keys) {
-      for (const d of ds) for (let i = 1; i < ns.length; i++) if (!(meanOf(key, ns[i]!, d) < meanOf(key, ns[i - 1]!, d))) violations.push(`${key} not decreasing from n=${ns[i - 1]} to n=${ns[i]} at d=${d}`);
-      for (const n of ns) for (let j = 1; j < ds.length; j++) if (!(meanOf(key, n, ds[j]!) > meanOf(key, n, ds[j - 1]!))) violations.push(`${key} not increasing from d=${ds[j - 1]} to d=${ds[j]} at n=${n}`);
+      for (const d of ds)
+        for (let i = 1; i < ns.length; i++)
+          if (!(meanOf(key, ns[i]!, d) < meanOf(key, ns[i - 1]!, d))) violations.push(`${key} not decreasing from n=${ns[i - 1]} to n=${ns[i]} at d=${d}`);
+      for (const n of ns)
+        for (let j = 1; j < ds.length; j++)
+          if (!(meanOf(key, n, ds[j]!) > meanOf(key, n, ds[j - 1]!))) violations.push(`${key} not increasing from d=${ds[j - 1]} to d=${ds[j]} at n=${n}`);
     }
     let decBelow = 0;
-    for (const n of ns) for (const d of ds) {
-      if (meanOf('lambda_dec', n, d) < meanOf('lambda_enc', n, d)) decBelow++;
-      else violations.push(`mean λ_dec ≥ λ₀ at n=${n}, d=${d}`);
-    }
+    for (const n of ns)
+      for (const d of ds) {
+        if (meanOf('lambda_dec', n, d) < meanOf('lambda_enc', n, d)) decBelow++;
+        else violations.push(`mean λ_dec ≥ λ₀ at n=${n}, d=${d}`);
+      }
     const figures: ExperimentFigure[] = keys.map((key, k) => ({
       name: `e3-${key.replace('lambda_', '')}`,
       title: `E3: ${['λ₀ = λ_min(H_enc∞)', 'λ_dec = λ_min(H_dec∞)', 'λ_J = λ_min(H_enc∞ + H_dec∞)'][k]} vs n (mean ± std over seeds)`,
@@ -265,7 +325,13 @@ const E3: ExperimentDefinition = {
       yName: 'λ_min',
       xLog: true,
       yLog: true,
-      series: ds.flatMap((d, j) => meanSeries(`d=${d}`, rows.filter((r) => r.d === d).map((r): XY => [Number(r.n), Number(r[key])]), j)),
+      series: ds.flatMap((d, j) =>
+        meanSeries(
+          `d=${d}`,
+          rows.filter((r) => r.d === d).map((r): XY => [Number(r.n), Number(r[key])]),
+          j,
+        ),
+      ),
     }));
     return {
       columns: ['n', 'd', 'seed', 'lambda_enc', 'lambda_dec', 'lambda_joint'],
@@ -306,11 +372,25 @@ const E4: ExperimentDefinition = {
   cells(p, prep) {
     const out: RunnerCell[] = [];
     const steps = need(p, 'steps');
-    for (const init of p.inits ?? ['gaussian']) for (const regime of need(p, 'regimes')) for (const m of need(p, 'widths')) for (const seed of need(p, 'seeds')) {
-      const eta = (prep[String(seed)] as { eta: number }).eta;
-      const config = trainingConfig({ samples: need(p, 'n'), inputDim: need(p, 'd'), hiddenWidth: m, regime, init, seed, steps, learningRate: eta, trackEvery: Math.max(1, Math.round(steps / 80)), targetLossRatio: 0 });
-      out.push(trainCell(out.length, { init, regime, width: m, seed }, config));
-    }
+    for (const init of p.inits ?? ['gaussian'])
+      for (const regime of need(p, 'regimes'))
+        for (const m of need(p, 'widths'))
+          for (const seed of need(p, 'seeds')) {
+            const eta = (prep[String(seed)] as { eta: number }).eta;
+            const config = trainingConfig({
+              samples: need(p, 'n'),
+              inputDim: need(p, 'd'),
+              hiddenWidth: m,
+              regime,
+              init,
+              seed,
+              steps,
+              learningRate: eta,
+              trackEvery: Math.max(1, Math.round(steps / 80)),
+              targetLossRatio: 0,
+            });
+            out.push(trainCell(out.length, { init, regime, width: m, seed }, config));
+          }
     return out;
   },
   async analyze(ctx) {
@@ -325,14 +405,33 @@ const E4: ExperimentDefinition = {
       const L0 = records[0]?.loss ?? NaN;
       const pts = records
         .filter((r) => r.tracked?.linearizedLoss !== undefined || r.step === records[records.length - 1]!.step)
-        .map((r) => ({ k: r.step, ratio: (r.loss ?? NaN) / L0, lin: r.tracked?.linearizedLoss !== undefined && r.tracked.linearizedLoss !== null ? r.tracked.linearizedLoss / L0 : null, bound: Math.pow(1 - (lam.eta * rateLambda) / 2, r.step) }));
+        .map((r) => ({
+          k: r.step,
+          ratio: (r.loss ?? NaN) / L0,
+          lin: r.tracked?.linearizedLoss !== undefined && r.tracked.linearizedLoss !== null ? r.tracked.linearizedLoss / L0 : null,
+          bound: Math.pow(1 - (lam.eta * rateLambda) / 2, r.step),
+        }));
       curves.set(v, pts);
-      for (const q of pts) rows.push({ init: String(v.cell.point.init), regime, width: Number(v.cell.point.width), seed, step: q.k, loss_ratio: q.ratio, linearized_ratio: q.lin, bound_ratio: q.bound });
+      for (const q of pts)
+        rows.push({
+          init: String(v.cell.point.init),
+          regime,
+          width: Number(v.cell.point.width),
+          seed,
+          step: q.k,
+          loss_ratio: q.ratio,
+          linearized_ratio: q.lin,
+          bound_ratio: q.bound,
+        });
     }
     const widths = uniqSorted(ctx.cells.map((v) => Number(v.cell.point.width)));
     const mMax = widths[widths.length - 1]!;
     const mMin = widths[0]!;
-    const numbers: Record<string, unknown> = { tolerance: `|log10(L/L_lin)| ≤ ${E4_TOLERANCE_LOG10} while L_lin/L0 ≥ ${E4_RANGE}, and below the smallest width's deviation`, converged: E4_CONVERGED, eta: Object.fromEntries(Object.entries(ctx.prep).map(([s, l]) => [s, (l as { eta: number }).eta])) };
+    const numbers: Record<string, unknown> = {
+      tolerance: `|log10(L/L_lin)| ≤ ${E4_TOLERANCE_LOG10} while L_lin/L0 ≥ ${E4_RANGE}, and below the smallest width's deviation`,
+      converged: E4_CONVERGED,
+      eta: Object.fromEntries(Object.entries(ctx.prep).map(([s, l]) => [s, (l as { eta: number }).eta])),
+    };
     let holds = ctx.cells.every(done) && ctx.cells.length > 0;
     const large: Record<string, unknown> = {};
     const deviation = (pts: { ratio: number; lin: number | null }[]): number => {
@@ -343,27 +442,41 @@ const E4: ExperimentDefinition = {
       if (Number(v.cell.point.width) !== mMax) continue;
       const key = `${v.cell.point.regime}/${v.cell.point.init}/seed${v.cell.point.seed}`;
       const maxDev = deviation(pts);
-      const smallest = [...curves.entries()].find(([c]) => Number(c.cell.point.width) === mMin && c.cell.point.regime === v.cell.point.regime && c.cell.point.init === v.cell.point.init && c.cell.point.seed === v.cell.point.seed);
+      const smallest = [...curves.entries()].find(
+        ([c]) =>
+          Number(c.cell.point.width) === mMin &&
+          c.cell.point.regime === v.cell.point.regime &&
+          c.cell.point.init === v.cell.point.init &&
+          c.cell.point.seed === v.cell.point.seed,
+      );
       const smallDev = smallest ? deviation(smallest[1]) : Infinity;
       const belowBound = pts.every((q) => q.ratio <= q.bound * (1 + 1e-9));
-      large[key] = { maxLog10Deviation: maxDev, maxLog10DeviationAtSmallestWidth: smallDev, belowRateBound: belowBound, finalLossRatio: pts[pts.length - 1]?.ratio ?? null };
+      large[key] = {
+        maxLog10Deviation: maxDev,
+        maxLog10DeviationAtSmallestWidth: smallDev,
+        belowRateBound: belowBound,
+        finalLossRatio: pts[pts.length - 1]?.ratio ?? null,
+      };
       if (!(maxDev <= E4_TOLERANCE_LOG10) || !belowBound || !(maxDev < smallDev)) holds = false;
     }
     numbers[`largestWidth m=${mMax}`] = large;
     const small: Record<string, unknown> = {};
-    for (const init of [...new Set(ctx.cells.map((v) => String(v.cell.point.init)))]) for (const seed of [...new Set(ctx.cells.map((v) => Number(v.cell.point.seed)))]) {
-      const final = (regime: string): number | null => {
-        const v = [...curves.keys()].find((c) => c.cell.point.regime === regime && c.cell.point.init === init && Number(c.cell.point.seed) === seed && Number(c.cell.point.width) === mMin);
-        if (!v) return null;
-        return v.record.outcome?.errorCode === 'run-diverged' ? Infinity : (curves.get(v)!.at(-1)?.ratio ?? null);
-      };
-      const weak = final('weak');
-      const joint = final('joint');
-      if (weak === null || joint === null) continue;
-      const ok = weak >= E4_CONVERGED && joint < E4_CONVERGED;
-      small[`${init}/seed${seed}`] = { weakFinalLossRatio: weak, jointFinalLossRatio: joint, weakOverJoint: weak / joint, weakStallsJointConverges: ok };
-      if (!ok) holds = false;
-    }
+    for (const init of [...new Set(ctx.cells.map((v) => String(v.cell.point.init)))])
+      for (const seed of [...new Set(ctx.cells.map((v) => Number(v.cell.point.seed)))]) {
+        const final = (regime: string): number | null => {
+          const v = [...curves.keys()].find(
+            (c) => c.cell.point.regime === regime && c.cell.point.init === init && Number(c.cell.point.seed) === seed && Number(c.cell.point.width) === mMin,
+          );
+          if (!v) return null;
+          return v.record.outcome?.errorCode === 'run-diverged' ? Infinity : (curves.get(v)!.at(-1)?.ratio ?? null);
+        };
+        const weak = final('weak');
+        const joint = final('joint');
+        if (weak === null || joint === null) continue;
+        const ok = weak >= E4_CONVERGED && joint < E4_CONVERGED;
+        small[`${init}/seed${seed}`] = { weakFinalLossRatio: weak, jointFinalLossRatio: joint, weakOverJoint: weak / joint, weakStallsJointConverges: ok };
+        if (!ok) holds = false;
+      }
     numbers[`smallestWidth m=${mMin}`] = small;
     const figures: ExperimentFigure[] = [];
     for (const m of [mMin, mMax]) {
@@ -377,7 +490,14 @@ const E4: ExperimentDefinition = {
         series.push({ name: `${label} rate bound`, points: pts.map((q): XY => [q.k, q.bound]), style: 'dotted', color: k });
         k++;
       }
-      figures.push({ name: `e4-m${m}`, title: `E4: L(k)/L(0) at m = ${m} against the linearized prediction and (1 − ηλ/2)^k`, xName: 'step k', yName: 'L/L₀', yLog: true, series });
+      figures.push({
+        name: `e4-m${m}`,
+        title: `E4: L(k)/L(0) at m = ${m} against the linearized prediction and (1 − ηλ/2)^k`,
+        xName: 'step k',
+        yName: 'L/L₀',
+        yLog: true,
+        series,
+      });
     }
     return { columns: ['init', 'regime', 'width', 'seed', 'step', 'loss_ratio', 'linearized_ratio', 'bound_ratio'], rows, holds, numbers, figures };
   },
@@ -387,10 +507,21 @@ const E6: ExperimentDefinition = {
   cells(p) {
     const out: RunnerCell[] = [];
     const steps = need(p, 'steps');
-    for (const regime of need(p, 'regimes')) for (const m of need(p, 'widths')) for (const seed of need(p, 'seeds')) {
-      const config = trainingConfig({ samples: need(p, 'n'), inputDim: need(p, 'd'), hiddenWidth: m, regime, seed, steps, trackEvery: steps, targetLossRatio: 0 });
-      out.push(trainCell(out.length, { regime, width: m, seed }, config));
-    }
+    for (const regime of need(p, 'regimes'))
+      for (const m of need(p, 'widths'))
+        for (const seed of need(p, 'seeds')) {
+          const config = trainingConfig({
+            samples: need(p, 'n'),
+            inputDim: need(p, 'd'),
+            hiddenWidth: m,
+            regime,
+            seed,
+            steps,
+            trackEvery: steps,
+            targetLossRatio: 0,
+          });
+          out.push(trainCell(out.length, { regime, width: m, seed }, config));
+        }
     return out;
   },
   async analyze(ctx) {
@@ -398,7 +529,16 @@ const E6: ExperimentDefinition = {
     for (const v of ctx.cells.filter(finished)) {
       const records = await readRecords(v.dir);
       const t = [...records].reverse().find((r: MetricRecord) => r.tracked?.weightMoveW !== undefined)?.tracked;
-      rows.push({ regime: String(v.cell.point.regime), width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), steps: records.at(-1)?.step ?? null, weight_move_w: t?.weightMoveW ?? null, flip_fraction: t?.flipFraction ?? null, max_neuron_move: t?.maxNeuronMove ?? null, loss_ratio: records.at(-1)?.lossRatio ?? null });
+      rows.push({
+        regime: String(v.cell.point.regime),
+        width: Number(v.cell.point.width),
+        seed: Number(v.cell.point.seed),
+        steps: records.at(-1)?.step ?? null,
+        weight_move_w: t?.weightMoveW ?? null,
+        flip_fraction: t?.flipFraction ?? null,
+        max_neuron_move: t?.maxNeuronMove ?? null,
+        loss_ratio: records.at(-1)?.lossRatio ?? null,
+      });
     }
     // A diverged cell (a step too large for a small width) has no movement to compare; it is reported.
     const diverged = ctx.cells.filter((v) => v.record.state === 'failed').map((v) => v.cell.point);
@@ -407,21 +547,50 @@ const E6: ExperimentDefinition = {
     const series: FigureSeries[] = [];
     [...new Set(rows.map((r) => String(r.regime)))].forEach((regime, k) => {
       const rs = rows.filter((r) => r.regime === regime && typeof r.weight_move_w === 'number');
-      const fit = fitLogLog(rs.map((r) => Number(r.width)), rs.map((r) => Number(r.weight_move_w)));
+      const fit = fitLogLog(
+        rs.map((r) => Number(r.width)),
+        rs.map((r) => Number(r.weight_move_w)),
+      );
       const contains = fit.slopeInterval[0] <= -0.5 && -0.5 <= fit.slopeInterval[1];
       const flips = rows.filter((r) => r.regime === regime && Number(r.flip_fraction) > 0);
-      const flipFit = flips.length >= 3 ? fitLogLog(flips.map((r) => Number(r.width)), flips.map((r) => Number(r.flip_fraction))) : null;
+      const flipFit =
+        flips.length >= 3
+          ? fitLogLog(
+              flips.map((r) => Number(r.width)),
+              flips.map((r) => Number(r.flip_fraction)),
+            )
+          : null;
       const flipContains = flipFit !== null && flipFit.slopeInterval[0] <= -0.5 && -0.5 <= flipFit.slopeInterval[1];
-      numbers[regime] = { weightMove: { ...fitNumbers(fit), containsMinusHalf: contains }, flipFraction: flipFit ? { ...fitNumbers(flipFit), containsMinusHalf: flipContains } : null };
+      numbers[regime] = {
+        weightMove: { ...fitNumbers(fit), containsMinusHalf: contains },
+        flipFraction: flipFit ? { ...fitNumbers(flipFit), containsMinusHalf: flipContains } : null,
+      };
       if (!contains || !flipContains) holds = false;
-      series.push(...meanSeries(`${regime} ‖ΔW‖/‖W₀‖`, rs.map((r): XY => [Number(r.width), Number(r.weight_move_w)]), k, fit));
+      series.push(
+        ...meanSeries(
+          `${regime} ‖ΔW‖/‖W₀‖`,
+          rs.map((r): XY => [Number(r.width), Number(r.weight_move_w)]),
+          k,
+          fit,
+        ),
+      );
     });
     return {
       columns: ['regime', 'width', 'seed', 'steps', 'weight_move_w', 'flip_fraction', 'max_neuron_move', 'loss_ratio'],
       rows,
       holds,
       numbers,
-      figures: [{ name: 'e6-movement', title: 'E6: relative weight movement after training vs width', xName: 'width m', yName: '‖W − W₀‖_F / ‖W₀‖_F', xLog: true, yLog: true, series }],
+      figures: [
+        {
+          name: 'e6-movement',
+          title: 'E6: relative weight movement after training vs width',
+          xName: 'width m',
+          yName: '‖W − W₀‖_F / ‖W₀‖_F',
+          xLog: true,
+          yLog: true,
+          series,
+        },
+      ],
     };
   },
 };
@@ -437,11 +606,24 @@ const E5: ExperimentDefinition = {
     const steps = need(p, 'steps');
     // E5-nm: the sample counts `ns` are an axis of the grid too (the point then carries n).
     const ns = p.ns ?? [need(p, 'n')];
-    for (const n of ns) for (const regime of need(p, 'regimes')) for (const m of need(p, 'widths')) for (const seed of need(p, 'seeds')) {
-      // The run stops just below the criterion; no tracked diagnostics (only the loss decides).
-      const config = trainingConfig({ samples: n, inputDim: need(p, 'd'), hiddenWidth: m, regime, seed, steps, trackEvery: steps, trackEigenvalues: 0, targetLossRatio: E5_SUCCESS / 2 });
-      out.push(trainCell(out.length, p.ns ? { n, regime, width: m, seed } : { regime, width: m, seed }, config));
-    }
+    for (const n of ns)
+      for (const regime of need(p, 'regimes'))
+        for (const m of need(p, 'widths'))
+          for (const seed of need(p, 'seeds')) {
+            // The run stops just below the criterion; no tracked diagnostics (only the loss decides).
+            const config = trainingConfig({
+              samples: n,
+              inputDim: need(p, 'd'),
+              hiddenWidth: m,
+              regime,
+              seed,
+              steps,
+              trackEvery: steps,
+              trackEigenvalues: 0,
+              targetLossRatio: E5_SUCCESS / 2,
+            });
+            out.push(trainCell(out.length, p.ns ? { n, regime, width: m, seed } : { regime, width: m, seed }, config));
+          }
     return out;
   },
   async analyze(ctx) {
@@ -467,7 +649,16 @@ const E5: ExperimentDefinition = {
           thresholdNote: 'null: not reached within the widths of the grid',
           ...v,
         },
-        figures: [{ name: 'e5-success', title: `E5: success probability (L/L₀ < 10⁻⁶ within ${steps} steps) vs width`, xName: 'width m', yName: 'success probability', xLog: true, series: g.series }],
+        figures: [
+          {
+            name: 'e5-success',
+            title: `E5: success probability (L/L₀ < 10⁻⁶ within ${steps} steps) vs width`,
+            xName: 'width m',
+            yName: 'success probability',
+            xLog: true,
+            series: g.series,
+          },
+        ],
       };
     }
     // E5-nm: the same analysis per n, and per regime a heat map of the success probability over (n, m).
@@ -498,7 +689,10 @@ function e5Grid(rows: Analysis['rows']): { thresholds: Record<string, number | n
   const thresholds: Record<string, number | null> = {};
   const series: FigureSeries[] = [];
   [...new Set(rows.map((r) => String(r.regime)))].forEach((regime, k) => {
-    const byW = groupBy(rows.filter((r) => r.regime === regime), (r) => String(r.width));
+    const byW = groupBy(
+      rows.filter((r) => r.regime === regime),
+      (r) => String(r.width),
+    );
     const pts = [...byW.entries()].map(([w, rs]) => ({ x: Number(w), successes: rs.filter((r) => r.converged === 1).length, trials: rs.length }));
     thresholds[regime] = successThreshold(pts, 1);
     series.push({ name: regime, points: pts.sort((a, b) => a.x - b.x).map((q): XY => [q.x, q.successes / q.trials]), color: k });
@@ -568,24 +762,43 @@ function e5HeatmapFigure(nm: E5ThresholdMap, regime: string, steps: number | und
 const E7: ExperimentDefinition = {
   cells(p) {
     const out: RunnerCell[] = [];
-    for (const kappaSq of ['1', '2/sqrt(m)'] as const) for (const m of need(p, 'widths')) for (const seed of need(p, 'seeds')) {
-      out.push(taskCell(out.length, { kappaSq, width: m, seed }, { kind: 'tied', n: need(p, 'n'), d: need(p, 'd'), m, scaling: 'ntk', kappaSq, seed }));
-    }
+    for (const kappaSq of ['1', '2/sqrt(m)'] as const)
+      for (const m of need(p, 'widths'))
+        for (const seed of need(p, 'seeds')) {
+          out.push(taskCell(out.length, { kappaSq, width: m, seed }, { kind: 'tied', n: need(p, 'n'), d: need(p, 'd'), m, scaling: 'ntk', kappaSq, seed }));
+        }
     return out;
   },
   async analyze(ctx) {
     const rows: Analysis['rows'] = [];
     for (const v of ctx.cells.filter(finished)) {
       const r = await taskValue<{ outputNorm: number; outputAlongX: number; predictedNorm: number; identityError: number }>(v);
-      rows.push({ kappa_sq: String(v.cell.point.kappaSq), width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), output_along_x: r.outputAlongX, output_norm: r.outputNorm, predicted: r.predictedNorm, identity_error: r.identityError });
+      rows.push({
+        kappa_sq: String(v.cell.point.kappaSq),
+        width: Number(v.cell.point.width),
+        seed: Number(v.cell.point.seed),
+        output_along_x: r.outputAlongX,
+        output_norm: r.outputNorm,
+        predicted: r.predictedNorm,
+        identity_error: r.identityError,
+      });
     }
     const grow = rows.filter((r) => r.kappa_sq === '1');
     const ident = rows.filter((r) => r.kappa_sq !== '1');
     // The linear component along x (expectation exactly (√m/2)‖x‖, D1); ‖u₀(x)‖ itself carries the O(1)
     // fluctuation, which bends its log–log line at small m (its slope is reported too).
-    const fit = fitLogLog(grow.map((r) => Number(r.width)), grow.map((r) => Number(r.output_along_x)));
-    const normFit = fitLogLog(grow.map((r) => Number(r.width)), grow.map((r) => Number(r.output_norm)));
-    const identFit = fitLogLog(ident.map((r) => Number(r.width)), ident.map((r) => Number(r.identity_error)));
+    const fit = fitLogLog(
+      grow.map((r) => Number(r.width)),
+      grow.map((r) => Number(r.output_along_x)),
+    );
+    const normFit = fitLogLog(
+      grow.map((r) => Number(r.width)),
+      grow.map((r) => Number(r.output_norm)),
+    );
+    const identFit = fitLogLog(
+      ident.map((r) => Number(r.width)),
+      ident.map((r) => Number(r.identity_error)),
+    );
     const contains = fit.slopeInterval[0] <= 0.5 && 0.5 <= fit.slopeInterval[1];
     // x̂ᵀu₀(x) ≈ (√m/2)‖x‖: the fitted prefactor e^intercept against ½.
     const prefactor = Math.exp(fit.intercept);
@@ -593,10 +806,48 @@ const E7: ExperimentDefinition = {
       columns: ['kappa_sq', 'width', 'seed', 'output_along_x', 'output_norm', 'predicted', 'identity_error'],
       rows,
       holds: grow.length > 0 && contains && ctx.cells.every(finished),
-      numbers: { outputAlongX: { ...fitNumbers(fit), containsHalf: contains, prefactor, predictedPrefactor: 0.5 }, outputNorm: fitNumbers(normFit), identityErrorAtKappaSq2OverSqrtM: fitNumbers(identFit) },
+      numbers: {
+        outputAlongX: { ...fitNumbers(fit), containsHalf: contains, prefactor, predictedPrefactor: 0.5 },
+        outputNorm: fitNumbers(normFit),
+        identityErrorAtKappaSq2OverSqrtM: fitNumbers(identFit),
+      },
       figures: [
-        { name: 'e7-output', title: 'E7: weight-tied output at init vs width (κ = 1, s = 1/√m), per ‖x‖', xName: 'width m', yName: 'output', xLog: true, yLog: true, series: [...meanSeries('x̂ᵀu₀(x)', grow.map((r): XY => [Number(r.width), Number(r.output_along_x)]), 0, fit), ...meanSeries('‖u₀(x)‖', grow.map((r): XY => [Number(r.width), Number(r.output_norm)]), 2), { name: '√m/2', points: uniqSorted(grow.map((r) => Number(r.width))).map((m): XY => [m, Math.sqrt(m) / 2]), style: 'dotted', color: 1 }] },
-        { name: 'e7-identity', title: 'E7: identity error ‖u₀(x) − x‖/‖x‖ at κ² = 2/√m vs width', xName: 'width m', yName: 'relative error', xLog: true, yLog: true, series: meanSeries('measured', ident.map((r): XY => [Number(r.width), Number(r.identity_error)]), 0, identFit) },
+        {
+          name: 'e7-output',
+          title: 'E7: weight-tied output at init vs width (κ = 1, s = 1/√m), per ‖x‖',
+          xName: 'width m',
+          yName: 'output',
+          xLog: true,
+          yLog: true,
+          series: [
+            ...meanSeries(
+              'x̂ᵀu₀(x)',
+              grow.map((r): XY => [Number(r.width), Number(r.output_along_x)]),
+              0,
+              fit,
+            ),
+            ...meanSeries(
+              '‖u₀(x)‖',
+              grow.map((r): XY => [Number(r.width), Number(r.output_norm)]),
+              2,
+            ),
+            { name: '√m/2', points: uniqSorted(grow.map((r) => Number(r.width))).map((m): XY => [m, Math.sqrt(m) / 2]), style: 'dotted', color: 1 },
+          ],
+        },
+        {
+          name: 'e7-identity',
+          title: 'E7: identity error ‖u₀(x) − x‖/‖x‖ at κ² = 2/√m vs width',
+          xName: 'width m',
+          yName: 'relative error',
+          xLog: true,
+          yLog: true,
+          series: meanSeries(
+            'measured',
+            ident.map((r): XY => [Number(r.width), Number(r.identity_error)]),
+            0,
+            identFit,
+          ),
+        },
       ],
     };
   },
@@ -612,10 +863,22 @@ const E8_CLOSE = 0.1;
 const E8: ExperimentDefinition = {
   cells(p) {
     const out: RunnerCell[] = [];
-    for (const m of need(p, 'widths')) for (const seed of need(p, 'seeds')) {
-      const config = trainingConfig({ samples: need(p, 'n'), inputDim: need(p, 'd'), testSamples: need(p, 'testSamples'), hiddenWidth: m, init: 'antisymmetric', regime: 'joint', seed, steps: need(p, 'steps'), trackEvery: need(p, 'steps'), targetLossRatio: 1e-12 });
-      out.push(trainCell(out.length, { width: m, seed }, config));
-    }
+    for (const m of need(p, 'widths'))
+      for (const seed of need(p, 'seeds')) {
+        const config = trainingConfig({
+          samples: need(p, 'n'),
+          inputDim: need(p, 'd'),
+          testSamples: need(p, 'testSamples'),
+          hiddenWidth: m,
+          init: 'antisymmetric',
+          regime: 'joint',
+          seed,
+          steps: need(p, 'steps'),
+          trackEvery: need(p, 'steps'),
+          targetLossRatio: 1e-12,
+        });
+        out.push(trainCell(out.length, { width: m, seed }, config));
+      }
     return out;
   },
   async analyze(ctx) {
@@ -631,7 +894,15 @@ const E8: ExperimentDefinition = {
         W: Float64Array.from(kept.W.data as Float64Array),
         V: Float64Array.from(kept.V.data as Float64Array),
       })) as { spanShareNetwork: number | null; spanShareKernel: number | null; baseline: number; relativeDifference: number | null };
-      rows.push({ width: Number(v.cell.point.width), seed: Number(v.cell.point.seed), loss_ratio: v.record.outcome?.metrics.lossRatio ?? null, span_share_network: r.spanShareNetwork, span_share_kernel: r.spanShareKernel, baseline: r.baseline, relative_difference: r.relativeDifference });
+      rows.push({
+        width: Number(v.cell.point.width),
+        seed: Number(v.cell.point.seed),
+        loss_ratio: v.record.outcome?.metrics.lossRatio ?? null,
+        span_share_network: r.spanShareNetwork,
+        span_share_kernel: r.spanShareKernel,
+        baseline: r.baseline,
+        relative_difference: r.relativeDifference,
+      });
       if (!(Number(r.spanShareNetwork) >= E8_SPAN) || !(Number(r.relativeDifference) <= E8_CLOSE)) holds = false;
     }
     return {
@@ -662,16 +933,26 @@ const E8: ExperimentDefinition = {
 const E9: ExperimentDefinition = {
   cells(p) {
     const out: RunnerCell[] = [];
-    for (const n of need(p, 'ns')) for (const seed of need(p, 'seeds')) out.push(taskCell(out.length, { n, seed }, { kind: 'lambdas', n, d: need(p, 'd'), seed }));
+    for (const n of need(p, 'ns'))
+      for (const seed of need(p, 'seeds')) out.push(taskCell(out.length, { n, seed }, { kind: 'lambdas', n, d: need(p, 'd'), seed }));
     return out;
   },
   async analyze(ctx) {
     const rows: Analysis['rows'] = [];
     for (const v of ctx.cells.filter(finished)) {
       const r = await taskValue<Lambdas>(v);
-      rows.push({ n: Number(v.cell.point.n), seed: Number(v.cell.point.seed), lambda_enc: r.lambdaEnc, lambda_dec: r.lambdaDec, width_theorem_a: r.sufficientWidth.A_sufficient, width_theorem_b: r.sufficientWidth.B_sufficient });
+      rows.push({
+        n: Number(v.cell.point.n),
+        seed: Number(v.cell.point.seed),
+        lambda_enc: r.lambdaEnc,
+        lambda_dec: r.lambdaDec,
+        width_theorem_a: r.sufficientWidth.A_sufficient,
+        width_theorem_b: r.sufficientWidth.B_sufficient,
+      });
     }
-    const gaps = rows.map((r) => (typeof r.width_theorem_a === 'number' && typeof r.width_theorem_b === 'number' ? Math.log10(r.width_theorem_a / r.width_theorem_b) : NaN));
+    const gaps = rows.map((r) =>
+      typeof r.width_theorem_a === 'number' && typeof r.width_theorem_b === 'number' ? Math.log10(r.width_theorem_a / r.width_theorem_b) : NaN,
+    );
     const minGap = gaps.length ? Math.min(...gaps) : NaN;
     const figures: ExperimentFigure[] = [
       {
@@ -682,8 +963,16 @@ const E9: ExperimentDefinition = {
         xLog: true,
         yLog: true,
         series: [
-          ...meanSeries('Theorem A (weak)', rows.map((r): XY => [Number(r.n), Number(r.width_theorem_a)]), 0),
-          ...meanSeries('Theorem B (joint)', rows.map((r): XY => [Number(r.n), Number(r.width_theorem_b)]), 1),
+          ...meanSeries(
+            'Theorem A (weak)',
+            rows.map((r): XY => [Number(r.n), Number(r.width_theorem_a)]),
+            0,
+          ),
+          ...meanSeries(
+            'Theorem B (joint)',
+            rows.map((r): XY => [Number(r.n), Number(r.width_theorem_b)]),
+            1,
+          ),
         ],
       },
     ];

@@ -15,7 +15,15 @@ import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { WorkbenchException } from '../../../shared/api/result';
-import type { ExperimentProgress, ExperimentProgressEvent, ExperimentRemote, ExperimentStartRequest, ExperimentState, SweepStartRequest, SweepState } from '../../../shared/experiments/api';
+import type {
+  ExperimentProgress,
+  ExperimentProgressEvent,
+  ExperimentRemote,
+  ExperimentStartRequest,
+  ExperimentState,
+  SweepStartRequest,
+  SweepState,
+} from '../../../shared/experiments/api';
 import { expandSweep, SweepSpecError } from '../../../shared/sweeps/spec';
 import { SweepRunner, defaultJobs } from '../sweeps/runner';
 import { localExecutor, type CellExecutor } from '../sweeps/executor';
@@ -33,7 +41,6 @@ import { RUNS_DIR, SESSIONS_DIR } from '../../../shared/session/schema';
 import { RUN_FILES } from '../../../shared/run/format';
 import { realFs, writeJsonAtomicSync } from '../fsAtomic';
 
-
 /** What the manager needs of the session store: a new session with a name. */
 export interface ExperimentSessions {
   createSession(name: string): Promise<{ sessionId: string }>;
@@ -42,7 +49,17 @@ export interface ExperimentSessions {
 export const EXPERIMENTS_DIR = 'experiments';
 
 function toProgress(p: SweepProgress): ExperimentProgress {
-  return { total: p.total, finished: p.finished, failed: p.failed, running: p.running, pending: p.pending, skipped: p.skipped, elapsedMs: p.elapsedMs, etaMs: p.etaMs, cellsPerMinute: p.cellsPerMinute };
+  return {
+    total: p.total,
+    finished: p.finished,
+    failed: p.failed,
+    running: p.running,
+    pending: p.pending,
+    skipped: p.skipped,
+    elapsedMs: p.elapsedMs,
+    etaMs: p.etaMs,
+    cellsPerMinute: p.cellsPerMinute,
+  };
 }
 
 /** Runs and lists experiments (see the module doc). */
@@ -138,7 +155,18 @@ export class ExperimentManager {
         throw e;
       }
     }
-    const state: ExperimentState = { experimentId: id, preset: req.preset, quick: req.quick, status: 'running', folder: this.folder(id), startedAt: new Date().toISOString(), progress: null, summary: null, figures: [], error: null };
+    const state: ExperimentState = {
+      experimentId: id,
+      preset: req.preset,
+      quick: req.quick,
+      status: 'running',
+      folder: this.folder(id),
+      startedAt: new Date().toISOString(),
+      progress: null,
+      summary: null,
+      figures: [],
+      error: null,
+    };
     if (redis) state.remote = { redis: redis.display, workers: [], notice: null };
     // Bad parameters are refused before a session is made for the runs.
     try {
@@ -152,17 +180,30 @@ export class ExperimentManager {
     let linking: Promise<unknown> = Promise.resolve();
     const link = (): Promise<unknown> => {
       if (!sessionId) return linking;
-      linking = linking.then(() => this.linkRuns(id, sessionId)).catch((e: unknown) => this.opts.log(`experiment ${id}: linking its runs into session ${sessionId}: ${e instanceof Error ? e.message : String(e)}`));
+      linking = linking
+        .then(() => this.linkRuns(id, sessionId))
+        .catch((e: unknown) => this.opts.log(`experiment ${id}: linking its runs into session ${sessionId}: ${e instanceof Error ? e.message : String(e)}`));
       return linking;
     };
     const ac = new AbortController();
-    const emit = (): void => this.opts.emit({ experimentId: id, status: state.status, progress: state.progress, ...(state.remote ? { remote: state.remote } : {}) });
+    const emit = (): void =>
+      this.opts.emit({ experimentId: id, status: state.status, progress: state.progress, ...(state.remote ? { remote: state.remote } : {}) });
     // "Run on: Redis URL": the runner's cells go to the workers on that Redis; their presence and notices reach the UI.
     const onRemote = (e: DistributedEvent): void => {
       const remote = state.remote;
       if (!remote) return;
       if (e.type === 'workers') {
-        remote.workers = e.workers.map((w) => ({ id: w.id, host: w.host, pid: w.pid, backend: w.backend, dtype: w.dtype, cellsPerMinute: w.cellsPerMinute, stepsPerSecond: w.stepsPerSecond, active: w.active, cellsDone: w.cellsDone }));
+        remote.workers = e.workers.map((w) => ({
+          id: w.id,
+          host: w.host,
+          pid: w.pid,
+          backend: w.backend,
+          dtype: w.dtype,
+          cellsPerMinute: w.cellsPerMinute,
+          stepsPerSecond: w.stepsPerSecond,
+          active: w.active,
+          cellsDone: w.cellsDone,
+        }));
       } else if (e.type === 'paused' || e.type === 'refused') {
         remote.notice = e.type === 'refused' ? `worker ${e.worker} refused: ${e.message}` : e.message;
       } else if (e.type === 'resumed') {
@@ -171,7 +212,11 @@ export class ExperimentManager {
       state.remote = { ...remote };
       emit();
     };
-    const remote = redis ? { executor: redisExecutor({ redis, sweepId: defaultSweepId(state.folder), onEvent: onRemote }), jobs: MAX_SWEEP_CELLS } : req.jobs !== undefined ? { jobs: req.jobs } : {};
+    const remote = redis
+      ? { executor: redisExecutor({ redis, sweepId: defaultSweepId(state.folder), onEvent: onRemote }), jobs: MAX_SWEEP_CELLS }
+      : req.jobs !== undefined
+        ? { jobs: req.jobs }
+        : {};
     const done = runExperiment({
       preset: req.preset,
       quick: req.quick,
@@ -255,21 +300,37 @@ export class ExperimentManager {
     let linking: Promise<unknown> = Promise.resolve();
     const link = (): Promise<unknown> => {
       if (!sessionId) return linking;
-      linking = linking.then(() => this.linkRuns(id, sessionId)).catch((e: unknown) => this.opts.log(`sweep ${id}: linking its runs: ${e instanceof Error ? e.message : String(e)}`));
+      linking = linking
+        .then(() => this.linkRuns(id, sessionId))
+        .catch((e: unknown) => this.opts.log(`sweep ${id}: linking its runs: ${e instanceof Error ? e.message : String(e)}`));
       return linking;
     };
-    const emit = (): void => this.opts.emit({ experimentId: id, status: state.status, progress: state.progress, ...(state.remote ? { remote: state.remote } : {}) });
+    const emit = (): void =>
+      this.opts.emit({ experimentId: id, status: state.status, progress: state.progress, ...(state.remote ? { remote: state.remote } : {}) });
     const onRemote = (e: DistributedEvent): void => {
       const remote: ExperimentRemote | undefined = state.remote;
       if (!remote) return;
-      if (e.type === 'workers') remote.workers = e.workers.map((w) => ({ id: w.id, host: w.host, pid: w.pid, backend: w.backend, dtype: w.dtype, cellsPerMinute: w.cellsPerMinute, stepsPerSecond: w.stepsPerSecond, active: w.active, cellsDone: w.cellsDone }));
+      if (e.type === 'workers')
+        remote.workers = e.workers.map((w) => ({
+          id: w.id,
+          host: w.host,
+          pid: w.pid,
+          backend: w.backend,
+          dtype: w.dtype,
+          cellsPerMinute: w.cellsPerMinute,
+          stepsPerSecond: w.stepsPerSecond,
+          active: w.active,
+          cellsDone: w.cellsDone,
+        }));
       else if (e.type === 'paused' || e.type === 'refused') remote.notice = e.type === 'refused' ? `worker ${e.worker} refused: ${e.message}` : e.message;
       else if (e.type === 'resumed') remote.notice = null;
       else return;
       state.remote = { ...remote };
       emit();
     };
-    const executor: CellExecutor = redis ? redisExecutor({ redis, sweepId: defaultSweepId(folder), onEvent: onRemote }) : localExecutor({ ...(this.opts.worker ? { worker: this.opts.worker } : {}) });
+    const executor: CellExecutor = redis
+      ? redisExecutor({ redis, sweepId: defaultSweepId(folder), onEvent: onRemote })
+      : localExecutor({ ...(this.opts.worker ? { worker: this.opts.worker } : {}) });
     const ac = new AbortController();
     const runner = new SweepRunner({
       name: 'sweep',
@@ -348,7 +409,8 @@ export class ExperimentManager {
     } catch {
       throw new WorkbenchException('not-found', `no experiment ${id}`);
     }
-    if (!meta.preset || !(meta.preset in PRESETS)) throw new WorkbenchException('session-corrupt', `${folder}/experiment.json: unknown preset ${String(meta.preset)}`);
+    if (!meta.preset || !(meta.preset in PRESETS))
+      throw new WorkbenchException('session-corrupt', `${folder}/experiment.json: unknown preset ${String(meta.preset)}`);
     let summary: ExperimentSummary | null = null;
     try {
       summary = JSON.parse(await fsp.readFile(path.join(folder, 'summary.json'), 'utf8')) as ExperimentSummary;
@@ -368,7 +430,19 @@ export class ExperimentManager {
     } catch {
       sessionId = undefined;
     }
-    return { experimentId: id, preset: meta.preset as PresetId, quick: meta.quick === true, status: summary ? 'finished' : 'cancelled', folder, startedAt, progress: null, summary, figures, error: null, ...(sessionId ? { sessionId } : {}) };
+    return {
+      experimentId: id,
+      preset: meta.preset as PresetId,
+      quick: meta.quick === true,
+      status: summary ? 'finished' : 'cancelled',
+      folder,
+      startedAt,
+      progress: null,
+      summary,
+      figures,
+      error: null,
+      ...(sessionId ? { sessionId } : {}),
+    };
   }
 
   /** Cancels every running experiment (app shutdown). */

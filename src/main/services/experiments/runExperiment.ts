@@ -67,7 +67,14 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
   try {
     const prep = def.prepare ? await def.prepare(params, host) : {};
     const cells = def.cells(params, prep);
-    writeJsonAtomicSync(realFs, path.join(out, 'experiment.json'), { schemaVersion: 1, preset: o.preset, experiment: preset.experiment, quick: o.quick, params, prep });
+    writeJsonAtomicSync(realFs, path.join(out, 'experiment.json'), {
+      schemaVersion: 1,
+      preset: o.preset,
+      experiment: preset.experiment,
+      quick: o.quick,
+      params,
+      prep,
+    });
     const runner = new SweepRunner({
       name: o.preset,
       stateFile: path.join(out, 'sweep.json'),
@@ -89,11 +96,21 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     }
     const summaryBase = { experiment: o.preset, claim: preset.claim, quick: o.quick };
     if (sweep.cancelled) {
-      return { summary: { ...summaryBase, holds: false, numbers: { cancelled: true, pending: sweep.pending } }, sweep, files: [], figures: [], cancelled: true };
+      return {
+        summary: { ...summaryBase, holds: false, numbers: { cancelled: true, pending: sweep.pending } },
+        sweep,
+        files: [],
+        figures: [],
+        cancelled: true,
+      };
     }
     const a = await def.analyze({ params, quick: o.quick, cells: views, host, prep });
     const failedCells = views.filter((v) => v.record.state === 'failed' && v.record.outcome?.errorCode !== 'run-diverged');
-    const numbers = { ...a.numbers, cells: views.length, ...(failedCells.length ? { failedCells: failedCells.map((v) => ({ id: v.cell.id, point: v.cell.point, reason: v.record.outcome?.reason })) } : {}) };
+    const numbers = {
+      ...a.numbers,
+      cells: views.length,
+      ...(failedCells.length ? { failedCells: failedCells.map((v) => ({ id: v.cell.id, point: v.cell.point, reason: v.record.outcome?.reason })) } : {}),
+    };
     const summary: ExperimentSummary = { ...summaryBase, holds: a.holds, numbers };
     const files: string[] = [];
     const csvFile = path.join(out, 'data.csv');
@@ -104,7 +121,11 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
       const option = buildExperimentOption(fig, 'light');
       const height = figureHeight(option, FIGURE_WIDTH, FIGURE_HEIGHT, measureText);
       const file = path.join(out, 'figures', `${fig.name}.svg`);
-      writeFileAtomicSync(realFs, file, renderSvg(publicationStyle(option, { theme: 'light', width: FIGURE_WIDTH, height, measure: measureText }), FIGURE_WIDTH, height));
+      writeFileAtomicSync(
+        realFs,
+        file,
+        renderSvg(publicationStyle(option, { theme: 'light', width: FIGURE_WIDTH, height, measure: measureText }), FIGURE_WIDTH, height),
+      );
       files.push(file);
     }
     // The figures as data, for the app to draw them again with its own theme.

@@ -77,7 +77,8 @@ export interface ImportMigrations {
 
 const DEFAULT_MIGRATIONS: ImportMigrations = { archive: ARCHIVE_MIGRATIONS, ...MIGRATIONS };
 
-const RUN_FILE_RE = /^runs\/([A-Za-z0-9][A-Za-z0-9_-]*)\/(config\.json|metrics\.ndjson|status\.json|theory\.json|annotations\.json|checkpoints\/ckpt-\d{12}\.bin|params\/(?:initial|final)\.npz)$/;
+const RUN_FILE_RE =
+  /^runs\/([A-Za-z0-9][A-Za-z0-9_-]*)\/(config\.json|metrics\.ndjson|status\.json|theory\.json|annotations\.json|checkpoints\/ckpt-\d{12}\.bin|params\/(?:initial|final)\.npz)$/;
 
 /** The files of a run folder that travel in an archive (regular files only; links are never followed). */
 async function runFiles(dir: string, runId: string): Promise<ZipFile[]> {
@@ -104,8 +105,10 @@ async function runFiles(dir: string, runId: string): Promise<ZipFile[]> {
 
 async function runIdOf(dir: string): Promise<string> {
   const cfg = await readJsonFile(path.join(dir, RUN_FILES.config), MAX_CONFIG_BYTES, MIGRATIONS.runConfig, runConfigFileSchema);
-  if (cfg === null) throw new WorkbenchException('invalid-request', `${dir} is not a run folder (no ${RUN_FILES.config}) nor a session folder (no ${SESSION_MANIFEST_FILE})`);
-  if (!ID_PATTERN.test(cfg.runId)) throw new WorkbenchException('session-corrupt', `${path.join(dir, RUN_FILES.config)}: runId ${JSON.stringify(cfg.runId)} is not a valid id`);
+  if (cfg === null)
+    throw new WorkbenchException('invalid-request', `${dir} is not a run folder (no ${RUN_FILES.config}) nor a session folder (no ${SESSION_MANIFEST_FILE})`);
+  if (!ID_PATTERN.test(cfg.runId))
+    throw new WorkbenchException('session-corrupt', `${path.join(dir, RUN_FILES.config)}: runId ${JSON.stringify(cfg.runId)} is not a valid id`);
   if (isRunOwnedByLiveProcess(dir)) throw new WorkbenchException('forbidden', `run ${cfg.runId} is still being written; archive it when it has ended`);
   return cfg.runId;
 }
@@ -130,7 +133,14 @@ export async function createArchive(dir: string, appVersion: string, now: Date =
       runIds.push(id);
       files.push(...(await runFiles(runDir, id)));
     }
-    manifest = { schemaVersion: ARCHIVE_VERSION, kind: 'session', appVersion, createdAt: now.toISOString(), session: { sessionId: man.sessionId, name: man.name }, runs: runIds };
+    manifest = {
+      schemaVersion: ARCHIVE_VERSION,
+      kind: 'session',
+      appVersion,
+      createdAt: now.toISOString(),
+      session: { sessionId: man.sessionId, name: man.name },
+      runs: runIds,
+    };
   } else {
     const id = await runIdOf(dir);
     files.push(...(await runFiles(dir, id)));
@@ -205,7 +215,8 @@ export async function importArchive(
   const mig = opts.migrations ?? DEFAULT_MIGRATIONS;
   const now = opts.now ?? new Date();
   const fs = opts.fs ?? realFs;
-  if (bytes.length > MAX_ARCHIVE_BYTES) throw zipRefusal(label, null, 'too-large', `${bytes.length} bytes, more than the ${MAX_ARCHIVE_BYTES}-byte limit for an archive`);
+  if (bytes.length > MAX_ARCHIVE_BYTES)
+    throw zipRefusal(label, null, 'too-large', `${bytes.length} bytes, more than the ${MAX_ARCHIVE_BYTES}-byte limit for an archive`);
   const files = readZip(bytes, label, opts.limits ?? ARCHIVE_LIMITS);
   const byName = new Map(files.map((f) => [f.name, f]));
   const manFile = byName.get(ARCHIVE_MANIFEST);
@@ -236,7 +247,8 @@ export async function importArchive(
     const f = byName.get(SESSION_MANIFEST_FILE);
     if (!f) throw zipRefusal(label, null, 'invalid-file', `kind 'session' without ${SESSION_MANIFEST_FILE}`);
     const man = checkJson(label, f, MAX_SMALL_JSON_BYTES, mig.sessionManifest, sessionManifestSchema);
-    if (!ID_PATTERN.test(man.doc.sessionId)) throw zipRefusal(label, f.name, 'invalid-file', `session id ${JSON.stringify(man.doc.sessionId)} is not a valid id`);
+    if (!ID_PATTERN.test(man.doc.sessionId))
+      throw zipRefusal(label, f.name, 'invalid-file', `session id ${JSON.stringify(man.doc.sessionId)} is not a valid id`);
     archivedSessionId = man.doc.sessionId;
     sessionName = opts.sessionName ?? man.doc.name;
     sessionCreated = man.doc.createdAt;
@@ -313,7 +325,8 @@ export async function importArchive(
     updatedAt: now.toISOString(),
   };
   const sessionFile = byName.get(SESSION_MANIFEST_FILE);
-  const keepManifestBytes = sessionFile !== undefined && sessionId === archivedSessionId && !migrated.includes(SESSION_MANIFEST_FILE) && opts.sessionName === undefined;
+  const keepManifestBytes =
+    sessionFile !== undefined && sessionId === archivedSessionId && !migrated.includes(SESSION_MANIFEST_FILE) && opts.sessionName === undefined;
 
   // Everything checked: assemble the session in a hidden folder (listings skip dot-names), then rename.
   const root = path.join(dataDir, SESSIONS_DIR);

@@ -12,7 +12,8 @@ import type { RunData } from './runData';
 export async function runArrays(run: RunData): Promise<{ files: { name: string; mime: string; data: Uint8Array }[]; notes: string[] }> {
   const files: { name: string; mime: string; data: Uint8Array }[] = [];
   const notes: string[] = [];
-  const add = (name: string, data: Float64Array, shape: number[]): void => void files.push({ name, mime: 'application/octet-stream', data: encodeNpy(data, shape) });
+  const add = (name: string, data: Float64Array, shape: number[]): void =>
+    void files.push({ name, mime: 'application/octet-stream', data: encodeNpy(data, shape) });
   for (const which of ['initial', 'final'] as const) {
     const p = await readKeptParams(run.dir, which);
     const suffix = which === 'initial' ? '0' : '';
@@ -31,7 +32,11 @@ export async function runArrays(run: RunData): Promise<{ files: { name: string; 
   for (let i = run.records.length - 1; i >= 0; i--) {
     const s = run.records[i]!.tracked?.spectrum;
     if (Array.isArray(s) && s.length > 0) {
-      add('ntk_spectrum.npy', Float64Array.from(s, (x) => (x === null ? NaN : x)), [s.length]);
+      add(
+        'ntk_spectrum.npy',
+        Float64Array.from(s, (x) => (x === null ? NaN : x)),
+        [s.length],
+      );
       notes.push(`ntk_spectrum.npy is the traced empirical NTK's spectrum at step ${run.records[i]!.step}`);
       break;
     }

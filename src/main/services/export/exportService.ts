@@ -80,7 +80,11 @@ export class ExportService {
     const [run] = await this.runs([req.runId]);
     const { files, notes } = await runArrays(run!);
     const readme = new TextEncoder().encode(`Arrays of run ${run!.runId} (float64 .npy; np.load("W0.npy")).\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
-    return this.transfers.offer(`${run!.runId}-arrays.zip`, 'application/zip', writeZip([...files.map((f) => ({ name: f.name, data: f.data })), { name: 'README.txt', data: readme }]));
+    return this.transfers.offer(
+      `${run!.runId}-arrays.zip`,
+      'application/zip',
+      writeZip([...files.map((f) => ({ name: f.name, data: f.data })), { name: 'README.txt', data: readme }]),
+    );
   }
 
   /** `session:archive` */
@@ -94,7 +98,10 @@ export class ExportService {
   async importUpload(req: InvokeMap['session:import']['req']): Promise<ImportSummary> {
     const up = await this.uploads.read(req.uploadId, 'archive');
     try {
-      return await importArchive(new Uint8Array(up.bytes.buffer, up.bytes.byteOffset, up.bytes.byteLength), this.store.dataDir, { label: up.name, now: this.now() });
+      return await importArchive(new Uint8Array(up.bytes.buffer, up.bytes.byteOffset, up.bytes.byteLength), this.store.dataDir, {
+        label: up.name,
+        now: this.now(),
+      });
     } finally {
       // An archive is imported once, refused or not: its bytes need not wait for the expiry.
       await this.uploads.discard(req.uploadId);
@@ -103,7 +110,8 @@ export class ExportService {
 
   /** `file:save` (desktop app) */
   async save(req: InvokeMap['file:save']['req']): Promise<{ saved: boolean; path: string | null }> {
-    if (!this.dialogs) throw new WorkbenchException('invalid-request', 'file:save: there is no save dialog here; browser mode downloads files from /download/<fileId>');
+    if (!this.dialogs)
+      throw new WorkbenchException('invalid-request', 'file:save: there is no save dialog here; browser mode downloads files from /download/<fileId>');
     let fileName: string;
     let data: Uint8Array;
     if ('fileId' in req) {

@@ -43,14 +43,28 @@ function sansFont(): string {
 
 /** Rasterizes an SVG document to PNG at `scale` × its size (scale in [1, 4]). */
 export function svgToPng(svg: string, scale = 2): Uint8Array {
-  if (!(scale >= MIN_SCALE && scale <= MAX_SCALE)) throw new WorkbenchException('invalid-request', `--scale: expected a number from ${MIN_SCALE} to ${MAX_SCALE}, got ${scale}`);
+  if (!(scale >= MIN_SCALE && scale <= MAX_SCALE))
+    throw new WorkbenchException('invalid-request', `--scale: expected a number from ${MIN_SCALE} to ${MAX_SCALE}, got ${scale}`);
   const font = sansFont();
-  const r = new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: '#ffffff', font: { loadSystemFonts: true, defaultFontFamily: font, sansSerifFamily: font } });
+  const r = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    background: '#ffffff',
+    font: { loadSystemFonts: true, defaultFontFamily: font, sansSerifFamily: font },
+  });
   return r.render().asPng();
 }
 
 /** Short names of config fields in legends (the paper's symbols). */
-const SHORT: Record<string, string> = { hiddenWidth: 'm', samples: 'n', inputDim: 'd', learningRate: 'η', decoderLearningRate: 'η_V', kappa: 'κ', nu: 'ν', stepScale: 'c' };
+const SHORT: Record<string, string> = {
+  hiddenWidth: 'm',
+  samples: 'n',
+  inputDim: 'd',
+  learningRate: 'η',
+  decoderLearningRate: 'η_V',
+  kappa: 'κ',
+  nu: 'ν',
+  stepScale: 'c',
+};
 
 /**
  * Legend names of runs: the config fields that differ between them, short (`m=16, joint, seed=1`: numbers
@@ -81,11 +95,18 @@ export interface FigureFile {
  * Every chart of the runs as publication figures: overlay charts once (runs overlaid), per-run charts
  * once per run; SVG, or PNG at `scale`. File names are the chart ids (`loss.svg`, `heatmap-<run>.png`).
  */
-export function exportFigures(runs: readonly RunData[], opts: { format: FigureFormat; scale?: number; theme?: ChartTheme; view?: FigureView; width?: number; height?: number }): FigureFile[] {
+export function exportFigures(
+  runs: readonly RunData[],
+  opts: { format: FigureFormat; scale?: number; theme?: ChartTheme; view?: FigureView; width?: number; height?: number },
+): FigureFile[] {
   if (runs.length === 0) throw new WorkbenchException('invalid-request', 'no runs to draw');
   const theme = opts.theme ?? 'light';
   const labels = runLabels(runs);
-  const figures = runFigures(runs.map((r, i) => figureRun(r, labels[i]!)), opts.view ?? DEFAULT_VIEW, theme);
+  const figures = runFigures(
+    runs.map((r, i) => figureRun(r, labels[i]!)),
+    opts.view ?? DEFAULT_VIEW,
+    theme,
+  );
   const width = opts.width ?? FIGURE_WIDTH;
   const height = opts.height ?? FIGURE_HEIGHT;
   return figures.map((f) => {

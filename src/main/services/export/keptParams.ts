@@ -30,7 +30,10 @@ export interface KeptParamsFile {
 /** Writes `params/initial.npz` or `params/final.npz` of a run atomically (replacing an earlier one). */
 export async function writeKeptParams(runDir: string, p: KeptParams, fs: FsLayer = realFs): Promise<void> {
   if (p.W.length !== p.m * p.d || p.V.length !== p.d * p.m) {
-    throw new WorkbenchException('invalid-data', `kept parameters: W has ${p.W.length} and V ${p.V.length} entries, expected [${p.m}, ${p.d}] and [${p.d}, ${p.m}]`);
+    throw new WorkbenchException(
+      'invalid-data',
+      `kept parameters: W has ${p.W.length} and V ${p.V.length} entries, expected [${p.m}, ${p.d}] and [${p.d}, ${p.m}]`,
+    );
   }
   const dir = path.join(runDir, PARAMS_DIR);
   try {

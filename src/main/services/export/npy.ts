@@ -50,7 +50,8 @@ function shapeLiteral(shape: readonly number[]): string {
  * Throws invalid-data when the shape does not match the data's length.
  */
 export function encodeNpy(data: Float64Array | Float32Array | BigInt64Array, shape: readonly number[]): Uint8Array {
-  if (!shape.every((s) => Number.isInteger(s) && s >= 0)) throw new WorkbenchException('invalid-data', `npy shape: expected integers ≥ 0, got [${shape.join(', ')}]`);
+  if (!shape.every((s) => Number.isInteger(s) && s >= 0))
+    throw new WorkbenchException('invalid-data', `npy shape: expected integers ≥ 0, got [${shape.join(', ')}]`);
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new WorkbenchException('invalid-data', `npy shape [${shape.join(', ')}] holds ${count} values, the data has ${data.length}`);
   const dtype = dtypeOf(data);
@@ -80,10 +81,14 @@ function parseHeader(text: string, label: string): { dtype: NpyDtype; shape: num
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad(label, `header ${JSON.stringify(text.trim().slice(0, 120))} lacks descr, fortran_order or shape`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    throw bad(label, `header ${JSON.stringify(text.trim().slice(0, 120))} lacks descr, fortran_order or shape`);
   if (descr !== '<f8' && descr !== '<f4' && descr !== '<i8') throw bad(label, `dtype ${descr} is not one of <f8, <f4, <i8`);
   if (fortran === 'True') throw bad(label, 'Fortran (column-major) order is not supported; save with np.ascontiguousarray');
-  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const shape = parts.map((s) => Number(s));
   if (!shape.every((s) => Number.isInteger(s) && s >= 0)) throw bad(label, `bad shape (${shapeText})`);
   return { dtype: descr, shape };
@@ -132,7 +137,8 @@ export function decodeNpy(bytes: Uint8Array, label = 'array'): NpyArray {
 /** An `.npz` archive (what `np.savez` writes): a stored zip of `<name>.npy` files. */
 export function encodeNpz(arrays: Record<string, { data: NpyArray['data']; shape: readonly number[] }>): Uint8Array {
   const files = Object.entries(arrays).map(([name, a]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new WorkbenchException('invalid-data', `npz array name ${JSON.stringify(name)}: expected a Python identifier`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new WorkbenchException('invalid-data', `npz array name ${JSON.stringify(name)}: expected a Python identifier`);
     return { name: `${name}.npy`, data: encodeNpy(a.data, a.shape) };
   });
   return writeZip(files, 0);

@@ -32,7 +32,12 @@ function cell(v: unknown): string {
 
 function table(head: string[], rows: string[][], rowClass: (i: number) => string = () => ''): string {
   const th = head.map((h) => `<th>${h}</th>`).join('');
-  const tr = rows.map((r, i) => `<tr${rowClass(i) ? ` class="${rowClass(i)}"` : ''}>${r.map((c, j) => (j === 0 ? `<th scope="row">${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`).join('\n');
+  const tr = rows
+    .map(
+      (r, i) =>
+        `<tr${rowClass(i) ? ` class="${rowClass(i)}"` : ''}>${r.map((c, j) => (j === 0 ? `<th scope="row">${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
@@ -49,34 +54,45 @@ figcaption{color:#374151;font-size:13px}code{font-size:12px}
  * Builds the report of runs (and the sessions they came from, for the title). `generatedAt` and
  * `appVersion` go into the provenance section.
  */
-export function buildReport(runs: readonly RunData[], opts: { sessions?: readonly SessionData[]; appVersion: string; generatedAt?: Date; title?: string }): string {
+export function buildReport(
+  runs: readonly RunData[],
+  opts: { sessions?: readonly SessionData[]; appVersion: string; generatedAt?: Date; title?: string },
+): string {
   const when = (opts.generatedAt ?? new Date()).toISOString();
   const sessions = opts.sessions ?? [];
   const title = opts.title ?? (sessions.length === 1 ? `Session “${sessions[0]!.manifest.name}”` : `${runs.length} run${runs.length === 1 ? '' : 's'}`);
   const labels = runLabels(runs);
   const head = ['', ...labels.map((l) => escapeHtml(l))];
 
-  const provenance = table(
-    head,
+  const provenance = table(head, [
+    ['run id', ...runs.map((r) => `<code>${escapeHtml(r.runId)}</code>`)],
+    ['status', ...runs.map((r) => `${escapeHtml(r.status.status)}${r.status.reason ? `: ${escapeHtml(r.status.reason)}` : ''}`)],
+    ['last step', ...runs.map((r) => String(r.status.lastStep))],
+    ['started', ...runs.map((r) => escapeHtml(r.config.startedAt))],
+    ['finished', ...runs.map((r) => escapeHtml(r.status.finishedAt ?? '—'))],
+    ['backend, dtype', ...runs.map((r) => `${escapeHtml(r.config.backend)}, ${escapeHtml(r.config.dtype)}`)],
+    ['learning rates η_W, η_V', ...runs.map((r) => `${num(r.config.learningRates?.encoder)}, ${num(r.config.learningRates?.decoder)}`)],
+    ['app version', ...runs.map((r) => escapeHtml(r.config.appVersion))],
     [
-      ['run id', ...runs.map((r) => `<code>${escapeHtml(r.runId)}</code>`)],
-      ['status', ...runs.map((r) => `${escapeHtml(r.status.status)}${r.status.reason ? `: ${escapeHtml(r.status.reason)}` : ''}`)],
-      ['last step', ...runs.map((r) => String(r.status.lastStep))],
-      ['started', ...runs.map((r) => escapeHtml(r.config.startedAt))],
-      ['finished', ...runs.map((r) => escapeHtml(r.status.finishedAt ?? '—'))],
-      ['backend, dtype', ...runs.map((r) => `${escapeHtml(r.config.backend)}, ${escapeHtml(r.config.dtype)}`)],
-      ['learning rates η_W, η_V', ...runs.map((r) => `${num(r.config.learningRates?.encoder)}, ${num(r.config.learningRates?.decoder)}`)],
-      ['app version', ...runs.map((r) => escapeHtml(r.config.appVersion))],
-      ['machine', ...runs.map((r) => escapeHtml(`${r.config.machine.platform} ${r.config.machine.arch}, ${r.config.machine.cpus} cores${r.config.machine.cpuModel ? ` (${r.config.machine.cpuModel})` : ''}, Node ${r.config.machine.node}`))],
-      ['folder', ...runs.map((r) => `<code>${escapeHtml(r.dir)}</code>`)],
+      'machine',
+      ...runs.map((r) =>
+        escapeHtml(
+          `${r.config.machine.platform} ${r.config.machine.arch}, ${r.config.machine.cpus} cores${r.config.machine.cpuModel ? ` (${r.config.machine.cpuModel})` : ''}, Node ${r.config.machine.node}`,
+        ),
+      ),
     ],
-  );
+    ['folder', ...runs.map((r) => `<code>${escapeHtml(r.dir)}</code>`)],
+  ]);
 
   const configs = runs.map((r) => r.config.config as Record<string, unknown>);
   const keys: string[] = [];
   for (const c of configs) for (const k of Object.keys(c)) if (!keys.includes(k)) keys.push(k);
   const differ = new Set(differingConfigKeys(configs));
-  const configTable = table(head, keys.map((k) => [escapeHtml(k), ...configs.map((c) => cell(c[k]))]), (i) => (differ.has(keys[i]!) ? 'diff' : ''));
+  const configTable = table(
+    head,
+    keys.map((k) => [escapeHtml(k), ...configs.map((c) => cell(c[k]))]),
+    (i) => (differ.has(keys[i]!) ? 'diff' : ''),
+  );
 
   const theories = runs.map((r) => readTheory(r.theory, r.config.config.regime));
   const theoryRows: [string, (i: number) => number | null][] = [
@@ -92,7 +108,10 @@ export function buildReport(runs: readonly RunData[], opts: { sessions?: readonl
     ['sufficient width, Theorem B', (i) => theories[i]!.widthB],
     ['memorization share', (i) => theories[i]!.memorization],
   ];
-  const theoryTable = table(head, theoryRows.map(([name, f]) => [escapeHtml(name), ...runs.map((_, i) => num(f(i)))]));
+  const theoryTable = table(
+    head,
+    theoryRows.map(([name, f]) => [escapeHtml(name), ...runs.map((_, i) => num(f(i)))]),
+  );
 
   const last = (r: RunData) => r.records[r.records.length - 1];
   const results = table(head, [
@@ -103,7 +122,11 @@ export function buildReport(runs: readonly RunData[], opts: { sessions?: readonl
     ['records', ...runs.map((r) => String(r.records.length))],
   ]);
 
-  const figs = runFigures(runs.map((r, i) => figureRun(r, labels[i]!)), DEFAULT_VIEW, 'light');
+  const figs = runFigures(
+    runs.map((r, i) => figureRun(r, labels[i]!)),
+    DEFAULT_VIEW,
+    'light',
+  );
   const figureHtml = figs
     .map((f) => {
       const h = figureHeight(f.option, FIGURE_WIDTH, FIGURE_HEIGHT, measureText);
@@ -113,7 +136,9 @@ export function buildReport(runs: readonly RunData[], opts: { sessions?: readonl
     })
     .join('\n');
 
-  const sessionLine = sessions.map((s) => `session “${escapeHtml(s.manifest.name)}” (<code>${escapeHtml(s.manifest.sessionId)}</code>, created ${escapeHtml(s.manifest.createdAt)})`).join('; ');
+  const sessionLine = sessions
+    .map((s) => `session “${escapeHtml(s.manifest.name)}” (<code>${escapeHtml(s.manifest.sessionId)}</code>, created ${escapeHtml(s.manifest.createdAt)})`)
+    .join('; ');
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -7,7 +7,15 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { WorkbenchException } from '../../../shared/api/result';
-import { RUN_FILES, parseMetricsText, runConfigFileSchema, runStatusFileSchema, type MetricRecord, type RunConfigFile, type RunStatusFile } from '../../../shared/run/format';
+import {
+  RUN_FILES,
+  parseMetricsText,
+  runConfigFileSchema,
+  runStatusFileSchema,
+  type MetricRecord,
+  type RunConfigFile,
+  type RunStatusFile,
+} from '../../../shared/run/format';
 import { readStoredRunTheory, type RunTheory } from '../../../shared/run/theory';
 import { MIGRATIONS, migrateDocument, type MigrationSet } from '../../../shared/session/migrations';
 import {

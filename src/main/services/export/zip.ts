@@ -141,17 +141,20 @@ function readCentralDirectory(buf: Uint8Array, label: string, limits: ZipLimits)
     const mode = madeBy === 3 || madeBy === 19 ? external >>> 16 : 0;
     const type = mode & S_IFMT;
     if (type === S_IFLNK) throw zipRefusal(label, name, 'symlink', 'symbolic links are not extracted');
-    if (type !== 0 && type !== S_IFREG && type !== S_IFDIR) throw zipRefusal(label, name, 'not-a-file', `file type ${type.toString(8)} is not a regular file or folder`);
+    if (type !== 0 && type !== S_IFREG && type !== S_IFDIR)
+      throw zipRefusal(label, name, 'not-a-file', `file type ${type.toString(8)} is not a regular file or folder`);
     if ((type === S_IFDIR) !== isDirName && type !== 0) throw zipRefusal(label, name, 'not-a-file', 'the entry type and its name disagree');
     if (flags & 0x1) throw zipRefusal(label, name, 'encrypted', 'encrypted entries are not supported');
     if (method !== 0 && method !== 8) throw zipRefusal(label, name, 'unsupported', `compression method ${method} (only store and deflate)`);
-    if (size === 0xffffffff || compressedSize === 0xffffffff || localOffset === 0xffffffff) throw zipRefusal(label, name, 'unsupported', 'zip64 entries are not supported');
+    if (size === 0xffffffff || compressedSize === 0xffffffff || localOffset === 0xffffffff)
+      throw zipRefusal(label, name, 'unsupported', 'zip64 entries are not supported');
     const key = (isDirName ? name.slice(0, -1) : name).toLowerCase();
     const prior = seen.get(key);
     if (prior !== undefined) throw zipRefusal(label, name, 'duplicate-name', `the archive holds ${JSON.stringify(prior)} already`);
     seen.set(key, name);
     total += size;
-    if (total > limits.maxUncompressedBytes) throw zipRefusal(label, name, 'too-large', `the entries declare more than ${limits.maxUncompressedBytes} uncompressed bytes`);
+    if (total > limits.maxUncompressedBytes)
+      throw zipRefusal(label, name, 'too-large', `the entries declare more than ${limits.maxUncompressedBytes} uncompressed bytes`);
     out.push({ name, method, flags, crc, compressedSize, size, localOffset, isDir: isDirName });
   }
   // A file entry "a" and a folder "a/" both present, or a file used as a folder ("a" and "a/b"), is a conflict too.

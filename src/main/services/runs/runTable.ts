@@ -58,10 +58,19 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) =
 }
 
 /** A table row from a summary, the run's annotations and whether a live process still writes it. */
-export function rowFromSummary(s: RunSummaryFile, sessionId: string, sessionName: string, annotations: { tags: string[]; note: string } | null, owned: boolean): RunRow {
+export function rowFromSummary(
+  s: RunSummaryFile,
+  sessionId: string,
+  sessionName: string,
+  annotations: { tags: string[]; note: string } | null,
+  owned: boolean,
+): RunRow {
   // A run left running or paused by a process that is gone reads as interrupted (as in the session store).
   const interrupted = (s.status === 'running' || s.status === 'paused') && !owned;
-  const durationMs = s.finishedAt !== null && !Number.isNaN(Date.parse(s.finishedAt)) && !Number.isNaN(Date.parse(s.startedAt)) ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : s.final.wallMs;
+  const durationMs =
+    s.finishedAt !== null && !Number.isNaN(Date.parse(s.finishedAt)) && !Number.isNaN(Date.parse(s.startedAt))
+      ? Date.parse(s.finishedAt) - Date.parse(s.startedAt)
+      : s.final.wallMs;
   return {
     runId: s.runId,
     sessionId,
@@ -166,12 +175,14 @@ export class RunTable {
       const runDir = await realPathInside(root, p);
       if (runDir === null) return null;
       const { summary } = await readOrRebuildSummary(runDir, { isLive: isRunOwnedByLiveProcess });
-      if (summary.runId !== runId) throw new WorkbenchException('session-corrupt', `${path.join(p, 'config.json')}: belongs to run ${JSON.stringify(summary.runId)}, not ${runId}`);
+      if (summary.runId !== runId)
+        throw new WorkbenchException('session-corrupt', `${path.join(p, 'config.json')}: belongs to run ${JSON.stringify(summary.runId)}, not ${runId}`);
       const annotations = await readAnnotations(runDir).catch(() => null);
       const owned = summary.status === 'running' || summary.status === 'paused' ? isRunOwnedByLiveProcess(runDir) : false;
       return rowFromSummary(summary, sessionId, sessionName, annotations, owned);
     } catch (e) {
-      if (e instanceof WorkbenchException && (e.code === 'session-corrupt' || e.code === 'io-error')) return corruptRow(runId, sessionId, sessionName, e.message);
+      if (e instanceof WorkbenchException && (e.code === 'session-corrupt' || e.code === 'io-error'))
+        return corruptRow(runId, sessionId, sessionName, e.message);
       throw e;
     }
   }
@@ -257,9 +268,13 @@ export class RunTable {
     if (trashError === null && left.length === 0) return { deleted: runIds, trashed: true };
     if (!opts.confirmed) {
       const why = trashError instanceof Error ? trashError.message : 'the folders are still there';
-      throw new WorkbenchException('forbidden', `could not move ${left.length === 1 ? 'the run' : `${left.length} runs`} to the system trash (${why}); confirm to delete permanently`, {
-        needsConfirmation: true,
-      });
+      throw new WorkbenchException(
+        'forbidden',
+        `could not move ${left.length === 1 ? 'the run' : `${left.length} runs`} to the system trash (${why}); confirm to delete permanently`,
+        {
+          needsConfirmation: true,
+        },
+      );
     }
     for (const d of left) {
       try {

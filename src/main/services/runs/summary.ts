@@ -34,7 +34,6 @@ function corrupt(file: string, why: string): WorkbenchException {
   return new WorkbenchException('session-corrupt', `${file}: ${why}`, { file });
 }
 
-
 interface Source {
   metricsBytes: number;
   statusBytes: number;
@@ -223,7 +222,12 @@ export async function readAnnotations(runDir: string): Promise<RunAnnotationsFil
 
 /** Replaces a run's annotations atomically (a versioned file of its own, so a run being written can be tagged too). */
 export function writeAnnotations(runDir: string, a: { tags: string[]; note: string }, opts: { fs?: FsLayer; now?: () => Date } = {}): RunAnnotationsFile {
-  const file: RunAnnotationsFile = { schemaVersion: ANNOTATIONS_VERSION, tags: a.tags, note: a.note, updatedAt: (opts.now ?? (() => new Date()))().toISOString() };
+  const file: RunAnnotationsFile = {
+    schemaVersion: ANNOTATIONS_VERSION,
+    tags: a.tags,
+    note: a.note,
+    updatedAt: (opts.now ?? (() => new Date()))().toISOString(),
+  };
   const v = runAnnotationsFileSchema.safeParse(file);
   if (!v.success) throw new WorkbenchException('invalid-request', v.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; '));
   writeJsonAtomicSync(opts.fs ?? realFs, path.join(runDir, ANNOTATIONS_FILE), file);

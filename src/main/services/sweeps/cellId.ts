@@ -10,5 +10,11 @@ export function cellId(config: Config): string {
 
 /** The id of a measurement cell: `t-` + 16 hex digits of SHA-256 over the task name and its arguments. */
 export function taskCellId(task: string, args: unknown): string {
-  return 't-' + createHash('sha256').update(JSON.stringify([task, args])).digest('hex').slice(0, 16);
+  return (
+    't-' +
+    createHash('sha256')
+      .update(JSON.stringify([task, args]))
+      .digest('hex')
+      .slice(0, 16)
+  );
 }

@@ -104,7 +104,13 @@ export function localExecutor(opts: LocalExecutorOptions = {}): CellExecutor {
   return {
     async run(req) {
       if (req.work.kind === 'train') {
-        const res = await driveRun({ config: req.work.config, runDir: req.runDir, engine: slotWorker(req.slot), signal: req.signal, ...(opts.log ? { log: opts.log } : {}) });
+        const res = await driveRun({
+          config: req.work.config,
+          runDir: req.runDir,
+          engine: slotWorker(req.slot),
+          signal: req.signal,
+          ...(opts.log ? { log: opts.log } : {}),
+        });
         const o = res.outcome;
         return {
           status: o.status,
@@ -170,7 +176,12 @@ export async function completedCell(runDir: string, work: CellWork): Promise<Cel
       const r = JSON.parse(await fsp.readFile(path.join(runDir, TASK_RESULT_FILE), 'utf8')) as { value?: unknown };
       return r && 'value' in r ? { status: 'finished', reason: 'measured', metrics: EMPTY_METRICS } : null;
     }
-    const st = JSON.parse(await fsp.readFile(path.join(runDir, 'status.json'), 'utf8')) as { status?: string; reason?: string; errorCode?: string; lastStep?: number };
+    const st = JSON.parse(await fsp.readFile(path.join(runDir, 'status.json'), 'utf8')) as {
+      status?: string;
+      reason?: string;
+      errorCode?: string;
+      lastStep?: number;
+    };
     const keep = st.status === 'finished' || (st.status === 'failed' && st.errorCode === 'run-diverged');
     if (!keep) return null;
     const records = await readRecords(runDir);
@@ -180,7 +191,13 @@ export async function completedCell(runDir: string, work: CellWork): Promise<Cel
       status: st.status as 'finished' | 'failed',
       reason: st.reason ?? '',
       ...(st.errorCode ? { errorCode: st.errorCode } : {}),
-      metrics: { ...EMPTY_METRICS, lastStep: st.lastStep ?? null, initialLoss: first?.loss ?? null, finalLoss: last?.loss ?? null, lossRatio: last?.lossRatio ?? null },
+      metrics: {
+        ...EMPTY_METRICS,
+        lastStep: st.lastStep ?? null,
+        initialLoss: first?.loss ?? null,
+        finalLoss: last?.loss ?? null,
+        lossRatio: last?.lossRatio ?? null,
+      },
     };
   } catch {
     return null;
@@ -199,4 +216,3 @@ export async function readRecords(runDir: string): Promise<MetricRecord[]> {
   if ('error' in r) throw new WorkbenchException('session-corrupt', `${runDir}/metrics.ndjson line ${r.line}: ${r.error}`);
   return r.records;
 }
-

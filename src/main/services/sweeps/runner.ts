@@ -167,7 +167,8 @@ export class SweepRunner {
   private state!: SweepState;
 
   constructor(opts: SweepRunnerOptions) {
-    if (opts.jobs !== undefined && !(Number.isInteger(opts.jobs) && opts.jobs >= 1)) throw new RangeError(`SweepRunner: jobs must be an integer ≥ 1, got ${opts.jobs}`);
+    if (opts.jobs !== undefined && !(Number.isInteger(opts.jobs) && opts.jobs >= 1))
+      throw new RangeError(`SweepRunner: jobs must be an integer ≥ 1, got ${opts.jobs}`);
     this.o = opts;
     opts.signal?.addEventListener('abort', () => this.cancel(), { once: true });
     if (opts.signal?.aborted) this.cancel();
@@ -273,7 +274,12 @@ export class SweepRunner {
         try {
           outcome = await this.o.executor.run({ id: cell.id, work: cell.work, runDir: dir, slot: k, signal: cellAc.signal });
         } catch (e) {
-          outcome = { status: 'failed', reason: e instanceof Error ? e.message : String(e), errorCode: e instanceof WorkbenchException ? e.code : 'internal', metrics: { lastStep: null, initialLoss: null, finalLoss: null, lossRatio: null, backend: null, dtype: null } };
+          outcome = {
+            status: 'failed',
+            reason: e instanceof Error ? e.message : String(e),
+            errorCode: e instanceof WorkbenchException ? e.code : 'internal',
+            metrics: { lastStep: null, initialLoss: null, finalLoss: null, lossRatio: null, backend: null, dtype: null },
+          };
         }
         signal.removeEventListener('abort', relay);
         const ms = now() - started;

@@ -52,7 +52,12 @@ export function useCsvField(): CsvField {
     config.clearCsv();
     if (file.size > MAX_CSV_CHARS) {
       config.set('dataset', 'csv');
-      config.setCsvCheck({ status: 'error', message: `${file.name} is ${(file.size / 1048576).toFixed(1)} MiB; at most ${MAX_CSV_CHARS / 1048576} MiB`, line: null, column: null });
+      config.setCsvCheck({
+        status: 'error',
+        message: `${file.name} is ${(file.size / 1048576).toFixed(1)} MiB; at most ${MAX_CSV_CHARS / 1048576} MiB`,
+        line: null,
+        column: null,
+      });
       return;
     }
     busy.value = true;
@@ -82,7 +87,13 @@ export function useCsvField(): CsvField {
         });
       }
     } catch (e) {
-      if (mine === seq) config.setCsvCheck({ status: 'error', message: `could not read ${file.name}: ${e instanceof Error ? e.message : String(e)}`, line: null, column: null });
+      if (mine === seq)
+        config.setCsvCheck({
+          status: 'error',
+          message: `could not read ${file.name}: ${e instanceof Error ? e.message : String(e)}`,
+          line: null,
+          column: null,
+        });
     } finally {
       if (mine === seq) busy.value = false;
     }

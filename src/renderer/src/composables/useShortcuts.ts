@@ -30,7 +30,9 @@ export function isTypingTarget(target: EventTarget | null): boolean {
 }
 
 /** Maps a key event to a shortcut action name, or null. */
-export function shortcutFor(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'> & { defaultPrevented?: boolean }): keyof ShortcutHandlers | null {
+export function shortcutFor(
+  e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'> & { defaultPrevented?: boolean },
+): keyof ShortcutHandlers | null {
   if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return null;
   if (e.key === 'Escape') return 'stop';
   if (isTypingTarget(e.target)) return null;

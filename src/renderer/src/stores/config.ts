@@ -204,7 +204,23 @@ export const useConfigStore = defineStore('config', () => {
   }
 
   return {
-    form, csvText, csvName, csvCheck, defaults, touched, parsed, memory, valid, issues, issuesByKey,
-    loadDefaults, set, resetForm, importCsv, setCsvCheck, clearCsv, loadConfig,
+    form,
+    csvText,
+    csvName,
+    csvCheck,
+    defaults,
+    touched,
+    parsed,
+    memory,
+    valid,
+    issues,
+    issuesByKey,
+    loadDefaults,
+    set,
+    resetForm,
+    importCsv,
+    setCsvCheck,
+    clearCsv,
+    loadConfig,
   };
 });

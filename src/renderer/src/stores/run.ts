@@ -80,7 +80,7 @@ export const useRunStore = defineStore('run', () => {
   const lastError = ref<WorkbenchError | null>(null);
   let unsubscribers: (() => void)[] = [];
 
-  const current = computed<RunView | null>(() => (currentRunId.value ? runs.get(currentRunId.value) ?? null : null));
+  const current = computed<RunView | null>(() => (currentRunId.value ? (runs.get(currentRunId.value) ?? null) : null));
   const currentStatus = computed<RunPhase | null>(() => current.value?.status ?? null);
   const active = computed(() => isActive(current.value?.status));
 
@@ -257,8 +257,27 @@ export const useRunStore = defineStore('run', () => {
   }
 
   return {
-    runs, currentRunId, current, currentStatus, active, summaries, lastError,
-    init, start, pause, resume, stop, step, reset, refreshList, open, loadDetail, resync, select,
-    onProgress, onStatus, onFailed,
+    runs,
+    currentRunId,
+    current,
+    currentStatus,
+    active,
+    summaries,
+    lastError,
+    init,
+    start,
+    pause,
+    resume,
+    stop,
+    step,
+    reset,
+    refreshList,
+    open,
+    loadDetail,
+    resync,
+    select,
+    onProgress,
+    onStatus,
+    onFailed,
   };
 });

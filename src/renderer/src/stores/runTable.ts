@@ -87,7 +87,10 @@ export const useRunTableStore = defineStore('runTable', () => {
   }
 
   /** Deletes runs (to the trash; `confirmed` allows a permanent delete where there is none). Returns an error or what happened. */
-  async function remove(runIds: string[], confirmed = false): Promise<{ ok: true; trashed: boolean } | { ok: false; message: string; needsConfirmation: boolean }> {
+  async function remove(
+    runIds: string[],
+    confirmed = false,
+  ): Promise<{ ok: true; trashed: boolean } | { ok: false; message: string; needsConfirmation: boolean }> {
     const r = await getApi().invoke('runs:delete', { runIds, confirmed });
     if (!r.ok) return { ok: false, message: r.error.message, needsConfirmation: r.error.details?.needsConfirmation === true };
     selected.value = selected.value.filter((id) => !runIds.includes(id));
@@ -149,8 +152,33 @@ export const useRunTableStore = defineStore('runTable', () => {
   }
 
   return {
-    rows, loading, error, filterText, columns, sort, selected, parsedFilter, visibleRows, byId,
-    refresh, setColumns, sortBy, annotate, remove,
-    compared, colours, details, hidden, xAxis, logX, logY, groupBy, band, compareError, comparing, compare, toggleHidden,
+    rows,
+    loading,
+    error,
+    filterText,
+    columns,
+    sort,
+    selected,
+    parsedFilter,
+    visibleRows,
+    byId,
+    refresh,
+    setColumns,
+    sortBy,
+    annotate,
+    remove,
+    compared,
+    colours,
+    details,
+    hidden,
+    xAxis,
+    logX,
+    logY,
+    groupBy,
+    band,
+    compareError,
+    comparing,
+    compare,
+    toggleHidden,
   };
 });

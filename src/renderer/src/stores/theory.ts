@@ -17,7 +17,19 @@ import { getApi } from '../api/current';
  * when it is read (readTheory with the form as context), so editing them needs no new computation and
  * the form's step-size warning follows every keystroke.
  */
-export const PREVIEW_KEYS = ['dataset', 'samples', 'testSamples', 'inputDim', 'csvName', 'normalize', 'seed', 'kappa', 'nu', 'steps', 'memoryLimitMiB'] as const;
+export const PREVIEW_KEYS = [
+  'dataset',
+  'samples',
+  'testSamples',
+  'inputDim',
+  'csvName',
+  'normalize',
+  'seed',
+  'kappa',
+  'nu',
+  'steps',
+  'memoryLimitMiB',
+] as const;
 
 /** A cheap identity of what a preview depends on (the CSV text by its length and ends, not its megabytes). */
 export function configKey(c: Config): string {

@@ -45,7 +45,10 @@ describe.concurrent('ntk-workbench', () => {
   ])('bad flags %j exit 2 with one line naming %s', (args, flag) => {
     const r = cli(...args);
     expect(r.code).toBe(2);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(Did you mean'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('(Did you mean'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(flag);
     expect(r.stdout).toBe('');
@@ -88,7 +91,10 @@ describe.concurrent('ntk-workbench', () => {
   });
 
   it('train writes a valid run folder (config.json, metrics.ndjson, status.json) with a falling loss', () => {
-    writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ samples: 8, testSamples: 4, inputDim: 4, hiddenWidth: 64, steps: 40, trackEvery: 10, seed: 3, backend: 'js' }));
+    writeFileSync(
+      path.join(dir, 'cfg.json'),
+      JSON.stringify({ samples: 8, testSamples: 4, inputDim: 4, hiddenWidth: 64, steps: 40, trackEvery: 10, seed: 3, backend: 'js' }),
+    );
     const out = path.join(dir, 'run1');
     const r = cli('train', '--config', 'cfg.json', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
@@ -107,7 +113,10 @@ describe.concurrent('ntk-workbench', () => {
   });
 
   it('train says when the network collapsed to the zero output: a warning on stderr and `collapse` in the JSON', () => {
-    writeFileSync(path.join(dir, 'collapse.json'), JSON.stringify({ dataset: 'mnist', nu: 1, samples: 8, testSamples: 0, hiddenWidth: 256, steps: 20, trackEvery: 5, targetLossRatio: 0 }));
+    writeFileSync(
+      path.join(dir, 'collapse.json'),
+      JSON.stringify({ dataset: 'mnist', nu: 1, samples: 8, testSamples: 0, hiddenWidth: 256, steps: 20, trackEvery: 5, targetLossRatio: 0 }),
+    );
     const r = cli('train', '--config', 'collapse.json', '--out', path.join(dir, 'run-collapse'), '--json');
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
@@ -124,7 +133,10 @@ describe.concurrent('ntk-workbench', () => {
   });
 
   it('a diverging run exits 3 with the step, η and a suggested stable η', () => {
-    writeFileSync(path.join(dir, 'div.json'), JSON.stringify({ samples: 8, testSamples: 0, inputDim: 4, hiddenWidth: 64, steps: 200, learningRate: 50, seed: 1, backend: 'js' }));
+    writeFileSync(
+      path.join(dir, 'div.json'),
+      JSON.stringify({ samples: 8, testSamples: 0, inputDim: 4, hiddenWidth: 64, steps: 200, learningRate: 50, seed: 1, backend: 'js' }),
+    );
     const out = path.join(dir, 'run-div');
     const r = cli('train', '--config', 'div.json', '--out', out);
     expect(r.code).toBe(3);
@@ -135,7 +147,10 @@ describe.concurrent('ntk-workbench', () => {
 
   it('train refuses a run above memoryLimitMiB with exit 4 and the estimate, creating nothing (issue 21, item 7)', () => {
     // W and V of 507904 × 16 float64 are 62 MiB each: the parameters alone exceed the 16 MiB limit.
-    writeFileSync(path.join(dir, 'wide.json'), JSON.stringify({ samples: 4, testSamples: 0, inputDim: 16, hiddenWidth: 507904, memoryLimitMiB: 16, learningRate: 0.1, steps: 3 }));
+    writeFileSync(
+      path.join(dir, 'wide.json'),
+      JSON.stringify({ samples: 4, testSamples: 0, inputDim: 16, hiddenWidth: 507904, memoryLimitMiB: 16, learningRate: 0.1, steps: 3 }),
+    );
     const out = path.join(dir, 'run-wide');
     const r = cli('train', '--config', 'wide.json', '--out', out, '--json');
     expect(r.code).toBe(4);

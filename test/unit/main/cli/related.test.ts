@@ -48,7 +48,23 @@ beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'ntk-cli-related-'));
   writeFileSync(path.join(dir, 'x.csv'), ROWS.map((r) => r.join(',')).join('\n') + '\n');
   writeFileSync(path.join(dir, 'y3.csv'), '1\n2\n3\n');
-  writeFileSync(path.join(dir, 's.json'), JSON.stringify({ sequences: [[[1, 0], [0.5, 0.2], [0, 1]], [[1, 1]], [[0.3, -0.4], [0.2, 0.2]]] }));
+  writeFileSync(
+    path.join(dir, 's.json'),
+    JSON.stringify({
+      sequences: [
+        [
+          [1, 0],
+          [0.5, 0.2],
+          [0, 1],
+        ],
+        [[1, 1]],
+        [
+          [0.3, -0.4],
+          [0.2, 0.2],
+        ],
+      ],
+    }),
+  );
   writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ sequences: [[[1, 0]], [[1, 0], [2]]] }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,7 +112,12 @@ describe('related-work commands', () => {
   ])('bad input %j exits 2 with one line naming the flag', async (args, pattern) => {
     const r = await cliInProcess(...args);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('(Did you mean'))).toHaveLength(1);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('(Did you mean')),
+    ).toHaveLength(1);
     expect(r.stderr).toMatch(pattern);
     expect(r.stdout).toBe('');
   });

@@ -17,7 +17,8 @@ beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'ntk-cli-runs-'));
   let i = 0;
   for (const regime of ['joint', 'weak'] as const) {
-    for (const seed of [0, 1]) writeSyntheticRun(dir, { sessionId: 's1', runId: `run-${regime}-${seed}`, config: { regime, seed }, startedAt: `2024-01-02T03:04:0${i++}.000Z` });
+    for (const seed of [0, 1])
+      writeSyntheticRun(dir, { sessionId: 's1', runId: `run-${regime}-${seed}`, config: { regime, seed }, startedAt: `2024-01-02T03:04:0${i++}.000Z` });
   }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +29,24 @@ describe.concurrent('ntk-workbench runs', () => {
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(rows.map((x) => x.runId)).toEqual(['run-joint-0', 'run-joint-1']);
-    for (const k of ['regime', 'hiddenWidth', 'init', 'seed', 'steps', 'eta', 'finalLoss', 'lossRatio', 'lambdaMin', 'lambdaMax', 'stepsPerSecond', 'status', 'backend', 'dtype', 'started', 'duration']) {
+    for (const k of [
+      'regime',
+      'hiddenWidth',
+      'init',
+      'seed',
+      'steps',
+      'eta',
+      'finalLoss',
+      'lossRatio',
+      'lambdaMin',
+      'lambdaMax',
+      'stepsPerSecond',
+      'status',
+      'backend',
+      'dtype',
+      'started',
+      'duration',
+    ]) {
       expect(rows[0]).toHaveProperty(k);
     }
     expect(rows[1]).toMatchObject({ regime: 'joint', seed: 1, status: 'finished', backend: 'js' });
@@ -45,6 +63,6 @@ describe.concurrent('ntk-workbench runs', () => {
     const r = cli('runs', '--data-dir', dir, '--filter', 'regime = joint and', '--json');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim()).toBe("ntk-workbench: filter: expected a column name, tag:NAME or ( at column 19, found the end of the filter");
+    expect(r.stderr.trim()).toBe('ntk-workbench: filter: expected a column name, tag:NAME or ( at column 19, found the end of the filter');
   });
 });

@@ -15,7 +15,10 @@ function cli(...args: string[]) {
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'ntk-cli-sweep-'));
-  writeFileSync(path.join(dir, 'base.json'), JSON.stringify({ samples: 4, testSamples: 0, inputDim: 3, steps: 20, trackEvery: 10, backend: 'js', dtype: 'float64' }));
+  writeFileSync(
+    path.join(dir, 'base.json'),
+    JSON.stringify({ samples: 4, testSamples: 0, inputDim: 3, steps: 20, trackEvery: 10, backend: 'js', dtype: 'float64' }),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -34,7 +37,22 @@ describe('ntk-workbench experiment / sweep', () => {
   });
 
   it('sweep runs every cell into DIR/runs/<cellId>/ and a second run keeps them all', () => {
-    const args = ['sweep', '--config', 'base.json', '--grid', 'hiddenWidth=8,16', '--grid', 'regime=weak,joint', '--seeds', '0..1', '--out', 'sw', '--jobs', '2', '--json'];
+    const args = [
+      'sweep',
+      '--config',
+      'base.json',
+      '--grid',
+      'hiddenWidth=8,16',
+      '--grid',
+      'regime=weak,joint',
+      '--seeds',
+      '0..1',
+      '--out',
+      'sw',
+      '--jobs',
+      '2',
+      '--json',
+    ];
     const r = cli(...args);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);

@@ -26,7 +26,9 @@ describe.concurrent('ntk-workbench worker', () => {
   it('says once that Redis is unreachable, naming the URL without its password, and keeps retrying', async () => {
     const port = await freePort(); // nothing listens there
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ntk-worker-'));
-    const p = spawn(process.execPath, [bin, 'worker', '--redis', `redis://:TopSecret99@127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [bin, 'worker', '--redis', `redis://:TopSecret99@127.0.0.1:${port}`, '--data-dir', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const until = Date.now() + 40_000;

@@ -7,8 +7,12 @@ const repo = path.resolve(import.meta.dirname, '../../../..');
 
 describe('resourcePath()', () => {
   it('finds resources/ in the repository from source and beside the app when packaged', () => {
-    expect(resourcePath({ packaged: false, resourcesPath: '/opt/x/resources', appPath: '/src/ntk' }, 'samples', 'iris.csv')).toBe(path.join('/src/ntk', 'resources', 'samples', 'iris.csv'));
-    expect(resourcePath({ packaged: true, resourcesPath: '/opt/x/resources', appPath: '/opt/x/resources/app.asar' }, 'icons', '256x256.png')).toBe(path.join('/opt/x/resources', 'icons', '256x256.png'));
+    expect(resourcePath({ packaged: false, resourcesPath: '/opt/x/resources', appPath: '/src/ntk' }, 'samples', 'iris.csv')).toBe(
+      path.join('/src/ntk', 'resources', 'samples', 'iris.csv'),
+    );
+    expect(resourcePath({ packaged: true, resourcesPath: '/opt/x/resources', appPath: '/opt/x/resources/app.asar' }, 'icons', '256x256.png')).toBe(
+      path.join('/opt/x/resources', 'icons', '256x256.png'),
+    );
   });
 
   it('points the window icon at a 256×256 PNG that exists in the repository', () => {

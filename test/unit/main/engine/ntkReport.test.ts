@@ -5,7 +5,18 @@ import { defaultConfig, type Config } from '../../../../src/shared/config/schema
 import { WorkbenchException } from '../../../../src/shared/api/result';
 
 function cfg(over: Partial<Config> = {}): Config {
-  return { ...defaultConfig(), dataset: 'sphere', samples: 8, testSamples: 0, inputDim: 3, hiddenWidth: 200, dtype: 'float64', backend: 'js', regime: 'joint', ...over };
+  return {
+    ...defaultConfig(),
+    dataset: 'sphere',
+    samples: 8,
+    testSamples: 0,
+    inputDim: 3,
+    hiddenWidth: 200,
+    dtype: 'float64',
+    backend: 'js',
+    regime: 'joint',
+    ...over,
+  };
 }
 
 /** Round-off of an eigensolver on an O(1) matrix of size ≤ 24. */
@@ -38,7 +49,8 @@ describe('ntkReport()', () => {
     const dist = async (m: number) => {
       let s = 0;
       const seeds = [1, 2, 3, 4];
-      for (const seed of seeds) s += (await ntkReport(cfg({ hiddenWidth: m, seed }), createJsBackend(), { atStep: 0, full: true })).distanceToInfinite!.frobenius ** 2;
+      for (const seed of seeds)
+        s += (await ntkReport(cfg({ hiddenWidth: m, seed }), createJsBackend(), { atStep: 0, full: true })).distanceToInfinite!.frobenius ** 2;
       return Math.sqrt(s / seeds.length);
     };
     const narrow = await dist(50);

@@ -202,7 +202,10 @@ describe('browser mode under hostile input (issue 21, items 1 and 2)', () => {
     });
     await fc.assert(
       fc.asyncProperty(fc.array(f, { minLength: 1, maxLength: 4 }), async (frames) => {
-        await wsRaw(frames.map((x) => frame({ ...x, declared: x.declared ?? undefined })), 60);
+        await wsRaw(
+          frames.map((x) => frame({ ...x, declared: x.declared ?? undefined })),
+          60,
+        );
         await healthy();
       }),
       { numRuns: 120 },
@@ -212,7 +215,14 @@ describe('browser mode under hostile input (issue 21, items 1 and 2)', () => {
   it('survives random messages on an open socket: JSON of any shape, channels and payloads, other encodings', async () => {
     const message = fc.oneof(
       fc.jsonValue().map((v) => JSON.stringify(v)),
-      fc.record({ t: fc.constantFrom('invoke', 'result', 'event', 'x'), id: fc.oneof(fc.integer(), fc.double(), fc.string()), channel: fc.oneof(fc.constantFrom('app:info', 'run:start', 'upload:put', 'session:delete', 'fs:rm'), fc.string()), req: fc.anything() }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          t: fc.constantFrom('invoke', 'result', 'event', 'x'),
+          id: fc.oneof(fc.integer(), fc.double(), fc.string()),
+          channel: fc.oneof(fc.constantFrom('app:info', 'run:start', 'upload:put', 'session:delete', 'fs:rm'), fc.string()),
+          req: fc.anything(),
+        })
+        .map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 200 }),
       fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a).toString('latin1')),
     );

@@ -25,7 +25,10 @@ describe('authorize()', () => {
   it('requires an Origin and the cookie on WebSocket upgrades (no query token)', () => {
     expect(authorize({ ...base, strict: true, cookie: `${COOKIE_NAME}=secret-token` })).toMatchObject({ ok: false, status: 403 });
     expect(authorize({ ...base, strict: true, origin: 'http://127.0.0.1:4321', queryToken: 'secret-token' })).toMatchObject({ ok: false, status: 401 });
-    expect(authorize({ ...base, strict: true, origin: 'http://127.0.0.1:4321', cookie: `${COOKIE_NAME}=secret-token` })).toEqual({ ok: true, setCookie: false });
+    expect(authorize({ ...base, strict: true, origin: 'http://127.0.0.1:4321', cookie: `${COOKIE_NAME}=secret-token` })).toEqual({
+      ok: true,
+      setCookie: false,
+    });
   });
 });
 

@@ -109,7 +109,9 @@ describe('startBrowserServer()', () => {
   });
 
   it('carries invokes and events over the WebSocket and validates messages', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { cookie: `${cookieName(server.port)}=${server.token}`, origin: `http://127.0.0.1:${server.port}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, {
+      headers: { cookie: `${cookieName(server.port)}=${server.token}`, origin: `http://127.0.0.1:${server.port}` },
+    });
     const messages: unknown[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d))));
     await new Promise((r) => ws.once('open', r));
@@ -150,9 +152,13 @@ describe('startBrowserServer()', () => {
     expect(api.calls).toContainEqual(['upload', 'csv', 'x.csv', '1,2\n3,4\n', UPLOAD_LIMITS.csv]);
     // Without the cookie, from another origin (a page on another port of 127.0.0.1), or with the token in the query: refused.
     expect((await post(server.port, '/upload?kind=csv', body, { origin: auth.origin, 'content-length': String(body.length) })).status).toBe(401);
-    expect((await post(server.port, '/upload?kind=csv', body, { cookie: auth.cookie, origin: 'http://127.0.0.1:1', 'content-length': String(body.length) })).status).toBe(403);
+    expect(
+      (await post(server.port, '/upload?kind=csv', body, { cookie: auth.cookie, origin: 'http://127.0.0.1:1', 'content-length': String(body.length) })).status,
+    ).toBe(403);
     expect((await post(server.port, '/upload?kind=csv', body, { cookie: auth.cookie, 'content-length': String(body.length) })).status).toBe(403);
-    expect((await post(server.port, `/upload?kind=csv&token=${server.token}`, body, { origin: auth.origin, 'content-length': String(body.length) })).status).toBe(401);
+    expect(
+      (await post(server.port, `/upload?kind=csv&token=${server.token}`, body, { origin: auth.origin, 'content-length': String(body.length) })).status,
+    ).toBe(401);
     // A declared size above the kind's limit is refused before any byte is read; unknown kinds and a missing length too.
     const big = await post(server.port, '/upload?kind=csv', null, { ...auth, 'content-length': String(UPLOAD_LIMITS.csv + 1) });
     expect(big.status).toBe(413);

@@ -8,9 +8,19 @@ import type { ServedApi } from '../../../../src/shared/api/contract';
 import { cookieName } from '../../../../src/main/server/security';
 import { TransferStore, TRANSFER_TTL_MS } from '../../../../src/main/services/export/transfers';
 
-const api = { invokeUnknown: async () => ({ ok: true, value: null }), invoke: async () => ({ ok: true, value: null }), on: () => () => undefined } as unknown as ServedApi;
+const api = {
+  invokeUnknown: async () => ({ ok: true, value: null }),
+  invoke: async () => ({ ok: true, value: null }),
+  on: () => () => undefined,
+} as unknown as ServedApi;
 
-function request(port: number, method: string, p: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function request(
+  port: number,
+  method: string,
+  p: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path: p, method, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
       const chunks: Buffer[] = [];

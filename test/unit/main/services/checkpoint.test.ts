@@ -23,7 +23,8 @@ function params(m: number, d: number, seed: number): { W: Float64Array; V: Float
   return { W, V };
 }
 
-const bitsEqual = (a: Float64Array, b: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const bitsEqual = (a: Float64Array, b: Float64Array) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('crc32()', () => {
   it('matches the standard check value', () => {

@@ -11,7 +11,20 @@ import { readLatestCheckpoint } from '../../../../src/main/services/checkpoint';
 import type { RunStatusEvent } from '../../../../src/shared/api/contract';
 import { tempDir } from './sessionFixtures';
 
-const pressure = { samples: 6, testSamples: 0, inputDim: 3, hiddenWidth: 16, steps: 10_000_000, trackEvery: 1_000_000, trackEigenvalues: 0, checkpointEvery: 1, backend: 'js', dtype: 'float64', targetLossRatio: 0, seed: 5 };
+const pressure = {
+  samples: 6,
+  testSamples: 0,
+  inputDim: 3,
+  hiddenWidth: 16,
+  steps: 10_000_000,
+  trackEvery: 1_000_000,
+  trackEigenvalues: 0,
+  checkpointEvery: 1,
+  backend: 'js',
+  dtype: 'float64',
+  targetLossRatio: 0,
+  seed: 5,
+};
 
 describe('checkpointEvery 1 on a tiny network', () => {
   it('keeps the service answering, Stop takes effect, and the newest checkpoint on disk is a valid resume point', { timeout: 60_000 }, async () => {

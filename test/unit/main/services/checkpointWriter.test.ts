@@ -1,7 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointWriter, CHECKPOINT_DIR, crc32, crc32Table, readLatestCheckpoint, realAsyncFs, type AsyncFsLayer } from '../../../../src/main/services/checkpoint';
+import {
+  CheckpointWriter,
+  CHECKPOINT_DIR,
+  crc32,
+  crc32Table,
+  readLatestCheckpoint,
+  realAsyncFs,
+  type AsyncFsLayer,
+} from '../../../../src/main/services/checkpoint';
 import { RunWriter } from '../../../../src/main/services/runWriter';
 import type { MetricRecord } from '../../../../src/shared/run/format';
 import { configFile, tempDir } from './sessionFixtures';

@@ -35,7 +35,11 @@ function cannotMount(): string | null {
     execFileSync('umount', [probe], { stdio: 'pipe' });
     return null;
   } catch (e) {
-    return `cannot mount a tmpfs (${String((e as { stderr?: Buffer }).stderr ?? e).trim().split('\n')[0]}; needs root or CAP_SYS_ADMIN)`;
+    return `cannot mount a tmpfs (${
+      String((e as { stderr?: Buffer }).stderr ?? e)
+        .trim()
+        .split('\n')[0]
+    }; needs root or CAP_SYS_ADMIN)`;
   } finally {
     fs.rmSync(probe, { recursive: true, force: true });
   }
@@ -150,29 +154,33 @@ describe.skipIf(skipReason !== null)('a full disk (ENOSPC on a tmpfs)', () => {
   });
   afterAll(() => fs.rmSync(staticDir, { recursive: true, force: true }));
 
-  it('start-up (item 3): browser mode starts and serves with an interrupted run on a full disk, without its lock, and says so', { timeout: 90_000 }, async () => {
-    const dir = smallDisk();
-    const s = new SessionStore(dir);
-    const sess = await s.createSession('s');
-    const r = await s.createRun(sess.sessionId, cfg);
-    r.writer.append([{ step: 0, loss: 1, wallMs: 0 }]);
-    await r.writer.close(); // status.json still says 'running': the run was interrupted
-    fill(dir);
-    const before = contents(path.join(dir, 'sessions'));
-    const server = await spawnServer({ repoRoot: root, dataDir: dir, staticDir });
-    try {
-      const page = await fetch(server.url);
-      expect(page.status).toBe(200);
-      expect(server.output()).toMatch(/could not write the lock file .*starting without it/);
-      expect(server.output()).toMatch(new RegExp(`run ${r.runId} stays marked running \\(it reads as interrupted\\)`));
-    } finally {
-      server.proc.kill('SIGKILL');
-    }
-    expect(contents(path.join(dir, 'sessions'))).toBe(before);
-    expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
-    expect(debris(dir)).toEqual([]);
-    expect((await new SessionStore(dir).readRun(r.runId)).summary).toMatchObject({ status: 'stopped', reason: 'interrupted' });
-  });
+  it(
+    'start-up (item 3): browser mode starts and serves with an interrupted run on a full disk, without its lock, and says so',
+    { timeout: 90_000 },
+    async () => {
+      const dir = smallDisk();
+      const s = new SessionStore(dir);
+      const sess = await s.createSession('s');
+      const r = await s.createRun(sess.sessionId, cfg);
+      r.writer.append([{ step: 0, loss: 1, wallMs: 0 }]);
+      await r.writer.close(); // status.json still says 'running': the run was interrupted
+      fill(dir);
+      const before = contents(path.join(dir, 'sessions'));
+      const server = await spawnServer({ repoRoot: root, dataDir: dir, staticDir });
+      try {
+        const page = await fetch(server.url);
+        expect(page.status).toBe(200);
+        expect(server.output()).toMatch(/could not write the lock file .*starting without it/);
+        expect(server.output()).toMatch(new RegExp(`run ${r.runId} stays marked running \\(it reads as interrupted\\)`));
+      } finally {
+        server.proc.kill('SIGKILL');
+      }
+      expect(contents(path.join(dir, 'sessions'))).toBe(before);
+      expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
+      expect(debris(dir)).toEqual([]);
+      expect((await new SessionStore(dir).readRun(r.runId)).summary).toMatchObject({ status: 'stopped', reason: 'interrupted' });
+    },
+  );
 
   it('sessions: create, rename and duplicate fail with io-error and leave nothing half-made', { timeout: 30_000 }, async () => {
     const dir = smallDisk();
@@ -268,8 +276,22 @@ describe.skipIf(skipReason !== null)('a full disk (ENOSPC on a tmpfs)', () => {
     const failures: string[] = [];
     w.onFailure((e) => failures.push(e.message));
     fill(dir);
-    await expect(w.writeMeta({ backend: 'js', dtype: 'float64', learningRates: { encoder: 0.1, decoder: 0.1 }, n: 6, d: 3, m: 16, warnings: [], theory: { big: 'x'.repeat(10_000) } as unknown as RunTheory })).rejects.toMatchObject({ code: 'io-error', message: expect.stringMatching(/(config|theory)\.json \(the disk is full\)/) });
-    await expect(w.writeOutcome({ status: 'finished', reason: 'done' }, 0, new Date().toISOString())).rejects.toMatchObject({ code: 'io-error', message: expect.stringMatching(/status\.json \(the disk is full\)/) });
+    await expect(
+      w.writeMeta({
+        backend: 'js',
+        dtype: 'float64',
+        learningRates: { encoder: 0.1, decoder: 0.1 },
+        n: 6,
+        d: 3,
+        m: 16,
+        warnings: [],
+        theory: { big: 'x'.repeat(10_000) } as unknown as RunTheory,
+      }),
+    ).rejects.toMatchObject({ code: 'io-error', message: expect.stringMatching(/(config|theory)\.json \(the disk is full\)/) });
+    await expect(w.writeOutcome({ status: 'finished', reason: 'done' }, 0, new Date().toISOString())).rejects.toMatchObject({
+      code: 'io-error',
+      message: expect.stringMatching(/status\.json \(the disk is full\)/),
+    });
     expect(failures).toHaveLength(1);
     for (const [f, bytes] of files) expect(fs.readFileSync(path.join(dir, 'run', f)).equals(bytes)).toBe(true);
     await w.close();
@@ -280,19 +302,29 @@ describe.skipIf(skipReason !== null)('a full disk (ENOSPC on a tmpfs)', () => {
     const dir = smallDisk();
     const u = new UploadStore(dir);
     fill(dir, 4096);
-    await expect(u.put('csv', 'big.csv', Buffer.alloc(512 * 1024, 49))).rejects.toMatchObject({ code: 'io-error', message: expect.stringContaining('the disk is full') });
+    await expect(u.put('csv', 'big.csv', Buffer.alloc(512 * 1024, 49))).rejects.toMatchObject({
+      code: 'io-error',
+      message: expect.stringContaining('the disk is full'),
+    });
     expect(debris(dir)).toEqual([]);
   });
 
   it('the CLI train (item 4): a full disk gives the --json summary with io-error and exit 1, never a stack trace', { timeout: 60_000 }, async () => {
     const dir = smallDisk('8m');
     const out = path.join(dir, 'run');
-    fs.writeFileSync(path.join(os.tmpdir(), 'ntk-full-cfg.json'), JSON.stringify(run({ inputDim: 8, hiddenWidth: 1600, checkpointEvery: 10, steps: 1_000_000 })));
+    fs.writeFileSync(
+      path.join(os.tmpdir(), 'ntk-full-cfg.json'),
+      JSON.stringify(run({ inputDim: 8, hiddenWidth: 1600, checkpointEvery: 10, steps: 1_000_000 })),
+    );
     fill(dir, 600 * 1024);
-    const r = spawnSync(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), 'train', '--config', path.join(os.tmpdir(), 'ntk-full-cfg.json'), '--out', out, '--json', '--threads', '1'], {
-      encoding: 'utf8',
-      timeout: 50_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'bin/ntk-workbench.mjs'), 'train', '--config', path.join(os.tmpdir(), 'ntk-full-cfg.json'), '--out', out, '--json', '--threads', '1'],
+      {
+        encoding: 'utf8',
+        timeout: 50_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(1);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ status: 'failed', error: { code: 'io-error', message: expect.stringContaining('the disk is full') } });

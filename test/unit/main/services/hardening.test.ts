@@ -72,7 +72,7 @@ describe('start-up on a full disk (item 3)', () => {
   });
 });
 
-describe('driveRun() into a new folder (the CLI\'s train) when a write fails (item 4)', () => {
+describe("driveRun() into a new folder (the CLI's train) when a write fails (item 4)", () => {
   it('a failing checkpoint write stops the run with an io-error outcome (no rejection), and status.json says so without overstating lastStep', async () => {
     const out = path.join(tempDir(), 'run');
     const full: AsyncFsLayer = {
@@ -99,7 +99,8 @@ describe('driveRun() into a new folder (the CLI\'s train) when a write fails (it
     const statusFails: FsLayer = {
       ...realFs,
       renameSync(a, b) {
-        if (path.basename(b) === 'status.json' && ++statusWrites > 1) throw Object.assign(new Error('ENOSPC: no space left on device, rename'), { code: 'ENOSPC' });
+        if (path.basename(b) === 'status.json' && ++statusWrites > 1)
+          throw Object.assign(new Error('ENOSPC: no space left on device, rename'), { code: 'ENOSPC' });
         realFs.renameSync(a, b);
       },
     };
@@ -121,7 +122,8 @@ describe('FIFOs and other non-regular files in a run folder (item 6)', () => {
       mkfifo(path.join(r.runDir, name));
       const listed = await s.listRuns(r.sessionId);
       expect(listed).toHaveLength(1);
-      if (name === 'status.json' || name === 'config.json') expect(listed[0]).toMatchObject({ status: 'failed', reason: expect.stringMatching(/session-corrupt: .*FIFO/) });
+      if (name === 'status.json' || name === 'config.json')
+        expect(listed[0]).toMatchObject({ status: 'failed', reason: expect.stringMatching(/session-corrupt: .*FIFO/) });
       if (name === OWNER_FILE) {
         // Nobody owns a run through a FIFO: it reads as interrupted, and the start-up sweep replaces the owner file.
         expect(isRunOwnedByLiveProcess(r.runDir)).toBe(false);
@@ -141,7 +143,10 @@ describe('FIFOs and other non-regular files in a run folder (item 6)', () => {
     const r = await interruptedRun(s);
     fs.mkdirSync(path.join(r.runDir, CHECKPOINT_DIR));
     mkfifo(path.join(r.runDir, CHECKPOINT_DIR, 'ckpt-000000000002.bin'));
-    await expect(s.resumeCheckpoint(r.runId)).rejects.toMatchObject({ code: 'session-corrupt', message: expect.stringMatching(/ckpt-000000000002\.bin.*FIFO/) });
+    await expect(s.resumeCheckpoint(r.runId)).rejects.toMatchObject({
+      code: 'session-corrupt',
+      message: expect.stringMatching(/ckpt-000000000002\.bin.*FIFO/),
+    });
   });
 });
 
@@ -250,7 +255,12 @@ describe('debris after failures (item 12)', () => {
       path.join(sdir, r.sessionId, '.session.json.tmp-4242-1'),
     ];
     for (const f of debris) fs.writeFileSync(f, 'half');
-    const keep = [path.join(r.runDir, 'notes.txt'), path.join(r.runDir, CHECKPOINT_DIR, 'ckpt-000000000030.bin'), path.join(r.runDir, PARAMS_DIR, 'final.npz'), path.join(sdir, 'README')];
+    const keep = [
+      path.join(r.runDir, 'notes.txt'),
+      path.join(r.runDir, CHECKPOINT_DIR, 'ckpt-000000000030.bin'),
+      path.join(r.runDir, PARAMS_DIR, 'final.npz'),
+      path.join(sdir, 'README'),
+    ];
     for (const f of keep) fs.writeFileSync(f, 'mine');
     fs.symlinkSync(os.tmpdir(), path.join(sdir, '.new-link'));
     expect(await s.removeDebris()).toBe(8);
@@ -275,7 +285,8 @@ describe('debris after failures (item 12)', () => {
 });
 
 describe('owner files and reused process ids (item 14)', () => {
-  const ownerOf = (pid: number, startTime: string | null) => JSON.stringify({ schemaVersion: 1, pid, hostname: os.hostname(), startTime, startedAt: '2024-01-01T00:00:00.000Z' });
+  const ownerOf = (pid: number, startTime: string | null) =>
+    JSON.stringify({ schemaVersion: 1, pid, hostname: os.hostname(), startTime, startedAt: '2024-01-01T00:00:00.000Z' });
 
   it.skipIf(process.platform !== 'linux')('an owner whose pid is alive but started at another time (a reused pid) does not own the run', async () => {
     const dir = tempDir();
@@ -326,7 +337,18 @@ describe('one instance per data folder (issue 17)', () => {
 
   it('replaces a lock left by a process that is gone', () => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ schemaVersion: 1, pid: 2 ** 22 + 4321, hostname: os.hostname(), startTime: null, startedAt: '', mode: 'browser', url: 'http://127.0.0.1:1/' }));
+    fs.writeFileSync(
+      path.join(dir, LOCK_FILE),
+      JSON.stringify({
+        schemaVersion: 1,
+        pid: 2 ** 22 + 4321,
+        hostname: os.hostname(),
+        startTime: null,
+        startedAt: '',
+        mode: 'browser',
+        url: 'http://127.0.0.1:1/',
+      }),
+    );
     const logs: string[] = [];
     const lock = DataDirLock.acquire(dir, { mode: 'browser', log: (m) => logs.push(m) });
     expect(lock.held).toBe(true);
@@ -341,10 +363,19 @@ describe('the memory limit at every start path (item 7, issue 17)', () => {
     const dir = tempDir();
     const svc = new WorkbenchService({ mode: 'browser', dataDir: dir });
     const r = await svc.invoke('run:start', { config: { samples: 20_000 } });
-    const w = await svc.invoke('run:start', { config: { samples: 4, testSamples: 0, inputDim: 16, hiddenWidth: 507_904, memoryLimitMiB: 16, learningRate: 0.1 } });
+    const w = await svc.invoke('run:start', {
+      config: { samples: 4, testSamples: 0, inputDim: 16, hiddenWidth: 507_904, memoryLimitMiB: 16, learningRate: 0.1 },
+    });
     const runs = await svc.invoke('run:list', undefined);
     await svc.dispose();
-    expect(r).toMatchObject({ ok: false, error: { code: 'too-large', message: expect.stringMatching(/needs ~1\d\.\d GiB.*20000×20000.*2048 MiB/), details: expect.objectContaining({ field: 'samples' }) } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: {
+        code: 'too-large',
+        message: expect.stringMatching(/needs ~1\d\.\d GiB.*20000×20000.*2048 MiB/),
+        details: expect.objectContaining({ field: 'samples' }),
+      },
+    });
     expect(w).toMatchObject({ ok: false, error: { code: 'too-large', details: expect.objectContaining({ field: 'hiddenWidth', limitMiB: 16 }) } });
     expect(runs).toEqual({ ok: true, value: [] });
   });

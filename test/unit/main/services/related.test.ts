@@ -19,7 +19,11 @@ afterAll(async () => {
 
 describe('WorkbenchService related:* channels', () => {
   it('computes a weighted NTK in the engine worker: (1, 0) is the weak kernel', async () => {
-    const rows = [[1, 0, 0], [0.6, 0.8, 0], [0, 0.6, 0.8]];
+    const rows = [
+      [1, 0, 0],
+      [0.6, 0.8, 0],
+      [0, 0.6, 0.8],
+    ];
     const r = await svc.invoke('related:kernel', { data: { source: 'rows', rows }, spec: { kind: 'weighted', omegaW: 1, omegaV: 0 } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;

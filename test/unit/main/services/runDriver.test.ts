@@ -102,29 +102,33 @@ describe('driveRun()', () => {
 });
 
 describe('driveRun() with a reused engine worker (sweeps)', () => {
-  it('runs cells one after another in one worker with the same records as fresh workers, and refuses a second run while one is in it', { timeout: 120_000 }, async () => {
-    const worker = host.dedicatedWorker();
-    try {
-      const configs = [tiny({ seed: 1 }), tiny({ seed: 2, regime: 'weak' }), tiny({ seed: 1 })];
-      const reused = [];
-      for (const [i, c] of configs.entries()) reused.push(await driveRun({ config: c, runDir: path.join(tempDir(), `r${i}`), engine: worker }));
-      expect(reused.map((r) => r.outcome.status)).toEqual(['finished', 'finished', 'finished']);
-      const fresh = await driveRun({ config: configs[0]!, runDir: path.join(tempDir(), 'f'), engine: host });
-      expect(numbers(readRun(reused[0]!.runDir).records)).toEqual(numbers(readRun(fresh.runDir).records));
-      expect(numbers(readRun(reused[2]!.runDir).records)).toEqual(numbers(readRun(fresh.runDir).records));
-      expect(numbers(readRun(reused[1]!.runDir).records)).not.toEqual(numbers(readRun(fresh.runDir).records));
+  it(
+    'runs cells one after another in one worker with the same records as fresh workers, and refuses a second run while one is in it',
+    { timeout: 120_000 },
+    async () => {
+      const worker = host.dedicatedWorker();
+      try {
+        const configs = [tiny({ seed: 1 }), tiny({ seed: 2, regime: 'weak' }), tiny({ seed: 1 })];
+        const reused = [];
+        for (const [i, c] of configs.entries()) reused.push(await driveRun({ config: c, runDir: path.join(tempDir(), `r${i}`), engine: worker }));
+        expect(reused.map((r) => r.outcome.status)).toEqual(['finished', 'finished', 'finished']);
+        const fresh = await driveRun({ config: configs[0]!, runDir: path.join(tempDir(), 'f'), engine: host });
+        expect(numbers(readRun(reused[0]!.runDir).records)).toEqual(numbers(readRun(fresh.runDir).records));
+        expect(numbers(readRun(reused[2]!.runDir).records)).toEqual(numbers(readRun(fresh.runDir).records));
+        expect(numbers(readRun(reused[1]!.runDir).records)).not.toEqual(numbers(readRun(fresh.runDir).records));
 
-      // One run at a time: a second launch while the first runs is refused, and the first is unaffected.
-      const dirA = path.join(tempDir(), 'busy-a');
-      const cfg = tiny({ steps: 200 });
-      const writerA = await RunWriter.create(dirA, { ...newRunConfigFile(cfg), runId: 'run-a' });
-      const a = launchRun({ runId: 'run-a', config: cfg, writer: writerA, engine: worker });
-      await expect(driveRun({ config: cfg, runDir: path.join(tempDir(), 'busy-b'), engine: worker })).rejects.toMatchObject({ code: 'invalid-request' });
-      expect((await a.done).outcome.status).toBe('finished');
-    } finally {
-      await worker.dispose();
-    }
-  });
+        // One run at a time: a second launch while the first runs is refused, and the first is unaffected.
+        const dirA = path.join(tempDir(), 'busy-a');
+        const cfg = tiny({ steps: 200 });
+        const writerA = await RunWriter.create(dirA, { ...newRunConfigFile(cfg), runId: 'run-a' });
+        const a = launchRun({ runId: 'run-a', config: cfg, writer: writerA, engine: worker });
+        await expect(driveRun({ config: cfg, runDir: path.join(tempDir(), 'busy-b'), engine: worker })).rejects.toMatchObject({ code: 'invalid-request' });
+        expect((await a.done).outcome.status).toBe('finished');
+      } finally {
+        await worker.dispose();
+      }
+    },
+  );
 
   it('replaces a worker that was terminated (Stop past the grace period) for the next run', { timeout: 120_000 }, async () => {
     const impatient = new EngineHost({ threads: 1, graceMs: 1 });

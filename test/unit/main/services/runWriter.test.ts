@@ -58,7 +58,10 @@ describe('RunWriter.create()', () => {
     const dir = path.join(tempDir(), 'run');
     await (await RunWriter.create(dir, configFile())).close();
     const before = hashTree(dir);
-    await expect(RunWriter.create(dir, configFile())).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringContaining('already holds a run') });
+    await expect(RunWriter.create(dir, configFile())).rejects.toMatchObject({
+      code: 'invalid-request',
+      message: expect.stringContaining('already holds a run'),
+    });
     expect(hashTree(dir)).toBe(before);
     const other = path.join(tempDir(), 'notes');
     fs.mkdirSync(other);

@@ -20,10 +20,27 @@ const { runId: _drop, ...cfg } = configFile();
 
 /** A run theory of the contract's shape (src/shared/run/theory.ts), with a non-finite value as the engine may give. */
 const THEORY = {
-  regime: 'joint', n: 4, d: 3, m: 64, lambdaEnc: 0.25, lambdaDec: 0.5, lambdaJoint: 0.75, kernelDescription: 'joint',
-  lambdaMinRegime: 0.75, lambdaMaxRegime: Infinity, automaticEta: null, automaticEtaNote: 'infinite λ_max', eta: 0.1, etaDecoder: null,
-  maxStableEta: null, rateBound: null, spectrum: [0.75, NaN], linearizedCurve: { steps: [0, 10], loss: [1, 0.5] },
-  sufficientWidth: null, testPrediction: null, tied: null,
+  regime: 'joint',
+  n: 4,
+  d: 3,
+  m: 64,
+  lambdaEnc: 0.25,
+  lambdaDec: 0.5,
+  lambdaJoint: 0.75,
+  kernelDescription: 'joint',
+  lambdaMinRegime: 0.75,
+  lambdaMaxRegime: Infinity,
+  automaticEta: null,
+  automaticEtaNote: 'infinite λ_max',
+  eta: 0.1,
+  etaDecoder: null,
+  maxStableEta: null,
+  rateBound: null,
+  spectrum: [0.75, NaN],
+  linearizedCurve: { steps: [0, 10], loss: [1, 0.5] },
+  sufficientWidth: null,
+  testPrediction: null,
+  tied: null,
 };
 
 async function runWith(s: SessionStore, sessionId: string, steps: number[], finish = true) {
@@ -106,7 +123,10 @@ describe('SessionStore.readRun()', () => {
     const sess = await s.createSession('a');
     const r = await runWith(s, sess.sessionId, [0, 5], false);
     // A process killed mid-run leaves status 'running' and an owner file naming a pid that is gone.
-    fs.writeFileSync(path.join(r.runDir, OWNER_FILE), JSON.stringify({ schemaVersion: 1, pid: 2 ** 22 + 12345, hostname: (await import('node:os')).hostname() }));
+    fs.writeFileSync(
+      path.join(r.runDir, OWNER_FILE),
+      JSON.stringify({ schemaVersion: 1, pid: 2 ** 22 + 12345, hostname: (await import('node:os')).hostname() }),
+    );
     const statusBefore = fs.readFileSync(path.join(r.runDir, 'status.json'));
     const detail = await s.readRun(r.runId);
     expect(detail.status.status).toBe('running');
@@ -230,7 +250,10 @@ describe('SessionStore.duplicateSession()', () => {
     const s = store();
     const sess = await s.createSession('orig');
     const r = await s.createRun(sess.sessionId, cfg);
-    r.writer.append([{ step: 0, loss: 1, wallMs: 0 }, { step: 5, loss: Number.NaN, wallMs: 1 }]);
+    r.writer.append([
+      { step: 0, loss: 1, wallMs: 0 },
+      { step: 5, loss: Number.NaN, wallMs: 1 },
+    ]);
     await r.writer.writeCheckpoint({ step: 5, W: new Float64Array([1, 2]), V: new Float64Array([3, 4]), rngState: [9] });
     await writeKeptParams(r.runDir, { which: 'final', step: 5, m: 1, d: 2, W: new Float64Array([1, 2]), V: new Float64Array([3, 4]) });
     await r.writer.close();

@@ -148,8 +148,18 @@ describe('createWsApi() and data files (issue 21, item 2)', () => {
     expect(uploads).toEqual([{ kind: 'csv', name: 'big.csv', bytes: csvText.length }]);
     const sent = sockets[0]!.sent.map((x) => JSON.parse(x));
     expect(sent).toEqual([
-      { t: 'invoke', id: 1, channel: 'theory:compute', req: { config: { dataset: 'csv', samples: 4, csvName: 'big.csv' }, uploads: { csvText: `up-${'a'.repeat(23)}1` } } },
-      { t: 'invoke', id: 2, channel: 'run:start', req: { config: { dataset: 'csv', samples: 4, csvName: 'big.csv' }, sessionId: 's1', uploads: { csvText: `up-${'a'.repeat(23)}1` } } },
+      {
+        t: 'invoke',
+        id: 1,
+        channel: 'theory:compute',
+        req: { config: { dataset: 'csv', samples: 4, csvName: 'big.csv' }, uploads: { csvText: `up-${'a'.repeat(23)}1` } },
+      },
+      {
+        t: 'invoke',
+        id: 2,
+        channel: 'run:start',
+        req: { config: { dataset: 'csv', samples: 4, csvName: 'big.csv' }, sessionId: 's1', uploads: { csvText: `up-${'a'.repeat(23)}1` } },
+      },
     ]);
     for (const m of sent) expect(JSON.stringify(m).length).toBeLessThan(1000);
     sockets[0]!.receive({ t: 'result', id: 1, result: { ok: true, value: 1 } });
@@ -185,14 +195,21 @@ describe('createWsApi() and data files (issue 21, item 2)', () => {
 
   it('uploads again when the server has forgotten the upload (it restarted), and sends short texts inline', async () => {
     let n = 0;
-    const http: HttpUpload = async (kind, name, bytes) => ({ ok: true, value: { uploadId: `up-${String(++n).padStart(24, '0')}`, kind, name, bytes: bytes.length } });
+    const http: HttpUpload = async (kind, name, bytes) => ({
+      ok: true,
+      value: { uploadId: `up-${String(++n).padStart(24, '0')}`, kind, name, bytes: bytes.length },
+    });
     const { api, sockets } = setup([10], http);
     sockets[0]!.open();
     const config = { dataset: 'csv', csvText: 'x'.repeat(INLINE_TEXT_MAX_CHARS + 1) };
     const p = api.invoke('theory:compute', { config });
     await tick();
     const first = JSON.parse(sockets[0]!.sent[0]!);
-    sockets[0]!.receive({ t: 'result', id: first.id, result: { ok: false, error: { code: 'not-found', message: 'no csv upload', details: { uploadId: first.req.uploads.csvText } } } });
+    sockets[0]!.receive({
+      t: 'result',
+      id: first.id,
+      result: { ok: false, error: { code: 'not-found', message: 'no csv upload', details: { uploadId: first.req.uploads.csvText } } },
+    });
     await tick();
     await tick();
     const second = JSON.parse(sockets[0]!.sent[1]!);

@@ -25,7 +25,8 @@ async function chooseFile(w: ReturnType<typeof mountForm>['w'], name: string, te
 const inspect: FakeApi['handlers'] = {
   'csv:inspect': (req) => {
     const t = (req as { config: { csvText: string } }).config.csvText;
-    if (t.includes('x')) return { ok: false, error: { code: 'invalid-data', message: 'line 2, column 2: "x" is not a number', details: { line: 2, column: 2 } } };
+    if (t.includes('x'))
+      return { ok: false, error: { code: 'invalid-data', message: 'line 2, column 2: "x" is not a number', details: { line: 2, column: 2 } } };
     const rows = t.trim() === '' ? 0 : t.trim().split('\n').length;
     return { ok: true, value: { rows, columns: 2, header: null } };
   },
@@ -56,7 +57,20 @@ describe('ConfigPanel', () => {
 
   it('labels every required control with its exact visible name, tied to the control', () => {
     const { input } = mountForm();
-    for (const label of ['Data set', 'Samples', 'Input dimension', 'Hidden width', 'Regime', 'Learning rate', 'Steps', 'Seed', 'Encoder scale κ', 'Decoder scale ν', 'Precision', 'Tracking interval K']) {
+    for (const label of [
+      'Data set',
+      'Samples',
+      'Input dimension',
+      'Hidden width',
+      'Regime',
+      'Learning rate',
+      'Steps',
+      'Seed',
+      'Encoder scale κ',
+      'Decoder scale ν',
+      'Precision',
+      'Tracking interval K',
+    ]) {
       expect(input(label).exists(), label).toBe(true);
     }
   });
@@ -104,7 +118,9 @@ describe('ConfigPanel', () => {
     expect(w.find('[data-testid="memory-estimate"]').text()).toMatch(/^this run: ~\d+(\.\d)? MiB$/);
     await input('Samples').setValue('20000');
     const msg = w.find('[data-testid="error-samples"]').text();
-    expect(msg).toMatch(/^Samples: this run needs ~1\d\.\d GiB \(largest: the 20000×20000 kernels of the automatic step size, ~1\d\.\d GiB\), above the memory limit of 2048 MiB \(memoryLimitMiB\)$/);
+    expect(msg).toMatch(
+      /^Samples: this run needs ~1\d\.\d GiB \(largest: the 20000×20000 kernels of the automatic step size, ~1\d\.\d GiB\), above the memory limit of 2048 MiB \(memoryLimitMiB\)$/,
+    );
     expect(input('Samples').attributes('aria-invalid')).toBe('true');
     expect(button('Run').attributes('disabled')).toBeDefined();
     expect(button('Step').attributes('disabled')).toBeDefined();
@@ -140,7 +156,7 @@ describe('ConfigPanel: the CSV file field', () => {
     document.body.innerHTML = '';
   });
 
-  it('shows a bad file\'s line and column under the field, disables Run, and clears it when another file is chosen', async () => {
+  it("shows a bad file's line and column under the field, disables Run, and clears it when another file is chosen", async () => {
     const { w, button } = mountForm(inspect);
     await chooseFile(w, 'bad.csv', '1,2\n3,x\n');
     expect(w.get('[data-testid="error-csvText"]').text()).toBe('CSV file: line 2, column 2: "x" is not a number');
@@ -173,7 +189,9 @@ describe('ConfigPanel: the CSV file field', () => {
   });
 
   it('loads a shipped sample data set through the same check', async () => {
-    const { w, api } = mountForm({ 'csv:inspect': () => ({ ok: true, value: { rows: 150, columns: 4, header: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] } }) });
+    const { w, api } = mountForm({
+      'csv:inspect': () => ({ ok: true, value: { rows: 150, columns: 4, header: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] } }),
+    });
     await w.get('select[aria-label="Sample data"]').setValue('iris.csv');
     await flushPromises();
     const req = (api.calls.find((c) => c.channel === 'csv:inspect')!.req as { config: { csvText: string } }).config;
@@ -217,12 +235,19 @@ describe('ConfigPanel: fields, labels and the step size', () => {
     const theory = useTheoryStore();
     const config = useConfigStore();
     // the preview for the form's data: λ_max of the joint kernel 3.8 → limit 2/3.8 = 0.526
-    theory.preview = { n: 16, d: 8, warnings: [], report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1.8, lambdaMaxJoint: 3.8 } };
+    theory.preview = {
+      n: 16,
+      d: 8,
+      warnings: [],
+      report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1.8, lambdaMaxJoint: 3.8 },
+    };
     theory.forKey = configKey(config.parsed.config!);
     await input('Learning rate').setValue('0.5');
     expect(w.find('[data-testid="step-warning"]').exists()).toBe(false);
     await input('Learning rate').setValue('0.6');
-    expect(w.get('[data-testid="step-warning"]').text()).toBe('⚠ η = 0.6 is above the stable limit 0.526 (2/λ_max of the infinite-width kernel); the run will likely diverge');
+    expect(w.get('[data-testid="step-warning"]').text()).toBe(
+      '⚠ η = 0.6 is above the stable limit 0.526 (2/λ_max of the infinite-width kernel); the run will likely diverge',
+    );
     await input('Learning rate').setValue('100');
     expect(w.get('[data-testid="step-warning"]').text()).toContain('η = 100 is above the stable limit 0.526');
     // ×n for the 1/n loss: the same η is then stable

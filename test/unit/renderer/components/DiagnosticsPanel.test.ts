@@ -11,7 +11,6 @@ import { useRunStore } from '../../../../src/renderer/src/stores/run';
 import { tabTarget } from '../../../../src/renderer/src/composables/useTabs';
 import { fakeApi } from '../fakeApi';
 
-
 function mountPanel() {
   const pinia = createPinia();
   setActivePinia(pinia);
@@ -29,7 +28,13 @@ function mountPanel() {
 
 describe('tabTarget()', () => {
   it('wraps the arrows and jumps with Home/End; other keys are not its business', () => {
-    expect([tabTarget('ArrowRight', 6, 7), tabTarget('ArrowLeft', 0, 7), tabTarget('Home', 4, 7), tabTarget('End', 1, 7), tabTarget('Enter', 1, 7)]).toEqual([0, 6, 0, 6, null]);
+    expect([tabTarget('ArrowRight', 6, 7), tabTarget('ArrowLeft', 0, 7), tabTarget('Home', 4, 7), tabTarget('End', 1, 7), tabTarget('Enter', 1, 7)]).toEqual([
+      0,
+      6,
+      0,
+      6,
+      null,
+    ]);
   });
 });
 
@@ -64,9 +69,19 @@ describe('DiagnosticsPanel tabs (WAI-ARIA tabs pattern)', () => {
 
   it('names the chart of each tab', async () => {
     const { w, api, selected } = mountPanel();
-    await w.findAll('button').find((b) => b.text() === 'Run')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Run')!
+      .trigger('click');
     await flushPromises();
-    api.emit('run:progress', { runId: 'r1', step: 10, totalSteps: 10, stepsPerSecond: null, etaSeconds: null, records: [{ step: 0, loss: 1, wallMs: 0, tracked: { eigMin: [0.1], eigMax: [2], weightMoveW: 0, kernelDistance: 0 } }] });
+    api.emit('run:progress', {
+      runId: 'r1',
+      step: 10,
+      totalSteps: 10,
+      stepsPerSecond: null,
+      etaSeconds: null,
+      records: [{ step: 0, loss: 1, wallMs: 0, tracked: { eigMin: [0.1], eigMax: [2], weightMoveW: 0, kernelDistance: 0 } }],
+    });
     await nextTick();
     expect(w.get('[testid="chart-eigen"]').attributes('label')).toBe('NTK eigenvalues against step');
     await selected().trigger('keydown', { key: 'End' });

@@ -8,7 +8,19 @@ import type { ExperimentState } from '../../../../src/shared/experiments/api';
 import { fakeApi } from '../fakeApi';
 
 const remote = { redis: 'redis://***@lab1:6379/0', workers: [], notice: null };
-const running: ExperimentState = { experimentId: 'x-r', preset: 'E1', quick: true, status: 'running', folder: '/data/experiments/x-r', startedAt: '2026-12-04T00:00:00Z', progress: null, summary: null, figures: [], error: null, remote };
+const running: ExperimentState = {
+  experimentId: 'x-r',
+  preset: 'E1',
+  quick: true,
+  status: 'running',
+  folder: '/data/experiments/x-r',
+  startedAt: '2026-12-04T00:00:00Z',
+  progress: null,
+  summary: null,
+  figures: [],
+  error: null,
+  remote,
+};
 
 function mountView() {
   const api = fakeApi({
@@ -36,10 +48,18 @@ describe('ExperimentsView: Run on', () => {
       experimentId: 'x-r',
       status: 'running',
       progress: null,
-      remote: { ...remote, notice: 'Redis at redis://***@lab1:6379/0 is unreachable: the sweep is paused', workers: [{ id: 'gpu1-1', host: 'gpu1', pid: 41, backend: 'onnx', dtype: 'float32', cellsPerMinute: 4.14, stepsPerSecond: 5210.4, active: 2, cellsDone: 7 }] },
+      remote: {
+        ...remote,
+        notice: 'Redis at redis://***@lab1:6379/0 is unreachable: the sweep is paused',
+        workers: [
+          { id: 'gpu1-1', host: 'gpu1', pid: 41, backend: 'onnx', dtype: 'float32', cellsPerMinute: 4.14, stepsPerSecond: 5210.4, active: 2, cellsDone: 7 },
+        ],
+      },
     });
     await flushPromises();
-    expect(w.findAll('ul[aria-label="Connected workers"] li').map((l) => l.text())).toEqual(['gpu1 (pid 41): onnx float32, 4.1 cells/min, 5210 steps/s, 2 active, 7 done']);
+    expect(w.findAll('ul[aria-label="Connected workers"] li').map((l) => l.text())).toEqual([
+      'gpu1 (pid 41): onnx float32, 4.1 cells/min, 5210 steps/s, 2 active, 7 done',
+    ]);
     expect(w.get('[data-testid="experiment-remote"] [role="alert"]').text()).toContain('is unreachable');
   });
 

@@ -47,7 +47,8 @@ describe('RunControls', () => {
     const ctx = mountControls();
     await startRun(ctx);
     expect(ctx.w.find('[data-testid="run-warning"]').exists()).toBe(false);
-    const message = 'collapsed to the zero output since step 10: loss 7.93 ≈ ½Σ‖x‖² = 8, λ_min(H) ≤ 0, 100% of hidden units dead; the infinite-width theory does not apply. Likely cause: width too small for n·d = 12544 (m = 256)';
+    const message =
+      'collapsed to the zero output since step 10: loss 7.93 ≈ ½Σ‖x‖² = 8, λ_min(H) ≤ 0, 100% of hidden units dead; the infinite-width theory does not apply. Likely cause: width too small for n·d = 12544 (m = 256)';
     ctx.api.emit('run:progress', {
       runId: 'r1',
       step: 15,
@@ -56,7 +57,23 @@ describe('RunControls', () => {
       etaSeconds: 48,
       records: [
         { step: 10, loss: 7.93, wallMs: 1, tracked: { flipFraction: 0.5 } },
-        { step: 15, loss: 7.9300001, wallMs: 2, tracked: { collapse: { step: 15, since: 10, loss: 7.93, zeroOutputLoss: 8, lambdaMin: 0, deadFraction: 1, causes: ['width too small for n·d = 12544 (m = 256)'], message } } },
+        {
+          step: 15,
+          loss: 7.9300001,
+          wallMs: 2,
+          tracked: {
+            collapse: {
+              step: 15,
+              since: 10,
+              loss: 7.93,
+              zeroOutputLoss: 8,
+              lambdaMin: 0,
+              deadFraction: 1,
+              causes: ['width too small for n·d = 12544 (m = 256)'],
+              message,
+            },
+          },
+        },
       ],
     });
     await nextTick();

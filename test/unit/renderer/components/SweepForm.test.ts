@@ -10,14 +10,29 @@ import { useConfigStore } from '../../../../src/renderer/src/stores/config';
 import { sweepStartSchema, type SweepState } from '../../../../src/shared/experiments/api';
 import { fakeApi } from '../fakeApi';
 
-const state = (status: SweepState['status']): SweepState => ({ sweepId: 'x-sweep-1', status, folder: '/data/experiments/x-sweep-1', startedAt: '2026-12-04T00:00:00Z', cells: 12, progress: null, error: null, sessionId: 's-1' });
+const state = (status: SweepState['status']): SweepState => ({
+  sweepId: 'x-sweep-1',
+  status,
+  folder: '/data/experiments/x-sweep-1',
+  startedAt: '2026-12-04T00:00:00Z',
+  cells: 12,
+  progress: null,
+  error: null,
+  sessionId: 's-1',
+});
 
 function mountForm() {
   const pinia = createPinia();
   setActivePinia(pinia);
   const api = fakeApi({
     'sweep:start': () => ({ ok: true, value: state('running') }),
-    'sweep:cancel': () => ({ ok: true, value: { ...state('cancelled'), progress: { total: 12, finished: 3, failed: 0, running: 0, pending: 9, skipped: 0, elapsedMs: 1000, etaMs: null, cellsPerMinute: 90 } } }),
+    'sweep:cancel': () => ({
+      ok: true,
+      value: {
+        ...state('cancelled'),
+        progress: { total: 12, finished: 3, failed: 0, running: 0, pending: 9, skipped: 0, elapsedMs: 1000, etaMs: null, cellsPerMinute: 90 },
+      },
+    }),
   });
   setApi(api);
   return { api, w: mount(SweepForm, { global: { plugins: [pinia] }, attachTo: document.body }) };
@@ -35,7 +50,12 @@ describe('SweepForm', () => {
     await w.get('input[aria-label="Jobs"]').setValue('2');
     await w.get('form').trigger('submit');
     await flushPromises();
-    const req = api.calls.find((c) => c.channel === 'sweep:start')!.req as { base: Record<string, unknown>; grid: Record<string, unknown[]>; seeds: number[]; jobs: number };
+    const req = api.calls.find((c) => c.channel === 'sweep:start')!.req as {
+      base: Record<string, unknown>;
+      grid: Record<string, unknown[]>;
+      seeds: number[];
+      jobs: number;
+    };
     expect(sweepStartSchema.safeParse(req).success).toBe(true);
     expect(req.base).toEqual(cfg.parsed.config);
     expect(req.grid).toEqual({ hiddenWidth: [16, 64], regime: ['weak', 'joint', 'decoder'] });
@@ -43,12 +63,23 @@ describe('SweepForm', () => {
     expect(req.jobs).toBe(2);
     expect(w.get('[data-testid="sweep-progress"]').text()).toBe('starting 12 cells…');
     expect(w.get('[data-testid="sweep-where"]').text()).toContain('Sweep · x-sweep-1');
-    api.emit('experiment:progress', { experimentId: 'x-sweep-1', status: 'running', progress: { total: 12, finished: 3, failed: 1, running: 2, pending: 6, skipped: 0, elapsedMs: 1000, etaMs: 8000, cellsPerMinute: 180 } });
-    api.emit('experiment:progress', { experimentId: 'x-other', status: 'running', progress: { total: 99, finished: 0, failed: 0, running: 0, pending: 99, skipped: 0, elapsedMs: 0, etaMs: null, cellsPerMinute: null } });
+    api.emit('experiment:progress', {
+      experimentId: 'x-sweep-1',
+      status: 'running',
+      progress: { total: 12, finished: 3, failed: 1, running: 2, pending: 6, skipped: 0, elapsedMs: 1000, etaMs: 8000, cellsPerMinute: 180 },
+    });
+    api.emit('experiment:progress', {
+      experimentId: 'x-other',
+      status: 'running',
+      progress: { total: 99, finished: 0, failed: 0, running: 0, pending: 99, skipped: 0, elapsedMs: 0, etaMs: null, cellsPerMinute: null },
+    });
     await flushPromises();
     expect(w.get('[data-testid="sweep-progress"]').text()).toBe('4 of 12 cells done (2 running, 1 failed), about 8 s left');
     expect(w.get('button[type="submit"]').attributes('disabled')).toBeDefined();
-    await w.findAll('button').find((b) => b.text() === 'Cancel sweep')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Cancel sweep')!
+      .trigger('click');
     await flushPromises();
     expect(api.calls.find((c) => c.channel === 'sweep:cancel')!.req).toEqual({ sweepId: 'x-sweep-1' });
     expect(w.get('[data-testid="sweep-progress"]').text()).toBe('Cancelled: 3 of 12 cells done (0 running)');

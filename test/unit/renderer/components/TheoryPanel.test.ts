@@ -18,7 +18,12 @@ const View = defineComponent({
   },
 });
 
-const report = (samples: number) => ({ n: samples, d: 8, warnings: [], report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1.8, lambdaMaxJoint: 3.8 } });
+const report = (samples: number) => ({
+  n: samples,
+  d: 8,
+  warnings: [],
+  report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1.8, lambdaMaxJoint: 3.8 },
+});
 
 function mountView() {
   const pinia = createPinia();
@@ -31,7 +36,13 @@ function mountView() {
   });
   setApi(api);
   const w = mount(View, { global: { plugins: [pinia] }, attachTo: document.body });
-  const input = (label: string) => w.find(`#${w.findAll('label').find((x) => x.text() === label)!.attributes('for')}`);
+  const input = (label: string) =>
+    w.find(
+      `#${w
+        .findAll('label')
+        .find((x) => x.text() === label)!
+        .attributes('for')}`,
+    );
   const settle = async () => {
     vi.advanceTimersByTime(PREVIEW_DELAY_MS + 10);
     await flushPromises();
@@ -92,7 +103,12 @@ describe('TheoryPanel preview follows the form', () => {
       expect(p.find('dt').text().length, p.html()).toBeGreaterThan(0);
       expect(p.find('dd').text().length, p.html()).toBeGreaterThan(0);
     }
-    expect(pairs.find((p) => p.find('dt').text() === 'report.lambdaMaxJoint')!.find('dd').text()).toBe('3.8');
+    expect(
+      pairs
+        .find((p) => p.find('dt').text() === 'report.lambdaMaxJoint')!
+        .find('dd')
+        .text(),
+    ).toBe('3.8');
   });
 });
 
@@ -113,7 +129,12 @@ describe('TheoryPanel while a run computes its theory (issue 13: step 0 first)',
     run.select('r1');
     await flushPromises();
     expect(w.get('[data-testid="theory-waiting"]').text()).toMatch(/^computing…/);
-    run.onStatus({ runId: 'r1', status: 'running', reason: null, meta: { ...meta, theory: { regime: 'joint', lambdaEnc: 0.31, lambdaDec: 0.1, lambdaJoint: 0.4 } as unknown as RunMeta['theory'], theoryPending: false } });
+    run.onStatus({
+      runId: 'r1',
+      status: 'running',
+      reason: null,
+      meta: { ...meta, theory: { regime: 'joint', lambdaEnc: 0.31, lambdaDec: 0.1, lambdaJoint: 0.4 } as unknown as RunMeta['theory'], theoryPending: false },
+    });
     await flushPromises();
     expect(w.find('[data-testid="theory-waiting"]').exists()).toBe(false);
     expect(lambda0()).toBe('0.31');
@@ -124,7 +145,22 @@ describe('TheoryPanel while a run computes its theory (issue 13: step 0 first)',
     await settle();
     const { useRunStore } = await import('../../../../src/renderer/src/stores/run');
     const run = useRunStore();
-    run.onStatus({ runId: 'r2', status: 'failed', reason: 'diverged at step 0', meta: { backend: 'js', dtype: 'float64', learningRates: { encoder: 0.1, decoder: 0.1 }, n: 16, d: 8, m: 256, warnings: [], theory: null, theoryPending: true } });
+    run.onStatus({
+      runId: 'r2',
+      status: 'failed',
+      reason: 'diverged at step 0',
+      meta: {
+        backend: 'js',
+        dtype: 'float64',
+        learningRates: { encoder: 0.1, decoder: 0.1 },
+        n: 16,
+        d: 8,
+        m: 256,
+        warnings: [],
+        theory: null,
+        theoryPending: true,
+      },
+    });
     run.select('r2');
     await flushPromises();
     expect(w.find('[data-testid="theory-waiting"]').exists()).toBe(false);

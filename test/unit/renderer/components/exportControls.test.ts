@@ -8,7 +8,20 @@ import { setApi } from '../../../../src/renderer/src/api/current';
 import type { RunSummary } from '../../../../src/shared/api/contract';
 import { fakeApi } from '../fakeApi';
 
-const summary = (runId: string): RunSummary => ({ runId, sessionId: 's', status: 'finished', reason: null, regime: 'joint', hiddenWidth: 8, samples: 4, steps: 10, lastStep: 10, startedAt: '2026-12-01T00:00:00Z', backend: 'js', dtype: 'float64' });
+const summary = (runId: string): RunSummary => ({
+  runId,
+  sessionId: 's',
+  status: 'finished',
+  reason: null,
+  regime: 'joint',
+  hiddenWidth: 8,
+  samples: 4,
+  steps: 10,
+  lastStep: 10,
+  startedAt: '2026-12-01T00:00:00Z',
+  backend: 'js',
+  dtype: 'float64',
+});
 const file = { fileId: 'f'.repeat(32), fileName: 'x.csv', mime: 'text/csv', bytes: 10 };
 
 /** The desktop app's preload is present: exports go through file:save (the native dialog). */
@@ -51,10 +64,16 @@ describe('SessionArchive', () => {
 
   it('archives the chosen session and saves the zip', async () => {
     desktop();
-    const api = fakeApi({ 'session:archive': () => ({ ok: true, value: { ...file, fileName: 's-1.zip' } }), 'file:save': () => ({ ok: true, value: { saved: true, path: '/tmp/s-1.zip' } }) });
+    const api = fakeApi({
+      'session:archive': () => ({ ok: true, value: { ...file, fileName: 's-1.zip' } }),
+      'file:save': () => ({ ok: true, value: { saved: true, path: '/tmp/s-1.zip' } }),
+    });
     setApi(api);
     const w = mount(SessionArchive, { props: { sessions }, attachTo: document.body });
-    await w.findAll('button').find((b) => b.text() === 'Archive session')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Archive session')!
+      .trigger('click');
     await flushPromises();
     expect(api.calls.find((c) => c.channel === 'session:archive')!.req).toEqual({ sessionId: 's-1' });
     expect(w.text()).toContain('Saved /tmp/s-1.zip');

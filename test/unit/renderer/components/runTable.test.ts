@@ -15,10 +15,29 @@ import { fakeApi } from '../fakeApi';
 
 function row(runId: string, regime: string, seed: number): RunRow {
   return {
-    runId, sessionId: 's', sessionName: 'S', status: 'finished', reason: null, config: { regime, seed, hiddenWidth: 32, init: 'gaussian', steps: 40 },
-    learningRates: { encoder: 0.5, decoder: 0.5 }, lastStep: 40, finalLoss: 0.01 * seed, lossRatio: 0.001, testLoss: null, lambdaMin: 0.1, lambdaMax: 2,
-    stepsPerSecond: 300, backend: 'js', dtype: 'float64', appVersion: '0.1.0', machine: 'linux x64', startedAt: `2026-12-01T00:00:0${seed}Z`, finishedAt: null,
-    durationMs: 1000, tags: regime === 'weak' ? ['baseline'] : [], note: '',
+    runId,
+    sessionId: 's',
+    sessionName: 'S',
+    status: 'finished',
+    reason: null,
+    config: { regime, seed, hiddenWidth: 32, init: 'gaussian', steps: 40 },
+    learningRates: { encoder: 0.5, decoder: 0.5 },
+    lastStep: 40,
+    finalLoss: 0.01 * seed,
+    lossRatio: 0.001,
+    testLoss: null,
+    lambdaMin: 0.1,
+    lambdaMax: 2,
+    stepsPerSecond: 300,
+    backend: 'js',
+    dtype: 'float64',
+    appVersion: '0.1.0',
+    machine: 'linux x64',
+    startedAt: `2026-12-01T00:00:0${seed}Z`,
+    finishedAt: null,
+    durationMs: 1000,
+    tags: regime === 'weak' ? ['baseline'] : [],
+    note: '',
   };
 }
 const ROWS = [row('run-j1', 'joint', 1), row('run-j2', 'joint', 2), row('run-w1', 'weak', 3)];
@@ -57,15 +76,24 @@ describe('RunTablePanel', () => {
 
   it('deletes the selected runs only after the confirmation', async () => {
     setActivePinia(createPinia());
-    const api = fakeApi({ 'runs:table': () => ({ ok: true, value: ROWS }), 'runs:delete': () => ({ ok: true, value: { deleted: ['run-j2'], trashed: true } }) });
+    const api = fakeApi({
+      'runs:table': () => ({ ok: true, value: ROWS }),
+      'runs:delete': () => ({ ok: true, value: { deleted: ['run-j2'], trashed: true } }),
+    });
     setApi(api);
     await useRunTableStore().refresh();
     const w = mount(RunTablePanel, { attachTo: document.body });
     await w.findAll('input[aria-label="Select run"]')[1]!.setValue(true);
-    await w.findAll('button').find((b) => b.text() === 'Delete…')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Delete…')!
+      .trigger('click');
     expect(api.calls.some((c) => c.channel === 'runs:delete')).toBe(false);
     expect(w.text()).toContain('Move 1 run to the trash?');
-    await w.findAll('button').find((b) => b.text() === 'Confirm delete')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Confirm delete')!
+      .trigger('click');
     await flushPromises();
     expect(api.calls.find((c) => c.channel === 'runs:delete')!.req).toEqual({ runIds: ['run-j2'], confirmed: false });
   });
@@ -77,16 +105,28 @@ describe('ShareConfig', () => {
     setApi(fakeApi({}));
     const config = useConfigStore();
     const w = mount(ShareConfig, { attachTo: document.body });
-    await w.findAll('button').find((b) => b.text() === 'Paste config')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Paste config')!
+      .trigger('click');
     const want = { ...defaultConfig(), regime: 'tied' as const, seed: 77, hiddenWidth: 12, learningRate: 0.03 };
     await w.find('textarea').setValue(encodeConfigString(want));
-    await w.findAll('button').find((b) => b.text() === 'Apply to form')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Apply to form')!
+      .trigger('click');
     expect(config.parsed.config).toEqual(want);
-    await w.findAll('button').find((b) => b.text() === 'Paste config')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Paste config')!
+      .trigger('click');
     // a string whose config fails validation: hiddenWidth 0
     const bad = encodeConfigString({ ...want, hiddenWidth: 0 } as typeof want);
     await w.find('textarea').setValue(bad);
-    await w.findAll('button').find((b) => b.text() === 'Apply to form')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Apply to form')!
+      .trigger('click');
     expect(w.find('[data-testid="paste-error"]').text()).toContain('hiddenWidth: expected an integer ≥ 1, got 0');
     expect(config.parsed.config).toEqual(want);
   });

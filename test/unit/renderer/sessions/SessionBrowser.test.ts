@@ -9,20 +9,57 @@ import { setApi } from '../../../../src/renderer/src/api/current';
 import type { ConnectedApi } from '../../../../src/renderer/src/api/client';
 
 function session(id: string, name: string, extra: Partial<SessionSummary> = {}): SessionSummary {
-  return { sessionId: id, name, createdAt: '2024-05-01T10:00:00.000Z', updatedAt: '2024-05-02T11:30:00.000Z', runCount: 2, regimes: ['decoder', 'joint'], widths: [64, 1024], status: 'finished', ...extra };
+  return {
+    sessionId: id,
+    name,
+    createdAt: '2024-05-01T10:00:00.000Z',
+    updatedAt: '2024-05-02T11:30:00.000Z',
+    runCount: 2,
+    regimes: ['decoder', 'joint'],
+    widths: [64, 1024],
+    status: 'finished',
+    ...extra,
+  };
 }
 
 function run(id: string, status: RunSummary['status'], lastStep: number, reason: string | null = null): RunSummary {
-  return { runId: id, sessionId: 's1', status, reason, regime: 'joint', hiddenWidth: 64, samples: 16, steps: 100, lastStep, startedAt: '2024-05-01T10:00:00.000Z', backend: 'js', dtype: 'float64' };
+  return {
+    runId: id,
+    sessionId: 's1',
+    status,
+    reason,
+    regime: 'joint',
+    hiddenWidth: 64,
+    samples: 16,
+    steps: 100,
+    lastStep,
+    startedAt: '2024-05-01T10:00:00.000Z',
+    backend: 'js',
+    dtype: 'float64',
+  };
 }
 
 /** An in-memory API that records calls and keeps a session list. */
 function fakeApi(opts: { failDelete?: boolean; ownedByOther?: boolean } = {}) {
   const calls: { channel: InvokeChannel; req: unknown }[] = [];
-  let sessions = [session('s1', 'Width sweep'), session('s2', 'Broken', { corrupt: 'session.json: not valid JSON', runCount: 0, regimes: [], widths: [], status: null })];
+  let sessions = [
+    session('s1', 'Width sweep'),
+    session('s2', 'Broken', { corrupt: 'session.json: not valid JSON', runCount: 0, regimes: [], widths: [], status: null }),
+  ];
   const runs: Record<string, RunSummary[]> = { s1: [run('run-a', 'finished', 100), run('run-b', 'stopped', 40, 'interrupted')] };
   const handlers: { [K in InvokeChannel]?: (req: InvokeMap[K]['req']) => Result<InvokeMap[K]['res']> } = {
-    'app:info': () => ({ ok: true, value: { appVersion: '0', mode: 'browser', backend: 'js', backendReason: '', dtypes: [], dataDir: '/data/ntk', machine: { platform: 'linux', arch: 'x64', cpus: 2, node: '20' } } }),
+    'app:info': () => ({
+      ok: true,
+      value: {
+        appVersion: '0',
+        mode: 'browser',
+        backend: 'js',
+        backendReason: '',
+        dtypes: [],
+        dataDir: '/data/ntk',
+        machine: { platform: 'linux', arch: 'x64', cpus: 2, node: '20' },
+      },
+    }),
     'session:list': () => ({ ok: true, value: sessions }),
     'session:runs': (req) => ({ ok: true, value: runs[req.sessionId] ?? [] }),
     'session:rename': (req) => {
@@ -37,7 +74,14 @@ function fakeApi(opts: { failDelete?: boolean; ownedByOther?: boolean } = {}) {
     },
     'run:continue': (req) =>
       opts.ownedByOther && !req.takeOver
-        ? { ok: false, error: { code: 'forbidden', message: `run ${req.runId} is marked as being written by process 4242, which is running. If that process is not writing this run, take the run over.`, details: { needsConfirmation: true, pid: 4242 } } }
+        ? {
+            ok: false,
+            error: {
+              code: 'forbidden',
+              message: `run ${req.runId} is marked as being written by process 4242, which is running. If that process is not writing this run, take the run over.`,
+              details: { needsConfirmation: true, pid: 4242 },
+            },
+          }
         : { ok: true, value: { runId: req.runId } },
     'session:delete': (req) => {
       if (opts.failDelete) return { ok: false, error: { code: 'forbidden', message: 'could not move session s1 to the system trash' } };
@@ -162,7 +206,11 @@ describe('SessionBrowser', () => {
     await flushPromises();
     await w.get('[data-test="take-over"]').trigger('click');
     await flushPromises();
-    expect(calls.filter((c) => c.channel === 'run:continue').map((c) => c.req)).toEqual([{ runId: 'run-b' }, { runId: 'run-b' }, { runId: 'run-b', takeOver: true }]);
+    expect(calls.filter((c) => c.channel === 'run:continue').map((c) => c.req)).toEqual([
+      { runId: 'run-b' },
+      { runId: 'run-b' },
+      { runId: 'run-b', takeOver: true },
+    ]);
     expect(w.emitted('resume-run')).toEqual([['run-b']]);
   });
 });

@@ -8,7 +8,9 @@ import { fakeApi } from '../fakeApi';
 
 describe('FIELDS', () => {
   it('covers every config key except the CSV payload keys', () => {
-    const keys = Object.keys(configObjectSchema.shape).filter((k) => k !== 'csvText' && k !== 'csvName').sort();
+    const keys = Object.keys(configObjectSchema.shape)
+      .filter((k) => k !== 'csvText' && k !== 'csvName')
+      .sort();
     expect(FIELDS.map((f) => f.key).sort()).toEqual(keys);
   });
 });
@@ -95,7 +97,7 @@ describe('useConfigStore() and late defaults', () => {
     expect(s.form.steps).toBe('900');
   });
 
-  it("gives MNIST its own defaults in the fields the user has not touched, and takes them back for other data", () => {
+  it('gives MNIST its own defaults in the fields the user has not touched, and takes them back for other data', () => {
     const s = useConfigStore();
     s.set('dataset', 'mnist');
     expect(s.form.nu).toBe(String(DATASET_DEFAULTS.mnist!.nu));

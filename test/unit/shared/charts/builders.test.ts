@@ -67,7 +67,10 @@ describe('buildLossOption()', () => {
 
   it('draws the linearized theory curve dashed only against steps', () => {
     const recs = seededRun(10);
-    const curve: [number, number][] = [[0, 8], [9, 6]];
+    const curve: [number, number][] = [
+      [0, 8],
+      [9, 6],
+    ];
     const o = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: curve }) as Opt;
     const lin = o.series.find((s: Opt) => s.name === 'infinite-width prediction (H∞)');
     expect(lin.lineStyle.type).toBe('dashed');
@@ -77,10 +80,19 @@ describe('buildLossOption()', () => {
   });
 
   it('draws the theory curve only a little past the last recorded step', () => {
-    const curve: [number, number][] = [[0, 8], [50, 4], [100, 2], [100_000, 1e-90]];
+    const curve: [number, number][] = [
+      [0, 8],
+      [50, 4],
+      [100, 2],
+      [100_000, 1e-90],
+    ];
     const o = buildLossOption(seededRun(91), { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: curve }) as Opt;
     const lin = o.series.find((s: Opt) => s.name === 'infinite-width prediction (H∞)');
-    expect(lin.data).toEqual([[0, 8], [50, 4], [100, 2]]);
+    expect(lin.data).toEqual([
+      [0, 8],
+      [50, 4],
+      [100, 2],
+    ]);
   });
 
   it('cuts an exploding prediction where it leaves the real losses, so the real loss stays readable', () => {
@@ -92,13 +104,38 @@ describe('buildLossOption()', () => {
     const top = Math.max(...recs.flatMap((r) => [r.loss!, r.testLoss!]));
     expect(Math.max(...pred.data.map((d: number[]) => d[1]))).toBeLessThanOrEqual(top * 10);
     expect(pred.data.length).toBeGreaterThan(1);
-    expect(capCurve([[0, 1], [1, 5], [2, 50], [3, 2]], 10)).toEqual({ points: [[0, 1], [1, 5]], cut: true });
+    expect(
+      capCurve(
+        [
+          [0, 1],
+          [1, 5],
+          [2, 50],
+          [3, 2],
+        ],
+        10,
+      ),
+    ).toEqual({
+      points: [
+        [0, 1],
+        [1, 5],
+      ],
+      cut: true,
+    });
   });
 
   it('names the finite-width linearized curve on G(W₀) beside the infinite-width one', () => {
     const recs = seededRun(30);
     for (const r of recs) if (r.tracked) r.tracked.linearizedNetworkLoss = r.loss! * 0.9;
-    const o = buildLossOption(recs, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light', theoryCurve: [[0, 8], [20, 4]] }) as Opt;
+    const o = buildLossOption(recs, {
+      logY: true,
+      smoothing: 0,
+      xAxis: 'step',
+      theme: 'light',
+      theoryCurve: [
+        [0, 8],
+        [20, 4],
+      ],
+    }) as Opt;
     expect(o.series.map((s: Opt) => s.name)).toEqual(['train loss', 'test loss', 'finite-width linearized (G(W₀))', 'infinite-width prediction (H∞)']);
   });
 
@@ -115,8 +152,14 @@ describe('buildEigenOption()', () => {
     expect(names).toEqual(['λ_min', 'λ_min+1', 'λ_max', 'λ₀ = 0.08 (H∞)', 'λ_J = 0.15 (H∞)']);
     expect(o.series[0].data).toHaveLength(10);
     // ordinary data across the tracked steps, so the y axis reaches them; no labels drawn over the lines
-    expect(o.series[3].data).toEqual([[0, 0.08], [90, 0.08]]);
-    expect(o.series[4].data).toEqual([[0, 0.15], [90, 0.15]]);
+    expect(o.series[3].data).toEqual([
+      [0, 0.08],
+      [90, 0.08],
+    ]);
+    expect(o.series[4].data).toEqual([
+      [0, 0.15],
+      [90, 0.15],
+    ]);
     expect(o.series.some((x: Opt) => x.markLine)).toBe(false);
   });
 
@@ -146,8 +189,16 @@ describe('buildSpectrumOption()', () => {
   it('sorts both spectra descending on a log axis and counts eigenvalues ≤ 0 in the title', () => {
     const o = buildSpectrumOption([0.5, 2, -1e-9, 1], [0.4, 1.5, 0.9], { theme: 'light', step: 40 }) as Opt;
     expect(o.yAxis.type).toBe('log');
-    expect(o.series[0].data).toEqual([[1, 2], [2, 1], [3, 0.5]]);
-    expect(o.series[1].data).toEqual([[1, 1.5], [2, 0.9], [3, 0.4]]);
+    expect(o.series[0].data).toEqual([
+      [1, 2],
+      [2, 1],
+      [3, 0.5],
+    ]);
+    expect(o.series[1].data).toEqual([
+      [1, 1.5],
+      [2, 0.9],
+      [3, 0.4],
+    ]);
     expect(o.title.text).toContain('1 eigenvalue ≤ 0');
     expect(o.series[0].name).toContain('step 40');
   });
@@ -229,7 +280,11 @@ describe('buildKernelDistanceOption()', () => {
 describe('buildHistogramOption()', () => {
   it('places each bar at its bin centre with its count', () => {
     const o = buildHistogramOption({ edges: [0, 1, 2, 4], counts: [5, 3, 1] }, { theme: 'light', step: 30 }) as Opt;
-    expect(o.series[0].data.map((d: number[]) => [d[0], d[1]])).toEqual([[0.5, 5], [1.5, 3], [3, 1]]);
+    expect(o.series[0].data.map((d: number[]) => [d[0], d[1]])).toEqual([
+      [0.5, 5],
+      [1.5, 3],
+      [3, 1],
+    ]);
   });
 
   it('rejects counts that do not match the edges, naming both lengths', () => {
@@ -272,30 +327,65 @@ describe('buildHeatmapOption()', () => {
   it('draws the empirical kernel beside H∞ on one shared colour scale, taking engine-averaged cells as they are', () => {
     const hInf = { n: 4, values: Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? 1 : 0.2)) };
     const emp = { n: 4, k: 2, cells: [0.9, 0.1, 0.1, 3] };
-    const o = buildHeatmapsOption([{ title: 'trained network H̄ (step 40)', matrix: emp }, { title: 'H∞', matrix: hInf }], { theme: 'light', title: 'kernels', maxCells: 2 }) as Opt;
+    const o = buildHeatmapsOption(
+      [
+        { title: 'trained network H̄ (step 40)', matrix: emp },
+        { title: 'H∞', matrix: hInf },
+      ],
+      { theme: 'light', title: 'kernels', maxCells: 2 },
+    ) as Opt;
     expect(o.series.map((x: Opt) => x.name)).toEqual(['trained network H̄ (step 40)', 'H∞']);
-    expect(o.series.map((x: Opt) => [x.xAxisIndex, x.yAxisIndex])).toEqual([[0, 0], [1, 1]]);
+    expect(o.series.map((x: Opt) => [x.xAxisIndex, x.yAxisIndex])).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
     expect(o.grid).toHaveLength(2);
     // one scale from the smaller minimum to the larger maximum of both panels
     expect([o.visualMap.min, o.visualMap.max]).toEqual([0.1, 3]);
     expect(o.visualMap.seriesIndex).toEqual([0, 1]);
     expect(o.series[0].data).toContainEqual([1, 0, 3]);
     expect(o.series[1].data).toHaveLength(4);
-    expect(() => buildHeatmapsOption([{ title: 'x', matrix: { n: 4, k: 2, cells: [1] } }], { theme: 'light', title: 'x' })).toThrow('cells: expected [2, 2] = 4 entries, got 1');
+    expect(() => buildHeatmapsOption([{ title: 'x', matrix: { n: 4, k: 2, cells: [1] } }], { theme: 'light', title: 'x' })).toThrow(
+      'cells: expected [2, 2] = 4 entries, got 1',
+    );
   });
 });
 
 describe('extractModelView() and buildModelViewOption()', () => {
   it('draws 2-D inputs, reconstructions and one arrow x → u(x) per sample, train and test apart', () => {
-    const preview = { inputs: [[1, 0], [0, 1], [-1, 0]], testInputs: [[0.7, 0.7]] };
-    const recs: MetricRecord[] = [{ step: 40, loss: 1, wallMs: 0, reconstruction: { train: [[0.9, 0], [0, 0.8], [-0.5, 0.1]], test: [[0.5, 0.6]] } } as MetricRecord];
+    const preview = {
+      inputs: [
+        [1, 0],
+        [0, 1],
+        [-1, 0],
+      ],
+      testInputs: [[0.7, 0.7]],
+    };
+    const recs: MetricRecord[] = [
+      {
+        step: 40,
+        loss: 1,
+        wallMs: 0,
+        reconstruction: {
+          train: [
+            [0.9, 0],
+            [0, 0.8],
+            [-0.5, 0.1],
+          ],
+          test: [[0.5, 0.6]],
+        },
+      } as MetricRecord,
+    ];
     const data = extractModelView(preview, recs)!;
     expect(data.kind).toBe('points2d');
     const o = buildModelViewOption(data, { theme: 'light' }) as Opt;
     const arrows = o.series.find((s: Opt) => s.name === 'train x → u(x)');
     expect(arrows.type).toBe('lines');
     expect(arrows.data).toHaveLength(3);
-    expect(arrows.data[2].coords).toEqual([[-1, 0], [-0.5, 0.1]]);
+    expect(arrows.data[2].coords).toEqual([
+      [-1, 0],
+      [-0.5, 0.1],
+    ]);
     expect(o.series.find((s: Opt) => s.name === 'test x → u(x)').data).toHaveLength(1);
     expect(o.title.text).toContain('step 40');
   });
@@ -303,7 +393,9 @@ describe('extractModelView() and buildModelViewOption()', () => {
   it('shows MNIST-sized inputs as a grid of digits over their reconstructions', () => {
     const rnd = seeded(5);
     const img = () => Array.from({ length: 784 }, () => rnd());
-    const data = extractModelView({ inputs: [img(), img(), img()] }, [{ step: 1, loss: 1, wallMs: 0, outputs: { train: [img(), img(), img()] } } as MetricRecord])!;
+    const data = extractModelView({ inputs: [img(), img(), img()] }, [
+      { step: 1, loss: 1, wallMs: 0, outputs: { train: [img(), img(), img()] } } as MetricRecord,
+    ])!;
     expect(data.kind).toBe('images');
     const o = buildModelViewOption(data, { theme: 'dark' }) as Opt;
     expect(o.series[0].type).toBe('heatmap');
@@ -311,7 +403,27 @@ describe('extractModelView() and buildModelViewOption()', () => {
   });
 
   it('falls back to per-sample error bars ‖x − u(x)‖ for other dimensions', () => {
-    const data = extractModelView({ inputs: [[3, 0, 0], [0, 1, 0]] }, [{ step: 2, loss: 1, wallMs: 0, reconstruction: { train: [[0, 4, 0], [0, 1, 0]] } } as MetricRecord])!;
+    const data = extractModelView(
+      {
+        inputs: [
+          [3, 0, 0],
+          [0, 1, 0],
+        ],
+      },
+      [
+        {
+          step: 2,
+          loss: 1,
+          wallMs: 0,
+          reconstruction: {
+            train: [
+              [0, 4, 0],
+              [0, 1, 0],
+            ],
+          },
+        } as MetricRecord,
+      ],
+    )!;
     expect(data).toMatchObject({ kind: 'errors', train: [5, 0] });
     const o = buildModelViewOption(data, { theme: 'light' }) as Opt;
     expect(o.series[0].data).toEqual([5, 0]);
@@ -323,14 +435,22 @@ describe('extractModelView() and buildModelViewOption()', () => {
 
   it('keeps digits square in a chart of known size and labels the train and test rows', () => {
     const img = (v: number) => Array.from({ length: 28 }, () => Array.from({ length: 28 }, () => v));
-    const preview = { kind: 'mnist', inputs: [img(1), img(0.5)], reconstructions: [img(0.9), img(0.4)], testInputs: [img(0.2)], testReconstructions: [img(30)] };
+    const preview = {
+      kind: 'mnist',
+      inputs: [img(1), img(0.5)],
+      reconstructions: [img(0.9), img(0.4)],
+      testInputs: [img(0.2)],
+      testReconstructions: [img(30)],
+    };
     const data = extractModelView(preview, [])!;
     const o = buildModelViewOption(data, { theme: 'light', size: { width: 600, height: 400 } }) as Opt;
     // 2 digits per row → 60 pixel columns, 4 labelled rows → 120 pixel rows: square pixels of the same size both ways
     expect(o.grid.width / 60).toBeCloseTo(o.grid.height / 120, 9);
     expect(o.grid.height).toBeCloseTo(400 - 32 - 8, 9);
     const fmt = o.yAxis.axisLabel.formatter as (v: unknown, i: number) => string;
-    const labels = Array.from({ length: 120 }, (_, i) => fmt(i, i)).filter((x) => x !== '').reverse();
+    const labels = Array.from({ length: 120 }, (_, i) => fmt(i, i))
+      .filter((x) => x !== '')
+      .reverse();
     expect(labels).toEqual(['train x', 'train u(x)', 'test x', 'test u(x)']);
     expect(o.title.text).toBe('Digits x → u(x) (step 0)');
     // the grey scale follows the inputs (max 1), not a reconstruction far off
@@ -350,13 +470,22 @@ describe('extractModelView() and buildModelViewOption()', () => {
 
 describe('readTheory()', () => {
   it('reads the known fields under their aliases and leaves the missing ones null', () => {
-    const t = readTheory({ lambda0: 0.1, eigen: { lambdaDec: 0.05 }, theoremB: { width: 1e6 }, linearizedLoss: { steps: [0, 10], loss: [8, 4] }, spectrum: [3, 1, 2] });
+    const t = readTheory({
+      lambda0: 0.1,
+      eigen: { lambdaDec: 0.05 },
+      theoremB: { width: 1e6 },
+      linearizedLoss: { steps: [0, 10], loss: [8, 4] },
+      spectrum: [3, 1, 2],
+    });
     expect(t.lambda0).toBe(0.1);
     expect(t.lambdaDec).toBe(0.05);
     expect(t.lambdaJ).toBeNull();
     expect(t.widthB).toBe(1e6);
     expect(t.widthA).toBeNull();
-    expect(t.linearizedCurve).toEqual([[0, 8], [10, 4]]);
+    expect(t.linearizedCurve).toEqual([
+      [0, 8],
+      [10, 4],
+    ]);
     expect(t.spectrum).toEqual([1, 2, 3]);
   });
 
@@ -371,7 +500,12 @@ describe('extractModelView() with the engine preview shape', () => {
     const meta = { kind: 'points2d', train: [[1, 0]], trainRecon: [[0, 0]], test: [], testRecon: [] };
     const recs = [
       { step: 0, loss: 1, wallMs: 0 },
-      { step: 10, loss: 0.5, wallMs: 1, tracked: { preview: { kind: 'points2d', train: [[1, 0]], trainRecon: [[0.9, 0.1]], test: [[0, 1]], testRecon: [[0.2, 0.5]] } } },
+      {
+        step: 10,
+        loss: 0.5,
+        wallMs: 1,
+        tracked: { preview: { kind: 'points2d', train: [[1, 0]], trainRecon: [[0.9, 0.1]], test: [[0, 1]], testRecon: [[0.2, 0.5]] } },
+      },
       { step: 11, loss: 0.4, wallMs: 2 },
     ] as MetricRecord[];
     const v = extractModelView(meta, recs)!;
@@ -384,13 +518,31 @@ describe('extractModelView() with the engine preview shape', () => {
     const v = extractModelView({ kind: 'mnist', inputs: [img], reconstructions: [img] }, [])!;
     expect(v).toMatchObject({ kind: 'images', side: 28 });
     if (v.kind === 'images') expect(v.inputs[0]).toHaveLength(784);
-    expect(extractModelView({ kind: 'errors', train: [0.5, 0.25], test: [1], truncated: false }, [])).toMatchObject({ kind: 'errors', train: [0.5, 0.25], test: [1] });
+    expect(extractModelView({ kind: 'errors', train: [0.5, 0.25], test: [1], truncated: false }, [])).toMatchObject({
+      kind: 'errors',
+      train: [0.5, 0.25],
+      test: [1],
+    });
   });
 });
 
 describe('readTheory() on a theory:compute preview', () => {
   it("picks the form regime's kernel from the per-kernel report", () => {
-    const preview = { n: 16, d: 8, warnings: ['two samples nearly parallel'], report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1, lambdaMaxJoint: 4, eta: { enc: 0.5, dec: 1, joint: 0.25 }, rateFactor: { enc: 0.96, dec: 0.97, joint: 0.975 } } };
+    const preview = {
+      n: 16,
+      d: 8,
+      warnings: ['two samples nearly parallel'],
+      report: {
+        lambdaEnc: 0.15,
+        lambdaDec: 0.05,
+        lambdaJoint: 0.2,
+        lambdaMaxEnc: 2,
+        lambdaMaxDec: 1,
+        lambdaMaxJoint: 4,
+        eta: { enc: 0.5, dec: 1, joint: 0.25 },
+        rateFactor: { enc: 0.96, dec: 0.97, joint: 0.975 },
+      },
+    };
     const joint = readTheory(preview, 'joint');
     expect([joint.lambda0, joint.lambdaJ, joint.etaAuto, joint.etaMax, joint.rateBound]).toEqual([0.15, 0.2, 0.25, 0.5, 0.975]);
     expect(joint.warnings).toEqual(['two samples nearly parallel']);
@@ -400,7 +552,12 @@ describe('readTheory() on a theory:compute preview', () => {
   });
 
   it('puts the steps in the units of the run the form describes: ν² on the encoder kernel, ×n for the 1/n loss, ×m for mean-field, c, a given η', () => {
-    const preview = { n: 16, d: 8, warnings: [], report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1, lambdaMaxJoint: 4 } };
+    const preview = {
+      n: 16,
+      d: 8,
+      warnings: [],
+      report: { lambdaEnc: 0.15, lambdaDec: 0.05, lambdaJoint: 0.2, lambdaMaxEnc: 2, lambdaMaxDec: 1, lambdaMaxJoint: 4 },
+    };
     // weak kernel ν²H_enc: λ_max = 0.25·2 = 0.5; GD map I − η·f·K with f = 1/(m·n) = 1/160
     const weak = readTheory(preview, { regime: 'weak', nu: 0.5, lossNormalization: 'mean', scaling: 'mean-field', hiddenWidth: 10, stepScale: 1.5 });
     expect(weak.etaMax).toBeCloseTo((2 * 160) / 0.5, 9);

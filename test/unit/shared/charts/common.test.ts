@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { LOG_AXIS_DECADES, downsampleXY, emaSmooth, fmt, logAxisMin, plottable, valueAxis, roundNumbers, logTickLabel, stepTooltip } from '../../../../src/shared/charts/common';
+import {
+  LOG_AXIS_DECADES,
+  downsampleXY,
+  emaSmooth,
+  fmt,
+  logAxisMin,
+  plottable,
+  valueAxis,
+  roundNumbers,
+  logTickLabel,
+  stepTooltip,
+} from '../../../../src/shared/charts/common';
 import type { XY } from '../../../../src/shared/charts/common';
 import { seeded } from './seeded';
 
@@ -17,7 +28,10 @@ describe('downsampleXY()', () => {
   });
 
   it('returns short series unchanged', () => {
-    const pts: XY[] = [[0, 1], [1, 2]];
+    const pts: XY[] = [
+      [0, 1],
+      [1, 2],
+    ];
     expect(downsampleXY(pts, 2000)).toEqual(pts);
   });
 });
@@ -43,14 +57,28 @@ describe('emaSmooth()', () => {
 
 describe('plottable()', () => {
   it('drops non-finite values, and non-positive ones for a log axis', () => {
-    const pts: XY[] = [[0, 1], [1, 0], [2, -1], [3, NaN], [4, 2]];
-    expect(plottable(pts, true)).toEqual([[0, 1], [4, 2]]);
-    expect(plottable(pts, false)).toEqual([[0, 1], [1, 0], [2, -1], [4, 2]]);
+    const pts: XY[] = [
+      [0, 1],
+      [1, 0],
+      [2, -1],
+      [3, NaN],
+      [4, 2],
+    ];
+    expect(plottable(pts, true)).toEqual([
+      [0, 1],
+      [4, 2],
+    ]);
+    expect(plottable(pts, false)).toEqual([
+      [0, 1],
+      [1, 0],
+      [2, -1],
+      [4, 2],
+    ]);
   });
 });
 
 describe('log axes', () => {
-  it('keep ECharts\' own lower end unless the data reach more than LOG_AXIS_DECADES below the largest value', () => {
+  it("keep ECharts' own lower end unless the data reach more than LOG_AXIS_DECADES below the largest value", () => {
     expect(LOG_AXIS_DECADES).toBe(30);
     expect(logAxisMin({ min: 1e-13, max: 33 })).toBeUndefined();
     expect(logAxisMin({ min: 0.11, max: 4.5 })).toBeUndefined();
@@ -73,8 +101,12 @@ describe('fmt()', () => {
 
 describe('roundNumbers()', () => {
   it('rounds long decimals in a reason and leaves integers, short decimals and dotted versions alone', () => {
-    expect(roundNumbers('reached the target loss ratio 1e-12 (L/L₀ = 9.887455473855786e-13 at step 287)')).toBe('reached the target loss ratio 1e-12 (L/L₀ = 9.887e-13 at step 287)');
-    expect(roundNumbers('diverged at step 12 with learning rate 0.6000000000000001; try η ≤ 0.263')).toBe('diverged at step 12 with learning rate 0.6; try η ≤ 0.263');
+    expect(roundNumbers('reached the target loss ratio 1e-12 (L/L₀ = 9.887455473855786e-13 at step 287)')).toBe(
+      'reached the target loss ratio 1e-12 (L/L₀ = 9.887e-13 at step 287)',
+    );
+    expect(roundNumbers('diverged at step 12 with learning rate 0.6000000000000001; try η ≤ 0.263')).toBe(
+      'diverged at step 12 with learning rate 0.6; try η ≤ 0.263',
+    );
     expect(roundNumbers('v0.1.0 on 127.0.0.1, 3.14159265 rad')).toBe('v0.1.0 on 127.0.0.1, 3.142 rad');
   });
 });
@@ -90,7 +122,12 @@ describe('logTickLabel()', () => {
 describe('stepTooltip()', () => {
   it('heads the tooltip with the integer step and rounds the values', () => {
     const f = stepTooltip().formatter as (p: unknown) => string;
-    expect(f([{ marker: '', seriesName: 'train loss', value: [1250, 0.123456789] }, { marker: '', seriesName: 'test loss', value: [1250, 2e-9] }])).toBe('step 1,250<br/>train loss: 0.1235<br/>test loss: 2.000e-9');
+    expect(
+      f([
+        { marker: '', seriesName: 'train loss', value: [1250, 0.123456789] },
+        { marker: '', seriesName: 'test loss', value: [1250, 2e-9] },
+      ]),
+    ).toBe('step 1,250<br/>train loss: 0.1235<br/>test loss: 2.000e-9');
     expect((stepTooltip('wall').formatter as (p: unknown) => string)([{ seriesName: 'x', value: [1.23456, 1] }])).toBe('1.235 s<br/>x: 1');
   });
 });

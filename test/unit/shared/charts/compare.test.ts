@@ -5,7 +5,13 @@ import type { MetricRecord } from '../../../../src/shared/run/format';
 function run(runId: string, colour: number, decay: number, tracked = true): CompareRun {
   const records: MetricRecord[] = [];
   for (let k = 0; k <= 20; k++) {
-    records.push({ step: k, loss: decay ** k, lossRatio: decay ** k, wallMs: 7 * k, ...(tracked && k % 5 === 0 ? { tracked: { eigMin: [0.1 * decay], eigMax: [4 * decay], weightMoveW: k / 100, weightMoveV: k / 50 } } : {}) });
+    records.push({
+      step: k,
+      loss: decay ** k,
+      lossRatio: decay ** k,
+      wallMs: 7 * k,
+      ...(tracked && k % 5 === 0 ? { tracked: { eigMin: [0.1 * decay], eigMax: [4 * decay], weightMoveW: k / 100, weightMoveV: k / 50 } } : {}),
+    });
   }
   return { runId, label: runId, colour, records };
 }
@@ -39,7 +45,13 @@ describe('buildCompareOption()', () => {
 
   it('groups runs with a mean line and a band whose edges are the min and max of the group', () => {
     const keyOf = (id: string) => (id === 'c' ? 'weak' : 'joint');
-    const o = buildCompareOption('loss', runs, { theme: 'light', xAxis: 'step', logX: false, logY: false, groupBy: { keyOf, band: 'minmax', field: 'regime' } });
+    const o = buildCompareOption('loss', runs, {
+      theme: 'light',
+      xAxis: 'step',
+      logX: false,
+      logY: false,
+      groupBy: { keyOf, band: 'minmax', field: 'regime' },
+    });
     const s = seriesOf(o);
     expect(s.map((x) => x.name)).toEqual([
       'regime = joint (2 runs) band lower (min–max)',
@@ -62,7 +74,13 @@ describe('buildCompareOption()', () => {
 
   it('gives a ±1 std band the sample standard deviation', () => {
     const keyOf = () => 'all';
-    const o = buildCompareOption('lossRatio', runs, { theme: 'light', xAxis: 'step', logX: false, logY: false, groupBy: { keyOf, band: 'std', field: 'seed' } });
+    const o = buildCompareOption('lossRatio', runs, {
+      theme: 'light',
+      xAxis: 'step',
+      logX: false,
+      logY: false,
+      groupBy: { keyOf, band: 'std', field: 'seed' },
+    });
     const s = seriesOf(o);
     const ys = [0.9, 0.8, 0.7].map((d) => d ** 4);
     const mean = ys.reduce((a, b) => a + b) / 3;

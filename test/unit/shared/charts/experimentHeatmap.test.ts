@@ -8,12 +8,15 @@ import { publicationStyle, figureHeight, FIGURE_WIDTH, FIGURE_HEIGHT } from '../
 /** Rows as E5-nm's analysis makes them: converged when the width reaches n (joint) or 2n (weak), per seed. */
 function rows(): Record<string, string | number | null>[] {
   const out: Record<string, string | number | null>[] = [];
-  for (const n of [16, 8]) for (const regime of ['weak', 'joint']) for (const width of [8, 16, 32, 64]) for (const seed of [0, 1]) {
-    // seed 1 of weak at (n=16, m=32) fails: the probability there is 1/2 and weak's threshold at n=16 is 64
-    const need = regime === 'joint' ? n : 2 * n;
-    const converged = width >= need && !(regime === 'weak' && n === 16 && width === 32 && seed === 1) ? 1 : 0;
-    out.push({ regime, width, seed, converged, loss_ratio: converged ? 1e-7 : 1e-3, n });
-  }
+  for (const n of [16, 8])
+    for (const regime of ['weak', 'joint'])
+      for (const width of [8, 16, 32, 64])
+        for (const seed of [0, 1]) {
+          // seed 1 of weak at (n=16, m=32) fails: the probability there is 1/2 and weak's threshold at n=16 is 64
+          const need = regime === 'joint' ? n : 2 * n;
+          const converged = width >= need && !(regime === 'weak' && n === 16 && width === 32 && seed === 1) ? 1 : 0;
+          out.push({ regime, width, seed, converged, loss_ratio: converged ? 1e-7 : 1e-3, n });
+        }
   return out;
 }
 
@@ -36,7 +39,9 @@ describe('E5 (n, m) threshold map', () => {
   });
 
   it('leaves a cell without runs empty (null), and a threshold never reached null', () => {
-    const rs = rows().filter((r) => !(r.n === 8 && r.width === 64)).map((r) => (r.regime === 'weak' && r.n === 16 && r.width === 64 ? { ...r, converged: 0 } : r));
+    const rs = rows()
+      .filter((r) => !(r.n === 8 && r.width === 64))
+      .map((r) => (r.regime === 'weak' && r.n === 16 && r.width === 64 ? { ...r, converged: 0 } : r));
     const nm = e5ThresholdMap(rs);
     expect(nm.probability.joint![0]).toEqual([1, 1, 1, null]);
     expect(nm.thresholds['16']!.weak).toBeNull();
@@ -50,10 +55,23 @@ describe('E5 (n, m) threshold map', () => {
       xName: 'width m',
       yName: 'samples n',
       series: [],
-      heatmap: { xs: nm.widths, ys: nm.ns, values: nm.probability.weak!, min: 0, max: 1, valueName: 'P(success)', line: { name: 'threshold width', points: nm.ns.map((n): [number | null, number] => [nm.thresholds[String(n)]!.weak ?? null, n]) } },
+      heatmap: {
+        xs: nm.widths,
+        ys: nm.ns,
+        values: nm.probability.weak!,
+        min: 0,
+        max: 1,
+        valueName: 'P(success)',
+        line: { name: 'threshold width', points: nm.ns.map((n): [number | null, number] => [nm.thresholds[String(n)]!.weak ?? null, n]) },
+      },
     };
     for (const theme of ['light', 'dark'] as const) {
-      const o = buildExperimentOption(fig, theme) as { xAxis: { type: string; data: string[] }; yAxis: { data: string[] }; series: { type: string; data: number[][] }[]; visualMap: { min: number; max: number } };
+      const o = buildExperimentOption(fig, theme) as {
+        xAxis: { type: string; data: string[] };
+        yAxis: { data: string[] };
+        series: { type: string; data: number[][] }[];
+        visualMap: { min: number; max: number };
+      };
       expect(o.xAxis.type).toBe('category');
       expect(o.xAxis.data).toEqual(['8', '16', '32', '64']);
       expect(o.yAxis.data).toEqual(['8', '16']);
@@ -71,7 +89,14 @@ describe('E5 (n, m) threshold map', () => {
   });
 
   it('drops a threshold that was not reached from the line and null cells from the map', () => {
-    const fig: ExperimentFigure = { name: 'x', title: 'x', xName: 'm', yName: 'n', series: [], heatmap: { xs: [8, 16], ys: [4], values: [[null, 1]], valueName: 'P', line: { name: 't', points: [[null, 4]] } } };
+    const fig: ExperimentFigure = {
+      name: 'x',
+      title: 'x',
+      xName: 'm',
+      yName: 'n',
+      series: [],
+      heatmap: { xs: [8, 16], ys: [4], values: [[null, 1]], valueName: 'P', line: { name: 't', points: [[null, 4]] } },
+    };
     const o = buildExperimentOption(fig, 'light') as { series: { type: string; data: unknown[] }[] };
     expect(o.series[0]!.data).toEqual([[1, 0, 1]]);
     expect(o.series[1]!.data).toEqual([]);
@@ -79,7 +104,28 @@ describe('E5 (n, m) threshold map', () => {
 
   it('exports as SVG the way an experiment writes its figures (cells, their labels, the axes’ categories)', () => {
     const nm = e5ThresholdMap(rows());
-    const fig: ExperimentFigure = { name: 'e5-nm-joint', title: 'E5: success probability over (n, m), joint', xName: 'width m', yName: 'samples n', series: [], heatmap: { xs: nm.widths, ys: nm.ns, values: nm.probability.joint!, min: 0, max: 1, valueName: 'P(success)', line: { name: 'threshold width', points: [[8, 8], [16, 16]] } } };
+    const fig: ExperimentFigure = {
+      name: 'e5-nm-joint',
+      title: 'E5: success probability over (n, m), joint',
+      xName: 'width m',
+      yName: 'samples n',
+      series: [],
+      heatmap: {
+        xs: nm.widths,
+        ys: nm.ns,
+        values: nm.probability.joint!,
+        min: 0,
+        max: 1,
+        valueName: 'P(success)',
+        line: {
+          name: 'threshold width',
+          points: [
+            [8, 8],
+            [16, 16],
+          ],
+        },
+      },
+    };
     const option = buildExperimentOption(fig, 'light');
     const height = figureHeight(option, FIGURE_WIDTH, FIGURE_HEIGHT, measureText);
     const svg = renderSvg(publicationStyle(option, { theme: 'light', width: FIGURE_WIDTH, height, measure: measureText }), FIGURE_WIDTH, height);

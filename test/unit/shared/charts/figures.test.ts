@@ -13,7 +13,7 @@ function runWithKernel(): FigureRun {
 }
 
 describe('figureOption("heatmap")', () => {
-  it('draws the tracked kernel the engine stored (as the app\'s Heatmap tab does), titled with its step', () => {
+  it("draws the tracked kernel the engine stored (as the app's Heatmap tab does), titled with its step", () => {
     const run = runWithKernel();
     expect(hasFigureData('heatmap', run)).toBe(true);
     const opt = figureOption('heatmap', run, DEFAULT_VIEW, 'light') as { series: { name: string; data: unknown[] }[] };

@@ -106,13 +106,39 @@ describe('buildNetworkVsKernelOption() and buildRegressionOption()', () => {
   it('pairs each test coordinate of the network with the kernel prediction, and draws y = x over their range', () => {
     const r = { kernelPrediction: [0.1, -0.2, 0.3], linearizedPrediction: [0.1, -0.19, 0.31], networkPrediction: [0.11, -0.21, 0.29] } as KrrNetworkResult;
     const o = buildNetworkVsKernelOption(r, 'light') as Opt;
-    expect(o.series[0].data).toEqual([[0.1, 0.11], [-0.2, -0.21], [0.3, 0.29]]);
-    expect(o.series[2].data).toEqual([[-0.21, -0.21], [0.31, 0.31]]);
+    expect(o.series[0].data).toEqual([
+      [0.1, 0.11],
+      [-0.2, -0.21],
+      [0.3, 0.29],
+    ]);
+    expect(o.series[2].data).toEqual([
+      [-0.21, -0.21],
+      [0.31, 0.31],
+    ]);
   });
 
   it('pairs predictions with targets row by row', () => {
-    const o = buildRegressionOption({ kernel: 'jacot', ridge: 0.01, predictions: [[1, 2], [3, 4]] } as never, [[1.1, 2.1], [2.9, 4.2]], 'light') as Opt;
-    expect(o.series[0].data).toEqual([[1.1, 1], [2.1, 2], [2.9, 3], [4.2, 4]]);
+    const o = buildRegressionOption(
+      {
+        kernel: 'jacot',
+        ridge: 0.01,
+        predictions: [
+          [1, 2],
+          [3, 4],
+        ],
+      } as never,
+      [
+        [1.1, 2.1],
+        [2.9, 4.2],
+      ],
+      'light',
+    ) as Opt;
+    expect(o.series[0].data).toEqual([
+      [1.1, 1],
+      [2.1, 2],
+      [2.9, 3],
+      [4.2, 4],
+    ]);
   });
 });
 
@@ -156,7 +182,10 @@ describe('buildSigmaStudyOption()', () => {
     expect(o.series.map((s: Opt) => s.name)).toEqual(['test accuracy', 'test R² (clipped at -1)', 'majority class']);
     expect(o.series[1].data[0]).toEqual([0.5, -0.5]);
     expect(o.series[1].data[2]).toEqual([2, -1]);
-    expect(o.series[2].data).toEqual([[0.5, 0.55], [2, 0.55]]);
+    expect(o.series[2].data).toEqual([
+      [0.5, 0.55],
+      [2, 0.55],
+    ]);
   });
 });
 

@@ -7,7 +7,16 @@ const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base6
 
 describe('encodeConfigString() / decodeConfigString()', () => {
   it('round-trips a config exactly, seed and non-default values included', () => {
-    const r = parseConfig({ ...defaultConfig(), regime: 'weak', hiddenWidth: 1234, seed: 4242, learningRate: 0.37, dataset: 'csv', csvText: '1,2\n3,4\n', csvName: 'x.csv' });
+    const r = parseConfig({
+      ...defaultConfig(),
+      regime: 'weak',
+      hiddenWidth: 1234,
+      seed: 4242,
+      learningRate: 0.37,
+      dataset: 'csv',
+      csvText: '1,2\n3,4\n',
+      csvName: 'x.csv',
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const s = encodeConfigString(r.config);

@@ -22,7 +22,9 @@ describe('estimateRunMemory() (issue 21 item 7, issue 17)', () => {
     expect(e.fits).toBe(false);
     expect(e.field).toBe('hiddenWidth');
     expect(e.message).toMatch(/needs ~\d+(\.\d)? (MiB|GiB).*above the memory limit of 16 MiB \(memoryLimitMiB\)/);
-    expect(() => assertRunFits(c)).toThrow(expect.objectContaining({ code: 'too-large', details: expect.objectContaining({ field: 'hiddenWidth', limitMiB: 16 }) }));
+    expect(() => assertRunFits(c)).toThrow(
+      expect.objectContaining({ code: 'too-large', details: expect.objectContaining({ field: 'hiddenWidth', limitMiB: 16 }) }),
+    );
   });
 
   it('refuses n = 20000 with the default width under the default limit: the automatic step needs the n×n kernels (samples)', () => {
@@ -54,7 +56,7 @@ describe('estimateRunMemory() (issue 21 item 7, issue 17)', () => {
     expect(auto).toBeGreaterThanOrEqual(Math.max(js, f64));
   });
 
-  it('reads a CSV\'s columns (d) and rows from its text, and the shape cheaply (header, separators)', () => {
+  it("reads a CSV's columns (d) and rows from its text, and the shape cheaply (header, separators)", () => {
     expect(csvShape('a;b;c\n1;2;3\n4;5;6\n\n')).toEqual({ rows: 2, columns: 3 });
     expect(csvShape('1\t2\n3\t4\n5\t6')).toEqual({ rows: 3, columns: 2 });
     expect(csvShape('')).toBeNull();
@@ -102,9 +104,21 @@ process.stdout.write(JSON.stringify({ peak, config: c }) + '\\n');`,
 
 describe('runTraining() under memoryLimitMiB (issue 21 item 7)', () => {
   it('refuses before it allocates: a 62 MiB W under 16 MiB is too-large and the arrays never exist', async () => {
-    const c = cfg({ samples: 4, testSamples: 0, inputDim: 16, hiddenWidth: 507_904, memoryLimitMiB: 16, learningRate: 0.1, backend: 'js', dtype: 'float64', steps: 2 });
+    const c = cfg({
+      samples: 4,
+      testSamples: 0,
+      inputDim: 16,
+      hiddenWidth: 507_904,
+      memoryLimitMiB: 16,
+      learningRate: 0.1,
+      backend: 'js',
+      dtype: 'float64',
+      steps: 2,
+    });
     const before = process.memoryUsage().arrayBuffers;
-    await expect(runTraining(c, createJsBackend(), freeRunning, { onMeta: () => undefined, onRecord: () => undefined, now: () => 0 })).rejects.toMatchObject({ code: 'too-large' });
+    await expect(runTraining(c, createJsBackend(), freeRunning, { onMeta: () => undefined, onRecord: () => undefined, now: () => 0 })).rejects.toMatchObject({
+      code: 'too-large',
+    });
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * MIB);
   });
 });

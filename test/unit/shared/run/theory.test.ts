@@ -24,10 +24,22 @@ import { defaultConfig, type Config } from '../../../../src/shared/config/schema
 import type { RunMeta } from '../../../../src/shared/api/contract';
 import type { MetricRecord } from '../../../../src/shared/run/format';
 
-const cfg = (over: Partial<Config> = {}): Config => ({ ...defaultConfig(), samples: 10, testSamples: 4, inputDim: 4, hiddenWidth: 32, steps: 20, trackEvery: 5, backend: 'js', dtype: 'float64', targetLossRatio: 0, ...over });
+const cfg = (over: Partial<Config> = {}): Config => ({
+  ...defaultConfig(),
+  samples: 10,
+  testSamples: 4,
+  inputDim: 4,
+  hiddenWidth: 32,
+  steps: 20,
+  trackEvery: 5,
+  backend: 'js',
+  dtype: 'float64',
+  targetLossRatio: 0,
+  ...over,
+});
 
 describe('the theory types of the contract', () => {
-  it('equal the engine\'s own types, so neither can change alone', () => {
+  it("equal the engine's own types, so neither can change alone", () => {
     expectTypeOf<RunTheory>().toEqualTypeOf<EngineRunTheory>();
     expectTypeOf<TheoryReport>().toEqualTypeOf<EngineTheoryReport>();
     expectTypeOf<SufficientWidths>().toEqualTypeOf<EngineSufficientWidths>();

@@ -48,7 +48,11 @@ describe('sortRows()', () => {
 
 describe('filterRows()', () => {
   it('filters on config, result and tag columns', () => {
-    const rows = [row('r1', { regime: 'joint', hiddenWidth: 64 }, { tags: ['baseline'] }), row('r2', { regime: 'weak', hiddenWidth: 64 }), row('r3', { regime: 'joint', hiddenWidth: 8 })];
+    const rows = [
+      row('r1', { regime: 'joint', hiddenWidth: 64 }, { tags: ['baseline'] }),
+      row('r2', { regime: 'weak', hiddenWidth: 64 }),
+      row('r3', { regime: 'joint', hiddenWidth: 8 }),
+    ];
     expect(filterRows(rows, parseRunFilter('regime = joint and hiddenWidth >= 64')).map((r) => r.runId)).toEqual(['r1']);
     expect(filterRows(rows, parseRunFilter('tag:baseline or hiddenWidth < 10')).map((r) => r.runId)).toEqual(['r1', 'r3']);
     expect(() => parseRunFilter('regime == joint')).toThrow(FilterSyntaxError);

@@ -41,8 +41,14 @@ describe('migrateDocument()', () => {
   });
 
   it('refuses a newer schemaVersion, a non-integer version, a missing step and a non-object', () => {
-    expect(migrateDocument({ schemaVersion: 2 }, synthetic)).toEqual({ ok: false, message: expect.stringMatching(/written by a newer version.*schemaVersion 2/) });
-    expect(migrateDocument({ schemaVersion: '1' }, synthetic)).toEqual({ ok: false, message: expect.stringMatching(/schemaVersion: expected a non-negative integer/) });
+    expect(migrateDocument({ schemaVersion: 2 }, synthetic)).toEqual({
+      ok: false,
+      message: expect.stringMatching(/written by a newer version.*schemaVersion 2/),
+    });
+    expect(migrateDocument({ schemaVersion: '1' }, synthetic)).toEqual({
+      ok: false,
+      message: expect.stringMatching(/schemaVersion: expected a non-negative integer/),
+    });
     expect(migrateDocument({ schemaVersion: 1.5 }, synthetic).ok).toBe(false);
     expect(migrateDocument({}, { current: 2, migrations: { 0: (d) => d } })).toEqual({ ok: false, message: 'no migration from schemaVersion 1' });
     expect(migrateDocument([1], synthetic)).toEqual({ ok: false, message: 'expected a JSON object' });

@@ -34,14 +34,23 @@ describe('expandSweep()', () => {
     const cells = expandSweep({ base: { steps: 5 }, grid: { regime: ['weak', 'joint'], hiddenWidth: [8, 16] }, seeds: [1, 2] });
     expect(cells).toHaveLength(8);
     expect(cells.map((c) => `${c.config.regime}/${c.config.hiddenWidth}/${c.config.seed}`)).toEqual([
-      'weak/8/1', 'weak/8/2', 'weak/16/1', 'weak/16/2', 'joint/8/1', 'joint/8/2', 'joint/16/1', 'joint/16/2',
+      'weak/8/1',
+      'weak/8/2',
+      'weak/16/1',
+      'weak/16/2',
+      'joint/8/1',
+      'joint/8/2',
+      'joint/16/1',
+      'joint/16/2',
     ]);
     expect(cells.every((c) => c.config.steps === 5)).toBe(true);
     expect(cells[3]!.point).toEqual({ regime: 'weak', hiddenWidth: 16, seed: 2 });
   });
 
   it('draws random axes reproducibly from the sweep seed, within their ranges', () => {
-    const spec = { random: { samples: 20, seed: 7, axes: { hiddenWidth: { min: 8, max: 512, log: true, integer: true }, regime: { choices: ['weak', 'joint'] } } } };
+    const spec = {
+      random: { samples: 20, seed: 7, axes: { hiddenWidth: { min: 8, max: 512, log: true, integer: true }, regime: { choices: ['weak', 'joint'] } } },
+    };
     const a = expandSweep(spec);
     const b = expandSweep(spec);
     expect(a.map((c) => c.config)).toEqual(b.map((c) => c.config));

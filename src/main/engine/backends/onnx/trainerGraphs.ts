@@ -122,9 +122,10 @@ function tracedNtk(g: GraphBuilder, dims: GraphDims, io: { X: string; W: string;
   const s2 = g.op('Mul', [io.s, io.s]);
   let H: string | null = null;
   if (regime !== 'decoder') {
-    const vv = io.V === null
-      ? g.op('Reshape', [g.op('ReduceSumSquare', [io.W], { axes: [1], keepdims: 1 }), g.ints([1, m])])
-      : g.op('ReduceSumSquare', [io.V], { axes: [0], keepdims: 1 });
+    const vv =
+      io.V === null
+        ? g.op('Reshape', [g.op('ReduceSumSquare', [io.W], { axes: [1], keepdims: 1 }), g.ints([1, m])])
+        : g.op('ReduceSumSquare', [io.V], { axes: [0], keepdims: 1 });
     const root = g.op('Sqrt', [g.op('Mul', [vv, g.op('Div', [s2, g.scalar(d)])])]);
     const Bt = g.op('Mul', [g.op('Cast', [f.mask], { to: g.elem }), root]);
     const XtX = g.op('Gemm', [io.X, io.X], { transA: 1 });

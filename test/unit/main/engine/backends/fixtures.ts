@@ -118,7 +118,9 @@ export function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
  * step 1, the loss of steps 2..4, params, outputs, loss and traced NTK at θ₄ (written into a caller's
  * buffer, and a buffer of the wrong length rejected).
  */
-export async function observe(t: Trainer): Promise<{ H0: Float64Array; loss1: number; loss4: number; W: Float64Array; V: Float64Array; U: Float64Array; loss: number; H4: Float64Array }> {
+export async function observe(
+  t: Trainer,
+): Promise<{ H0: Float64Array; loss1: number; loss4: number; W: Float64Array; V: Float64Array; U: Float64Array; loss: number; H4: Float64Array }> {
   const H0 = await t.tracedNtk();
   const loss1 = await t.step(1);
   const loss4 = await t.step(3);
@@ -135,8 +137,14 @@ export async function observe(t: Trainer): Promise<{ H0: Float64Array; loss1: nu
 export function observationDiff(a: Awaited<ReturnType<typeof observe>>, b: Awaited<ReturnType<typeof observe>>): number {
   const rel = (x: number, y: number) => Math.abs(x - y) / Math.abs(y);
   return Math.max(
-    relErr(a.H0, b.H0), rel(a.loss1, b.loss1), rel(a.loss4, b.loss4), relErr(a.W, b.W), relErr(a.V, b.V),
-    relErr(a.U, b.U), rel(a.loss, b.loss), relErr(a.H4, b.H4),
+    relErr(a.H0, b.H0),
+    rel(a.loss1, b.loss1),
+    rel(a.loss4, b.loss4),
+    relErr(a.W, b.W),
+    relErr(a.V, b.V),
+    relErr(a.U, b.U),
+    rel(a.loss, b.loss),
+    relErr(a.H4, b.H4),
   );
 }
 

@@ -23,7 +23,11 @@ describe('loadFloat64Matmul()', () => {
     // onnxruntime-node is installed here; null would mean the optional library failed to load.
     expect(helper).not.toBeNull();
     const r = lcg(5);
-    for (const [m, k, n] of [[1, 1, 1], [7, 13, 5], [33, 70, 19]] as const) {
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [7, 13, 5],
+      [33, 70, 19],
+    ] as const) {
       const a = Float64Array.from({ length: m * k }, r);
       const b = Float64Array.from({ length: k * n }, r);
       const c = await helper!.matmul(a, b, m, k, n);

@@ -3,7 +3,19 @@ import type { Dtype } from '../../../../../src/shared/config/schema';
 import { createOnnxBackend, createOnnxCudaBackend } from '../../../../../src/main/engine/backends/onnxBackend';
 import type { ComputeBackend } from '../../../../../src/main/engine/backends/types';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
-import { REGIMES_ALL, REL_TOL, makeSpec, observe, observationDiff, batchScript, batchDiff, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
+import {
+  REGIMES_ALL,
+  REL_TOL,
+  makeSpec,
+  observe,
+  observationDiff,
+  batchScript,
+  batchDiff,
+  referenceForward,
+  referenceSteps,
+  referenceTracedNtk,
+  relErr,
+} from './fixtures';
 
 const backend = createOnnxBackend({ threads: 1 });
 const DTYPES: Dtype[] = ['float64', 'float32'];
@@ -100,7 +112,9 @@ describe('createOnnxCudaBackend()', () => {
     if (cuda === null) {
       // A CPU-only machine (CI): the refusal names what is missing and where the README explains it.
       console.info(`onnx-cuda unavailable here, checked the refusal instead: ${reason}`);
-      expect(reason).toMatch(/CUDA provider libraries are not installed \(.*libonnxruntime_providers_cuda\.so.*\)|CUDA execution provider unavailable \(.+\)|has no CUDA execution provider/);
+      expect(reason).toMatch(
+        /CUDA provider libraries are not installed \(.*libonnxruntime_providers_cuda\.so.*\)|CUDA execution provider unavailable \(.+\)|has no CUDA execution provider/,
+      );
       expect(reason).toMatch(/README/);
       return;
     }
@@ -130,7 +144,11 @@ describe('OnnxTrainer.activationPattern()', () => {
       const A0 = await t.activationPattern!();
       expect(Array.from(A0)).toEqual(Array.from(activationPatternF64(spec.W0, spec.X, spec.d, spec.n, spec.m)));
       expect(A0.some((v) => v === 0) && A0.some((v) => v === 1)).toBe(true);
-      for (const [i, r] of [[0, 0], [8, 39], [4, 17]] as const) {
+      for (const [i, r] of [
+        [0, 0],
+        [8, 39],
+        [4, 17],
+      ] as const) {
         let z = 0;
         for (let a = 0; a < spec.d; a++) z += spec.W0[r * spec.d + a]! * spec.X[a * spec.n + i]!;
         expect(A0[i * spec.m + r]).toBe(z >= 0 ? 1 : 0);

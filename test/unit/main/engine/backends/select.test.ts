@@ -9,25 +9,35 @@ import { AUTO_ORDER, loadBackend, probeBackends, type BackendLoader } from '../.
 import type { ComputeBackend } from '../../../../../src/main/engine/backends/types';
 import { REL_TOL, makeSpec, referenceSteps, relErr } from './fixtures';
 
-const fake = (name: BackendName, dtypes: ComputeBackend['dtypes']): BackendLoader => async () => ({
-  name,
-  dtypes,
-  description: `fake ${name}`,
-  createTrainer: () => {
-    throw new Error('not used');
-  },
-  dispose: () => undefined,
-});
-const failing = (why: string): BackendLoader => async () => {
-  throw new Error(why);
-};
+const fake =
+  (name: BackendName, dtypes: ComputeBackend['dtypes']): BackendLoader =>
+  async () => ({
+    name,
+    dtypes,
+    description: `fake ${name}`,
+    createTrainer: () => {
+      throw new Error('not used');
+    },
+    dispose: () => undefined,
+  });
+const failing =
+  (why: string): BackendLoader =>
+  async () => {
+    throw new Error(why);
+  };
 
 describe('loadBackend()', () => {
   it('falls back in the order tensorflow, onnx-cuda, onnx, wasm, tfjs-cpu, js and logs each reason', async () => {
     const log: string[] = [];
     const { backend, attempts } = await loadBackend('auto', 'float32', {
       log: (m) => log.push(m),
-      loaders: { tensorflow: failing('native addon missing'), 'onnx-cuda': failing('no CUDA device'), onnx: failing('no binary for this platform'), wasm: failing('wasm blocked'), 'tfjs-cpu': fake('tfjs-cpu', ['float32']) },
+      loaders: {
+        tensorflow: failing('native addon missing'),
+        'onnx-cuda': failing('no CUDA device'),
+        onnx: failing('no binary for this platform'),
+        wasm: failing('wasm blocked'),
+        'tfjs-cpu': fake('tfjs-cpu', ['float32']),
+      },
     });
     expect(backend.name).toBe('tfjs-cpu');
     expect(attempts.map((a) => a.name)).toEqual(['tensorflow', 'onnx-cuda', 'onnx', 'wasm', 'tfjs-cpu']);
@@ -42,11 +52,13 @@ describe('loadBackend()', () => {
 
   it('skips float32-only backends for float64 without loading them, landing on onnx', async () => {
     const loaded: string[] = [];
-    const spy = (name: BackendName): BackendLoader => async (o) => {
-      loaded.push(name);
-      if (name === 'onnx-cuda') throw new Error('no CUDA device');
-      return fake(name, name === 'onnx' ? ['float32', 'float64'] : ['float32'])(o);
-    };
+    const spy =
+      (name: BackendName): BackendLoader =>
+      async (o) => {
+        loaded.push(name);
+        if (name === 'onnx-cuda') throw new Error('no CUDA device');
+        return fake(name, name === 'onnx' ? ['float32', 'float64'] : ['float32'])(o);
+      };
     const log: string[] = [];
     const { backend } = await loadBackend('auto', 'float64', { log: (m) => log.push(m), loaders: Object.fromEntries(AUTO_ORDER.map((n) => [n, spy(n)])) });
     expect(backend.name).toBe('onnx');
@@ -66,7 +78,9 @@ describe('loadBackend()', () => {
     const err = await loadBackend('tensorflow', 'float32').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkbenchException);
     expect((err as WorkbenchException).code).toBe('backend-unavailable');
-    expect((err as WorkbenchException).message).toMatch(/^backend 'tensorflow' is not available: failed to load: @tensorflow\/tfjs-node-gpu: .+; @tensorflow\/tfjs-node: /);
+    expect((err as WorkbenchException).message).toMatch(
+      /^backend 'tensorflow' is not available: failed to load: @tensorflow\/tfjs-node-gpu: .+; @tensorflow\/tfjs-node: /,
+    );
   });
 
   it('refuses a pinned backend that lacks the dtype, naming both', async () => {

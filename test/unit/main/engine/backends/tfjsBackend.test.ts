@@ -2,7 +2,19 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createTfjsBackend } from '../../../../../src/main/engine/backends/tfjsBackend';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
-import { REGIMES_ALL, REL_TOL, makeSpec, observe, observationDiff, batchScript, batchDiff, referenceForward, referenceSteps, referenceTracedNtk, relErr } from './fixtures';
+import {
+  REGIMES_ALL,
+  REL_TOL,
+  makeSpec,
+  observe,
+  observationDiff,
+  batchScript,
+  batchDiff,
+  referenceForward,
+  referenceSteps,
+  referenceTracedNtk,
+  relErr,
+} from './fixtures';
 
 for (const name of ['wasm', 'tfjs-cpu'] as const) {
   describe(`createTfjsBackend('${name}')`, () => {

@@ -10,7 +10,8 @@ describe('loadMnist()', () => {
     expect(m.pixels.length).toBe(10_000 * MNIST_PIXELS);
     expect(m.labels[0]).toBe(0);
     expect(m.labels[9_999]).toBe(9);
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     for (const p of m.pixels) {
       if (p < lo) lo = p;
       if (p > hi) hi = p;

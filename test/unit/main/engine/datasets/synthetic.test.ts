@@ -28,7 +28,9 @@ describe('buildDataset() synthetic sets (SPEC §2)', () => {
   });
 
   it('trig: g_i[a] = sin(1.3(i+1)(a+1) + 0.7(a+1)²) normalized, bit-exact; test indices n..n+nTest−1', () => {
-    const n = 5, d = 4, t = 2;
+    const n = 5,
+      d = 4,
+      t = 2;
     const ds = buildDataset(cfg({ dataset: 'trig', samples: n, testSamples: t, inputDim: d }));
     const expected = (i: number) => {
       const g = Array.from({ length: d }, (_, a) => Math.sin(1.3 * (i + 1) * (a + 1) + 0.7 * (a + 1) ** 2));
@@ -42,7 +44,8 @@ describe('buildDataset() synthetic sets (SPEC §2)', () => {
   });
 
   it('trig_scaled: trig sample i times 0.5 + 1.5·i/(n−1), norms 0.5 … 2', () => {
-    const n = 6, d = 5;
+    const n = 6,
+      d = 5;
     const base = buildDataset(cfg({ dataset: 'trig', samples: n, testSamples: 0, inputDim: d }));
     const ds = buildDataset(cfg({ dataset: 'trig_scaled', samples: n, testSamples: 4, inputDim: d }));
     for (let i = 0; i < n; i++) {
@@ -77,7 +80,8 @@ describe('buildDataset() synthetic sets (SPEC §2)', () => {
   });
 
   it('gaussian: N(0, I/d), so the mean squared norm is 1 within CLT bounds', () => {
-    const n = 4000, d = 5;
+    const n = 4000,
+      d = 5;
     const ds = buildDataset(cfg({ dataset: 'gaussian', samples: n, testSamples: 0, inputDim: d, seed: 1 }));
     let s = 0;
     for (let k = 0; k < d * n; k++) s += ds.X[k]! ** 2;

@@ -21,10 +21,14 @@ let workerFile = '';
 beforeAll(() => {
   mkdirSync(path.join(root, '.tmp'), { recursive: true });
   outDir = mkdtempSync(path.join(root, '.tmp', 'bundle-'));
-  const build = spawnSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--outDir', outDir, '--logLevel', 'warn'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+  const build = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--outDir', outDir, '--logLevel', 'warn'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
   expect(build.status, build.stderr).toBe(0);
   const chunks = path.join(outDir, 'main', 'chunks');
   const found = readdirSync(chunks).filter((f) => /^workerElectron-.*\.js$/.test(f));

@@ -101,7 +101,10 @@ describe('extremeEigen()', () => {
 
   it('finds the smallest pairs matrix-free by block LOBPCG, plain and Jacobi-preconditioned, as the full solver does', () => {
     const diagonal = Float64Array.from({ length: N }, (_, i) => K[i * N + i]!);
-    for (const op of [{ n: N, matvec: matvecOf(K, N) }, { n: N, matvec: matvecOf(K, N), diagonal }]) {
+    for (const op of [
+      { n: N, matvec: matvecOf(K, N) },
+      { n: N, matvec: matvecOf(K, N), diagonal },
+    ]) {
       const r = extremeEigen(op, { k: 3, which: 'smallest', matrixFreeSmallest: 'lobpcg', maxIter: 20000 });
       expect(r.diagnostics.method).toBe(op.diagonal === undefined ? 'lobpcg' : 'lobpcg-jacobi');
       expect(maxRelErr(r.values, BOTTOM5.slice(0, 3))).toBeLessThan(REL);
@@ -199,9 +202,7 @@ describe('extremeEigen()', () => {
         return ++reads > 3;
       },
     };
-    expect(() => extremeEigen({ n: N, matvec: matvecOf(K, N) }, { k: 2, which: 'smallest', signal })).toThrow(
-      expect.objectContaining({ code: 'cancelled' }),
-    );
+    expect(() => extremeEigen({ n: N, matvec: matvecOf(K, N) }, { k: 2, which: 'smallest', signal })).toThrow(expect.objectContaining({ code: 'cancelled' }));
   });
 
   it('handles a singular PSD kernel with a shifted factorization and reports it singular', () => {
@@ -233,8 +234,8 @@ describe('extremeEigen()', () => {
     expect(() => extremeEigen({ n: 20, matrix: new Float64Array(10) }, { k: 1, which: 'largest' })).toThrow(
       /op\.matrix has 10 entries, expected 400 for shape \[20, 20\]/,
     );
-    expect(() =>
-      extremeEigen({ n: 20, matrix: small }, { k: 1, which: 'largest', warmStart: [new Float64Array(3)] }),
-    ).toThrow(/warmStart\[0\] has shape \[3\], expected \[20\]/);
+    expect(() => extremeEigen({ n: 20, matrix: small }, { k: 1, which: 'largest', warmStart: [new Float64Array(3)] })).toThrow(
+      /warmStart\[0\] has shape \[3\], expected \[20\]/,
+    );
   });
 });

@@ -13,7 +13,14 @@ describe('gemmNT()', () => {
     };
     // k = 600 spans three 256-deep panels; m, n not multiples of the 4×4 micro-kernel.
     // [6, 70, 300] and [70, 6, 300]: the SIMD tiles with different block counts for the two operands.
-    for (const [m, n, k] of [[1, 1, 1], [5, 3, 7], [13, 18, 600], [4, 8, 256], [6, 70, 300], [70, 6, 300]] as const) {
+    for (const [m, n, k] of [
+      [1, 1, 1],
+      [5, 3, 7],
+      [13, 18, 600],
+      [4, 8, 256],
+      [6, 70, 300],
+      [70, 6, 300],
+    ] as const) {
       const a = Float64Array.from({ length: m * k }, r);
       const b = Float64Array.from({ length: n * k }, r);
       const c = gemmNT(a, b, m, n, k);
@@ -39,7 +46,10 @@ describe('gemmNT()', () => {
       return s / 4294967296 - 0.5;
     };
     // 10 × 12 tiles over three depth panels on the SIMD kernel; 3 × 2 tiles (below 16) on the TypeScript one.
-    for (const [m, n, k] of [[37, 45, 513], [9, 6, 300]] as const) {
+    for (const [m, n, k] of [
+      [37, 45, 513],
+      [9, 6, 300],
+    ] as const) {
       const a = Float64Array.from({ length: m * k }, r);
       const b = Float64Array.from({ length: n * k }, r);
       const c = gemmNT(a, b, m, n, k);

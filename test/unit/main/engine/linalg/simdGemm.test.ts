@@ -21,7 +21,12 @@ function withTiles<T>(f: (kernel: TileKernel) => T): T {
 describe('createTileKernel().load()', () => {
   it('returns the 4×4 products of packed panels as the naive triple loop does, for odd depths and ranges', () => {
     const r = lcg(17);
-    for (const [blocks, kk] of [[1, 1], [3, 5], [9, 64], [6, 67]] as const) {
+    for (const [blocks, kk] of [
+      [1, 1],
+      [3, 5],
+      [9, 64],
+      [6, 67],
+    ] as const) {
       const pk = Float64Array.from({ length: blocks * kk * 4 }, r);
       const qk = Float64Array.from({ length: blocks * kk * 4 }, r);
       for (const q of [qk, pk]) {
@@ -88,7 +93,12 @@ describe('syr2kUpper()', () => {
   it('subtracts V Wᵀ + W Vᵀ on the upper triangle only, on both kernels, for sizes not multiples of 4', () => {
     const r = lcg(5);
     // [20, 2, 13, 5]: 4 blocks, 10 tiles, on the TypeScript micro-kernel; the others on the SIMD tiles.
-    for (const [ld, r0, m, k] of [[70, 3, 67, 9], [41, 0, 41, 32], [300, 37, 262, 33], [20, 2, 13, 5]] as const) {
+    for (const [ld, r0, m, k] of [
+      [70, 3, 67, 9],
+      [41, 0, 41, 32],
+      [300, 37, 262, 33],
+      [20, 2, 13, 5],
+    ] as const) {
       const c0 = Float64Array.from({ length: ld * ld }, r);
       const v = Float64Array.from({ length: m * k }, r);
       const w = Float64Array.from({ length: m * k }, r);
@@ -190,7 +200,12 @@ describe('choleskyUpperBlocked()', () => {
     }
     // Both are backward stable: the factors differ by a modest multiple of ε·κ(A)·‖U‖ (κ ≈ 5 here).
     expect(worst).toBeLessThan(1e-12 * scale);
-    for (const [i, j] of [[0, 0], [5, 150], [202, 202], [100, 101]] as const) {
+    for (const [i, j] of [
+      [0, 0],
+      [5, 150],
+      [202, 202],
+      [100, 101],
+    ] as const) {
       let s = 0;
       for (let p = 0; p <= Math.min(i, j); p++) s += simd[p * n + i]! * simd[p * n + j]!;
       expect(Math.abs(s - a[i * n + j]!)).toBeLessThan(1e-12 * a[0]!);

@@ -11,7 +11,11 @@ describe('createSimdRowRotator()', () => {
       const z = Float64Array.from({ length: rows * n }, r);
       const ref = Float64Array.from(z);
       const rot = createSimdRowRotator(z, rows, n);
-      const steps: Array<[number, number]> = [[0, 0.3], [2, -1.1], [1, 2.5]];
+      const steps: Array<[number, number]> = [
+        [0, 0.3],
+        [2, -1.1],
+        [1, 2.5],
+      ];
       for (const [i, angle] of steps) {
         const c = Math.cos(angle);
         const s = Math.sin(angle);

@@ -80,10 +80,11 @@ describe('householderTridiagonalBlocked()', () => {
     // Qᵀ A Q against tridiag(e, d, e): ‖A‖₂ ≤ n/2 for entries in [−½, ½], and the reduction is backward
     // stable, so the entries agree to O(n ε ‖A‖).
     const aq = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let p = 0; p < n; p++) {
-      const aip = a0[i * n + p]!;
-      for (let j = 0; j < n; j++) aq[i * n + j] = aq[i * n + j]! + aip * q[p * n + j]!;
-    }
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < n; p++) {
+        const aip = a0[i * n + p]!;
+        for (let j = 0; j < n; j++) aq[i * n + j] = aq[i * n + j]! + aip * q[p * n + j]!;
+      }
     const tol = 1e-12 * n;
     let worst = 0;
     for (let i = 0; i < n; i++) {

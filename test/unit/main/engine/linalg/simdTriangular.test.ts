@@ -117,7 +117,12 @@ describe('createSimdBasis()', () => {
       const rows = 11;
       const basis = createSimdBasis(rows, n);
       for (let k = 0; k < rows * n; k++) basis.V[k] = r();
-      for (const [from, to] of [[0, 11], [2, 9], [5, 6], [3, 3]] as const) {
+      for (const [from, to] of [
+        [0, 11],
+        [2, 9],
+        [5, 6],
+        [3, 3],
+      ] as const) {
         const x0 = Float64Array.from({ length: n }, r);
         basis.x.set(x0);
         const coef = new Float64Array(rows).fill(Number.NaN);

@@ -279,7 +279,10 @@ describe('symmetricEigen()', () => {
 
   it('stops a long solve when the cancellation flag is raised', () => {
     const n = 300;
-    const a = similarity(Array.from({ length: n }, (_, i) => i), 13);
+    const a = similarity(
+      Array.from({ length: n }, (_, i) => i),
+      13,
+    );
     let reads = 0;
     const signal = {
       get aborted(): boolean {

@@ -136,7 +136,11 @@ describe('symmetric products on helper threads', () => {
     const logged: string[] = [];
     // A helper whose script throws as it starts (as a missing or broken bundle would).
     const broken = new URL('data:text/javascript,throw new Error("helper script exploded")');
-    installSymvThreads((_script, data, onError) => spawnHelperThread(broken, data, onError), 2, (m) => logged.push(m));
+    installSymvThreads(
+      (_script, data, onError) => spawnHelperThread(broken, data, onError),
+      2,
+      (m) => logged.push(m),
+    );
     product(2, 0);
     await vi.waitFor(() => expect(logged).toHaveLength(1), { timeout: 10_000 });
     expect(logged[0]).toMatch(/helper thread 0 failed \(helper script exploded\); they run on the calling thread/);

@@ -192,9 +192,13 @@ describe('empiricalNtkMean()', () => {
     createRng(7, 0).fillNormal(X, 1);
     const hInf = infiniteKernel('enc', X, d, n);
     const seeds = Array.from({ length: 64 }, (_, k) => k + 1);
-    const single = seeds.map((s) => relDiff(empiricalNtkMean({ X, d, n, m, regime: 'weak', init: 'gaussian', kappa: 1, nu: 1, scaling: 'ntk', kind: 'traced', seeds: [s] }), hInf) ** 2);
+    const single = seeds.map(
+      (s) =>
+        relDiff(empiricalNtkMean({ X, d, n, m, regime: 'weak', init: 'gaussian', kappa: 1, nu: 1, scaling: 'ntk', kind: 'traced', seeds: [s] }), hInf) ** 2,
+    );
     const c = single.reduce((s, x) => s + x, 0) / single.length;
-    const meanErr2 = relDiff(empiricalNtkMean({ X, d, n, m, regime: 'weak', init: 'gaussian', kappa: 1, nu: 1, scaling: 'ntk', kind: 'traced', seeds }), hInf) ** 2;
+    const meanErr2 =
+      relDiff(empiricalNtkMean({ X, d, n, m, regime: 'weak', init: 'gaussian', kappa: 1, nu: 1, scaling: 'ntk', kind: 'traced', seeds }), hInf) ** 2;
     // E[meanErr2] = c/S; a χ²-like quantity with many degrees of freedom stays below 4× its mean.
     expect(meanErr2).toBeLessThan((4 * c) / seeds.length);
     expect(meanErr2).toBeGreaterThan(c / seeds.length / 20);

@@ -27,17 +27,24 @@ function monteCarlo(x: number[], y: number[], seed: number) {
   const rng = createRng(seed, 5);
   const w = new Float64Array(d);
   const xy = x.reduce((s, v, a) => s + v * y[a]!, 0);
-  let se = 0, se2 = 0, sd = 0, sd2 = 0;
+  let se = 0,
+    se2 = 0,
+    sd = 0,
+    sd2 = 0;
   for (let t = 0; t < N_MC; t++) {
     rng.fillNormal(w, 1);
-    let zx = 0, zy = 0;
+    let zx = 0,
+      zy = 0;
     for (let a = 0; a < d; a++) {
       zx += w[a]! * x[a]!;
       zy += w[a]! * y[a]!;
     }
     const e = zx >= 0 && zy >= 0 ? xy : 0;
     const h = Math.max(zx, 0) * Math.max(zy, 0);
-    se += e; se2 += e * e; sd += h; sd2 += h * h;
+    se += e;
+    se2 += e * e;
+    sd += h;
+    sd2 += h * h;
   }
   const stat = (s: number, s2: number) => {
     const mean = s / N_MC;
@@ -145,7 +152,8 @@ describe('infiniteKernel() exact properties (SPEC §5.4)', () => {
   });
 
   it('treats parallel pairs as angle 0: H = ‖x‖‖y‖/2', () => {
-    let n2 = 0, n7 = 0;
+    let n2 = 0,
+      n7 = 0;
     for (let a = 0; a < d; a++) {
       n2 += X[a * n + 2]! ** 2;
       n7 += X[a * n + 7]! ** 2;
@@ -156,14 +164,20 @@ describe('infiniteKernel() exact properties (SPEC §5.4)', () => {
   });
 
   it('gives H_enc = 0 and H_dec = ‖x‖‖y‖/(2π) for orthogonal inputs', () => {
-    const { X: O, d: dO } = fromColumns([[2, 0, 0], [0, 3, 0]]);
+    const { X: O, d: dO } = fromColumns([
+      [2, 0, 0],
+      [0, 3, 0],
+    ]);
     expect(infiniteKernel('enc', O, dO, 2)[1]).toBe(0);
     expect(infiniteKernel('dec', O, dO, 2)[1]).toBeCloseTo(6 / (2 * Math.PI), 15);
   });
 
   it('resolves tiny angles stably (no arccos cancellation)', () => {
     const eps = 1e-9;
-    const { X: P, d: dP } = fromColumns([[1, 0], [Math.cos(eps), Math.sin(eps)]]);
+    const { X: P, d: dP } = fromColumns([
+      [1, 0],
+      [Math.cos(eps), Math.sin(eps)],
+    ]);
     const enc = infiniteKernel('enc', P, dP, 2)[1]!;
     const dec = infiniteKernel('dec', P, dP, 2)[1]!;
     // arccos(cos ε) would be off by ~1e-8 here, moving H_enc by ~2e-9.

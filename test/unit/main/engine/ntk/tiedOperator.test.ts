@@ -55,7 +55,10 @@ describe('tied full-NTK operator (J Jᵀ x without the nd×nd matrix)', () => {
 
   it('onnx graph: float64 to round-off, float32 to float32 accuracy', async () => {
     const backend = createOnnxBackend({ threads: 1 });
-    for (const [dtype, tol] of [['float64', 1e-12], ['float32', 1e-5]] as const) {
+    for (const [dtype, tol] of [
+      ['float64', 1e-12],
+      ['float32', 1e-5],
+    ] as const) {
       const op = backend.tiedNtkOperator!({ X: net.X, d, n, m: net.m, W: net.W, scale: net.scale, dtype });
       try {
         for (const x of xs) expect(relDiff(await op.apply(x), denseApply(H, x))).toBeLessThan(tol);

@@ -49,8 +49,15 @@ describe('jacotKernels() (SPEC §10.1)', () => {
       const ev = symmetricEigen(g, n).values;
       expect(ev[0]!).toBeGreaterThanOrEqual(-n * 2 ** -52 * ev[n - 1]!);
     }
-    const head = columns([[1, 0, 0], [0.6, 0.8, 0]]);
-    const tail = columns([[0.2, -0.5, 1.3], [-1, 0.3, 0.1], [0, 0, 0]]);
+    const head = columns([
+      [1, 0, 0],
+      [0.6, 0.8, 0],
+    ]);
+    const tail = columns([
+      [0.2, -0.5, 1.3],
+      [-1, 0.3, 0.1],
+      [0, 0, 0],
+    ]);
     const cross = jacotKernels(head.X, d, 2, opts, tail.X, 3);
     for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) expect(cross.ntk[i * 3 + j]).toBeCloseTo(k.ntk[i * n + 2 + j]!, 14);
   });
@@ -91,7 +98,10 @@ describe('deepNetNtk()', () => {
   });
 
   // E[Θ_m] = Θ∞ exactly for two layers; for three the O(1/m) bias at m = 256 is far below one standard error.
-  for (const [init, layers] of [['gaussian', 3], ['orthogonal', 2]] as const) {
+  for (const [init, layers] of [
+    ['gaussian', 3],
+    ['orthogonal', 2],
+  ] as const) {
     it(`has a mean over ${init} networks (width 256, depth ${layers}) within the CLT bound of the limit`, () => {
       const { X, d, n } = DATA;
       const opts = { layers, beta: 0.3, sigmaW: 1.2, init };
@@ -119,6 +129,8 @@ describe('circleExperiment()', () => {
   });
 
   it('refuses an experiment above the work limit up front', () => {
-    expect(() => circleExperiment({ layers: 8, beta: 0, widths: [4096], seeds: 50, gridPoints: 400, steps: 5000, trainPoints: 64, seed: 0 })).toThrow(/multiply–adds, above the limit/);
+    expect(() => circleExperiment({ layers: 8, beta: 0, widths: [4096], seeds: 50, gridPoints: 400, steps: 5000, trainPoints: 64, seed: 0 })).toThrow(
+      /multiply–adds, above the limit/,
+    );
   });
 });

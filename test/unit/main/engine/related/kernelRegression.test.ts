@@ -93,7 +93,14 @@ describe('fitKernelRegression()', () => {
   });
 
   it('classifies two separated clusters by regression onto one-hot codes', () => {
-    const pts = [[1, 0.1], [0.9, -0.1], [1.1, 0], [-1, 0.05], [-0.9, 0], [-1.1, -0.1]];
+    const pts = [
+      [1, 0.1],
+      [0.9, -0.1],
+      [1.1, 0],
+      [-1, 0.05],
+      [-0.9, 0],
+      [-1.1, -0.1],
+    ];
     const X2 = new Float64Array(12);
     pts.forEach((p, i) => p.forEach((v, a) => (X2[a * 6 + i] = v)));
     const G = regimeKernel('joint', X2, 2, 6, { kappa: 1, nu: 1 });
@@ -110,7 +117,11 @@ describe('weightedKernel() (SPEC §10.6)', () => {
   const scales = { kappa: 0.7, nu: 1.4 };
 
   it('is the joint, weak and decoder-only kernel at (1, 1), (1, 0) and (0, 1)', () => {
-    const cases = [[1, 1, 'joint'], [1, 0, 'weak'], [0, 1, 'decoder']] as const;
+    const cases = [
+      [1, 1, 'joint'],
+      [1, 0, 'weak'],
+      [0, 1, 'decoder'],
+    ] as const;
     for (const [w, v, regime] of cases) {
       const got = weightedKernel(X, d, n, { omegaW: w, omegaV: v, ...scales });
       const want = regimeKernel(regime, X, d, n, scales);

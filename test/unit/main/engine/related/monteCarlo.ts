@@ -25,7 +25,9 @@ export function normalQuantile(p: number): number {
   if (p > 1 - lo) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
 }
 
 /** Two-sided z for `comparisons` simultaneous tests at family-wise level {@link FAMILY_ALPHA}. */
@@ -74,7 +76,9 @@ export function expectMeanNear(est: MeanEstimate, target: ArrayLike<number>, wha
   for (const k of idx) {
     const se = est.stdError(k);
     expect(se, `${what}[${k}]: the estimates do not vary; the check would be vacuous`).toBeGreaterThan(0);
-    expect(Math.abs(est.mean(k) - target[k]!), `${what}[${k}]: mean ${est.mean(k)} ± ${se} vs ${target[k]} (z bound ${z.toFixed(2)})`).toBeLessThanOrEqual(z * se);
+    expect(Math.abs(est.mean(k) - target[k]!), `${what}[${k}]: mean ${est.mean(k)} ± ${se} vs ${target[k]} (z bound ${z.toFixed(2)})`).toBeLessThanOrEqual(
+      z * se,
+    );
   }
 }
 

@@ -32,7 +32,10 @@ describe('orthogonal vs Gaussian initialization of the autoencoder (SPEC §10.5)
   const gaussian = draws('gaussian');
   const orthogonal = draws('orthogonal');
 
-  for (const [name, est] of [['Gaussian', gaussian], ['orthogonal', orthogonal]] as const) {
+  for (const [name, est] of [
+    ['Gaussian', gaussian],
+    ['orthogonal', orthogonal],
+  ] as const) {
     it(`has a ${name} mean traced NTK equal to ν²H_enc∞ + κ²H_dec∞ within the CLT bound`, () => {
       expectMeanNear(est, limit, `${name} traced NTK`, upperTriangle(n));
     });

@@ -72,7 +72,11 @@ describe('rfSweep()', () => {
 describe('logLogSlope()', () => {
   it('recovers an exact power law', () => {
     const x = [10, 100, 1000];
-    const fit = logLogSlope(x, x.map((v) => ({ mean: 3 * v ** -0.5, std: 0.1 * v ** -0.5 })), 10);
+    const fit = logLogSlope(
+      x,
+      x.map((v) => ({ mean: 3 * v ** -0.5, std: 0.1 * v ** -0.5 })),
+      10,
+    );
     expect(fit.slope).toBeCloseTo(-0.5, 12);
     expect(bonferroniZ(1)).toBeGreaterThan(3.8);
   });

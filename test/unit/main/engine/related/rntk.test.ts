@@ -136,7 +136,21 @@ describe('rntkKernels() (SPEC §10.2–§10.3)', () => {
 
     it(`is unchanged by the bidirectional readout for palindromic sequences (${readout})`, () => {
       const pal = (xs: number[][]) => Float64Array.from([...xs, ...xs.slice(0, -1).reverse()].flat());
-      const palindromes: SequenceSet = { p: 2, data: [pal([[1, 0.5], [-0.3, 2], [0.7, -1]]), pal([[0.2, 0.1], [1.5, -0.4]]), pal([[-1, 1]])] };
+      const palindromes: SequenceSet = {
+        p: 2,
+        data: [
+          pal([
+            [1, 0.5],
+            [-0.3, 2],
+            [0.7, -1],
+          ]),
+          pal([
+            [0.2, 0.1],
+            [1.5, -0.4],
+          ]),
+          pal([[-1, 1]]),
+        ],
+      };
       const uni = rntkKernels(palindromes, { ...OPTS, readout, bidirectional: false });
       const bi = rntkKernels(palindromes, { ...OPTS, readout, bidirectional: true });
       for (let k = 0; k < 9; k++) expect(bi.ntk[k]).toBeCloseTo(uni.ntk[k]!, 13);

@@ -18,12 +18,26 @@ describe('parseSequencesJson()', () => {
     const s = parseSequencesJson('{"sequences": [[[1, 2], [3, 4], [5, 6]], [[0.5, -1]]]}');
     expect(s.p).toBe(2);
     expect(sequenceLengths(s)).toEqual([3, 1]);
-    expect(sequencesToArrays(s)).toEqual([[[1, 2], [3, 4], [5, 6]], [[0.5, -1]]]);
-    expect(sequencesToArrays(reverseSequences(s))[0]).toEqual([[5, 6], [3, 4], [1, 2]]);
+    expect(sequencesToArrays(s)).toEqual([
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      [[0.5, -1]],
+    ]);
+    expect(sequencesToArrays(reverseSequences(s))[0]).toEqual([
+      [5, 6],
+      [3, 4],
+      [1, 2],
+    ]);
   });
 
   it('names the place of every malformed entry', () => {
-    expectError(() => parseSequencesJson('{"sequences": [[[1, 2]], [[1, 2], [3]]]}'), /sequences\[1\]\[1\]: expected 2 features \(as sequences\[0\]\[0\]\), got 1/);
+    expectError(
+      () => parseSequencesJson('{"sequences": [[[1, 2]], [[1, 2], [3]]]}'),
+      /sequences\[1\]\[1\]: expected 2 features \(as sequences\[0\]\[0\]\), got 1/,
+    );
     expectError(() => parseSequencesJson('{"sequences": [[[1, "x"]]]}'), /sequences\[0\]\[0\]\[1\]: expected a finite number, got "x"/);
     expectError(() => parseSequencesJson('{"sequences": [[]]}'), /sequences\[0\]: expected at least one time step/);
     expectError(() => parseSequencesJson('{"seqs": []}'), /no "sequences" key/);
@@ -34,7 +48,13 @@ describe('parseSequencesJson()', () => {
 describe('parseSequencesCsv()', () => {
   it('reads one sequence per row, rows of different lengths, p features per step', () => {
     const s = parseSequencesCsv('1,2,3,4\n5,6\n', 'rows', 2);
-    expect(sequencesToArrays(s)).toEqual([[[1, 2], [3, 4]], [[5, 6]]]);
+    expect(sequencesToArrays(s)).toEqual([
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [[5, 6]],
+    ]);
     expectError(() => parseSequencesCsv('1,2,3\n', 'rows', 2), /line 1, column 3: 3 values is not a whole number of time steps of 2 features/);
     expectError(() => parseSequencesCsv('a,b\n1,2\n3,x\n', 'rows'), /line 3, column 2: "x" is not a number/);
   });
@@ -42,7 +62,16 @@ describe('parseSequencesCsv()', () => {
   it('reads the long format, grouping by sequence and sorting by t', () => {
     const s = parseSequencesCsv('sequence,t,f1,f2\nb,2,5,6\na,1,1,2\nb,1,3,4\na,0,0,0\n');
     expect(s.names).toEqual(['b', 'a']);
-    expect(sequencesToArrays(s)).toEqual([[[3, 4], [5, 6]], [[0, 0], [1, 2]]]);
+    expect(sequencesToArrays(s)).toEqual([
+      [
+        [3, 4],
+        [5, 6],
+      ],
+      [
+        [0, 0],
+        [1, 2],
+      ],
+    ]);
   });
 
   it('refuses a repeated time step and a short row, naming line and column', () => {
@@ -75,7 +104,17 @@ describe('builtinSequences()', () => {
 describe('sequenceStudy()', () => {
   it('classifies Iris far above the majority baseline with the pooled RNTK', () => {
     const ds = builtinSequences('iris', { count: 1, minLength: 1, maxLength: 1, seed: 0 });
-    const r = sequenceStudy(ds, { readout: 'avg', bidirectional: true, sigmaWs: [1], sigmaU: 1, sigmaB: 0, sigmaV: 1, ridge: 1e-3, testFraction: 0.3, seed: 2 });
+    const r = sequenceStudy(ds, {
+      readout: 'avg',
+      bidirectional: true,
+      sigmaWs: [1],
+      sigmaU: 1,
+      sigmaB: 0,
+      sigmaV: 1,
+      ridge: 1e-3,
+      testFraction: 0.3,
+      seed: 2,
+    });
     expect(r.nTest).toBe(45);
     expect(r.rows[0]!.accuracy!).toBeGreaterThan(0.8);
     expect(r.baselineAccuracy!).toBeLessThan(0.5);
@@ -83,7 +122,17 @@ describe('sequenceStudy()', () => {
 
   it('remembers the first step of long sequences better with a larger σ_w', () => {
     const ds = builtinSequences('first-value', { count: 60, minLength: 12, maxLength: 12, seed: 3 });
-    const r = sequenceStudy(ds, { readout: 'last', bidirectional: false, sigmaWs: [0.5, 1.5], sigmaU: 1, sigmaB: 0, sigmaV: 1, ridge: 1e-3, testFraction: 0.3, seed: 1 });
+    const r = sequenceStudy(ds, {
+      readout: 'last',
+      bidirectional: false,
+      sigmaWs: [0.5, 1.5],
+      sigmaU: 1,
+      sigmaB: 0,
+      sigmaV: 1,
+      ridge: 1e-3,
+      testFraction: 0.3,
+      seed: 1,
+    });
     expect(r.rows[1]!.r2!).toBeGreaterThan(r.rows[0]!.r2!);
   });
 });

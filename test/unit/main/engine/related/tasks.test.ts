@@ -16,7 +16,11 @@ async function failure(p: Promise<unknown>): Promise<WorkbenchException> {
 describe('runRelatedTask()', () => {
   it('is reached through the engine task switch for every related task name', async () => {
     for (const t of RELATED_TASKS) expect(isRelatedTask(t)).toBe(true);
-    const r = (await runTask('related-kernel', { data: { source: 'sphere', n: 5, d: 3 }, spec: { kind: 'jacot', layers: 3 } })) as { n: number; eigenvalues: number[]; gram: number[][] };
+    const r = (await runTask('related-kernel', { data: { source: 'sphere', n: 5, d: 3 }, spec: { kind: 'jacot', layers: 3 } })) as {
+      n: number;
+      eigenvalues: number[];
+      gram: number[][];
+    };
     expect(r.n).toBe(5);
     expect(r.gram).toHaveLength(5);
     expect(r.eigenvalues[0]!).toBeGreaterThan(0);
@@ -31,7 +35,9 @@ describe('runRelatedTask()', () => {
   });
 
   it('puts the request field in front of a data error (line and column for CSV)', async () => {
-    const e = await failure(runRelatedTask('krr', { train: { source: 'csv', csvText: '1,2\n3,4\n' }, test: { source: 'csv', csvText: '1,2\n3,zz\n' }, spec: { kind: 'enc' } }));
+    const e = await failure(
+      runRelatedTask('krr', { train: { source: 'csv', csvText: '1,2\n3,4\n' }, test: { source: 'csv', csvText: '1,2\n3,zz\n' }, spec: { kind: 'enc' } }),
+    );
     expect(e.code).toBe('invalid-data');
     expect(e.message).toBe('test: line 2, column 2: "zz" is not a number');
   });
@@ -46,19 +52,34 @@ describe('runRelatedTask()', () => {
     const seqs = { source: 'arrays', sequences: [[[1], [2]], [[0.5]]] };
     const e = await failure(runRelatedTask('krr', { train: seqs, test: seqs, spec: { kind: 'rntk' } }));
     expect(e.message).toMatch(/^targets: sequences have no default targets/);
-    const r = (await runRelatedTask('krr', { train: seqs, test: seqs, targets: { source: 'rows', rows: [[1], [-1]] }, spec: { kind: 'rntk', readout: 'avg' } })) as { predictions: number[][] };
+    const r = (await runRelatedTask('krr', {
+      train: seqs,
+      test: seqs,
+      targets: { source: 'rows', rows: [[1], [-1]] },
+      spec: { kind: 'rntk', readout: 'avg' },
+    })) as { predictions: number[][] };
     expect(r.predictions[0]![0]).toBeCloseTo(1, 8);
     expect(r.predictions[1]![0]).toBeCloseTo(-1, 8);
   });
 
   it('runs the panel tasks on tiny inputs', async () => {
-    const circle = (await runRelatedTask('jacot-circle', { widths: [8], seeds: 2, gridPoints: 5, steps: 2, layers: 2 })) as { gammas: number[]; widths: unknown[] };
+    const circle = (await runRelatedTask('jacot-circle', { widths: [8], seeds: 2, gridPoints: 5, steps: 2, layers: 2 })) as {
+      gammas: number[];
+      widths: unknown[];
+    };
     expect(circle.gammas).toHaveLength(5);
-    const w = (await runRelatedTask('weighted-ntk', { data: { source: 'sphere', n: 4, d: 3 }, width: 20, steps: 3, continuumPoints: 2 })) as { steps: number[] };
+    const w = (await runRelatedTask('weighted-ntk', { data: { source: 'sphere', n: 4, d: 3 }, width: 20, steps: 3, continuumPoints: 2 })) as {
+      steps: number[];
+    };
     expect(w.steps).toEqual([0, 1, 2, 3]);
-    const study = (await runRelatedTask('rntk-study', { data: { source: 'builtin', name: 'sines', count: 12, minLength: 3, maxLength: 5 }, sigmaWs: [1] })) as { rows: { accuracy: number }[] };
+    const study = (await runRelatedTask('rntk-study', { data: { source: 'builtin', name: 'sines', count: 12, minLength: 3, maxLength: 5 }, sigmaWs: [1] })) as {
+      rows: { accuracy: number }[];
+    };
     expect(study.rows).toHaveLength(1);
-    const sweep = (await runRelatedTask('rf-sweep', { data: { source: 'sphere', n: 8, d: 3 }, m0s: [4, 8], seeds: 2, nTest: 2 })) as { rows: unknown[]; exactMs: null };
+    const sweep = (await runRelatedTask('rf-sweep', { data: { source: 'sphere', n: 8, d: 3 }, m0s: [4, 8], seeds: 2, nTest: 2 })) as {
+      rows: unknown[];
+      exactMs: null;
+    };
     expect(sweep.rows).toHaveLength(2);
     expect(sweep.exactMs).toBeNull();
   });

@@ -93,7 +93,13 @@ describe('predictLinearized()', () => {
   });
 
   it('u_∞ reproduces the training inputs exactly and, with u₀ = 0, lies in span(X) (memorization)', () => {
-    const zeroModel = linearizedModel(H, n, Float64Array.from(X, (v) => -v), d, eta);
+    const zeroModel = linearizedModel(
+      H,
+      n,
+      Float64Array.from(X, (v) => -v),
+      d,
+      eta,
+    );
     const onTrain = predictLinearized(zeroModel, H, n, Infinity);
     for (let i = 0; i < onTrain.length; i++) expect(onTrain[i]).toBeCloseTo(X[i]!, 9);
     const uInf = predictLinearized(zeroModel, q, nT, Infinity);
@@ -104,13 +110,21 @@ describe('predictLinearized()', () => {
 
 describe('spanShare()', () => {
   it('is 1 for the kernel predictor with u₀ = 0 and about n/d for random inputs when n < d', () => {
-    const dd = 20, nn = 5, nT = 200;
+    const dd = 20,
+      nn = 5,
+      nT = 200;
     const { X: Xs } = sphereData(createRng(30, 0), dd, nn);
     const { X: Xt } = sphereData(createRng(31, 1), dd, nT);
     const k = infiniteKernels(Xs, dd, nn);
     const Hs = new Float64Array(nn * nn);
     for (let i = 0; i < Hs.length; i++) Hs[i] = k.enc[i]! + k.dec[i]!;
-    const model = linearizedModel(Hs, nn, Float64Array.from(Xs, (v) => -v), dd, 0.5);
+    const model = linearizedModel(
+      Hs,
+      nn,
+      Float64Array.from(Xs, (v) => -v),
+      dd,
+      0.5,
+    );
     const q = regimeKernel('joint', Xs, dd, nn, { kappa: 1, nu: 1 }, Xt, nT);
     const uInf = predictLinearized(model, q, nT, Infinity);
     const mem = spanShare(Xs, dd, nn, uInf, nT);
@@ -144,7 +158,10 @@ describe('spanBasis()', () => {
     rng.fillNormal(G, 1);
     const low = new Float64Array(d * n);
     for (let a = 0; a < d; a++) for (let i = 0; i < n; i++) for (let k = 0; k < 4; k++) low[a * n + i]! += F[a * 4 + k]! * G[k * n + i]!;
-    for (const [X, rank] of [[full, d], [low, 4]] as const) {
+    for (const [X, rank] of [
+      [full, d],
+      [low, 4],
+    ] as const) {
       const f = spanBasis(X, d, n, 'features');
       const s = spanBasis(X, d, n, 'samples');
       expect(f.rank).toBe(rank);

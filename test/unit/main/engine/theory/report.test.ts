@@ -20,14 +20,30 @@ function hand(f: (c: number) => number): Float64Array {
 }
 
 describe('theoryReport()', () => {
-  const kappa = 0.9, nu = 1.2;
+  const kappa = 0.9,
+    nu = 1.2;
   const r = theoryReport(X, 3, 3, { kappa, nu, steps: [0, 10, 100], delta: 0.1 });
-  const He = hand(enc), Hd = hand(dec);
+  const He = hand(enc),
+    Hd = hand(dec);
   const Hj = Float64Array.from(He, (v, i) => nu * nu * v + kappa * kappa * Hd[i]!);
-  const ee = jacobiEigen(He, 3).values, ed = jacobiEigen(Hd, 3).values, ej = jacobiEigen(Hj, 3).values;
+  const ee = jacobiEigen(He, 3).values,
+    ed = jacobiEigen(Hd, 3).values,
+    ej = jacobiEigen(Hj, 3).values;
 
   it('has the documented top-level keys and is JSON-serializable as is', () => {
-    for (const key of ['n', 'd', 'lambdaEnc', 'lambdaDec', 'lambdaJoint', 'lambdaMaxEnc', 'lambdaMaxDec', 'lambdaMaxJoint', 'eta', 'linearizedLossRatio', 'sufficientWidth']) {
+    for (const key of [
+      'n',
+      'd',
+      'lambdaEnc',
+      'lambdaDec',
+      'lambdaJoint',
+      'lambdaMaxEnc',
+      'lambdaMaxDec',
+      'lambdaMaxJoint',
+      'eta',
+      'linearizedLossRatio',
+      'sufficientWidth',
+    ]) {
       expect(r).toHaveProperty(key);
     }
     expect(Object.keys(r.eta).sort()).toEqual(['dec', 'enc', 'joint']);

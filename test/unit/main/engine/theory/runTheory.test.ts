@@ -30,7 +30,7 @@ describe('runTheory()', () => {
     expect(t.lambdaMaxRegime).toBeCloseTo(ref[ds.n - 1]!, 12);
     expect(t.automaticEta).toBeCloseTo(1 / ref[ds.n - 1]!, 12);
     expect(t.maxStableEta).toBeCloseTo(2 / ref[ds.n - 1]!, 12);
-    expect(t.rateBound!.factor).toBeCloseTo(1 - t.automaticEta! * ref[0]! / 2, 12);
+    expect(t.rateBound!.factor).toBeCloseTo(1 - (t.automaticEta! * ref[0]!) / 2, 12);
     expect(t.linearizedCurve!.steps[0]).toBe(0);
     expect(t.linearizedCurve!.steps.at(-1)).toBe(300);
     expect(t.linearizedCurve!.loss[0]).toBeCloseTo(ds.n / 2, 12);
@@ -64,7 +64,8 @@ describe('runTheory()', () => {
     const c = cfg({ regime: 'joint', kappa: 1.2, nu: 0.7, steps: 50 });
     const ds = buildDataset(c);
     const U0 = Float64Array.from({ length: ds.d * ds.n }, (_, i) => 0.1 * Math.sin(i));
-    const etaW = 0.05, etaV = 0.2;
+    const etaW = 0.05,
+      etaV = 0.2;
     const t = runTheory(c, ds, { U0, learningRates: { encoder: etaW, decoder: etaV } });
     const k = infiniteKernels(ds.X, ds.d, ds.n);
     const S = Float64Array.from(k.enc, (v, i) => etaW * 0.49 * v + etaV * 1.44 * k.dec[i]!);
@@ -103,7 +104,8 @@ describe('runTheory()', () => {
   });
 
   it('skips the eigendecompositions above 2000 samples with a note', () => {
-    const n = 2001, d = 2;
+    const n = 2001,
+      d = 2;
     const X = Float64Array.from({ length: d * n }, (_, i) => Math.cos(i));
     const ds: Dataset = { name: 'big', X, d, n, Xtest: new Float64Array(0), nTest: 0, warnings: [] };
     const t = runTheory(cfg({ samples: n }), ds, { U0: new Float64Array(d * n), learningRates: { encoder: 0.1, decoder: null } });
@@ -167,7 +169,16 @@ describe('runTheory() onModel', () => {
       { regime: 'decoder' as const, scaling: 'mean-field' as const, lossNormalization: 'sum' as const, etaW: null, etaV: 4 },
     ];
     for (const c of cases) {
-      const config = { ...defaultConfig(), samples: 9, testSamples: 0, inputDim: 5, hiddenWidth: 64, regime: c.regime, scaling: c.scaling, lossNormalization: c.lossNormalization };
+      const config = {
+        ...defaultConfig(),
+        samples: 9,
+        testSamples: 0,
+        inputDim: 5,
+        hiddenWidth: 64,
+        regime: c.regime,
+        scaling: c.scaling,
+        lossNormalization: c.lossNormalization,
+      };
       const data = buildDataset(config);
       const { X, d, n } = data;
       const U0 = new Float64Array(d * n).map((_, i) => Math.sin(i));

@@ -15,7 +15,7 @@ describe('sufficientWidths()', () => {
     expect(w.B_normV.minWidth).toBe(Math.ceil((64 * 16 * r0) / 0.02 ** 2));
     expect(w.B_conclusion.minWidth).toBe(Math.ceil((THEOREM_B_CONSTANT * 9 * r0) / 0.02 ** 3));
     expect(THEOREM_B_CONSTANT).toBeCloseTo(634, -1);
-    expect(w.A_conclusion_gradientFlow.minWidth! / ((1024 / (2 * Math.PI)) * 16 ** 6 * 8 ** 3 * 5 / (0.1 ** 3 * 0.1 ** 4))).toBeCloseTo(1, 10);
+    expect(w.A_conclusion_gradientFlow.minWidth! / (((1024 / (2 * Math.PI)) * 16 ** 6 * 8 ** 3 * 5) / (0.1 ** 3 * 0.1 ** 4))).toBeCloseTo(1, 10);
     expect(w.A_conclusion_discrete.minWidth! / w.A_conclusion_gradientFlow.minWidth!).toBeCloseTo(4, 8);
     expect(w.B_sufficient).toBe(Math.max(32, w.B_normV.minWidth!, w.B_conclusion.minWidth!));
   });
@@ -38,7 +38,8 @@ describe('sufficientWidths()', () => {
   });
 
   it('grows with n at fixed λ, and gives null with a note for a singular kernel', () => {
-    let prevA = 0, prevB = 0;
+    let prevA = 0,
+      prevB = 0;
     for (const n of [4, 8, 16, 32]) {
       const w = sufficientWidths({ ...base, n, frobeniusNormSq: n });
       expect(w.A_sufficient!).toBeGreaterThan(prevA);

@@ -5,7 +5,8 @@ import { createRng } from '../../../../../src/main/engine/random';
 
 describe('tiedDiagnostics()', () => {
   it('predicts u₀ ≈ (√m/2)x and L(0) ≈ ½n(√m/2 − 1)² for s = 1/√m, κ = 1, unit data (Prop. D1)', () => {
-    const m = 400, n = 5;
+    const m = 400,
+      n = 5;
     const t = tiedDiagnostics({ s: 1 / Math.sqrt(m), m, kappa: 1, d: 8, sampleNormsSq: new Array<number>(n).fill(1) });
     expect(t.outputScale).toBeCloseTo(Math.sqrt(m) / 2, 12);
     expect(t.predictedInitialLossMeanTerm).toBeCloseTo(0.5 * n * (Math.sqrt(m) / 2 - 1) ** 2, 10);
@@ -22,7 +23,10 @@ describe('tiedDiagnostics()', () => {
   });
 
   it('matches a Monte-Carlo mean of ‖u₀(x) − x‖² over random tied networks (CLT bound)', () => {
-    const d = 6, m = 50, n = 3, draws = 4000;
+    const d = 6,
+      m = 50,
+      n = 3,
+      draws = 4000;
     const kappa = 0.8;
     const s = 1 / Math.sqrt(m);
     const { X } = sphereData(createRng(1, 0), d, n);

@@ -99,7 +99,18 @@ describe('runTraining() collapse warning', () => {
   }
 
   it('marks the tracked records of MNIST at ν = 1 (which collapses in ten steps) and none with MNIST’s default ν', async () => {
-    const base = { dataset: 'mnist', samples: 8, testSamples: 0, hiddenWidth: 256, steps: 30, trackEvery: 5, trackEigenvalues: 1, dtype: 'float64', backend: 'js', targetLossRatio: 0 };
+    const base = {
+      dataset: 'mnist',
+      samples: 8,
+      testSamples: 0,
+      hiddenWidth: 256,
+      steps: 30,
+      trackEvery: 5,
+      trackEigenvalues: 1,
+      dtype: 'float64',
+      backend: 'js',
+      targetLossRatio: 0,
+    };
     const collapsed = await run({ ...base, nu: 1 });
     const flagged = collapsed.filter((r) => r.tracked?.collapse);
     expect(flagged.length).toBeGreaterThan(0);

@@ -256,7 +256,17 @@ describe('runTraining()', () => {
 describe('automatic step with the 1/n-normalized loss', () => {
   it("follows the same dynamics as the summed loss: 'mean' and 'sum' give the same L/L₀ curve", async () => {
     const curve = async (lossNormalization: 'sum' | 'mean') => {
-      const r = parseConfig({ samples: 6, testSamples: 0, inputDim: 3, hiddenWidth: 64, steps: 30, seed: 5, backend: 'js', dtype: 'float64', lossNormalization });
+      const r = parseConfig({
+        samples: 6,
+        testSamples: 0,
+        inputDim: 3,
+        hiddenWidth: 64,
+        steps: 30,
+        seed: 5,
+        backend: 'js',
+        dtype: 'float64',
+        lossNormalization,
+      });
       if (!r.ok) throw new Error('bad config');
       const recs: { step: number; lossRatio?: number | null }[] = [];
       await runTraining(r.config, createJsBackend(), freeRunning, { onMeta: () => {}, onRecord: (x) => void recs.push(x), now: () => 0 });

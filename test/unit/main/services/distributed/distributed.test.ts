@@ -42,11 +42,15 @@ class WorkerProc {
   onStderr: ((all: string) => void) | null = null;
   readonly exited: Promise<number | null>;
   constructor(url: string, dataDir: string, extra: string[] = []) {
-    this.proc = spawn(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), 'worker', '--redis', url, '--data-dir', dataDir, '--lock-duration', '1500', ...extra], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
-    });
+    this.proc = spawn(
+      process.execPath,
+      [path.join(root, 'bin/ntk-workbench.mjs'), 'worker', '--redis', url, '--data-dir', dataDir, '--lock-duration', '1500', ...extra],
+      {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+      },
+    );
     this.proc.stderr!.on('data', (d: Buffer) => {
       this.stderr += d.toString();
       this.onStderr?.(this.stderr);
@@ -163,7 +167,16 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     const c = cs[0]!;
     const outDir = path.join(tmp, 'dup');
     const sweepId = 's-duplicate';
-    const data: CellJob = { schemaVersion: 1, sweepId, cellId: c.cellId, index: 0, point: c.point, work: { kind: 'train', config: c.config as unknown as Record<string, unknown> }, ...ownVersions(), withCheckpoints: false };
+    const data: CellJob = {
+      schemaVersion: 1,
+      sweepId,
+      cellId: c.cellId,
+      index: 0,
+      point: c.point,
+      work: { kind: 'train', config: c.config as unknown as Record<string, unknown> },
+      ...ownVersions(),
+      withCheckpoints: false,
+    };
     const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(target) });
     try {
       // The same cell delivered twice (as BullMQ may): two jobs, both computed by the running worker.
@@ -248,7 +261,9 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     });
     await outage;
     const paused = events.find((e): e is Extract<DistributedEvent, { type: 'paused' }> => e.type === 'paused');
-    expect(paused?.message).toMatch(/^Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/0 is unreachable.*the sweep is paused with \d+ cells done and \d+ to go, and continues when Redis is back$/);
+    expect(paused?.message).toMatch(
+      /^Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/0 is unreachable.*the sweep is paused with \d+ cells done and \d+ to go, and continues when Redis is back$/,
+    );
     expect(events.some((e) => e.type === 'resumed')).toBe(true);
     expect(res.done).toBe(8);
     expect(res.failed).toEqual([]);
@@ -266,12 +281,25 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     const events: DistributedEvent[] = [];
     const executor = redisExecutor({ redis: target, sweepId: 's-runner', cells: runnerCells, onEvent: (e) => events.push(e) });
     const finishedSeen: number[] = [];
-    const summary = await new SweepRunner({ name: 'on redis', stateFile, runsDir, cells: runnerCells, executor, jobs: runnerCells.length, onProgress: (p) => finishedSeen.push(p.finished) }).run();
+    const summary = await new SweepRunner({
+      name: 'on redis',
+      stateFile,
+      runsDir,
+      cells: runnerCells,
+      executor,
+      jobs: runnerCells.length,
+      onProgress: (p) => finishedSeen.push(p.finished),
+    }).run();
     await executor.dispose();
     expect(summary.finished).toBe(3);
     expect(summary.failed).toBe(0);
     expect(finishedSeen.at(-1)).toBe(3);
-    expect(events.filter((e) => e.type === 'cell-done').map((e) => (e as { index: number }).index).sort()).toEqual([0, 1, 2]);
+    expect(
+      events
+        .filter((e) => e.type === 'cell-done')
+        .map((e) => (e as { index: number }).index)
+        .sort(),
+    ).toEqual([0, 1, 2]);
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { cells: Record<string, { state: string; outcome?: { metrics: { backend: string } } }> };
     for (const c of cs) expect(state.cells[c.cellId]).toMatchObject({ state: 'finished', outcome: { metrics: { backend: 'js' } } });
     for (const c of cs) expect(readFileSync(path.join(runsDir, c.cellId, 'status.json'), 'utf8')).toContain('"finished"');
@@ -289,14 +317,35 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     writeFileSync(cfg, JSON.stringify(base));
     const run = (...extra: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), 'sweep', '--config', cfg, '--grid', 'hiddenWidth=8,12', '--seeds', '30..31', '--out', dir, '--json', ...extra], { cwd: root });
+        const p = spawn(
+          process.execPath,
+          [
+            path.join(root, 'bin/ntk-workbench.mjs'),
+            'sweep',
+            '--config',
+            cfg,
+            '--grid',
+            'hiddenWidth=8,12',
+            '--seeds',
+            '30..31',
+            '--out',
+            dir,
+            '--json',
+            ...extra,
+          ],
+          { cwd: root },
+        );
         let stdout = '';
         let stderr = '';
         p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
         p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         p.once('exit', (code) => resolve({ code, stdout, stderr }));
       });
-    const bad = spawnSync(process.execPath, [path.join(root, 'bin/ntk-workbench.mjs'), 'sweep', '--config', cfg, '--out', path.join(tmp, 'cli-bad'), '--redis', 'http://nowhere'], { encoding: 'utf8' });
+    const bad = spawnSync(
+      process.execPath,
+      [path.join(root, 'bin/ntk-workbench.mjs'), 'sweep', '--config', cfg, '--out', path.join(tmp, 'cli-bad'), '--redis', 'http://nowhere'],
+      { encoding: 'utf8' },
+    );
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('--redis');

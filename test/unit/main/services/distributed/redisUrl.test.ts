@@ -3,7 +3,15 @@ import { connectionOptions, parseRedisUrl, redactSecrets, RedisUrlError } from '
 
 describe('parseRedisUrl()', () => {
   it('reads host, port, database and defaults (6379, db 0)', () => {
-    expect(parseRedisUrl('redis://box.lab')).toMatchObject({ tls: false, host: 'box.lab', port: 6379, db: 0, username: undefined, password: undefined, display: 'redis://box.lab:6379/0' });
+    expect(parseRedisUrl('redis://box.lab')).toMatchObject({
+      tls: false,
+      host: 'box.lab',
+      port: 6379,
+      db: 0,
+      username: undefined,
+      password: undefined,
+      display: 'redis://box.lab:6379/0',
+    });
     expect(parseRedisUrl('redis://10.0.0.5:7000/3')).toMatchObject({ host: '10.0.0.5', port: 7000, db: 3 });
     expect(parseRedisUrl('redis://[::1]:6380')).toMatchObject({ host: '::1', port: 6380, display: 'redis://[::1]:6380/0' });
   });

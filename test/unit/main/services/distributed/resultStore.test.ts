@@ -14,7 +14,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const file = (p: string, text: string): ResultFile => ({ path: p, base64: Buffer.from(text).toString('base64') });
-const files = (tag: string): ResultFile[] => [file('config.json', `{"tag":"${tag}"}`), file('status.json', '{}'), file('metrics.ndjson', '{"step":0}\n'), file('params/final.npz', tag)];
+const files = (tag: string): ResultFile[] => [
+  file('config.json', `{"tag":"${tag}"}`),
+  file('status.json', '{}'),
+  file('metrics.ndjson', '{"step":0}\n'),
+  file('params/final.npz', tag),
+];
 
 describe('writeCellResult()', () => {
   it('writes the folder once; a second delivery of the same cell is a duplicate and changes nothing', () => {
@@ -44,7 +49,12 @@ describe('writeCellResult()', () => {
 
   it('a failed write leaves neither the folder nor a temp folder, and names the folder', () => {
     const target = path.join(dir, 'c-3');
-    const full: FsLayer = { ...realFs, writeSync: () => { throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }); } };
+    const full: FsLayer = {
+      ...realFs,
+      writeSync: () => {
+        throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      },
+    };
     expect(() => writeCellResult(target, files('x'), full)).toThrow(/c-3.*disk is full/);
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -67,7 +77,8 @@ describe('collectRunFiles()', () => {
     const run = path.join(dir, 'run');
     mkdirSync(path.join(run, 'params'), { recursive: true });
     mkdirSync(path.join(run, 'checkpoints'));
-    for (const f of ['config.json', 'status.json', 'metrics.ndjson', 'owner.json', 'params/final.npz', 'params/.final.npz.tmp-1', 'checkpoints/ckpt-10.bin']) writeFileSync(path.join(run, f), f);
+    for (const f of ['config.json', 'status.json', 'metrics.ndjson', 'owner.json', 'params/final.npz', 'params/.final.npz.tmp-1', 'checkpoints/ckpt-10.bin'])
+      writeFileSync(path.join(run, f), f);
     const names = (await collectRunFiles(run, { withCheckpoints: false })).map((f) => f.path);
     expect(names.sort()).toEqual(['config.json', 'metrics.ndjson', 'params/final.npz', 'status.json']);
     const withCk = (await collectRunFiles(run, { withCheckpoints: true })).map((f) => f.path);

@@ -58,7 +58,12 @@ describe('experiment:* channels', () => {
   }, 120_000);
 
   it('keeps each training cell as a normal run: a session named after the experiment, listed by the Sessions view and the run table', async () => {
-    const started = await svc.invoke('experiment:start', { preset: 'E5', quick: true, params: { regimes: ['joint'], widths: [8, 16], seeds: [0, 1], steps: 200 }, jobs: 2 });
+    const started = await svc.invoke('experiment:start', {
+      preset: 'E5',
+      quick: true,
+      params: { regimes: ['joint'], widths: [8, 16], seeds: [0, 1], steps: 200 },
+      jobs: 2,
+    });
     if (!started.ok) throw new Error(started.error.message);
     const sessionId = started.value.sessionId!;
     expect(sessionId).toMatch(/^s-/);
@@ -85,7 +90,12 @@ describe('experiment:* channels', () => {
     expect(readdirSync(path.join(got.ok ? got.value.folder : '', 'runs')).filter((n) => n.startsWith('c-'))).toHaveLength(4);
     const linkDir = path.join(dir, 'sessions', sessionId, 'runs');
     expect(readdirSync(linkDir).every((n) => lstatSync(path.join(linkDir, n)).isSymbolicLink())).toBe(true);
-    const resumed = await svc.invoke('experiment:start', { preset: 'E5', quick: true, params: { regimes: ['joint'], widths: [8, 16], seeds: [0, 1], steps: 200 }, experimentId: started.value.experimentId });
+    const resumed = await svc.invoke('experiment:start', {
+      preset: 'E5',
+      quick: true,
+      params: { regimes: ['joint'], widths: [8, 16], seeds: [0, 1], steps: 200 },
+      experimentId: started.value.experimentId,
+    });
     if (!resumed.ok) throw new Error(resumed.error.message);
     expect(resumed.value.sessionId).toBe(sessionId);
     await ended(started.value.experimentId, []);

@@ -41,7 +41,10 @@ describe('experiments E4, E5 (quick, fixed seeds)', () => {
     expect(r.summary.holds).toBe(true);
     expect(r.figures).toEqual(expect.arrayContaining(['e5-nm-weak.svg', 'e5-nm-decoder.svg', 'e5-nm-joint.svg']));
     // the heat map's data: the success probability of each (n, m) is the share of converged seeds in data.csv
-    const figs = JSON.parse(readFileSync(path.join(r.dir, 'figures', 'figures.json'), 'utf8')) as { name: string; heatmap: { xs: number[]; ys: number[]; values: number[][] } }[];
+    const figs = JSON.parse(readFileSync(path.join(r.dir, 'figures', 'figures.json'), 'utf8')) as {
+      name: string;
+      heatmap: { xs: number[]; ys: number[]; values: number[][] };
+    }[];
     const weak = figs.find((f) => f.name === 'e5-nm-weak')!.heatmap;
     const conv = column(r, 'converged');
     const ns = column(r, 'n');

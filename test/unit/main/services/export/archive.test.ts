@@ -36,7 +36,16 @@ beforeAll(() => {
     const id = JSON.parse(readFileSync(path.join(fixtures, name, 'config.json'), 'utf8')).runId;
     cpSync(path.join(fixtures, name), path.join(sessionDir, 'runs', id), { recursive: true });
   }
-  writeFileSync(path.join(sessionDir, 'session.json'), JSON.stringify({ schemaVersion: 1, sessionId: 's-fixture', name: 'Fixture, “two runs”', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z' }));
+  writeFileSync(
+    path.join(sessionDir, 'session.json'),
+    JSON.stringify({
+      schemaVersion: 1,
+      sessionId: 's-fixture',
+      name: 'Fixture, “two runs”',
+      createdAt: '2026-12-01T00:00:00.000Z',
+      updatedAt: '2026-12-01T00:00:00.000Z',
+    }),
+  );
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -100,7 +109,11 @@ describe('createArchive() and importArchive()', () => {
         return [f.name, new TextEncoder().encode(JSON.stringify(old))];
       }),
     );
-    const migrations = { archive: { current: 1, migrations: {} }, ...MIGRATIONS, runStatus: { current: 1, migrations: { 0: (d: Record<string, unknown>) => ({ ...d, lastStep: 12 }) } } };
+    const migrations = {
+      archive: { current: 1, migrations: {} },
+      ...MIGRATIONS,
+      runStatus: { current: 1, migrations: { 0: (d: Record<string, unknown>) => ({ ...d, lastStep: 12 }) } },
+    };
     const dataDir = freshDataDir();
     const r = await importArchive(zipSync(patched), dataDir, { migrations });
     expect(r.migrated).toEqual([`runs/${r.runIds[0]}/status.json`]);
@@ -116,7 +129,12 @@ describe('createArchive() and importArchive()', () => {
     const { bytes } = await createArchive(path.join(fixtures, 'seeded-joint'), '0.1.0');
     const files = readZip(bytes, 't', { maxEntries: 100, maxUncompressedBytes: 1e9 });
     const patched = Object.fromEntries(
-      files.map((f) => [f.name, f.name.endsWith('status.json') ? new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(f.data)), schemaVersion: 9 })) : f.data]),
+      files.map((f) => [
+        f.name,
+        f.name.endsWith('status.json')
+          ? new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(f.data)), schemaVersion: 9 }))
+          : f.data,
+      ]),
     );
     const dataDir = freshDataDir();
     await expect(importArchive(zipSync(patched), dataDir)).rejects.toThrow(/status\.json": invalid-file: written by a newer version/);
@@ -127,19 +145,80 @@ describe('createArchive() and importArchive()', () => {
 describe('importArchive() refuses hostile archives with nothing written', () => {
   const manifest = (runs: string[] = ['run-a']) => JSON.stringify({ schemaVersion: 1, kind: 'runs', appVersion: '0', createdAt: 'x', session: null, runs });
   const cases: [string, () => Uint8Array, string, RegExp][] = [
-    ['a ".." entry (zip-slip)', () => rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }, { name: 'runs/../../evil.txt', data: 'x' }]), 'path-traversal', /runs\/\.\.\/\.\.\/evil\.txt/],
+    [
+      'a ".." entry (zip-slip)',
+      () =>
+        rawZip([
+          { name: ARCHIVE_MANIFEST, data: manifest() },
+          { name: 'runs/../../evil.txt', data: 'x' },
+        ]),
+      'path-traversal',
+      /runs\/\.\.\/\.\.\/evil\.txt/,
+    ],
     ['an absolute path', () => rawZip([{ name: '/etc/evil', data: 'x' }]), 'absolute-path', /\/etc\/evil/],
     ['a drive letter', () => rawZip([{ name: 'C:/Windows/evil', data: 'x' }]), 'drive-letter', /C:\/Windows\/evil/],
     ['a backslash path', () => rawZip([{ name: 'runs\\..\\evil', data: 'x' }]), 'backslash', /evil/],
-    ['a symlink entry', () => rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }, { name: 'runs/run-a/config.json', data: '/etc/passwd', mode: 0o120777 }]), 'symlink', /runs\/run-a\/config\.json/],
+    [
+      'a symlink entry',
+      () =>
+        rawZip([
+          { name: ARCHIVE_MANIFEST, data: manifest() },
+          { name: 'runs/run-a/config.json', data: '/etc/passwd', mode: 0o120777 },
+        ]),
+      'symlink',
+      /runs\/run-a\/config\.json/,
+    ],
     ['too many entries', () => rawZip(Array.from({ length: 12 }, (_, i) => ({ name: `f${i}`, data: '' }))), 'too-many-entries', /12 entries/],
     ['more declared bytes than the bound', () => rawZip([{ name: 'big', data: 'x', declaredSize: 2000, deflate: true }]), 'too-large', /"big"/],
-    ['an entry inflating past its declared size (zip bomb)', () => rawZip([{ name: 'bomb', data: new Uint8Array(100_000), declaredSize: 10, deflate: true }]), 'size-mismatch', /"bomb"/],
-    ['duplicate names', () => rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }, { name: 'runs/run-a/status.json', data: '{}' }, { name: 'runs/run-a/status.json', data: '{}' }]), 'duplicate-name', /status\.json/],
-    ['names equal but for case', () => rawZip([{ name: 'runs/run-a/Status.json', data: '{}' }, { name: 'runs/run-a/status.json', data: '{}' }]), 'duplicate-name', /status\.json/],
+    [
+      'an entry inflating past its declared size (zip bomb)',
+      () => rawZip([{ name: 'bomb', data: new Uint8Array(100_000), declaredSize: 10, deflate: true }]),
+      'size-mismatch',
+      /"bomb"/,
+    ],
+    [
+      'duplicate names',
+      () =>
+        rawZip([
+          { name: ARCHIVE_MANIFEST, data: manifest() },
+          { name: 'runs/run-a/status.json', data: '{}' },
+          { name: 'runs/run-a/status.json', data: '{}' },
+        ]),
+      'duplicate-name',
+      /status\.json/,
+    ],
+    [
+      'names equal but for case',
+      () =>
+        rawZip([
+          { name: 'runs/run-a/Status.json', data: '{}' },
+          { name: 'runs/run-a/status.json', data: '{}' },
+        ]),
+      'duplicate-name',
+      /status\.json/,
+    ],
     ['an encrypted entry', () => rawZip([{ name: 'x', data: 'x', flags: 1 }]), 'encrypted', /"x"/],
-    ['an entry that is not a file of a listed run', () => rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }, { name: 'runs/run-a/evil.sh', data: 'x' }]), 'unexpected-entry', /evil\.sh/],
-    ['a damaged CRC', () => { const z = rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }]); const at = 30 + ARCHIVE_MANIFEST.length + 3; z[at] = z[at]! ^ 0xff; return z; }, 'checksum', /ntk-archive\.json/],
+    [
+      'an entry that is not a file of a listed run',
+      () =>
+        rawZip([
+          { name: ARCHIVE_MANIFEST, data: manifest() },
+          { name: 'runs/run-a/evil.sh', data: 'x' },
+        ]),
+      'unexpected-entry',
+      /evil\.sh/,
+    ],
+    [
+      'a damaged CRC',
+      () => {
+        const z = rawZip([{ name: ARCHIVE_MANIFEST, data: manifest() }]);
+        const at = 30 + ARCHIVE_MANIFEST.length + 3;
+        z[at] = z[at]! ^ 0xff;
+        return z;
+      },
+      'checksum',
+      /ntk-archive\.json/,
+    ],
     ['not a zip at all', () => new TextEncoder().encode('hello, this is not a zip file at all'), 'not-a-zip', /end-of-central-directory/],
   ];
   it.each(cases)('%s', async (_name, make, rule, entry) => {

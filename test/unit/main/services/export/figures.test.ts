@@ -21,7 +21,12 @@ function parseXml(xml: string): { root: string; texts: string[] } {
   // CDATA (ECharts puts its CSS in one) is character data: checked for its terminator, then skipped.
   const cdata = xml.split('<![CDATA[');
   for (const part of cdata.slice(1)) if (!part.includes(']]>')) throw new Error('unterminated CDATA');
-  xml = cdata[0] + cdata.slice(1).map((p) => p.slice(p.indexOf(']]>') + 3)).join('');
+  xml =
+    cdata[0] +
+    cdata
+      .slice(1)
+      .map((p) => p.slice(p.indexOf(']]>') + 3))
+      .join('');
   while ((m = re.exec(xml)) !== null) {
     if (m[6]) throw new Error(`malformed markup at ${m.index}: ${xml.slice(m.index, m.index + 40)}`);
     if (m[5] !== undefined) {
@@ -97,7 +102,7 @@ describe('exportFigures()', () => {
 describe('publicationStyle()', () => {
   const records = [0, 1, 2, 3].map((k) => ({ step: k, loss: 10 ** -k, wallMs: k })) as MetricRecord[];
 
-  it('keeps the builder\'s series and data, puts text in dark ink on white and the legend below', () => {
+  it("keeps the builder's series and data, puts text in dark ink on white and the legend below", () => {
     const opt = buildLossOption(records, { logY: true, smoothing: 0, xAxis: 'step', theme: 'light' });
     const pub = publicationStyle(opt, { theme: 'light' });
     expect(pub.series).toEqual(opt.series);
@@ -106,14 +111,13 @@ describe('publicationStyle()', () => {
     expect(pub.tooltip).toBeUndefined();
   });
 
-  it('gives a dark-theme chart the light theme\'s colours (it is printed on white)', () => {
+  it("gives a dark-theme chart the light theme's colours (it is printed on white)", () => {
     const opt = buildLossOption(records, { logY: true, smoothing: 0, xAxis: 'step', theme: 'dark' });
     const pub = publicationStyle(opt, { theme: 'dark' });
     const json = JSON.stringify(pub);
     expect(json).not.toContain(PALETTES.dark.series[0]);
     expect(json).toContain(PALETTES.light.series[0]);
   });
-
 });
 
 describe('logTickLabel()', () => {

@@ -14,13 +14,31 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'ntk-kept-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function tiny(over: Partial<Config> = {}): Config {
-  return { ...defaultConfig(), dataset: 'sphere', samples: 5, testSamples: 0, inputDim: 3, hiddenWidth: 8, steps: 7, trackEvery: 5, dtype: 'float64', backend: 'js', targetLossRatio: 0, ...over };
+  return {
+    ...defaultConfig(),
+    dataset: 'sphere',
+    samples: 5,
+    testSamples: 0,
+    inputDim: 3,
+    hiddenWidth: 8,
+    steps: 7,
+    trackEvery: 5,
+    dtype: 'float64',
+    backend: 'js',
+    targetLossRatio: 0,
+    ...over,
+  };
 }
 
 async function train(config: Config, control?: RunControl): Promise<{ kept: KeptParams[]; status: string }> {
   const kept: KeptParams[] = [];
   let t = 0;
-  const out = await runTraining(config, createJsBackend(), control ?? { aborted: false, paused: false, gate: () => true }, { onMeta: () => {}, onRecord: () => {}, onParams: (p) => kept.push(p), now: () => (t += 1) });
+  const out = await runTraining(config, createJsBackend(), control ?? { aborted: false, paused: false, gate: () => true }, {
+    onMeta: () => {},
+    onRecord: () => {},
+    onParams: (p) => kept.push(p),
+    now: () => (t += 1),
+  });
   return { kept, status: out.status };
 }
 
@@ -29,16 +47,25 @@ describe('kept parameters', () => {
     const c = tiny();
     const { kept, status } = await train(c);
     expect(status).toBe('finished');
-    expect(kept.map((k) => [k.which, k.step])).toEqual([['initial', 0], ['final', 7]]);
+    expect(kept.map((k) => [k.which, k.step])).toEqual([
+      ['initial', 0],
+      ['final', 7],
+    ]);
     const init = initParams({ m: 8, d: 3, init: c.init, kappa: c.kappa, nu: c.nu, tied: false }, createRng(c.seed, STREAMS.init));
     expect(Array.from(kept[0]!.W)).toEqual(Array.from(init.W));
     expect(Array.from(kept[0]!.V)).toEqual(Array.from(init.V));
     expect(Array.from(kept[1]!.W)).not.toEqual(Array.from(init.W));
   });
 
-  it('a run stopped at step 3 keeps the parameters of step 3, equal to a 3-step run\'s', async () => {
+  it("a run stopped at step 3 keeps the parameters of step 3, equal to a 3-step run's", async () => {
     let gates = 0;
-    const stopAt3: RunControl = { get aborted() { return gates > 3; }, paused: false, gate: () => ++gates <= 3 };
+    const stopAt3: RunControl = {
+      get aborted() {
+        return gates > 3;
+      },
+      paused: false,
+      gate: () => ++gates <= 3,
+    };
     const stopped = await train(tiny(), stopAt3);
     expect(stopped.status).toBe('stopped');
     const three = await train(tiny({ steps: 3 }));

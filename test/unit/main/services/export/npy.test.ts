@@ -48,9 +48,33 @@ describe('decodeNpy()', () => {
 
   it.each([
     [new Uint8Array([1, 2, 3]), /bad magic/],
-    [(() => { const b = encodeNpy(Float64Array.of(1, 2), [2]); return b.subarray(0, b.length - 1); })(), /needs 16 data bytes, found 15/],
-    [new Uint8Array(Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 60, 0]), Buffer.from("{'descr': '<f8', 'fortran_order': True, 'shape': (1,), }".padEnd(59) + '\n'), Buffer.alloc(8)])), /Fortran/],
-    [new Uint8Array(Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 60, 0]), Buffer.from("{'descr': '>i2', 'fortran_order': False, 'shape': (1,), }".padEnd(59) + '\n'), Buffer.alloc(2)])), /dtype >i2/],
+    [
+      (() => {
+        const b = encodeNpy(Float64Array.of(1, 2), [2]);
+        return b.subarray(0, b.length - 1);
+      })(),
+      /needs 16 data bytes, found 15/,
+    ],
+    [
+      new Uint8Array(
+        Buffer.concat([
+          Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 60, 0]),
+          Buffer.from("{'descr': '<f8', 'fortran_order': True, 'shape': (1,), }".padEnd(59) + '\n'),
+          Buffer.alloc(8),
+        ]),
+      ),
+      /Fortran/,
+    ],
+    [
+      new Uint8Array(
+        Buffer.concat([
+          Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 60, 0]),
+          Buffer.from("{'descr': '>i2', 'fortran_order': False, 'shape': (1,), }".padEnd(59) + '\n'),
+          Buffer.alloc(2),
+        ]),
+      ),
+      /dtype >i2/,
+    ],
   ])('refuses a damaged or foreign file with the reason (%#)', (bytes, why) => {
     expect(() => decodeNpy(bytes, 'x.npy')).toThrow(why);
   });

@@ -36,7 +36,17 @@ export function writeSyntheticRun(dataDir: string, r: SyntheticRun): string {
   const startedAt = r.startedAt ?? '2024-01-02T03:04:05.000Z';
   fs.writeFileSync(
     path.join(dir, 'config.json'),
-    JSON.stringify({ schemaVersion: 1, runId: r.runId, config, appVersion: '0.1.0', backend: 'js', dtype: 'float64', startedAt, machine: { platform: 'linux', arch: 'x64', cpus: 2, node: 'v20', hostname: 'box' }, learningRates: { encoder: 0.5, decoder: 0.5 } }),
+    JSON.stringify({
+      schemaVersion: 1,
+      runId: r.runId,
+      config,
+      appVersion: '0.1.0',
+      backend: 'js',
+      dtype: 'float64',
+      startedAt,
+      machine: { platform: 'linux', arch: 'x64', cpus: 2, node: 'v20', hostname: 'box' },
+      learningRates: { encoder: 0.5, decoder: 0.5 },
+    }),
   );
   const loss0 = r.loss0 ?? 2;
   const decay = r.decay ?? 0.9;
@@ -51,7 +61,14 @@ export function writeSyntheticRun(dataDir: string, r: SyntheticRun): string {
   const finishedAt = new Date(Date.parse(startedAt) + steps * 10).toISOString();
   fs.writeFileSync(
     path.join(dir, 'status.json'),
-    JSON.stringify({ schemaVersion: 1, status, reason: status === 'finished' ? 'completed' : null, lastStep: steps, updatedAt: finishedAt, ...(status === 'running' ? {} : { finishedAt }) }),
+    JSON.stringify({
+      schemaVersion: 1,
+      status,
+      reason: status === 'finished' ? 'completed' : null,
+      lastStep: steps,
+      updatedAt: finishedAt,
+      ...(status === 'running' ? {} : { finishedAt }),
+    }),
   );
   return dir;
 }

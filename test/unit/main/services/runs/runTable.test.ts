@@ -109,7 +109,15 @@ describe('RunTable', () => {
     const rows = await new RunTable(root).list();
     expect(rows.map((r) => r.runId)).toEqual(['run-joint-1', 'run-joint-2', 'run-joint-3', 'run-weak-1', 'run-weak-2', 'run-weak-3']);
     const r = rows[0]!;
-    expect(r).toMatchObject({ sessionId: 's-a', sessionName: 'Session s-a', status: 'finished', backend: 'js', dtype: 'float64', lastStep: 20, durationMs: 200 });
+    expect(r).toMatchObject({
+      sessionId: 's-a',
+      sessionName: 'Session s-a',
+      status: 'finished',
+      backend: 'js',
+      dtype: 'float64',
+      lastStep: 20,
+      durationMs: 200,
+    });
     expect(r.config.regime).toBe('joint');
     expect(r.finalLoss).toBeCloseTo(2 * 0.8 ** 20, 14);
     expect(r.lossRatio).toBeCloseTo(0.8 ** 20, 14);
@@ -196,7 +204,10 @@ describe('RunTable', () => {
     expect(rows.map((r) => [r.runId, r.note])).toEqual([['run-joint-1', 'carried along']]);
     expect(imported.runIds).toContain('run-joint-1');
     // a damaged annotations file in an archive is refused naming the entry
-    fs.writeFileSync(path.join(root, 'sessions/s-a/runs/run-joint-1/annotations.json'), JSON.stringify({ schemaVersion: 1, tags: ['bad tag'], note: '', updatedAt: '' }));
+    fs.writeFileSync(
+      path.join(root, 'sessions/s-a/runs/run-joint-1/annotations.json'),
+      JSON.stringify({ schemaVersion: 1, tags: ['bad tag'], note: '', updatedAt: '' }),
+    );
     const bad = await createArchive(path.join(root, 'sessions/s-a'), '0.1.0');
     await expect(importArchive(bad.bytes, dataDir())).rejects.toThrow(/runs\/run-joint-1\/annotations\.json.*invalid-file/);
   });

@@ -8,7 +8,13 @@ describe('cellId()', () => {
     expect(cellId(c)).toMatch(/^c-[0-9a-f]{16}$/);
     expect(cellId({ ...c })).toBe(cellId(c));
     expect(cellId({ ...c, checkpointEvery: 5 })).toBe(cellId(c));
-    const ids = new Set([cellId(c), cellId({ ...c, seed: 1 }), cellId({ ...c, hiddenWidth: 257 }), cellId({ ...c, regime: 'weak' }), cellId({ ...c, learningRate: 0.1 })]);
+    const ids = new Set([
+      cellId(c),
+      cellId({ ...c, seed: 1 }),
+      cellId({ ...c, hiddenWidth: 257 }),
+      cellId({ ...c, regime: 'weak' }),
+      cellId({ ...c, learningRate: 0.1 }),
+    ]);
     expect(ids.size).toBe(5);
   });
 });

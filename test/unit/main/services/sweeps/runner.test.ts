@@ -61,7 +61,15 @@ describe('SweepRunner', () => {
     const exec = fakeExecutor();
     const cs = cells([8, 16, 32], [0, 1]);
     const events: SweepProgress[] = [];
-    const r = new SweepRunner({ name: 't', stateFile: path.join(dir, 'sweep.json'), runsDir: path.join(dir, 'runs'), cells: [...cs, cs[0]!], executor: exec, jobs: 2, onProgress: (p) => events.push(p) });
+    const r = new SweepRunner({
+      name: 't',
+      stateFile: path.join(dir, 'sweep.json'),
+      runsDir: path.join(dir, 'runs'),
+      cells: [...cs, cs[0]!],
+      executor: exec,
+      jobs: 2,
+      onProgress: (p) => events.push(p),
+    });
     const s = await r.run();
     expect(exec.calls.length).toBe(6); // the duplicate cell is one computation
     expect(new Set(exec.calls.map((c) => c.id)).size).toBe(6);
@@ -110,7 +118,17 @@ describe('SweepRunner', () => {
   it('cancel stops the running cells, leaves them pending and removes their half-written folders', async () => {
     const cs = cells([8, 16, 32], [0]);
     const exec = fakeExecutor({ block: true });
-    const r = new SweepRunner({ name: 't', stateFile: path.join(dir, 'sweep.json'), runsDir: path.join(dir, 'runs'), cells: cs, executor: exec, jobs: 2, onProgress: (p) => { if (p.running === 2) r.cancel(); } });
+    const r = new SweepRunner({
+      name: 't',
+      stateFile: path.join(dir, 'sweep.json'),
+      runsDir: path.join(dir, 'runs'),
+      cells: cs,
+      executor: exec,
+      jobs: 2,
+      onProgress: (p) => {
+        if (p.running === 2) r.cancel();
+      },
+    });
     const s = await r.run();
     expect(s.cancelled).toBe(true);
     expect(exec.calls.length).toBe(2);
@@ -122,6 +140,14 @@ describe('SweepRunner', () => {
 
   it('refuses a corrupt state file naming it', async () => {
     writeFileSync(path.join(dir, 'sweep.json'), '{"schemaVersion": 1');
-    await expect(new SweepRunner({ name: 't', stateFile: path.join(dir, 'sweep.json'), runsDir: path.join(dir, 'runs'), cells: cells([8], [0]), executor: fakeExecutor() }).run()).rejects.toThrow(/sweep\.json: not valid JSON/);
+    await expect(
+      new SweepRunner({
+        name: 't',
+        stateFile: path.join(dir, 'sweep.json'),
+        runsDir: path.join(dir, 'runs'),
+        cells: cells([8], [0]),
+        executor: fakeExecutor(),
+      }).run(),
+    ).rejects.toThrow(/sweep\.json: not valid JSON/);
   });
 });
