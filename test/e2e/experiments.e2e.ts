@@ -50,7 +50,7 @@ describe('experiments: run a preset from the view', () => {
     await exp.field('Grid').fill('hiddenWidth=4,8\nsteps=40');
     await exp.field('Sweep seeds').fill('0..1');
     expect(await exp.runSweep()).toBe('Finished: 4 of 4 cells done (0 running)');
-    const where = (await exp.page.getByTestId('sweep-where').textContent()) ?? '';
+    const where = ((await exp.page.getByTestId('sweep-where').textContent()) ?? '').trim();
     const id = /Sweep · (x-sweep-[a-z0-9-]+)/.exec(where)?.[1];
     expect(id).toBeDefined();
     const folder = where.replace(/^Folder /, '').split(';')[0]!;
