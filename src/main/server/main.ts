@@ -10,8 +10,28 @@ import { WorkbenchService } from '../services/workbench';
 import { WorkbenchException } from '../../shared/api/result';
 import { resolveDataDir } from '../services/dataDir';
 import { startBrowserServer } from './server';
+import type { WorkerLocator } from '../services/engineHost';
+import { ensureBundle } from '../../../scripts/node-bundle.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The engine workers of browser mode run from the compiled bundle of scripts/node-bundle.mjs (built first when
+ * the sources changed), so a run starts without tsx's loader in its worker (issue 13: seconds per run); where
+ * it cannot be built they run from the TypeScript sources.
+ */
+async function bundledWorker(log: (m: string) => void): Promise<{ worker?: WorkerLocator }> {
+  if (process.env.NTK_WORKBENCH_FROM_SOURCE === '1') return {};
+  try {
+    const { worker } = await ensureBundle();
+    return { worker: () => new URL(worker) };
+  } catch (e) {
+    log(
+      `engine workers run from the TypeScript sources (the compiled bundle could not be built: ${e instanceof Error ? e.message.split('\n')[0] : String(e)})`,
+    );
+    return {};
+  }
+}
 
 /** Parses flags, starts the service and the server; resolves once listening. */
 export async function serveMain(argv: string[]): Promise<number> {
@@ -45,7 +65,7 @@ export async function serveMain(argv: string[]): Promise<number> {
   let service: WorkbenchService;
   try {
     dataDir = resolveDataDir({ flag: values['data-dir'], env: process.env });
-    service = new WorkbenchService({ mode: 'browser', dataDir, log });
+    service = new WorkbenchService({ mode: 'browser', dataDir, log, ...(await bundledWorker(log)) });
     await service.start();
   } catch (e) {
     // Another instance on this data folder, or a data folder that cannot be made: say so, exit 2.

@@ -32,6 +32,15 @@ export type WorkerLocator = () => URL | string;
 /** The default locator: the TypeScript worker through tsx's loader (CLI, browser mode, tests). */
 export const sourceWorker: WorkerLocator = () => new URL('../engine/workerEntry.mjs', import.meta.url);
 
+let defaultWorker: WorkerLocator = sourceWorker;
+/**
+ * The worker of hosts made without `worker`: the TypeScript sources unless the process runs from a bundle
+ * that has its own worker file next to it (the CLI's out/node/ bundle: src/main/cli/bundled.ts).
+ */
+export function setDefaultWorker(locator: WorkerLocator): void {
+  defaultWorker = locator;
+}
+
 export interface RunHandlers {
   onReady?(backend: string, reason: string): void;
   /** the run's meta: at set-up (`theoryPending`), then again with the theory after the first record */
@@ -113,7 +122,7 @@ export class EngineHost implements RunEngine {
 
   constructor(opts: EngineHostOptions = {}) {
     quietOnnxRuntime();
-    this.locate = opts.worker ?? sourceWorker;
+    this.locate = opts.worker ?? defaultWorker;
     this.graceMs = opts.graceMs ?? 3000;
     this.log = opts.log ?? (() => {});
     if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {

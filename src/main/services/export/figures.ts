@@ -3,7 +3,7 @@
  * (shared/charts/publication.ts), drawn by ECharts' server-side SVG renderer, and rasterized to PNG by
  * resvg (`@resvg/resvg-js`, a prebuilt native binary from npm) at 1×–4×.
  */
-import * as echarts from 'echarts';
+import { createRequire } from 'node:module';
 import type { TextMeasure } from '../../../shared/charts/publication';
 import { Resvg } from '@resvg/resvg-js';
 import { WorkbenchException } from '../../../shared/api/result';
@@ -13,13 +13,21 @@ import { FIGURE_HEIGHT, FIGURE_WIDTH, figureHeight, publicationStyle } from '../
 import { differingConfigKeys } from '../../../shared/export/csv';
 import type { RunData } from './runData';
 
+type ECharts = typeof import('echarts');
+let echartsModule: ECharts | undefined;
+/**
+ * ECharts, loaded on first use: its ESM build takes most of a second to load, which every CLI command paid
+ * before it did anything (issue 13); its CommonJS build is the same library in one file.
+ */
+const echarts = (): ECharts => (echartsModule ??= createRequire(import.meta.url)('echarts') as ECharts);
+
 export type FigureFormat = 'svg' | 'png';
 export const MIN_SCALE = 1;
 export const MAX_SCALE = 4;
 
 /** Draws an ECharts option as an SVG document (server-side rendering; the chart is disposed afterwards). */
 export function renderSvg(option: Record<string, unknown>, width = FIGURE_WIDTH, height = FIGURE_HEIGHT): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  const chart = echarts().init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption(option);
     return chart.renderToSVGString();
@@ -30,7 +38,7 @@ export function renderSvg(option: Record<string, unknown>, width = FIGURE_WIDTH,
 }
 
 /** ECharts' own text measure (without a canvas, its table of character widths), so legend rows match its layout. */
-export const measureText: TextMeasure = (text, px) => echarts.format.getTextRect(text, `${px}px sans-serif`).width;
+export const measureText: TextMeasure = (text, px) => echarts().format.getTextRect(text, `${px}px sans-serif`).width;
 
 /**
  * The font resvg draws ECharts' `sans-serif` text with: one with Arial's metrics (Liberation Sans on Linux,
