@@ -6,12 +6,13 @@ import { parentPort } from 'node:worker_threads';
 import type { Checkpoint, HostToWorker, WorkerToHost } from './protocol';
 import { sharedControl } from './protocol';
 import { loadBackend } from './backends/select';
-import { runTraining } from './training';
+import { installTheoryRunner, runTraining, type TheoryJobInput, type TheoryThreadReply } from './training';
+import { theoryThreadScript, type TheoryThreadData } from './threadScripts';
 import type { MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
 import { installSymvThreads, setSymvThreads } from './linalg';
-import { defaultThreads, spawnHelperThread } from './backends/threads';
+import { defaultThreads, runOnThread, spawnHelperThread } from './backends/threads';
 
 const port = parentPort;
 if (!port) throw new Error('engine/worker.ts must run in a worker thread');
@@ -19,6 +20,18 @@ if (!port) throw new Error('engine/worker.ts must run in a worker thread');
 // Large symmetric products (Lanczos, the Householder reduction) also run on helper threads: as many
 // threads as a native backend uses by default, or as a run's 'start' message asks for.
 installSymvThreads(spawnHelperThread, defaultThreads());
+
+// A run's theory (from n = THEORY_THREAD_MIN_N on) goes to a thread of its own, beside the GD steps.
+let runThreads = defaultThreads();
+installTheoryRunner(
+  async (job) => {
+    const data: TheoryThreadData = { theoryThread: true, threads: runThreads };
+    const reply = await runOnThread<TheoryJobInput, TheoryThreadReply>(theoryThreadScript(), data, job);
+    if (!reply.ok) throw new Error(reply.message);
+    return reply.out;
+  },
+  (m) => process.stderr.write(`[engine] ${m}\n`),
+);
 
 function send(msg: WorkerToHost): void {
   port!.postMessage(msg);
@@ -79,6 +92,7 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
   let lastStep = 0;
   try {
     if (msg.threads !== undefined) setSymvThreads(msg.threads);
+    runThreads = msg.threads ?? defaultThreads();
     const { backend, attempts } = await loadBackend(config.backend, config.dtype, {
       log: (m) => process.stderr.write(`[engine] ${m}\n`),
       ...(msg.threads !== undefined ? { threads: msg.threads } : {}),

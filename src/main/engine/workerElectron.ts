@@ -1,17 +1,22 @@
 /**
  * The engine worker as the Electron build runs it (src/main/index.ts locates this file). electron-vite bundles
  * what a file imports into that file's chunks, and a bundled worker cannot locate another bundled entry, so
- * this file is also the symmetric products' helper thread (linalg/symvHelper.ts): started with a helper's
- * workerData it runs the helper, else the engine worker, which starts its helpers from this same file. From
+ * this file is also the symmetric products' helper thread (linalg/symvHelper.ts) and the theory thread
+ * (theoryThread.ts): started with a helper's or the theory thread's workerData it runs that, else the engine
+ * worker, which starts those threads from this same file. From
  * the TypeScript sources (CLI, browser mode, tests, bench) the worker starts through workerEntry.mjs instead,
  * and the helpers through linalg/symvHelperEntry.mjs.
  */
 import { workerData } from 'node:worker_threads';
 import { isSymvHelperData, setSymvHelperScript } from './linalg';
+import { isTheoryThreadData, setTheoryThreadScript } from './threadScripts';
 
 if (isSymvHelperData(workerData)) {
   await import('./linalg/symvHelper');
 } else {
   setSymvHelperScript(new URL(import.meta.url));
-  await import('./worker');
+  setTheoryThreadScript(new URL(import.meta.url));
+  // Two plain imports (a bundler follows string literals only).
+  if (isTheoryThreadData(workerData)) await import('./theoryThread');
+  else await import('./worker');
 }

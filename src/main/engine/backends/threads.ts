@@ -26,3 +26,25 @@ export const spawnHelperThread: HelperSpawner = (script, data, onError) => {
     },
   };
 };
+
+/**
+ * Runs one job on a thread of its own: starts the module at `script` with `data` as its workerData, posts it
+ * `job` and resolves with its one reply, then ends the thread. A thread that fails to load, throws, or exits
+ * without replying rejects.
+ */
+export function runOnThread<Job, Reply>(script: URL | string, data: unknown, job: Job): Promise<Reply> {
+  return new Promise<Reply>((resolve, reject) => {
+    const worker = new Worker(script, { workerData: data, stdout: false, stderr: false });
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      fn();
+      void worker.terminate();
+    };
+    worker.once('message', (reply: Reply) => settle(() => resolve(reply)));
+    worker.once('error', (e) => settle(() => reject(e instanceof Error ? e : new Error(String(e)))));
+    worker.once('exit', (code) => settle(() => reject(new Error(`the thread exited (code ${code}) without an answer`))));
+    worker.postMessage(job);
+  });
+}

@@ -14,6 +14,8 @@ function checkLength(fn: string, name: string, a: ArrayLike<number>, expected: n
 export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
   checkLength('matmul', 'a', a, m * k, `[${m}, ${k}]`);
   checkLength('matmul', 'b', b, k * n, `[${k}, ${n}]`);
+  // Large products go to the register-blocked gemm (Bᵀ's rows are B's columns); the copy is O(kn).
+  if (m * k * n >= BLOCKED_MIN_WORK) return gemmNT(a, transpose(b, k, n), m, n, k);
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     const ci = i * n;

@@ -3,6 +3,7 @@
  */
 import { checkAborted, type AbortFlag } from './diagnostics';
 import { syr2kUpper } from './syr2k';
+import { gemmNT } from './gemm';
 import { createSimdSymvWorkspace, type SimdSymvWorkspace } from './simdSymv';
 
 /**
@@ -260,54 +261,71 @@ export function householderTridiagonalVectors(a: Float64Array, n: number, d: Flo
   }
   const tau = new Float64Array(n);
   householderTridiagonalBlocked(a, n, d, e, signal, tau);
-  for (let r0 = 0; r0 < n; r0 += 4) {
-    if ((r0 & 63) === 0) checkAborted(signal, 'Householder accumulation');
-    const r1 = Math.min(n, r0 + 4);
-    for (let r = r0; r < r1; r++) qt[r * n + r] = 1;
-    // Reflectors with i ≥ r leave e_rᵀ unchanged (they act on indices > i ≥ r): start below the block.
-    const o0 = r0 * n;
-    const o1 = Math.min(r0 + 1, n - 1) * n;
-    const o2 = Math.min(r0 + 2, n - 1) * n;
-    const o3 = Math.min(r0 + 3, n - 1) * n;
-    const full = r1 - r0 === 4;
-    for (let i = Math.min(r1 - 1, n - 2); i >= 0; i--) {
-      const t = tau[i]!;
-      if (t === 0) continue;
-      const vi = i * n;
-      const c0 = i + 1;
-      if (full) {
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        for (let c = c0; c < n; c++) {
-          const v = a[vi + c]!;
-          s0 += qt[o0 + c]! * v;
-          s1 += qt[o1 + c]! * v;
-          s2 += qt[o2 + c]! * v;
-          s3 += qt[o3 + c]! * v;
-        }
-        s0 *= t;
-        s1 *= t;
-        s2 *= t;
-        s3 *= t;
-        for (let c = c0; c < n; c++) {
-          const v = a[vi + c]!;
-          qt[o0 + c] = qt[o0 + c]! - s0 * v;
-          qt[o1 + c] = qt[o1 + c]! - s1 * v;
-          qt[o2 + c] = qt[o2 + c]! - s2 * v;
-          qt[o3 + c] = qt[o3 + c]! - s3 * v;
-        }
-      } else {
-        for (let r = r0; r < r1; r++) {
-          const o = r * n;
-          let sr = 0;
-          for (let c = c0; c < n; c++) sr += qt[o + c]! * a[vi + c]!;
-          sr *= t;
-          for (let c = c0; c < n; c++) qt[o + c] = qt[o + c]! - sr * a[vi + c]!;
-        }
+  accumulateReflectors(a, n, tau, qt, signal);
+  return qt;
+}
+
+/** Reflectors per block of {@link accumulateReflectors} (the depth of its two matrix products). */
+const ACC_NB = 32;
+
+/**
+ * Qᵀ = H_{n−2} ⋯ H_1 H_0 into `qt` [n, n] (zero on entry) from the reflectors H_i = I − τ_i v_i v_iᵀ that
+ * the blocked reduction leaves in the rows of `a` (v_i[c] = a[i, c] for c > i, 0 elsewhere). Blocks of
+ * {@link ACC_NB} reflectors, from the last one down, are applied in the compact WY form
+ * H_hi ⋯ H_lo = I − U T Uᵀ (T upper triangular, as LAPACK's dlarft forms it): M ← M − (M U) T Uᵀ, two matrix
+ * products on the trailing block of M that the reflectors touch (rows and columns > lo; the rows above are
+ * still unit rows there), so the ~4n³/3 flops run in the register-blocked gemm rather than one reflector at a time.
+ */
+function accumulateReflectors(a: Float64Array, n: number, tau: Float64Array, qt: Float64Array, signal?: AbortFlag): void {
+  for (let r = 0; r < n; r++) qt[r * n + r] = 1;
+  for (let hi = n - 2; hi >= 0; hi -= ACC_NB) {
+    checkAborted(signal, 'Householder accumulation');
+    const lo = Math.max(0, hi - ACC_NB + 1);
+    const k = hi - lo + 1;
+    const c0 = lo + 1;
+    const s = n - c0;
+    // U as rows: row j is u_j = v_{hi−j} on columns c0…n−1 (a reflector with τ = 0 is the identity: a zero row).
+    const ub = new Float64Array(k * s);
+    const t = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      const i = hi - j;
+      t[j] = tau[i]!;
+      if (t[j] === 0) continue;
+      const src = i * n;
+      const dst = j * s - c0;
+      for (let c = i + 1; c < n; c++) ub[dst + c] = a[src + c]!;
+    }
+    // T [k, k] upper triangular: T_jj = τ_j, T[0:j, j] = −τ_j T[0:j, 0:j] (U[0:j] u_j).
+    const g = gemmNT(ub, ub, k, k, s);
+    const T = new Float64Array(k * k);
+    for (let j = 0; j < k; j++) {
+      T[j * k + j] = t[j]!;
+      for (let p = 0; p < j; p++) {
+        let sum = 0;
+        for (let l = p; l < j; l++) sum += T[p * k + l]! * g[l * k + j]!;
+        T[p * k + j] = -t[j]! * sum;
       }
     }
+    // The trailing block of M, W = M U [s, k], W ← W T, M −= W Uᵀ.
+    const msub = new Float64Array(s * s);
+    for (let r = 0; r < s; r++) msub.set(qt.subarray((c0 + r) * n + c0, (c0 + r) * n + n), r * s);
+    const w = gemmNT(msub, ub, s, k, s);
+    const wt = new Float64Array(s * k);
+    for (let r = 0; r < s; r++) {
+      const o = r * k;
+      for (let j = 0; j < k; j++) {
+        let sum = 0;
+        for (let p = 0; p <= j; p++) sum += w[o + p]! * T[p * k + j]!;
+        wt[o + j] = sum;
+      }
+    }
+    const ubt = new Float64Array(s * k);
+    for (let j = 0; j < k; j++) for (let c = 0; c < s; c++) ubt[c * k + j] = ub[j * s + c]!;
+    const upd = gemmNT(wt, ubt, s, s, k);
+    for (let r = 0; r < s; r++) {
+      const o = (c0 + r) * n + c0;
+      const u = r * s;
+      for (let c = 0; c < s; c++) qt[o + c] = msub[u + c]! - upd[u + c]!;
+    }
   }
-  return qt;
 }

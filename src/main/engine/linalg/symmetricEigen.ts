@@ -34,6 +34,11 @@ export interface SymmetricEigenOptions {
   vectors?: boolean;
   /** Checked inside the long loops; when set the solve throws WorkbenchException('cancelled'). */
   signal?: AbortFlag;
+  /**
+   * With vectors: measure maxResidual and orthogonalityError (default true). They cost about half the
+   * decomposition again (an n×n×n product and a Gram matrix); callers that report no diagnostics skip them.
+   */
+  vectorChecks?: boolean;
 }
 
 /**
@@ -72,8 +77,10 @@ export function symmetricEigen(a: Float64Array, n: number, opts: SymmetricEigenO
     for (let k = 0; k < n; k++) vectors[k * n + j] = col[k]!;
     cols.push(col);
   }
-  diagnostics.maxResidual = maxResidual(sym, n, values, cols);
-  diagnostics.orthogonalityError = orthogonalityError(cols);
+  if (opts.vectorChecks !== false) {
+    diagnostics.maxResidual = maxResidual(sym, n, values, cols);
+    diagnostics.orthogonalityError = orthogonalityError(cols);
+  }
   return { values, vectors, diagnostics };
 }
 

@@ -26,8 +26,8 @@ export interface LinearizedModel {
   d: number;
 }
 
-function checkArgs(fn: string, H: Float64Array, n: number, E0: Float64Array, d: number, eta: number): void {
-  if (H.length !== n * n) throw new RangeError(`${fn}: H has ${H.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
+function checkArgs(fn: string, H: Float64Array | null, n: number, E0: Float64Array, d: number, eta: number): void {
+  if (H !== null && H.length !== n * n) throw new RangeError(`${fn}: H has ${H.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
   if (E0.length !== d * n) throw new RangeError(`${fn}: E0 has ${E0.length} entries, expected ${d * n} for shape [d=${d}, n=${n}]`);
   if (!Number.isFinite(eta) || eta < 0) throw new RangeError(`${fn}: eta must be a finite number ≥ 0, got ${eta}`);
 }
@@ -40,20 +40,22 @@ function decay2(eta: number, lambda: number, k: number): number {
 
 /**
  * Precomputes H = QΛQᵀ (H [n, n] symmetric, E0 [d, n] = U0 − X) for the frozen-kernel dynamics
- * E(k) = E(0)(I − ηH)^k (SPEC §6, §8). Pass an existing decomposition to skip the eigensolve.
+ * E(k) = E(0)(I − ηH)^k (SPEC §6, §8). Pass an existing decomposition to skip the eigensolve (H may then be
+ * null), with c = E(0)Q when it is known too.
  */
 export function linearizedModel(
-  H: Float64Array,
+  H: Float64Array | null,
   n: number,
   E0: Float64Array,
   d: number,
   eta: number,
-  eig?: { values: Float64Array; vectors: Float64Array },
+  eig?: { values: Float64Array; vectors: Float64Array; coefficients?: Float64Array },
   signal?: { readonly aborted: boolean },
 ): LinearizedModel {
   checkArgs('linearizedModel', H, n, E0, d, eta);
-  const { values, vectors } = eig ?? (symmetricEigen(H, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array });
-  const c = matmul(E0, vectors, d, n, n);
+  if (H === null && eig === undefined) throw new RangeError('linearizedModel: give H or its eigendecomposition');
+  const { values, vectors } = eig ?? (symmetricEigen(H!, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array });
+  const c = eig?.coefficients ?? matmul(E0, vectors, d, n, n);
   const energy0 = new Float64Array(n);
   for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) energy0[l]! += c[a * n + l]! ** 2;
   const checkK = (k: number) => {

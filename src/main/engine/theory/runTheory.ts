@@ -116,8 +116,8 @@ export function runTheory(
   ctx: { U0: Float64Array; Utest0?: Float64Array; learningRates: { encoder: number | null; decoder: number | null } },
   opts: {
     signal?: { readonly aborted: boolean };
-    /** receives the frozen-kernel model behind the linearized curve (GD map I − ηK), so a caller can reuse its eigendecomposition */
-    onModel?: (model: LinearizedModel) => void;
+    /** receives the frozen-kernel model behind the linearized curve (GD map I − ηK) and its E(0) = U₀ − X, so a caller can reuse its eigendecomposition */
+    onModel?: (model: LinearizedModel, E0: Float64Array) => void;
     /** receives λ_min and λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ (the data's near-singular check reuses them) */
     onJointExtremes?: (lmin: number, lmax: number) => void;
   } = {},
@@ -196,7 +196,7 @@ export function runTheory(
     given !== null && given > 0 ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, given, ctx.learningRates.decoder ?? given) : null;
   const shared =
     Kgiven !== null && sameEntries(Kgiven, joint)
-      ? (symmetricEigen(joint, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array })
+      ? (symmetricEigen(joint, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array })
       : null;
   const vJoint = shared?.values ?? vals(joint);
   out.lambdaEnc = vEnc[0]!;
@@ -245,7 +245,9 @@ export function runTheory(
   const wDec = regime === 'weak' ? 0 : regime === 'joint' ? (k2 * f * (etaV ?? etaW)) / etaW : k2 * f;
   const K = regimeMatrix(raw, n, regime, nu2, k2, f, etaW, etaV ?? etaW);
   const eig =
-    shared !== null && sameEntries(K, joint) ? shared : (symmetricEigen(K, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array });
+    shared !== null && sameEntries(K, joint)
+      ? shared
+      : (symmetricEigen(K, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array });
   out.lambdaMinRegime = eig.values[0]!;
   out.lambdaMaxRegime = eig.values[n - 1]!;
   out.maxStableEta = maxStableLearningRate(out.lambdaMaxRegime);
@@ -258,7 +260,7 @@ export function runTheory(
   else out.gramNote = `n = ${n} > ${THEORY_GRAM_MAX_N}: the H∞ matrix is not stored with the theory`;
 
   const model = linearizedModel(K, n, E0, d, etaW, eig);
-  opts.onModel?.(model);
+  opts.onModel?.(model, E0);
   const steps = logSpacedSteps(config.steps);
   out.linearizedCurve = { steps, loss: steps.map((k) => lossWeight * model.lossAt(k)) };
 

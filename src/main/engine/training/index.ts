@@ -2,3 +2,5 @@
 export { runTraining, MAX_LOSS_RECORDS, type RunCallbacks, type RunTrainingOptions } from './run';
 export { chooseLearningRates, empiricalLambdaMax, type ChosenLearningRates } from './learningRates';
 export { buildPreview, type RunPreview } from './preview';
+export { installTheoryRunner, THEORY_THREAD_MIN_N, type TheoryRunner } from './setup';
+export type { TheoryJobInput, TheoryJobOutput, TheoryThreadReply } from './theoryJob';

@@ -2,25 +2,25 @@
  * Everything a training run sets up before its first step: the data set, the seeded init θ₀, the learning
  * rates, the trainer at θ₀ (L₀, U₀, H(0) on the run's backend and dtype), the linearized network side by side,
  * and the meta the host is told about. The theory of the run (several n×n eigendecompositions: seconds at
- * n = 1000) is not in the way of step 0 (issue 13): {@link RunSetup.finishTheory} computes it, with the
- * frozen-kernel model the tracked steps compare against and the data's near-singular check (which shares the
- * theory's decomposition of the joint kernel), once step 0 is recorded; until then the meta says
- * `theoryPending`.
+ * n = 1000) is not in the way of step 0 (issue 13): {@link RunSetup.finishTheory} computes it (./theoryJob.ts),
+ * with the frozen-kernel model the tracked steps compare against and the data's near-singular check (which
+ * shares the theory's decomposition of the joint kernel): from n = {@link THEORY_THREAD_MIN_N} on, on a thread
+ * of its own beside the GD steps where the engine worker installed one, else on the run's thread once step 0 is
+ * recorded. Until it is in, the meta says `theoryPending`.
  */
 import type { Config } from '../../../shared/config/schema';
 import type { RunMeta } from '../../../shared/api/contract';
 import { WorkbenchException } from '../../../shared/api/result';
-import { assertRunFits, formatBytes, FULL_NTK_MAX_ND, LINEARIZED_MAX_N } from '../../../shared/run/memory';
+import { assertRunFits, FULL_NTK_MAX_ND } from '../../../shared/run/memory';
 import type { ComputeBackend, Trainer, TrainerSpec } from '../backends/types';
-import { buildDataset, nearSingularWarning, prepareDataset, type Dataset } from '../datasets';
-import { datasetWarnings } from '../datasets/warnings';
+import { buildDataset, prepareDataset, type Dataset } from '../datasets';
 import { initParams } from '../autoencoder/init';
 import { forward, outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
-import { regimeKernel } from '../ntk/infiniteKernels';
 import { createRng, STREAMS } from '../random';
-import { linearizedModel, runTheory, type LinearizedModel, type RunTheory } from '../theory';
+import { linearizedModel, type LinearizedModel } from '../theory';
 import { chooseLearningRates, leadingRate, reportedLearningRates, type ChosenLearningRates } from './learningRates';
+import { computeTheory, linearModelOf, theoryTooLarge, type TheoryJobInput, type TheoryJobOutput } from './theoryJob';
 import { buildPreview } from './preview';
 
 /** The linearized finite-width network side by side needs the full nd×nd NTK's eigendecomposition: up to this nd. */
@@ -56,6 +56,22 @@ export interface RunSetup {
    * the data's near-singular warning: the meta to report again (theory in place, `theoryPending` false).
    */
   finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }>;
+  /** whether {@link RunSetup.finishTheory} runs on a thread of its own (then the GD steps go on beside it) */
+  theoryOffloaded: boolean;
+}
+
+/** Runs a theory job on a thread of its own (the engine worker installs one: ./theoryThread.ts). */
+export type TheoryRunner = (job: TheoryJobInput) => Promise<TheoryJobOutput>;
+let theoryRunner: TheoryRunner | null = null;
+let theoryLog: (message: string) => void = () => {};
+
+/** From this n on, a run's theory goes to the installed runner (below it takes milliseconds in place). */
+export const THEORY_THREAD_MIN_N = 400;
+
+/** Lets runs set up from now on compute their theory through `runner` (null: in place, the default). */
+export function installTheoryRunner(runner: TheoryRunner | null, log?: (message: string) => void): void {
+  theoryRunner = runner;
+  if (log) theoryLog = log;
 }
 
 /** Sets up a run of `config` on `backend` (throws WorkbenchException for config, data and memory errors). */
@@ -123,66 +139,52 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
     preview: buildPreview(data, U0, Utest0),
   };
 
+  const job: TheoryJobInput = {
+    config,
+    data: { name: data.name, X, d, n, Xtest, nTest, warnings: data.warnings },
+    m,
+    U0,
+    Utest0,
+    learningRates: { encoder: learningRates.encoder, decoder: learningRates.decoder },
+    rates: { etaW: rates.etaW, etaV: rates.etaV },
+    lossWeight,
+    scale,
+    tooLarge: theoryTooLarge(memory, config.memoryLimitMiB),
+  };
+  const offload = theoryRunner !== null && n >= THEORY_THREAD_MIN_N ? theoryRunner : null;
   async function finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }> {
-    const later: string[] = [];
-    let theory: RunTheory | null = null;
-    let jointChecked = false;
-    // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
-    // so its eigendecomposition (the costly part at large n) is reused.
-    let theoryModel: LinearizedModel | null = null;
-    const theoryItem = memory.items.find((i) => i.key === 'theory');
-    try {
-      if (theoryItem && !memory.plan.theory) {
-        throw new WorkbenchException(
-          'too-large',
-          `${theoryItem.what} need ~${formatBytes(theoryItem.bytes)}, more than fits beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`,
-        );
+    let out: TheoryJobOutput;
+    if (offload !== null) {
+      try {
+        out = await offload(job);
+      } catch (e) {
+        // The thread could not run it (it failed to start, or died): the same job here.
+        theoryLog(`theory thread failed (${e instanceof Error ? e.message : String(e)}); computing the theory on the run's thread`);
+        out = computeTheory(job);
       }
-      theory = runTheory(
-        config,
-        data,
-        { U0, Utest0, learningRates: { encoder: learningRates.encoder, decoder: learningRates.decoder } },
-        {
-          onModel: (mdl) => void (theoryModel = mdl),
-          onJointExtremes: (lmin, lmax) => {
-            jointChecked = true;
-            const w = nearSingularWarning(lmin, lmax);
-            if (w !== null) later.push(w);
-          },
-        },
-      );
-    } catch (e) {
-      if (e instanceof WorkbenchException && e.code === 'too-large') later.push(`theory skipped: ${e.message}`);
-      else if (e instanceof WorkbenchException) later.push(`theory unavailable: ${e.message}`);
-      else throw e;
+    } else {
+      out = computeTheory(job);
     }
-    // Where the theory did not decompose the joint kernel, the data check does it itself.
-    if (!jointChecked) {
-      const all = datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu });
-      for (const w of all) if (!data.warnings.includes(w)) later.push(w);
-    }
-
-    // Frozen-kernel (infinite-width) model for the linearized loss and the spectral bias (untied regimes).
-    let linear: LinearizedModel | null = theoryModel;
-    if (linear === null && regime !== 'tied' && n <= LINEARIZED_MAX_N) {
-      const kopts = { kappa: config.kappa, nu: config.nu };
-      let hInf: Float64Array;
-      if (regime === 'joint' && rates.etaV !== rates.etaW) {
-        // Effective kernel ν²H_enc + (η_V/η_W)κ²H_dec (SPEC §10.6), paired with the step η_W.
-        const enc = regimeKernel('weak', X, d, n, kopts);
-        const dec = regimeKernel('decoder', X, d, n, kopts);
-        hInf = enc.map((e, k) => e + (rates.etaV / rates.etaW) * dec[k]!);
-      } else {
-        hInf = regimeKernel(regime, X, d, n, kopts);
-      }
-      const E0 = new Float64Array(d * n);
-      for (let k = 0; k < d * n; k++) E0[k] = U0[k]! - X[k]!;
-      // The frozen-kernel map is I − η·(s²m)·lossWeight·H (s²m = 1/m for mean-field, SPEC §5.3).
-      const etaEff = leadingRate(regime, rates) * lossWeight * scale * scale * m;
-      linear = linearizedModel(hInf, n, E0, d, etaEff);
-    }
-    return { meta: { ...meta, warnings: [...meta.warnings, ...later], theory, theoryPending: false }, linear };
+    const linear = out.linear === null ? null : linearModelOf(out.linear);
+    return { meta: { ...meta, warnings: [...meta.warnings, ...out.warnings], theory: out.theory, theoryPending: false }, linear };
   }
 
-  return { data, m, scale, init, lossWeight, testWeight, rates, spec, trainer, L0, H0, batch, linearNet, meta, finishTheory };
+  return {
+    data,
+    m,
+    scale,
+    init,
+    lossWeight,
+    testWeight,
+    rates,
+    spec,
+    trainer,
+    L0,
+    H0,
+    batch,
+    linearNet,
+    meta,
+    finishTheory,
+    theoryOffloaded: offload !== null,
+  };
 }

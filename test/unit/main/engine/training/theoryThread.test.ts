@@ -1,0 +1,109 @@
+/**
+ * The run's theory on a thread of its own (issue 13): the thread answers a theory job exactly as the engine
+ * thread computes it, and a run whose theory went to the thread (n ≥ THEORY_THREAD_MIN_N, through the engine
+ * worker) records and reports exactly what the same run with its theory in place does.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { runTraining, THEORY_THREAD_MIN_N, type TheoryJobInput, type TheoryThreadReply } from '../../../../../src/main/engine/training';
+import { computeTheory } from '../../../../../src/main/engine/training/theoryJob';
+import { runOnThread } from '../../../../../src/main/engine/backends/threads';
+import { theoryThreadScript, type TheoryThreadData } from '../../../../../src/main/engine/threadScripts';
+import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
+import { buildDataset } from '../../../../../src/main/engine/datasets';
+import { freeRunning, type RunOutcome } from '../../../../../src/main/engine/protocol';
+import { EngineHost } from '../../../../../src/main/services/engineHost';
+import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
+import type { RunMeta } from '../../../../../src/shared/api/contract';
+import type { MetricRecord } from '../../../../../src/shared/run/format';
+
+const config = (over: Partial<Config> = {}): Config => ({
+  ...defaultConfig(),
+  samples: THEORY_THREAD_MIN_N,
+  testSamples: 5,
+  inputDim: 6,
+  hiddenWidth: 24,
+  steps: 12,
+  trackEvery: 4,
+  trackEigenvalues: 2,
+  backend: 'js',
+  dtype: 'float64',
+  targetLossRatio: 0,
+  seed: 3,
+  ...over,
+});
+
+const host = new EngineHost({ threads: 1 });
+afterAll(() => host.dispose());
+
+const withoutWall = (rs: MetricRecord[]) => rs.map(({ wallMs: _w, ...r }) => r);
+
+describe('the theory thread', () => {
+  it('answers a theory job with exactly what the engine thread computes', { timeout: 60_000 }, async () => {
+    const cfg = config({ samples: 60 });
+    const data = buildDataset(cfg);
+    const { X, d, n, Xtest, nTest } = data;
+    const U0 = X.map((x, k) => 0.5 * x + 0.01 * Math.sin(k));
+    const job: TheoryJobInput = {
+      config: cfg,
+      data: { name: data.name, X, d, n, Xtest, nTest, warnings: data.warnings },
+      m: cfg.hiddenWidth,
+      U0,
+      Utest0: new Float64Array(d * nTest),
+      learningRates: { encoder: 0.2, decoder: 0.2 },
+      rates: { etaW: 0.2, etaV: 0.2 },
+      lossWeight: 1,
+      scale: 1 / Math.sqrt(cfg.hiddenWidth),
+      tooLarge: null,
+    };
+    const here = computeTheory(job);
+    const reply = await runOnThread<TheoryJobInput, TheoryThreadReply>(
+      theoryThreadScript(),
+      { theoryThread: true, threads: 1 } satisfies TheoryThreadData,
+      job,
+    );
+    expect(reply.ok).toBe(true);
+    if (!reply.ok) return;
+    expect(reply.out.theory).toEqual(here.theory);
+    expect(reply.out.warnings).toEqual(here.warnings);
+    expect(reply.out.linear).not.toBeNull();
+    expect(Array.from(reply.out.linear!.vectors)).toEqual(Array.from(here.linear!.vectors));
+    expect(Array.from(reply.out.linear!.coefficients)).toEqual(Array.from(here.linear!.coefficients));
+    expect(here.theory?.lambdaJoint).toBeGreaterThan(0);
+  });
+
+  it('a thread that fails to load rejects (the run then computes the theory itself)', async () => {
+    await expect(runOnThread(new URL('./no-such-thread.mjs', import.meta.url), {}, {})).rejects.toThrow();
+  });
+
+  it('a run with its theory on the thread records and reports what the same run with its theory in place does', { timeout: 120_000 }, async () => {
+    const cfg = config();
+    // In place: this test's thread has no theory runner installed.
+    const metasHere: RunMeta[] = [];
+    const recsHere: MetricRecord[] = [];
+    const outHere = await runTraining(cfg, createJsBackend(), freeRunning, {
+      onMeta: (m) => metasHere.push(m),
+      onRecord: (r) => recsHere.push(r),
+      now: () => performance.now(),
+    });
+    // Through the engine worker, which sends the theory of an n ≥ THEORY_THREAD_MIN_N run to its thread.
+    const metasThere: RunMeta[] = [];
+    const recsThere: MetricRecord[] = [];
+    const outThere = await new Promise<RunOutcome>((resolve) => {
+      host.startRun('theory-thread', cfg, {
+        onMeta: (m) => metasThere.push(m),
+        onRecords: (rs) => recsThere.push(...rs),
+        onDone: (o) => resolve(o),
+      });
+    });
+    expect(outThere).toEqual(outHere);
+    expect(outHere.status).toBe('finished');
+    expect(withoutWall(recsThere)).toEqual(withoutWall(recsHere));
+    // Tracked records after the first carry the frozen-kernel comparison in both.
+    expect(
+      recsThere.filter((r) => r.tracked && r.step > 0).every((r) => r.tracked!.linearizedLoss !== undefined && r.tracked!.spectralBias !== undefined),
+    ).toBe(true);
+    expect(metasThere.map((m) => m.theoryPending)).toEqual([true, false]);
+    expect(metasThere.at(-1)).toEqual(metasHere.at(-1));
+    expect(metasThere.at(-1)!.theory).not.toBeNull();
+  });
+});
