@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
 import { GraphBuilder } from './onnx/graphBuilder';
-import { buildForwardGraph, buildNtkGraph, buildPatternGraph, buildStepGraph, buildTiedOperatorGraph, type GraphDims } from './onnx/trainerGraphs';
+import { buildForwardGraph, buildNtkGraph, buildStepGraph, buildTiedOperatorGraph, type GraphDims } from './onnx/trainerGraphs';
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import { defaultThreads } from './threads';
 import type { ComputeBackend, NtkOperator, TiedOperatorSpec, Trainer, TrainerSpec } from './types';
@@ -35,7 +35,7 @@ function transpose(a: ArrayLike<number>, rows: number, cols: number, out: Arr | 
 }
 
 type Session = ort.InferenceSession;
-type SessionKind = 'step' | 'stepNtk' | 'forward' | 'ntk' | 'pattern';
+type SessionKind = 'step' | 'stepNtk' | 'forward' | 'ntk';
 
 class OnnxTrainer implements Trainer {
   private readonly dims: GraphDims;
@@ -44,6 +44,8 @@ class OnnxTrainer implements Trainer {
   private W: ort.Tensor;
   private V: ort.Tensor;
   private pending: { W: ort.Tensor; V: ort.Tensor; loss: number } | null = null;
+  /** the forward graph's result for the parameters it ran on (loss() and outputs() share one run per θ) */
+  private forwardOf: { W: ort.Tensor; V: ort.Tensor; out: Promise<ort.InferenceSession.OnnxValueMapType> } | null = null;
   private readonly sessions = new Map<string, Promise<Session>>();
   /** mini-batch step graphs by batch size */
   private readonly batchSessions = new Map<number, Promise<Session>>();
@@ -91,10 +93,10 @@ class OnnxTrainer implements Trainer {
             ? buildStepGraph(this.dims, true)
             : kind === 'forward'
               ? buildForwardGraph(this.dims)
-              : kind === 'pattern'
-                ? buildPatternGraph(this.dims)
-                : buildNtkGraph(this.dims);
-      p = ort.InferenceSession.create(model, this.options);
+              : buildNtkGraph(this.dims);
+      // The step runs every iteration and keeps its arena; the others run at tracked steps only, and without an
+      // arena their [n, m] intermediates are given back after each run instead of held beside the step's.
+      p = ort.InferenceSession.create(model, kind === 'step' ? { ...this.options, enableMemPattern: false } : { ...this.options, enableCpuMemArena: false });
       this.sessions.set(kind, p);
     }
     return p;
@@ -163,9 +165,17 @@ class OnnxTrainer implements Trainer {
     return loss;
   }
 
+  /** The forward graph at the current parameters, run once for them. */
+  private forward(): Promise<ort.InferenceSession.OnnxValueMapType> {
+    if (this.forwardOf === null || this.forwardOf.W !== this.W || this.forwardOf.V !== this.V) {
+      this.forwardOf = { W: this.W, V: this.V, out: this.run('forward') };
+    }
+    return this.forwardOf.out;
+  }
+
   async loss(): Promise<number> {
     if (this.pending !== null) return this.pending.loss;
-    const out = await this.run('forward');
+    const out = await this.forward();
     return Number((OnnxTrainer.value(out, 'loss').data as Arr)[0]);
   }
 
@@ -182,7 +192,7 @@ class OnnxTrainer implements Trainer {
 
   async outputs(): Promise<Float64Array> {
     const { d, n } = this.dims;
-    const out = await this.run('forward');
+    const out = await this.forward();
     const U = new Float64Array(d * n);
     transpose(OnnxTrainer.value(out, 'Ut').data as Arr, n, d, U);
     return U;
@@ -198,7 +208,7 @@ class OnnxTrainer implements Trainer {
   }
 
   async activationPattern(): Promise<Uint8Array> {
-    const A = OnnxTrainer.value(await this.run('pattern'), 'A').data as Uint8Array;
+    const A = OnnxTrainer.value(await this.forward(), 'A').data as Uint8Array;
     const { n, m } = this.dims;
     if (A.length !== n * m) throw new Error(`activationPattern: the graph returned ${A.length} values, expected ${n * m}`);
     return A;
@@ -208,6 +218,7 @@ class OnnxTrainer implements Trainer {
     if (this.disposed) return;
     this.disposed = true;
     this.pending = null;
+    this.forwardOf = null;
     for (const p of [...this.sessions.values(), ...this.batchSessions.values()]) {
       p.then((s) => s.release()).catch(() => undefined);
     }

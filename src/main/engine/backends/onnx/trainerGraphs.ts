@@ -160,7 +160,11 @@ export function buildStepGraph(dims: GraphDims, withNtk: boolean): Uint8Array {
   return g.build(withNtk ? 'gd_step_ntk' : 'gd_step');
 }
 
-/** Forward-only graph: Ut = (s·V σ(WᵀX))ᵀ [n, d] and the loss (inputs as the step graph, without cW, cV). */
+/**
+ * Forward-only graph: Ut = (s·V σ(WᵀX))ᵀ [n, d], the loss and the activation pattern A [n, m] uint8,
+ * A[i, r] = 1[w_rᵀx_i ≥ 0] — one run serves a tracked step's loss,
+ * outputs and pattern (inputs as the step graph, without cW, cV).
+ */
 export function buildForwardGraph(dims: GraphDims): Uint8Array {
   const g = new GraphBuilder(dims.dtype);
   const { X, Xt, W, V } = declareInputs(g, dims);
@@ -169,17 +173,8 @@ export function buildForwardGraph(dims: GraphDims): Uint8Array {
   const f = forward(g, X, Xt, W, V, s);
   g.output(g.op('Add', [f.Rt, Xt]), 'Ut');
   g.output(g.op('Mul', [g.op('ReduceSumSquare', [f.Rt], { keepdims: 0 }), cL]), 'loss');
+  g.output(g.op('Cast', [f.mask], { to: ElemType.uint8 }), 'A', ElemType.uint8);
   return g.build('forward');
-}
-
-/** Activation-pattern graph: A [n, m] uint8, A[i, r] = 1[w_rᵀx_i ≥ 0] (inputs X, W). */
-export function buildPatternGraph(dims: GraphDims): Uint8Array {
-  const g = new GraphBuilder(dims.dtype);
-  const X = g.input('X', [dims.d, dims.n]);
-  const W = g.input('W', [dims.m, dims.d]);
-  const Zt = g.op('Gemm', [X, W], { transA: 1, transB: 1 });
-  g.output(g.op('Cast', [g.op('GreaterOrEqual', [Zt, g.scalar(0)])], { to: ElemType.uint8 }), 'A', ElemType.uint8);
-  return g.build('activation_pattern');
 }
 
 /** Traced-NTK-only graph (inputs X, Xt, W, V, s). */
