@@ -63,7 +63,13 @@ export default tseslint.config(
   },
   {
     files: ['src/main/engine/**'],
-    ignores: ['src/main/engine/backends/**', 'src/main/engine/worker.ts', 'src/main/engine/workerElectron.ts', 'src/main/engine/theoryThread.ts', 'src/main/engine/linalg/symvHelper.ts'],
+    ignores: [
+      'src/main/engine/backends/**',
+      'src/main/engine/worker.ts',
+      'src/main/engine/workerElectron.ts',
+      'src/main/engine/theoryThread.ts',
+      'src/main/engine/linalg/symvHelper.ts',
+    ],
     rules: restrict([
       {
         group: ['electron', 'vue', 'pinia', 'node:fs', 'fs', 'node:child_process', 'node:worker_threads', 'node:http', 'node:net', 'node:module', 'module'],
@@ -77,7 +83,13 @@ export default tseslint.config(
   },
   {
     // The threads of the engine: its backends, and the worker entries (the engine worker, and linalg's helper thread).
-    files: ['src/main/engine/backends/**', 'src/main/engine/worker.ts', 'src/main/engine/workerElectron.ts', 'src/main/engine/theoryThread.ts', 'src/main/engine/linalg/symvHelper.ts'],
+    files: [
+      'src/main/engine/backends/**',
+      'src/main/engine/worker.ts',
+      'src/main/engine/workerElectron.ts',
+      'src/main/engine/theoryThread.ts',
+      'src/main/engine/linalg/symvHelper.ts',
+    ],
     rules: restrict([
       { group: ['electron', 'vue', 'pinia'], message: 'The engine may not import electron or the UI.' },
       { group: ['**/services/**', '**/electron/**', '**/server/**', '**/cli/**', '**/renderer/**'], message: 'The engine may import only shared and itself.' },
