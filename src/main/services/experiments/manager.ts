@@ -189,29 +189,7 @@ export class ExperimentManager {
     const emit = (): void =>
       this.opts.emit({ experimentId: id, status: state.status, progress: state.progress, ...(state.remote ? { remote: state.remote } : {}) });
     // "Run on: Redis URL": the runner's cells go to the workers on that Redis; their presence and notices reach the UI.
-    const onRemote = (e: DistributedEvent): void => {
-      const remote = state.remote;
-      if (!remote) return;
-      if (e.type === 'workers') {
-        remote.workers = e.workers.map((w) => ({
-          id: w.id,
-          host: w.host,
-          pid: w.pid,
-          backend: w.backend,
-          dtype: w.dtype,
-          cellsPerMinute: w.cellsPerMinute,
-          stepsPerSecond: w.stepsPerSecond,
-          active: w.active,
-          cellsDone: w.cellsDone,
-        }));
-      } else if (e.type === 'paused' || e.type === 'refused') {
-        remote.notice = e.type === 'refused' ? `worker ${e.worker} refused: ${e.message}` : e.message;
-      } else if (e.type === 'resumed') {
-        remote.notice = null;
-      } else return;
-      state.remote = { ...remote };
-      emit();
-    };
+    const onRemote = remoteEvents(state, emit);
     const remote = redis
       ? { executor: redisExecutor({ redis, sweepId: defaultSweepId(state.folder), onEvent: onRemote }), jobs: MAX_SWEEP_CELLS }
       : req.jobs !== undefined
@@ -307,27 +285,7 @@ export class ExperimentManager {
     };
     const emit = (): void =>
       this.opts.emit({ experimentId: id, status: state.status, progress: state.progress, ...(state.remote ? { remote: state.remote } : {}) });
-    const onRemote = (e: DistributedEvent): void => {
-      const remote: ExperimentRemote | undefined = state.remote;
-      if (!remote) return;
-      if (e.type === 'workers')
-        remote.workers = e.workers.map((w) => ({
-          id: w.id,
-          host: w.host,
-          pid: w.pid,
-          backend: w.backend,
-          dtype: w.dtype,
-          cellsPerMinute: w.cellsPerMinute,
-          stepsPerSecond: w.stepsPerSecond,
-          active: w.active,
-          cellsDone: w.cellsDone,
-        }));
-      else if (e.type === 'paused' || e.type === 'refused') remote.notice = e.type === 'refused' ? `worker ${e.worker} refused: ${e.message}` : e.message;
-      else if (e.type === 'resumed') remote.notice = null;
-      else return;
-      state.remote = { ...remote };
-      emit();
-    };
+    const onRemote = remoteEvents(state, emit);
     const executor: CellExecutor = redis
       ? redisExecutor({ redis, sweepId: defaultSweepId(folder), onEvent: onRemote })
       : localExecutor({ ...(this.opts.worker ? { worker: this.opts.worker } : {}) });
@@ -459,4 +417,34 @@ async function readRunId(dir: string): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * The producer's events of a run on Redis, kept in `state.remote` (the connected workers and their figures, a
+ * pause or refusal notice) and told to the UI through `emit`.
+ */
+function remoteEvents(state: { remote?: ExperimentRemote | undefined }, emit: () => void): (e: DistributedEvent) => void {
+  return (e) => {
+    const remote = state.remote;
+    if (!remote) return;
+    if (e.type === 'workers') {
+      remote.workers = e.workers.map((w) => ({
+        id: w.id,
+        host: w.host,
+        pid: w.pid,
+        backend: w.backend,
+        dtype: w.dtype,
+        cellsPerMinute: w.cellsPerMinute,
+        stepsPerSecond: w.stepsPerSecond,
+        active: w.active,
+        cellsDone: w.cellsDone,
+      }));
+    } else if (e.type === 'paused' || e.type === 'refused') {
+      remote.notice = e.type === 'refused' ? `worker ${e.worker} refused: ${e.message}` : e.message;
+    } else if (e.type === 'resumed') {
+      remote.notice = null;
+    } else return;
+    state.remote = { ...remote };
+    emit();
+  };
 }
