@@ -128,6 +128,19 @@ export function isInside(parent: string, child: string): boolean {
 }
 
 /**
+ * The data directory's real path, with `subdir` made inside it first (the session store and the run table
+ * resolve ids under it); a directory that cannot be made or resolved is an 'io' error naming it.
+ */
+export async function openDataRoot(dataDir: string, subdir: string): Promise<string> {
+  try {
+    nodeFs.mkdirSync(path.join(dataDir, subdir), { recursive: true });
+    return await nodeFs.promises.realpath(dataDir);
+  } catch (e) {
+    throw ioError(dataDir, 'open the data directory', e);
+  }
+}
+
+/**
  * Resolves `p` through symlinks and checks it stays inside `root` (itself resolved). Returns the real
  * path, or null if `p` does not exist. Throws session-corrupt when a symlink leads outside the root.
  */

@@ -39,7 +39,18 @@ import {
 } from '../../shared/session/schema';
 import type { SessionSummary } from '../../shared/session/types';
 import { CHECKPOINT_DIR, MAX_CHECKPOINT_BYTES, inspectCheckpoints, readLatestCheckpoint, type Checkpoint } from './checkpoint';
-import { type FsLayer, ioError, isInside, readFileLimited, realFs, realPathInside, writeFileAtomicSync, writeJsonAtomicSync, fsyncDir } from './fsAtomic';
+import {
+  type FsLayer,
+  ioError,
+  isInside,
+  openDataRoot,
+  readFileLimited,
+  realFs,
+  realPathInside,
+  writeFileAtomicSync,
+  writeJsonAtomicSync,
+  fsyncDir,
+} from './fsAtomic';
 import { NEW_RUN_PREFIX, OWNER_FILE, RunWriter, isRunActive, isRunOwnedByLiveProcess, readRunOwner } from './runWriter';
 import { stampLiveness } from './processInfo';
 import { PARAMS_DIR } from './export/keptParams';
@@ -92,14 +103,7 @@ export class SessionStore {
   // ---- paths and ids -------------------------------------------------------------------------------
 
   private async root(): Promise<string> {
-    if (this.realRoot === null) {
-      try {
-        nodeFs.mkdirSync(path.join(this.dataDir, SESSIONS_DIR), { recursive: true });
-        this.realRoot = await nodeFs.promises.realpath(this.dataDir);
-      } catch (e) {
-        throw ioError(this.dataDir, 'open the data directory', e);
-      }
-    }
+    this.realRoot ??= await openDataRoot(this.dataDir, SESSIONS_DIR);
     return this.realRoot;
   }
 

@@ -15,7 +15,7 @@ import { MAX_SMALL_JSON_BYTES, RUNS_DIR, SESSIONS_DIR, sessionManifestSchema } f
 import { FilterSyntaxError } from '../../../shared/runs/filter';
 import { filterRows, machineLine, parseRunFilter, type RunRow } from '../../../shared/runs/table';
 import type { RunSummaryFile } from '../../../shared/runs/summary';
-import { ioError, readFileLimited, realPathInside } from '../fsAtomic';
+import { ioError, openDataRoot, readFileLimited, realPathInside } from '../fsAtomic';
 import { isRunOwnedByLiveProcess } from '../runWriter';
 import { readAnnotations, readOrRebuildSummary, writeAnnotations } from './summary';
 
@@ -142,14 +142,7 @@ export class RunTable {
   }
 
   private async root(): Promise<string> {
-    if (this.realRoot === null) {
-      try {
-        nodeFs.mkdirSync(path.join(this.dataDir, SESSIONS_DIR), { recursive: true });
-        this.realRoot = await nodeFs.promises.realpath(this.dataDir);
-      } catch (e) {
-        throw ioError(this.dataDir, 'open the data directory', e);
-      }
-    }
+    this.realRoot ??= await openDataRoot(this.dataDir, SESSIONS_DIR);
     return this.realRoot;
   }
 
