@@ -203,6 +203,9 @@ class OnnxTrainer implements Trainer {
     checkKernelOut(n, out);
     if (this.pending !== null) return kernelInto(OnnxTrainer.value(await this.run('ntk'), 'H').data as Arr, n, out);
     const res = await this.run('stepNtk');
+    // The fused graph's loss, Ut and A are the forward graph's at these parameters: loss(), outputs() and
+    // activationPattern() read them until the pending step is taken.
+    this.forwardOf = { W: this.W, V: this.V, out: Promise.resolve(res) };
     this.pending = this.advance(res);
     return kernelInto(OnnxTrainer.value(res, 'H').data as Arr, n, out);
   }

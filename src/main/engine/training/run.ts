@@ -180,8 +180,8 @@ export async function runTraining(
   const trackedRecord = async (step: number, final = false): Promise<number> => {
     if (!firstTracked) await applyTheory();
     firstTracked = false;
-    const loss = await trainer.loss();
     const t = await tracker.diagnostics(trainer, step, final);
+    const loss = await trainer.loss();
     const tr = t.tracked;
     const c = collapse.observe({ step, loss, lambdaMin: tr.eigMin?.[0] ?? null, lambdaMax: tr.eigMax?.[0] ?? null, deadFraction: tr.deadUnitFraction ?? null });
     if (c) tr.collapse = c;

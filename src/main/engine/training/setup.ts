@@ -98,13 +98,14 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   const spec = { X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype };
   // The trainer at init gives L₀, U₀ and H(0) on this backend and dtype, also when resuming.
   const trainer: Trainer = backend.createTrainer({ ...spec, W0: init.W, V0: init.V });
-  const L0 = await trainer.loss();
-  const U0 = await trainer.outputs();
   // H0, the tracked steps' H, the eigensolvers' working copy and Qᵀ of the spectral bias: four n×n arrays.
   const trackKernel = memory.plan.trackKernels;
   if (!trackKernel)
     warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK does not fit beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
+  // H0 first: a fused trainer (onnx) gives L₀ and U₀ from the same run (and the first GD step with them).
   const H0 = trackKernel ? await trainer.tracedNtk() : null;
+  const L0 = await trainer.loss();
+  const U0 = await trainer.outputs();
   const Utest0 = nTest > 0 ? forward(init.W, init.V, Xtest, { d, n: nTest, m }, scale).U : new Float64Array(0);
 
   const learningRates = reportedLearningRates(regime, rates);

@@ -100,10 +100,19 @@ export class Tracker {
     return new Tracker(ctx, held(ctx.init.W), held(ctx.init.V), A0);
   }
 
-  /** The diagnostics of the trainer's parameters at `step` (`final`: the run's last record). */
+  /**
+   * The diagnostics of the trainer's parameters at `step` (`final`: the run's last record). Ask the trainer
+   * for the loss at `step` after this: with kernel tracking it then comes from the same fused run.
+   */
   async diagnostics(trainer: Trainer, step: number, final: boolean): Promise<TrackedStep> {
     const { config, data, m, scale } = this.ctx;
     const { X, d, n, Xtest, nTest } = data;
+    // The kernel first: a fused trainer (onnx) computes it in one run with the outputs, the activation
+    // pattern and the loss at these parameters, which the calls below then read (and the next GD step).
+    const H0 = this.ctx.H0;
+    // At step 0 of a fresh run the parameters are θ₀: the kernel is H0 itself (a second n×n solve saved).
+    const atInit = step === 0 && !this.ctx.resumed;
+    const H = H0 === null ? null : atInit ? H0 : await trainer.tracedNtk((this.H ??= new Float64Array(n * n)));
     const { W, V } = await trainer.params();
     const U = await trainer.outputs();
     const tracked: TrackedMetrics = {};
@@ -124,11 +133,7 @@ export class Tracker {
     const p = patternStats(A, this.A0, n, m);
     tracked.flipFraction = p.flips / A.length;
     tracked.deadUnitFraction = p.deadFraction;
-    const H0 = this.ctx.H0;
-    if (H0) {
-      // At step 0 of a fresh run the parameters are θ₀: the kernel is H0 itself (a second n×n solve saved).
-      const atInit = step === 0 && !this.ctx.resumed;
-      const H = atInit ? H0 : await trainer.tracedNtk((this.H ??= new Float64Array(n * n)));
+    if (H0 !== null && H !== null) {
       tracked.kernelDistance = this.H0norm === 0 ? null : relativeDistance(H, H0);
       // The kernel itself, block-averaged, now and then and at the end (the heatmap beside H∞).
       if (final || this.trackedCount % 10 === 0) {

@@ -145,7 +145,8 @@ export const SCALAR_INPUTS = ['s', 'cW', 'cV', 'cL'] as const;
 
 /**
  * The fused GD step graph: outputs W_next, V_next (when V is trained), loss (before the step) and, when
- * `withNtk`, the traced NTK H [n, n] at the parameters before the step — sharing Zᵀ, σ and the mask.
+ * `withNtk`, the traced NTK H [n, n] at the parameters before the step — sharing Zᵀ, σ and the mask — with
+ * the forward graph's Ut and A there too, so that a tracked step needs no forward run of its own.
  */
 export function buildStepGraph(dims: GraphDims, withNtk: boolean): Uint8Array {
   const g = new GraphBuilder(dims.dtype);
@@ -156,7 +157,10 @@ export function buildStepGraph(dims: GraphDims, withNtk: boolean): Uint8Array {
   g.output(next.W, 'W_next');
   if (next.V !== null) g.output(next.V, 'V_next');
   g.output(next.loss, 'loss');
-  if (withNtk) g.output(tracedNtk(g, dims, { X, W, V, s: s! }, f), 'H');
+  if (withNtk) {
+    g.output(tracedNtk(g, dims, { X, W, V, s: s! }, f), 'H');
+    forwardOutputs(g, f, Xt);
+  }
   return g.build(withNtk ? 'gd_step_ntk' : 'gd_step');
 }
 
@@ -171,10 +175,15 @@ export function buildForwardGraph(dims: GraphDims): Uint8Array {
   const s = g.input('s', []);
   const cL = g.input('cL', []);
   const f = forward(g, X, Xt, W, V, s);
-  g.output(g.op('Add', [f.Rt, Xt]), 'Ut');
   g.output(g.op('Mul', [g.op('ReduceSumSquare', [f.Rt], { keepdims: 0 }), cL]), 'loss');
-  g.output(g.op('Cast', [f.mask], { to: ElemType.uint8 }), 'A', ElemType.uint8);
+  forwardOutputs(g, f, Xt);
   return g.build('forward');
+}
+
+/** The outputs Ut [n, d] and the activation pattern A [n, m] (uint8) of the forward products. */
+function forwardOutputs(g: GraphBuilder, f: Forward, Xt: string): void {
+  g.output(g.op('Add', [f.Rt, Xt]), 'Ut');
+  g.output(g.op('Cast', [f.mask], { to: ElemType.uint8 }), 'A', ElemType.uint8);
 }
 
 /** Traced-NTK-only graph (inputs X, Xt, W, V, s). */

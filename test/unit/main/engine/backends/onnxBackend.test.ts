@@ -86,6 +86,32 @@ describe('createOnnxBackend()', () => {
     b.dispose();
   });
 
+  for (const dtype of DTYPES) {
+    it(`serves loss, outputs and pattern after tracedNtk() from the fused run, equal to the forward graph's, in every regime (${dtype})`, async () => {
+      for (const regime of REGIMES_ALL) {
+        const spec = makeSpec(regime, dtype, { d: 4, n: 7, m: 30 });
+        const fused = backend.createTrainer(spec);
+        const plain = backend.createTrainer(spec);
+        try {
+          for (let round = 0; round < 2; round++) {
+            await fused.tracedNtk();
+            // The forward graph's session is never made on the fused trainer: nothing else could have answered.
+            const sessions = (fused as unknown as { sessions: Map<string, unknown> }).sessions;
+            expect([...sessions.keys()]).toEqual(['stepNtk']);
+            expect(await fused.loss()).toBe(await plain.loss());
+            expect(Array.from(await fused.outputs())).toEqual(Array.from(await plain.outputs()));
+            expect(Array.from(await fused.activationPattern!())).toEqual(Array.from(await plain.activationPattern!()));
+            // The pending step is the plain step: the next round starts from the same θ.
+            expect(await fused.step(1)).toBe(await plain.step(1));
+          }
+        } finally {
+          fused.dispose();
+          plain.dispose();
+        }
+      }
+    });
+  }
+
   it('uses the symmetric block Gram path for larger n and still matches the reference', async () => {
     const spec = makeSpec('joint', 'float64', { d: 3, n: 300, m: 8 });
     const t = backend.createTrainer(spec);
