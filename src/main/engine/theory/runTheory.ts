@@ -5,7 +5,8 @@
  */
 import type { Config } from '../../../shared/config/schema';
 import type { Dataset } from '../datasets/index';
-import { columnNorms, frobeniusNorm, symmetricEigen } from '../linalg';
+import { WorkbenchException } from '../../../shared/api/result';
+import { columnNorms, extremeEigen, frobeniusNorm, symmetricEigen } from '../linalg';
 
 /** Largest n whose H∞ matrix is kept in the theory (for the heatmap). */
 export const THEORY_GRAM_MAX_N = 300;
@@ -18,6 +19,13 @@ import { tiedDiagnostics, type TiedDiagnostics } from './tied';
 
 /** Full eigendecompositions run up to this many samples (O(n³)). */
 export const RUN_THEORY_MAX_N = 2000;
+/**
+ * From this n on, λ_min and λ_max of H_enc∞, H_dec∞ and the joint kernel (nothing else of their spectra is
+ * shown) come from the extreme-eigenvalue solver, shift-invert Cholesky and Lanczos, instead of a full
+ * decomposition of each: at n = 1000 about 0.2 s instead of 0.5 s each, equal to round-off. Where the joint
+ * kernel is the run's frozen-kernel matrix, its decomposition with vectors gives them.
+ */
+export const THEORY_EXTREMES_MIN_N = 256;
 /** Failure probability used for the Theorem A/B conditions beside a run. */
 export const RUN_THEORY_DELTA = 0.1;
 /** Points of the linearized loss curve (log-spaced up to config.steps). */
@@ -186,9 +194,8 @@ export function runTheory(
   const raw = infiniteKernels(X, d, n);
   const joint = new Float64Array(n * n);
   for (let i = 0; i < n * n; i++) joint[i] = nu2 * raw.enc[i]! + k2 * raw.dec[i]!;
-  const vals = (a: Float64Array) => symmetricEigen(a, n, { signal }).values;
-  const vEnc = vals(raw.enc);
-  const vDec = vals(raw.dec);
+  const encExt = extremeValues(raw.enc, n, signal);
+  const decExt = extremeValues(raw.dec, n, signal);
   // A run's frozen-kernel matrix K (below) is often the joint kernel itself, entry for entry (joint training,
   // η_V = η_W, NTK scaling, sum loss): then one decomposition, with vectors, serves λ_J and the model.
   const given = regime === 'joint' ? ctx.learningRates.encoder : null;
@@ -198,11 +205,11 @@ export function runTheory(
     Kgiven !== null && sameEntries(Kgiven, joint)
       ? (symmetricEigen(joint, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array })
       : null;
-  const vJoint = shared?.values ?? vals(joint);
-  out.lambdaEnc = vEnc[0]!;
-  out.lambdaDec = vDec[0]!;
-  out.lambdaJoint = vJoint[0]!;
-  opts.onJointExtremes?.(vJoint[0]!, vJoint[n - 1]!);
+  const jointExt = shared !== null ? { min: shared.values[0]!, max: shared.values[n - 1]! } : extremeValues(joint, n, signal);
+  out.lambdaEnc = encExt.min;
+  out.lambdaDec = decExt.min;
+  out.lambdaJoint = jointExt.min;
+  opts.onJointExtremes?.(jointExt.min, jointExt.max);
 
   const unitNorm = hasUnitNorm(X, d, n);
   out.sufficientWidth = sufficientWidths({
@@ -221,7 +228,7 @@ export function runTheory(
   if (regime === 'tied') return out;
 
   // Automatic step from the NTK-scaled regime kernel (issue 4 item 3).
-  const lmaxInf = regime === 'weak' ? nu2 * vEnc[n - 1]! : regime === 'decoder' ? k2 * vDec[n - 1]! : vJoint[n - 1]!;
+  const lmaxInf = regime === 'weak' ? nu2 * encExt.max : regime === 'decoder' ? k2 * decExt.max : jointExt.max;
   let auto: number | null = null;
   try {
     auto = automaticLearningRate(lmaxInf, { stepScale: config.stepScale, scaling: config.scaling, m, lossWeight });
@@ -287,6 +294,24 @@ export function runTheory(
     out.testPredictionNote = 'no test samples (testSamples = 0)';
   }
   return out;
+}
+
+/**
+ * λ_min and λ_max of the symmetric a [n, n]: by {@link extremeEigen} from {@link THEORY_EXTREMES_MIN_N} on
+ * (a full decomposition where it does not converge), else from all eigenvalues.
+ */
+function extremeValues(a: Float64Array, n: number, signal: { readonly aborted: boolean } | undefined): { min: number; max: number } {
+  if (n >= THEORY_EXTREMES_MIN_N) {
+    try {
+      const lo = extremeEigen({ n, matrix: a }, { k: 1, which: 'smallest', signal });
+      const hi = extremeEigen({ n, matrix: a }, { k: 1, which: 'largest', signal });
+      return { min: lo.values[0]!, max: hi.values[0]! };
+    } catch (e) {
+      if (!(e instanceof WorkbenchException) || e.code !== 'not-converged') throw e;
+    }
+  }
+  const v = symmetricEigen(a, n, { signal }).values;
+  return { min: v[0]!, max: v[n - 1]! };
 }
 
 /** K = w_enc·H_enc∞ + w_dec·H_dec∞ of the regime (the weights as {@link runTheory} forms them). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runTheory, logSpacedSteps } from '../../../../../src/main/engine/theory/runTheory';
+import { runTheory, logSpacedSteps, THEORY_EXTREMES_MIN_N } from '../../../../../src/main/engine/theory/runTheory';
+import { symmetricEigen } from '../../../../../src/main/engine/linalg/symmetricEigen';
 import { buildDataset, type Dataset } from '../../../../../src/main/engine/datasets/index';
 import { infiniteKernels } from '../../../../../src/main/engine/ntk/infiniteKernels';
 import { matmul } from '../../../../../src/main/engine/linalg/dense';
@@ -101,6 +102,29 @@ describe('runTheory()', () => {
     expect(t.tied!.outputScale).toBeCloseTo(5, 12);
     expect(t.lambdaJoint).toBeGreaterThan(0);
     expect(JSON.parse(JSON.stringify(t))).toEqual(t);
+  });
+
+  it(`from n = ${THEORY_EXTREMES_MIN_N} on takes λ_min, λ_max of H_enc∞, H_dec∞ and the joint kernel from the extreme-eigenvalue solver, equal to the full spectra's to round-off`, () => {
+    const n = THEORY_EXTREMES_MIN_N + 44;
+    const base = cfg({ samples: n, testSamples: 0, inputDim: 12, kappa: 0.8, nu: 1.1, steps: 10 });
+    const ds = buildDataset(base);
+    const U0 = new Float64Array(ds.d * ds.n);
+    const k = infiniteKernels(ds.X, ds.d, ds.n);
+    const J = Float64Array.from(k.enc, (v, i) => 1.21 * v + 0.64 * k.dec[i]!);
+    const [enc, dec, joint] = [k.enc, k.dec, J].map((a) => symmetricEigen(a, n).values);
+    const close = (got: number | null, want: number, scale: number) => expect(Math.abs(got! - want)).toBeLessThan(1e-12 * scale);
+    // weak: λ_max of ν²H_enc∞ gives η; joint with η_V ≠ η_W: the joint kernel is not the run's matrix K.
+    const weak = runTheory({ ...base, regime: 'weak' }, ds, { U0, learningRates: { encoder: null, decoder: null } });
+    const dcd = runTheory({ ...base, regime: 'decoder' }, ds, { U0, learningRates: { encoder: null, decoder: null } });
+    const jnt = runTheory({ ...base, regime: 'joint' }, ds, { U0, learningRates: { encoder: 0.01, decoder: 0.02 } });
+    for (const t of [weak, dcd, jnt]) {
+      close(t.lambdaEnc, enc![0]!, enc![n - 1]!);
+      close(t.lambdaDec, dec![0]!, dec![n - 1]!);
+      close(t.lambdaJoint, joint![0]!, joint![n - 1]!);
+    }
+    close(weak.automaticEta! * 1.21 * enc![n - 1]!, 1, 1);
+    close(dcd.automaticEta! * 0.64 * dec![n - 1]!, 1, 1);
+    close(jnt.automaticEta! * joint![n - 1]!, 1, 1);
   });
 
   it('skips the eigendecompositions above 2000 samples with a note', () => {
