@@ -35,6 +35,33 @@ describe('createSimdRowRotator()', () => {
     }
   });
 
+  it('applies a long sequence in batches of column blocks bit for bit as one rotation at a time (more than a batch, odd and even widths)', () => {
+    const r = lcg(5);
+    for (const [rows, n] of [
+      [6, 129],
+      [9, 300],
+    ] as const) {
+      const z = Float64Array.from({ length: rows * n }, r);
+      const ref = Float64Array.from(z);
+      const rot = createSimdRowRotator(z, rows, n);
+      for (let t = 0; t < 10000; t++) {
+        const i = Math.floor((r() + 0.5) * (rows - 1));
+        const angle = 6 * r();
+        const c = Math.cos(angle);
+        const s = Math.sin(angle);
+        rot.rotate(i, c, s);
+        for (let k = 0; k < n; k++) {
+          const x = ref[i * n + k]!;
+          const y = ref[(i + 1) * n + k]!;
+          ref[i * n + k] = c * x - s * y;
+          ref[(i + 1) * n + k] = s * x + c * y;
+        }
+      }
+      rot.finish();
+      expect(Array.from(z)).toEqual(Array.from(ref));
+    }
+  });
+
   it('makes tridiagonalQl accumulate orthonormal eigenvectors of T and leaves its eigenvalues bit for bit (n = 63 in TypeScript; 101, 128 in SIMD)', () => {
     const r = lcg(11);
     for (const n of [63, 101, 128]) {
