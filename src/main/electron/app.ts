@@ -95,6 +95,7 @@ export function startElectronApp(opts: { rendererDir: string; preload: string; w
         worker: opts.worker,
         log: (m) => console.error(`[workbench] ${m}`),
         dialogs: electronDialogs(() => win),
+        standbyWorker: true,
       });
       await service.start();
     } catch (e) {

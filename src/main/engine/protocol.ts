@@ -49,7 +49,9 @@ export const CTRL_SLOTS = 4;
 export type HostToWorker =
   | { type: 'start'; runId: string; config: Config; control: SharedArrayBuffer; resumeFrom?: Checkpoint; threads?: number }
   | { type: 'probe' }
-  | { type: 'task'; id: number; task: EngineTask; args: unknown; threads?: number };
+  | { type: 'task'; id: number; task: EngineTask; args: unknown; threads?: number }
+  /** a standby worker, before its run is known: load the default backend and compile the eigensolvers */
+  | { type: 'prepare' };
 
 /**
  * One-shot computations the host can ask of a worker (kernels, theory, empirical NTK report, CSV check,

@@ -11,7 +11,7 @@ import { theoryThreadScript, type TheoryThreadData } from './threadScripts';
 import type { MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
-import { installSymvThreads, setSymvThreads } from './linalg';
+import { installSymvThreads, setSymvThreads, warmUpEigensolvers } from './linalg';
 import { defaultThreads, runOnThread, spawnHelperThread } from './backends/threads';
 
 const port = parentPort;
@@ -138,8 +138,24 @@ function toError(e: unknown): WorkbenchError {
   return { code: 'internal', message: e instanceof Error ? e.message : String(e), details: { stack: e instanceof Error ? e.stack : undefined } };
 }
 
+/**
+ * A standby worker's preparation (the host keeps one for the next run of the app): the default backend's
+ * native library loaded and the eigensolvers' code compiled, while the user is still choosing, so that the
+ * run's first record does not wait for them. A failure here is not reported: the run meets it again.
+ */
+async function prepare(): Promise<void> {
+  try {
+    const { backend } = await loadBackend('auto', 'float32');
+    backend.dispose();
+  } catch {
+    // the run's own loadBackend reports why
+  }
+  warmUpEigensolvers();
+}
+
 port.on('message', (msg: HostToWorker) => {
   if (msg.type === 'start') void start(msg);
+  else if (msg.type === 'prepare') void prepare();
   else if (msg.type === 'task') {
     if (msg.threads !== undefined) setSymvThreads(msg.threads);
     void runTask(msg.task, msg.args).then(

@@ -65,7 +65,7 @@ export async function serveMain(argv: string[]): Promise<number> {
   let service: WorkbenchService;
   try {
     dataDir = resolveDataDir({ flag: values['data-dir'], env: process.env });
-    service = new WorkbenchService({ mode: 'browser', dataDir, log, ...(await bundledWorker(log)) });
+    service = new WorkbenchService({ mode: 'browser', dataDir, log, standbyWorker: true, ...(await bundledWorker(log)) });
     await service.start();
   } catch (e) {
     // Another instance on this data folder, or a data folder that cannot be made: say so, exit 2.

@@ -94,7 +94,16 @@ export interface EngineHostOptions {
    * responsive); the CLI, which has no window, passes every core.
    */
   threads?: number;
+  /**
+   * Keep one worker started and prepared (backend loaded, eigensolvers compiled) for the next run, so a
+   * click on Run does not wait for a worker to start (the app's windows; off for the CLI and tests, which
+   * start their runs at once). It is started shortly after the host and again after each run it served.
+   */
+  standby?: boolean;
 }
+
+/** How long after the host (or a run that took the standby worker) the next standby worker starts. */
+export const STANDBY_DELAY_MS = 500;
 
 /**
  * onnxruntime's telemetry leaves an empty `mat-debug-<pid>.log` (and a `.ses` file) in the temp folder of
@@ -119,6 +128,11 @@ export class EngineHost implements RunEngine {
   private nextTaskId = 1;
   private readonly pendingTasks = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private readonly runs = new Set<Worker>();
+  private readonly keepStandby: boolean;
+  /** a prepared worker waiting for the next {@link startRun} (see EngineHostOptions.standby) */
+  private standby: Worker | null = null;
+  private standbyTimer: ReturnType<typeof setTimeout> | null = null;
+  private disposed = false;
 
   constructor(opts: EngineHostOptions = {}) {
     quietOnnxRuntime();
@@ -129,19 +143,55 @@ export class EngineHost implements RunEngine {
       throw new RangeError(`EngineHost: threads must be a positive integer, got ${opts.threads}`);
     }
     this.threads = opts.threads;
+    this.keepStandby = opts.standby === true;
+    this.scheduleStandby();
   }
 
   private spawn(): Worker {
     return new Worker(this.locate(), { stderr: false, stdout: false });
   }
 
-  /** Starts a training run in a fresh worker (terminated when the run ends). */
+  /** Starts the next standby worker a little later (nothing while one waits, or once disposed). */
+  private scheduleStandby(): void {
+    if (!this.keepStandby || this.disposed || this.standby !== null || this.standbyTimer !== null) return;
+    this.standbyTimer = setTimeout(() => {
+      this.standbyTimer = null;
+      if (this.disposed || this.standby !== null) return;
+      const w = this.spawn();
+      // A standby worker alone does not keep the process alive, and one that dies is simply not used.
+      w.unref();
+      const drop = (): void => {
+        if (this.standby === w) this.standby = null;
+      };
+      w.on('error', drop);
+      w.on('exit', drop);
+      w.postMessage({ type: 'prepare' } satisfies HostToWorker);
+      this.standby = w;
+    }, STANDBY_DELAY_MS);
+    this.standbyTimer.unref();
+  }
+
+  /** The standby worker, now a run's (null when none waits). */
+  private takeStandby(): Worker | null {
+    const w = this.standby;
+    this.standby = null;
+    w?.ref();
+    return w;
+  }
+
+  /** Whether a prepared worker waits for the next run (see EngineHostOptions.standby). */
+  get standbyReady(): boolean {
+    return this.standby !== null;
+  }
+
+  /** Starts a training run in the standby worker or a fresh one (terminated when the run ends). */
   startRun(runId: string, config: Config, handlers: RunHandlers, resumeFrom?: Checkpoint, paused = false): RunHandle {
-    const worker = this.spawn();
+    const worker = this.takeStandby() ?? this.spawn();
     this.runs.add(worker);
     return this.runIn(worker, runId, config, handlers, resumeFrom, paused, () => {
       this.runs.delete(worker);
       void worker.terminate();
+      this.scheduleStandby();
     });
   }
 
@@ -348,9 +398,14 @@ export class EngineHost implements RunEngine {
 
   /** Terminates every worker (app shutdown). */
   async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.standbyTimer !== null) clearTimeout(this.standbyTimer);
+    this.standbyTimer = null;
     const all = [...this.runs];
     if (this.taskWorker) all.push(this.taskWorker);
+    if (this.standby) all.push(this.standby);
     this.taskWorker = null;
+    this.standby = null;
     await Promise.all(all.map((w) => w.terminate()));
   }
 }

@@ -34,6 +34,8 @@ export interface WorkbenchServiceOptions {
   log?: (msg: string) => void;
   /** native save/open dialogs (the Electron adapter); without them files move as downloads and uploads */
   dialogs?: FileDialogs;
+  /** keep a prepared engine worker for the next run (EngineHostOptions.standby): the app's windows */
+  standbyWorker?: boolean;
 }
 
 type Handler<K extends InvokeChannel> = (req: InvokeMap[K]['req']) => Promise<InvokeMap[K]['res']> | InvokeMap[K]['res'];
@@ -64,7 +66,7 @@ export class WorkbenchService implements WorkbenchApi {
   constructor(private readonly opts: WorkbenchServiceOptions) {
     this.log = opts.log ?? (() => {});
     this.events.setMaxListeners(100);
-    this.host = new EngineHost({ worker: opts.worker, log: this.log });
+    this.host = new EngineHost({ worker: opts.worker, log: this.log, standby: opts.standbyWorker === true });
     this.store = new SessionStore(opts.dataDir);
     this.uploads = new UploadStore(opts.dataDir);
     this.runs = new RunManager({

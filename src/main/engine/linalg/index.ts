@@ -18,3 +18,4 @@ export type { AbortFlag, EigDiagnostics } from './diagnostics';
 export { installSymvThreads, setSymvHelperScript, setSymvThreads, type HelperSpawner, type HelperThread } from './symvThreads';
 export { isSymvHelperData, type SymvHelperData, type SymvMemoryMessage } from './symvRows';
 export { lanczosLargestAsync, type LanczosAsyncOptions, type LanczosAsyncResult } from './lanczosAsync';
+export { warmUpEigensolvers } from './warmUp';

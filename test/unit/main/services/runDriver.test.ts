@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EngineHost } from '../../../../src/main/services/engineHost';
+import { EngineHost, STANDBY_DELAY_MS } from '../../../../src/main/services/engineHost';
 import { driveRun, launchRun, newRunConfigFile } from '../../../../src/main/services/runDriver';
 import { RunWriter } from '../../../../src/main/services/runWriter';
 import { APP_VERSION } from '../../../../src/main/services/appVersion';
@@ -150,4 +150,43 @@ describe('driveRun() with a reused engine worker (sweeps)', () => {
       await impatient.dispose();
     }
   });
+});
+
+describe('EngineHost with a standby worker (the app: issue 13)', () => {
+  const until = async (what: string, ok: () => boolean, ms = 30_000): Promise<void> => {
+    const t0 = Date.now();
+    while (!ok()) {
+      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it(
+    'keeps one prepared worker, runs the next run in it with the records of a fresh worker, prepares the next after it, and ends it on dispose',
+    { timeout: 120_000 },
+    async () => {
+      const app = new EngineHost({ threads: 1, standby: true });
+      try {
+        expect(app.standbyReady).toBe(false);
+        await until('the first standby worker', () => app.standbyReady);
+        const seenDuring: boolean[] = [];
+        const inStandby = await driveRun({
+          config: tiny(),
+          runDir: path.join(tempDir(), 's1'),
+          engine: app,
+          onRecords: () => seenDuring.push(app.standbyReady),
+        });
+        expect(inStandby.outcome.status).toBe('finished');
+        // The run took the standby worker; none is started beside a running run.
+        expect(seenDuring.length).toBeGreaterThan(0);
+        expect(seenDuring.every((ready) => !ready)).toBe(true);
+        const fresh = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 's2'), engine: host });
+        expect(numbers(readRun(inStandby.runDir).records)).toEqual(numbers(readRun(fresh.runDir).records));
+        await until('the next standby worker', () => app.standbyReady, STANDBY_DELAY_MS + 30_000);
+      } finally {
+        await app.dispose();
+      }
+      expect(app.standbyReady).toBe(false);
+    },
+  );
 });
