@@ -3,6 +3,16 @@ import { lcg } from './lcg';
 import { createSimdRowRotator } from '../../../../../src/main/engine/linalg/simdRotate';
 import { tridiagonalQl } from '../../../../../src/main/engine/linalg/tridiagonalQl';
 
+/** The scalar formula: rows i and i+1 of z [·, n] ← (c·x − s·y, s·x + c·y). */
+function rotateRows(z: Float64Array, n: number, i: number, c: number, s: number): void {
+  for (let k = 0; k < n; k++) {
+    const x = z[i * n + k]!;
+    const y = z[(i + 1) * n + k]!;
+    z[i * n + k] = c * x - s * y;
+    z[(i + 1) * n + k] = s * x + c * y;
+  }
+}
+
 describe('createSimdRowRotator()', () => {
   it('rotates adjacent rows exactly as the scalar formula, for even and odd row lengths', () => {
     const r = lcg(3);
@@ -20,12 +30,7 @@ describe('createSimdRowRotator()', () => {
         const c = Math.cos(angle);
         const s = Math.sin(angle);
         rot.rotate(i, c, s);
-        for (let k = 0; k < n; k++) {
-          const x = ref[i * n + k]!;
-          const y = ref[(i + 1) * n + k]!;
-          ref[i * n + k] = c * x - s * y;
-          ref[(i + 1) * n + k] = s * x + c * y;
-        }
+        rotateRows(ref, n, i, c, s);
       }
       expect(() => rot.rotate(3, 1, 0)).toThrow(/rows 3, 4 outside \[0, 4\)/);
       rot.finish();
@@ -50,12 +55,7 @@ describe('createSimdRowRotator()', () => {
         const c = Math.cos(angle);
         const s = Math.sin(angle);
         rot.rotate(i, c, s);
-        for (let k = 0; k < n; k++) {
-          const x = ref[i * n + k]!;
-          const y = ref[(i + 1) * n + k]!;
-          ref[i * n + k] = c * x - s * y;
-          ref[(i + 1) * n + k] = s * x + c * y;
-        }
+        rotateRows(ref, n, i, c, s);
       }
       rot.finish();
       expect(Array.from(z)).toEqual(Array.from(ref));
