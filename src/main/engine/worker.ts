@@ -85,7 +85,12 @@ function checkpointThrottle(runId: string, flushRecords: () => void): { push(cp:
   };
 }
 
+/** A standby worker's {@link prepare} while it runs (resolved at once for any other worker). */
+let preparing: Promise<void> = Promise.resolve();
+
 async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<void> {
+  // A standby worker finishes its preparation first, so that none of it lands inside the run's set-up.
+  await preparing;
   const { runId, config } = msg;
   const batch = recordBatcher(runId);
   const checkpoints = checkpointThrottle(runId, () => batch.flush());
@@ -155,7 +160,7 @@ async function prepare(): Promise<void> {
 
 port.on('message', (msg: HostToWorker) => {
   if (msg.type === 'start') void start(msg);
-  else if (msg.type === 'prepare') void prepare();
+  else if (msg.type === 'prepare') preparing = prepare();
   else if (msg.type === 'task') {
     if (msg.threads !== undefined) setSymvThreads(msg.threads);
     void runTask(msg.task, msg.args).then(

@@ -11,9 +11,8 @@ import { symmetricEigen } from './symmetricEigen';
 /** Order of the warm-up matrices: above every kernel's threshold (SIMD, blocked reduction), still milliseconds. */
 const WARM_N = 160;
 
-/** Runs small solves through every eigensolver path once; returns how long it took (ms). */
-export function warmUpEigensolvers(): number {
-  const t0 = performance.now();
+/** Runs small solves through every eigensolver path once. */
+export function warmUpEigensolvers(): void {
   const n = WARM_N;
   // A symmetric positive definite matrix with a spread spectrum: exp(−|i − j|/8) plus a ridge.
   const a = new Float64Array(n * n);
@@ -21,5 +20,4 @@ export function warmUpEigensolvers(): number {
   symmetricEigen(a, n, { vectors: true, vectorChecks: false });
   extremeEigen({ n, matrix: a }, { k: 2, which: 'smallest' });
   extremeEigen({ n, matrix: a }, { k: 2, which: 'largest' });
-  return performance.now() - t0;
 }
