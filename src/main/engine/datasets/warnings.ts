@@ -2,7 +2,7 @@
  * Data warnings (SPEC §2): parallel / anti-parallel pairs and zero vectors (which make H∞ singular),
  * non-unit norms (information: the theorem constants assume ‖x_i‖ = 1) and a near-singular joint H∞.
  */
-import { columnNorms, matmulTransA, symmetricEigen } from '../linalg';
+import { columnNorms, gramUpperAdd, symmetricEigen } from '../linalg';
 import { regimeKernel } from '../ntk/infiniteKernels';
 
 /** Pairwise checks and the conditioning check run up to this many samples (O(n²d) and O(n³)). */
@@ -51,7 +51,9 @@ function listPairs(pairs: [number, number][]): string {
 
 /** Parallel (+1) and anti-parallel (−1) pairs among non-zero columns; exact pairwise check. */
 function pairwise(ux: Float64Array, d: number, n: number, nonzero: boolean[]): { parallel: [number, number][]; anti: [number, number][] } {
-  const c = matmulTransA(ux, ux, d, n, n);
+  // The cosines of the pairs j > i (upper triangle only: half the product); they only screen the candidates.
+  const c = new Float64Array(n * n);
+  gramUpperAdd(c, n, 0, n, ux, d);
   const parallel: [number, number][] = [];
   const anti: [number, number][] = [];
   for (let i = 0; i < n; i++) {

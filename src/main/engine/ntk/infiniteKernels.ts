@@ -74,7 +74,8 @@ function pairKernels(
   for (let i = 0; i < n; i++) {
     const ni = nx[i]!;
     if (ni === 0) continue;
-    for (let j = 0; j < m; j++) {
+    // Square case: the upper triangle only (the lower one is its mirror image, below).
+    for (let j = same ? i : 0; j < m; j++) {
       const nj = ny[j]!;
       if (nj === 0) continue;
       let c = cosines[i * m + j]!;
@@ -111,7 +112,7 @@ function pairKernels(
       if (dec) dec[i * m + j] = nn * (sin + rest * c) * inv2pi;
     }
   }
-  // Exact symmetry for the square case (the two triangles are computed independently above).
+  // Exact symmetry for the square case: the lower triangle mirrors the upper one computed above.
   if (same) {
     for (const k of [enc, dec]) {
       if (!k) continue;

@@ -37,8 +37,8 @@ export const MAX_LOSS_RECORDS = 5000;
 /** Callbacks of {@link runTraining}; `now` is the only clock the engine sees (ms). */
 export interface RunCallbacks {
   /**
-   * the run's meta: once set up (`theoryPending` true, theory null), and again after the first record with
-   * the theory and any data warnings that came with it (`theoryPending` false)
+   * the run's meta: during the set-up once L(θ₀) is known (`initialLoss`; `theoryPending` true, theory null),
+   * and again after the first record with the theory and any data warnings that came with it (`theoryPending` false)
    */
   onMeta(meta: RunMeta): void;
   onRecord(rec: MetricRecord): void;
@@ -70,13 +70,12 @@ export async function runTraining(
 ): Promise<RunOutcome> {
   const t0 = cb.now();
   const wall = () => cb.now() - t0;
-  const setup = await setUpRun(config, backend);
+  // The meta goes out from inside the set-up as soon as L(θ₀) is known (step 0 is drawn from it, issue 13).
+  const setup = await setUpRun(config, backend, { announce: (meta) => cb.onMeta(meta), elapsedMs: wall });
   const { data, m, init, lossWeight, rates, L0, H0, batch } = setup;
   const { X, d, n } = data;
   const regime = config.regime;
   let trainer: Trainer = setup.trainer;
-
-  cb.onMeta(setup.meta);
 
   const tracker = await Tracker.create(
     {

@@ -74,8 +74,19 @@ export function installTheoryRunner(runner: TheoryRunner | null, log?: (message:
   if (log) theoryLog = log;
 }
 
+/** Options of {@link setUpRun}. */
+export interface SetUpOptions {
+  /**
+   * Told the meta as soon as L(θ₀) is known, before H(0) and the rest of the set-up (a UI draws step 0 from
+   * it, issue 13); the returned {@link RunSetup.meta} is the same meta.
+   */
+  announce?(meta: RunMeta): void;
+  /** ms since the run's start, for {@link RunMeta.initialLossMs} */
+  elapsedMs?(): number;
+}
+
 /** Sets up a run of `config` on `backend` (throws WorkbenchException for config, data and memory errors). */
-export async function setUpRun(config: Config, backend: ComputeBackend): Promise<RunSetup> {
+export async function setUpRun(config: Config, backend: ComputeBackend, opts: SetUpOptions = {}): Promise<RunSetup> {
   if (!backend.dtypes.includes(config.dtype)) {
     throw new WorkbenchException('backend-unavailable', `backend ${backend.name} offers ${backend.dtypes.join(', ')}, not dtype ${config.dtype}`);
   }
@@ -102,31 +113,16 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
   const trackKernel = memory.plan.trackKernels;
   if (!trackKernel)
     warnings.push(`kernel tracking is off: the ${n}×${n} traced NTK does not fit beside the run within memoryLimitMiB (${config.memoryLimitMiB} MiB)`);
-  // H0 first: a fused trainer (onnx) gives L₀ and U₀ from the same run (and the first GD step with them).
-  const H0 = trackKernel ? await trainer.tracedNtk() : null;
+  const batch = config.batchSize !== null && config.batchSize < n ? config.batchSize : null;
+  const linearizeNet = config.linearizedSideBySide && n * d <= LINEARIZED_NETWORK_MAX_ND;
+  if (config.linearizedSideBySide && !linearizeNet) warnings.push(`linearized network side by side skipped: nd = ${n * d} > ${LINEARIZED_NETWORK_MAX_ND}`);
+  if (linearizeNet && batch !== null) warnings.push('the linearized network side by side follows full-batch GD; this run uses mini-batches');
+  // L₀ and U₀ first, from the forward pass alone: the meta with L₀ goes out now, and step 0 is drawn from it
+  // while H(0) (two n×m Gram products at n = 1000, then its eigenvalues for step 0's record) is computed.
   const L0 = await trainer.loss();
   const U0 = await trainer.outputs();
   const Utest0 = nTest > 0 ? forward(init.W, init.V, Xtest, { d, n: nTest, m }, scale).U : new Float64Array(0);
-
   const learningRates = reportedLearningRates(regime, rates);
-
-  // The linearized finite-width network f(θ₀) + J(θ₀)(θ − θ₀) under full-batch GD: its residual obeys
-  // r(k+1) = (I − η lossWeight H(0)) r(k) exactly, H(0) the full effective empirical NTK at init, so
-  // its loss follows from one eigendecomposition (the [1, nd] residual r = vec_out(E₀) as a single row).
-  let linearNet: LinearizedModel | null = null;
-  const batch = config.batchSize !== null && config.batchSize < n ? config.batchSize : null;
-  if (config.linearizedSideBySide) {
-    if (n * d > LINEARIZED_NETWORK_MAX_ND) {
-      warnings.push(`linearized network side by side skipped: nd = ${n * d} > ${LINEARIZED_NETWORK_MAX_ND}`);
-    } else {
-      if (batch !== null) warnings.push('the linearized network side by side follows full-batch GD; this run uses mini-batches');
-      const H0full = fullEmpiricalNtk({ X, d, n, m, W: init.W, V: init.V, scale, regime, etaW: rates.etaW, etaV: rates.etaV }, config.memoryLimitMiB);
-      const r0 = new Float64Array(d * n);
-      for (let k = 0; k < d * n; k++) r0[k] = U0[k]! - X[k]!;
-      linearNet = linearizedModel(H0full, n * d, r0, 1, leadingRate(regime, rates) * lossWeight);
-    }
-  }
-
   const meta: RunMeta = {
     backend: backend.name,
     dtype: config.dtype,
@@ -137,8 +133,24 @@ export async function setUpRun(config: Config, backend: ComputeBackend): Promise
     warnings,
     theory: null,
     theoryPending: true,
+    initialLoss: Number.isFinite(L0) ? L0 : null,
+    ...(opts.elapsedMs ? { initialLossMs: opts.elapsedMs() } : {}),
     preview: buildPreview(data, U0, Utest0),
   };
+  opts.announce?.(meta);
+  // A fused trainer (onnx) also takes the first GD step in the run that gives H(0).
+  const H0 = trackKernel ? await trainer.tracedNtk() : null;
+
+  // The linearized finite-width network f(θ₀) + J(θ₀)(θ − θ₀) under full-batch GD: its residual obeys
+  // r(k+1) = (I − η lossWeight H(0)) r(k) exactly, H(0) the full effective empirical NTK at init, so
+  // its loss follows from one eigendecomposition (the [1, nd] residual r = vec_out(E₀) as a single row).
+  let linearNet: LinearizedModel | null = null;
+  if (linearizeNet) {
+    const H0full = fullEmpiricalNtk({ X, d, n, m, W: init.W, V: init.V, scale, regime, etaW: rates.etaW, etaV: rates.etaV }, config.memoryLimitMiB);
+    const r0 = new Float64Array(d * n);
+    for (let k = 0; k < d * n; k++) r0[k] = U0[k]! - X[k]!;
+    linearNet = linearizedModel(H0full, n * d, r0, 1, leadingRate(regime, rates) * lossWeight);
+  }
 
   const job: TheoryJobInput = {
     config,

@@ -103,6 +103,25 @@ describe('createRng()', () => {
     expect(() => b.setState([1, 2])).toThrow(/6 finite numbers/);
   });
 
+  it('fillNormal draws exactly what normal() draws, spare included, and leaves the same state behind', () => {
+    // fillNormal runs the generator in locals: it must stay the per-draw sequence bit for bit, whatever the
+    // lengths (odd lengths leave a spare that the next fill or normal() uses first).
+    for (const lens of [[0], [1], [2], [3, 5, 0, 1, 7], [4097], [11, 1, 1, 4]]) {
+      const a = createRng(7, 2);
+      const b = createRng(7, 2);
+      for (const len of lens) {
+        const x = new Float64Array(len);
+        const y = new Float64Array(len);
+        for (let i = 0; i < len; i++) x[i] = 0.3 * a.normal();
+        b.fillNormal(y, 0.3);
+        for (let i = 0; i < len; i++) expect(Object.is(x[i], y[i])).toBe(true);
+      }
+      expect(b.getState()).toEqual(a.getState());
+      expect(b.uniform()).toBe(a.uniform());
+      expect(b.normal()).toBe(a.normal());
+    }
+  });
+
   it('rejects non-integer seeds', () => {
     expect(() => createRng(0.5)).toThrow(/seed/);
     expect(() => createRng(Number.NaN)).toThrow(/seed/);

@@ -99,6 +99,36 @@ describe('runTraining()', () => {
     expect(tracked.at(-1)!.testLoss).toBeGreaterThan(0);
   });
 
+  it('announces L(θ₀) in the set-up meta before H(0) is computed (issue 13: step 0 drawn before its record)', async () => {
+    const c = collector();
+    const calls: string[] = [];
+    const js = createJsBackend();
+    const backend = {
+      ...js,
+      createTrainer: (spec: Parameters<typeof js.createTrainer>[0]) => {
+        const t = js.createTrainer(spec);
+        const tracedNtk = t.tracedNtk.bind(t);
+        t.tracedNtk = (out?: Float64Array) => {
+          calls.push(`H after ${c.meta.length} meta`);
+          return tracedNtk(out);
+        };
+        return t;
+      },
+    };
+    const metaAt = c.cb.onMeta;
+    c.cb.onMeta = (m) => {
+      calls.push('meta');
+      metaAt(m);
+    };
+    await runTraining(tiny({ steps: 20 }), backend, freeRunning, c.cb);
+    expect(calls.slice(0, 2)).toEqual(['meta', 'H after 1 meta']);
+    expect(c.meta[0]!.initialLoss).toBe(c.records[0]!.loss);
+    expect(c.meta[0]!.initialLossMs).toBeGreaterThan(0);
+    expect(c.meta[0]!.initialLossMs!).toBeLessThan(c.records[0]!.wallMs);
+    // the meta with the theory keeps them
+    expect(c.meta[1]!.initialLoss).toBe(c.meta[0]!.initialLoss);
+  });
+
   it('measures movement from θ₀ as the trainer holds it: exactly 0 at step 0, also in float32', async () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const c = collector();
