@@ -98,12 +98,34 @@ export function patternStats(A: Uint8Array, A0: Uint8Array, n: number, m: number
   if (m === 0) return { flips: 0, deadFraction: 0 };
   const alive = new Uint8Array(m);
   let flips = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * m;
-    for (let r = 0; r < m; r++) {
-      const a = A[o + r]!;
-      if (a !== A0[o + r]) flips++;
-      alive[r]! |= a;
+  if (m % 4 === 0 && A.byteOffset % 4 === 0 && A0.byteOffset % 4 === 0) {
+    // Four units per 32-bit word: the same counts (a flip is a byte that differs), about 4× fewer steps over
+    // the n·m entries (10⁷ at n = 1000, m = 10 000).
+    const w = m >>> 2;
+    const a32 = new Uint32Array(A.buffer, A.byteOffset, n * w);
+    const b32 = new Uint32Array(A0.buffer, A0.byteOffset, n * w);
+    const alive32 = new Uint32Array(alive.buffer, 0, w);
+    for (let i = 0; i < n; i++) {
+      const o = i * w;
+      for (let r = 0; r < w; r++) {
+        const x = a32[o + r]!;
+        const f = x ^ b32[o + r]!;
+        if (f !== 0) {
+          // the high bit of each non-zero byte of f, then their count
+          const t = (((f & 0x7f7f7f7f) + 0x7f7f7f7f) | f) & 0x80808080;
+          flips += Math.imul(t >>> 7, 0x01010101) >>> 24;
+        }
+        alive32[r]! |= x;
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = i * m;
+      for (let r = 0; r < m; r++) {
+        const a = A[o + r]!;
+        if (a !== A0[o + r]) flips++;
+        alive[r]! |= a;
+      }
     }
   }
   let dead = 0;

@@ -38,6 +38,28 @@ describe('patternStats()', () => {
     expect(patternStats(A, A0, n, m).deadFraction).toBeGreaterThan(0);
     expect(() => patternStats(A, A0.subarray(1), n, m)).toThrow(/expected \[7, 11\]/);
   });
+
+  it('gives the same counts on the word-at-a-time path (m a multiple of 4), whatever the byte values', () => {
+    const rng = (k: number) => Math.abs((Math.sin(78.233 * k) * 43758.5453) % 1);
+    for (const [n, m, values] of [
+      [9, 12, [0, 1]],
+      [5, 64, [0, 1]],
+      [6, 8, [0, 1, 2, 255, 128]],
+    ] as const) {
+      const draw = (k: number, p: number) => (rng(k) > p ? values[Math.floor(rng(k + 7) * values.length)]! : 0);
+      // a unit (column 2) never active: dead; some rows equal A0 entirely
+      const A = Uint8Array.from({ length: n * m }, (_, k) => (k % m === 2 ? 0 : draw(k, 0.6)));
+      const A0 = Uint8Array.from({ length: n * m }, (_, k) => (Math.floor(k / m) % 3 === 0 ? A[k]! : draw(k + 900, 0.5)));
+      let flips = 0;
+      for (let k = 0; k < A.length; k++) if (A[k] !== A0[k]) flips++;
+      expect(flips).toBeGreaterThan(0);
+      expect(patternStats(A, A0, n, m)).toEqual({ flips, deadFraction: deadUnitFraction(A, n, m) });
+      // an unaligned view takes the byte path and agrees
+      const buf = new Uint8Array(n * m + 1);
+      buf.set(A, 1);
+      expect(patternStats(buf.subarray(1), A0, n, m)).toEqual({ flips, deadFraction: deadUnitFraction(A, n, m) });
+    }
+  });
 });
 
 describe('zeroOutputLoss()', () => {
