@@ -119,7 +119,7 @@ class Xoshiro128 implements Rng {
 
   fillNormal(out: Float64Array, std: number): void {
     // normal() with the generator's state in locals (the same draws in the same order, bit for bit): about
-    // 3× faster for the millions of draws of an init at m = 10 000.
+    // twice as fast for the millions of draws of an init at m = 10 000.
     const len = out.length;
     let i = 0;
     if (len > 0 && this.hasSpare) {
@@ -133,45 +133,22 @@ class Xoshiro128 implements Rng {
     let u = 0;
     let v = 0;
     let q = 0;
+    const words = new Uint32Array(4);
     while (i < len) {
       do {
         // two uniform() draws of 53 bits each, as in uniform(): four next32() steps
-        let r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-        let t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        const hiU = r >>> 5;
-        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        u = 2 * ((hiU * 67108864 + (r >>> 6)) / 9007199254740992) - 1;
-        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        const hiV = r >>> 5;
-        r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        v = 2 * ((hiV * 67108864 + (r >>> 6)) / 9007199254740992) - 1;
+        for (let k = 0; k < 4; k++) {
+          words[k] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+          const t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = rotl(s3, 11);
+        }
+        u = 2 * (((words[0]! >>> 5) * 67108864 + (words[1]! >>> 6)) / 9007199254740992) - 1;
+        v = 2 * (((words[2]! >>> 5) * 67108864 + (words[3]! >>> 6)) / 9007199254740992) - 1;
         q = u * u + v * v;
       } while (q >= 1 || q === 0);
       const f = Math.sqrt((-2 * Math.log(q)) / q);
