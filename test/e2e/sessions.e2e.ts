@@ -74,14 +74,11 @@ describe('sessions: nothing lost, everything reopens', () => {
       await w.set('Seed', '11');
     };
     await configure(wb);
-    await wb.button('Run').click();
-    // Pause as soon as it runs (no race with a fast finish), then Step ×K until a checkpoint is behind us.
-    await wb.waitForStatus(['running', 'finished']);
-    await wb.button('Pause').click();
-    expect(await wb.waitForStatus(['paused', 'finished'])).toBe('paused');
+    // Step ×K with no run starts one paused (no race with a fast finish); step until a checkpoint is behind us.
     await wb.page.getByLabel('Step size').selectOption('K');
     for (let i = 0; i < 20; i++) {
-      const before = await wb.progressStep();
+      // The first Step starts the run (its step 0 comes first): wait for the steps past 0.
+      const before = i === 0 ? 0 : await wb.progressStep();
       if (before >= 80) break;
       await wb.button('Step').click();
       await wb.page.waitForFunction(
@@ -93,6 +90,7 @@ describe('sessions: nothing lost, everything reopens', () => {
         { timeout: 30_000, polling: 50 },
       );
     }
+    expect(await wb.waitForStatus(['paused', 'running', 'finished'])).toBe('paused');
     // The disk now holds a 'paused' run whose process is about to vanish, with checkpoints behind it.
     const stepAtKill = await wb.progressStep();
     expect(realErrors(browser.errors)).toEqual([]);

@@ -55,6 +55,16 @@ export function appendRecords(target: MetricRecord[], incoming: readonly MetricR
   return added;
 }
 
+/**
+ * A run's stored records (sorted by step) followed by the held records newer than the last stored one:
+ * what a page should show after reading a run that may still be sending progress.
+ */
+export function mergeStored(stored: readonly MetricRecord[], held: readonly MetricRecord[]): MetricRecord[] {
+  const out = [...stored].sort((a, b) => a.step - b.step);
+  appendRecords(out, held);
+  return out;
+}
+
 function emptyRun(runId: string): RunView {
   return reactive({
     runId,
@@ -222,13 +232,21 @@ export const useRunStore = defineStore('run', () => {
   function loadDetail(d: RunDetail): void {
     const run = ensure(d.summary.runId);
     run.sessionId = d.summary.sessionId;
-    // The summary carries a live run's status (the file may lag behind a pause).
-    run.status = d.summary.status;
-    run.reason = d.status.reason;
+    // A live run's file lags its events: records that arrived while run:get was on its way (or were
+    // flushed after the file was read) are newer than the file's last step and must not be dropped, or
+    // the chart would keep a gap that later batches never fill. Events that went further than the file
+    // also carry the newer status (a run that finished while its file was being read stays finished).
+    const heldLast = run.records.length > 0 ? run.records[run.records.length - 1]!.step : -1;
+    const eventsAhead = heldLast > d.status.lastStep && run.status !== 'starting';
+    if (!eventsAhead) {
+      // The summary carries a live run's status (the file may lag behind a pause).
+      run.status = d.summary.status;
+      run.reason = d.status.reason;
+    }
     run.config = markRaw(d.config.config);
     run.totalSteps = d.config.config.steps;
-    run.step = d.status.lastStep;
-    run.records = markRaw([...d.records].sort((a, b) => a.step - b.step));
+    run.records = markRaw(mergeStored(d.records, run.records));
+    run.step = Math.max(d.status.lastStep, heldLast);
     run.meta = markRaw({
       backend: d.config.backend,
       dtype: d.config.dtype,

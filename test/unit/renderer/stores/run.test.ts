@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import { appendRecords, useRunStore } from '../../../../src/renderer/src/stores/run';
+import { appendRecords, mergeStored, useRunStore } from '../../../../src/renderer/src/stores/run';
 import { setApi } from '../../../../src/renderer/src/api/current';
 import { defaultConfig } from '../../../../src/shared/config/schema';
 import type { MetricRecord } from '../../../../src/shared/run/format';
+import type { RunDetail } from '../../../../src/shared/api/contract';
 import { fakeApi } from '../fakeApi';
 import type { FakeApi } from '../fakeApi';
 
@@ -17,6 +18,51 @@ describe('appendRecords()', () => {
     expect(target.map((r) => r.step)).toEqual([0, 1, 2, 3]);
   });
 });
+
+describe('mergeStored()', () => {
+  it('keeps the stored records and adds only the held ones past the last stored step', () => {
+    const out = mergeStored([rec(2), rec(0), rec(1)], [rec(0, 9), rec(2, 9), rec(3), rec(4)]);
+    expect(out.map((r) => r.step)).toEqual([0, 1, 2, 3, 4]);
+    // the file wins where both hold a step
+    expect(out[0]!.loss).toBe(1);
+    expect(out[2]!.loss).toBeCloseTo(1 / 3);
+  });
+});
+
+/** A stored run as run:get returns it, with records 0..lastStep. */
+function detail(runId: string, lastStep: number, status: 'running' | 'finished'): RunDetail {
+  const config = defaultConfig();
+  const at = '2026-12-06T00:00:00.000Z';
+  return {
+    summary: {
+      runId,
+      sessionId: 's-1',
+      status,
+      reason: null,
+      regime: config.regime,
+      hiddenWidth: config.hiddenWidth,
+      samples: config.samples,
+      steps: config.steps,
+      lastStep,
+      startedAt: at,
+      backend: 'cpu',
+      dtype: 'float64',
+    },
+    config: {
+      schemaVersion: 1,
+      runId,
+      config,
+      appVersion: '0',
+      backend: 'cpu',
+      dtype: 'float64',
+      startedAt: at,
+      machine: { platform: 'linux', arch: 'x64', cpus: 2, node: 'v20' },
+    },
+    status: { schemaVersion: 1, status, reason: null, lastStep, updatedAt: at },
+    records: Array.from({ length: lastStep + 1 }, (_, i) => rec(i)),
+    theory: null,
+  };
+}
 
 describe('useRunStore()', () => {
   let api: FakeApi;
@@ -106,6 +152,45 @@ describe('useRunStore()', () => {
     expect(store.currentRunId).toBe('run-2');
     expect([...store.runs.keys()]).toEqual(['run-1', 'run-2']);
     expect(store.runs.get('run-1')!.records).toHaveLength(1);
+  });
+
+  it('opening a live run whose file lags its events keeps the newer records, so later batches leave no gap', async () => {
+    const store = useRunStore();
+    store.init();
+    // A resumed run: progress arrives while run:get is on its way, and the file read is behind it.
+    api.handlers['run:get'] = () => {
+      api.emit('run:progress', { runId: 'run-7', records: [rec(6), rec(7), rec(8)], step: 8, totalSteps: 500, stepsPerSecond: null, etaSeconds: null });
+      return { ok: true, value: detail('run-7', 5, 'running') };
+    };
+    expect(await store.open('run-7')).toBe(true);
+    api.emit('run:progress', { runId: 'run-7', records: [rec(9), rec(10)], step: 10, totalSteps: 500, stepsPerSecond: null, etaSeconds: null });
+    const run = store.current!;
+    expect(run.records.map((r) => r.step)).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    expect(run.step).toBe(10);
+  });
+
+  it('a run that finished while its file was being read stays finished when the read answers', async () => {
+    const store = useRunStore();
+    store.init();
+    api.handlers['run:get'] = () => {
+      api.emit('run:progress', { runId: 'run-8', records: [rec(6), rec(7)], step: 7, totalSteps: 7, stepsPerSecond: null, etaSeconds: null });
+      api.emit('run:status', { runId: 'run-8', status: 'finished', reason: 'reached 7 steps' });
+      return { ok: true, value: detail('run-8', 5, 'running') };
+    };
+    expect(await store.open('run-8')).toBe(true);
+    expect(store.current!.status).toBe('finished');
+    expect(store.current!.reason).toBe('reached 7 steps');
+    expect(store.current!.records).toHaveLength(8);
+  });
+
+  it('opening a stored run that is ahead of what the page held takes the status from the file', async () => {
+    const store = useRunStore();
+    store.init();
+    api.emit('run:progress', { runId: 'run-9', records: [rec(0), rec(1)], step: 1, totalSteps: 500, stepsPerSecond: null, etaSeconds: null });
+    api.handlers['run:get'] = () => ({ ok: true, value: detail('run-9', 5, 'finished') });
+    expect(await store.open('run-9')).toBe(true);
+    expect(store.current!.status).toBe('finished');
+    expect(store.current!.records).toHaveLength(6);
   });
 
   it('reports a refused start in lastError and starts nothing', async () => {
