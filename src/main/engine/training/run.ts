@@ -174,10 +174,25 @@ export async function runTraining(
     tracker.setLinear(finished.linear);
     cb.onMeta(finished.meta);
   };
+  /**
+   * A stop does not wait for a theory still being computed (seconds at n = 1000, more than the host's grace
+   * before it terminates the engine): the run ends without it, and its meta says so.
+   */
+  const skipTheoryOnStop = (): boolean => {
+    if (!control.aborted || theoryArrived || theoryApplied) return false;
+    theoryApplied = true;
+    cb.onMeta({
+      ...setup.meta,
+      theory: null,
+      theoryPending: false,
+      warnings: [...setup.meta.warnings, 'theory not computed: the run was stopped before it was ready'],
+    });
+    return true;
+  };
   let firstTracked = true;
 
   const trackedRecord = async (step: number, final = false): Promise<number> => {
-    if (!firstTracked) await applyTheory();
+    if (!firstTracked && !skipTheoryOnStop()) await applyTheory();
     firstTracked = false;
     const t = await tracker.diagnostics(trainer, step, final);
     const loss = await trainer.loss();
@@ -196,7 +211,7 @@ export async function runTraining(
   let threw = false;
   try {
     const outcome = await loop();
-    await applyTheory();
+    if (!skipTheoryOnStop()) await applyTheory();
     return outcome;
   } catch (e) {
     threw = true;

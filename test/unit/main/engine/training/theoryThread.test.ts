@@ -4,13 +4,13 @@
  * worker) records and reports exactly what the same run with its theory in place does.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { runTraining, THEORY_THREAD_MIN_N, type TheoryJobInput, type TheoryThreadReply } from '../../../../../src/main/engine/training';
+import { installTheoryRunner, runTraining, THEORY_THREAD_MIN_N, type TheoryJobInput, type TheoryThreadReply } from '../../../../../src/main/engine/training';
 import { computeTheory } from '../../../../../src/main/engine/training/theoryJob';
 import { runOnThread } from '../../../../../src/main/engine/backends/threads';
 import { theoryThreadScript, type TheoryThreadData } from '../../../../../src/main/engine/threadScripts';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
 import { buildDataset } from '../../../../../src/main/engine/datasets';
-import { freeRunning, type RunOutcome } from '../../../../../src/main/engine/protocol';
+import { freeRunning, type RunControl, type RunOutcome } from '../../../../../src/main/engine/protocol';
 import { EngineHost } from '../../../../../src/main/services/engineHost';
 import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
 import type { RunMeta } from '../../../../../src/shared/api/contract';
@@ -108,5 +108,47 @@ describe('the theory thread', () => {
     expect(untimed(metasThere.at(-1)!)).toEqual(untimed(metasHere.at(-1)!));
     expect(metasThere.at(-1)!.initialLoss).toBe(recsThere[0]!.loss);
     expect(metasThere.at(-1)!.theory).not.toBeNull();
+  });
+
+  it('a stop does not wait for a theory still on its thread: the run ends without it and its meta says so', { timeout: 60_000 }, async () => {
+    // A theory that never comes: without the rule the stop would wait for it for ever (the host terminates
+    // the engine after its grace, which can take the process down with a native call in flight).
+    let asked = 0;
+    installTheoryRunner(() => {
+      asked++;
+      return new Promise(() => undefined);
+    });
+    try {
+      let stop = false;
+      const control: RunControl = {
+        get aborted() {
+          return stop;
+        },
+        paused: false,
+        gate: () => !stop,
+      };
+      const metas: RunMeta[] = [];
+      const recs: MetricRecord[] = [];
+      const out = await runTraining(config({ steps: 400 }), createJsBackend(), control, {
+        onMeta: (m) => metas.push(m),
+        onRecord: (r) => {
+          recs.push(r);
+          if (r.step >= 2) stop = true;
+        },
+        now: () => performance.now(),
+      });
+      expect(asked).toBe(1);
+      expect(out.status).toBe('stopped');
+      const last = metas.at(-1)!;
+      expect(last.theoryPending).toBe(false);
+      expect(last.theory).toBeNull();
+      expect(last.warnings.some((w) => w.includes('stopped before it was ready'))).toBe(true);
+      // The stop's own record is there, tracked, without the frozen-kernel comparison it had no theory for.
+      const final = recs.at(-1)!;
+      expect(final.tracked).toBeDefined();
+      expect(final.tracked!.linearizedLoss).toBeUndefined();
+    } finally {
+      installTheoryRunner(null);
+    }
   });
 });
