@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { findElectronBinary } from './electron-path.mjs';
+import { hugePagesEnv } from './huge-pages.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,7 +41,7 @@ const bin = found?.path ?? null;
 if (bin) {
   const r = spawnSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  const child = spawn(bin, ['.', ...rest], { cwd: root, stdio: 'inherit' });
+  const child = spawn(bin, ['.', ...rest], { cwd: root, stdio: 'inherit', env: hugePagesEnv() });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   if (!forceBrowser) {
@@ -50,6 +51,7 @@ if (bin) {
   const child = spawn(process.execPath, [path.join(root, 'bin/run-ts.mjs'), path.join(root, 'src/main/server/main.ts'), ...rest], {
     cwd: root,
     stdio: 'inherit',
+    env: hugePagesEnv(),
   });
   const forward = (sig) => () => child.kill(sig);
   process.on('SIGINT', forward('SIGINT'));

@@ -15,8 +15,9 @@
  *   first_point_run_ms (ours only) the same from the run's start (the `set up in … s` of that line: what a UI
  *                      user waits after clicking Run, the engine being loaded there already);
  *   tracked_step_ms    mean time from the record before a tracked step to the tracked record (k = K, 2K, …);
- *   peak_rss_mib       the process's peak resident memory (ours: GNU time's %M, else the last /proc VmHWM
- *                      read; theirs: getrusage in the script).
+ *   peak_rss_mib       the process's peak resident memory (ours: GNU time's %M, which covers the child the
+ *                      command trains in, else the largest /proc VmHWM of the process tree last read;
+ *                      theirs: getrusage in the script).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -77,6 +78,25 @@ function vmHwmMiB(pid: number): number | null {
   }
 }
 
+/**
+ * The largest VmHWM of `pid` and its descendants: `ntk-workbench train` runs in a child of the command
+ * (bin/ntk-workbench.mjs, huge pages), and that child holds the memory.
+ */
+function treeHwmMiB(pid: number): number | null {
+  let best = vmHwmMiB(pid);
+  let kids: number[] = [];
+  try {
+    kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // no children file (older kernels): the process alone
+  }
+  for (const k of kids) {
+    const h = treeHwmMiB(k);
+    if (h !== null && (best === null || h > best)) best = h;
+  }
+  return best;
+}
+
 const GNU_TIME = '/usr/bin/time';
 
 /** One `ntk-workbench train` run in a fresh process. */
@@ -102,7 +122,7 @@ async function oursOnce(configFile: string, outDir: string, threads: number | un
   let hwm: number | null = null;
   const poll = setInterval(() => {
     // Without GNU time: the peak so far, read while the process lives (its last 50 ms can be missed).
-    if (!useTime && child.pid !== undefined) hwm = vmHwmMiB(child.pid) ?? hwm;
+    if (!useTime && child.pid !== undefined) hwm = Math.max(hwm ?? 0, treeHwmMiB(child.pid) ?? 0) || hwm;
   }, 50);
   child.stderr.on('data', (b: Buffer) => {
     const s = b.toString();

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { hugePagesEnv } from '../huge-pages.mjs';
 
 export interface ServerProcess {
   proc: ChildProcess;
@@ -18,7 +19,8 @@ export interface ServerProcess {
 export async function spawnServer(opts: { repoRoot: string; dataDir: string; staticDir?: string; timeoutMs?: number }): Promise<ServerProcess> {
   const args = [path.join(opts.repoRoot, 'bin/run-ts.mjs'), path.join(opts.repoRoot, 'src/main/server/main.ts'), '--port', '0', '--data-dir', opts.dataDir];
   if (opts.staticDir) args.push('--static-dir', opts.staticDir);
-  const proc = spawn(process.execPath, args, { cwd: opts.repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // As `npm start` runs it: with huge pages for the numerics' large blocks (scripts/huge-pages.mjs).
+  const proc = spawn(process.execPath, args, { cwd: opts.repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: hugePagesEnv() });
   let out = '';
   proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));

@@ -1,0 +1,6 @@
+/** The glibc tunable the launchers set: transparent huge pages for malloc's large mappings. */
+export const HUGE_PAGES_TUNABLE: string;
+/** True when `env` should get the tunable: Linux, not turned off (NTK_WORKBENCH_HUGEPAGES=0), not already set. */
+export function wantsHugePages(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platform): boolean;
+/** `env` with the tunable added to GLIBC_TUNABLES, or `env` itself when not wanted. */
+export function hugePagesEnv(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platform): NodeJS.ProcessEnv;

@@ -1,0 +1,115 @@
+/**
+ * Huge pages for the numerics' large blocks (scripts/huge-pages.mjs, issue 13): the launchers' environment
+ * rule, and the command's child (bin/ntk-workbench.mjs re-runs `train` and the other heavy commands with the
+ * tunable): it gets the tunable, a signal to the command reaches it once and the command exits as it does,
+ * and killing the command outright takes the child with it.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HUGE_PAGES_TUNABLE, hugePagesEnv, wantsHugePages } from '../../../scripts/huge-pages.mjs';
+
+const root = path.resolve(__dirname, '../../..');
+const bin = path.join(root, 'bin/ntk-workbench.mjs');
+
+describe('hugePagesEnv()', () => {
+  it('adds the tunable on Linux, after any tunables already set', () => {
+    expect(hugePagesEnv({ PATH: '/bin' }, 'linux')).toEqual({ PATH: '/bin', GLIBC_TUNABLES: HUGE_PAGES_TUNABLE });
+    expect(hugePagesEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }, 'linux').GLIBC_TUNABLES).toBe(`glibc.malloc.arena_max=2:${HUGE_PAGES_TUNABLE}`);
+  });
+
+  it('leaves the environment alone elsewhere, when turned off, or when the user set hugetlb', () => {
+    const mac = { PATH: '/bin' };
+    expect(hugePagesEnv(mac, 'darwin')).toBe(mac);
+    expect(wantsHugePages({ NTK_WORKBENCH_HUGEPAGES: '0' }, 'linux')).toBe(false);
+    const own = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' };
+    expect(hugePagesEnv(own, 'linux')).toBe(own);
+  });
+});
+
+/** Direct children of `pid` (Linux /proc). */
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+/** True while `pid` exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const onLinux = process.platform === 'linux' && existsSync('/proc/self/task');
+if (!onLinux) console.log(`SKIPPED the command's huge-pages child: it exists on Linux only (this is ${process.platform})`);
+
+describe.skipIf(!onLinux)("the command's huge-pages child", () => {
+  /** Starts a long `train` and resolves once its first record is out, with the child's pid. */
+  async function startTrain(dir: string) {
+    const config = {
+      dataset: 'sphere',
+      samples: 16,
+      inputDim: 4,
+      hiddenWidth: 32,
+      steps: 1_000_000,
+      trackEvery: 100_000,
+      targetLossRatio: 0,
+      backend: 'js',
+      dtype: 'float64',
+    };
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const { GLIBC_TUNABLES: _t, NTK_WORKBENCH_HUGEPAGES: _h, ...env } = process.env;
+    const p = spawn(process.execPath, [bin, 'train', '--config', path.join(dir, 'config.json'), '--out', path.join(dir, 'run')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
+    let stderr = '';
+    let stdout = '';
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => p.once('close', (code, signal) => resolve({ code, signal })));
+    const until = Date.now() + 90_000;
+    while (!/(^|\n)step 0\//.test(stderr) && Date.now() < until) await sleep(50);
+    expect(stderr).toMatch(/(^|\n)step 0\//);
+    const kids = children(p.pid!);
+    expect(kids).toHaveLength(1);
+    return { p, child: kids[0]!, exit, stdout: () => stdout };
+  }
+
+  it('trains in a child with the tunable; SIGINT to the command stops the run once and the command exits 0', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ntk-hugepages-'));
+    try {
+      const { p, child, exit, stdout } = await startTrain(dir);
+      const environ = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
+      expect(environ).toContain(`GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE}`);
+      p.kill('SIGINT');
+      expect(await exit).toEqual({ code: 0, signal: null });
+      expect(stdout()).toMatch(/(^|\n)stopped: stopped at step \d+/);
+      const status = JSON.parse(readFileSync(path.join(dir, 'run/status.json'), 'utf8')) as { status: string };
+      expect(status.status).toBe('stopped');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('killing the command outright (SIGKILL) takes the child with it', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ntk-hugepages-'));
+    try {
+      const { p, child, exit } = await startTrain(dir);
+      p.kill('SIGKILL');
+      expect((await exit).signal).toBe('SIGKILL');
+      const until = Date.now() + 10_000;
+      while (alive(child) && Date.now() < until) await sleep(50);
+      expect(alive(child)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
