@@ -12,7 +12,8 @@ import { hugePagesEnv, wantsHugePages } from '../scripts/huge-pages.mjs';
 // transparent huge pages for those blocks (scripts/huge-pages.mjs; ~20% faster runs, the same memory). The
 // child has a process group of its own, so every signal reaches it once, forwarded from here; its exit code
 // and signal are this process's. Should this process be killed outright, the child follows (below).
-const HEAVY = new Set(['train', 'experiment', 'sweep', 'ntk', 'serve', 'worker']);
+// `worker` is not among them: its id names its process, and a killed worker must stop at once.
+const HEAVY = new Set(['train', 'experiment', 'sweep', 'ntk', 'serve']);
 const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
 if (HEAVY.has(command) && wantsHugePages()) {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
