@@ -3,8 +3,11 @@
  * with `terminate()`), plus one shared worker for short tasks (kernels, theory, backend probe).
  *
  * Stop sets the shared cancellation flag that the engine's loops check; if the worker has not finished
- * `graceMs` later it is terminated. A worker that crashes or exits without reporting becomes a failed run
- * with the cause.
+ * `graceMs` later the run ends as stopped without it, and the worker is retired: terminated once it reports
+ * its end (its next check of the flag), at the latest {@link RETIRE_MS} later. It is not terminated at once
+ * because a worker terminated inside an onnxruntime call takes the whole process down (onnxruntime-node
+ * throws into the torn-down thread: "terminate called after throwing an instance of 'Napi::Error'"). A worker
+ * that crashes or exits without reporting becomes a failed run with the cause.
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../shared/config/schema';
@@ -102,6 +105,9 @@ export interface EngineHostOptions {
   standby?: boolean;
 }
 
+/** The longest a retired worker (a run stopped past its grace) may take to reach its end before it is terminated. */
+export const RETIRE_MS = 60_000;
+
 /** How long after the host (or a run that took the standby worker) the next standby worker starts. */
 export const STANDBY_DELAY_MS = 500;
 
@@ -128,6 +134,8 @@ export class EngineHost implements RunEngine {
   private nextTaskId = 1;
   private readonly pendingTasks = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private readonly runs = new Set<Worker>();
+  /** workers of runs stopped past their grace, each with the promise of its termination (see {@link retire}) */
+  private readonly retiring = new Map<Worker, Promise<void>>();
   private readonly keepStandby: boolean;
   /** a prepared worker waiting for the next {@link startRun} (see EngineHostOptions.standby) */
   private standby: Worker | null = null;
@@ -190,7 +198,7 @@ export class EngineHost implements RunEngine {
     this.runs.add(worker);
     return this.runIn(worker, runId, config, handlers, resumeFrom, paused, () => {
       this.runs.delete(worker);
-      void worker.terminate();
+      if (!this.retiring.has(worker)) void worker.terminate();
       this.scheduleStandby();
     });
   }
@@ -206,7 +214,7 @@ export class EngineHost implements RunEngine {
     const drop = (): void => {
       if (worker === null) return;
       this.runs.delete(worker);
-      void worker.terminate();
+      if (!this.retiring.has(worker)) void worker.terminate();
       worker = null;
     };
     return {
@@ -228,7 +236,7 @@ export class EngineHost implements RunEngine {
         worker = null;
         if (w) {
           this.runs.delete(w);
-          await w.terminate();
+          await (this.retiring.get(w) ?? w.terminate());
         }
       },
     };
@@ -322,8 +330,14 @@ export class EngineHost implements RunEngine {
         Atomics.store(ctl, CTRL_PAUSE, 0);
         wake();
         killTimer ??= setTimeout(() => {
-          this.log(`engine worker for ${runId} did not stop within ${this.graceMs} ms; terminating`);
-          finish({ status: 'stopped', reason: `stopped by the user (the engine was terminated after ${this.graceMs} ms)` }, false);
+          this.log(
+            `engine worker for ${runId} did not stop within ${this.graceMs} ms; retiring it (terminated at its next check, in ${RETIRE_MS / 1000} s at the latest)`,
+          );
+          this.retire(worker);
+          finish(
+            { status: 'stopped', reason: `stopped by the user (the engine did not stop within ${this.graceMs} ms; the step it was in is not recorded)` },
+            false,
+          );
         }, this.graceMs);
       },
       pause: () => {
@@ -343,6 +357,43 @@ export class EngineHost implements RunEngine {
         return Atomics.load(ctl, CTRL_PAUSE) === 1;
       },
     };
+  }
+
+  /**
+   * Terminates `w`, whose run was stopped and has ended for everyone, once it is out of whatever native call it
+   * is in: when it reports its end (its cancel flag is set, so at its next check), exits, fails, or after
+   * {@link RETIRE_MS}. Its messages are no longer anyone's.
+   */
+  private retire(w: Worker): void {
+    if (this.retiring.has(w)) return;
+    let end = (): void => {};
+    const ended = new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const onMessage = (msg: WorkerToHost): void => {
+        if (msg.type === 'done') end();
+      };
+      end = (): void => {
+        if (timer === null) return;
+        clearTimeout(timer);
+        timer = null;
+        w.off('message', onMessage);
+        w.off('exit', end);
+        w.off('error', end);
+        void w.terminate().finally(() => {
+          this.retiring.delete(w);
+          resolve();
+        });
+      };
+      timer = setTimeout(() => {
+        this.log(`a retired engine worker did not reach its end within ${RETIRE_MS / 1000} s; terminating it`);
+        end();
+      }, RETIRE_MS);
+      timer.unref();
+      w.on('message', onMessage);
+      w.once('exit', end);
+      w.on('error', end);
+    });
+    this.retiring.set(w, ended);
   }
 
   private ensureTaskWorker(): Worker {
@@ -401,12 +452,13 @@ export class EngineHost implements RunEngine {
     this.disposed = true;
     if (this.standbyTimer !== null) clearTimeout(this.standbyTimer);
     this.standbyTimer = null;
-    const all = [...this.runs];
+    const all = [...this.runs].filter((w) => !this.retiring.has(w));
     if (this.taskWorker) all.push(this.taskWorker);
     if (this.standby) all.push(this.standby);
     this.taskWorker = null;
     this.standby = null;
-    await Promise.all(all.map((w) => w.terminate()));
+    // Retired workers are waited for (they end at their next check; see retire), not terminated in a native call.
+    await Promise.all([...all.map((w) => w.terminate()), ...this.retiring.values()]);
   }
 }
 
