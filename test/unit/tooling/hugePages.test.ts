@@ -47,8 +47,12 @@ function alive(pid: number): boolean {
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const onLinux = process.platform === 'linux' && existsSync('/proc/self/task');
-if (!onLinux) console.log(`SKIPPED the command's huge-pages child: it exists on Linux only (this is ${process.platform})`);
+// The children of a process are read from /proc (a kernel with CONFIG_PROC_CHILDREN, as Debian's).
+const onLinux = process.platform === 'linux' && existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+if (!onLinux)
+  console.log(
+    `SKIPPED the command's huge-pages child: it exists on Linux only, and this test finds it through /proc/<pid>/task/<pid>/children (${process.platform})`,
+  );
 
 describe.skipIf(!onLinux)("the command's huge-pages child", () => {
   /** Starts a long `train` and resolves once its first record is out, with the child's pid. */
