@@ -122,7 +122,9 @@ async function oursOnce(configFile: string, outDir: string, threads: number | un
   let hwm: number | null = null;
   const poll = setInterval(() => {
     // Without GNU time: the peak so far, read while the process lives (its last 50 ms can be missed).
-    if (!useTime && child.pid !== undefined) hwm = Math.max(hwm ?? 0, treeHwmMiB(child.pid) ?? 0) || hwm;
+    if (useTime || child.pid === undefined) return;
+    const h = treeHwmMiB(child.pid);
+    if (h !== null) hwm = Math.max(hwm ?? 0, h);
   }, 50);
   child.stderr.on('data', (b: Buffer) => {
     const s = b.toString();

@@ -236,7 +236,7 @@ export class EngineHost implements RunEngine {
         worker = null;
         if (w) {
           this.runs.delete(w);
-          await (this.retiring.get(w) ?? w.terminate());
+          await w.terminate();
         }
       },
     };
@@ -366,13 +366,12 @@ export class EngineHost implements RunEngine {
    */
   private retire(w: Worker): void {
     if (this.retiring.has(w)) return;
-    let end = (): void => {};
     const ended = new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | null = null;
       const onMessage = (msg: WorkerToHost): void => {
         if (msg.type === 'done') end();
       };
-      end = (): void => {
+      const end = (): void => {
         if (timer === null) return;
         clearTimeout(timer);
         timer = null;
@@ -452,7 +451,8 @@ export class EngineHost implements RunEngine {
     this.disposed = true;
     if (this.standbyTimer !== null) clearTimeout(this.standbyTimer);
     this.standbyTimer = null;
-    const all = [...this.runs].filter((w) => !this.retiring.has(w));
+    // A retired worker has left `runs` already (its run's release); it is waited for below.
+    const all = [...this.runs];
     if (this.taskWorker) all.push(this.taskWorker);
     if (this.standby) all.push(this.standby);
     this.taskWorker = null;
