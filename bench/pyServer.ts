@@ -9,17 +9,27 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { withoutHugePages } from '../scripts/huge-pages.mjs';
 
 export interface PyServer {
   ask(msg: object): Promise<Record<string, unknown>>;
   stop(): void;
 }
 
-/** Starts bench/SCRIPT --serve; throws (with the script's last stderr line) when it cannot answer `info`. */
-export async function startPyServer(script: string): Promise<{ server: PyServer; info: Record<string, unknown> }> {
-  const env = { ...process.env };
+/**
+ * The environment of a NumPy script: this one without the OpenBLAS overrides and without the huge-pages
+ * tunable our side runs with (scripts/huge-pages.mjs), as a researcher's shell would run it.
+ */
+export function numpyEnv(): NodeJS.ProcessEnv {
+  const env = withoutHugePages(process.env);
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+/** Starts bench/SCRIPT --serve; throws (with the script's last stderr line) when it cannot answer `info`. */
+export async function startPyServer(script: string): Promise<{ server: PyServer; info: Record<string, unknown> }> {
+  const env = numpyEnv();
   const path = join(dirname(fileURLToPath(import.meta.url)), script);
   const child: ChildProcessWithoutNullStreams = spawn('python3', [path, '--serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

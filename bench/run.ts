@@ -19,6 +19,10 @@
  * case gives cells per minute of one small sweep on the local queue and on BullMQ + Redis (bench/cases/distributed.ts).
  * The `run-table` case times the run table's listing of 1,000 runs from their summary files
  * (bench/cases/runTable.ts).
+ *
+ * Our side runs as the app and the CLI run the engine: with huge pages for large blocks (the bench re-runs
+ * itself with them, scripts/huge-pages.mjs); the NumPy scripts run without them, as a researcher's shell runs
+ * them (bench/pyServer.ts, numpyEnv).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -36,6 +40,9 @@ import { runE2eCase } from './cases/runE2e';
 import { sweepCases } from './cases/sweep';
 import { distributedCases } from './cases/distributed';
 import { runTableCase } from './cases/runTable';
+import { rerunWithHugePages } from '../scripts/huge-pages.mjs';
+
+await rerunWithHugePages([join(dirname(fileURLToPath(import.meta.url)), '../bin/run-ts.mjs'), fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
 
 const GD_CASES: GdCaseName[] = ['gd-step-joint', 'gd-step-weak', 'ntk-traced'];
 const ALL_CASES = [...GD_CASES, 'eig', 'figures', 'related', 'ui', 'checkpoint-pressure', 'run-e2e', 'sweep', 'sweep-distributed', 'run-table'];

@@ -4,47 +4,15 @@
 // fails, or with NTK_WORKBENCH_FROM_SOURCE=1, it runs the TypeScript sources through tsx's loader. Either
 // way it works in a fresh clone after `npm install` alone. This file wires the shells: the command line gets
 // browser mode's entry for `serve` (adapters do not import each other).
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { hugePagesEnv, wantsHugePages } from '../scripts/huge-pages.mjs';
+import { rerunWithHugePages } from '../scripts/huge-pages.mjs';
 
 // The commands that train or serve allocate large blocks again and again: they run in a child started with
-// transparent huge pages for those blocks (scripts/huge-pages.mjs; ~20% faster runs, the same memory). The
-// child has a process group of its own, so every signal reaches it once, forwarded from here; its exit code
-// and signal are this process's. Should this process be killed outright, the child follows (below).
+// transparent huge pages for those blocks (scripts/huge-pages.mjs: signals forwarded once, the child's exit
+// code and signal are this process's, and killed outright this process takes the child along).
 // `worker` is not among them: its id names its process, and a killed worker must stop at once.
 const HEAVY = new Set(['train', 'experiment', 'sweep', 'ntk', 'serve']);
-const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-if (HEAVY.has(command) && wantsHugePages()) {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    detached: true,
-    env: { ...hugePagesEnv(), NTK_WORKBENCH_PARENT_PID: String(process.pid) },
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']) process.on(sig, () => child.kill(sig));
-  const code = await new Promise((resolve) => {
-    child.once('error', (e) => {
-      process.stderr.write(`ntk-workbench: could not start: ${e.message}\n`);
-      resolve(1);
-    });
-    child.once('exit', (c, sig) => {
-      if (sig) {
-        process.removeAllListeners(sig);
-        process.kill(process.pid, sig);
-      }
-      resolve(c ?? 1);
-    });
-  });
-  process.exit(code);
-}
-// The child of the above: an orphan (its parent was killed outright, e.g. SIGKILL) dies the same way.
-if (process.env.NTK_WORKBENCH_PARENT_PID) {
-  const parent = Number(process.env.NTK_WORKBENCH_PARENT_PID);
-  delete process.env.NTK_WORKBENCH_PARENT_PID;
-  setInterval(() => {
-    if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL');
-  }, 250).unref();
-}
+if (HEAVY.has(process.argv.slice(2).find((a) => !a.startsWith('-')))) await rerunWithHugePages([fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
 
 let tsxOn = false;
 const fromSource = async () => {

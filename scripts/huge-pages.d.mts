@@ -4,3 +4,10 @@ export const HUGE_PAGES_TUNABLE: string;
 export function wantsHugePages(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platform): boolean;
 /** `env` with the tunable added to GLIBC_TUNABLES, or `env` itself when not wanted. */
 export function hugePagesEnv(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platform): NodeJS.ProcessEnv;
+/** `env` without the tunable {@link hugePagesEnv} adds (other tunables kept). */
+export function withoutHugePages(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+/**
+ * Runs `node [execArgv] ...args` again in a child with the tunable and exits as it does; in that child (or
+ * where the tunable is not wanted) it returns at once.
+ */
+export function rerunWithHugePages(args: string[]): Promise<void>;

@@ -26,6 +26,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { BenchRow } from './gd';
+import { numpyEnv } from '../pyServer';
+import { withoutHugePages } from '../../scripts/huge-pages.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.join(here, '../..');
@@ -115,7 +117,8 @@ async function oursOnce(configFile: string, outDir: string, threads: number | un
   const useTime = fs.existsSync(GNU_TIME);
   const [cmd, args] = useTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...cli]] : [process.execPath, cli];
   const t0 = performance.now();
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Started as from a shell: the command sets up its huge-pages child itself (bin/ntk-workbench.mjs).
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: withoutHugePages(process.env) });
   let firstRecordMs: number | null = null;
   let firstPointMs: number | null = null;
   let stderr = '';
@@ -157,9 +160,7 @@ async function oursOnce(configFile: string, outDir: string, threads: number | un
 
 /** One run of bench/numpy_run.py in a fresh process (throws when python3 or NumPy is missing). */
 async function numpyOnce(size: ReturnType<typeof runE2eSize>): Promise<SideResult & { info: Record<string, unknown> }> {
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
+  const env = numpyEnv();
   const t0 = performance.now();
   const child = spawn(
     'python3',

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HUGE_PAGES_TUNABLE, hugePagesEnv, wantsHugePages } from '../../../scripts/huge-pages.mjs';
+import { HUGE_PAGES_TUNABLE, hugePagesEnv, wantsHugePages, withoutHugePages } from '../../../scripts/huge-pages.mjs';
 
 const root = path.resolve(__dirname, '../../..');
 const bin = path.join(root, 'bin/ntk-workbench.mjs');
@@ -26,6 +26,13 @@ describe('hugePagesEnv()', () => {
     expect(wantsHugePages({ NTK_WORKBENCH_HUGEPAGES: '0' }, 'linux')).toBe(false);
     const own = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' };
     expect(hugePagesEnv(own, 'linux')).toBe(own);
+  });
+
+  it('withoutHugePages() takes back exactly what it added (for the NumPy side of the bench)', () => {
+    expect(withoutHugePages(hugePagesEnv({ PATH: '/bin' }, 'linux'))).toEqual({ PATH: '/bin' });
+    const other = 'glibc.malloc.arena_max=2';
+    expect(withoutHugePages(hugePagesEnv({ GLIBC_TUNABLES: other }, 'linux'))).toEqual({ GLIBC_TUNABLES: other });
+    expect(withoutHugePages({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).toEqual({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' });
   });
 });
 
