@@ -275,6 +275,15 @@ function sessionOptions(threads: number, providers: ort.InferenceSession.Session
 }
 
 /**
+ * The options with the intra-op threads sleeping between operations instead of spin-waiting for the next
+ * one: where other threads of the run compute beside the steps (its theory), spinning takes their cores
+ * (measured at n = 1000 on 2 cores: the whole run ~12% faster; a lone small step ~30% slower).
+ */
+function sleepingThreads(options: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
+  return { ...options, extra: { session: { intra_op: { allow_spinning: '0' } } } };
+}
+
+/**
  * Creates the onnxruntime-node CPU backend (float32 and float64). Session options: `threads` intra-op
  * threads (default {@link defaultThreads}), one inter-op thread, graphOptimizationLevel 'all'.
  */
@@ -285,7 +294,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions = {}): ComputeBackend
     name: 'onnx',
     dtypes: ['float32', 'float64'],
     description: `onnxruntime-node ${ort.env.versions.node ?? ''} CPU, ${threads} thread${threads > 1 ? 's' : ''}`,
-    createTrainer: (spec) => new OnnxTrainer(spec, options),
+    createTrainer: (spec) => new OnnxTrainer(spec, spec.spinWait === false ? sleepingThreads(options) : options),
     tiedNtkOperator: (p) => onnxTiedOperator(p, options),
     dispose: () => undefined,
   };
@@ -340,7 +349,7 @@ export async function createOnnxCudaBackend(opts: OnnxBackendOptions = {}): Prom
     name: 'onnx-cuda',
     dtypes: ['float32', 'float64'],
     description: `onnxruntime-node ${ort.env.versions.node ?? ''} CUDA device 0 (CPU provider for the rest, ${threads} thread${threads > 1 ? 's' : ''})`,
-    createTrainer: (spec) => new OnnxTrainer(spec, options),
+    createTrainer: (spec) => new OnnxTrainer(spec, spec.spinWait === false ? sleepingThreads(options) : options),
     tiedNtkOperator: (p) => onnxTiedOperator(p, options),
     dispose: () => undefined,
   };

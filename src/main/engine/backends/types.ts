@@ -27,6 +27,11 @@ export interface TrainerSpec {
   dtype: Dtype;
   W0: Float64Array;
   V0: Float64Array;
+  /**
+   * false: other threads of the run compute beside the steps (its theory thread), so the backend's own
+   * threads should sleep between operations rather than spin-wait for the next one (default true).
+   */
+  spinWait?: boolean;
 }
 
 /**

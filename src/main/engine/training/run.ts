@@ -33,6 +33,8 @@ import { Tracker, type TrackedStep } from './tracker';
 
 /** Most loss records per run (plus tracked and final records). */
 export const MAX_LOSS_RECORDS = 5000;
+/** Bytes of residuals a run keeps for held tracked records (see runTraining) before it waits for the theory. */
+export const HELD_RESIDUAL_BYTES = 64 * 2 ** 20;
 
 /** Callbacks of {@link runTraining}; `now` is the only clock the engine sees (ms). */
 export interface RunCallbacks {
@@ -142,18 +144,39 @@ export async function runTraining(
     nu: config.nu,
   });
 
+  /**
+   * Records held back, in order, from the first tracked record whose frozen-kernel parts wait for the theory
+   * (the GD steps go on meanwhile) until the theory is applied: then those parts are filled in from the residuals
+   * kept at their steps, so the records are the same whenever the theory arrived.
+   */
+  const held: { rec: MetricRecord; complete?: () => void }[] = [];
+  let heldTracked = 0;
+  const flushHeld = (): void => {
+    const out = held.splice(0);
+    heldTracked = 0;
+    for (const h of out) {
+      h.complete?.();
+      cb.onRecord(h.rec);
+    }
+  };
   const record = (step: number, loss: number, tracked?: TrackedStep): void => {
     const rec: MetricRecord = { step, loss, lossRatio: loss / L0, wallMs: wall() };
     if (tracked) {
       if (tracked.testLoss !== null) rec.testLoss = tracked.testLoss;
       rec.tracked = tracked.tracked;
     }
-    cb.onRecord(rec);
+    const complete = tracked?.completeLinear;
+    if (held.length === 0 && complete === undefined) {
+      cb.onRecord(rec);
+      return;
+    }
+    if (complete !== undefined) heldTracked++;
+    held.push({ rec, complete });
   };
 
   // The theory starts once the first record is out. On a thread of its own it goes on beside the GD steps and
-  // is reported as soon as it is in; every tracked record after the first waits for it, so the records do not
-  // depend on when it arrived. In place it is computed there and then.
+  // is reported as soon as it is in; the tracked records after the first are held back until it is (see `held`),
+  // and the run's last record waits for it. In place it is computed there and then.
   let theoryJob: ReturnType<typeof setup.finishTheory> | null = null;
   let theoryArrived = false;
   const startTheory = (): ReturnType<typeof setup.finishTheory> => {
@@ -173,6 +196,7 @@ export async function runTraining(
     const finished = await startTheory();
     tracker.setLinear(finished.linear);
     cb.onMeta(finished.meta);
+    flushHeld();
   };
   /**
    * A stop does not wait for a theory still being computed (seconds at n = 1000, more than the host's grace
@@ -181,18 +205,36 @@ export async function runTraining(
   const skipTheoryOnStop = (): boolean => {
     if (!control.aborted || theoryArrived || theoryApplied) return false;
     theoryApplied = true;
+    tracker.setLinear(null);
     cb.onMeta({
       ...setup.meta,
       theory: null,
       theoryPending: false,
       warnings: [...setup.meta.warnings, 'theory not computed: the run was stopped before it was ready'],
     });
+    // The held records go out without their frozen-kernel parts.
+    flushHeld();
     return true;
+  };
+  /**
+   * Whether to wait for the theory before going on: when records are held and the run is about to stop
+   * stepping for a while (paused), or when the held residuals reach their budget ({@link HELD_RESIDUAL_BYTES}).
+   */
+  const heldMax = Math.max(1, Math.min(64, Math.floor(HELD_RESIDUAL_BYTES / (8 * d * n))));
+  const mustCatchUp = (): boolean => held.length > 0 && (control.paused || heldTracked >= heldMax);
+  /** Waits for the theory and applies it, unless a Stop comes first (polled: the stop is a flag in shared memory). */
+  const catchUp = async (): Promise<void> => {
+    const settled = startTheory().then(
+      () => undefined,
+      () => undefined,
+    );
+    while (!theoryArrived && !control.aborted) await Promise.race([settled, new Promise((r) => setTimeout(r, 50))]);
+    if (!skipTheoryOnStop()) await applyTheory();
   };
   let firstTracked = true;
 
   const trackedRecord = async (step: number, final = false): Promise<number> => {
-    if (!firstTracked && !skipTheoryOnStop()) await applyTheory();
+    if (!firstTracked && final && !skipTheoryOnStop()) await applyTheory();
     firstTracked = false;
     const t = await tracker.diagnostics(trainer, step, final);
     const loss = await trainer.loss();
@@ -215,6 +257,8 @@ export async function runTraining(
     return outcome;
   } catch (e) {
     threw = true;
+    // What was computed before the error still goes out (without the theory's parts if it never came).
+    flushHeld();
     throw e;
   } finally {
     // Every normal end (finished, stopped, diverged) keeps the parameters it ended with; after an exception
@@ -244,6 +288,8 @@ export async function runTraining(
         return { status: 'finished', reason: `reached the maximum of ${config.steps} steps` };
       }
       if (config.checkpointEvery > 0 && k > startStep && k % config.checkpointEvery === 0 && cb.onCheckpoint) {
+        // A checkpoint follows every record before it (a resume continues the file from there).
+        if (held.length > 0) await catchUp();
         const p = await trainer.params();
         cb.onCheckpoint({ step: k, W: p.W, V: p.V, rngState: batchRng.getState() });
       }
@@ -254,6 +300,7 @@ export async function runTraining(
         record(k, await trainer.loss());
         lastRecorded = k;
       }
+      if (mustCatchUp()) await catchUp();
       if (!control.gate()) {
         if (lastRecorded !== k) await trackedRecord(k, true);
         return { status: 'stopped', reason: `stopped at step ${k}` };

@@ -106,7 +106,9 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
   const rates = await chooseLearningRates(config, data, init, backend);
   const warnings = [...data.warnings];
 
-  const spec = { X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype };
+  // The theory goes to a thread of its own from THEORY_THREAD_MIN_N on: the steps then share the cores with it.
+  const offload = theoryRunner !== null && n >= THEORY_THREAD_MIN_N ? theoryRunner : null;
+  const spec = { X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype, spinWait: offload === null };
   // The trainer at init gives L₀, U₀ and H(0) on this backend and dtype, also when resuming.
   const trainer: Trainer = backend.createTrainer({ ...spec, W0: init.W, V0: init.V });
   // H0, the tracked steps' H, the eigensolvers' working copy and Qᵀ of the spectral bias: four n×n arrays.
@@ -164,7 +166,6 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
     scale,
     tooLarge: theoryTooLarge(memory, config.memoryLimitMiB),
   };
-  const offload = theoryRunner !== null && n >= THEORY_THREAD_MIN_N ? theoryRunner : null;
   async function finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }> {
     let out: TheoryJobOutput;
     if (offload !== null) {

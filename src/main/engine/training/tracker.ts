@@ -54,6 +54,12 @@ export interface TrackerContext {
 export interface TrackedStep {
   testLoss: number | null;
   tracked: TrackedMetrics;
+  /**
+   * Set while the frozen-kernel model is still on its way (after step 0): fills in `tracked`'s linearized
+   * loss and spectral bias from the model once {@link Tracker.setLinear} has given it (nothing when it gave
+   * none), from this step's residual as held here. The run holds the record back until then.
+   */
+  completeLinear?: () => void;
 }
 
 /**
@@ -161,27 +167,37 @@ export class Tracker {
     }
     const lossWeight = this.ctx.lossWeight;
     if (this.ctx.linearNet) tracked.linearizedNetworkLoss = this.ctx.linearNet.lossAt(step) * lossWeight;
+    let completeLinear: (() => void) | undefined;
     if (this.ctx.linear) {
-      const lin = this.ctx.linear;
-      tracked.linearizedLoss = lin.lossAt(step) * lossWeight;
-      // bias_l = ‖(U − X) q_l‖² for the eigenvectors q_l (columns of Q): C = (U − X) Q [d, n] by rows.
-      const E = new Float64Array(d * n);
-      for (let k = 0; k < E.length; k++) E[k] = U[k]! - X[k]!;
-      this.Qt ??= transpose(lin.eigenvectors, n, n);
-      const C = gemmNT(E, this.Qt, d, n, n);
-      const bias = new Array<number>(n).fill(0);
-      for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
-      tracked.spectralBias = bias;
-      tracked.spectralBiasPredicted = Array.from(lin.residualEnergyAt(step));
+      this.linearParts(this.ctx.linear, tracked, residual(U, X), step);
     } else if (this.ctx.linearPending === true && step === 0 && !this.ctx.resumed) {
       // Every frozen-kernel model starts at E(0) = U₀ − X: its loss at step 0 needs no decomposition.
       let s = 0;
       for (let k = 0; k < U.length; k++) s += (U[k]! - X[k]!) ** 2;
       tracked.linearizedLoss = 0.5 * s * lossWeight;
+    } else if (this.ctx.linearPending === true) {
+      // The model is on its way: this step's residual is kept (the trainer's outputs move on) for then.
+      const E = residual(U, X);
+      completeLinear = () => {
+        if (this.ctx.linear) this.linearParts(this.ctx.linear, tracked, E, step);
+      };
     }
     tracked.preview = buildPreview(data, U, Utest);
     this.trackedCount++;
-    return { testLoss, tracked };
+    return completeLinear === undefined ? { testLoss, tracked } : { testLoss, tracked, completeLinear };
+  }
+
+  /** The frozen-kernel parts of a tracked step from its residual E = U − X [d, n]: linearized loss and spectral bias. */
+  private linearParts(lin: LinearizedModel, tracked: TrackedMetrics, E: Float64Array, step: number): void {
+    const { d, n } = this.ctx.data;
+    tracked.linearizedLoss = lin.lossAt(step) * this.ctx.lossWeight;
+    // bias_l = ‖(U − X) q_l‖² for the eigenvectors q_l (columns of Q): C = (U − X) Q [d, n] by rows.
+    this.Qt ??= transpose(lin.eigenvectors, n, n);
+    const C = gemmNT(E, this.Qt, d, n, n);
+    const bias = new Array<number>(n).fill(0);
+    for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
+    tracked.spectralBias = bias;
+    tracked.spectralBiasPredicted = Array.from(lin.residualEnergyAt(step));
   }
 
   /** Extreme eigenvalues of H (and every 10th tracked step up to SPECTRUM_MAX_N its full spectrum). */
@@ -203,6 +219,13 @@ export class Tracker {
     tracked.eigMin = Array.from(lo.values).sort((x, y) => x - y);
     tracked.eigMax = Array.from(hi.values).sort((x, y) => y - x);
   }
+}
+
+/** E = U − X, a copy. */
+function residual(U: Float64Array, X: Float64Array): Float64Array {
+  const E = new Float64Array(X.length);
+  for (let k = 0; k < E.length; k++) E[k] = U[k]! - X[k]!;
+  return E;
 }
 
 function relativeDistance(a: Float64Array, b: Float64Array | Float32Array): number {

@@ -120,6 +120,21 @@ describe('createOnnxBackend()', () => {
     t.dispose();
   });
 
+  it('with spinWait false (threads that sleep between operations) takes exactly the same steps', async () => {
+    const two = createOnnxBackend({ threads: 2 });
+    const spec = makeSpec('joint', 'float32');
+    const spinning = two.createTrainer(spec);
+    const sleeping = two.createTrainer({ ...spec, spinWait: false });
+    try {
+      expect(await sleeping.step(3)).toBe(await spinning.step(3));
+      expect(Array.from(await sleeping.tracedNtk())).toEqual(Array.from(await spinning.tracedNtk()));
+      expect(Array.from((await sleeping.params()).W)).toEqual(Array.from((await spinning.params()).W));
+    } finally {
+      spinning.dispose();
+      sleeping.dispose();
+    }
+  });
+
   it('rejects a spec whose W0 has the wrong shape, naming the argument and both shapes', () => {
     const spec = { ...makeSpec('joint', 'float32'), W0: new Float64Array(5) };
     expect(() => backend.createTrainer(spec)).toThrow(/W0 must be \[30, 4\] \(120 values\), got 5/);

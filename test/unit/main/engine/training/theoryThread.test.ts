@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { installTheoryRunner, runTraining, THEORY_THREAD_MIN_N, type TheoryJobInput, type TheoryThreadReply } from '../../../../../src/main/engine/training';
+import { HELD_RESIDUAL_BYTES } from '../../../../../src/main/engine/training/run';
 import { computeTheory } from '../../../../../src/main/engine/training/theoryJob';
 import { runOnThread } from '../../../../../src/main/engine/backends/threads';
 import { theoryThreadScript, type TheoryThreadData } from '../../../../../src/main/engine/threadScripts';
@@ -108,6 +109,88 @@ describe('the theory thread', () => {
     expect(untimed(metasThere.at(-1)!)).toEqual(untimed(metasHere.at(-1)!));
     expect(metasThere.at(-1)!.initialLoss).toBe(recsThere[0]!.loss);
     expect(metasThere.at(-1)!.theory).not.toBeNull();
+  });
+
+  it(
+    'the steps go on while the theory is computed: later tracked records are held back, then completed as if it had been there',
+    { timeout: 120_000 },
+    async () => {
+      const cfg = config({ steps: 16 });
+      const recsHere: MetricRecord[] = [];
+      await runTraining(cfg, createJsBackend(), freeRunning, { onMeta: () => undefined, onRecord: (r) => recsHere.push(r), now: () => performance.now() });
+      // A theory that comes only once the run has stepped past its second tracked step (step 4), or after 20 s
+      // (a run that waited for it there would take that way).
+      let gates = 0;
+      let release: (() => void) | undefined;
+      let releasedBy = '';
+      installTheoryRunner(
+        (job) =>
+          new Promise((resolve) => {
+            const timer = setTimeout(() => release?.(), 20_000);
+            release = () => {
+              clearTimeout(timer);
+              releasedBy ||= gates > 9 ? 'steps' : 'timeout';
+              release = undefined;
+              resolve(computeTheory(job));
+            };
+          }),
+      );
+      try {
+        const control: RunControl = {
+          aborted: false,
+          paused: false,
+          gate: () => {
+            if (++gates > 9) release?.();
+            return true;
+          },
+        };
+        const recs: MetricRecord[] = [];
+        let seenAtRelease = -1;
+        const out = await runTraining(cfg, createJsBackend(), control, {
+          onMeta: (m) => {
+            if (!m.theoryPending && seenAtRelease < 0) seenAtRelease = recs.length;
+          },
+          onRecord: (r) => recs.push(r),
+          now: () => performance.now(),
+        });
+        expect(out.status).toBe('finished');
+        expect(releasedBy).toBe('steps');
+        // Until the theory came only the records before the first held one (step 4) were out.
+        expect(recs.slice(0, seenAtRelease).map((r) => r.step)).toEqual([0, 1, 2, 3]);
+        expect(withoutWall(recs)).toEqual(withoutWall(recsHere));
+        expect(recs.filter((r) => r.tracked && r.step > 0).every((r) => r.tracked!.spectralBias !== undefined)).toBe(true);
+      } finally {
+        installTheoryRunner(null);
+      }
+    },
+  );
+
+  it('held residuals have a budget: past it the run waits for the theory', { timeout: 120_000 }, async () => {
+    const cfg = config({ steps: 100, trackEvery: 1 });
+    const budget = Math.max(1, Math.min(64, Math.floor(HELD_RESIDUAL_BYTES / (8 * cfg.inputDim * cfg.samples))));
+    let gates = 0;
+    let gatesAtRelease = -1;
+    installTheoryRunner(
+      (job) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            gatesAtRelease = gates;
+            resolve(computeTheory(job));
+          }, 3000),
+        ),
+    );
+    try {
+      const control: RunControl = { aborted: false, paused: false, gate: () => (++gates, true) };
+      const recs: MetricRecord[] = [];
+      const out = await runTraining(cfg, createJsBackend(), control, { onMeta: () => undefined, onRecord: (r) => recs.push(r), now: () => performance.now() });
+      expect(out.status).toBe('finished');
+      // Step 0 is not held; steps 1…budget are, then the run waits before the next step.
+      expect(gatesAtRelease).toBe(budget);
+      expect(recs.map((r) => r.step)).toEqual(Array.from({ length: 101 }, (_, k) => k));
+      expect(recs.slice(1).every((r) => r.tracked!.spectralBias !== undefined)).toBe(true);
+    } finally {
+      installTheoryRunner(null);
+    }
   });
 
   it('a stop does not wait for a theory still on its thread: the run ends without it and its meta says so', { timeout: 60_000 }, async () => {
