@@ -3,7 +3,7 @@
  */
 import { checkAborted, type AbortFlag } from './diagnostics';
 import { syr2kUpper } from './syr2k';
-import { gemmNT } from './gemm';
+import { gemmNT, gemmNTAdd } from './gemm';
 import { createSimdSymvWorkspace, type SimdSymvWorkspace } from './simdSymv';
 
 /**
@@ -306,26 +306,22 @@ function accumulateReflectors(a: Float64Array, n: number, tau: Float64Array, qt:
         T[p * k + j] = -t[j]! * sum;
       }
     }
-    // The trailing block of M, W = M U [s, k], W ← W T, M −= W Uᵀ.
-    const msub = new Float64Array(s * s);
-    for (let r = 0; r < s; r++) msub.set(qt.subarray((c0 + r) * n + c0, (c0 + r) * n + n), r * s);
-    const w = gemmNT(msub, ub, s, k, s);
+    // The trailing block of M, in place: W = M U [s, k], W ← −W T, M += W Uᵀ (the negated W makes the
+    // accumulating product a subtraction, entry for entry the same as M − (W T) Uᵀ).
+    const block = { x: qt, at: c0 * n + c0, ld: n };
+    const w = new Float64Array(s * k);
+    gemmNTAdd({ x: w, at: 0, ld: k }, block, { x: ub, at: 0, ld: s }, s, k, s);
     const wt = new Float64Array(s * k);
     for (let r = 0; r < s; r++) {
       const o = r * k;
       for (let j = 0; j < k; j++) {
         let sum = 0;
         for (let p = 0; p <= j; p++) sum += w[o + p]! * T[p * k + j]!;
-        wt[o + j] = sum;
+        wt[o + j] = -sum;
       }
     }
     const ubt = new Float64Array(s * k);
     for (let j = 0; j < k; j++) for (let c = 0; c < s; c++) ubt[c * k + j] = ub[j * s + c]!;
-    const upd = gemmNT(wt, ubt, s, s, k);
-    for (let r = 0; r < s; r++) {
-      const o = (c0 + r) * n + c0;
-      const u = r * s;
-      for (let c = 0; c < s; c++) qt[o + c] = msub[u + c]! - upd[u + c]!;
-    }
+    gemmNTAdd(block, { x: wt, at: 0, ld: k }, { x: ubt, at: 0, ld: k }, s, s, k);
   }
 }
