@@ -6,13 +6,19 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { installSymvThreads } from './linalg';
-import { spawnHelperThread } from './backends/threads';
+import { lowerThreadPriority, spawnHelperThread } from './backends/threads';
 import { computeTheory, type TheoryJobInput, type TheoryJobOutput, type TheoryThreadReply } from './training/theoryJob';
 import type { TheoryThreadData } from './threadScripts';
+
+/** The theory thread's nice value (Linux; 0 is the default, 19 the lowest priority). */
+const THEORY_NICE = 10;
 
 const port = parentPort;
 if (!port) throw new Error('engine/theoryThread.ts must run in a worker thread');
 const { threads } = workerData as TheoryThreadData;
+// The GD steps beside it are the run's critical path (its records are held until the theory comes, not the
+// steps): where the cores are shared, the theory takes what the steps leave (its helper threads inherit this).
+lowerThreadPriority(THEORY_NICE);
 installSymvThreads(spawnHelperThread, threads);
 
 /** The buffers of the result that can move instead of being copied. */

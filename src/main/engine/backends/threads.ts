@@ -2,13 +2,30 @@
  * The engine's threads on the CPU: how many a native backend uses by default, and how the linalg kernels
  * start helper threads (the pure numerics may not import worker_threads themselves; see symvThreads.ts).
  */
-import { availableParallelism } from 'node:os';
+import { readlinkSync } from 'node:fs';
+import { availableParallelism, getPriority, setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { HelperSpawner } from '../linalg';
 
 /** Default intra-op threads: every core but one, at least one (so that a window keeps a core). */
 export function defaultThreads(): number {
   return Math.max(1, availableParallelism() - 1);
+}
+
+/**
+ * Gives the calling thread (not the process) the nice value `nice` when that lowers its priority: on Linux,
+ * where a thread's id names it to setpriority (found through /proc/thread-self), and the threads it starts
+ * afterwards inherit the value. Returns whether it took effect; elsewhere, or where refused, nothing happens.
+ */
+export function lowerThreadPriority(nice: number): boolean {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/')[2]);
+    if (!Number.isInteger(tid) || tid <= 0 || getPriority(tid) >= nice) return false;
+    setPriority(tid, nice);
+    return getPriority(tid) === nice;
+  } catch {
+    return false;
+  }
 }
 
 /**
