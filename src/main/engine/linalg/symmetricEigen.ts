@@ -69,15 +69,18 @@ export function symmetricEigen(a: Float64Array, n: number, opts: SymmetricEigenO
   const diagnostics: EigDiagnostics = { asymmetry, ...spectrumDiagnostics(values, n) };
   if (qt === undefined) return { values, diagnostics };
 
+  // Column j of the result is row order[j] of Qᵀ, copied in blocks of rows so that reads and writes both stay in cache.
   const vectors = new Float64Array(n * n);
-  const cols: Float64Array[] = [];
-  for (let j = 0; j < n; j++) {
-    const src = order[j]!;
-    const col = qt.slice(src * n, src * n + n);
-    for (let k = 0; k < n; k++) vectors[k * n + j] = col[k]!;
-    cols.push(col);
+  const B = 32;
+  for (let k0 = 0; k0 < n; k0 += B) {
+    const k1 = Math.min(n, k0 + B);
+    for (let j = 0; j < n; j++) {
+      const src = order[j]! * n;
+      for (let k = k0; k < k1; k++) vectors[k * n + j] = qt[src + k]!;
+    }
   }
   if (opts.vectorChecks !== false) {
+    const cols = order.map((src) => qt.subarray(src * n, src * n + n));
     diagnostics.maxResidual = maxResidual(sym, n, values, cols);
     diagnostics.orthogonalityError = orthogonalityError(cols);
   }

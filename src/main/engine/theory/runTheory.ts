@@ -194,8 +194,9 @@ export function runTheory(
   const raw = infiniteKernels(X, d, n);
   const joint = new Float64Array(n * n);
   for (let i = 0; i < n * n; i++) joint[i] = nu2 * raw.enc[i]! + k2 * raw.dec[i]!;
-  const encExt = extremeValues(raw.enc, n, signal);
-  const decExt = extremeValues(raw.dec, n, signal);
+  // λ_max of H_enc∞ or H_dec∞ sets the step of weak or decoder-only training only.
+  const encExt = extremeValues(raw.enc, n, signal, regime === 'weak');
+  const decExt = extremeValues(raw.dec, n, signal, regime === 'decoder');
   // A run's frozen-kernel matrix K (below) is often the joint kernel itself, entry for entry (joint training,
   // η_V = η_W, NTK scaling, sum loss): then one decomposition, with vectors, serves λ_J and the model.
   const given = regime === 'joint' ? ctx.learningRates.encoder : null;
@@ -205,7 +206,7 @@ export function runTheory(
     Kgiven !== null && sameEntries(Kgiven, joint)
       ? (symmetricEigen(joint, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array })
       : null;
-  const jointExt = shared !== null ? { min: shared.values[0]!, max: shared.values[n - 1]! } : extremeValues(joint, n, signal);
+  const jointExt = shared !== null ? { min: shared.values[0]!, max: shared.values[n - 1]! } : extremeValues(joint, n, signal, true);
   out.lambdaEnc = encExt.min;
   out.lambdaDec = decExt.min;
   out.lambdaJoint = jointExt.min;
@@ -228,7 +229,7 @@ export function runTheory(
   if (regime === 'tied') return out;
 
   // Automatic step from the NTK-scaled regime kernel (issue 4 item 3).
-  const lmaxInf = regime === 'weak' ? nu2 * encExt.max : regime === 'decoder' ? k2 * decExt.max : jointExt.max;
+  const lmaxInf = regime === 'weak' ? nu2 * encExt.max! : regime === 'decoder' ? k2 * decExt.max! : jointExt.max;
   let auto: number | null = null;
   try {
     auto = automaticLearningRate(lmaxInf, { stepScale: config.stepScale, scaling: config.scaling, m, lossWeight });
@@ -297,15 +298,17 @@ export function runTheory(
 }
 
 /**
- * λ_min and λ_max of the symmetric a [n, n]: by {@link extremeEigen} from {@link THEORY_EXTREMES_MIN_N} on
- * (a full decomposition where it does not converge), else from all eigenvalues.
+ * λ_min and (with `wantMax`) λ_max of the symmetric a [n, n]: by {@link extremeEigen} from
+ * {@link THEORY_EXTREMES_MIN_N} on (a full decomposition where it does not converge), else from all eigenvalues.
  */
-function extremeValues(a: Float64Array, n: number, signal: { readonly aborted: boolean } | undefined): { min: number; max: number } {
+function extremeValues(a: Float64Array, n: number, signal: { readonly aborted: boolean } | undefined, wantMax: true): { min: number; max: number };
+function extremeValues(a: Float64Array, n: number, signal: { readonly aborted: boolean } | undefined, wantMax: boolean): { min: number; max: number | null };
+function extremeValues(a: Float64Array, n: number, signal: { readonly aborted: boolean } | undefined, wantMax: boolean): { min: number; max: number | null } {
   if (n >= THEORY_EXTREMES_MIN_N) {
     try {
       const lo = extremeEigen({ n, matrix: a }, { k: 1, which: 'smallest', signal });
-      const hi = extremeEigen({ n, matrix: a }, { k: 1, which: 'largest', signal });
-      return { min: lo.values[0]!, max: hi.values[0]! };
+      const hi = wantMax ? extremeEigen({ n, matrix: a }, { k: 1, which: 'largest', signal }) : null;
+      return { min: lo.values[0]!, max: hi === null ? null : hi.values[0]! };
     } catch (e) {
       if (!(e instanceof WorkbenchException) || e.code !== 'not-converged') throw e;
     }
