@@ -91,4 +91,25 @@ describe('the compiled CLI (out/node)', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('loads no library at start that only some commands use (Redis, PNG figures, tfjs): each is loaded on first use', { timeout: 120_000 }, async () => {
+    const b = await ensureBundle();
+    // The CLI module loaded as bin/ntk-workbench.mjs loads it, then the packages Node has read from node_modules.
+    const probe = `await import(${JSON.stringify(b.cli)}); const { default: M } = await import('node:module');
+      const { readFileSync } = await import('node:fs');
+      let mapped = [];
+      try { mapped = readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(' ').pop()); } catch {}
+      const files = [...Object.keys(M._cache), ...mapped];
+      console.log(JSON.stringify(files));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = (JSON.parse(r.stdout) as string[]).filter((f) => f.includes('node_modules'));
+    // Loaded at start for every command: the CLI's own parser and schemas.
+    expect(loaded.some((f) => f.includes('/node_modules/commander/'))).toBe(true);
+    for (const lib of ['/node_modules/bullmq/', '/node_modules/ioredis/', '/node_modules/@resvg/', '/node_modules/@tensorflow/', '/node_modules/echarts/']) {
+      expect(
+        loaded.filter((f) => f.includes(lib)),
+        lib,
+      ).toEqual([]);
+    }
+  });
 });

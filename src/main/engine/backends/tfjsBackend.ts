@@ -21,7 +21,7 @@ type TfjsName = 'wasm' | 'tfjs-cpu' | 'tensorflow';
 /** The tfjs backend names behind our backend names. */
 const TF_BACKEND: Record<TfjsName, string> = { wasm: 'wasm', 'tfjs-cpu': 'cpu', tensorflow: 'tensorflow' };
 
-/** Packages tried, in order, for the 'tensorflow' backend. */
+/** Packages tried, in order, for the 'tensorflow' backend (select.ts checks the same two are installed first). */
 export const TFJS_NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 /** Options of {@link createTfjsBackend}. */

@@ -14,8 +14,9 @@
  * lost. While Redis is unreachable the producer says so once, naming the URL with its credentials
  * redacted, waits, and continues when it returns.
  */
-import { Queue, QueueEvents, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullmq, ioredis } from './libraries';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -113,9 +114,10 @@ export class DistributedProducer {
     this.versions = opts.versions ?? ownVersions();
     this.emit = opts.onEvent ?? (() => undefined);
     const conn = connectionOptions(opts.redis);
+    const { Queue, QueueEvents } = bullmq();
     this.queue = new Queue(QUEUE_NAME, { connection: conn });
     this.events = new QueueEvents(QUEUE_NAME, { connection: conn });
-    this.redis = new Redis({ ...(conn as object), enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.redis = new (ioredis().Redis)({ ...(conn as object), enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     const swallow = (): void => undefined; // connection trouble is reported once, by the outage watch
     this.queue.on('error', swallow);
     this.events.on('error', swallow);

@@ -10,8 +10,9 @@
  * queue. A cell that throws is retried (the job's `attempts`, set by the producer); a run that diverges is
  * a result like a finished one (its run folder says so), not a failure to retry.
  */
-import { Worker, DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullmq, ioredis } from './libraries';
 import { promises as fsp, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,7 +79,7 @@ export class DistributedWorker {
     this.freeSlots = Array.from({ length: concurrency }, (_, k) => concurrency - 1 - k);
     mkdirSync(opts.scratchDir, { recursive: true });
     const lockDuration = opts.lockDurationMs ?? 30_000;
-    this.worker = new Worker(QUEUE_NAME, (job, token) => this.process(job, token), {
+    this.worker = new (bullmq().Worker)(QUEUE_NAME, (job, token) => this.process(job, token), {
       connection: connectionOptions(opts.redis),
       concurrency,
       lockDuration,
@@ -88,7 +89,7 @@ export class DistributedWorker {
       autorun: true,
     });
     this.worker.on('error', (e) => this.connectionTrouble(e));
-    this.presence = new Redis({ ...(connectionOptions(opts.redis) as object), lazyConnect: false });
+    this.presence = new (ioredis().Redis)({ ...(connectionOptions(opts.redis) as object), lazyConnect: false });
     this.presence.on('error', (e) => this.connectionTrouble(e));
     this.presence.on('ready', () => {
       if (this.lastConnError) this.log(`worker ${this.id}: Redis at ${opts.redis.display} is reachable again`);
@@ -178,7 +179,9 @@ export class DistributedWorker {
   private async process(job: Job, token: string | undefined): Promise<CellResult> {
     const parsed = cellJobSchema.safeParse(job.data);
     if (!parsed.success) {
-      throw new UnrecoverableError(`job ${job.id}: not a cell of a sweep (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+      throw new (bullmq().UnrecoverableError)(
+        `job ${job.id}: not a cell of a sweep (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`,
+      );
     }
     const data: CellJob = parsed.data;
     const mismatch = versionMismatch(this.versions, data);
@@ -187,7 +190,7 @@ export class DistributedWorker {
     let steps: number | null = null;
     if (data.work.kind === 'train') {
       const cfg = parseConfig(data.work.config);
-      if (!cfg.ok) throw new UnrecoverableError(`cell ${data.cellId}: invalid config:\n${issuesToText(cfg.issues)}`);
+      if (!cfg.ok) throw new (bullmq().UnrecoverableError)(`cell ${data.cellId}: invalid config:\n${issuesToText(cfg.issues)}`);
       work = { kind: 'train', config: cfg.config };
       steps = cfg.config.steps;
     } else {
@@ -222,7 +225,7 @@ export class DistributedWorker {
       }
       if (outcome.status === 'failed' && (outcome.errorCode === 'too-large' || outcome.errorCode === 'invalid-config')) {
         // fails the same way on every worker: no retry
-        throw new UnrecoverableError(`cell ${data.cellId}: ${outcome.reason}`);
+        throw new (bullmq().UnrecoverableError)(`cell ${data.cellId}: ${outcome.reason}`);
       }
       if (outcome.status !== 'finished' && !(outcome.status === 'failed' && outcome.errorCode === 'run-diverged')) {
         throw new Error(`cell ${data.cellId}: ${outcome.reason}`);
@@ -276,7 +279,7 @@ export class DistributedWorker {
       setTimeout(() => void this.close(), 0);
     }
     await job.moveToDelayed(Date.now() + 1000, token);
-    throw new DelayedError();
+    throw new (bullmq().DelayedError)();
   }
 }
 

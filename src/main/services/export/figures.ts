@@ -5,7 +5,6 @@
  */
 import { createRequire } from 'node:module';
 import type { TextMeasure } from '../../../shared/charts/publication';
-import { Resvg } from '@resvg/resvg-js';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { ChartTheme } from '../../../shared/charts/common';
 import { DEFAULT_VIEW, fileSafe, runFigures, type FigureRun, type FigureView } from '../../../shared/charts/figures';
@@ -20,6 +19,10 @@ let echartsModule: ECharts | undefined;
  * before it did anything (issue 13); its CommonJS build is the same library in one file.
  */
 const echarts = (): ECharts => (echartsModule ??= createRequire(import.meta.url)('echarts') as ECharts);
+type ResvgModule = typeof import('@resvg/resvg-js');
+let resvgModule: ResvgModule | undefined;
+/** The PNG rasterizer (a native addon), loaded on first use for the same reason. */
+const resvg = (): ResvgModule => (resvgModule ??= createRequire(import.meta.url)('@resvg/resvg-js') as ResvgModule);
 
 export type FigureFormat = 'svg' | 'png';
 export const MIN_SCALE = 1;
@@ -54,7 +57,7 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
   if (!(scale >= MIN_SCALE && scale <= MAX_SCALE))
     throw new WorkbenchException('invalid-request', `--scale: expected a number from ${MIN_SCALE} to ${MAX_SCALE}, got ${scale}`);
   const font = sansFont();
-  const r = new Resvg(svg, {
+  const r = new (resvg().Resvg)(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: '#ffffff',
     font: { loadSystemFonts: true, defaultFontFamily: font, sansSerifFamily: font },
