@@ -178,8 +178,18 @@ export function regimeKernel(
     for (let i = 0; i < h.length; i++) h[i] = k2 * h[i]!;
     return h;
   }
-  const e = r.enc!;
-  const h = r.dec!;
-  for (let i = 0; i < e.length; i++) e[i] = nu2 * e[i]! + k2 * h[i]!;
-  return e;
+  return jointKernel({ enc: r.enc!, dec: r.dec! }, opts, r.enc!);
+}
+
+/** The joint kernel ν²H_enc∞ + κ²H_dec∞ of both kernels (into `out`, which may be raw.enc itself; default a new array). */
+export function jointKernel(
+  raw: { enc: Float64Array; dec: Float64Array },
+  opts: { kappa: number; nu: number },
+  out: Float64Array = new Float64Array(raw.enc.length),
+): Float64Array {
+  const nu2 = opts.nu * opts.nu;
+  const k2 = opts.kappa * opts.kappa;
+  const { enc, dec } = raw;
+  for (let i = 0; i < enc.length; i++) out[i] = nu2 * enc[i]! + k2 * dec[i]!;
+  return out;
 }

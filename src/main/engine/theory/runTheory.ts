@@ -10,7 +10,7 @@ import { columnNorms, extremeEigen, frobeniusNorm, symmetricEigen } from '../lin
 
 /** Largest n whose H∞ matrix is kept in the theory (for the heatmap). */
 export const THEORY_GRAM_MAX_N = 300;
-import { infiniteKernels } from '../ntk/infiniteKernels';
+import { infiniteKernels, jointKernel } from '../ntk/infiniteKernels';
 import { linearizedModel, type LinearizedModel, predictLinearized, spanShare } from './linearized';
 import { hasUnitNorm, spectralNormSquared } from './report';
 import { automaticLearningRate, maxStableLearningRate } from './stepSize';
@@ -128,6 +128,8 @@ export function runTheory(
     onModel?: (model: LinearizedModel, E0: Float64Array) => void;
     /** receives λ_min and λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ (the data's near-singular check reuses them) */
     onJointExtremes?: (lmin: number, lmax: number) => void;
+    /** H_enc∞ and H_dec∞ of the data [n, n] when the caller has them already (read, not changed) */
+    kernels?: { enc: Float64Array; dec: Float64Array };
   } = {},
 ): RunTheory {
   const { X, d, n, Xtest, nTest } = data;
@@ -191,9 +193,8 @@ export function runTheory(
   }
 
   const signal = opts.signal;
-  const raw = infiniteKernels(X, d, n);
-  const joint = new Float64Array(n * n);
-  for (let i = 0; i < n * n; i++) joint[i] = nu2 * raw.enc[i]! + k2 * raw.dec[i]!;
+  const raw = opts.kernels ?? infiniteKernels(X, d, n);
+  const joint = jointKernel(raw, config);
   // λ_max of H_enc∞ or H_dec∞ sets the step of weak or decoder-only training only.
   const encExt = extremeValues(raw.enc, n, signal, regime === 'weak');
   const decExt = extremeValues(raw.dec, n, signal, regime === 'decoder');

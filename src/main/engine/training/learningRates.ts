@@ -7,7 +7,7 @@ import { WorkbenchException } from '../../../shared/api/result';
 import type { Dataset } from '../datasets';
 import { outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk, tracedEmpiricalNtk } from '../ntk/empiricalNtk';
-import { regimeKernel } from '../ntk/infiniteKernels';
+import { jointKernel, regimeKernel } from '../ntk/infiniteKernels';
 import { largestEigenvalue, lanczosLargestAsync } from '../linalg';
 import { tiedNtkOperatorF64 } from '../ntk/tiedOperator';
 import type { ComputeBackend } from '../backends/types';
@@ -52,6 +52,8 @@ export async function chooseLearningRates(
   data: Pick<Dataset, 'X' | 'd' | 'n'>,
   init: { W: Float64Array; V: Float64Array },
   backend?: ComputeBackend,
+  /** H_enc∞ and H_dec∞ of the data when the caller has them (joint training reads its kernel from them) */
+  kernels?: { enc: Float64Array; dec: Float64Array },
 ): Promise<ChosenLearningRates> {
   if (config.learningRate !== null) {
     return { etaW: config.learningRate, etaV: config.decoderLearningRate ?? config.learningRate, source: 'given', lambdaMax: null, kernel: 'none' };
@@ -66,7 +68,8 @@ export async function chooseLearningRates(
     lambdaMax = e.lambdaMax;
     kernel = e.kernel;
   } else {
-    lambdaMax = largestEigenvalue(regimeKernel(config.regime, X, d, n, { kappa: config.kappa, nu: config.nu }), n);
+    const H = config.regime === 'joint' && kernels !== undefined ? jointKernel(kernels, config) : regimeKernel(config.regime, X, d, n, config);
+    lambdaMax = largestEigenvalue(H, n);
     kernel = `${config.regime} infinite-width kernel`;
   }
   if (!(lambdaMax > 0) || !Number.isFinite(lambdaMax)) {

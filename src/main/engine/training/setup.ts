@@ -17,8 +17,9 @@ import { buildDataset, prepareDataset, type Dataset } from '../datasets';
 import { initParams } from '../autoencoder/init';
 import { forward, outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
+import { infiniteKernels } from '../ntk/infiniteKernels';
 import { createRng, STREAMS } from '../random';
-import { linearizedModel, type LinearizedModel } from '../theory';
+import { linearizedModel, RUN_THEORY_MAX_N, type LinearizedModel } from '../theory';
 import { chooseLearningRates, leadingRate, reportedLearningRates, type ChosenLearningRates } from './learningRates';
 import { computeTheory, linearModelOf, theoryTooLarge, type TheoryJobInput, type TheoryJobOutput } from './theoryJob';
 import { buildPreview } from './preview';
@@ -103,11 +104,15 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
   const init = initParams({ m, d, init: config.init, kappa: config.kappa, nu: config.nu, tied: regime === 'tied' }, createRng(config.seed, STREAMS.init));
   const lossWeight = config.lossNormalization === 'mean' ? 1 / n : 1;
   const testWeight = config.lossNormalization === 'mean' ? 1 / Math.max(nTest, 1) : 1;
-  const rates = await chooseLearningRates(config, data, init, backend);
-  const warnings = [...data.warnings];
-
   // The theory goes to a thread of its own from THEORY_THREAD_MIN_N on: the steps then share the cores with it.
   const offload = theoryRunner !== null && n >= THEORY_THREAD_MIN_N ? theoryRunner : null;
+  const tooLarge = theoryTooLarge(memory, config.memoryLimitMiB);
+  // Joint training with the automatic step reads its kernel from H_enc∞ and H_dec∞, which the theory needs too:
+  // computed once here, they go to its thread with the job.
+  const kernels =
+    offload !== null && tooLarge === null && regime === 'joint' && config.learningRate === null && n <= RUN_THEORY_MAX_N ? infiniteKernels(X, d, n) : undefined;
+  const rates = await chooseLearningRates(config, data, init, backend, kernels);
+  const warnings = [...data.warnings];
   const spec = { X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype, spinWait: offload === null };
   // The trainer at init gives L₀, U₀ and H(0) on this backend and dtype, also when resuming.
   const trainer: Trainer = backend.createTrainer({ ...spec, W0: init.W, V0: init.V });
@@ -164,7 +169,8 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
     rates: { etaW: rates.etaW, etaV: rates.etaV },
     lossWeight,
     scale,
-    tooLarge: theoryTooLarge(memory, config.memoryLimitMiB),
+    tooLarge,
+    ...(kernels !== undefined ? { kernels } : {}),
   };
   async function finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }> {
     let out: TheoryJobOutput;

@@ -28,6 +28,8 @@ export interface TheoryJobInput {
   scale: number;
   /** null when the theory fits beside the run; else why it is skipped (memory plan) */
   tooLarge: string | null;
+  /** H_enc∞ and H_dec∞ of the data [n, n], when the set-up computed them already (for the automatic step) */
+  kernels?: { enc: Float64Array; dec: Float64Array };
 }
 
 /** A frozen-kernel model as data: what {@link linearModelOf} rebuilds the model from. */
@@ -82,6 +84,7 @@ export function computeTheory(input: TheoryJobInput): TheoryJobOutput {
           const w = nearSingularWarning(lmin, lmax);
           if (w !== null) later.push(w);
         },
+        ...(input.kernels !== undefined ? { kernels: input.kernels } : {}),
       },
     );
   } catch (e) {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { installTheoryRunner, runTraining, THEORY_THREAD_MIN_N, type TheoryJobInput, type TheoryThreadReply } from '../../../../../src/main/engine/training';
 import { HELD_RESIDUAL_BYTES } from '../../../../../src/main/engine/training/run';
 import { computeTheory } from '../../../../../src/main/engine/training/theoryJob';
+import { infiniteKernels } from '../../../../../src/main/engine/ntk/infiniteKernels';
 import { runOnThread } from '../../../../../src/main/engine/backends/threads';
 import { theoryThreadScript, type TheoryThreadData } from '../../../../../src/main/engine/threadScripts';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
@@ -70,6 +71,11 @@ describe('the theory thread', () => {
     expect(Array.from(reply.out.linear!.vectors)).toEqual(Array.from(here.linear!.vectors));
     expect(Array.from(reply.out.linear!.coefficients)).toEqual(Array.from(here.linear!.coefficients));
     expect(here.theory?.lambdaJoint).toBeGreaterThan(0);
+    // H_enc∞ and H_dec∞ given with the job (as the set-up of joint training with the automatic step gives them)
+    // change nothing in what comes back.
+    const given = computeTheory({ ...job, kernels: infiniteKernels(X, d, n) });
+    expect(given.theory).toEqual(here.theory);
+    expect(Array.from(given.linear!.vectors)).toEqual(Array.from(here.linear!.vectors));
   });
 
   it('a thread that fails to load rejects (the run then computes the theory itself)', async () => {
