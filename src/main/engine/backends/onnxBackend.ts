@@ -51,11 +51,11 @@ class OnnxTrainer implements Trainer {
   private readonly batchSessions = new Map<number, Promise<Session>>();
   private disposed = false;
 
-  constructor(
-    spec: TrainerSpec,
-    private readonly options: ort.InferenceSession.SessionOptions,
-  ) {
+  private readonly options: ort.InferenceSession.SessionOptions;
+
+  constructor(spec: TrainerSpec, options: ort.InferenceSession.SessionOptions) {
     checkTrainerSpec(spec);
+    this.options = spec.spinWait === false ? sleepingThreads(options) : options;
     const { d, n, m, dtype } = spec;
     this.dims = { d, n, m, regime: spec.regime, dtype, decoderWeight: spec.etaW > 0 ? spec.etaV / spec.etaW : 1 };
     this.tensorType = dtype;
@@ -294,7 +294,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions = {}): ComputeBackend
     name: 'onnx',
     dtypes: ['float32', 'float64'],
     description: `onnxruntime-node ${ort.env.versions.node ?? ''} CPU, ${threads} thread${threads > 1 ? 's' : ''}`,
-    createTrainer: (spec) => new OnnxTrainer(spec, spec.spinWait === false ? sleepingThreads(options) : options),
+    createTrainer: (spec) => new OnnxTrainer(spec, options),
     tiedNtkOperator: (p) => onnxTiedOperator(p, options),
     dispose: () => undefined,
   };
@@ -349,7 +349,7 @@ export async function createOnnxCudaBackend(opts: OnnxBackendOptions = {}): Prom
     name: 'onnx-cuda',
     dtypes: ['float32', 'float64'],
     description: `onnxruntime-node ${ort.env.versions.node ?? ''} CUDA device 0 (CPU provider for the rest, ${threads} thread${threads > 1 ? 's' : ''})`,
-    createTrainer: (spec) => new OnnxTrainer(spec, spec.spinWait === false ? sleepingThreads(options) : options),
+    createTrainer: (spec) => new OnnxTrainer(spec, options),
     tiedNtkOperator: (p) => onnxTiedOperator(p, options),
     dispose: () => undefined,
   };

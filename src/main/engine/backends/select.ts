@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { BackendChoice, BackendName, Dtype } from '../../../shared/config/schema';
 import type { BackendLoadAttempt, ComputeBackend } from './types';
+import { TFJS_NODE_HINT, TFJS_NODE_PACKAGES } from './tfjsPackages';
 
 /** Options every loader receives. */
 export interface BackendLoadOptions {
@@ -46,10 +47,6 @@ function quietOnnx(): void {
   if (process.env.ORT_DISABLE_TELEMETRY === undefined) process.env.ORT_DISABLE_TELEMETRY = '1';
 }
 
-/** The packages of the 'tensorflow' backend, as tfjsBackend.ts tries them, and what to install. */
-const TFJS_NODE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
-const TFJS_NODE_HINT = 'install @tensorflow/tfjs-node-gpu for CUDA 11.2/cuDNN 8.1, or @tensorflow/tfjs-node';
-
 /** Whether a package can be found, without loading it (any answer but "not found" leaves it to the import). */
 function installed(pkg: string): boolean {
   try {
@@ -65,7 +62,7 @@ export const DEFAULT_LOADERS: Readonly<Record<BackendName, BackendLoader>> = {
   tensorflow: async () => {
     // Where neither tfjs-node package is installed (any machine not set up for it) that is said without loading
     // tfjs-core and the wasm backend first: ~150 ms of every run's start (issue 13).
-    if (!TFJS_NODE.some(installed)) throw new Error(`${TFJS_NODE.map((p) => `${p}: not installed`).join('; ')} (${TFJS_NODE_HINT})`);
+    if (!TFJS_NODE_PACKAGES.some(installed)) throw new Error(`${TFJS_NODE_PACKAGES.map((p) => `${p}: not installed`).join('; ')} (${TFJS_NODE_HINT})`);
     return (await import('./tfjsBackend')).createTfjsBackend('tensorflow');
   },
   'onnx-cuda': async (opts) => (quietOnnx(), await import('./onnxBackend')).createOnnxCudaBackend(opts.threads === undefined ? {} : { threads: opts.threads }),

@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import type { ComputeBackend, Trainer, TrainerSpec } from './types';
+import { TFJS_NODE_HINT, TFJS_NODE_PACKAGES } from './tfjsPackages';
 
 type Tf = typeof tfCore;
 type Tensor = tfCore.Tensor;
@@ -20,9 +21,6 @@ type TfjsName = 'wasm' | 'tfjs-cpu' | 'tensorflow';
 
 /** The tfjs backend names behind our backend names. */
 const TF_BACKEND: Record<TfjsName, string> = { wasm: 'wasm', 'tfjs-cpu': 'cpu', tensorflow: 'tensorflow' };
-
-/** Packages tried, in order, for the 'tensorflow' backend (select.ts checks the same two are installed first). */
-export const TFJS_NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 /** Options of {@link createTfjsBackend}. */
 export interface TfjsBackendOptions {
@@ -60,7 +58,7 @@ async function loadTensorflow(opts: TfjsBackendOptions): Promise<{ tf: Tf; pkg: 
       reasons.push(`${pkg}: ${errorText(err)}`);
     }
   }
-  throw new Error(`${reasons.join('; ')} (install @tensorflow/tfjs-node-gpu for CUDA 11.2/cuDNN 8.1, or @tensorflow/tfjs-node)`);
+  throw new Error(`${reasons.join('; ')} (${TFJS_NODE_HINT})`);
 }
 
 class TfjsTrainer implements Trainer {

@@ -150,11 +150,11 @@ export async function runTraining(
    * kept at their steps, so the records are the same whenever the theory arrived.
    */
   const held: { rec: MetricRecord; complete?: () => void }[] = [];
+  /** how many of `held` are tracked records waiting for their frozen-kernel parts (each keeps a residual) */
   let heldTracked = 0;
   const flushHeld = (): void => {
-    const out = held.splice(0);
     heldTracked = 0;
-    for (const h of out) {
+    for (const h of held.splice(0)) {
       h.complete?.();
       cb.onRecord(h.rec);
     }
@@ -216,11 +216,12 @@ export async function runTraining(
     flushHeld();
     return true;
   };
+  /** Held tracked records (each keeps a residual) allowed within {@link HELD_RESIDUAL_BYTES}. */
+  const heldMax = Math.max(1, Math.min(64, Math.floor(HELD_RESIDUAL_BYTES / (8 * d * n))));
   /**
    * Whether to wait for the theory before going on: when records are held and the run is about to stop
-   * stepping for a while (paused), or when the held residuals reach their budget ({@link HELD_RESIDUAL_BYTES}).
+   * stepping for a while (paused), or when the held residuals reach their budget.
    */
-  const heldMax = Math.max(1, Math.min(64, Math.floor(HELD_RESIDUAL_BYTES / (8 * d * n))));
   const mustCatchUp = (): boolean => held.length > 0 && (control.paused || heldTracked >= heldMax);
   /** Waits for the theory and applies it, unless a Stop comes first (polled: the stop is a flag in shared memory). */
   const catchUp = async (): Promise<void> => {

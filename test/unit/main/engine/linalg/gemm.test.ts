@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { gemmNT, gemmNTAdd } from '../../../../../src/main/engine/linalg/gemm';
+import { lcg } from './lcg';
 
 /** Same k products summed in a different order: agreement to k·ε relative to Σ|a||b|. */
 const REL = 1e-15;
 
 describe('gemmNT()', () => {
   it('equals the naive A Bᵀ on ragged shapes, across several packed depth panels', () => {
-    let s = 99;
-    const r = (): number => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return s / 4294967296 - 0.5;
-    };
+    const r = lcg(99);
     // k = 600 spans three 256-deep panels; m, n not multiples of the 4×4 micro-kernel.
     // [6, 70, 300] and [70, 6, 300]: the SIMD tiles with different block counts for the two operands.
     for (const [m, n, k] of [
@@ -40,11 +37,7 @@ describe('gemmNT()', () => {
   });
 
   it('gives the naive products with the WebAssembly SIMD tiles, as with the TypeScript micro-kernel on small shapes', () => {
-    let s = 5;
-    const r = (): number => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return s / 4294967296 - 0.5;
-    };
+    const r = lcg(5);
     // 10 × 12 tiles over three depth panels on the SIMD kernel; 3 × 2 tiles (below 16) on the TypeScript one.
     for (const [m, n, k] of [
       [37, 45, 513],
@@ -75,11 +68,7 @@ describe('gemmNT()', () => {
 });
 
 describe('gemmNTAdd()', () => {
-  let s = 17;
-  const r = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
+  const r = lcg(17);
 
   it('adds A Bᵀ into a block of a larger matrix, reading blocks of larger operands, exactly as gemmNT computes it', () => {
     // A small shape (TypeScript micro-kernel) and one past the SIMD threshold, each within one depth panel
