@@ -9,7 +9,7 @@
 import type { Config } from '../../shared/config/schema';
 import type { WorkbenchError } from '../../shared/api/result';
 import type { RunMeta } from '../../shared/api/contract';
-import type { MetricRecord } from '../../shared/run/format';
+import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import type { KernelTaskArgs, KernelTaskResult, NtkTaskArgs, TheoryTaskArgs } from './tasks';
 import type { NtkReport } from './ntkReport';
 import type { TheoryPreview, TheoryReport } from '../../shared/run/theory';
@@ -113,6 +113,7 @@ export type WorkerToHost =
   | { type: 'params'; runId: string; params: KeptParams }
   | { type: 'meta'; runId: string; meta: RunMeta }
   | { type: 'records'; runId: string; records: MetricRecord[] }
+  | { type: 'ahead'; runId: string; points: LossPoint[] }
   | { type: 'checkpoint'; runId: string; checkpoint: Checkpoint }
   | { type: 'done'; runId: string; outcome: RunOutcome; lastStep: number }
   | { type: 'task-result'; id: number; ok: true; value: unknown }

@@ -8,7 +8,7 @@ import { sharedControl } from './protocol';
 import { loadBackend } from './backends/select';
 import { installTheoryRunner, runTraining, type TheoryJobInput, type TheoryThreadReply } from './training';
 import { theoryThreadScript, type TheoryThreadData } from './threadScripts';
-import type { MetricRecord } from '../../shared/run/format';
+import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
 import { installSymvThreads, setSymvThreads, warmUpEigensolvers } from './linalg';
@@ -37,23 +37,36 @@ function send(msg: WorkerToHost): void {
   port!.postMessage(msg);
 }
 
-/** Records are batched per event-loop turn so a fast loop does not flood the host with messages. */
-function recordBatcher(runId: string): { push(r: MetricRecord): void; flush(): void } {
+/**
+ * Records are batched (at most every 30 ms or 256 records) so a fast loop does not flood the host with
+ * messages; so are the loss points of held records (`ahead`), sent after the records of the same batch.
+ */
+function recordBatcher(runId: string): { push(r: MetricRecord): void; ahead(p: LossPoint): void; flush(): void } {
   let buf: MetricRecord[] = [];
+  let points: LossPoint[] = [];
   let last = 0;
+  const due = (size: number): boolean => {
+    const now = performance.now();
+    if (now - last > 30 || size >= 256) {
+      last = now;
+      return true;
+    }
+    return false;
+  };
   return {
     push(r) {
       buf.push(r);
-      const now = performance.now();
-      if (now - last > 30 || buf.length >= 256) {
-        last = now;
-        this.flush();
-      }
+      if (due(buf.length)) this.flush();
+    },
+    ahead(p) {
+      points.push(p);
+      if (due(points.length)) this.flush();
     },
     flush() {
-      if (buf.length === 0) return;
-      send({ type: 'records', runId, records: buf });
+      if (buf.length > 0) send({ type: 'records', runId, records: buf });
+      if (points.length > 0) send({ type: 'ahead', runId, points });
       buf = [];
+      points = [];
     },
   };
 }
@@ -117,6 +130,7 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
           lastStep = rec.step;
           batch.push(rec);
         },
+        onAhead: (p) => batch.ahead(p),
         onCheckpoint: (cp) => checkpoints.push(cp),
         onParams: (params) => {
           batch.flush();

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../../shared/config/schema';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import type { RunMeta } from '../../shared/api/contract';
-import type { MetricRecord } from '../../shared/run/format';
+import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import {
   CTRL_CANCEL,
   CTRL_PAUSE,
@@ -49,6 +49,8 @@ export interface RunHandlers {
   /** the run's meta: at set-up (`theoryPending`), then again with the theory after the first record */
   onMeta(meta: RunMeta): void;
   onRecords(records: MetricRecord[]): void;
+  /** losses of steps taken whose records are held back while the theory is computed (never stored) */
+  onAhead?(points: LossPoint[]): void;
   onCheckpoint?(cp: Checkpoint): void;
   /** θ₀ after set-up and θ at the end, to keep in the run folder (services/export/keptParams.ts) */
   onParams?(p: KeptParams): void;
@@ -287,6 +289,9 @@ export class EngineHost implements RunEngine {
           handlers.onRecords(msg.records);
           break;
         }
+        case 'ahead':
+          handlers.onAhead?.(msg.points);
+          break;
         case 'checkpoint':
           handlers.onCheckpoint?.(msg.checkpoint);
           break;

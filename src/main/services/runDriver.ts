@@ -13,7 +13,7 @@ import os from 'node:os';
 import type { Config } from '../../shared/config/schema';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import type { RunMeta } from '../../shared/api/contract';
-import type { MachineInfo, MetricRecord, RunConfigFile } from '../../shared/run/format';
+import type { LossPoint, MachineInfo, MetricRecord, RunConfigFile } from '../../shared/run/format';
 import { assertRunFits } from '../../shared/run/memory';
 import type { Checkpoint, RunOutcome } from '../engine/protocol';
 import type { RunEngine, RunHandle } from './engineHost';
@@ -67,6 +67,8 @@ export interface RunListeners {
   onMeta?(meta: RunMeta): void;
   /** records, once they are on disk */
   onRecords?(records: MetricRecord[]): void;
+  /** losses of steps whose records are held back while the theory is computed (EngineHost's RunHandlers.onAhead) */
+  onAhead?(points: LossPoint[]): void;
   /** the first failed write (the run is being stopped) */
   onIoError?(error: WorkbenchError): void;
   log?(msg: string): void;
@@ -150,6 +152,9 @@ export function launchRun(opts: LaunchOptions): DrivenRun {
         first ??= records[0] ?? null;
         last = records[records.length - 1] ?? last;
         opts.onRecords?.(records);
+      },
+      onAhead: (points) => {
+        if (!ioError) opts.onAhead?.(points);
       },
       onCheckpoint: (cp) => writer.checkpoint(cp),
       onParams: (p) => queueIo(() => writer.keepParams(p)),

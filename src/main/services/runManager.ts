@@ -7,7 +7,7 @@
 import type { Config } from '../../shared/config/schema';
 import { WorkbenchException } from '../../shared/api/result';
 import type { EventMap, RunDetail, RunMeta, RunSummary } from '../../shared/api/contract';
-import type { MetricRecord, RunStatus } from '../../shared/run/format';
+import type { LossPoint, MetricRecord, RunStatus } from '../../shared/run/format';
 import type { EngineHost, RunHandle } from './engineHost';
 import type { SessionStore } from './sessionStore';
 import type { RunWriter } from './runWriter';
@@ -26,6 +26,10 @@ interface LiveRun {
   config: Config;
   handle: RunHandle;
   pending: MetricRecord[];
+  /** loss points of held records not emitted yet (all newer than `recordedStep`) */
+  ahead: LossPoint[];
+  /** the step of the newest record received (-1 before the first) */
+  recordedStep: number;
   timer: NodeJS.Timeout | null;
   lastEmit: number;
   lastStep: number;
@@ -87,6 +91,8 @@ export class RunManager {
       config,
       handle: undefined as unknown as RunHandle,
       pending: [],
+      ahead: [],
+      recordedStep: -1,
       timer: null,
       lastEmit: 0,
       lastStep: resumeFrom?.step ?? 0,
@@ -110,6 +116,7 @@ export class RunManager {
         this.deps.emit('run:status', { runId, status: run.status, reason: null, meta });
       },
       onRecords: (records) => this.onRecords(run, records),
+      onAhead: (points) => this.onAhead(run, points),
     });
     run.handle = driven.handle;
     void driven.done.then((result) => this.onDone(run, result));
@@ -120,12 +127,30 @@ export class RunManager {
   private onRecords(run: LiveRun, records: MetricRecord[]): void {
     const last = records[records.length - 1];
     if (last) {
-      run.lastStep = last.step;
-      run.rate.push({ t: this.now(), step: last.step });
-      if (run.rate.length > 50) run.rate.shift();
+      run.recordedStep = last.step;
+      run.ahead = run.ahead.filter((p) => p.step > last.step);
+      this.advance(run, last.step);
     }
     run.pending.push(...records);
     this.scheduleProgress(run);
+  }
+
+  /** Loss points of held records: shown ahead of their records and counted for steps/s (throttled). */
+  private onAhead(run: LiveRun, points: LossPoint[]): void {
+    const fresh = points.filter((p) => p.step > run.recordedStep);
+    const last = fresh[fresh.length - 1];
+    if (!last) return;
+    run.ahead.push(...fresh);
+    this.advance(run, last.step);
+    this.scheduleProgress(run);
+  }
+
+  /** The run has taken `step` steps (records and held points may interleave: the step never goes back). */
+  private advance(run: LiveRun, step: number): void {
+    if (step <= run.lastStep && run.rate.length > 0) return;
+    run.lastStep = step;
+    run.rate.push({ t: this.now(), step });
+    if (run.rate.length > 50) run.rate.shift();
   }
 
   private scheduleProgress(run: LiveRun): void {
@@ -142,9 +167,11 @@ export class RunManager {
       clearTimeout(run.timer);
       run.timer = null;
     }
-    if (run.pending.length === 0) return;
+    if (run.pending.length === 0 && run.ahead.length === 0) return;
     const records = run.pending;
+    const ahead = run.ahead;
     run.pending = [];
+    run.ahead = [];
     run.lastEmit = this.now();
     const first = run.rate[0];
     const lastR = run.rate[run.rate.length - 1];
@@ -155,6 +182,7 @@ export class RunManager {
     this.deps.emit('run:progress', {
       runId: run.runId,
       records,
+      ...(ahead.length > 0 ? { ahead } : {}),
       step: run.lastStep,
       totalSteps: run.config.steps,
       stepsPerSecond,

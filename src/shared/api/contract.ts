@@ -19,7 +19,7 @@ import {
 import type { ExperimentPreset } from '../experiments/presets';
 import { z } from 'zod';
 import { MAX_CSV_CHARS, type Config, type ConfigIssue } from '../config/schema';
-import type { MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
+import type { LossPoint, MetricRecord, RunConfigFile, RunStatus, RunStatusFile } from '../run/format';
 import type { Result, WorkbenchError } from './result';
 import type { SessionSummary } from '../session/types';
 import type { RunTheory, TheoryPreview } from '../run/theory';
@@ -107,6 +107,11 @@ export interface RunDetail {
 export interface RunProgressEvent {
   runId: string;
   records: MetricRecord[];
+  /**
+   * the losses of steps already taken whose records are still held back (while the theory that completes a
+   * tracked record is computed: engine/training/run.ts), all after `records`; the records replace them
+   */
+  ahead?: LossPoint[];
   step: number;
   totalSteps: number;
   stepsPerSecond: number | null;

@@ -95,6 +95,12 @@ export const metricRecordSchema = z
   .passthrough();
 export type MetricRecord = z.infer<typeof metricRecordSchema>;
 export type TrackedMetrics = z.infer<typeof trackedSchema>;
+/**
+ * The loss at a step already taken whose record is not out yet: a run holds its records back, in order,
+ * while the theory that completes a tracked record is still being computed (engine/training/run.ts); the
+ * point lets a live chart and progress line go on meanwhile. Never stored: the record replaces it.
+ */
+export type LossPoint = Pick<MetricRecord, 'step' | 'loss' | 'lossRatio' | 'wallMs'>;
 
 export const machineSchema = z.object({
   platform: z.string(),

@@ -25,6 +25,16 @@ export function register(p: Command, state: CliState): void {
       const onSig = (): void => ac.abort();
       process.once('SIGINT', onSig);
       let lastPrint = 0;
+      /** the newest step a progress line named: held records that follow their loss points don't go back */
+      let printedStep = -1;
+      const progress = (step: number, loss: number | null): void => {
+        const now = Date.now();
+        if (step > printedStep && (now - lastPrint > 500 || step === config.steps)) {
+          lastPrint = now;
+          printedStep = step;
+          errln(`step ${step}/${config.steps}  loss ${fmt(loss)}`);
+        }
+      };
       const said = new Set<string>();
       // The newest tracked record's verdict: a network collapsed to the zero output is said once, as it happens.
       let collapse: { message: string } | null = null;
@@ -56,12 +66,12 @@ export function register(p: Command, state: CliState): void {
               if (r.tracked.collapse && !collapse) errln(`warning: ${r.tracked.collapse.message}`);
               collapse = r.tracked.collapse ?? null;
             }
-            const now = Date.now();
-            if (now - lastPrint > 500 || r.step === config.steps) {
-              lastPrint = now;
-              errln(`step ${r.step}/${config.steps}  loss ${fmt(r.loss)}`);
-            }
+            progress(r.step, r.loss);
           }
+        },
+        // Losses of steps whose records wait for the theory: the progress goes on meanwhile.
+        onAhead: (points) => {
+          for (const p of points) progress(p.step, p.loss);
         },
       }).finally(() => host.dispose());
       process.off('SIGINT', onSig);

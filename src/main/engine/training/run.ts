@@ -18,7 +18,7 @@
 import type { Config } from '../../../shared/config/schema';
 import type { RunMeta } from '../../../shared/api/contract';
 import { WorkbenchException } from '../../../shared/api/result';
-import type { MetricRecord } from '../../../shared/run/format';
+import type { LossPoint, MetricRecord } from '../../../shared/run/format';
 import { roundNumbers } from '../../../shared/charts/common';
 import type { Checkpoint, KeptParams, RunControl, RunOutcome } from '../protocol';
 import type { ComputeBackend, Trainer } from '../backends/types';
@@ -44,6 +44,11 @@ export interface RunCallbacks {
    */
   onMeta(meta: RunMeta): void;
   onRecord(rec: MetricRecord): void;
+  /**
+   * the loss of a record that is held back (see `held` in runTraining) as soon as it is known, so that a live
+   * chart need not wait for the theory; its record follows, whole, once the theory is in
+   */
+  onAhead?(point: LossPoint): void;
   onCheckpoint?(cp: Checkpoint): void;
   /** the parameters to keep: θ₀ once set up (also on resume, recomputed from the seed), θ at the end */
   onParams?(p: KeptParams): void;
@@ -172,6 +177,7 @@ export async function runTraining(
     }
     if (complete !== undefined) heldTracked++;
     held.push({ rec, complete });
+    cb.onAhead?.({ step, loss, lossRatio: rec.lossRatio, wallMs: rec.wallMs });
   };
 
   // The theory starts once the first record is out. On a thread of its own it goes on beside the GD steps and

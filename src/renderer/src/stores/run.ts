@@ -9,7 +9,7 @@ import { computed, markRaw, reactive, ref, shallowReactive } from 'vue';
 import type { RunDetail, RunMeta, RunProgressEvent, RunStatusEvent, RunFailedEvent, RunSummary } from '../../../shared/api/contract';
 import type { WorkbenchError } from '../../../shared/api/result';
 import type { Config } from '../../../shared/config/schema';
-import type { MetricRecord, RunStatus } from '../../../shared/run/format';
+import type { LossPoint, MetricRecord, RunStatus } from '../../../shared/run/format';
 import { getApi } from '../api/current';
 
 export type RunPhase = RunStatus | 'starting';
@@ -29,6 +29,11 @@ export interface RunView {
   config: Config | null;
   /** every record received, in step order (raw, not reactive: read `version` to depend on it) */
   records: MetricRecord[];
+  /**
+   * losses of steps after the last record whose records are still held back by the run (while its theory is
+   * computed), in step order (raw); dropped as their records arrive
+   */
+  ahead: LossPoint[];
   /** bumped whenever records or progress change */
   version: number;
 }
@@ -42,7 +47,7 @@ export function isActive(status: RunPhase | undefined): boolean {
  * Appends the records of a progress batch that are newer than the last one held (batches may overlap
  * after a reconnect), keeping `target` sorted by step. Returns how many were appended.
  */
-export function appendRecords(target: MetricRecord[], incoming: readonly MetricRecord[]): number {
+export function appendRecords<T extends { step: number }>(target: T[], incoming: readonly T[]): number {
   let last = target.length > 0 ? target[target.length - 1]!.step : -1;
   let added = 0;
   for (const r of incoming) {
@@ -53,6 +58,27 @@ export function appendRecords(target: MetricRecord[], incoming: readonly MetricR
     }
   }
   return added;
+}
+
+/**
+ * The held-back loss points after `records` once a progress batch is in: the earlier ones not yet replaced by
+ * a record, then the batch's new ones, in step order.
+ */
+export function mergeAhead(ahead: readonly LossPoint[], records: readonly MetricRecord[], incoming: readonly LossPoint[] = []): LossPoint[] {
+  const last = records.length > 0 ? records[records.length - 1]!.step : -1;
+  const out = ahead.filter((p) => p.step > last);
+  appendRecords(
+    out,
+    incoming.filter((p) => p.step > last),
+  );
+  return out;
+}
+
+/**
+ * The loss points a live chart draws: the records, then the held-back points after them.
+ */
+export function withAhead(records: readonly MetricRecord[], ahead: readonly LossPoint[]): readonly MetricRecord[] {
+  return ahead.length === 0 ? records : [...records, ...mergeAhead(ahead, records)];
 }
 
 /**
@@ -79,6 +105,7 @@ function emptyRun(runId: string): RunView {
     error: null,
     config: null,
     records: markRaw([]) as MetricRecord[],
+    ahead: markRaw([]) as LossPoint[],
     version: 0,
   }) as RunView;
 }
@@ -111,6 +138,7 @@ export const useRunStore = defineStore('run', () => {
   function onProgress(e: RunProgressEvent): void {
     const run = ensure(e.runId);
     appendRecords(run.records, e.records);
+    if (run.ahead.length > 0 || e.ahead) run.ahead = markRaw(mergeAhead(run.ahead, run.records, e.ahead));
     run.step = e.step;
     run.totalSteps = e.totalSteps;
     run.stepsPerSecond = e.stepsPerSecond;
@@ -246,6 +274,7 @@ export const useRunStore = defineStore('run', () => {
     run.config = markRaw(d.config.config);
     run.totalSteps = d.config.config.steps;
     run.records = markRaw(mergeStored(d.records, run.records));
+    run.ahead = markRaw(mergeAhead(run.ahead, run.records));
     run.step = Math.max(d.status.lastStep, heldLast);
     run.meta = markRaw({
       backend: d.config.backend,

@@ -79,4 +79,47 @@ describe('LossPanel before step 0 is recorded (issue 13)', () => {
     expect(w.get('[data-testid="first-loss"]').attributes('data-value')).toBe('');
     expect(drawn()).toEqual([]);
   });
+
+  it('draws the losses of records the run still holds back (for the theory) after the records, counting only records', async () => {
+    const { w, api, run, drawn } = mountPanel();
+    run.onStatus({ runId: 'r3', status: 'running', reason: null, meta: { ...meta, initialLoss: 100 } });
+    run.select('r3');
+    const progress = (records: { step: number; loss: number }[], step: number, ahead?: { step: number; loss: number }[]) =>
+      api.emit('run:progress', {
+        runId: 'r3',
+        step,
+        totalSteps: 50,
+        stepsPerSecond: null,
+        etaSeconds: null,
+        records: records.map((r) => ({ ...r, lossRatio: r.loss / 100, wallMs: r.step })),
+        ...(ahead ? { ahead: ahead.map((r) => ({ ...r, lossRatio: r.loss / 100, wallMs: r.step })) } : {}),
+      });
+    progress([{ step: 0, loss: 100 }], 0);
+    progress([], 3, [
+      { step: 1, loss: 80 },
+      { step: 2, loss: 60 },
+      { step: 3, loss: 50 },
+    ]);
+    await flushPromises();
+    expect(drawn()).toEqual([
+      [0, 100],
+      [1, 80],
+      [2, 60],
+      [3, 50],
+    ]);
+    expect(w.get('[data-testid="last-loss"]').attributes('data-value')).toBe('50');
+    expect(w.get('[data-testid="loss-points"]').attributes('data-value')).toBe('1');
+    // the held records come: the same points, now records
+    progress(
+      [
+        { step: 1, loss: 80 },
+        { step: 2, loss: 60 },
+        { step: 3, loss: 50 },
+      ],
+      3,
+    );
+    await flushPromises();
+    expect(drawn()).toHaveLength(4);
+    expect(w.get('[data-testid="loss-points"]').attributes('data-value')).toBe('4');
+  });
 });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import { appendRecords, mergeStored, useRunStore } from '../../../../src/renderer/src/stores/run';
+import { appendRecords, mergeAhead, mergeStored, useRunStore, withAhead } from '../../../../src/renderer/src/stores/run';
 import { setApi } from '../../../../src/renderer/src/api/current';
 import { defaultConfig } from '../../../../src/shared/config/schema';
 import type { MetricRecord } from '../../../../src/shared/run/format';
@@ -26,6 +26,20 @@ describe('mergeStored()', () => {
     // the file wins where both hold a step
     expect(out[0]!.loss).toBe(1);
     expect(out[2]!.loss).toBeCloseTo(1 / 3);
+  });
+});
+
+describe('mergeAhead() and withAhead(): the losses of records a run still holds back', () => {
+  it('keeps the points after the last record, adds newer incoming ones in order, and draws them after the records', () => {
+    const records = [rec(0), rec(1), rec(2)];
+    const ahead = mergeAhead([rec(2), rec(3), rec(4)], records, [rec(3, 9), rec(5), rec(6)]);
+    expect(ahead.map((p) => p.step)).toEqual([3, 4, 5, 6]);
+    // an incoming point for a step already held ahead does not replace it
+    expect(ahead[0]!.loss).toBe(1 / 4);
+    expect(withAhead(records, ahead).map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // once the records come the points are gone
+    expect(mergeAhead(ahead, [...records, rec(3), rec(4), rec(5), rec(6)])).toEqual([]);
+    expect(withAhead(records, [])).toBe(records);
   });
 });
 
@@ -100,6 +114,26 @@ describe('useRunStore()', () => {
     expect(run.totalSteps).toBe(total);
     expect(run.stepsPerSecond).toBe(123);
     expect(run.version).toBeGreaterThanOrEqual(total / 50);
+  });
+
+  it('shows the losses of held records ahead of them until the records replace them', async () => {
+    const store = useRunStore();
+    store.init();
+    await store.start(defaultConfig());
+    const progress = (records: MetricRecord[], step: number, ahead?: MetricRecord[]) =>
+      api.emit('run:progress', { runId: 'run-1', records, ...(ahead ? { ahead } : {}), step, totalSteps: 100, stepsPerSecond: null, etaSeconds: null });
+    progress([rec(0), rec(1)], 1);
+    progress([], 4, [rec(2), rec(3), rec(4)]);
+    const run = store.current!;
+    expect(run.records.map((r) => r.step)).toEqual([0, 1]);
+    expect(run.ahead.map((p) => p.step)).toEqual([2, 3, 4]);
+    expect(run.step).toBe(4);
+    progress([rec(2), rec(3)], 5, [rec(5)]);
+    expect(run.records.map((r) => r.step)).toEqual([0, 1, 2, 3]);
+    expect(run.ahead.map((p) => p.step)).toEqual([4, 5]);
+    progress([rec(4), rec(5), rec(6)], 6);
+    expect(run.ahead).toEqual([]);
+    expect(run.records.map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('follows status transitions: starting → running → paused → running → stopped, clearing the ETA at the end', async () => {

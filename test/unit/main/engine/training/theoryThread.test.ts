@@ -16,7 +16,7 @@ import { freeRunning, type RunControl, type RunOutcome } from '../../../../../sr
 import { EngineHost } from '../../../../../src/main/services/engineHost';
 import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
 import type { RunMeta } from '../../../../../src/shared/api/contract';
-import type { MetricRecord } from '../../../../../src/shared/run/format';
+import type { LossPoint, MetricRecord } from '../../../../../src/shared/run/format';
 
 const config = (over: Partial<Config> = {}): Config => ({
   ...defaultConfig(),
@@ -151,18 +151,36 @@ describe('the theory thread', () => {
           },
         };
         const recs: MetricRecord[] = [];
+        const ahead: LossPoint[] = [];
         let seenAtRelease = -1;
+        let aheadAtRelease = -1;
         const out = await runTraining(cfg, createJsBackend(), control, {
           onMeta: (m) => {
-            if (!m.theoryPending && seenAtRelease < 0) seenAtRelease = recs.length;
+            if (!m.theoryPending && seenAtRelease < 0) {
+              seenAtRelease = recs.length;
+              aheadAtRelease = ahead.length;
+            }
           },
           onRecord: (r) => recs.push(r),
+          onAhead: (p) => {
+            // A held record's loss comes before the record itself.
+            expect(recs.some((r) => r.step >= p.step)).toBe(false);
+            ahead.push(p);
+          },
           now: () => performance.now(),
         });
         expect(out.status).toBe('finished');
         expect(releasedBy).toBe('steps');
-        // Until the theory came only the records before the first held one (step 4) were out.
+        // Until the theory came only the records before the first held one (step 4) were out, and the losses of
+        // the held ones: every step from 4 to where the run stood.
         expect(recs.slice(0, seenAtRelease).map((r) => r.step)).toEqual([0, 1, 2, 3]);
+        expect(aheadAtRelease).toBeGreaterThan(4);
+        expect(ahead.map((p) => p.step)).toEqual(Array.from({ length: ahead.length }, (_, i) => 4 + i));
+        // Each is its record's loss, ratio and time.
+        for (const p of ahead) {
+          const r = recs.find((x) => x.step === p.step)!;
+          expect(p).toEqual({ step: r.step, loss: r.loss, lossRatio: r.lossRatio, wallMs: r.wallMs });
+        }
         expect(withoutWall(recs)).toEqual(withoutWall(recsHere));
         expect(recs.filter((r) => r.tracked && r.step > 0).every((r) => r.tracked!.spectralBias !== undefined)).toBe(true);
       } finally {
