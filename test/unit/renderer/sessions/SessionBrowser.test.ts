@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import SessionBrowser from '../../../../src/renderer/src/components/sessions/SessionBrowser.vue';
-import type { InvokeChannel, InvokeMap, RunSummary, WorkbenchApi } from '../../../../src/shared/api/contract';
+import type { EventChannel, EventMap, InvokeChannel, InvokeMap, RunSummary, WorkbenchApi } from '../../../../src/shared/api/contract';
 import type { Result } from '../../../../src/shared/api/result';
 import type { SessionSummary } from '../../../../src/shared/session/types';
 import { setApi } from '../../../../src/renderer/src/api/current';
@@ -61,7 +61,7 @@ function fakeApi(opts: { failDelete?: boolean; ownedByOther?: boolean } = {}) {
       },
     }),
     'session:list': () => ({ ok: true, value: sessions }),
-    'session:runs': (req) => ({ ok: true, value: runs[req.sessionId] ?? [] }),
+    'session:runs': (req) => ({ ok: true, value: [...(runs[req.sessionId] ?? [])] }),
     'session:rename': (req) => {
       sessions = sessions.map((s) => (s.sessionId === req.sessionId ? { ...s, name: req.name } : s));
       return { ok: true, value: sessions.find((s) => s.sessionId === req.sessionId)! };
@@ -89,6 +89,7 @@ function fakeApi(opts: { failDelete?: boolean; ownedByOther?: boolean } = {}) {
       return { ok: true, value: { sessionId: req.sessionId, trashed: true } };
     },
   };
+  const listeners: Partial<Record<EventChannel, Set<(p: unknown) => void>>> = {};
   const api: WorkbenchApi = {
     async invoke(channel, req) {
       calls.push({ channel, req });
@@ -96,9 +97,14 @@ function fakeApi(opts: { failDelete?: boolean; ownedByOther?: boolean } = {}) {
       if (!h) return { ok: false, error: { code: 'internal', message: `unexpected ${channel}` } } as never;
       return h(req) as never;
     },
-    on: () => () => undefined,
+    on(channel, listener) {
+      const l = listener as (p: unknown) => void;
+      (listeners[channel] ??= new Set()).add(l);
+      return () => listeners[channel]!.delete(l);
+    },
   };
-  return { api, calls };
+  const emit = <K extends EventChannel>(channel: K, payload: EventMap[K]) => listeners[channel]?.forEach((l) => l(payload));
+  return { api, calls, runs, emit };
 }
 
 async function mountBrowser(opts: { failDelete?: boolean; ownedByOther?: boolean } = {}) {
@@ -134,6 +140,31 @@ describe('SessionBrowser', () => {
     expect(calls.filter((c) => c.channel === 'run:continue').map((c) => c.req)).toEqual([{ runId: 'run-b' }]);
     expect(w.emitted('resume-run')).toEqual([['run-b']]);
     expect(w.emitted('open-run')).toEqual([['run-a'], ['run-b']]);
+  });
+
+  it('follows the live runs: the step as progress comes, the run list again when a run changes status', async () => {
+    const { w, runs, emit, calls } = await mountBrowser();
+    await w.get('[data-session="s1"] [data-test="toggle"]').trigger('click');
+    await flushPromises();
+    const status = () => w.get('[data-run="run-b"] [data-test="run-status"]').text();
+    runs.s1![1] = run('run-b', 'running', 40);
+    emit('run:status', { runId: 'run-b', status: 'running', reason: null });
+    await new Promise((r) => setTimeout(r, 400));
+    await flushPromises();
+    expect(status()).toContain('running · step 40/100');
+    emit('run:progress', { runId: 'run-b', records: [], step: 73, totalSteps: 100, stepsPerSecond: null, etaSeconds: null });
+    await flushPromises();
+    expect(status()).toContain('running · step 73/100');
+    // The run ends: one reload of the list (status events close together are coalesced) shows it.
+    runs.s1![1] = run('run-b', 'finished', 100);
+    const before = calls.filter((c) => c.channel === 'session:runs').length;
+    emit('run:status', { runId: 'run-b', status: 'finished', reason: null });
+    emit('run:status', { runId: 'run-b', status: 'finished', reason: null, meta: undefined });
+    await new Promise((r) => setTimeout(r, 400));
+    await flushPromises();
+    expect(status()).toContain('finished · step 100/100');
+    expect(calls.filter((c) => c.channel === 'session:runs').length).toBe(before + 1);
+    w.unmount();
   });
 
   it('renames a session through session:rename and shows the new name', async () => {
