@@ -216,6 +216,14 @@ export class RunTable {
 
   /** The folder of a run in any session (resolved inside the data directory); not-found when absent. */
   async runDir(runId: string): Promise<string> {
+    return (await this.runEntry(runId)).real;
+  }
+
+  /**
+   * Where a run is listed (`entry`: its folder in a session, or the link there to an experiment's cell folder)
+   * and the folder that holds its files (`real`, inside the data directory).
+   */
+  private async runEntry(runId: string): Promise<{ entry: string; real: string }> {
     if (typeof runId !== 'string' || !ID_PATTERN.test(runId) || runId.length > 128) {
       throw new WorkbenchException('invalid-request', `runId: expected letters, digits, - and _ only, got ${JSON.stringify(runId)}`);
     }
@@ -225,7 +233,7 @@ export class RunTable {
       const st = await nodeFs.promises.lstat(p).catch(() => null);
       if (!st || (!st.isDirectory() && !st.isSymbolicLink())) continue;
       const real = await realPathInside(root, p);
-      if (real !== null) return real;
+      if (real !== null) return { entry: p, real };
     }
     throw new WorkbenchException('not-found', `no run ${runId}`);
   }
@@ -245,11 +253,13 @@ export class RunTable {
    * writing is refused before anything is deleted.
    */
   async delete(runIds: string[], opts: { confirmed?: boolean } = {}): Promise<{ deleted: string[]; trashed: boolean }> {
+    // What goes is the run's entry in its session: its folder, or for an experiment's cell the link to the
+    // cell's folder, which stays with the experiment (its verdict and figures are made from it).
     const dirs: string[] = [];
     for (const id of runIds) {
-      const dir = await this.runDir(id);
-      if (isRunOwnedByLiveProcess(dir)) throw new WorkbenchException('forbidden', `run ${id} is being written; stop it before deleting it`);
-      dirs.push(dir);
+      const { entry, real } = await this.runEntry(id);
+      if (isRunOwnedByLiveProcess(real)) throw new WorkbenchException('forbidden', `run ${id} is being written; stop it before deleting it`);
+      dirs.push(entry);
     }
     let trashError: unknown = null;
     try {
@@ -257,7 +267,8 @@ export class RunTable {
     } catch (e) {
       trashError = e;
     }
-    const left = dirs.filter((d) => nodeFs.existsSync(d));
+    // lstat, not exists: a link whose target is still there is not gone
+    const left = dirs.filter((d) => nodeFs.lstatSync(d, { throwIfNoEntry: false }) !== undefined);
     if (trashError === null && left.length === 0) return { deleted: runIds, trashed: true };
     if (!opts.confirmed) {
       const why = trashError instanceof Error ? trashError.message : 'the folders are still there';

@@ -190,6 +190,45 @@ describe('RunTable', () => {
     expect((await t.list()).map((r) => r.runId)).not.toContain('run-joint-2');
   });
 
+  it("deletes an experiment cell's run from its session by its link: the cell's folder stays with the experiment", async () => {
+    const root = dataDir();
+    // A cell run written in the experiment's folder and linked into a session as the app's experiments do.
+    writeSyntheticRun(root, {
+      sessionId: 'cells',
+      runId: 'cell-a',
+      config: { regime: 'joint', seed: 1, hiddenWidth: 16 },
+      startedAt: '2024-01-02T03:04:00.000Z',
+      decay: 0.9,
+    });
+    writeSyntheticRun(root, {
+      sessionId: 'cells',
+      runId: 'cell-b',
+      config: { regime: 'joint', seed: 2, hiddenWidth: 16 },
+      startedAt: '2024-01-02T03:04:01.000Z',
+      decay: 0.9,
+    });
+    const cellDir = (id: string) => path.join(root, 'experiments/x-1/runs', id);
+    fs.mkdirSync(path.dirname(cellDir('cell-a')), { recursive: true });
+    for (const id of ['cell-a', 'cell-b']) fs.renameSync(path.join(root, 'sessions/cells/runs', id), cellDir(id));
+    ensureSession(root, 'linked');
+    for (const id of ['cell-a', 'cell-b']) fs.symlinkSync(cellDir(id), path.join(root, 'sessions/linked/runs', id), 'dir');
+    const link = (id: string) => path.join(root, 'sessions/linked/runs', id);
+    const trashDir = path.join(root, '.trash-test');
+    fs.mkdirSync(trashDir);
+    const t = new RunTable(root, { trash: async (paths) => paths.forEach((p) => fs.renameSync(p, path.join(trashDir, path.basename(p)))) });
+    expect((await t.list()).map((r) => r.runId).sort()).toEqual(['cell-a', 'cell-b']);
+    expect(await t.delete(['cell-a'])).toEqual({ deleted: ['cell-a'], trashed: true });
+    expect(fs.lstatSync(link('cell-a'), { throwIfNoEntry: false })).toBeUndefined();
+    expect(fs.lstatSync(path.join(trashDir, 'cell-a')).isSymbolicLink()).toBe(true);
+    expect(fs.existsSync(path.join(cellDir('cell-a'), 'metrics.ndjson'))).toBe(true);
+    // Without a trash, once confirmed: the link goes, not the folder it points to.
+    const noTrash = new RunTable(root, { trash: async () => Promise.reject(new Error('no trash here')) });
+    expect(await noTrash.delete(['cell-b'], { confirmed: true })).toEqual({ deleted: ['cell-b'], trashed: false });
+    expect(fs.lstatSync(link('cell-b'), { throwIfNoEntry: false })).toBeUndefined();
+    expect(fs.existsSync(path.join(cellDir('cell-b'), 'metrics.ndjson'))).toBe(true);
+    expect(await t.list()).toEqual([]);
+  });
+
   it('keeps tags and note when a session is duplicated, archived and imported', async () => {
     const root = dataDir();
     sixRuns(root);
