@@ -37,7 +37,7 @@ import {
   theoryFileSchema,
 } from '../../../shared/session/schema';
 import { CHECKPOINT_DIR, decodeCheckpoint } from '../checkpoint';
-import { fsyncDir, ioError, readFileLimited, realFs, writeFileAtomicSync, type FsLayer } from '../fsAtomic';
+import { fsyncDir, ioError, readFileLimited, realFs, realPathInside, writeFileAtomicSync, type FsLayer } from '../fsAtomic';
 import { isRunOwnedByLiveProcess } from '../runWriter';
 import { KEPT_PARAMS_FILES, MAX_KEPT_PARAMS_BYTES, PARAMS_DIR } from './keptParams';
 import { decodeNpz } from './npy';
@@ -126,8 +126,17 @@ export async function createArchive(dir: string, appVersion: string, now: Date =
     files.push({ name: SESSION_MANIFEST_FILE, data: (await readFileLimited(path.join(dir, SESSION_MANIFEST_FILE), MAX_SMALL_JSON_BYTES))! });
     const runIds: string[] = [];
     const ents = await nodeFs.promises.readdir(path.join(dir, RUNS_DIR), { withFileTypes: true }).catch(() => [] as nodeFs.Dirent[]);
-    for (const e of ents.filter((x) => x.isDirectory() && ID_PATTERN.test(x.name)).sort((a, b) => a.name.localeCompare(b.name))) {
-      const runDir = path.join(dir, RUNS_DIR, e.name);
+    // An experiment's cells are listed in its session as links to their folders in the experiment
+    // (services/experiments/manager.ts): a link is followed to a folder inside the data directory (the session
+    // folder's grandparent) and archived as the run; one that leads outside it is refused.
+    const dataRoot = path.dirname(path.dirname(await nodeFs.promises.realpath(dir)));
+    for (const e of ents.filter((x) => (x.isDirectory() || x.isSymbolicLink()) && ID_PATTERN.test(x.name)).sort((a, b) => a.name.localeCompare(b.name))) {
+      let runDir = path.join(dir, RUNS_DIR, e.name);
+      if (e.isSymbolicLink()) {
+        const real = await realPathInside(dataRoot, runDir);
+        if (real === null || !(await nodeFs.promises.stat(real)).isDirectory()) continue;
+        runDir = real;
+      }
       const id = await runIdOf(runDir);
       if (id !== e.name) throw new WorkbenchException('session-corrupt', `${path.join(runDir, RUN_FILES.config)}: belongs to run ${id}, not ${e.name}`);
       runIds.push(id);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { zipSync } from 'fflate';
@@ -88,6 +88,33 @@ describe('createArchive() and importArchive()', () => {
       expect(JSON.parse(readFileSync(path.join(dataDir, 'sessions', b.sessionId, 'runs', id, 'config.json'), 'utf8')).runId).toBe(id);
     }
     expect((await new SessionStore(dataDir).listAllRuns()).length).toBe(4);
+  });
+
+  it("archives an experiment's session: its runs are links to the cells' folders, archived as the runs themselves", async () => {
+    const data = path.join(tmp, `exp-data-${Math.random().toString(36).slice(2)}`);
+    const sess = path.join(data, 'sessions/s-exp');
+    mkdirSync(path.join(sess, 'runs'), { recursive: true });
+    writeFileSync(
+      path.join(sess, 'session.json'),
+      JSON.stringify({ schemaVersion: 1, sessionId: 's-exp', name: 'E1 · x-1', createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z' }),
+    );
+    const id = JSON.parse(readFileSync(path.join(fixtures, 'seeded-joint', 'config.json'), 'utf8')).runId as string;
+    const cell = path.join(data, 'experiments/x-1/runs/c0');
+    cpSync(path.join(fixtures, 'seeded-joint'), cell, { recursive: true });
+    symlinkSync(cell, path.join(sess, 'runs', id), 'dir');
+    const { bytes, manifest } = await createArchive(sess, '0.1.0');
+    expect(manifest.runs).toEqual([id]);
+    const dataDir = freshDataDir();
+    const r = await importArchive(bytes, dataDir);
+    const imported = path.join(dataDir, 'sessions', r.sessionId, 'runs', r.runIds[0]!);
+    expect(lstatSync(imported).isDirectory()).toBe(true);
+    expect(readFileSync(path.join(imported, 'metrics.ndjson')).equals(readFileSync(path.join(cell, 'metrics.ndjson')))).toBe(true);
+    // A link that leads out of the data directory is refused, not followed.
+    const outside = path.join(tmp, `outside-${Math.random().toString(36).slice(2)}`);
+    cpSync(path.join(fixtures, 'seeded-weak'), outside, { recursive: true });
+    const weakId = JSON.parse(readFileSync(path.join(outside, 'config.json'), 'utf8')).runId as string;
+    symlinkSync(outside, path.join(sess, 'runs', weakId), 'dir');
+    await expect(createArchive(sess, '0.1.0')).rejects.toMatchObject({ code: 'session-corrupt' });
   });
 
   it('archives a single run folder; it imports as a new session holding that run', async () => {
