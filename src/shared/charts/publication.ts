@@ -195,6 +195,8 @@ export function overlayRuns(options: readonly Record<string, unknown>[], labels:
   if (options.length === 1) return options[0]!;
   const palette = PALETTES[theme].series;
   const series: Record<string, unknown>[] = [];
+  /** each series' name in the overlay by its name in its own run's option, per run */
+  const renamed = options.map(() => new Map<string, string>());
   options.forEach((opt, r) => {
     const color = palette[r % palette.length]!;
     asArray(opt.series).forEach((s, k) => {
@@ -202,13 +204,26 @@ export function overlayRuns(options: readonly Record<string, unknown>[], labels:
       const hasMark = s.markLine !== undefined;
       // Reference lines (markLine) of later runs would repeat the first run's; they are kept once.
       if (hasMark && (!Array.isArray(s.data) || s.data.length === 0) && r > 0) return;
+      const name = hasMark && r === 0 && (!Array.isArray(s.data) || s.data.length === 0) ? s.name : `${labels[r]} · ${String(s.name ?? '')}`;
+      renamed[r]!.set(String(s.name ?? ''), String(name));
       series.push({
         ...s,
-        name: hasMark && r === 0 && (!Array.isArray(s.data) || s.data.length === 0) ? s.name : `${labels[r]} · ${String(s.name ?? '')}`,
+        name,
         lineStyle: { ...line, color, type: line.type ?? DASHES[k % DASHES.length] },
         itemStyle: { ...(s.itemStyle as object), color },
       });
     });
   });
-  return { ...options[0]!, series };
+  const out: Record<string, unknown> = { ...options[0]!, series };
+  // A legend that lists only some series (the eigenvalue chart names λ_min and λ_max, not λ_min+k) lists
+  // them for every run, under their names in the overlay.
+  const legend = options[0]!.legend as { data?: unknown[] } | undefined;
+  if (legend && Array.isArray(legend.data)) {
+    const data = legend.data.flatMap((entry) => {
+      const name = typeof entry === 'string' ? entry : String((entry as { name?: unknown }).name ?? '');
+      return renamed.flatMap((m) => (m.has(name) ? [m.get(name)!] : []));
+    });
+    out.legend = { ...legend, data: [...new Set(data)] };
+  }
+  return out;
 }

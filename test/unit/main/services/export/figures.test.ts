@@ -3,6 +3,7 @@ import path from 'node:path';
 import { exportFigures, runLabels, svgToPng } from '../../../../../src/main/services/export/figures';
 import { readRunFolder } from '../../../../../src/main/services/export/runData';
 import { buildLossOption } from '../../../../../src/shared/charts/loss';
+import { buildEigenOption } from '../../../../../src/shared/charts/eigen';
 import { logTickLabel, overlayRuns, publicationStyle } from '../../../../../src/shared/charts/publication';
 import { PALETTES } from '../../../../../src/shared/charts/common';
 import { decodePng, inkStats } from '../../../../support/png';
@@ -140,5 +141,18 @@ describe('overlayRuns()', () => {
     expect(s[0]!.lineStyle.color).toBe(PALETTES.light.series[0]);
     expect(s[1]!.lineStyle.color).toBe(PALETTES.light.series[1]);
     expect(o.yAxis).toEqual(a.yAxis);
+  });
+
+  it("lists a legend's series for every run under their overlay names, so every legend entry names a series", () => {
+    const recs = (scale: number) =>
+      [0, 10].map((step) => ({ step, loss: 1, wallMs: step, tracked: { eigMin: [scale, 2 * scale], eigMax: [9 * scale, 8 * scale] } })) as MetricRecord[];
+    const opt = (scale: number) => buildEigenOption(recs(scale), { theme: 'light', logY: true, references: { lambda0: 0.5, lambdaDec: null, lambdaJ: null } });
+    const o = overlayRuns([opt(1), opt(2)], ['A', 'B'], 'light');
+    const names = (o.series as { name: string }[]).map((x) => x.name);
+    const legend = (o.legend as { data: string[] }).data;
+    expect(legend).toEqual(['A · λ_min', 'B · λ_min', 'A · λ_max', 'B · λ_max', 'A · λ₀ = 0.5 (H∞)', 'B · λ₀ = 0.5 (H∞)']);
+    expect(legend.every((l) => names.includes(l))).toBe(true);
+    // λ_min+1 and λ_max−1 stay out of the legend, as in the app's chart.
+    expect(names).toContain('A · λ_min+1');
   });
 });
