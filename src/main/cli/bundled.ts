@@ -7,4 +7,7 @@ import { setDefaultWorker } from '../services/engineHost';
 
 setDefaultWorker(() => new URL('../engine/workerElectron.mjs', import.meta.url));
 
+// bin/ntk-workbench.mjs hands over the engine worker it started while this module loaded.
+export { offerEarlyWorker } from '../services/engineHost';
+
 export { main } from './index';

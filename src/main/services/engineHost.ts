@@ -44,6 +44,36 @@ export function setDefaultWorker(locator: WorkerLocator): void {
   defaultWorker = locator;
 }
 
+/** A worker started before the host's module was loaded, waiting for the first spawn of its script. */
+let early: { worker: Worker; href: string } | null = null;
+
+/**
+ * Hands over an engine worker started early (bin/ntk-workbench.mjs starts one for the commands that run the
+ * engine while the CLI's own modules load, so that the two overlap: ~0.2 s of a run's start, issue 13). The
+ * first host that spawns a worker of the same script takes it; until then it does not keep the process
+ * alive, and one that fails or exits is simply not used. It must be started as the host starts its workers:
+ * `new Worker(script, { stdout: false, stderr: false })`, with no message sent to it.
+ */
+export function offerEarlyWorker(worker: Worker, script: URL | string): void {
+  worker.unref();
+  const entry = { worker, href: String(script) };
+  const drop = (): void => {
+    if (early === entry) early = null;
+  };
+  worker.on('error', drop);
+  worker.on('exit', drop);
+  early = entry;
+}
+
+/** The early worker when it runs `script` (then it is no longer offered), else null. */
+function takeEarlyWorker(script: URL | string): Worker | null {
+  if (early === null || early.href !== String(script)) return null;
+  const w = early.worker;
+  early = null;
+  w.ref();
+  return w;
+}
+
 export interface RunHandlers {
   onReady?(backend: string, reason: string): void;
   /** the run's meta: at set-up (`theoryPending`), then again with the theory after the first record */
@@ -158,7 +188,8 @@ export class EngineHost implements RunEngine {
   }
 
   private spawn(): Worker {
-    return new Worker(this.locate(), { stderr: false, stdout: false });
+    const script = this.locate();
+    return takeEarlyWorker(script) ?? new Worker(script, { stderr: false, stdout: false });
   }
 
   /** Starts the next standby worker a little later (nothing while one waits, or once disposed). */

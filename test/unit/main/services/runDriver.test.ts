@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EngineHost, STANDBY_DELAY_MS } from '../../../../src/main/services/engineHost';
+import { Worker } from 'node:worker_threads';
+import { EngineHost, STANDBY_DELAY_MS, offerEarlyWorker, sourceWorker } from '../../../../src/main/services/engineHost';
 import { driveRun, launchRun, newRunConfigFile } from '../../../../src/main/services/runDriver';
 import { RunWriter } from '../../../../src/main/services/runWriter';
 import { APP_VERSION } from '../../../../src/main/services/appVersion';
@@ -189,4 +190,53 @@ describe('EngineHost with a standby worker (the app: issue 13)', () => {
       expect(app.standbyReady).toBe(false);
     },
   );
+});
+
+describe('offerEarlyWorker() (the CLI starts the engine worker while its modules load: issue 13)', () => {
+  /** Offers a worker of `script` and counts the messages it posts (a run in it posts its records). */
+  const offer = (script: URL): { worker: Worker; posted: () => number } => {
+    const worker = new Worker(script, { stdout: false, stderr: false });
+    let n = 0;
+    worker.on('message', () => n++);
+    offerEarlyWorker(worker, script);
+    return { worker, posted: () => n };
+  };
+
+  it('the next host spawning the same script runs in the offered worker, with the records of a fresh one', { timeout: 120_000 }, async () => {
+    const { posted } = offer(sourceWorker() as URL);
+    const early = new EngineHost({ threads: 1 });
+    try {
+      const inEarly = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 'e1'), engine: early });
+      expect(inEarly.outcome.status).toBe('finished');
+      expect(posted()).toBeGreaterThan(0);
+      const fresh = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 'e2'), engine: host });
+      expect(numbers(readRun(inEarly.runDir).records)).toEqual(numbers(readRun(fresh.runDir).records));
+    } finally {
+      await early.dispose();
+    }
+  });
+
+  it('is not taken by a host of another script, nor once it has exited', { timeout: 120_000 }, async () => {
+    // Another script: an idle worker that never answers; a run taking it would never finish.
+    const other = offer(new URL('data:text/javascript,setInterval(() => {}, 1000)'));
+    const a = new EngineHost({ threads: 1 });
+    try {
+      const run = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 'o1'), engine: a });
+      expect(run.outcome.status).toBe('finished');
+      expect(other.posted()).toBe(0);
+    } finally {
+      await a.dispose();
+      await other.worker.terminate();
+    }
+    // The right script, but it exited before any host spawned.
+    const dead = offer(sourceWorker() as URL);
+    await dead.worker.terminate();
+    const b = new EngineHost({ threads: 1 });
+    try {
+      const run = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 'd1'), engine: b });
+      expect(run.outcome.status).toBe('finished');
+    } finally {
+      await b.dispose();
+    }
+  });
 });
