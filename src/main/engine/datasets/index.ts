@@ -19,7 +19,7 @@ import { gaussianData, halfcircleData, normalizeColumns, selectColumns, sphereDa
 import { datasetWarnings } from './warnings';
 
 export { parseCsv, type ParsedCsv } from './csv';
-export { datasetWarnings, nearSingularWarning } from './warnings';
+export { datasetWarnings, nearSingularWarning, parallelPairWarnings } from './warnings';
 
 /** Loads what {@link buildDataset} reads asynchronously (the MNIST digits, once); await it before building. */
 export async function prepareDataset(config: Pick<Config, 'dataset'>): Promise<void> {
@@ -47,6 +47,8 @@ export interface BuildDatasetOptions {
   skipWarnings?: boolean;
   /** Leave out the near-singular check (see DatasetWarningOptions.conditioning). */
   skipConditioning?: boolean;
+  /** Leave out the pairwise scan for parallel samples (see DatasetWarningOptions.pairs). */
+  skipPairwise?: boolean;
   /** Injected MNIST images (tests); defaults to the `mnist` package. */
   mnist?: () => MnistImages;
   signal?: { readonly aborted: boolean };
@@ -118,7 +120,13 @@ export function buildDataset(config: DatasetConfig, opts: BuildDatasetOptions = 
   }
   const warnings = opts.skipWarnings
     ? []
-    : datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu, signal: opts.signal, conditioning: opts.skipConditioning !== true });
+    : datasetWarnings(X, d, n, {
+        kappa: config.kappa,
+        nu: config.nu,
+        signal: opts.signal,
+        conditioning: opts.skipConditioning !== true,
+        pairs: opts.skipPairwise !== true,
+      });
   const ds: Dataset = { name, X, d, n, Xtest, nTest, warnings };
   if (labels) ds.labels = labels;
   return ds;

@@ -25,6 +25,13 @@ export interface DatasetWarningOptions {
    * kernel anyway and applies {@link nearSingularWarning} to its extremes (a run's theory).
    */
   conditioning?: boolean;
+  /**
+   * false: leave out the pairwise scan for parallel and anti-parallel samples (O(n²d), n ≤
+   * {@link WARNING_PAIRWISE_MAX_N}) for a caller that runs it later with {@link parallelPairWarnings} (a run
+   * whose theory has a thread of its own: the scan goes there, off the way to step 0). Above that n the
+   * hashed check (O(nd)) runs anyway.
+   */
+  pairs?: boolean;
   signal?: { readonly aborted: boolean };
 }
 
@@ -93,35 +100,10 @@ function hashed(ux: Float64Array, d: number, n: number, nonzero: boolean[]): { p
   return { parallel, anti };
 }
 
-/**
- * Warnings for the training data X [d, n] (strings shown in the UI and stored with the run); sample
- * indices are 0-based. The near-singular check computes λ_min/λ_max of ν²H_enc∞ + κ²H_dec∞ and runs
- * only for n ≤ {@link WARNING_PAIRWISE_MAX_N}; above, parallel pairs are found by hashing (exact
- * duplicates only) and a note says the conditioning was not checked.
- */
-export function datasetWarnings(X: Float64Array, d: number, n: number, opts: DatasetWarningOptions): string[] {
+/** The parallel and anti-parallel pair warnings of X [d, n] with its column norms (see {@link datasetWarnings}). */
+function pairWarnings(X: Float64Array, d: number, n: number, norms: Float64Array): string[] {
   const out: string[] = [];
-  const norms = columnNorms(X, d, n);
-  const zero: number[] = [];
-  const nonzero: boolean[] = [];
-  let minNorm = Infinity;
-  let maxNorm = 0;
-  for (let i = 0; i < n; i++) {
-    const z = norms[i] === 0;
-    nonzero.push(!z);
-    if (z) zero.push(i);
-    else {
-      minNorm = Math.min(minNorm, norms[i]!);
-      maxNorm = Math.max(maxNorm, norms[i]!);
-    }
-  }
-  if (zero.length > 0) {
-    const shown = zero.slice(0, MAX_LISTED).join(', ') + (zero.length > MAX_LISTED ? ` and ${zero.length - MAX_LISTED} more` : '');
-    out.push(
-      `zero vector${zero.length > 1 ? 's' : ''}: sample${zero.length > 1 ? 's' : ''} ${shown} (0-based) ${zero.length > 1 ? 'are' : 'is'} 0; ` +
-        'they have zero rows and columns in H∞, so λ_min(H∞) = 0 and their residual never decreases',
-    );
-  }
+  const nonzero = Array.from(norms, (v) => v !== 0);
   const ux = new Float64Array(d * n);
   for (let a = 0; a < d; a++) for (let i = 0; i < n; i++) ux[a * n + i] = nonzero[i] ? X[a * n + i]! / norms[i]! : 0;
   const { parallel, anti } = n <= WARNING_PAIRWISE_MAX_N ? pairwise(ux, d, n, nonzero) : hashed(ux, d, n, nonzero);
@@ -136,6 +118,44 @@ export function datasetWarnings(X: Float64Array, d: number, n: number, opts: Dat
       `anti-parallel samples (x_j = c·x_i, c < 0): ${listPairs(anti)} (0-based); SPEC §2 excludes them — with ` + 'other samples they can make H∞ singular',
     );
   }
+  return out;
+}
+
+/**
+ * The warnings that {@link datasetWarnings} leaves out with `pairs: false`: parallel and anti-parallel samples
+ * of X [d, n] (the same strings), none when n > {@link WARNING_PAIRWISE_MAX_N} (there it always looks for them).
+ */
+export function parallelPairWarnings(X: Float64Array, d: number, n: number): string[] {
+  return n > WARNING_PAIRWISE_MAX_N ? [] : pairWarnings(X, d, n, columnNorms(X, d, n));
+}
+
+/**
+ * Warnings for the training data X [d, n] (strings shown in the UI and stored with the run); sample
+ * indices are 0-based. The near-singular check computes λ_min/λ_max of ν²H_enc∞ + κ²H_dec∞ and runs
+ * only for n ≤ {@link WARNING_PAIRWISE_MAX_N}; above, parallel pairs are found by hashing (exact
+ * duplicates only) and a note says the conditioning was not checked.
+ */
+export function datasetWarnings(X: Float64Array, d: number, n: number, opts: DatasetWarningOptions): string[] {
+  const out: string[] = [];
+  const norms = columnNorms(X, d, n);
+  const zero: number[] = [];
+  let minNorm = Infinity;
+  let maxNorm = 0;
+  for (let i = 0; i < n; i++) {
+    if (norms[i] === 0) zero.push(i);
+    else {
+      minNorm = Math.min(minNorm, norms[i]!);
+      maxNorm = Math.max(maxNorm, norms[i]!);
+    }
+  }
+  if (zero.length > 0) {
+    const shown = zero.slice(0, MAX_LISTED).join(', ') + (zero.length > MAX_LISTED ? ` and ${zero.length - MAX_LISTED} more` : '');
+    out.push(
+      `zero vector${zero.length > 1 ? 's' : ''}: sample${zero.length > 1 ? 's' : ''} ${shown} (0-based) ${zero.length > 1 ? 'are' : 'is'} 0; ` +
+        'they have zero rows and columns in H∞, so λ_min(H∞) = 0 and their residual never decreases',
+    );
+  }
+  if (opts.pairs !== false || n > WARNING_PAIRWISE_MAX_N) out.push(...pairWarnings(X, d, n, norms));
   if (zero.length < n && (minNorm < 1 - UNIT_TOL || maxNorm > 1 + UNIT_TOL)) {
     out.push(
       `info: the samples do not have unit norm (‖x_i‖ from ${minNorm.toPrecision(4)} to ${maxNorm.toPrecision(4)}); ` +

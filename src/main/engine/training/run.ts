@@ -216,7 +216,7 @@ export async function runTraining(
       ...setup.meta,
       theory: null,
       theoryPending: false,
-      warnings: [...setup.meta.warnings, 'theory not computed: the run was stopped before it was ready'],
+      warnings: [...setup.meta.warnings, ...setup.warningsLeftToTheory(), 'theory not computed: the run was stopped before it was ready'],
     });
     // The held records go out without their frozen-kernel parts.
     flushHeld();

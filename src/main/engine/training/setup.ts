@@ -13,7 +13,7 @@ import type { RunMeta } from '../../../shared/api/contract';
 import { WorkbenchException } from '../../../shared/api/result';
 import { assertRunFits, FULL_NTK_MAX_ND } from '../../../shared/run/memory';
 import type { ComputeBackend, Trainer, TrainerSpec } from '../backends/types';
-import { buildDataset, prepareDataset, type Dataset } from '../datasets';
+import { buildDataset, parallelPairWarnings, prepareDataset, type Dataset } from '../datasets';
 import { initParams } from '../autoencoder/init';
 import { forward, outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
@@ -57,6 +57,11 @@ export interface RunSetup {
    * the data's near-singular warning: the meta to report again (theory in place, `theoryPending` false).
    */
   finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }>;
+  /**
+   * The data warnings the set-up left to the theory (parallel samples), computed here: for a run that stops
+   * before the theory is in.
+   */
+  warningsLeftToTheory(): string[];
   /** whether {@link RunSetup.finishTheory} runs on a thread of its own (then the GD steps go on beside it) */
   theoryOffloaded: boolean;
 }
@@ -95,8 +100,10 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
   // estimate before they start a run); the plan says which optional parts (kernels, theory) fit beside it.
   const memory = assertRunFits(config);
   await prepareDataset(config);
-  // The near-singular check of the data decomposes the joint kernel, as the theory does: it runs with it.
-  const data = buildDataset(config, { skipConditioning: true });
+  // The near-singular check of the data decomposes the joint kernel, as the theory does: it runs with it. So
+  // does the pairwise scan for parallel samples (O(n²d), ~0.1 s at n = 1000), off the way to L₀ and step 0, in
+  // every run alike so that the warnings come in the same order wherever the theory runs.
+  const data = buildDataset(config, { skipConditioning: true, skipPairwise: true });
   const { X, d, n, Xtest, nTest } = data;
   const m = config.hiddenWidth;
   const regime = config.regime;
@@ -171,6 +178,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
     scale,
     tooLarge,
     ...(kernels !== undefined ? { kernels } : {}),
+    pairsPending: true,
   };
   async function finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }> {
     let out: TheoryJobOutput;
@@ -205,6 +213,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
     linearNet,
     meta,
     finishTheory,
+    warningsLeftToTheory: () => parallelPairWarnings(X, d, n),
     theoryOffloaded: offload !== null,
   };
 }

@@ -1,13 +1,13 @@
 /**
  * The theory of a run as one job (issue 13): runTheory's panel, the frozen-kernel model the tracked steps
- * compare against, and the data's near-singular warning, from plain inputs to plain outputs, so the same
+ * compare against, and the data's near-singular (and, where the set-up left them, parallel-sample) warnings, from plain inputs to plain outputs, so the same
  * function runs on the engine thread (small n) or on a thread of its own beside the GD steps
  * (./theoryThread.ts), whose structured clone carries the inputs and results unchanged.
  */
 import type { Config } from '../../../shared/config/schema';
 import { WorkbenchException } from '../../../shared/api/result';
 import { formatBytes, LINEARIZED_MAX_N } from '../../../shared/run/memory';
-import { nearSingularWarning, type Dataset } from '../datasets';
+import { nearSingularWarning, parallelPairWarnings, type Dataset } from '../datasets';
 import { datasetWarnings } from '../datasets/warnings';
 import { regimeKernel } from '../ntk/infiniteKernels';
 import { linearizedModel, runTheory, type LinearizedModel, type RunTheory } from '../theory';
@@ -30,6 +30,8 @@ export interface TheoryJobInput {
   tooLarge: string | null;
   /** H_enc∞ and H_dec∞ of the data [n, n], when the set-up computed them already (for the automatic step) */
   kernels?: { enc: Float64Array; dec: Float64Array };
+  /** the set-up left the data's parallel-sample scan to the theory (BuildDatasetOptions.skipPairwise) */
+  pairsPending?: boolean;
 }
 
 /** A frozen-kernel model as data: what {@link linearModelOf} rebuilds the model from. */
@@ -65,7 +67,8 @@ export function computeTheory(input: TheoryJobInput): TheoryJobOutput {
   const { config, data, m, U0, Utest0, learningRates, rates, lossWeight, scale } = input;
   const { X, d, n } = data;
   const regime = config.regime;
-  const later: string[] = [];
+  // The data's parallel samples first, when the set-up left them here: they come before the theory's own notes.
+  const later: string[] = input.pairsPending === true ? parallelPairWarnings(X, d, n) : [];
   let theory: RunTheory | null = null;
   let jointChecked = false;
   // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),
@@ -95,7 +98,7 @@ export function computeTheory(input: TheoryJobInput): TheoryJobOutput {
   // Where the theory did not decompose the joint kernel, the data check does it itself.
   if (!jointChecked) {
     const all = datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu });
-    for (const w of all) if (!data.warnings.includes(w)) later.push(w);
+    for (const w of all) if (!data.warnings.includes(w) && !later.includes(w)) later.push(w);
   }
   const found = theoryModel as { model: LinearizedModel; eta: number; E0: Float64Array } | null;
   if (found !== null) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDataset } from '../../../../../src/main/engine/datasets/index';
+import { buildDataset, parallelPairWarnings } from '../../../../../src/main/engine/datasets/index';
 import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
 
 const cfg = (over: Partial<Config>): Config => ({ ...defaultConfig(), ...over });
@@ -103,5 +103,19 @@ describe('buildDataset() warnings', () => {
     let zeroIndex = -1;
     for (let i = 0; i < 6; i++) if (column(ds.X, 3, 6, i).every((v) => v === 0)) zeroIndex = i;
     expect(text).toContain(`sample ${zeroIndex} (0-based) is 0`);
+  });
+
+  it('with skipPairwise leaves out exactly the parallel-sample warnings, which parallelPairWarnings() gives', () => {
+    const csvText = ['x,y,z', '1,0,0', '0,1,0', '2,0,0', '0,-3,0', '0,0,0', '0.5,0.5,0.7'].join('\n');
+    const config = cfg({ dataset: 'csv', csvText, samples: 6, testSamples: 0, seed: 0 });
+    const all = buildDataset(config).warnings;
+    const some = buildDataset(config, { skipPairwise: true });
+    const pairs = parallelPairWarnings(some.X, 3, 6);
+    expect(pairs.map((w) => w.split(' ')[0])).toEqual(['parallel', 'anti-parallel']);
+    expect(some.warnings).toEqual(all.filter((w) => !pairs.includes(w)));
+    expect(all.filter((w) => pairs.includes(w))).toEqual(pairs);
+    // Data without such pairs: nothing to add.
+    const plain = buildDataset(cfg({ dataset: 'sphere', samples: 20, testSamples: 0, inputDim: 3, seed: 2 }));
+    expect(parallelPairWarnings(plain.X, 3, 20)).toEqual([]);
   });
 });

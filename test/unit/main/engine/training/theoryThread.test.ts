@@ -34,6 +34,15 @@ const config = (over: Partial<Config> = {}): Config => ({
   ...over,
 });
 
+/** THEORY_THREAD_MIN_N samples in 6 dimensions (a fixed pseudo-random draw), the last one twice the first. */
+function parallelCsv(): string {
+  let s = 7;
+  const u = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const rows = Array.from({ length: THEORY_THREAD_MIN_N - 1 }, () => Array.from({ length: 6 }, u));
+  rows.push(rows[0]!.map((v) => 2 * v));
+  return ['a,b,c,d,e,f', ...rows.map((r) => r.join(','))].join('\n');
+}
+
 const host = new EngineHost({ threads: 1 });
 afterAll(() => host.dispose());
 
@@ -116,6 +125,30 @@ describe('the theory thread', () => {
     expect(metasThere.at(-1)!.initialLoss).toBe(recsThere[0]!.loss);
     expect(metasThere.at(-1)!.theory).not.toBeNull();
   });
+
+  it(
+    'names parallel samples with the theory (the set-up leaves the scan to it), the same warnings wherever the theory runs',
+    { timeout: 120_000 },
+    async () => {
+      const cfg = config({ dataset: 'csv', csvText: parallelCsv(), csvName: 'par.csv', testSamples: 0 });
+      const metasHere: RunMeta[] = [];
+      await runTraining(cfg, createJsBackend(), freeRunning, { onMeta: (m) => metasHere.push(m), onRecord: () => undefined, now: () => performance.now() });
+      const metasThere: RunMeta[] = [];
+      const out = await new Promise<RunOutcome>((resolve) => {
+        host.startRun('theory-thread-pairs', cfg, { onMeta: (m) => metasThere.push(m), onRecords: () => undefined, onDone: (o) => resolve(o) });
+      });
+      expect(out.status).toBe('finished');
+      const pairs = (m: RunMeta) => m.warnings.filter((w) => w.startsWith('parallel samples'));
+      for (const metas of [metasHere, metasThere]) {
+        expect(metas.map((m) => m.theoryPending)).toEqual([true, false]);
+        expect(pairs(metas[0]!)).toEqual([]);
+        expect(pairs(metas[1]!)).toHaveLength(1);
+      }
+      expect(metasThere[1]!.warnings).toEqual(metasHere[1]!.warnings);
+      // The one the data set's own check gives.
+      expect(buildDataset(cfg).warnings.filter((w) => w.startsWith('parallel samples'))).toEqual(pairs(metasThere[1]!));
+    },
+  );
 
   it(
     'the steps go on while the theory is computed: later tracked records are held back, then completed as if it had been there',
@@ -236,20 +269,28 @@ describe('the theory thread', () => {
       };
       const metas: RunMeta[] = [];
       const recs: MetricRecord[] = [];
-      const out = await runTraining(config({ steps: 400 }), createJsBackend(), control, {
-        onMeta: (m) => metas.push(m),
-        onRecord: (r) => {
-          recs.push(r);
-          if (r.step >= 2) stop = true;
+      const out = await runTraining(
+        config({ steps: 400, dataset: 'csv', csvText: parallelCsv(), csvName: 'par.csv', testSamples: 0 }),
+        createJsBackend(),
+        control,
+        {
+          onMeta: (m) => metas.push(m),
+          onRecord: (r) => {
+            recs.push(r);
+            if (r.step >= 2) stop = true;
+          },
+          now: () => performance.now(),
         },
-        now: () => performance.now(),
-      });
+      );
       expect(asked).toBe(1);
       expect(out.status).toBe('stopped');
       const last = metas.at(-1)!;
       expect(last.theoryPending).toBe(false);
       expect(last.theory).toBeNull();
       expect(last.warnings.some((w) => w.includes('stopped before it was ready'))).toBe(true);
+      // The data warnings the set-up left to the theory are there all the same.
+      expect(last.warnings.some((w) => w.startsWith('parallel samples'))).toBe(true);
+      expect(metas[0]!.warnings.some((w) => w.startsWith('parallel samples'))).toBe(false);
       // The stop's own record is there, tracked, without the frozen-kernel comparison it had no theory for.
       const final = recs.at(-1)!;
       expect(final.tracked).toBeDefined();
