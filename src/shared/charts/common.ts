@@ -4,6 +4,12 @@
  */
 import { LTTB } from 'downsample';
 
+/**
+ * The id prefix of a builder's reference series (the λ₀ lines, H∞'s spectrum): the runs of an overlay that
+ * share one get one line (publication.ts, overlayRuns).
+ */
+export const REFERENCE_ID = 'reference:';
+
 /** A point [x, y]. */
 export type XY = [number, number];
 

@@ -4,7 +4,7 @@
  * always reaches them.
  */
 import type { MetricRecord } from '../run/format';
-import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, baseOption, downsampleXY, fmt, plottable, stepTooltip, valueAxis } from './common';
+import { FEW_POINTS, MAX_DISPLAY_POINTS, PALETTES, REFERENCE_ID, baseOption, downsampleXY, fmt, plottable, stepTooltip, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface EigenOptions {
@@ -55,6 +55,7 @@ export function buildEigenOption(records: readonly MetricRecord[], opts: EigenOp
     .forEach((x, i) => {
       const color = refColors[i % refColors.length]!;
       series.push({
+        id: `${REFERENCE_ID}${x.name}`,
         name: `${x.name} = ${fmt(x.value)} (H∞)`,
         type: 'line',
         showSymbol: false,

@@ -5,7 +5,7 @@
  * labelled 10⁻³, 10⁻², … — and {@link overlayRuns} draws several runs' charts of one kind in one figure.
  * Pure (no DOM, no ECharts import): the renderer's chart menu and the services' SSR export both use it.
  */
-import { PALETTES, fmt, type ChartTheme } from './common';
+import { PALETTES, REFERENCE_ID, fmt, type ChartTheme } from './common';
 
 /** Default size of an exported figure in CSS pixels (PNG scale multiplies it). */
 export const FIGURE_WIDTH = 640;
@@ -140,7 +140,10 @@ export function publicationStyle(
   const isHeatmap = asArray(src.series).some((s) => s.type === 'heatmap');
   // A heatmap's one series needs no legend: its colour bar says what the colours mean.
   const rows = isHeatmap || src.legend === undefined || (src.legend as { show?: boolean }).show === false ? 0 : legendRows(names, width, opts.measure);
-  const hasTitle = Boolean((src.title as { text?: string } | undefined)?.text);
+  // A heatmap of several panels (the trained kernel beside H∞) has a title, grid and axes per panel.
+  const panelTitles = Array.isArray(src.title);
+  const hasTitle = panelTitles ? asArray(src.title).some((t) => Boolean(t.text)) : Boolean((src.title as { text?: string } | undefined)?.text);
+  const heatmapGrid = (g: Record<string, unknown>): Record<string, unknown> => ({ ...g, top: hasTitle ? 48 : 16, bottom: 24 + rows * LEGEND_ROW });
   const grid = (src.grid as Record<string, unknown> | undefined) ?? {};
   const rightAxisName = asArray(src.yAxis).length > 1;
   const out: Record<string, unknown> = {
@@ -148,7 +151,9 @@ export function publicationStyle(
     animation: false,
     backgroundColor: INK.background,
     textStyle: { color: INK.text, fontFamily: 'sans-serif' },
-    title: { ...(src.title as object), left: 'center', top: 8, textStyle: { color: INK.text, fontSize: FONT.title, fontWeight: 600 } },
+    title: panelTitles
+      ? asArray(src.title).map((t) => ({ ...t, top: 8, textStyle: { color: INK.text, fontSize: FONT.legend, fontWeight: 600 } }))
+      : { ...(src.title as object), left: 'center', top: 8, textStyle: { color: INK.text, fontSize: FONT.title, fontWeight: 600 } },
     legend:
       rows === 0
         ? { show: false }
@@ -166,7 +171,9 @@ export function publicationStyle(
             width: width - 40,
           },
     grid: isHeatmap
-      ? { ...grid, top: hasTitle ? 48 : 16, bottom: 24 + rows * LEGEND_ROW }
+      ? Array.isArray(src.grid)
+        ? asArray(src.grid).map(heatmapGrid)
+        : heatmapGrid(grid)
       : { left: 84, right: rightAxisName ? 72 : 28, top: hasTitle ? 52 : 20, bottom: 60 + rows * LEGEND_ROW },
     xAxis: Array.isArray(src.xAxis) ? asArray(src.xAxis).map(styleAxis) : src.xAxis ? styleAxis(src.xAxis as Record<string, unknown>) : src.xAxis,
     yAxis: Array.isArray(src.yAxis) ? asArray(src.yAxis).map(styleAxis) : src.yAxis ? styleAxis(src.yAxis as Record<string, unknown>) : src.yAxis,
@@ -183,46 +190,100 @@ export function publicationStyle(
 
 const DASHES = ['solid', 'dashed', 'dotted'] as const;
 
+/** The y values of a series' data ([x, y] points or plain numbers). */
+const yValues = (data: unknown): unknown[] => (Array.isArray(data) ? data.map((pt: unknown) => (Array.isArray(pt) ? pt[1] : pt)) : []);
+
+/** A two-point horizontal line across both lines' steps (other data: the first's). */
+function widened(a: unknown, b: unknown): unknown {
+  const two = (d: unknown): d is [number, number][] => Array.isArray(d) && d.length === 2 && d.every((pt) => Array.isArray(pt) && typeof pt[0] === 'number');
+  if (!two(a) || !two(b)) return a;
+  return [
+    [Math.min(a[0]![0], b[0]![0]), a[0]![1]],
+    [Math.max(a[1]![0], b[1]![0]), a[1]![1]],
+  ];
+}
+
 /**
  * One figure of several runs: the same builder's option for each run (`options[i]` for `labels[i]`),
  * their series drawn together, one colour per run (the theme's series colours in order) and one line type
- * per series kind of a run (solid, dashed, dotted, unless the builder chose one). Axes, title and
- * reference lines come from the first run; each series is named "<run label> · <series>".
+ * per series kind of a run (solid, dashed, dotted, unless the builder chose one). Axes and title come from the
+ * first run; each series is named "<run label> · <series>". A reference series (id {@link REFERENCE_ID}…) that
+ * several runs have alike (same name, same values) is drawn once, in its own colour, across all their steps,
+ * named for the runs that share it ("A, B · λ₀ = 0.5 (H∞)"), or plainly when all of them do. Mark lines
+ * without data come from the first run.
  */
 export function overlayRuns(options: readonly Record<string, unknown>[], labels: readonly string[], theme: ChartTheme): Record<string, unknown> {
   if (options.length !== labels.length) throw new Error(`labels: expected ${options.length}, got ${labels.length}`);
   if (options.length === 0) throw new Error('options: expected at least one chart');
   if (options.length === 1) return options[0]!;
   const palette = PALETTES[theme].series;
-  const series: Record<string, unknown>[] = [];
-  /** each series' name in the overlay by its name in its own run's option, per run */
-  const renamed = options.map(() => new Map<string, string>());
+  interface Drawn {
+    series: Record<string, unknown>;
+    /** its name in its run's option */
+    base: string;
+    /** the runs it stands for (several for a shared reference) */
+    runs: number[];
+    /** how it looks alone (run colour) and shared (its own) */
+    own: Record<string, unknown>;
+    plain: boolean;
+  }
+  const drawn: Drawn[] = [];
+  /** each run's series by its name in that run's option */
+  const entryOf = options.map(() => new Map<string, Drawn>());
   options.forEach((opt, r) => {
     const color = palette[r % palette.length]!;
     asArray(opt.series).forEach((s, k) => {
+      const base = String(s.name ?? '');
+      const empty = !Array.isArray(s.data) || s.data.length === 0;
+      // Mark lines of later runs (a series without data) would repeat the first run's; they are kept once.
+      if (s.markLine !== undefined && empty && r > 0) return;
+      const reference = typeof s.id === 'string' && s.id.startsWith(REFERENCE_ID);
+      const same = reference
+        ? drawn.find((e) => e.own.id === s.id && e.base === base && JSON.stringify(yValues(e.own.data)) === JSON.stringify(yValues(s.data)))
+        : undefined;
+      if (same) {
+        same.runs.push(r);
+        same.series = { ...same.own, data: widened(same.series.data, s.data) };
+        entryOf[r]!.set(base, same);
+        return;
+      }
       const line = (s.lineStyle as Record<string, unknown> | undefined) ?? {};
-      const hasMark = s.markLine !== undefined;
-      // Reference lines (markLine) of later runs would repeat the first run's; they are kept once.
-      if (hasMark && (!Array.isArray(s.data) || s.data.length === 0) && r > 0) return;
-      const name = hasMark && r === 0 && (!Array.isArray(s.data) || s.data.length === 0) ? s.name : `${labels[r]} · ${String(s.name ?? '')}`;
-      renamed[r]!.set(String(s.name ?? ''), String(name));
-      series.push({
-        ...s,
-        name,
-        lineStyle: { ...line, color, type: line.type ?? DASHES[k % DASHES.length] },
-        itemStyle: { ...(s.itemStyle as object), color },
-      });
+      const entry: Drawn = {
+        series: { ...s, lineStyle: { ...line, color, type: line.type ?? DASHES[k % DASHES.length] }, itemStyle: { ...(s.itemStyle as object), color } },
+        base,
+        runs: [r],
+        own: s,
+        plain: s.markLine !== undefined && empty,
+      };
+      drawn.push(entry);
+      entryOf[r]!.set(base, entry);
     });
   });
+  const nameOf = (e: Drawn): string => {
+    if (e.plain || e.runs.length === options.length) return e.base;
+    return `${e.runs.map((r) => labels[r]).join(', ')} · ${e.base}`;
+  };
+  // Series ids are unique within one run's option only: the overlay leaves them out.
+  const series = drawn.map((e) => {
+    const { id: _id, ...rest } = e.series;
+    return { ...rest, name: nameOf(e) };
+  });
   const out: Record<string, unknown> = { ...options[0]!, series };
-  // A legend that lists only some series (the eigenvalue chart names λ_min and λ_max, not λ_min+k) lists
-  // them for every run, under their names in the overlay.
+  // A legend that lists only some series (the eigenvalue chart names λ_min and λ_max, not λ_min+k) lists each
+  // run's, under their names in the overlay, entry by entry (a run's references are named by their values).
   const legend = options[0]!.legend as { data?: unknown[] } | undefined;
   if (legend && Array.isArray(legend.data)) {
-    const data = legend.data.flatMap((entry) => {
-      const name = typeof entry === 'string' ? entry : String((entry as { name?: unknown }).name ?? '');
-      return renamed.flatMap((m) => (m.has(name) ? [m.get(name)!] : []));
-    });
+    const lists = options.map((o) => (o.legend as { data?: unknown } | undefined)?.data);
+    const longest = Math.max(...lists.map((l) => (Array.isArray(l) ? l.length : 0)));
+    const data: string[] = [];
+    for (let i = 0; i < longest; i++) {
+      lists.forEach((l, r) => {
+        if (!Array.isArray(l) || i >= l.length) return;
+        const entry: unknown = l[i];
+        const e = entryOf[r]!.get(typeof entry === 'string' ? entry : String((entry as { name?: unknown }).name ?? ''));
+        if (e) data.push(nameOf(e));
+      });
+    }
     out.legend = { ...legend, data: [...new Set(data)] };
   }
   return out;

@@ -2,7 +2,7 @@
  * The spectrum of the traced empirical NTK at the current step against the H∞ spectrum, both sorted
  * descending and drawn on a log scale (SPEC §5.3: E[H̄] → H∞ as m grows).
  */
-import { PALETTES, baseOption, fmt, valueAxis } from './common';
+import { PALETTES, REFERENCE_ID, baseOption, fmt, valueAxis } from './common';
 import type { ChartTheme, XY } from './common';
 
 export interface SpectrumOptions {
@@ -39,6 +39,7 @@ export function buildSpectrumOption(
     });
   if (inf.length > 0)
     series.push({
+      id: `${REFERENCE_ID}H∞`,
       name: 'H∞',
       type: 'line',
       data: inf,

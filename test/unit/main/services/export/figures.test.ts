@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { exportFigures, runLabels, svgToPng } from '../../../../../src/main/services/export/figures';
+import { exportFigures, renderSvg, runLabels, svgToPng } from '../../../../../src/main/services/export/figures';
+import { buildKernelHeatmapsOption } from '../../../../../src/shared/charts/heatmap';
 import { readRunFolder } from '../../../../../src/main/services/export/runData';
 import { buildLossOption } from '../../../../../src/shared/charts/loss';
 import { buildEigenOption } from '../../../../../src/shared/charts/eigen';
+import { buildSpectrumOption } from '../../../../../src/shared/charts/spectrum';
 import { logTickLabel, overlayRuns, publicationStyle } from '../../../../../src/shared/charts/publication';
 import { PALETTES } from '../../../../../src/shared/charts/common';
 import { decodePng, inkStats } from '../../../../support/png';
@@ -131,6 +133,22 @@ describe('logTickLabel()', () => {
   });
 });
 
+describe('a kernel heatmap of two panels (the trained kernel beside H∞)', () => {
+  it('keeps a grid, axes and title per panel for print and draws both', () => {
+    const n = 4;
+    const cells = Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? 1 : 0.25));
+    const option = buildKernelHeatmapsOption({ step: 10, kernel: { n, k: n, cells } }, { n, values: cells.map((x) => 0.9 * x) }, 'light');
+    const printed = publicationStyle(option, { theme: 'light' });
+    expect(Array.isArray(printed.grid) && printed.grid.length).toBe(2);
+    expect(Array.isArray(printed.title) && printed.title.length).toBe(2);
+    expect((printed.series as unknown[]).length).toBe(2);
+    // ECharts finds each panel's grid (a grid spread into one object left the second panel's axes without one).
+    const { texts } = parseXml(renderSvg(printed));
+    expect(texts).toContain('trained network H̄ (step 10) · 4×4');
+    expect(texts).toContain('H∞ (infinite width) · 4×4');
+  });
+});
+
 describe('overlayRuns()', () => {
   it('colours each run, prefixes series with the run and keeps axes from the first', () => {
     const a = buildLossOption([{ step: 0, loss: 1, wallMs: 0 }] as MetricRecord[], { logY: true, smoothing: 0, xAxis: 'step', theme: 'light' });
@@ -150,9 +168,59 @@ describe('overlayRuns()', () => {
     const o = overlayRuns([opt(1), opt(2)], ['A', 'B'], 'light');
     const names = (o.series as { name: string }[]).map((x) => x.name);
     const legend = (o.legend as { data: string[] }).data;
-    expect(legend).toEqual(['A · λ_min', 'B · λ_min', 'A · λ_max', 'B · λ_max', 'A · λ₀ = 0.5 (H∞)', 'B · λ₀ = 0.5 (H∞)']);
+    // Both runs have λ₀ = 0.5: one line, named plainly.
+    expect(legend).toEqual(['A · λ_min', 'B · λ_min', 'A · λ_max', 'B · λ_max', 'λ₀ = 0.5 (H∞)']);
     expect(legend.every((l) => names.includes(l))).toBe(true);
     // λ_min+1 and λ_max−1 stay out of the legend, as in the app's chart.
     expect(names).toContain('A · λ_min+1');
+  });
+
+  it('draws a reference line that runs share once, across all their steps, and keeps the ones that differ per run', () => {
+    const recs = (last: number) => [0, last].map((step) => ({ step, loss: 1, wallMs: step, tracked: { eigMin: [1], eigMax: [9] } })) as MetricRecord[];
+    const opt = (last: number, lambda0: number) =>
+      buildEigenOption(recs(last), { theme: 'light', logY: true, references: { lambda0, lambdaDec: null, lambdaJ: null } });
+    const o = overlayRuns([opt(10, 0.5), opt(40, 0.5), opt(20, 0.25)], ['A', 'B', 'C'], 'light');
+    const s = o.series as { id?: string; name: string; data: [number, number][]; lineStyle: { color: string } }[];
+    const refs = s.filter((x) => x.name.includes('λ₀'));
+    expect(refs.map((x) => x.name)).toEqual(['A, B · λ₀ = 0.5 (H∞)', 'C · λ₀ = 0.25 (H∞)']);
+    // The shared one spans A's and B's steps in the reference colour; C's own is in C's colour.
+    expect(refs[0]!.data).toEqual([
+      [0, 0.5],
+      [40, 0.5],
+    ]);
+    expect(refs[0]!.lineStyle.color).toBe(PALETTES.light.reference);
+    expect(refs[1]!.lineStyle.color).toBe(PALETTES.light.series[2]);
+    // Ids are a run's own: none in the overlay, where they would repeat.
+    expect(s.every((x) => x.id === undefined)).toBe(true);
+    // The legend names each run's references, also those of a later run whose values differ from the first's.
+    expect((o.legend as { data: string[] }).data).toEqual([
+      'A · λ_min',
+      'B · λ_min',
+      'C · λ_min',
+      'A · λ_max',
+      'B · λ_max',
+      'C · λ_max',
+      'A, B · λ₀ = 0.5 (H∞)',
+      'C · λ₀ = 0.25 (H∞)',
+    ]);
+    // Measured series are never merged, even when equal.
+    expect(s.filter((x) => x.name.endsWith('λ_min')).map((x) => x.name)).toEqual(['A · λ_min', 'B · λ_min', 'C · λ_min']);
+  });
+
+  it("draws H∞'s spectrum once for runs on the same kernel", () => {
+    const a = buildSpectrumOption([3, 2, 1], [2.5, 1.5, 0.5], { theme: 'light', step: 0 });
+    const b = buildSpectrumOption([4, 2, 1], [2.5, 1.5, 0.5], { theme: 'light', step: 0 });
+    const c = buildSpectrumOption([4, 2, 1], [2.4, 1.5, 0.5], { theme: 'light', step: 0 });
+    expect((overlayRuns([a, b], ['A', 'B'], 'light').series as { name: string }[]).map((x) => x.name)).toEqual([
+      'A · empirical NTK (step 0)',
+      'H∞',
+      'B · empirical NTK (step 0)',
+    ]);
+    expect((overlayRuns([a, c], ['A', 'C'], 'light').series as { name: string }[]).map((x) => x.name)).toEqual([
+      'A · empirical NTK (step 0)',
+      'A · H∞',
+      'C · empirical NTK (step 0)',
+      'C · H∞',
+    ]);
   });
 });
