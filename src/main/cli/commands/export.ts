@@ -5,6 +5,7 @@
  *   export figures RUN_DIR... --out DIR [--format svg|png] [--scale S]
  *   export report RUN_OR_SESSION_DIR... --out FILE.html
  *   export npy RUN_DIR --out DIR                           kept parameters and spectra as .npy
+ * A session folder or a sweep's folder (`sweep`/`experiment` output, sweep.json) stands for all of its runs.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -15,7 +16,7 @@ import { metricsCsv, spectraCsv } from '../../services/export/csv';
 import { exportFigures, MAX_SCALE, MIN_SCALE } from '../../services/export/figures';
 import { runArrays } from '../../services/export/arrays';
 import { buildReport } from '../../services/export/report';
-import { readRunFolder, readRunsOrSessions } from '../../services/export/runData';
+import { readRunFolder, readRunsOrSessions, type RunData } from '../../services/export/runData';
 import { writeOutputFile } from '../../services/export/output';
 import { APP_VERSION } from '../../services/appVersion';
 import { out, printJson, type CliState } from '../common';
@@ -40,6 +41,15 @@ async function writeFiles(dir: string, files: { name: string; data: Uint8Array }
   return written;
 }
 
+const noRuns = (label: string): WorkbenchException => new WorkbenchException('invalid-request', `${label}: the folders hold no runs`);
+
+/** The runs of RUN_DIR arguments: a run folder, or a session or sweep folder for all of its runs. */
+async function runsOf(dirs: readonly string[]): Promise<RunData[]> {
+  const { runs } = await readRunsOrSessions(dirs, 'RUN_DIR');
+  if (runs.length === 0) throw noRuns('RUN_DIR');
+  return runs;
+}
+
 function report(json: boolean | undefined, files: string[], extra: Record<string, unknown> = {}): void {
   if (json) printJson({ files, ...extra });
   else for (const f of files) out(f);
@@ -51,48 +61,48 @@ export function register(p: Command, _state: CliState): void {
 
   e.command('csv')
     .description('the metrics of one or more runs in one CSV: run_id,step,metric,value, then the config fields that differ')
-    .argument('<RUN_DIR...>', 'run folders')
+    .argument('<RUN_DIR...>', 'run folders (a session or sweep folder: all of its runs)')
     .requiredOption('--out <FILE.csv>', 'the CSV file to write')
     .option('--wide', 'one row per run and step, one column per metric')
     .option('--json', 'print only JSON ({"files": [...]})')
     .action(async (dirs: string[], o: { out: string; wide?: boolean; json?: boolean }) => {
-      const runs = await Promise.all(dirs.map((d) => readRunFolder(d)));
+      const runs = await runsOf(dirs);
       await writeOutputFile(o.out, metricsCsv(runs, { wide: o.wide === true }));
       report(o.json, [path.resolve(o.out)], { runs: runs.map((r) => r.runId) });
     });
 
   e.command('spectra')
     .description('the spectra of runs as CSV: run_id,step,kind,index,value (kind: spectrum, spectralBias, hInfinity)')
-    .argument('<RUN_DIR...>', 'run folders')
+    .argument('<RUN_DIR...>', 'run folders (a session or sweep folder: all of its runs)')
     .requiredOption('--out <FILE.csv>', 'the CSV file to write')
     .option('--json', 'print only JSON')
     .action(async (dirs: string[], o: { out: string; json?: boolean }) => {
-      const runs = await Promise.all(dirs.map((d) => readRunFolder(d)));
+      const runs = await runsOf(dirs);
       await writeOutputFile(o.out, spectraCsv(runs));
       report(o.json, [path.resolve(o.out)]);
     });
 
   e.command('figures')
     .description('every chart of the runs as a publication figure, one file per chart (runs overlaid where they can be)')
-    .argument('<RUN_DIR...>', 'run folders')
+    .argument('<RUN_DIR...>', 'run folders (a session or sweep folder: all of its runs)')
     .requiredOption('--out <DIR>', 'folder to write the figures into')
     .addOption(new Option('--format <fmt>', 'file format').choices(['svg', 'png']).default('svg'))
     .option('--scale <S>', `PNG scale, ${MIN_SCALE} to ${MAX_SCALE}`, scaleArg, 2)
     .option('--json', 'print only JSON')
     .action(async (dirs: string[], o: { out: string; format: 'svg' | 'png'; scale: number; json?: boolean }) => {
-      const runs = await Promise.all(dirs.map((d) => readRunFolder(d)));
+      const runs = await runsOf(dirs);
       const files = exportFigures(runs, { format: o.format, scale: o.scale });
       report(o.json, await writeFiles(o.out, files));
     });
 
   e.command('report')
     .description('one self-contained HTML file: config table, theory values, figures (inline SVG), provenance')
-    .argument('<RUN_OR_SESSION_DIR...>', 'run folders or session folders')
+    .argument('<RUN_OR_SESSION_DIR...>', 'run folders, session folders or sweep folders (sweep.json: the runs of its cells)')
     .requiredOption('--out <FILE.html>', 'the HTML file to write')
     .option('--json', 'print only JSON')
     .action(async (dirs: string[], o: { out: string; json?: boolean }) => {
       const { runs, sessions } = await readRunsOrSessions(dirs, 'RUN_OR_SESSION_DIR');
-      if (runs.length === 0) throw new WorkbenchException('invalid-request', 'RUN_OR_SESSION_DIR: the folders hold no runs');
+      if (runs.length === 0) throw noRuns('RUN_OR_SESSION_DIR');
       await writeOutputFile(o.out, buildReport(runs, { sessions, appVersion: APP_VERSION }));
       report(o.json, [path.resolve(o.out)]);
     });

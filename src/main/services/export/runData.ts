@@ -31,6 +31,7 @@ import {
 } from '../../../shared/session/schema';
 import { ID_PATTERN } from '../../../shared/api/contract';
 import { readFileLimited } from '../fsAtomic';
+import { readSweepState } from '../sweeps/runner';
 
 /** Everything export needs of one run. */
 export interface RunData {
@@ -120,7 +121,32 @@ export async function readSessionFolder(dir: string, label = 'SESSION_DIR'): Pro
   return { dir, manifest, runs };
 }
 
-/** Reads each RUN_OR_SESSION_DIR argument: a run folder gives one run, a session folder all of its runs. */
+/** The state file that marks a sweep's folder (`sweep --out DIR`, `experiment --out DIR`): its cells are in runs/. */
+export const SWEEP_STATE_FILE = 'sweep.json';
+
+/**
+ * Reads the runs of a sweep's folder (`sweep` or `experiment` output: sweep.json, runs/<cellId>/) in the
+ * sweep's cell order; cells without a run folder yet (not started) are left out.
+ */
+export async function readSweepFolder(dir: string, label = 'SWEEP_DIR'): Promise<RunData[]> {
+  const state = await readSweepState(path.join(dir, SWEEP_STATE_FILE));
+  if (state === null) throw new WorkbenchException('invalid-request', `${label}: ${dir} is not a sweep folder (no ${SWEEP_STATE_FILE})`);
+  const ids = Object.entries(state.cells)
+    .sort(([, a], [, b]) => a.index - b.index)
+    .map(([id]) => id)
+    .filter((id) => ID_PATTERN.test(id));
+  const runs: RunData[] = [];
+  for (const id of ids) {
+    const runDir = path.join(dir, RUNS_DIR, id);
+    if (nodeFs.existsSync(path.join(runDir, RUN_FILES.config))) runs.push(await readRunFolder(runDir, label));
+  }
+  return runs;
+}
+
+/**
+ * Reads each RUN_OR_SESSION_DIR argument: a run folder gives one run, a session folder all of its runs, a
+ * sweep's folder (sweep.json) the runs of its cells.
+ */
 export async function readRunsOrSessions(dirs: readonly string[], label = 'RUN_DIR'): Promise<{ runs: RunData[]; sessions: SessionData[] }> {
   const runs: RunData[] = [];
   const sessions: SessionData[] = [];
@@ -129,6 +155,8 @@ export async function readRunsOrSessions(dirs: readonly string[], label = 'RUN_D
       const s = await readSessionFolder(d, label);
       sessions.push(s);
       runs.push(...s.runs);
+    } else if (!nodeFs.existsSync(path.join(d, RUN_FILES.config)) && nodeFs.existsSync(path.join(d, SWEEP_STATE_FILE))) {
+      runs.push(...(await readSweepFolder(d, label)));
     } else runs.push(await readRunFolder(d, label));
   }
   return { runs, sessions };

@@ -47,6 +47,37 @@ describe.concurrent('ntk-workbench export / archive / import', () => {
     expect(html).not.toContain('<script');
   });
 
+  it("a sweep's folder stands for its cells' runs, in the sweep's order: export csv and export report", () => {
+    writeFileSync(
+      path.join(dir, 'base.json'),
+      JSON.stringify({ samples: 6, testSamples: 0, inputDim: 3, hiddenWidth: 16, steps: 5, trackEvery: 5, backend: 'js', dtype: 'float64' }),
+    );
+    const sweep = cli('sweep', '--config', 'base.json', '--grid', 'hiddenWidth=16,24,32', '--out', 'sw', '--jobs', '1', '--json');
+    expect(sweep.code, sweep.stderr).toBe(0);
+    const state = JSON.parse(readFileSync(path.join(dir, 'sw', 'sweep.json'), 'utf8')) as { cells: Record<string, { index: number }> };
+    const inOrder = Object.entries(state.cells)
+      .sort(([, a], [, b]) => a.index - b.index)
+      .map(([id]) => JSON.parse(readFileSync(path.join(dir, 'sw', 'runs', id, 'config.json'), 'utf8')).runId as string);
+    expect(inOrder).toHaveLength(3);
+    const r = cli('export', 'csv', 'sw', '--out', 'sw.csv', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).runs).toEqual(inOrder);
+    const lines = readFileSync(path.join(dir, 'sw.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('run_id,step,metric,value,hiddenWidth');
+    expect([...new Set(lines.slice(1).map((l) => l.split(',')[0]))]).toEqual(inOrder);
+    // A cell not started yet (no run folder) is left out; the report takes the sweep beside a run folder.
+    rmSync(path.join(dir, 'sw', 'runs', Object.keys(state.cells)[0]!), { recursive: true });
+    const rep = cli('export', 'report', 'sw', path.join(runs, 'seeded-weak'), '--out', 'sw.html');
+    expect(rep.code, rep.stderr).toBe(0);
+    const html = readFileSync(path.join(dir, 'sw.html'), 'utf8');
+    expect(inOrder.filter((id) => html.includes(id))).toHaveLength(2);
+    // A corrupt sweep.json is named, not skipped.
+    writeFileSync(path.join(dir, 'sw', 'sweep.json'), '{"cells": 3');
+    const bad = cli('export', 'csv', 'sw', '--out', 'bad.csv');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('sweep.json');
+  });
+
   it('export of a folder that is not a run exits 2 naming it', () => {
     const r = cli('export', 'csv', dir, '--out', 'x.csv');
     expect(r.code).toBe(2);
