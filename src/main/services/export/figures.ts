@@ -3,7 +3,9 @@
  * (shared/charts/publication.ts), drawn by ECharts' server-side SVG renderer, and rasterized to PNG by
  * resvg (`@resvg/resvg-js`, a prebuilt native binary from npm) at 1×–4×.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { TextMeasure } from '../../../shared/charts/publication';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { ChartTheme } from '../../../shared/charts/common';
@@ -52,6 +54,29 @@ function sansFont(): string {
   return process.platform === 'linux' ? 'Liberation Sans' : process.platform === 'darwin' ? 'Arial' : 'Arial';
 }
 
+/**
+ * Where Linux distributions put DejaVu Sans (Debian/Ubuntu, Fedora, Arch). Liberation Sans has no subscript
+ * digits (λ₀, L₀) or combining marks (H̄); resvg then takes the first system font that has them, often DejaVu
+ * Serif, and draws that text in a serif face. Loaded first, DejaVu Sans is the font it takes instead.
+ */
+const SANS_FALLBACK_DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/dejavu-sans-fonts', '/usr/share/fonts/TTF'];
+let sansFallback: string[] | undefined;
+/** The DejaVu Sans files found (none elsewhere than Linux, or where it is not installed). */
+export function sansFallbackFonts(): string[] {
+  if (sansFallback) return sansFallback;
+  const found: string[] = [];
+  if (process.platform === 'linux') {
+    for (const d of SANS_FALLBACK_DIRS) {
+      const files = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => path.join(d, f)).filter((f) => existsSync(f));
+      if (files.length > 0) {
+        found.push(...files);
+        break;
+      }
+    }
+  }
+  return (sansFallback = found);
+}
+
 /** Rasterizes an SVG document to PNG at `scale` × its size (scale in [1, 4]). */
 export function svgToPng(svg: string, scale = 2): Uint8Array {
   if (!(scale >= MIN_SCALE && scale <= MAX_SCALE))
@@ -60,7 +85,7 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
   const r = new (resvg().Resvg)(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: '#ffffff',
-    font: { loadSystemFonts: true, defaultFontFamily: font, sansSerifFamily: font },
+    font: { loadSystemFonts: true, fontFiles: sansFallbackFonts(), defaultFontFamily: font, sansSerifFamily: font },
   });
   return r.render().asPng();
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { exportFigures, renderSvg, runLabels, svgToPng } from '../../../../../src/main/services/export/figures';
+import { existsSync } from 'node:fs';
+import { Resvg } from '@resvg/resvg-js';
+import { exportFigures, renderSvg, runLabels, sansFallbackFonts, svgToPng } from '../../../../../src/main/services/export/figures';
 import { buildKernelHeatmapsOption } from '../../../../../src/shared/charts/heatmap';
 import { readRunFolder } from '../../../../../src/main/services/export/runData';
 import { buildLossOption } from '../../../../../src/shared/charts/loss';
@@ -130,6 +132,32 @@ describe('logTickLabel()', () => {
     expect(logTickLabel(10)).toBe('10');
     expect(logTickLabel(1000)).toBe('10³');
     expect(logTickLabel(3e-5)).toBe('3e-5');
+  });
+});
+
+/** Liberation Sans, the face figures are drawn in on Linux, where Debian puts it. */
+const LIBERATION = ['Regular', 'Bold'].map((w) => `/usr/share/fonts/truetype/liberation/LiberationSans-${w}.ttf`).filter((f) => existsSync(f));
+const noFonts = LIBERATION.length === 0 || sansFallbackFonts().length === 0;
+if (noFonts) console.log('skipped the PNG font test: it needs Liberation Sans and DejaVu Sans at their Debian paths (fonts-liberation, fonts-dejavu-core)');
+
+describe('PNG text', () => {
+  it.skipIf(noFonts)('draws subscripts and combining marks in a sans-serif face, as if Liberation Sans and DejaVu Sans were the only fonts', () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="40"><rect width="240" height="40" fill="#fff"/>' +
+      '<text x="4" y="26" font-size="16" font-family="sans-serif">λ₀ = 0.5 · H̄ · L/L₀</text></svg>';
+    const only = new Resvg(svg, {
+      fitTo: { mode: 'zoom', value: 2 },
+      background: '#ffffff',
+      font: {
+        loadSystemFonts: false,
+        fontFiles: [...sansFallbackFonts(), ...LIBERATION],
+        defaultFontFamily: 'Liberation Sans',
+        sansSerifFamily: 'Liberation Sans',
+      },
+    })
+      .render()
+      .asPng();
+    expect(Buffer.from(svgToPng(svg, 2)).equals(Buffer.from(only))).toBe(true);
   });
 });
 
