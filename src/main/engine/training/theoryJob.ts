@@ -1,8 +1,9 @@
 /**
  * The theory of a run as one job (issue 13): runTheory's panel, the frozen-kernel model the tracked steps
- * compare against, and the data's near-singular (and, where the set-up left them, parallel-sample) warnings, from plain inputs to plain outputs, so the same
- * function runs on the engine thread (small n) or on a thread of its own beside the GD steps
- * (./theoryThread.ts), whose structured clone carries the inputs and results unchanged.
+ * compare against, and the data's near-singular (and, where the set-up left them, parallel-sample) warnings,
+ * from plain inputs to plain outputs, so the same function runs on the engine thread (small n) or on a thread
+ * of its own beside the GD steps (./theoryThread.ts), whose structured clone carries the inputs and results
+ * unchanged.
  */
 import type { Config } from '../../../shared/config/schema';
 import { WorkbenchException } from '../../../shared/api/result';
@@ -96,9 +97,10 @@ export function computeTheory(input: TheoryJobInput): TheoryJobOutput {
     else throw e;
   }
   // Where the theory did not decompose the joint kernel, the data check does it itself.
+  // Its parallel-sample warnings are in data.warnings or `later` already: the pairwise scan is not repeated.
   if (!jointChecked) {
-    const all = datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu });
-    for (const w of all) if (!data.warnings.includes(w) && !later.includes(w)) later.push(w);
+    const all = datasetWarnings(X, d, n, { kappa: config.kappa, nu: config.nu, pairs: false });
+    for (const w of all) if (!data.warnings.includes(w)) later.push(w);
   }
   const found = theoryModel as { model: LinearizedModel; eta: number; E0: Float64Array } | null;
   if (found !== null) {
