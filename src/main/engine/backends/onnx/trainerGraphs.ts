@@ -1,7 +1,9 @@
 /**
  * The ONNX graphs of the fused trainer (SPEC §1, §4, §5.2). Everything hidden is computed in the
  * sample-major layout Zᵀ = XᵀWᵀ [n, m], so that the traced-NTK blocks are contiguous row slices and a GD
- * step and the traced NTK can share Zᵀ, σ(Zᵀ) and the mask 1[Zᵀ ≥ 0] in one graph.
+ * step and the traced NTK can share Zᵀ, σ(Zᵀ) and the mask 1[Zᵀ ≥ 0] in one graph. Large batches are computed
+ * in row blocks of samples ({@link rowBlocks}): each block's forward products, its share of the gradient and
+ * its rows of the traced NTK's Gram factors, so that the [n, m] intermediates live one block at a time.
  *
  * Graph inputs (all of the trainer's dtype):
  *   X [d, n], Xt [n, d], W [m, d], V [d, m] (absent when tied: V = Wᵀ),
@@ -52,6 +54,54 @@ function forward(g: GraphBuilder, X: string, Xt: string, W: string, V: string | 
 }
 
 /**
+ * Row blocks of samples the hidden products [n, m] are computed in: every graph of a trainer runs its forward
+ * pass, its GD step and the traced NTK's Gram products block by block, so that only one block's [n/k, m]
+ * intermediates (not the whole batch's) need to be live at a time. At least the symmetric Gram's blocks
+ * ({@link gramBlocks}); more where [n, m] is large (about 4·10⁶ entries per block), each block at least 64 rows.
+ * The products and their sums are the same; the rounding of the float sums over samples moves with the block
+ * bounds, so every graph of one trainer uses these same blocks (the fused and the plain runs agree bit for bit).
+ */
+export function rowBlocks(n: number, m: number): number {
+  const byMemory = Math.ceil((n * m) / BLOCK_ENTRIES);
+  return Math.max(1, Math.min(Math.max(gramBlocks(n), byMemory), MAX_ROW_BLOCKS, Math.floor(n / 64)));
+}
+
+const BLOCK_ENTRIES = 4 * 1024 * 1024;
+const MAX_ROW_BLOCKS = 16;
+
+/** The forward products of each row block of samples, with that block's X [d, nb] and Xᵀ [nb, d]. */
+interface Blocked {
+  blocks: (Forward & { X: string; Xt: string })[];
+}
+
+/** {@link forward} on each of the {@link rowBlocks} row blocks (one block: the whole batch, no slices). */
+function blockedForward(g: GraphBuilder, dims: GraphDims, X: string, Xt: string, W: string, V: string | null, s: string, residual = true): Blocked {
+  const k = rowBlocks(dims.n, dims.m);
+  if (k === 1) return { blocks: [{ ...forward(g, X, Xt, W, V, s, residual), X, Xt }] };
+  const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * dims.n) / k));
+  const blocks: Blocked['blocks'] = [];
+  for (let a = 0; a < k; a++) {
+    const lo = g.ints([bounds[a]!]);
+    const hi = g.ints([bounds[a + 1]!]);
+    const Xa = g.op('Slice', [X, lo, hi, g.ints([1])]);
+    const Xta = g.op('Slice', [Xt, lo, hi, g.ints([0])]);
+    blocks.push({ ...forward(g, Xa, Xta, W, V, s, residual), X: Xa, Xt: Xta });
+  }
+  return { blocks };
+}
+
+/** L = cL·‖Rᵀ‖² over all blocks. */
+function lossOf(g: GraphBuilder, f: Blocked, cL: string): string {
+  const parts = f.blocks.map((b) => g.op('ReduceSumSquare', [b.Rt], { keepdims: 0 }));
+  return g.op('Mul', [parts.length === 1 ? parts[0]! : g.op('Sum', parts), cL]);
+}
+
+/** Row-wise concatenation of one value of each block (the block itself when there is one). */
+function rows(g: GraphBuilder, values: string[]): string {
+  return values.length === 1 ? values[0]! : g.op('Concat', values, { axis: 0 });
+}
+
+/**
  * One GD step from the shared forward products; returns the names of W', V' (null when V is not trained)
  * and the loss L(θ) before the step.
  *   ∂L/∂W = s·[(VᵀE) ∘ A] Xᵀ,  ∂L/∂V = s·E Sᵀ,  tied: ∂L/∂W + (∂L/∂V)ᵀ at V = Wᵀ (SPEC §4).
@@ -61,26 +111,30 @@ function forward(g: GraphBuilder, X: string, Xt: string, W: string, V: string | 
 function gdStep(
   g: GraphBuilder,
   dims: GraphDims,
-  io: { Xt: string; W: string; V: string | null; cW: string; cV: string; cL: string },
-  f: Forward,
+  io: { W: string; V: string | null; cW: string; cV: string; cL: string },
+  f: Blocked,
 ): { W: string; V: string | null; loss: string } {
   const { regime } = dims;
-  const { Xt, W, V, cW, cV, cL } = io;
-  const loss = g.op('Mul', [g.op('ReduceSumSquare', [f.Rt], { keepdims: 0 }), cL]);
+  const { W, V, cW, cV, cL } = io;
+  const loss = lossOf(g, f, cL);
   let Wn = W;
-  let Vn: string | null = null;
-  if (regime !== 'decoder') {
-    const Rg = g.op('Mul', [f.Rt, cW]);
-    const Pt = V === null ? g.op('Gemm', [Rg, W], { transB: 1 }) : g.op('MatMul', [Rg, V]);
-    const Gt = g.op('Where', [f.mask, Pt, g.scalar(0)]);
-    Wn = g.op('Gemm', [Gt, Xt, W], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
-    if (regime === 'tied') Wn = g.op('Gemm', [f.St, Rg, Wn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
+  let Vn: string | null = V;
+  // Block by block, each block's gradient is subtracted from the running W' (and V') before the next block's
+  // products, so that a block's [nb, m] values are dead when the next one starts.
+  for (const b of f.blocks) {
+    if (regime !== 'decoder') {
+      const Rg = g.op('Mul', [b.Rt, cW]);
+      const Pt = V === null ? g.op('Gemm', [Rg, W], { transB: 1 }) : g.op('MatMul', [Rg, V]);
+      const Gt = g.op('Where', [b.mask, Pt, g.scalar(0)]);
+      Wn = g.op('Gemm', [Gt, b.Xt, Wn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
+      if (regime === 'tied') Wn = g.op('Gemm', [b.St, Rg, Wn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
+    }
+    if ((regime === 'joint' || regime === 'decoder') && V !== null) {
+      const Rv = g.op('Mul', [b.Rt, cV]);
+      Vn = g.op('Gemm', [Rv, b.St, Vn!], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
+    }
   }
-  if ((regime === 'joint' || regime === 'decoder') && V !== null) {
-    const Rv = g.op('Mul', [f.Rt, cV]);
-    Vn = g.op('Gemm', [Rv, f.St, V], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
-  }
-  return { W: Wn, V: Vn, loss };
+  return { W: Wn, V: regime === 'joint' || regime === 'decoder' ? Vn : null, loss };
 }
 
 /** Row blocks for the symmetric Gram product: at most 4, each at least ~128 rows. */
@@ -89,20 +143,16 @@ export function gramBlocks(n: number): number {
 }
 
 /**
- * G = Bᵀ·Bᵀᵀ = B_t B_tᵀ [n, n] for B_t [n, m], computing only the k(k+1)/2 upper row-block products and
- * transposing the rest: (k+1)/(2k) of a full product's multiply-adds.
+ * G = B_t B_tᵀ [n, n] for B_t [n, m] given as its row blocks, computing only the k(k+1)/2 upper block products
+ * and transposing the rest: (k+1)/(2k) of a full product's multiply-adds.
  */
-function symmetricGram(g: GraphBuilder, Bt: string, n: number): string {
-  const k = gramBlocks(n);
-  if (k === 1) return g.op('Gemm', [Bt, Bt], { transB: 1 });
-  const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * n) / k));
-  const axis0 = g.ints([0]);
-  const rows: string[] = [];
-  for (let a = 0; a < k; a++) rows.push(g.op('Slice', [Bt, g.ints([bounds[a]!]), g.ints([bounds[a + 1]!]), axis0]));
+function symmetricGram(g: GraphBuilder, rowsOfB: string[]): string {
+  const k = rowsOfB.length;
+  if (k === 1) return g.op('Gemm', [rowsOfB[0]!, rowsOfB[0]!], { transB: 1 });
   const block: string[][] = Array.from({ length: k }, () => new Array<string>(k).fill(''));
   for (let a = 0; a < k; a++) {
     for (let b = a; b < k; b++) {
-      block[a]![b] = g.op('Gemm', [rows[a]!, rows[b]!], { transB: 1 });
+      block[a]![b] = g.op('Gemm', [rowsOfB[a]!, rowsOfB[b]!], { transB: 1 });
       if (b > a) block[b]![a] = g.op('Transpose', [block[a]![b]!], { perm: [1, 0] });
     }
   }
@@ -115,10 +165,11 @@ function symmetricGram(g: GraphBuilder, Bt: string, n: number): string {
  *   H̄^W_ij = s²/d · (x_iᵀx_j) Σ_r ‖v_r‖² A_ri A_rj,   H̄^V = G = s² Σ_r σ_ri σ_rj,
  *   weak H̄^W, decoder H̄^V, joint H̄^W + (η_V/η_W)·H̄^V (the effective kernel of SPEC §10.6), tied H̄^W|_{v_r = w_r} + (1 + 2/d)·G
  * (tied: tr J_r(x_i)J_r(x_j)ᵀ/d with J_r(x) = s[σ(w_rᵀx) I + 1[w_rᵀx ≥ 0] w_r xᵀ]).
- * Both sums are Gram matrices of [n, m] factors (A∘√‖v_r‖² and σ), built with {@link symmetricGram}.
+ * Both sums are Gram matrices of [n, m] factors (A∘√‖v_r‖² and σ), built from their row blocks with
+ * {@link symmetricGram}.
  */
-function tracedNtk(g: GraphBuilder, dims: GraphDims, io: { X: string; W: string; V: string | null; s: string }, f: Forward): string {
-  const { d, n, m, regime } = dims;
+function tracedNtk(g: GraphBuilder, dims: GraphDims, io: { X: string; W: string; V: string | null; s: string }, f: Blocked): string {
+  const { d, m, regime } = dims;
   const s2 = g.op('Mul', [io.s, io.s]);
   let H: string | null = null;
   if (regime !== 'decoder') {
@@ -127,14 +178,20 @@ function tracedNtk(g: GraphBuilder, dims: GraphDims, io: { X: string; W: string;
         ? g.op('Reshape', [g.op('ReduceSumSquare', [io.W], { axes: [1], keepdims: 1 }), g.ints([1, m])])
         : g.op('ReduceSumSquare', [io.V], { axes: [0], keepdims: 1 });
     const root = g.op('Sqrt', [g.op('Mul', [vv, g.op('Div', [s2, g.scalar(d)])])]);
-    const Bt = g.op('Mul', [g.op('Cast', [f.mask], { to: g.elem }), root]);
+    const Bt = f.blocks.map((b) => g.op('Mul', [g.op('Cast', [b.mask], { to: g.elem }), root]));
     const XtX = g.op('Gemm', [io.X, io.X], { transA: 1 });
-    H = g.op('Mul', [XtX, symmetricGram(g, Bt, n)]);
+    H = g.op('Mul', [XtX, symmetricGram(g, Bt)]);
   }
   if (regime !== 'weak') {
     const weight = regime === 'tied' ? 1 + 2 / d : regime === 'joint' ? dims.decoderWeight : 1;
     const factor = weight === 1 ? s2 : g.op('Mul', [s2, g.scalar(weight)]);
-    const Gs = g.op('Mul', [symmetricGram(g, f.St, n), factor]);
+    const Gs = g.op('Mul', [
+      symmetricGram(
+        g,
+        f.blocks.map((b) => b.St),
+      ),
+      factor,
+    ]);
     H = H === null ? Gs : g.op('Add', [H, Gs]);
   }
   return H!;
@@ -152,8 +209,8 @@ export function buildStepGraph(dims: GraphDims, withNtk: boolean): Uint8Array {
   const g = new GraphBuilder(dims.dtype);
   const { X, Xt, W, V } = declareInputs(g, dims);
   const [s, cW, cV, cL] = SCALAR_INPUTS.map((k) => g.input(k, []));
-  const f = forward(g, X, Xt, W, V, s!);
-  const next = gdStep(g, dims, { Xt, W, V, cW: cW!, cV: cV!, cL: cL! }, f);
+  const f = blockedForward(g, dims, X, Xt, W, V, s!);
+  const next = gdStep(g, dims, { W, V, cW: cW!, cV: cV!, cL: cL! }, f);
   g.output(next.W, 'W_next');
   if (next.V !== null) g.output(next.V, 'V_next');
   g.output(next.loss, 'loss');
@@ -174,16 +231,32 @@ export function buildForwardGraph(dims: GraphDims): Uint8Array {
   const { X, Xt, W, V } = declareInputs(g, dims);
   const s = g.input('s', []);
   const cL = g.input('cL', []);
-  const f = forward(g, X, Xt, W, V, s);
-  g.output(g.op('Mul', [g.op('ReduceSumSquare', [f.Rt], { keepdims: 0 }), cL]), 'loss');
+  const f = blockedForward(g, dims, X, Xt, W, V, s);
+  g.output(lossOf(g, f, cL), 'loss');
   forwardOutputs(g, f, Xt);
   return g.build('forward');
 }
 
 /** The outputs Ut [n, d] and the activation pattern A [n, m] (uint8) of the forward products. */
-function forwardOutputs(g: GraphBuilder, f: Forward, Xt: string): void {
-  g.output(g.op('Add', [f.Rt, Xt]), 'Ut');
-  g.output(g.op('Cast', [f.mask], { to: ElemType.uint8 }), 'A', ElemType.uint8);
+function forwardOutputs(g: GraphBuilder, f: Blocked, Xt: string): void {
+  g.output(
+    g.op('Add', [
+      rows(
+        g,
+        f.blocks.map((b) => b.Rt),
+      ),
+      Xt,
+    ]),
+    'Ut',
+  );
+  g.output(
+    rows(
+      g,
+      f.blocks.map((b) => g.op('Cast', [b.mask], { to: ElemType.uint8 })),
+    ),
+    'A',
+    ElemType.uint8,
+  );
 }
 
 /** Traced-NTK-only graph (inputs X, Xt, W, V, s). */
@@ -191,7 +264,7 @@ export function buildNtkGraph(dims: GraphDims): Uint8Array {
   const g = new GraphBuilder(dims.dtype);
   const { X, Xt, W, V } = declareInputs(g, dims);
   const s = g.input('s', []);
-  const f = forward(g, X, Xt, W, V, s, false);
+  const f = blockedForward(g, dims, X, Xt, W, V, s, false);
   g.output(tracedNtk(g, dims, { X, W, V, s }, f), 'H');
   return g.build('traced_ntk');
 }

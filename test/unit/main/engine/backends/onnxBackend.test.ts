@@ -19,33 +19,40 @@ import {
 
 const backend = createOnnxBackend({ threads: 1 });
 const DTYPES: Dtype[] = ['float64', 'float32'];
+/** Sizes of the tests below: the whole batch in one block, and n = 400 in 3 uneven row blocks (133, 134, 133). */
+const SIZES = [
+  { label: 'one block', dims: undefined },
+  { label: 'row blocks', dims: { d: 3, n: 400, m: 12 } },
+] as const;
 
 describe('createOnnxBackend()', () => {
-  for (const dtype of DTYPES) {
-    for (const regime of REGIMES_ALL) {
-      it(`matches the float64 reference for ${regime} in ${dtype}: steps, loss, outputs, traced NTK`, async () => {
-        const spec = makeSpec(regime, dtype);
-        const t = backend.createTrainer(spec);
-        try {
-          const H0 = await t.tracedNtk();
-          expect(relErr(H0, referenceTracedNtk(spec, spec.W0, spec.V0))).toBeLessThan(REL_TOL[dtype]);
-          const loss1 = await t.step(1);
-          const ref1 = referenceSteps(spec, 1);
-          expect(Math.abs(loss1 - ref1.loss) / ref1.loss).toBeLessThan(REL_TOL[dtype]);
-          const lossK = await t.step(4);
-          const ref = referenceSteps(spec, 5);
-          expect(Math.abs(lossK - ref.loss) / ref.loss).toBeLessThan(REL_TOL[dtype]);
-          const p = await t.params();
-          expect(relErr(p.W, ref.W)).toBeLessThan(REL_TOL[dtype]);
-          expect(relErr(p.V, ref.V)).toBeLessThan(REL_TOL[dtype]);
-          const f = referenceForward(spec, ref.W, ref.V);
-          expect(relErr(await t.outputs(), f.U)).toBeLessThan(REL_TOL[dtype]);
-          expect(Math.abs((await t.loss()) - f.loss) / f.loss).toBeLessThan(REL_TOL[dtype]);
-          expect(relErr(await t.tracedNtk(), referenceTracedNtk(spec, ref.W, ref.V))).toBeLessThan(REL_TOL[dtype]);
-        } finally {
-          t.dispose();
-        }
-      });
+  for (const { label, dims } of SIZES) {
+    for (const dtype of DTYPES) {
+      for (const regime of REGIMES_ALL) {
+        it(`matches the float64 reference for ${regime} in ${dtype} (${label}): steps, loss, outputs, traced NTK`, async () => {
+          const spec = makeSpec(regime, dtype, dims);
+          const t = backend.createTrainer(spec);
+          try {
+            const H0 = await t.tracedNtk();
+            expect(relErr(H0, referenceTracedNtk(spec, spec.W0, spec.V0))).toBeLessThan(REL_TOL[dtype]);
+            const loss1 = await t.step(1);
+            const ref1 = referenceSteps(spec, 1);
+            expect(Math.abs(loss1 - ref1.loss) / ref1.loss).toBeLessThan(REL_TOL[dtype]);
+            const lossK = await t.step(4);
+            const ref = referenceSteps(spec, 5);
+            expect(Math.abs(lossK - ref.loss) / ref.loss).toBeLessThan(REL_TOL[dtype]);
+            const p = await t.params();
+            expect(relErr(p.W, ref.W)).toBeLessThan(REL_TOL[dtype]);
+            expect(relErr(p.V, ref.V)).toBeLessThan(REL_TOL[dtype]);
+            const f = referenceForward(spec, ref.W, ref.V);
+            expect(relErr(await t.outputs(), f.U)).toBeLessThan(REL_TOL[dtype]);
+            expect(Math.abs((await t.loss()) - f.loss) / f.loss).toBeLessThan(REL_TOL[dtype]);
+            expect(relErr(await t.tracedNtk(), referenceTracedNtk(spec, ref.W, ref.V))).toBeLessThan(REL_TOL[dtype]);
+          } finally {
+            t.dispose();
+          }
+        });
+      }
     }
   }
 
@@ -88,8 +95,8 @@ describe('createOnnxBackend()', () => {
 
   for (const dtype of DTYPES) {
     it(`serves loss, outputs and pattern after tracedNtk() from the fused run, equal to the forward graph's, in every regime (${dtype})`, async () => {
-      for (const regime of REGIMES_ALL) {
-        const spec = makeSpec(regime, dtype, { d: 4, n: 7, m: 30 });
+      for (const [regime, dims] of REGIMES_ALL.flatMap((r) => [[r, { d: 4, n: 7, m: 30 }] as const, [r, SIZES[1].dims] as const])) {
+        const spec = makeSpec(regime, dtype, dims);
         const fused = backend.createTrainer(spec);
         const plain = backend.createTrainer(spec);
         try {

@@ -121,10 +121,10 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     const outDir = path.join(tmp, 'sweep12');
     const events: DistributedEvent[] = [];
     let killed: { cellId: string } | null = null;
-    let cellsDone = 0;
-    // Kill worker A (SIGKILL) once the sweep is under way, while it holds a cell it started and has not finished.
+    // Kill worker A (SIGKILL) while it holds a cell it started and has not finished. (Waiting for a first finished
+    // cell as well made this racy on a loaded machine: A could take its last cell before the producer saw one done.)
     a.onStderr = (all) => {
-      if (killed || cellsDone < 1) return;
+      if (killed) return;
       const started = [...all.matchAll(/cell (c-[0-9a-f]{16}) \(#\d+\) started/g)].map((m) => m[1]!);
       const open = started.filter((id) => !new RegExp(`cell ${id} \\(#\\d+\\) (finished|failed)`).test(all));
       if (open.length === 0) return;
@@ -136,10 +136,7 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
       cells: cs,
       outDir,
       backoffMs: 200,
-      onEvent: (e) => {
-        events.push(e);
-        if (e.type === 'cell-done') cellsDone++;
-      },
+      onEvent: (e) => events.push(e),
     });
     expect(killed).not.toBeNull();
     expect(await a.exited).toBe(null); // killed by the signal
