@@ -86,6 +86,46 @@ export function forward(W: Float64Array, V: Float64Array, X: Float64Array, dims:
   return { Z, S, U };
 }
 
+/**
+ * The outputs U [d, n] of {@link forward} alone, sample by sample: each sample's hidden layer [m] and then each
+ * output as one dot product over the units, all along contiguous rows, with no [m, n] arrays. Every sum runs in
+ * the same order as forward()'s, so U is bit for bit forward().U; for a few samples at large m (the test set at
+ * a tracked step) it is several times faster.
+ */
+export function forwardOutputs(W: Float64Array, V: Float64Array, X: Float64Array, dims: ModelDims, s: number): Float64Array {
+  checkAll('forwardOutputs', W, V, X, dims);
+  const { d, n, m } = dims;
+  const U = new Float64Array(d * n);
+  const x = new Float64Array(d);
+  const S = new Float64Array(m);
+  const half = Math.floor(m / 2);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < d; a++) x[a] = X[a * n + i]!;
+    for (let r = 0; r < m; r++) {
+      const wr = r * d;
+      let z = 0;
+      for (let a = 0; a < d; a++) z += W[wr + a]! * x[a]!;
+      S[r] = Math.max(z, 0);
+    }
+    for (let a = 0; a < d; a++) {
+      const va = a * m;
+      // the two halves apart, as in forward()
+      let u1 = 0;
+      let u2 = 0;
+      for (let r = 0; r < half; r++) {
+        const v = s * V[va + r]!;
+        if (v !== 0) u1 += v * S[r]!;
+      }
+      for (let r = half; r < m; r++) {
+        const v = s * V[va + r]!;
+        if (v !== 0) u2 += v * S[r]!;
+      }
+      U[a * n + i] = u1 + u2;
+    }
+  }
+  return U;
+}
+
 /** Loss L = lossWeight · ½‖X − U‖_F² (lossWeight 1 or 1/n, SPEC §1.2). X, U: [d, n]. */
 export function lossOf(U: Float64Array, X: Float64Array, lossWeight: number): number {
   if (U.length !== X.length) throw new RangeError(`lossOf: U has ${U.length} entries, X has ${X.length}`);

@@ -9,7 +9,7 @@ import { WorkbenchException } from '../../../shared/api/result';
 import type { TrackedMetrics } from '../../../shared/run/format';
 import type { Trainer } from '../backends/types';
 import type { Dataset } from '../datasets';
-import { forward } from '../autoencoder/model';
+import { forwardOutputs } from '../autoencoder/model';
 import { FULL_EIG_MAX_N, symmetricEigen, extremeEigen, gemmNT, transpose } from '../linalg';
 import type { LinearizedModel } from '../theory';
 import { patternStats } from './collapse';
@@ -160,7 +160,7 @@ export class Tracker {
     let Utest: Float64Array = new Float64Array(0);
     let testLoss: number | null = null;
     if (nTest > 0) {
-      Utest = forward(W, V, Xtest, { d, n: nTest, m }, scale).U;
+      Utest = forwardOutputs(W, V, Xtest, { d, n: nTest, m }, scale);
       let s = 0;
       for (let k = 0; k < Utest.length; k++) s += (Utest[k]! - Xtest[k]!) ** 2;
       testLoss = 0.5 * this.ctx.testWeight * s;

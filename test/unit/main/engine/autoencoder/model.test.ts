@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forward, gdStep, gradients, lossOf, outputScale, tiedGradient } from '../../../../../src/main/engine/autoencoder/model';
+import { forward, forwardOutputs, gdStep, gradients, lossOf, outputScale, tiedGradient } from '../../../../../src/main/engine/autoencoder/model';
 import { initParams } from '../../../../../src/main/engine/autoencoder/init';
 import { createRng } from '../../../../../src/main/engine/random';
 
@@ -24,6 +24,36 @@ function relErr(a: Float64Array, b: Float64Array): number {
   }
   return Math.sqrt(num / Math.max(den, 1e-300));
 }
+
+describe('forwardOutputs()', () => {
+  it('is bit for bit forward().U: gaussian and antisymmetric inits, odd widths, zero decoder weights', () => {
+    for (const [seed, d, n, m] of [
+      [1, 3, 4, 6],
+      [2, 5, 1, 7],
+      [3, 10, 8, 301],
+    ] as const) {
+      const { X, W, V, dims } = setup(seed, d, n, m);
+      V[0] = 0;
+      const s = outputScale('ntk', m);
+      expect(Array.from(forwardOutputs(W, V, X, dims, s))).toEqual(Array.from(forward(W, V, X, dims, s).U));
+    }
+    // antisymmetric: the two halves cancel exactly, in both
+    const d = 4;
+    const n = 5;
+    const m = 40;
+    const X = new Float64Array(d * n);
+    createRng(4, 9).fillNormal(X, 1);
+    const { W, V } = initParams({ m, d, init: 'antisymmetric', kappa: 1, nu: 1, tied: false }, createRng(4, 2));
+    const U = forwardOutputs(W, V, X, { d, n, m }, outputScale('ntk', m));
+    expect(Array.from(U)).toEqual(Array.from(forward(W, V, X, { d, n, m }, outputScale('ntk', m)).U));
+    expect(U.every((u) => u === 0)).toBe(true);
+  });
+
+  it('checks the shapes like forward()', () => {
+    const { X, W, V } = setup(1);
+    expect(() => forwardOutputs(W, V, X, { d: 3, n: 5, m: 6 }, 1)).toThrow(/forwardOutputs.*X/);
+  });
+});
 
 describe('gradients()', () => {
   it('matches central finite differences of the loss in W and V (both loss normalizations)', () => {
