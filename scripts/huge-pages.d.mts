@@ -1,10 +1,14 @@
 /** The glibc tunable the launchers set: transparent huge pages for malloc's large mappings. */
 export const HUGE_PAGES_TUNABLE: string;
+/** The glibc tunable the launchers set beside it: one malloc arena for all threads. */
+export const ARENA_TUNABLE: string;
+/** Every tunable the launchers add, in order. */
+export const MALLOC_TUNABLES: string[];
 /** True when `env` should get the tunable: Linux, not turned off (NTK_WORKBENCH_HUGEPAGES=0), not already set. */
 export function wantsHugePages(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platform): boolean;
-/** `env` with the tunable added to GLIBC_TUNABLES, or `env` itself when not wanted. */
+/** `env` with the tunables added to GLIBC_TUNABLES (an arena_max of its own kept), or `env` itself when not wanted. */
 export function hugePagesEnv(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platform): NodeJS.ProcessEnv;
-/** `env` without the tunable {@link hugePagesEnv} adds (other tunables kept). */
+/** `env` without the tunables {@link hugePagesEnv} adds (other tunables kept). */
 export function withoutHugePages(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 /**
  * Runs `node [execArgv] ...args` again in a child with the tunable and exits as it does; in that child (or
