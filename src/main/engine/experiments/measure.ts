@@ -11,7 +11,7 @@ import { createRng, STREAMS } from '../random';
 import { sphereData } from '../datasets/synthetic';
 import { buildDataset } from '../datasets';
 import { initParams } from '../autoencoder/init';
-import { forward, outputScale } from '../autoencoder/model';
+import { forwardOutputs, outputScale } from '../autoencoder/model';
 import { tracedEmpiricalNtk } from '../ntk/empiricalNtk';
 import { infiniteKernel, regimeKernel } from '../ntk/infiniteKernels';
 import { symmetricEigen } from '../linalg';
@@ -202,7 +202,7 @@ export function tied(n: number, d: number, m: number, scaling: 'ntk' | 'mean-fie
   const k2 = kappaSq === '1' ? 1 : 2 / Math.sqrt(m);
   const { W, V } = initParams({ m, d, init: 'gaussian', kappa: Math.sqrt(k2), nu: 1, tied: true }, createRng(seedValue, STREAMS.init));
   const s = outputScale(scaling, m);
-  const { U } = forward(W, V, X, { d, n, m }, s);
+  const U = forwardOutputs(W, V, X, { d, n, m }, s);
   let norm = 0;
   let along = 0;
   let err = 0;
@@ -245,7 +245,7 @@ export function memorization(rawConfig: unknown, W: Float64Array, V: Float64Arra
   const Q = regimeKernel(regime, X, d, n, kopts, Xtest, nTest);
   const kernel = fitKernelRegression(K, n, X, d, 0).predict(Q, nTest);
   const s = outputScale(c.scaling, m);
-  const net = forward(W, V, Xtest, { d, n: nTest, m }, s).U;
+  const net = forwardOutputs(W, V, Xtest, { d, n: nTest, m }, s);
   let num = 0;
   let den = 0;
   for (let i = 0; i < net.length; i++) {

@@ -11,7 +11,7 @@ import type { KrrNetworkResult } from '../../../shared/related/results';
 import { regimeKernel } from '../ntk/infiniteKernels';
 import { sphereData } from '../datasets/synthetic';
 import { initParams } from '../autoencoder/init';
-import { forward, gdStep, outputScale } from '../autoencoder/model';
+import { forwardOutputs, gdStep, outputScale } from '../autoencoder/model';
 import { linearizedModel, predictLinearized, spanShare } from '../theory/linearized';
 import { createRng, STREAMS } from '../random';
 import { fitKernelRegression } from './kernelRegression';
@@ -68,10 +68,10 @@ export function krrVersusNetwork(o: KrrNetworkOptions, signal?: { readonly abort
     if (k === 0) initialLoss = step.loss;
     ({ W, V } = step);
   }
-  const U = forward(W, V, X, dims, s).U;
+  const U = forwardOutputs(W, V, X, dims, s);
   loss = 0;
   for (let i = 0; i < U.length; i++) loss += 0.5 * (U[i]! - X[i]!) ** 2;
-  const net = forward(W, V, Xt, { d, n: o.nTest, m }, s).U;
+  const net = forwardOutputs(W, V, Xt, { d, n: o.nTest, m }, s);
   const base = spanShare(X, d, n, Xt, o.nTest);
   return {
     regime,

@@ -9,7 +9,7 @@ import { symmetricEigen } from '../linalg';
 import { WorkbenchException } from '../../../shared/api/result';
 import { infiniteKernels } from '../ntk/infiniteKernels';
 import { initParams } from '../autoencoder/init';
-import { forward, gdStep, outputScale } from '../autoencoder/model';
+import { forwardOutputs, gdStep, outputScale } from '../autoencoder/model';
 import { linearizedModel } from '../theory/linearized';
 import { createRng, STREAMS } from '../random';
 import type { InitFamily } from '../../../shared/config/schema';
@@ -111,7 +111,7 @@ export function weightedExperiment(
   const params = initParams({ m, d, init: o.init, kappa: o.kappa, nu: o.nu, tied: false }, createRng(o.seed, STREAMS.init));
   const dims = { d, n, m };
   const s = outputScale('ntk', m);
-  const U0 = forward(params.W, params.V, X, dims, s).U;
+  const U0 = forwardOutputs(params.W, params.V, X, dims, s);
   const E0 = new Float64Array(d * n);
   for (let i = 0; i < E0.length; i++) E0[i] = U0[i]! - X[i]!;
   const eig = symmetricEigen(K, n, { vectors: true, signal }) as { values: Float64Array; vectors: Float64Array };
