@@ -69,23 +69,24 @@ export function rowBlocks(n: number, m: number): number {
 const BLOCK_ENTRIES = 4 * 1024 * 1024;
 const MAX_ROW_BLOCKS = 16;
 
-/** The forward products of each row block of samples, with that block's X [d, nb] and Xᵀ [nb, d]. */
+/** The forward products of each row block of samples, with that block's Xᵀ [nb, d]. */
 interface Blocked {
-  blocks: (Forward & { X: string; Xt: string })[];
+  blocks: (Forward & { Xt: string })[];
 }
 
 /** {@link forward} on each of the {@link rowBlocks} row blocks (one block: the whole batch, no slices). */
 function blockedForward(g: GraphBuilder, dims: GraphDims, X: string, Xt: string, W: string, V: string | null, s: string, residual = true): Blocked {
   const k = rowBlocks(dims.n, dims.m);
-  if (k === 1) return { blocks: [{ ...forward(g, X, Xt, W, V, s, residual), X, Xt }] };
-  const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * dims.n) / k));
+  if (k === 1) return { blocks: [{ ...forward(g, X, Xt, W, V, s, residual), Xt }] };
+  // Block a is samples [at[a], at[a + 1]): the columns of X, the rows of Xᵀ.
+  const at = Array.from({ length: k + 1 }, (_, i) => g.ints([Math.round((i * dims.n) / k)]));
+  const columns = g.ints([1]);
+  const rowsAxis = g.ints([0]);
   const blocks: Blocked['blocks'] = [];
   for (let a = 0; a < k; a++) {
-    const lo = g.ints([bounds[a]!]);
-    const hi = g.ints([bounds[a + 1]!]);
-    const Xa = g.op('Slice', [X, lo, hi, g.ints([1])]);
-    const Xta = g.op('Slice', [Xt, lo, hi, g.ints([0])]);
-    blocks.push({ ...forward(g, Xa, Xta, W, V, s, residual), X: Xa, Xt: Xta });
+    const Xa = g.op('Slice', [X, at[a]!, at[a + 1]!, columns]);
+    const Xta = g.op('Slice', [Xt, at[a]!, at[a + 1]!, rowsAxis]);
+    blocks.push({ ...forward(g, Xa, Xta, W, V, s, residual), Xt: Xta });
   }
   return { blocks };
 }
