@@ -3,7 +3,7 @@
  * factor are simdTriangular.ts's.
  */
 import { checkAborted, checkSquare, type AbortFlag } from './diagnostics';
-import { createSimdRowWorkspace, type SimdRowWorkspace } from './simdTriangular';
+import { createSimdCholeskySolveFrom, createSimdRowWorkspace, type SimdCholeskySolve, type SimdRowWorkspace } from './simdTriangular';
 import { syrkUpperFromRows } from './syr2k';
 
 /** Panel height of the blocked factorization: the trailing update is a rank-NB product at micro-kernel speed. */
@@ -26,6 +26,15 @@ export function choleskyUpperBlocked(a: Float64Array, n: number, shift = 0, sign
   } finally {
     ws.release();
   }
+}
+
+/**
+ * Solves of (A − σI) x = b by the factor of {@link choleskyUpperBlocked}, computed in the memory its solves run
+ * in (the same U, bit for bit); null when there is no factor. Owned by the caller until release().
+ */
+export function choleskySolver(a: Float64Array, n: number, shift = 0, signal?: AbortFlag): SimdCholeskySolve | null {
+  checkSquare('choleskySolver', 'a', a, n);
+  return createSimdCholeskySolveFrom(n, (ws) => factorInPlace(a, n, shift, signal, ws));
 }
 
 /** The body of {@link choleskyUpperBlocked} on ws.mem; false when a pivot is not positive beyond round-off. */

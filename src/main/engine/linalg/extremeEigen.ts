@@ -4,11 +4,11 @@
  * shift-invert operator (A − σI)⁻¹ for the smallest of a dense matrix, matrix-free where only products exist.
  */
 import { WorkbenchException } from '../../../shared/api/result';
-import { choleskyUpperBlocked } from './cholesky';
+import { choleskySolver } from './cholesky';
 import { checkAborted, relativeAsymmetry, ROUNDOFF_FACTOR, symmetrize, type AbortFlag, type EigDiagnostics } from './diagnostics';
 import { householderTridiagonalVectors } from './householderTridiagonal';
 import { createSimdSymmetricMatvec } from './simdSymv';
-import { createSimdBasis, createSimdCholeskySolve, type SimdBasis } from './simdTriangular';
+import { createSimdBasis, type SimdBasis, type SimdCholeskySolve } from './simdTriangular';
 import { symmetricEigen } from './symmetricEigen';
 import { tridiagonalQl } from './tridiagonalQl';
 import { symvUpper } from './symv';
@@ -130,24 +130,23 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
 
     let method = 'lanczos';
     let applyB: Apply;
-    let factor: Float64Array | null = null;
+    let solver: SimdCholeskySolve | null = null;
     if (which === 'largest') {
       method = 'lanczos';
       applyB = applyA;
     } else {
       if (sym !== undefined) {
-        factor = choleskyUpperBlocked(sym, n, 0, opts.signal);
+        // The factor is computed in the WebAssembly memory its SIMD solves then run in, for every iteration.
+        solver = choleskySolver(sym, n, 0, opts.signal);
         method = 'shift-invert-cholesky';
-        if (factor === null) {
+        if (solver === null) {
           // Numerically singular PSD kernels: shift just past round-off so the factor exists.
           const sigma = -Math.sqrt(n) * 1e3 * ROUNDOFF_FACTOR * normInf(sym, n);
-          factor = choleskyUpperBlocked(sym, n, sigma, opts.signal);
+          solver = choleskySolver(sym, n, sigma, opts.signal);
           method = `shift-invert-cholesky(σ=${sigma.toExponential(2)})`;
         }
       }
-      if (factor !== null) {
-        // The factor is reused for every iteration: worth one copy into WebAssembly memory for SIMD solves.
-        const solver = createSimdCholeskySolve(factor, n);
+      if (solver !== null) {
         kernels.push(solver);
         applyB = (x, y) => {
           y.set(x);

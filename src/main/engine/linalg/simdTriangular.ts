@@ -38,10 +38,34 @@ export interface SimdCholeskySolve {
 export function createSimdCholeskySolve(u: Float64Array, n: number): SimdCholeskySolve {
   if (u.length !== n * n) throw new RangeError(`createSimdCholeskySolve: u has ${u.length} entries, expected ${n * n} for shape [${n}, ${n}]`);
   const inst = pool.acquire();
+  float64Memory(inst.memory, n * n + n + 8).set(u, 0);
+  return solveOn(inst, n);
+}
+
+/**
+ * A factor computed where its solves run: `factor` gets a zeroed workspace of n² entries (with the four-row
+ * update) in the memory of a kernel that the returned solver then owns, and writes U there (as
+ * {@link choleskyUpperBlocked} does); it returns false when there is no factor, and so gives null. One kernel
+ * memory instead of a workspace, a copy of U out of it and a copy back in (8 MB each at n = 1000, the copy out
+ * in freshly allocated memory).
+ */
+export function createSimdCholeskySolveFrom(n: number, factor: (ws: SimdRowWorkspace) => boolean): SimdCholeskySolve | null {
+  const inst = pool.acquire();
+  let solver: SimdCholeskySolve | null = null;
+  try {
+    const ws = rowWorkspaceOn(inst, n * n, n * n + n + 8, () => {});
+    if (factor(ws)) solver = solveOn(inst, n);
+    return solver;
+  } finally {
+    if (solver === null) pool.release(inst);
+  }
+}
+
+/** The solver of Uᵀ U x = b on an instance holding U at the start of its memory; it owns the instance. */
+function solveOn(inst: TriangularInstance, n: number): SimdCholeskySolve {
   const own = ownership('simd Cholesky solve', () => pool.release(inst));
   const doubles = n * n + n + 8;
   const m = float64Memory(inst.memory, doubles);
-  m.set(u, 0);
   const bo = n * n;
   const out = bo + n;
   const ld = n * 8;
@@ -136,8 +160,13 @@ export interface SimdRowWorkspace {
 export function createSimdRowWorkspace(doubles: number): SimdRowWorkspace {
   if (!Number.isInteger(doubles) || doubles < 0) throw new RangeError(`createSimdRowWorkspace: doubles must be a non-negative integer, got ${doubles}`);
   const inst = pool.acquire();
-  const own = ownership('simd axpy4', () => pool.release(inst));
-  const mem = float64Memory(inst.memory, doubles);
+  return rowWorkspaceOn(inst, doubles, doubles, () => pool.release(inst));
+}
+
+/** A zeroed workspace of `doubles` entries on `inst` (its memory grown to at least `reserve`); release: giveBack. */
+function rowWorkspaceOn(inst: TriangularInstance, doubles: number, reserve: number, giveBack: () => void): SimdRowWorkspace {
+  const own = ownership('simd axpy4', giveBack);
+  const mem = float64Memory(inst.memory, reserve).subarray(0, doubles);
   mem.fill(0);
   const axpy4 = inst.axpy4;
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choleskyUpperBlocked } from '../../../../../src/main/engine/linalg/cholesky';
+import { choleskySolver, choleskyUpperBlocked } from '../../../../../src/main/engine/linalg/cholesky';
 import { createSimdCholeskySolve } from '../../../../../src/main/engine/linalg/simdTriangular';
 import { choleskyLower, choleskySolve } from './reference';
 import { syrkUpperFromRows } from '../../../../../src/main/engine/linalg/syr2k';
@@ -99,6 +99,42 @@ describe('choleskyUpperBlocked()', () => {
     expect(() => choleskyUpperBlocked(a, n, 0, { aborted: true })).toThrow(/cancelled/);
     expect(() => choleskyUpperBlocked(a, n + 1)).toThrow(/a has 16900 entries, expected 17161 for shape \[131, 131\]/);
     expect(() => createSimdCholeskySolve(new Float64Array(4), 2).solve(new Float64Array(3))).toThrow(/b has shape \[3\]/);
+  });
+});
+
+describe('choleskySolver()', () => {
+  it.each([7, 150, 193])('solves bit for bit as createSimdCholeskySolve on choleskyUpperBlocked at n = %i, shifted or not', (n) => {
+    const a = spd(n, n + 20, 0.05, 40 + n);
+    for (const sigma of [0, -0.2]) {
+      const viaCopy = createSimdCholeskySolve(choleskyUpperBlocked(a, n, sigma)!, n);
+      const inPlace = choleskySolver(a, n, sigma)!;
+      const r = lcg(n);
+      for (let t = 0; t < 3; t++) {
+        const b = Float64Array.from({ length: n }, r);
+        const x1 = new Float64Array(b);
+        const x2 = new Float64Array(b);
+        viaCopy.solve(x1);
+        inPlace.solve(x2);
+        expect(Array.from(x2)).toEqual(Array.from(x1));
+      }
+      viaCopy.release();
+      inPlace.release();
+    }
+  });
+
+  it('gives null without a factor, stops when cancelled, and hands its kernel back either way', () => {
+    const n = 100;
+    const a = spd(n, n + 10, 0.01, 11);
+    expect(choleskySolver(a, n, 1e3)).toBeNull();
+    expect(() => choleskySolver(a, n, 0, { aborted: true })).toThrow(/cancelled/);
+    expect(() => choleskySolver(a, n + 1)).toThrow(/a has 10000 entries, expected 10201 for shape \[101, 101\]/);
+    // The kernels went back: a solver made now works, and after release() its solves are refused.
+    const s = choleskySolver(a, n)!;
+    const x = new Float64Array(n).fill(1);
+    s.solve(x);
+    expect(x.every(Number.isFinite)).toBe(true);
+    s.release();
+    expect(() => s.solve(x)).toThrow(/after release/);
   });
 });
 
