@@ -147,10 +147,11 @@ export function extremeEigen(op: SymOperator, opts: ExtremeEigenOptions): Extrem
         }
       }
       if (solver !== null) {
-        kernels.push(solver);
+        const factored = solver;
+        kernels.push(factored);
         applyB = (x, y) => {
           y.set(x);
-          solver.solve(y);
+          factored.solve(y);
         };
       } else if (opts.matrixFreeSmallest === 'lobpcg') {
         method = op.diagonal !== undefined || sym !== undefined ? 'lobpcg-jacobi' : 'lobpcg';
