@@ -68,6 +68,7 @@ export default tseslint.config(
       'src/main/engine/worker.ts',
       'src/main/engine/workerElectron.ts',
       'src/main/engine/theoryThread.ts',
+      'src/main/engine/eigenThread.ts',
       'src/main/engine/linalg/symvHelper.ts',
     ],
     rules: restrict([
@@ -82,12 +83,14 @@ export default tseslint.config(
     ]),
   },
   {
-    // The threads of the engine: its backends, and the worker entries (the engine worker, and linalg's helper thread).
+    // The threads of the engine: its backends, and the worker entries (the engine worker, the theory and eigenvalue
+    // threads, and linalg's helper thread).
     files: [
       'src/main/engine/backends/**',
       'src/main/engine/worker.ts',
       'src/main/engine/workerElectron.ts',
       'src/main/engine/theoryThread.ts',
+      'src/main/engine/eigenThread.ts',
       'src/main/engine/linalg/symvHelper.ts',
     ],
     rules: restrict([

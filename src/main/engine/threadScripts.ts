@@ -25,3 +25,25 @@ export interface TheoryThreadData {
 export function isTheoryThreadData(data: unknown): data is TheoryThreadData {
   return typeof data === 'object' && data !== null && (data as { theoryThread?: unknown }).theoryThread === true;
 }
+
+let eigenScript: URL | string = new URL('./eigenThreadEntry.mjs', import.meta.url);
+
+/** The tracked-eigenvalue thread's script (engine/eigenThread.ts). */
+export function eigenThreadScript(): URL | string {
+  return eigenScript;
+}
+
+/** Points the tracked-eigenvalue thread at `script` (a bundle's engine worker file). */
+export function setEigenThreadScript(script: URL | string): void {
+  eigenScript = script;
+}
+
+/** What the tracked-eigenvalue thread (engine/eigenThread.ts) is started with (its workerData). */
+export interface EigenThreadData {
+  eigenThread: true;
+}
+
+/** Whether a thread's workerData is the tracked-eigenvalue thread's. */
+export function isEigenThreadData(data: unknown): data is EigenThreadData {
+  return typeof data === 'object' && data !== null && (data as { eigenThread?: unknown }).eigenThread === true;
+}

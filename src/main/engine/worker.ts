@@ -6,13 +6,21 @@ import { parentPort } from 'node:worker_threads';
 import type { Checkpoint, HostToWorker, WorkerToHost } from './protocol';
 import { sharedControl } from './protocol';
 import { loadBackend } from './backends/select';
-import { installTheoryRunner, runTraining, type TheoryJobInput, type TheoryThreadReply } from './training';
-import { theoryThreadScript, type TheoryThreadData } from './threadScripts';
+import {
+  installEigenThread,
+  installTheoryRunner,
+  runTraining,
+  type TheoryJobInput,
+  type TheoryThreadReply,
+  type TrackedEigenJob,
+  type TrackedEigenReply,
+} from './training';
+import { eigenThreadScript, theoryThreadScript, type EigenThreadData, type TheoryThreadData } from './threadScripts';
 import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
 import { installSymvThreads, setSymvThreads, warmUpEigensolvers } from './linalg';
-import { defaultThreads, runOnThread, spawnHelperThread } from './backends/threads';
+import { defaultThreads, runOnThread, serveOnThread, spawnHelperThread } from './backends/threads';
 
 const port = parentPort;
 if (!port) throw new Error('engine/worker.ts must run in a worker thread');
@@ -31,6 +39,16 @@ installTheoryRunner(
     return reply.out;
   },
   (m) => process.stderr.write(`[engine] ${m}\n`),
+);
+// The eigenvalues of a run's tracked steps (from n = EIGEN_THREAD_MIN_N on) on a thread of its own, beside the
+// rest of each tracked step's diagnostics: where the run computes on two threads or more (at a tracked step
+// the steps' second thread is idle); a run on one thread leaves the other cores to the window.
+installEigenThread(() =>
+  runThreads >= 2
+    ? serveOnThread<TrackedEigenJob, TrackedEigenReply>(eigenThreadScript(), { eigenThread: true } satisfies EigenThreadData, (e) =>
+        process.stderr.write(`[engine] the tracked-eigenvalue thread failed (the run computes them in place): ${e.message}\n`),
+      )
+    : null,
 );
 
 function send(msg: WorkerToHost): void {

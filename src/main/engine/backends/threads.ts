@@ -65,3 +65,62 @@ export function runOnThread<Job, Reply>(script: URL | string, data: unknown, job
     worker.postMessage(job);
   });
 }
+
+/** A long-lived thread that answers jobs in order (see {@link serveOnThread}). */
+export interface ServingThread<Job, Reply> {
+  /** whether it said it is up */
+  readonly ready: boolean;
+  /** whether it failed to load, threw or exited (every pending and later job then rejects) */
+  readonly failed: boolean;
+  /** its reply to `job`, posted after those asked for before */
+  solve(job: Job): Promise<Reply>;
+  /** ends it; pending jobs reject */
+  close(): void;
+}
+
+/**
+ * Starts the module at `script` with `data` as its workerData as a thread that first posts 'ready' and then
+ * answers every job posted to it with one reply, in order. It never keeps the process alive. `onFailure` hears
+ * once of a thread that fails to load, throws or exits before close().
+ */
+export function serveOnThread<Job, Reply>(script: URL | string, data: unknown, onFailure?: (e: Error) => void): ServingThread<Job, Reply> {
+  const worker = new Worker(script, { workerData: data, stdout: false, stderr: false });
+  worker.unref();
+  const waiting: Array<{ resolve(r: Reply): void; reject(e: Error): void }> = [];
+  let ready = false;
+  let failure: Error | null = null;
+  const fail = (e: Error): void => {
+    if (failure !== null) return;
+    failure = e;
+    for (const w of waiting.splice(0)) w.reject(e);
+  };
+  worker.on('message', (msg: Reply | 'ready') => {
+    if (msg === 'ready') ready = true;
+    else waiting.shift()?.resolve(msg);
+  });
+  const failed = (e: Error): void => {
+    if (failure === null) onFailure?.(e);
+    fail(e);
+  };
+  worker.on('error', (e) => failed(e instanceof Error ? e : new Error(String(e))));
+  worker.on('exit', (code) => failed(new Error(`the thread exited (code ${code})`)));
+  return {
+    get ready() {
+      return ready && failure === null;
+    },
+    get failed() {
+      return failure !== null;
+    },
+    solve(job) {
+      if (failure !== null) return Promise.reject(failure);
+      return new Promise<Reply>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        worker.postMessage(job);
+      });
+    },
+    close() {
+      fail(new Error('the thread was closed'));
+      void worker.terminate();
+    },
+  };
+}

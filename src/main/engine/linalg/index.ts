@@ -19,3 +19,4 @@ export { installSymvThreads, setSymvHelperScript, setSymvThreads, type HelperSpa
 export { isSymvHelperData, type SymvHelperData, type SymvMemoryMessage } from './symvRows';
 export { lanczosLargestAsync, type LanczosAsyncOptions, type LanczosAsyncResult } from './lanczosAsync';
 export { warmUpEigensolvers } from './warmUp';
+export { releaseIdleKernels } from './wasmKernels';

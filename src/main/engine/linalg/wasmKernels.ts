@@ -11,6 +11,18 @@ export function compiledOnce(bytes: Uint8Array<ArrayBuffer>): () => WebAssembly.
   return () => (module ??= new WebAssembly.Module(bytes));
 }
 
+/** Every pool of this thread, for {@link releaseIdleKernels}. */
+const pools: Array<{ drain(): void }> = [];
+
+/**
+ * Lets go of the kernel instances no solve owns now, in this thread: for a thread whose eigensolves have moved
+ * elsewhere (the engine worker once a run's tracked eigenvalues go to their own thread), whose idle memories
+ * (8 MB and more each at n = 1000) would otherwise stay for the rest of the run. Later solves make new ones.
+ */
+export function releaseIdleKernels(): void {
+  for (const p of pools) p.drain();
+}
+
 /**
  * Instances of one kernel that callers own one at a time: {@link acquire} hands out a released instance
  * (or makes one) and {@link release} takes it back for the next caller. Reuse is for speed: the memory of
@@ -22,7 +34,14 @@ export function compiledOnce(bytes: Uint8Array<ArrayBuffer>): () => WebAssembly.
 export class InstancePool<T> {
   private readonly free: T[] = [];
 
-  constructor(private readonly create: () => T) {}
+  constructor(private readonly create: () => T) {
+    pools.push(this);
+  }
+
+  /** Forgets the released instances (their memories go with the next garbage collection). */
+  drain(): void {
+    this.free.length = 0;
+  }
 
   /** An instance for the caller alone until it passes it to {@link release}. */
   acquire(): T {

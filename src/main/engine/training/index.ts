@@ -4,3 +4,4 @@ export { chooseLearningRates, empiricalLambdaMax, type ChosenLearningRates } fro
 export { buildPreview, type RunPreview } from './preview';
 export { installTheoryRunner, THEORY_THREAD_MIN_N, type TheoryRunner } from './setup';
 export type { TheoryJobInput, TheoryJobOutput, TheoryThreadReply } from './theoryJob';
+export { EIGEN_THREAD_MIN_N, installEigenThread, type EigenThread, type TrackedEigenJob, type TrackedEigenReply } from './trackedEigen';

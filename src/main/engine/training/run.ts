@@ -30,6 +30,7 @@ import { DivergenceMonitor } from './divergence';
 import { empiricalLambdaMax, leadingRate } from './learningRates';
 import { setUpRun } from './setup';
 import { Tracker, type TrackedStep } from './tracker';
+import { EIGEN_THREAD_MIN_N, startEigenThread, type EigenThread } from './trackedEigen';
 
 /** Most loss records per run (plus tracked and final records). */
 export const MAX_LOSS_RECORDS = 5000;
@@ -75,6 +76,24 @@ export async function runTraining(
   cb: RunCallbacks,
   opts: RunTrainingOptions = {},
 ): Promise<RunOutcome> {
+  // The tracked steps' eigenvalues on a thread of their own, where one is installed: started first, so that it
+  // has loaded by step 0.
+  const eigenThread = startEigenThread(config.trackEigenvalues > 0 && config.samples >= EIGEN_THREAD_MIN_N);
+  try {
+    return await train(config, backend, control, cb, opts, eigenThread);
+  } finally {
+    eigenThread?.close();
+  }
+}
+
+async function train(
+  config: Config,
+  backend: ComputeBackend,
+  control: RunControl,
+  cb: RunCallbacks,
+  opts: RunTrainingOptions,
+  eigenThread: EigenThread | null,
+): Promise<RunOutcome> {
   const t0 = cb.now();
   const wall = () => cb.now() - t0;
   // The meta goes out from inside the set-up as soon as L(θ₀) is known (step 0 is drawn from it, issue 13).
@@ -98,6 +117,7 @@ export async function runTraining(
       linearPending: config.regime !== 'tied',
       linearNet: setup.linearNet,
       resumed: opts.resumeFrom !== undefined,
+      eigenThread,
     },
     trainer,
   );

@@ -5,16 +5,17 @@
  * the test loss, the linearized predictions, the spectral bias and the model-view preview.
  */
 import type { Config } from '../../../shared/config/schema';
-import { WorkbenchException } from '../../../shared/api/result';
+import { WorkbenchException, type WorkbenchErrorCode } from '../../../shared/api/result';
 import type { TrackedMetrics } from '../../../shared/run/format';
 import type { Trainer } from '../backends/types';
 import type { Dataset } from '../datasets';
 import { forwardOutputs } from '../autoencoder/model';
-import { FULL_EIG_MAX_N, symmetricEigen, extremeEigen, gemmNT, transpose } from '../linalg';
+import { gemmNT, releaseIdleKernels, transpose } from '../linalg';
 import type { LinearizedModel } from '../theory';
 import { patternStats } from './collapse';
 import { buildPreview } from './preview';
 import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../../shared/charts/heatmap';
+import { EIGEN_THREAD_MIN_N, trackedEigen, type EigenThread, type TrackedEigenJob, type TrackedEigenResult } from './trackedEigen';
 
 /** A full spectrum of the traced NTK every 10th tracked step up to this n. */
 export const SPECTRUM_MAX_N = 500;
@@ -48,6 +49,8 @@ export interface TrackerContext {
   linearNet: LinearizedModel | null;
   /** the run continues from a checkpoint (step 0 is then not θ₀) */
   resumed: boolean;
+  /** a thread for the eigenvalues of tracked steps from n = EIGEN_THREAD_MIN_N on (./trackedEigen.ts) */
+  eigenThread?: EigenThread | null;
 }
 
 /** The diagnostics of one tracked step. */
@@ -75,6 +78,8 @@ export class Tracker {
   private warmMin: Float64Array[] | undefined;
   private warmMax: Float64Array[] | undefined;
   private trackedCount = 0;
+  /** whether a tracked step's eigenvalues came from the run's eigenvalue thread yet */
+  private solvedAside = false;
 
   private constructor(
     private readonly ctx: TrackerContext,
@@ -118,7 +123,12 @@ export class Tracker {
     const H0 = this.ctx.H0;
     // At step 0 of a fresh run the parameters are θ₀: the kernel is H0 itself (a second n×n solve saved).
     const atInit = step === 0 && !this.ctx.resumed;
-    const H = H0 === null ? null : atInit ? H0 : await trainer.tracedNtk((this.H ??= new Float64Array(n * n)));
+    const H = H0 === null ? null : atInit ? H0 : await trainer.tracedNtk((this.H ??= this.kernelBuffer(n)));
+    // Its eigenvalues on a thread of their own where there is one, while the rest is computed here.
+    const eigJob = H !== null && config.trackEigenvalues > 0 && H.every(Number.isFinite) ? this.eigenJob(H) : null;
+    const eigen = eigJob === null ? null : this.solveAside(eigJob);
+    // Awaited below; should something here throw first, its failure is not an unhandled rejection.
+    eigen?.catch(() => {});
     const { W, V } = await trainer.params();
     const U = await trainer.outputs();
     const tracked: TrackedMetrics = {};
@@ -145,16 +155,6 @@ export class Tracker {
       if (final || this.trackedCount % 10 === 0) {
         const { k, cells } = blockAverage(H, n, KERNEL_PREVIEW_CELLS);
         tracked.kernel = { n, k, cells };
-      }
-      if (config.trackEigenvalues > 0 && H.every(Number.isFinite)) {
-        try {
-          this.eigenvalues(H, tracked);
-        } catch (e) {
-          // An unconverged eigensolve must not end the run: record why the eigenvalues are missing.
-          if (!(e instanceof WorkbenchException) || e.code !== 'not-converged') throw e;
-          tracked.eigNote = e.message;
-          this.warmMin = this.warmMax = undefined;
-        }
       }
     }
     let Utest: Float64Array = new Float64Array(0);
@@ -183,6 +183,7 @@ export class Tracker {
       };
     }
     tracked.preview = buildPreview(data, U, Utest);
+    if (eigJob !== null) this.applyEigen(tracked, (await eigen) ?? trackedEigen(eigJob));
     this.trackedCount++;
     return completeLinear === undefined ? { testLoss, tracked } : { testLoss, tracked, completeLinear };
   }
@@ -200,24 +201,59 @@ export class Tracker {
     tracked.spectralBiasPredicted = Array.from(lin.residualEnergyAt(step));
   }
 
-  /** Extreme eigenvalues of H (and every 10th tracked step up to SPECTRUM_MAX_N its full spectrum). */
-  private eigenvalues(H: Float64Array, tracked: TrackedMetrics): void {
+  /** The n×n kernel buffer reused by the tracked steps: shared memory where a thread reads it. */
+  private kernelBuffer(n: number): Float64Array {
+    return this.ctx.eigenThread != null ? new Float64Array(new SharedArrayBuffer(8 * n * n)) : new Float64Array(n * n);
+  }
+
+  /** The eigenvalue job of H: its k extremes (and every 10th tracked step up to SPECTRUM_MAX_N its full spectrum). */
+  private eigenJob(H: Float64Array): TrackedEigenJob {
     const n = this.ctx.data.n;
-    const k = Math.min(this.ctx.config.trackEigenvalues, n);
-    const wantSpectrum = n <= SPECTRUM_MAX_N && this.trackedCount % 10 === 0;
-    if (n <= FULL_EIG_MAX_N || wantSpectrum) {
-      const vals = symmetricEigen(H, n).values;
-      tracked.eigMin = Array.from(vals.subarray(0, k));
-      tracked.eigMax = Array.from(vals.subarray(n - k)).reverse();
-      if (wantSpectrum) tracked.spectrum = Array.from(vals);
-      return;
+    const job: TrackedEigenJob = { H, n, k: Math.min(this.ctx.config.trackEigenvalues, n), spectrum: n <= SPECTRUM_MAX_N && this.trackedCount % 10 === 0 };
+    if (this.warmMin) job.warmMin = this.warmMin;
+    if (this.warmMax) job.warmMax = this.warmMax;
+    return job;
+  }
+
+  /**
+   * The job on the run's eigenvalue thread, when it has one that is up and n is large enough to gain from it;
+   * null: compute it in place. Should the thread fail, the job (and every later one) is computed in place; an
+   * error of the job itself is thrown as in place.
+   */
+  private solveAside(job: TrackedEigenJob): Promise<TrackedEigenResult | null> | null {
+    const thread = this.ctx.eigenThread;
+    if (thread == null || !thread.ready || job.n < EIGEN_THREAD_MIN_N) return null;
+    if (!(job.H.buffer instanceof SharedArrayBuffer)) {
+      // H(0) at step 0: into the shared buffer of the later steps rather than cloned into the thread's heap.
+      const shared = (this.H ??= this.kernelBuffer(job.n));
+      shared.set(job.H);
+      job = { ...job, H: shared };
     }
-    const lo = extremeEigen({ n, matrix: H }, { k, which: 'smallest', warmStart: this.warmMin });
-    const hi = extremeEigen({ n, matrix: H }, { k, which: 'largest', warmStart: this.warmMax });
-    this.warmMin = lo.vectors;
-    this.warmMax = hi.vectors;
-    tracked.eigMin = Array.from(lo.values).sort((x, y) => x - y);
-    tracked.eigMax = Array.from(hi.values).sort((x, y) => y - x);
+    return thread.solve(job).then(
+      (reply) => {
+        if (reply.ok && !this.solvedAside) {
+          // The thread has its own kernels now: those this thread pooled for its eigensolves so far can go.
+          this.solvedAside = true;
+          releaseIdleKernels();
+        }
+        if (reply.ok) return reply.result;
+        throw reply.code !== undefined ? new WorkbenchException(reply.code as WorkbenchErrorCode, reply.message) : new Error(reply.message);
+      },
+      // The thread failed (it says so itself): this job and every later one are computed here.
+      () => null,
+    );
+  }
+
+  private applyEigen(tracked: TrackedMetrics, r: TrackedEigenResult): void {
+    if (r.eigMin) tracked.eigMin = r.eigMin;
+    if (r.eigMax) tracked.eigMax = r.eigMax;
+    if (r.spectrum) tracked.spectrum = r.spectrum;
+    if (r.note !== undefined) tracked.eigNote = r.note;
+    // Warm starts carry over from the extreme eigensolvers only; a note drops them.
+    if (r.warmMin !== undefined || r.note !== undefined) {
+      this.warmMin = r.warmMin;
+      this.warmMax = r.warmMax;
+    }
   }
 }
 

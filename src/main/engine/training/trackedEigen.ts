@@ -1,0 +1,105 @@
+/**
+ * The eigenvalues of a tracked step's traced NTK (issue 13): its k smallest and k largest, now and then its full
+ * spectrum, as one job from plain inputs to plain outputs. The tracker runs it in place, or — from
+ * {@link EIGEN_THREAD_MIN_N} on, where the engine worker installed one — on a thread of its own
+ * (engine/eigenThread.ts) while it computes the step's other diagnostics: at n = 1000 the two halves take
+ * ~150 and ~120 ms, and the second core is otherwise idle between GD steps.
+ */
+import { WorkbenchException } from '../../../shared/api/result';
+import { extremeEigen, FULL_EIG_MAX_N, symmetricEigen } from '../linalg';
+
+/** From this n on a tracked step's eigenvalues go to the installed thread (below they take milliseconds). */
+export const EIGEN_THREAD_MIN_N = 256;
+
+/** What one tracked step's eigenvalues are computed from (structured-cloneable). */
+export interface TrackedEigenJob {
+  /** the traced NTK [n, n] (a SharedArrayBuffer-backed array reaches the thread without a copy) */
+  H: Float64Array;
+  n: number;
+  /** how many of the smallest and of the largest */
+  k: number;
+  /** the full spectrum as well */
+  spectrum: boolean;
+  /** the previous tracked step's eigenvectors, to start from */
+  warmMin?: Float64Array[];
+  warmMax?: Float64Array[];
+}
+
+/** The eigenvalues of a tracked step (structured-cloneable). */
+export interface TrackedEigenResult {
+  /** ascending */
+  eigMin?: number[];
+  /** descending */
+  eigMax?: number[];
+  spectrum?: number[];
+  /** the eigenvectors the next tracked step starts from (absent: start afresh) */
+  warmMin?: Float64Array[];
+  warmMax?: Float64Array[];
+  /** why the eigenvalues are missing (an eigensolve that did not converge: the run goes on without them) */
+  note?: string;
+}
+
+/** The thread's one answer to a job: the result, or the error that the same job in place would have thrown. */
+export type TrackedEigenReply = { ok: true; result: TrackedEigenResult } | { ok: false; message: string; code?: string };
+
+/** A tracked step's eigenvalues (see the module doc); other eigensolver errors than 'not-converged' are thrown. */
+export function trackedEigen(job: TrackedEigenJob): TrackedEigenResult {
+  const { H, n, k } = job;
+  try {
+    if (n <= FULL_EIG_MAX_N || job.spectrum) {
+      const vals = symmetricEigen(H, n).values;
+      const out: TrackedEigenResult = { eigMin: Array.from(vals.subarray(0, k)), eigMax: Array.from(vals.subarray(n - k)).reverse() };
+      if (job.spectrum) out.spectrum = Array.from(vals);
+      return out;
+    }
+    const lo = extremeEigen({ n, matrix: H }, { k, which: 'smallest', warmStart: job.warmMin });
+    const hi = extremeEigen({ n, matrix: H }, { k, which: 'largest', warmStart: job.warmMax });
+    return {
+      eigMin: Array.from(lo.values).sort((x, y) => x - y),
+      eigMax: Array.from(hi.values).sort((x, y) => y - x),
+      warmMin: lo.vectors,
+      warmMax: hi.vectors,
+    };
+  } catch (e) {
+    // An unconverged eigensolve must not end the run: the record says why its eigenvalues are missing.
+    if (!(e instanceof WorkbenchException) || e.code !== 'not-converged') throw e;
+    return { note: e.message };
+  }
+}
+
+/** {@link trackedEigen} as the thread answers it: every error becomes a reply. */
+export function trackedEigenReply(job: TrackedEigenJob): TrackedEigenReply {
+  try {
+    return { ok: true, result: trackedEigen(job) };
+  } catch (e) {
+    if (e instanceof WorkbenchException) return { ok: false, message: e.message, code: e.code };
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** A thread that computes tracked steps' eigenvalues, one job at a time (the engine worker starts it). */
+export interface EigenThread {
+  /** whether it is up: a tracked step before then computes in place rather than wait for it */
+  readonly ready: boolean;
+  /** whether it failed (then every later tracked step computes in place) */
+  readonly failed: boolean;
+  /** the job's reply; rejects when the thread fails or exits (not when the job throws: see the reply) */
+  solve(job: TrackedEigenJob): Promise<TrackedEigenReply>;
+  close(): void;
+}
+
+let eigenThreadFactory: (() => EigenThread | null) | null = null;
+
+/**
+ * Lets runs started from now on compute their tracked eigenvalues on a thread that `factory` starts (one per
+ * run, or none when it returns null; null: in place, the default). A thread that fails says so itself; its run
+ * goes on computing in place.
+ */
+export function installEigenThread(factory: (() => EigenThread | null) | null): void {
+  eigenThreadFactory = factory;
+}
+
+/** A thread for a run's tracked eigenvalues, when one is installed and the run will use it. */
+export function startEigenThread(wanted: boolean): EigenThread | null {
+  return wanted && eigenThreadFactory !== null ? eigenThreadFactory() : null;
+}
