@@ -9,14 +9,13 @@
  */
 import { workerData } from 'node:worker_threads';
 import { isSymvHelperData, setSymvHelperScript } from './linalg';
-import { isEigenThreadData, isTheoryThreadData, setEigenThreadScript, setTheoryThreadScript } from './threadScripts';
+import { isEigenThreadData, isTheoryThreadData, setEngineThreadScripts } from './threadScripts';
 
 if (isSymvHelperData(workerData)) {
   await import('./linalg/symvHelper');
 } else {
   setSymvHelperScript(new URL(import.meta.url));
-  setTheoryThreadScript(new URL(import.meta.url));
-  setEigenThreadScript(new URL(import.meta.url));
+  setEngineThreadScripts(new URL(import.meta.url));
   // Plain imports (a bundler follows string literals only).
   if (isTheoryThreadData(workerData)) await import('./theoryThread');
   else if (isEigenThreadData(workerData)) await import('./eigenThread');
