@@ -17,7 +17,7 @@ import { buildDataset, parallelPairWarnings, prepareDataset, type Dataset } from
 import { initParams } from '../autoencoder/init';
 import { forwardOutputs, outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
-import { infiniteKernels } from '../ntk/infiniteKernels';
+import { sharedInfiniteKernels } from '../ntk/infiniteKernels';
 import { createRng, STREAMS } from '../random';
 import { linearizedModel, RUN_THEORY_MAX_N, type LinearizedModel } from '../theory';
 import { chooseLearningRates, leadingRate, reportedLearningRates, type ChosenLearningRates } from './learningRates';
@@ -115,9 +115,11 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
   const offload = theoryRunner !== null && n >= THEORY_THREAD_MIN_N ? theoryRunner : null;
   const tooLarge = theoryTooLarge(memory, config.memoryLimitMiB);
   // Joint training with the automatic step reads its kernel from H_enc∞ and H_dec∞, which the theory needs too:
-  // computed once here, they go to its thread with the job.
+  // computed once here, in shared memory, they go to its thread with the job without a copy (read only there).
   const kernels =
-    offload !== null && tooLarge === null && regime === 'joint' && config.learningRate === null && n <= RUN_THEORY_MAX_N ? infiniteKernels(X, d, n) : undefined;
+    offload !== null && tooLarge === null && regime === 'joint' && config.learningRate === null && n <= RUN_THEORY_MAX_N
+      ? sharedInfiniteKernels(X, d, n)
+      : undefined;
   const rates = await chooseLearningRates(config, data, init, backend, kernels);
   const warnings = [...data.warnings];
   const spec = { X, d, n, m, scale, regime, etaW: rates.etaW, etaV: rates.etaV, lossWeight, dtype: config.dtype, spinWait: offload === null };
@@ -193,6 +195,8 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
     } else {
       out = computeTheory(job);
     }
+    // The kernels served the theory; the run keeps no other reference to them.
+    delete job.kernels;
     const linear = out.linear === null ? null : linearModelOf(out.linear);
     return { meta: { ...meta, warnings: [...meta.warnings, ...out.warnings], theory: out.theory, theoryPending: false }, linear };
   }
