@@ -20,7 +20,7 @@ import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
 import { installSymvThreads, setSymvThreads, warmUpEigensolvers } from './linalg';
-import { defaultThreads, runOnThread, serveOnThread, spawnHelperThread } from './backends/threads';
+import { defaultThreads, reusedServingThread, runOnThread, serveOnThread, spawnHelperThread } from './backends/threads';
 
 const port = parentPort;
 if (!port) throw new Error('engine/worker.ts must run in a worker thread');
@@ -43,13 +43,14 @@ installTheoryRunner(
 // The eigenvalues of a run's tracked steps (from n = EIGEN_THREAD_MIN_N on) on a thread of its own, beside the
 // rest of each tracked step's diagnostics: where the run computes on two threads or more (at a tracked step
 // the steps' second thread is idle); a run on one thread leaves the other cores to the window.
-installEigenThread(() =>
-  runThreads >= 2
-    ? serveOnThread<TrackedEigenJob, TrackedEigenReply>(eigenThreadScript(), { eigenThread: true } satisfies EigenThreadData, (e) =>
-        process.stderr.write(`[engine] the tracked-eigenvalue thread failed (the run computes them in place): ${e.message}\n`),
-      )
-    : null,
+// One such thread serves the runs of this worker one after another (a sweep's cells), so that each does not
+// load and warm up a thread of its own.
+const eigenThreads = reusedServingThread(() =>
+  serveOnThread<TrackedEigenJob, TrackedEigenReply>(eigenThreadScript(), { eigenThread: true } satisfies EigenThreadData, (e) =>
+    process.stderr.write(`[engine] the tracked-eigenvalue thread failed (the run computes them in place): ${e.message}\n`),
+  ),
 );
+installEigenThread(() => (runThreads >= 2 ? eigenThreads.lease() : null));
 
 function send(msg: WorkerToHost): void {
   port!.postMessage(msg);

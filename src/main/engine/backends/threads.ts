@@ -124,3 +124,29 @@ export function serveOnThread<Job, Reply>(script: URL | string, data: unknown, o
     },
   };
 }
+
+/**
+ * One serving thread shared by the runs of an engine worker, one run after another: `lease()` gives the
+ * current thread (started by `start` the first time, and again after one failed) behind a handle whose close()
+ * leaves it running for the next run. Its jobs stay in order across runs (a reply always goes to the job that
+ * asked first), so a job left behind by a run that ended early only delays the next run's first one.
+ */
+export function reusedServingThread<Job, Reply>(start: () => ServingThread<Job, Reply>): { lease(): ServingThread<Job, Reply> } {
+  let thread: ServingThread<Job, Reply> | null = null;
+  return {
+    lease() {
+      if (thread === null || thread.failed) thread = start();
+      const t = thread;
+      return {
+        get ready() {
+          return t.ready;
+        },
+        get failed() {
+          return t.failed;
+        },
+        solve: (job) => t.solve(job),
+        close() {},
+      };
+    },
+  };
+}

@@ -1,10 +1,11 @@
 /**
- * lowerThreadPriority (backends/threads.ts): the theory thread takes the cores the GD steps leave.
+ * backends/threads.ts: lowerThreadPriority (the theory thread takes the cores the GD steps leave) and the serving
+ * thread reused by an engine worker's runs.
  */
 import { existsSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { runOnThread } from '../../../../../src/main/engine/backends/threads';
+import { reusedServingThread, runOnThread, type ServingThread } from '../../../../../src/main/engine/backends/threads';
 
 const linux = existsSync('/proc/thread-self');
 if (!linux) console.log('[skip] lowerThreadPriority: no /proc/thread-self here (not Linux), where it is documented to do nothing');
@@ -23,5 +24,50 @@ describe('lowerThreadPriority()', () => {
     expect(seen.raised).toBe(false);
     expect(seen.process).toBe(before);
     expect(getPriority(process.pid)).toBe(before);
+  });
+});
+
+describe('reusedServingThread()', () => {
+  /** A stand-in serving thread that answers each job with its number and its own id. */
+  function fake(id: number): ServingThread<number, string> & { closed: boolean; failNow(): void } {
+    let failed = false;
+    return {
+      ready: true,
+      closed: false,
+      get failed() {
+        return failed;
+      },
+      failNow() {
+        failed = true;
+      },
+      solve: (job) => (failed ? Promise.reject(new Error('gone')) : Promise.resolve(`${id}:${job}`)),
+      close() {
+        this.closed = true;
+      },
+    };
+  }
+
+  it('hands every run the same thread, leaves it running when a run closes its handle, and starts another once it failed', async () => {
+    const started: ReturnType<typeof fake>[] = [];
+    const pool = reusedServingThread(() => {
+      const t = fake(started.length + 1);
+      started.push(t);
+      return t;
+    });
+    const a = pool.lease();
+    expect(await a.solve(7)).toBe('1:7');
+    a.close();
+    const b = pool.lease();
+    expect(b.ready).toBe(true);
+    expect(await b.solve(8)).toBe('1:8');
+    expect(started).toHaveLength(1);
+    expect(started[0]!.closed).toBe(false);
+    started[0]!.failNow();
+    expect(b.failed).toBe(true);
+    await expect(b.solve(9)).rejects.toThrow('gone');
+    const c = pool.lease();
+    expect(started).toHaveLength(2);
+    expect(c.failed).toBe(false);
+    expect(await c.solve(10)).toBe('2:10');
   });
 });

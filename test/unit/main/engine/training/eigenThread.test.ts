@@ -176,16 +176,31 @@ describe('the tracked-eigenvalue thread', () => {
     expect(started).toBe(0);
   });
 
-  it('a run through the engine worker on two threads records what the same run in place does', { timeout: 120_000 }, async () => {
-    const cfg = config({ steps: 40, trackEvery: 4, seed: 6 });
-    const inPlace = await records(cfg);
-    const there: MetricRecord[] = [];
-    const out = await new Promise<RunOutcome>((resolve) => {
-      host.startRun('eigen-thread', cfg, { onMeta: () => {}, onRecords: (rs) => there.push(...rs), onDone: (o) => resolve(o) });
-    });
-    expect(out.status).toBe('finished');
-    expect(there.map(({ wallMs: _w, ...r }) => r)).toEqual(inPlace);
-  });
+  it(
+    'runs through the engine worker on two threads record what the same runs in place do, one after another in one worker too',
+    { timeout: 120_000 },
+    async () => {
+      const viaWorker = async (engine: { startRun: typeof host.startRun }, cfg: Config, id: string): Promise<MetricRecord[]> => {
+        const there: MetricRecord[] = [];
+        const out = await new Promise<RunOutcome>((resolve) => {
+          engine.startRun(id, cfg, { onMeta: () => {}, onRecords: (rs) => there.push(...rs), onDone: (o) => resolve(o) });
+        });
+        expect(out.status).toBe('finished');
+        return there.map(({ wallMs: _w, ...r }) => r as MetricRecord);
+      };
+      const first = config({ steps: 40, trackEvery: 4, seed: 6 });
+      const second = config({ steps: 24, trackEvery: 3, seed: 9, samples: 300 });
+      expect(await viaWorker(host, first, 'eigen-thread')).toEqual(await records(first));
+      // A dedicated worker (a sweep's cells) serves both runs with one thread of tracked eigenvalues.
+      const worker = host.dedicatedWorker();
+      try {
+        expect(await viaWorker(worker, first, 'eigen-thread-a')).toEqual(await records(first));
+        expect(await viaWorker(worker, second, 'eigen-thread-b')).toEqual(await records(second));
+      } finally {
+        await worker.dispose();
+      }
+    },
+  );
 
   it('a thread that fails mid-run leaves the run to compute in place, with the same records', { timeout: 120_000 }, async () => {
     const cfg = config({ seed: 8 });
