@@ -203,6 +203,15 @@ describe('infiniteKernel() exact properties (SPEC §5.4)', () => {
   it('checks shapes', () => {
     expect(() => infiniteKernel('enc', new Float64Array(5), 2, 3)).toThrow(/X has 5 entries, expected 6/);
   });
+  it('sharedInfiniteKernels() gives infiniteKernels() of X with itself bit for bit, in shared memory', () => {
+    const here = infiniteKernels(X, d, n);
+    const shared = sharedInfiniteKernels(X, d, n);
+    expect(shared.enc.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.dec.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(here.enc.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(Array.from(shared.enc)).toEqual(Array.from(here.enc));
+    expect(Array.from(shared.dec)).toEqual(Array.from(here.dec));
+  });
 });
 
 describe('regimeKernel()', () => {
@@ -236,22 +245,5 @@ describe('regimeKernel()', () => {
 
   it('refuses the weight-tied regime with invalid-request', () => {
     expect(() => regimeKernel('tied', X, d, n, opts)).toThrow(expect.objectContaining({ code: 'invalid-request' }));
-  });
-});
-
-describe('sharedInfiniteKernels()', () => {
-  it('gives infiniteKernels() of X with itself bit for bit, in shared memory', () => {
-    const rng = createRng(4, 1);
-    const d = 7;
-    const n = 33;
-    const X = new Float64Array(d * n);
-    rng.fillNormal(X, 1);
-    const here = infiniteKernels(X, d, n);
-    const shared = sharedInfiniteKernels(X, d, n);
-    expect(shared.enc.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(shared.dec.buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(here.enc.buffer).toBeInstanceOf(ArrayBuffer);
-    expect(Array.from(shared.enc)).toEqual(Array.from(here.enc));
-    expect(Array.from(shared.dec)).toEqual(Array.from(here.dec));
   });
 });
