@@ -6,7 +6,7 @@ import { WorkbenchException } from '../../../shared/api/result';
 import { PRESET_IDS, findPreset } from '../../../shared/experiments/presets';
 import { expandSweep, parseGridArg, parseSeedsArg, SweepSpecError } from '../../../shared/sweeps/spec';
 import { runExperiment } from '../../services/experiments/runExperiment';
-import { SweepRunner, type SweepProgress } from '../../services/sweeps/runner';
+import { SweepRunner, sweepFolder, type SweepProgress } from '../../services/sweeps/runner';
 import { localExecutor } from '../../services/sweeps/executor';
 import { cellId } from '../../services/sweeps/cellId';
 import { errln, out, printJson, readConfig, type CliState } from '../common';
@@ -128,8 +128,7 @@ export function register(p: Command, state: CliState): void {
         const summary = await withSigint((signal) =>
           new SweepRunner({
             name: 'sweep',
-            stateFile: path.join(outDir, 'sweep.json'),
-            runsDir: path.join(outDir, 'runs'),
+            ...sweepFolder(outDir),
             cells: runnerCells,
             executor,
             ...jobsOpt,

@@ -25,7 +25,7 @@ import type {
   SweepState,
 } from '../../../shared/experiments/api';
 import { expandSweep, SweepSpecError } from '../../../shared/sweeps/spec';
-import { SweepRunner, defaultJobs } from '../sweeps/runner';
+import { SweepRunner, defaultJobs, sweepFolder } from '../sweeps/runner';
 import { localExecutor, type CellExecutor } from '../sweeps/executor';
 import { cellId } from '../sweeps/cellId';
 import { PRESETS, presetParams, type ExperimentSummary, type PresetId } from '../../../shared/experiments/presets';
@@ -292,8 +292,7 @@ export class ExperimentManager {
     const ac = new AbortController();
     const runner = new SweepRunner({
       name: 'sweep',
-      stateFile: path.join(folder, 'sweep.json'),
-      runsDir: path.join(folder, 'runs'),
+      ...sweepFolder(folder),
       cells: cells.map((c) => ({ id: cellId(c.config), index: c.index, point: c.point, work: { kind: 'train' as const, config: c.config } })),
       executor,
       jobs: redis ? MAX_SWEEP_CELLS : (req.jobs ?? defaultJobs()),

@@ -16,7 +16,7 @@ import { toScriptJson } from '../../../shared/json';
 import { EngineHost, type WorkerLocator } from '../engineHost';
 import { realFs, writeFileAtomicSync, writeJsonAtomicSync } from '../fsAtomic';
 import { localExecutor, type CellExecutor } from '../sweeps/executor';
-import { SweepRunner, defaultJobs, type SweepProgress, type SweepSummary } from '../sweeps/runner';
+import { SweepRunner, defaultJobs, sweepFolder, type SweepProgress, type SweepSummary } from '../sweeps/runner';
 import { EXPERIMENTS, type CellView } from './definitions';
 import { renderSvg, measureText } from '../export/figures';
 
@@ -77,8 +77,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<Experiment
     });
     const runner = new SweepRunner({
       name: o.preset,
-      stateFile: path.join(out, 'sweep.json'),
-      runsDir: path.join(out, 'runs'),
+      ...sweepFolder(out),
       cells,
       executor,
       jobs: o.jobs ?? defaultJobs(),

@@ -31,7 +31,7 @@ import {
 } from '../../../shared/session/schema';
 import { ID_PATTERN } from '../../../shared/api/contract';
 import { readFileLimited } from '../fsAtomic';
-import { readSweepState } from '../sweeps/runner';
+import { readSweepState, SWEEP_STATE_FILE, sweepFolder } from '../sweeps/runner';
 
 /** Everything export needs of one run. */
 export interface RunData {
@@ -121,15 +121,13 @@ export async function readSessionFolder(dir: string, label = 'SESSION_DIR'): Pro
   return { dir, manifest, runs };
 }
 
-/** The state file that marks a sweep's folder (`sweep --out DIR`, `experiment --out DIR`): its cells are in runs/. */
-export const SWEEP_STATE_FILE = 'sweep.json';
-
 /**
  * Reads the runs of a sweep's folder (`sweep` or `experiment` output: sweep.json, runs/<cellId>/) in the
  * sweep's cell order; cells without a run folder yet (not started) are left out.
  */
 export async function readSweepFolder(dir: string, label = 'SWEEP_DIR'): Promise<RunData[]> {
-  const state = await readSweepState(path.join(dir, SWEEP_STATE_FILE));
+  const { stateFile, runsDir } = sweepFolder(dir);
+  const state = await readSweepState(stateFile);
   if (state === null) throw new WorkbenchException('invalid-request', `${label}: ${dir} is not a sweep folder (no ${SWEEP_STATE_FILE})`);
   const ids = Object.entries(state.cells)
     .sort(([, a], [, b]) => a.index - b.index)
@@ -137,7 +135,7 @@ export async function readSweepFolder(dir: string, label = 'SWEEP_DIR'): Promise
     .filter((id) => ID_PATTERN.test(id));
   const runs: RunData[] = [];
   for (const id of ids) {
-    const runDir = path.join(dir, RUNS_DIR, id);
+    const runDir = path.join(runsDir, id);
     if (nodeFs.existsSync(path.join(runDir, RUN_FILES.config))) runs.push(await readRunFolder(runDir, label));
   }
   return runs;

@@ -21,6 +21,7 @@ import { z } from 'zod';
 import type { CellExecutor, CellOutcome, CellWork } from './executor';
 import { realFs, writeJsonAtomicSync } from '../fsAtomic';
 import { WorkbenchException } from '../../../shared/api/result';
+import { RUNS_DIR } from '../../../shared/session/schema';
 
 /** One cell of a sweep as the runner sees it. */
 export interface RunnerCell {
@@ -110,6 +111,14 @@ export interface SweepProgress {
 export interface SweepSummary extends SweepProgress {
   cancelled: boolean;
   cells: (CellRecord & { id: string })[];
+}
+
+/** The state file that marks a sweep's folder (`sweep --out DIR`, `experiment --out DIR`). */
+export const SWEEP_STATE_FILE = 'sweep.json';
+
+/** A sweep's folder `dir`: its state file and the parent of its cells' run folders (runs/<cellId>/). */
+export function sweepFolder(dir: string): { stateFile: string; runsDir: string } {
+  return { stateFile: path.join(dir, SWEEP_STATE_FILE), runsDir: path.join(dir, RUNS_DIR) };
 }
 
 export interface SweepRunnerOptions {
