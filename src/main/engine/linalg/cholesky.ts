@@ -1,6 +1,8 @@
 /**
  * Dense blocked Cholesky factorization in float64, for shift-invert spectra (SPEC §8); the solves with the
- * factor are simdTriangular.ts's.
+ * factor are simdTriangular.ts's. The eigensolvers take {@link choleskySolver} (the factor made in the memory its
+ * solves run in); {@link choleskyUpperBlocked} gives the same factor as an array, which the tests check against
+ * the unblocked reference.
  */
 import { checkAborted, checkSquare, type AbortFlag } from './diagnostics';
 import { createSimdCholeskySolveFrom, createSimdRowWorkspace, type SimdCholeskySolve, type SimdRowWorkspace } from './simdTriangular';

@@ -32,8 +32,9 @@ export interface SimdCholeskySolve {
 }
 
 /**
- * Solver of Uᵀ U x = b for the upper factor U [n, n] (row-major) of {@link choleskyUpperBlocked}: U is copied
- * once into the memory of a kernel owned by the caller until release().
+ * Solver of Uᵀ U x = b for a given upper factor U [n, n] (row-major, as {@link choleskyUpperBlocked} returns
+ * it): U is copied once into the memory of a kernel owned by the caller until release(). The eigensolvers make
+ * their factor in place instead ({@link createSimdCholeskySolveFrom}); the solves are the same.
  */
 export function createSimdCholeskySolve(u: Float64Array, n: number): SimdCholeskySolve {
   if (u.length !== n * n) throw new RangeError(`createSimdCholeskySolve: u has ${u.length} entries, expected ${n * n} for shape [${n}, ${n}]`);

@@ -146,7 +146,7 @@ export function infiniteKernels(X: Float64Array, d: number, n: number, Y?: Float
  * they are instead of a copy (the run's theory thread, 2 × 8 MB at n = 1000). The same values.
  */
 export function sharedInfiniteKernels(X: Float64Array, d: number, n: number): { enc: Float64Array; dec: Float64Array } {
-  const r = pairKernels('infiniteKernels', true, true, X, d, n, undefined, undefined, (length) => new Float64Array(new SharedArrayBuffer(8 * length)));
+  const r = pairKernels('sharedInfiniteKernels', true, true, X, d, n, undefined, undefined, (length) => new Float64Array(new SharedArrayBuffer(8 * length)));
   return { enc: r.enc!, dec: r.dec! };
 }
 

@@ -79,10 +79,8 @@ export function trackedEigenReply(job: TrackedEigenJob): TrackedEigenReply {
 
 /** A thread that computes tracked steps' eigenvalues, one job at a time (the engine worker starts it). */
 export interface EigenThread {
-  /** whether it is up: a tracked step before then computes in place rather than wait for it */
+  /** whether it is up and has not failed: a tracked step computes in place otherwise, rather than wait for it */
   readonly ready: boolean;
-  /** whether it failed (then every later tracked step computes in place) */
-  readonly failed: boolean;
   /** the job's reply; rejects when the thread fails or exits (not when the job throws: see the reply) */
   solve(job: TrackedEigenJob): Promise<TrackedEigenReply>;
   close(): void;
@@ -91,8 +89,8 @@ export interface EigenThread {
 let eigenThreadFactory: (() => EigenThread | null) | null = null;
 
 /**
- * Lets runs started from now on compute their tracked eigenvalues on a thread that `factory` starts (one per
- * run, or none when it returns null; null: in place, the default). A thread that fails says so itself; its run
+ * Lets runs started from now on compute their tracked eigenvalues on a thread that `factory` gives them (asked
+ * once per run; none when it returns null; null: in place, the default). A thread that fails says so itself; its run
  * goes on computing in place.
  */
 export function installEigenThread(factory: (() => EigenThread | null) | null): void {

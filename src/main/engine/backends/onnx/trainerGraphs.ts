@@ -119,7 +119,8 @@ function gdStep(
   const { W, V, cW, cV, cL } = io;
   const loss = lossOf(g, f, cL);
   let Wn = W;
-  let Vn: string | null = V;
+  // V' where V is trained (joint, decoder-only; tied has no V), else null.
+  let Vn: string | null = regime === 'joint' || regime === 'decoder' ? V : null;
   // Block by block, each block's gradient is subtracted from the running W' (and V') before the next block's
   // products, so that a block's [nb, m] values are dead when the next one starts.
   for (const b of f.blocks) {
@@ -130,12 +131,12 @@ function gdStep(
       Wn = g.op('Gemm', [Gt, b.Xt, Wn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
       if (regime === 'tied') Wn = g.op('Gemm', [b.St, Rg, Wn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
     }
-    if ((regime === 'joint' || regime === 'decoder') && V !== null) {
+    if (Vn !== null) {
       const Rv = g.op('Mul', [b.Rt, cV]);
-      Vn = g.op('Gemm', [Rv, b.St, Vn!], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
+      Vn = g.op('Gemm', [Rv, b.St, Vn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
     }
   }
-  return { W: Wn, V: regime === 'joint' || regime === 'decoder' ? Vn : null, loss };
+  return { W: Wn, V: Vn, loss };
 }
 
 /** Row blocks for the symmetric Gram product: at most 4, each at least ~128 rows. */

@@ -147,9 +147,6 @@ describe('the tracked-eigenvalue thread', () => {
       get ready() {
         return t.ready;
       },
-      get failed() {
-        return t.failed;
-      },
       solve(job) {
         jobs++;
         return t.solve(job);
@@ -208,7 +205,6 @@ describe('the tracked-eigenvalue thread', () => {
     let jobs = 0;
     const failing: EigenThread = {
       ready: true,
-      failed: false,
       solve() {
         jobs++;
         return Promise.reject(new Error('the thread exited (code 1)'));
