@@ -89,21 +89,19 @@ export function serveOnThread<Job, Reply>(script: URL | string, data: unknown, o
   const waiting: Array<{ resolve(r: Reply): void; reject(e: Error): void }> = [];
   let ready = false;
   let failure: Error | null = null;
-  const fail = (e: Error): void => {
+  /** The thread is done: every pending job rejects with `e`, which onFailure hears unless it was close(). */
+  const fail = (e: Error, closing = false): void => {
     if (failure !== null) return;
     failure = e;
+    if (!closing) onFailure?.(e);
     for (const w of waiting.splice(0)) w.reject(e);
   };
   worker.on('message', (msg: Reply | 'ready') => {
     if (msg === 'ready') ready = true;
     else waiting.shift()?.resolve(msg);
   });
-  const failed = (e: Error): void => {
-    if (failure === null) onFailure?.(e);
-    fail(e);
-  };
-  worker.on('error', (e) => failed(e instanceof Error ? e : new Error(String(e))));
-  worker.on('exit', (code) => failed(new Error(`the thread exited (code ${code})`)));
+  worker.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
+  worker.on('exit', (code) => fail(new Error(`the thread exited (code ${code})`)));
   return {
     get ready() {
       return ready && failure === null;
@@ -119,7 +117,7 @@ export function serveOnThread<Job, Reply>(script: URL | string, data: unknown, o
       });
     },
     close() {
-      fail(new Error('the thread was closed'));
+      fail(new Error('the thread was closed'), true);
       void worker.terminate();
     },
   };
