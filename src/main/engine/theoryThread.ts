@@ -5,7 +5,8 @@
  * transferred, not copied) or the error, and is then ended by the engine worker.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { installSymvThreads } from './linalg';
+import { installFloat64Gemm, installSymvThreads } from './linalg';
+import { loadSyncFloat64Gemm } from './backends/float64Matmul';
 import { lowerThreadPriority, spawnHelperThread } from './backends/threads';
 import { computeTheory, type TheoryJobInput, type TheoryJobOutput, type TheoryThreadReply } from './training/theoryJob';
 import type { TheoryThreadData } from './threadScripts';
@@ -24,6 +25,9 @@ const { threads } = workerData as TheoryThreadData;
 // steps): where the cores are shared, the theory takes what the steps leave (its helper threads inherit this).
 lowerThreadPriority(THEORY_NICE);
 installSymvThreads(spawnHelperThread, threads);
+// The eigenvectors' divide-and-conquer merges multiply in onnxruntime, on this thread alone (loaded at the first
+// decomposition that wants them; without onnxruntime the eigensolver keeps implicit QL).
+installFloat64Gemm(() => loadSyncFloat64Gemm(1));
 
 /** The buffers of the result that can move instead of being copied. */
 function transferables(out: TheoryJobOutput): ArrayBuffer[] {

@@ -19,7 +19,8 @@ import { eigenThreadScript, theoryThreadScript, type EigenThreadData, type Theor
 import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
-import { installSymvThreads, setSymvThreads, warmUpEigensolvers } from './linalg';
+import { installFloat64Gemm, installSymvThreads, setSymvThreads, warmUpEigensolvers } from './linalg';
+import { loadSyncFloat64Gemm } from './backends/float64Matmul';
 import { defaultThreads, reusedServingThread, runOnThread, serveOnThread, spawnHelperThread } from './backends/threads';
 
 const port = parentPort;
@@ -28,6 +29,8 @@ if (!port) throw new Error('engine/worker.ts must run in a worker thread');
 // Large symmetric products (Lanczos, the Householder reduction) also run on helper threads: as many
 // threads as a native backend uses by default, or as a run's 'start' message asks for.
 installSymvThreads(spawnHelperThread, defaultThreads());
+// Eigenvectors computed here (a run's theory where it has no thread of its own) merge in onnxruntime too.
+installFloat64Gemm(() => loadSyncFloat64Gemm(1));
 
 // A run's theory (from n = THEORY_THREAD_MIN_N on) goes to a thread of its own, beside the GD steps.
 let runThreads = defaultThreads();

@@ -2,6 +2,7 @@
  * Householder reduction of a symmetric matrix to tridiagonal form, A = Q T Qᵀ (SPEC §8).
  */
 import { checkAborted, type AbortFlag } from './diagnostics';
+import type { Float64Gemm } from './tridiagonalDc';
 import { syr2kUpper } from './syr2k';
 import { gemmNT, gemmNTAdd } from './gemm';
 import { createSimdSymvWorkspace, type SimdSymvWorkspace } from './simdSymv';
@@ -250,9 +251,16 @@ export function mirrorUpperToLower(a: Float64Array, n: number): void {
  * d, e as in {@link householderTridiagonalBlocked}; returns Qᵀ [n, n] row-major (row r is column r of Q), the
  * layout in which the QL rotations touch contiguous rows. Large n: the blocked reduction, then Qᵀ =
  * H_{n−2} ⋯ H_0 built four rows at a time (each row is e_rᵀ times the reflectors, so four rows share every
- * streamed reflector); small n: the unblocked reduction with accumulation.
+ * streamed reflector), or in `fast.gemm` where given (with an n×n scratch array); small n: the unblocked reduction with accumulation.
  */
-export function householderTridiagonalVectors(a: Float64Array, n: number, d: Float64Array, e: Float64Array, signal?: AbortFlag): Float64Array {
+export function householderTridiagonalVectors(
+  a: Float64Array,
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  signal?: AbortFlag,
+  fast?: { gemm: Float64Gemm; scratch?: Float64Array },
+): Float64Array {
   const qt = new Float64Array(n * n);
   if (n < BLOCKED_MIN_N) {
     householderTridiagonalPlain(a, n, d, e, true, signal);
@@ -261,67 +269,138 @@ export function householderTridiagonalVectors(a: Float64Array, n: number, d: Flo
   }
   const tau = new Float64Array(n);
   householderTridiagonalBlocked(a, n, d, e, signal, tau);
-  accumulateReflectors(a, n, tau, qt, signal);
+  if (fast !== undefined) accumulateContiguous(a, n, tau, qt, fast.gemm, fast.scratch ?? new Float64Array(n * n), signal);
+  else accumulateReflectors(a, n, tau, qt, signal);
   return qt;
 }
 
 /** Reflectors per block of {@link accumulateReflectors} (the depth of its two matrix products). */
 const ACC_NB = 32;
 
+/** A block of reflectors H_hi ⋯ H_lo in compact WY form I − U T Uᵀ, restricted to the columns c0 = lo + 1 … n − 1. */
+interface ReflectorBlock {
+  /** reflectors in the block */
+  k: number;
+  /** first column they touch, and the number of columns from there */
+  c0: number;
+  s: number;
+  /** U as rows [k, s]: row j is u_j = v_{hi−j} on columns c0…n−1 (a reflector with τ = 0: a zero row) */
+  ub: Float64Array;
+  /** T [k, k] upper triangular */
+  T: Float64Array;
+}
+
+/**
+ * The reflectors hi, hi − 1, …, lo that the blocked reduction leaves in the rows of `a` (v_i[c] = a[i, c] for
+ * c > i) with their τ, as U and T (LAPACK's dlarft): T_jj = τ_j, T[0:j, j] = −τ_j T[0:j, 0:j] (U[0:j] u_j).
+ */
+function reflectorBlock(a: Float64Array, n: number, tau: Float64Array, hi: number, lo: number): ReflectorBlock {
+  const k = hi - lo + 1;
+  const c0 = lo + 1;
+  const s = n - c0;
+  const ub = new Float64Array(k * s);
+  const t = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    const i = hi - j;
+    t[j] = tau[i]!;
+    if (t[j] === 0) continue;
+    const src = i * n;
+    const dst = j * s - c0;
+    for (let c = i + 1; c < n; c++) ub[dst + c] = a[src + c]!;
+  }
+  const g = gemmNT(ub, ub, k, k, s);
+  const T = new Float64Array(k * k);
+  for (let j = 0; j < k; j++) {
+    T[j * k + j] = t[j]!;
+    for (let p = 0; p < j; p++) {
+      let sum = 0;
+      for (let l = p; l < j; l++) sum += T[p * k + l]! * g[l * k + j]!;
+      T[p * k + j] = -t[j]! * sum;
+    }
+  }
+  return { k, c0, s, ub, T };
+}
+
+/** −W T for W [s, k] (row-major) and T [k, k] upper triangular. */
+function timesMinusT(w: Float64Array, T: Float64Array, s: number, k: number): Float64Array {
+  const wt = new Float64Array(s * k);
+  for (let r = 0; r < s; r++) {
+    const o = r * k;
+    for (let j = 0; j < k; j++) {
+      let sum = 0;
+      for (let p = 0; p <= j; p++) sum += w[o + p]! * T[p * k + j]!;
+      wt[o + j] = -sum;
+    }
+  }
+  return wt;
+}
+
+/** Uᵀ [s, k] of U [k, s]. */
+function transposeBlock(ub: Float64Array, k: number, s: number): Float64Array {
+  const ubt = new Float64Array(s * k);
+  for (let j = 0; j < k; j++) for (let c = 0; c < s; c++) ubt[c * k + j] = ub[j * s + c]!;
+  return ubt;
+}
+
 /**
  * Qᵀ = H_{n−2} ⋯ H_1 H_0 into `qt` [n, n] (zero on entry) from the reflectors H_i = I − τ_i v_i v_iᵀ that
  * the blocked reduction leaves in the rows of `a` (v_i[c] = a[i, c] for c > i, 0 elsewhere). Blocks of
  * {@link ACC_NB} reflectors, from the last one down, are applied in the compact WY form
- * H_hi ⋯ H_lo = I − U T Uᵀ (T upper triangular, as LAPACK's dlarft forms it): M ← M − (M U) T Uᵀ, two matrix
- * products on the trailing block of M that the reflectors touch (rows and columns > lo; the rows above are
- * still unit rows there), so the ~4n³/3 flops run in the register-blocked gemm rather than one reflector at a time.
+ * H_hi ⋯ H_lo = I − U T Uᵀ: M ← M − (M U) T Uᵀ, two matrix products on the trailing block of M that the
+ * reflectors touch (rows and columns > lo; the rows above are still unit rows there), so the ~4n³/3 flops run
+ * in the register-blocked gemm rather than one reflector at a time ({@link accumulateContiguous}: the same in a
+ * fast float64 product of contiguous arrays).
  */
 function accumulateReflectors(a: Float64Array, n: number, tau: Float64Array, qt: Float64Array, signal?: AbortFlag): void {
   for (let r = 0; r < n; r++) qt[r * n + r] = 1;
   for (let hi = n - 2; hi >= 0; hi -= ACC_NB) {
     checkAborted(signal, 'Householder accumulation');
-    const lo = Math.max(0, hi - ACC_NB + 1);
-    const k = hi - lo + 1;
-    const c0 = lo + 1;
-    const s = n - c0;
-    // U as rows: row j is u_j = v_{hi−j} on columns c0…n−1 (a reflector with τ = 0 is the identity: a zero row).
-    const ub = new Float64Array(k * s);
-    const t = new Float64Array(k);
-    for (let j = 0; j < k; j++) {
-      const i = hi - j;
-      t[j] = tau[i]!;
-      if (t[j] === 0) continue;
-      const src = i * n;
-      const dst = j * s - c0;
-      for (let c = i + 1; c < n; c++) ub[dst + c] = a[src + c]!;
-    }
-    // T [k, k] upper triangular: T_jj = τ_j, T[0:j, j] = −τ_j T[0:j, 0:j] (U[0:j] u_j).
-    const g = gemmNT(ub, ub, k, k, s);
-    const T = new Float64Array(k * k);
-    for (let j = 0; j < k; j++) {
-      T[j * k + j] = t[j]!;
-      for (let p = 0; p < j; p++) {
-        let sum = 0;
-        for (let l = p; l < j; l++) sum += T[p * k + l]! * g[l * k + j]!;
-        T[p * k + j] = -t[j]! * sum;
-      }
-    }
+    const { k, c0, s, ub, T } = reflectorBlock(a, n, tau, hi, Math.max(0, hi - ACC_NB + 1));
     // The trailing block of M, in place: W = M U [s, k], W ← −W T, M += W Uᵀ (the negated W makes the
     // accumulating product a subtraction, entry for entry the same as M − (W T) Uᵀ).
     const block = { x: qt, at: c0 * n + c0, ld: n };
     const w = new Float64Array(s * k);
     gemmNTAdd({ x: w, at: 0, ld: k }, block, { x: ub, at: 0, ld: s }, s, k, s);
-    const wt = new Float64Array(s * k);
-    for (let r = 0; r < s; r++) {
-      const o = r * k;
-      for (let j = 0; j < k; j++) {
-        let sum = 0;
-        for (let p = 0; p <= j; p++) sum += w[o + p]! * T[p * k + j]!;
-        wt[o + j] = -sum;
-      }
-    }
-    const ubt = new Float64Array(s * k);
-    for (let j = 0; j < k; j++) for (let c = 0; c < s; c++) ubt[c * k + j] = ub[j * s + c]!;
-    gemmNTAdd(block, { x: wt, at: 0, ld: k }, { x: ubt, at: 0, ld: k }, s, s, k);
+    gemmNTAdd(block, { x: timesMinusT(w, T, s, k), at: 0, ld: k }, { x: transposeBlock(ub, k, s), at: 0, ld: k }, s, s, k);
   }
+}
+
+/**
+ * {@link accumulateReflectors} with the products in `gemm`, on the trailing block as a contiguous [s, s] array:
+ * it lives in `qt` itself, the block grown by unit rows in `grown` (n×n, spent), and is spread to `qt`'s rows
+ * at the end.
+ */
+function accumulateContiguous(
+  a: Float64Array,
+  n: number,
+  tau: Float64Array,
+  qt: Float64Array,
+  gemm: Float64Gemm,
+  grown: Float64Array,
+  signal?: AbortFlag,
+): void {
+  let sCur = 0;
+  for (let hi = n - 2; hi >= 0; hi -= ACC_NB) {
+    checkAborted(signal, 'Householder accumulation');
+    const { k, s, ub, T } = reflectorBlock(a, n, tau, hi, Math.max(0, hi - ACC_NB + 1));
+    // M on rows and columns c0…: unit rows for the new reflectors' range, the block so far below them.
+    const m = grown.subarray(0, s * s);
+    m.fill(0);
+    const add = s - sCur;
+    for (let r = 0; r < add; r++) m[r * s + r] = 1;
+    for (let r = 0; r < sCur; r++) m.set(qt.subarray(r * sCur, r * sCur + sCur), (add + r) * s + add);
+    const w = new Float64Array(s * k);
+    gemm(m, transposeBlock(ub, k, s), s, s, k, w);
+    // M − (M U) T Uᵀ = M + (−W T) U.
+    gemm(timesMinusT(w, T, s, k), ub, s, k, s, qt.subarray(0, s * s), m);
+    sCur = s;
+  }
+  // Row r of the block becomes row add + r of Qᵀ, from the last row up (each moves to a later place).
+  const add = n - sCur;
+  for (let r = sCur - 1; r >= 0; r--) {
+    qt.copyWithin((add + r) * n + add, r * sCur, r * sCur + sCur);
+    qt.fill(0, (add + r) * n, (add + r) * n + add);
+  }
+  qt.fill(0, 0, add * n);
+  for (let r = 0; r < add; r++) qt[r * n + r] = 1;
 }

@@ -32,8 +32,8 @@ export class GraphBuilder {
     return `${prefix}_${this.counter}`;
   }
 
-  /** Declares a graph input of the builder's float dtype (dims [] for a scalar). */
-  input(name: string, dims: readonly number[]): string {
+  /** Declares a graph input of the builder's float dtype (dims [] for a scalar, null for a shape given at each run). */
+  input(name: string, dims: readonly number[] | null): string {
     this.inputs.push(valueInfo(name, this.elem, dims));
     return name;
   }

@@ -20,12 +20,18 @@ import { freeRunning, type RunOutcome } from '../../../../../src/main/engine/pro
 import { EngineHost } from '../../../../../src/main/services/engineHost';
 import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
 import type { MetricRecord } from '../../../../../src/shared/run/format';
+import { multiplyAsTheWorkerDoes } from './workerProduct';
 
 afterEach(() => installEigenThread(null));
 
 // The engine worker starts the thread for runs on two threads or more.
 const host = new EngineHost({ threads: 2 });
-afterAll(() => host.dispose());
+// Runs in place multiply (their theory's eigenvectors) exactly as runs in the engine worker do.
+const undoProduct = multiplyAsTheWorkerDoes();
+afterAll(() => {
+  undoProduct();
+  return host.dispose();
+});
 
 /** A symmetric positive definite n×n matrix in shared memory: GᵀG/n plus a small ridge, G pseudo-random. */
 function sharedSpd(n: number, seed: number): Float64Array {

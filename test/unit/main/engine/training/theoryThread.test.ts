@@ -17,6 +17,7 @@ import { EngineHost } from '../../../../../src/main/services/engineHost';
 import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
 import type { RunMeta } from '../../../../../src/shared/api/contract';
 import type { LossPoint, MetricRecord } from '../../../../../src/shared/run/format';
+import { multiplyAsTheWorkerDoes } from './workerProduct';
 
 const config = (over: Partial<Config> = {}): Config => ({
   ...defaultConfig(),
@@ -44,7 +45,12 @@ function parallelCsv(): string {
 }
 
 const host = new EngineHost({ threads: 1 });
-afterAll(() => host.dispose());
+// A theory in place multiplies exactly as one on the thread does.
+const undoProduct = multiplyAsTheWorkerDoes();
+afterAll(() => {
+  undoProduct();
+  return host.dispose();
+});
 
 const withoutWall = (rs: MetricRecord[]) => rs.map(({ wallMs: _w, ...r }) => r);
 
