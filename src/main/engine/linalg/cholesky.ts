@@ -42,6 +42,28 @@ export function choleskySolver(a: Float64Array, n: number, shift = 0, signal?: A
 /** The body of {@link choleskyUpperBlocked} on ws.mem; false when a pivot is not positive beyond round-off. */
 function factorInPlace(a: Float64Array, n: number, shift: number, signal: AbortFlag | undefined, ws: SimdRowWorkspace): boolean {
   const u = ws.mem;
+  // Each loop over a row is a function of its own, small and run whole every time, so that V8 optimizes it
+  // once; this driver's loops are short (issue 13: the whole function compiled again and again on its stack).
+  const pivotFloor = n * 2 ** -52 * copyShifted(a, u, n, shift);
+  for (let k0 = 0; k0 < n; k0 += CHOL_NB) {
+    checkAborted(signal, 'Cholesky factorization');
+    const k1 = Math.min(n, k0 + CHOL_NB);
+    for (let r = k0; r < k1; r++) {
+      downdateRow(u, n, k0, r, ws);
+      const rr = r * n;
+      const drr = u[rr + r]!;
+      if (!(drr > pivotFloor)) return false;
+      const urr = Math.sqrt(drr);
+      u[rr + r] = urr;
+      scaleRow(u, rr + r + 1, rr + n, 1 / urr);
+    }
+    if (k1 < n) syrkUpperFromRows(u, n, k1, n - k1, u, n, k0, k1 - k0);
+  }
+  return true;
+}
+
+/** The upper triangle of A − shift·I into u; returns the largest |diagonal entry| of the shifted matrix. */
+function copyShifted(a: Float64Array, u: Float64Array, n: number, shift: number): number {
   let maxDiag = 0;
   for (let i = 0; i < n; i++) {
     const ri = i * n;
@@ -49,39 +71,30 @@ function factorInPlace(a: Float64Array, n: number, shift: number, signal: AbortF
     u[ri + i] = u[ri + i]! - shift;
     maxDiag = Math.max(maxDiag, Math.abs(u[ri + i]!));
   }
-  const pivotFloor = n * 2 ** -52 * maxDiag;
-  for (let k0 = 0; k0 < n; k0 += CHOL_NB) {
-    checkAborted(signal, 'Cholesky factorization');
-    const k1 = Math.min(n, k0 + CHOL_NB);
-    for (let r = k0; r < k1; r++) {
-      const rr = r * n;
-      // Left-looking inside the panel: row r takes the downdates of the panel's earlier rows four at a
-      // time, so each pass over the row does 8 flops per load/store pair instead of 2.
-      let i = k0;
-      for (; i + 4 <= r; i += 4) {
-        const o0 = i * n;
-        const o1 = o0 + n;
-        const o2 = o1 + n;
-        const o3 = o2 + n;
-        const f0 = u[o0 + r]!;
-        const f1 = u[o1 + r]!;
-        const f2 = u[o2 + r]!;
-        const f3 = u[o3 + r]!;
-        ws.axpy4(rr + r, o0 + r, n, n - r, f0, f1, f2, f3);
-      }
-      for (; i < r; i++) {
-        const oi = i * n;
-        const f = u[oi + r]!;
-        for (let c = r; c < n; c++) u[rr + c] = u[rr + c]! - f * u[oi + c]!;
-      }
-      const drr = u[rr + r]!;
-      if (!(drr > pivotFloor)) return false;
-      const urr = Math.sqrt(drr);
-      u[rr + r] = urr;
-      const inv = 1 / urr;
-      for (let c = r + 1; c < n; c++) u[rr + c] = u[rr + c]! * inv;
-    }
-    if (k1 < n) syrkUpperFromRows(u, n, k1, n - k1, u, n, k0, k1 - k0);
+  return maxDiag;
+}
+
+/**
+ * Left-looking inside the panel: row r takes the downdates of the panel's earlier rows k0 … r − 1 four at a
+ * time, so each pass over the row does 8 flops per load/store pair instead of 2.
+ */
+function downdateRow(u: Float64Array, n: number, k0: number, r: number, ws: SimdRowWorkspace): void {
+  const rr = r * n;
+  let i = k0;
+  for (; i + 4 <= r; i += 4) {
+    const o0 = i * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    ws.axpy4(rr + r, o0 + r, n, n - r, u[o0 + r]!, u[o1 + r]!, u[o2 + r]!, u[o3 + r]!);
   }
-  return true;
+  for (; i < r; i++) {
+    const oi = i * n;
+    const f = u[oi + r]!;
+    for (let c = r; c < n; c++) u[rr + c] = u[rr + c]! - f * u[oi + c]!;
+  }
+}
+
+function scaleRow(u: Float64Array, from: number, to: number, factor: number): void {
+  for (let c = from; c < to; c++) u[c] = u[c]! * factor;
 }

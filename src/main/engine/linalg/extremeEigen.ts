@@ -383,22 +383,10 @@ function lanczosIterate(
   let scale = 0;
   let seed = 1;
 
-  let start: Float64Array | null = null;
-  // Warm start: one Lanczos start vector Σ w_i lies close to the wanted invariant subspace, so the first
-  // k Krylov vectors nearly span it.
-  if (warm.length > 0) {
-    const x = new Float64Array(n);
-    for (const w0 of warm) {
-      const norm = Math.sqrt(dot(w0, w0));
-      if (norm > 0 && Number.isFinite(norm)) for (let i = 0; i < n; i++) x[i] = x[i]! + w0[i]! / norm;
-    }
-    const norm = Math.sqrt(dot(x, x));
-    if (norm > 0) {
-      for (let i = 0; i < n; i++) x[i] = x[i]! / norm;
-      start = x;
-    }
-  }
-  V.set(start ?? pseudoRandomUnit(n, seed++), 0);
+  // The loops over n live in functions of their own (warmStart, scaledInto and the products): this loop's body
+  // then stays short, and V8 optimizes it once instead of compiling the whole function again on its stack at
+  // each first run of a branch (issue 13).
+  V.set(warmStart(warm, n) ?? pseudoRandomUnit(n, seed++), 0);
   m = 1;
 
   const ritz = (s: Float64Array, mm: number, cols: number[]): Float64Array[] =>
@@ -473,17 +461,38 @@ function lanczosIterate(
     }
     const next = m * n;
     if (beta > 1e-12 * (scale || 1)) {
-      for (let i = 0; i < n; i++) V[next + i] = f[i]! / beta;
+      scaledInto(V, next, f, n, beta);
     } else {
       // B V ⊂ span V: an invariant subspace; continue with a fresh direction (no coupling to the old basis).
       const x = pseudoRandomUnit(n, seed++);
       projectOut(V, 0, m, n, x, c);
       projectOut(V, 0, m, n, x, c);
-      const norm = Math.sqrt(dot(x, x));
-      for (let i = 0; i < n; i++) V[next + i] = x[i]! / norm;
+      scaledInto(V, next, x, n, Math.sqrt(dot(x, x)));
     }
     m++;
   }
+}
+
+/**
+ * One Lanczos start vector Σ w_i/‖w_i‖, normalized, from the warm-start vectors: it lies close to the wanted
+ * invariant subspace, so the first k Krylov vectors nearly span it. Null without a usable one.
+ */
+function warmStart(warm: Float64Array[], n: number): Float64Array | null {
+  if (warm.length === 0) return null;
+  const x = new Float64Array(n);
+  for (const w0 of warm) {
+    const norm = Math.sqrt(dot(w0, w0));
+    if (norm > 0 && Number.isFinite(norm)) for (let i = 0; i < n; i++) x[i] = x[i]! + w0[i]! / norm;
+  }
+  const norm = Math.sqrt(dot(x, x));
+  if (!(norm > 0)) return null;
+  for (let i = 0; i < n; i++) x[i] = x[i]! / norm;
+  return x;
+}
+
+/** V[at : at + n] = x / divisor. */
+function scaledInto(V: Float64Array, at: number, x: Float64Array, n: number, divisor: number): void {
+  for (let i = 0; i < n; i++) V[at + i] = x[i]! / divisor;
 }
 
 /**

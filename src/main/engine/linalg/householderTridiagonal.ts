@@ -167,6 +167,9 @@ function reduceBlocked(ws: SimdSymvWorkspace, n: number, d: Float64Array, e: Flo
   const wp = new Float64Array(n * NB);
   const tmp1 = new Float64Array(NB);
   const tmp2 = new Float64Array(NB);
+  // The loops over rows are functions of their own, each small and run whole every time: V8 then optimizes
+  // each once, instead of compiling this whole function again and again on the stack (each time it reached
+  // code it had not run yet, seconds of compiling in all at n = 1000).
   for (let k = 0; k < n; k += NB) {
     checkAborted(signal, 'Householder tridiagonalization');
     const nb = Math.min(NB, n - k);
@@ -175,32 +178,10 @@ function reduceBlocked(ws: SimdSymvWorkspace, n: number, d: Float64Array, e: Flo
     for (let j = 0; j < nb; j++) {
       const i = k + j;
       const rowI = i * n;
-      // Bring row i up to date with the panel's earlier reflectors: A[i, i:] −= V[i,:j] W[i:, :j]ᵀ + W[i,:j] V[i:, :j]ᵀ.
-      if (j > 0) {
-        const oi = i * NB;
-        for (let c = i; c < n; c++) {
-          const oc = c * NB;
-          let s = 0;
-          for (let t = 0; t < j; t++) s += vp[oi + t]! * wp[oc + t]! + wp[oi + t]! * vp[oc + t]!;
-          a[rowI + c] = a[rowI + c]! - s;
-        }
-      }
+      if (j > 0) updateRow(a, n, i, vp, wp, j);
       d[i] = a[rowI + i]!;
       if (i === n - 1) break;
-      // Householder vector for x = A[i, i+1:]: (I − τ v vᵀ) x = β e₁ with v[0] = 1.
-      const alpha = a[rowI + i + 1]!;
-      let xnorm2 = 0;
-      for (let c = i + 2; c < n; c++) xnorm2 += a[rowI + c]! * a[rowI + c]!;
-      let tauI = 0;
-      let beta = alpha;
-      if (xnorm2 > 0) {
-        beta = -Math.sign(alpha || 1) * Math.sqrt(alpha * alpha + xnorm2);
-        tauI = (beta - alpha) / beta;
-        const scale = 1 / (alpha - beta);
-        for (let c = i + 2; c < n; c++) a[rowI + c] = a[rowI + c]! * scale;
-      }
-      a[rowI + i + 1] = 1;
-      e[i + 1] = beta;
+      const tauI = reflectRow(a, n, i, e);
       if (tau !== undefined) tau[i] = tauI;
       const vOff = i + 1;
       // v lives in A[i, i+1:]; mirror it into the panel store.
@@ -209,36 +190,89 @@ function reduceBlocked(ws: SimdSymvWorkspace, n: number, d: Float64Array, e: Flo
       // y = A22 v over the upper triangle of the not-yet-updated trailing block, each entry used twice.
       y.fill(0, vOff, n);
       ws.symvUpper(vOff, rowI);
-      // Pending panel updates: y −= V (Wᵀ v) + W (Vᵀ v).
-      if (j > 0) {
-        tmp1.fill(0);
-        tmp2.fill(0);
-        for (let r = vOff; r < n; r++) {
-          const vr = a[rowI + r]!;
-          const o = r * NB;
-          for (let t = 0; t < j; t++) {
-            tmp1[t] = tmp1[t]! + wp[o + t]! * vr;
-            tmp2[t] = tmp2[t]! + vp[o + t]! * vr;
-          }
-        }
-        for (let r = vOff; r < n; r++) {
-          const o = r * NB;
-          let s = 0;
-          for (let t = 0; t < j; t++) s += vp[o + t]! * tmp1[t]! + wp[o + t]! * tmp2[t]!;
-          y[r] = y[r]! - s;
-        }
-      }
-      let yv = 0;
-      for (let r = vOff; r < n; r++) {
-        y[r] = tauI * y[r]!;
-        yv += y[r]! * a[rowI + r]!;
-      }
-      const half = -0.5 * tauI * yv;
-      for (let r = vOff; r < n; r++) wp[r * NB + j] = y[r]! + half * a[rowI + r]!;
+      if (j > 0) correctProduct(a, n, i, vp, wp, j, y, tmp1, tmp2);
+      panelColumn(a, n, i, j, tauI, y, wp);
     }
     const k2 = k + nb;
     if (k2 < n) syr2kUpper(a, n, k2, n - k2, vp.subarray(k2 * NB), wp.subarray(k2 * NB), NB);
   }
+}
+
+/** Brings row i up to date with the panel's earlier reflectors: A[i, i:] −= V[i,:j] W[i:, :j]ᵀ + W[i,:j] V[i:, :j]ᵀ. */
+function updateRow(a: Float64Array, n: number, i: number, vp: Float64Array, wp: Float64Array, j: number): void {
+  const rowI = i * n;
+  const oi = i * NB;
+  for (let c = i; c < n; c++) {
+    const oc = c * NB;
+    let s = 0;
+    for (let t = 0; t < j; t++) s += vp[oi + t]! * wp[oc + t]! + wp[oi + t]! * vp[oc + t]!;
+    a[rowI + c] = a[rowI + c]! - s;
+  }
+}
+
+/**
+ * The Householder vector of x = A[i, i+1:]: (I − τ v vᵀ) x = β e₁ with v[0] = 1, v written over x; sets
+ * e[i + 1] = β and returns τ.
+ */
+function reflectRow(a: Float64Array, n: number, i: number, e: Float64Array): number {
+  const rowI = i * n;
+  const alpha = a[rowI + i + 1]!;
+  let xnorm2 = 0;
+  for (let c = i + 2; c < n; c++) xnorm2 += a[rowI + c]! * a[rowI + c]!;
+  let tauI = 0;
+  let beta = alpha;
+  if (xnorm2 > 0) {
+    beta = -Math.sign(alpha || 1) * Math.sqrt(alpha * alpha + xnorm2);
+    tauI = (beta - alpha) / beta;
+    const scale = 1 / (alpha - beta);
+    for (let c = i + 2; c < n; c++) a[rowI + c] = a[rowI + c]! * scale;
+  }
+  a[rowI + i + 1] = 1;
+  e[i + 1] = beta;
+  return tauI;
+}
+
+/** The panel's pending updates in y = A22 v: y −= V (Wᵀ v) + W (Vᵀ v), v = A[i, i+1:]. */
+function correctProduct(
+  a: Float64Array,
+  n: number,
+  i: number,
+  vp: Float64Array,
+  wp: Float64Array,
+  j: number,
+  y: Float64Array,
+  tmp1: Float64Array,
+  tmp2: Float64Array,
+): void {
+  const rowI = i * n;
+  tmp1.fill(0);
+  tmp2.fill(0);
+  for (let r = i + 1; r < n; r++) {
+    const vr = a[rowI + r]!;
+    const o = r * NB;
+    for (let t = 0; t < j; t++) {
+      tmp1[t] = tmp1[t]! + wp[o + t]! * vr;
+      tmp2[t] = tmp2[t]! + vp[o + t]! * vr;
+    }
+  }
+  for (let r = i + 1; r < n; r++) {
+    const o = r * NB;
+    let s = 0;
+    for (let t = 0; t < j; t++) s += vp[o + t]! * tmp1[t]! + wp[o + t]! * tmp2[t]!;
+    y[r] = y[r]! - s;
+  }
+}
+
+/** Column j of the panel's W: w = τ y − (τ²/2)(yᵀ v) v for y = A22 v (y is scaled by τ in place). */
+function panelColumn(a: Float64Array, n: number, i: number, j: number, tauI: number, y: Float64Array, wp: Float64Array): void {
+  const rowI = i * n;
+  let yv = 0;
+  for (let r = i + 1; r < n; r++) {
+    y[r] = tauI * y[r]!;
+    yv += y[r]! * a[rowI + r]!;
+  }
+  const half = -0.5 * tauI * yv;
+  for (let r = i + 1; r < n; r++) wp[r * NB + j] = y[r]! + half * a[rowI + r]!;
 }
 
 /** Copies the upper triangle of A [n, n] onto the lower one. */

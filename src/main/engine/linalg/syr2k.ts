@@ -30,6 +30,17 @@ export function syr2kUpper(c: Float64Array, ldc: number, r0: number, m: number, 
   // Packed so that the micro-kernel reads 4 consecutive values per p: pk[(b·kk + p)·4 + r].
   const pk = new Float64Array(blocks * kk * MR);
   const qk = new Float64Array(blocks * kk * MR);
+  packPair(pk, qk, v, w, m, k);
+  kernelUpper(c, ldc, r0, m, pk, qk, kk, blocks);
+}
+
+/**
+ * pk ← [V W], qk ← [W V] in the micro-kernel's layout. A function of its own (as every hot loop of the
+ * eigensolvers): a loop optimized on the stack of a caller that goes on to code it has not run yet is thrown
+ * away there, and V8 compiled and discarded the caller's again at every panel (issue 13: seconds of compiling).
+ */
+function packPair(pk: Float64Array, qk: Float64Array, v: Float64Array, w: Float64Array, m: number, k: number): void {
+  const kk = 2 * k;
   for (let i = 0; i < m; i++) {
     const b = (i / MR) | 0;
     const r = i - b * MR;
@@ -42,7 +53,6 @@ export function syr2kUpper(c: Float64Array, ldc: number, r0: number, m: number, 
       qk[base + (p + k) * MR] = v[row + p]!;
     }
   }
-  kernelUpper(c, ldc, r0, m, pk, qk, kk, blocks);
 }
 
 /**

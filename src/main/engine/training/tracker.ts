@@ -134,15 +134,7 @@ export class Tracker {
     const tracked: TrackedMetrics = {};
     tracked.weightMoveW = relativeDistance(W, this.W0);
     tracked.weightMoveV = relativeDistance(V, this.V0);
-    const moves = new Float64Array(m);
-    let maxMove = 0;
-    for (let r = 0; r < m; r++) {
-      let s = 0;
-      for (let a = 0; a < d; a++) s += (W[r * d + a]! - this.W0[r * d + a]!) ** 2;
-      const mv = Math.sqrt(s) * Math.sqrt(m);
-      moves[r] = mv;
-      if (mv > maxMove || Number.isNaN(mv)) maxMove = mv;
-    }
+    const { moves, maxMove } = neuronMoves(W, this.W0, m, d);
     tracked.maxNeuronMove = maxMove;
     tracked.neuronMoveHistogram = histogram(moves, maxMove);
     const A = await activationPattern(trainer, W, X, d, n, m);
@@ -161,9 +153,7 @@ export class Tracker {
     let testLoss: number | null = null;
     if (nTest > 0) {
       Utest = forwardOutputs(W, V, Xtest, { d, n: nTest, m }, scale);
-      let s = 0;
-      for (let k = 0; k < Utest.length; k++) s += (Utest[k]! - Xtest[k]!) ** 2;
-      testLoss = 0.5 * this.ctx.testWeight * s;
+      testLoss = 0.5 * this.ctx.testWeight * squaredDistance(Utest, Xtest);
     }
     const lossWeight = this.ctx.lossWeight;
     if (this.ctx.linearNet) tracked.linearizedNetworkLoss = this.ctx.linearNet.lossAt(step) * lossWeight;
@@ -172,9 +162,7 @@ export class Tracker {
       this.linearParts(this.ctx.linear, tracked, residual(U, X), step);
     } else if (this.ctx.linearPending === true && step === 0 && !this.ctx.resumed) {
       // Every frozen-kernel model starts at E(0) = U₀ − X: its loss at step 0 needs no decomposition.
-      let s = 0;
-      for (let k = 0; k < U.length; k++) s += (U[k]! - X[k]!) ** 2;
-      tracked.linearizedLoss = 0.5 * s * lossWeight;
+      tracked.linearizedLoss = 0.5 * squaredDistance(U, X) * lossWeight;
     } else if (this.ctx.linearPending === true) {
       // The model is on its way: this step's residual is kept (the trainer's outputs move on) for then.
       const E = residual(U, X);
@@ -255,6 +243,31 @@ export class Tracker {
       this.warmMax = r.warmMax;
     }
   }
+}
+
+/**
+ * ‖w_r − w_r(0)‖·√m for each hidden unit r (rows of W [m, d]) and their largest (NaN if any is). The loops of
+ * a tracked step live in functions like this one: in the async diagnostics() V8 compiled the whole method
+ * again at every tracked step (issue 13).
+ */
+function neuronMoves(W: Float64Array, W0: Float64Array | Float32Array, m: number, d: number): { moves: Float64Array; maxMove: number } {
+  const moves = new Float64Array(m);
+  let maxMove = 0;
+  for (let r = 0; r < m; r++) {
+    let s = 0;
+    for (let a = 0; a < d; a++) s += (W[r * d + a]! - W0[r * d + a]!) ** 2;
+    const mv = Math.sqrt(s) * Math.sqrt(m);
+    moves[r] = mv;
+    if (mv > maxMove || Number.isNaN(mv)) maxMove = mv;
+  }
+  return { moves, maxMove };
+}
+
+/** ‖a − b‖² over the entries of a. */
+function squaredDistance(a: Float64Array | Float32Array, b: Float64Array | Float32Array): number {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += (a[k]! - b[k]!) ** 2;
+  return s;
 }
 
 /** E = U − X, a copy. */
