@@ -9,13 +9,17 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
 import { GraphBuilder } from './onnx/graphBuilder';
 import { buildForwardGraph, buildNtkGraph, buildStepGraph, buildTiedOperatorGraph, type GraphDims } from './onnx/trainerGraphs';
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import { defaultThreads } from './threads';
 import type { ComputeBackend, NtkOperator, TiedOperatorSpec, Trainer, TrainerSpec } from './types';
+
+// onnxruntime-node is CommonJS: required, not imported, so that Node does not first scan it and the modules it
+// re-exports for their names (issue 13: the engine's start).
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
 
 /** Options of {@link createOnnxBackend}. */
 export interface OnnxBackendOptions {
@@ -34,26 +38,26 @@ function transpose(a: ArrayLike<number>, rows: number, cols: number, out: Arr | 
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j]!;
 }
 
-type Session = ort.InferenceSession;
+type Session = Ort.InferenceSession;
 type SessionKind = 'step' | 'stepNtk' | 'forward' | 'ntk';
 
 class OnnxTrainer implements Trainer {
   private readonly dims: GraphDims;
   private readonly tensorType: 'float32' | 'float64';
-  private readonly fixed: Record<string, ort.Tensor>;
-  private W: ort.Tensor;
-  private V: ort.Tensor;
-  private pending: { W: ort.Tensor; V: ort.Tensor; loss: number } | null = null;
+  private readonly fixed: Record<string, Ort.Tensor>;
+  private W: Ort.Tensor;
+  private V: Ort.Tensor;
+  private pending: { W: Ort.Tensor; V: Ort.Tensor; loss: number } | null = null;
   /** the forward graph's result for the parameters it ran on (loss() and outputs() share one run per θ) */
-  private forwardOf: { W: ort.Tensor; V: ort.Tensor; out: Promise<ort.InferenceSession.OnnxValueMapType> } | null = null;
+  private forwardOf: { W: Ort.Tensor; V: Ort.Tensor; out: Promise<Ort.InferenceSession.OnnxValueMapType> } | null = null;
   private readonly sessions = new Map<string, Promise<Session>>();
   /** mini-batch step graphs by batch size */
   private readonly batchSessions = new Map<number, Promise<Session>>();
   private disposed = false;
 
-  private readonly options: ort.InferenceSession.SessionOptions;
+  private readonly options: Ort.InferenceSession.SessionOptions;
 
-  constructor(spec: TrainerSpec, options: ort.InferenceSession.SessionOptions) {
+  constructor(spec: TrainerSpec, options: Ort.InferenceSession.SessionOptions) {
     checkTrainerSpec(spec);
     this.options = spec.spinWait === false ? sleepingThreads(options) : options;
     const { d, n, m, dtype } = spec;
@@ -102,9 +106,9 @@ class OnnxTrainer implements Trainer {
     return p;
   }
 
-  private async run(kind: SessionKind, data?: { X: ort.Tensor; Xt: ort.Tensor }, session?: Session): Promise<ort.InferenceSession.OnnxValueMapType> {
+  private async run(kind: SessionKind, data?: { X: Ort.Tensor; Xt: Ort.Tensor }, session?: Session): Promise<Ort.InferenceSession.OnnxValueMapType> {
     const s = session ?? (await this.session(kind));
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, Ort.Tensor> = {};
     for (const name of s.inputNames) {
       feeds[name] = name === 'W' ? this.W : name === 'V' ? this.V : data !== undefined && (name === 'X' || name === 'Xt') ? data[name] : this.fixed[name]!;
     }
@@ -138,13 +142,13 @@ class OnnxTrainer implements Trainer {
     return next.loss;
   }
 
-  private static value(out: ort.InferenceSession.OnnxValueMapType, name: string): ort.Tensor {
+  private static value(out: Ort.InferenceSession.OnnxValueMapType, name: string): Ort.Tensor {
     const t = out[name];
     if (t === undefined) throw new Error(`onnx graph returned no '${name}'`);
-    return t as ort.Tensor;
+    return t as Ort.Tensor;
   }
 
-  private advance(out: ort.InferenceSession.OnnxValueMapType): { W: ort.Tensor; V: ort.Tensor; loss: number } {
+  private advance(out: Ort.InferenceSession.OnnxValueMapType): { W: Ort.Tensor; V: Ort.Tensor; loss: number } {
     const W = OnnxTrainer.value(out, 'W_next');
     const regime = this.dims.regime;
     const V = regime === 'joint' || regime === 'decoder' ? OnnxTrainer.value(out, 'V_next') : this.V;
@@ -166,7 +170,7 @@ class OnnxTrainer implements Trainer {
   }
 
   /** The forward graph at the current parameters, run once for them. */
-  private forward(): Promise<ort.InferenceSession.OnnxValueMapType> {
+  private forward(): Promise<Ort.InferenceSession.OnnxValueMapType> {
     if (this.forwardOf === null || this.forwardOf.W !== this.W || this.forwardOf.V !== this.V) {
       this.forwardOf = { W: this.W, V: this.V, out: this.run('forward') };
     }
@@ -231,11 +235,11 @@ class OnnxTrainer implements Trainer {
 }
 
 /** The weight-tied full-NTK product on one graph (trainerGraphs.buildTiedOperatorGraph); x and y [d, n]. */
-function onnxTiedOperator(p: TiedOperatorSpec, options: ort.InferenceSession.SessionOptions): NtkOperator {
+function onnxTiedOperator(p: TiedOperatorSpec, options: Ort.InferenceSession.SessionOptions): NtkOperator {
   const { X, d, n, m, W, dtype } = p;
   const Xt = new Float64Array(n * d);
   transpose(X, d, n, Xt);
-  const fixed: Record<string, ort.Tensor> = {
+  const fixed: Record<string, Ort.Tensor> = {
     X: new ort.Tensor(dtype, toDtype(X, dtype), [d, n]),
     Xt: new ort.Tensor(dtype, toDtype(Xt, dtype), [n, d]),
     W: new ort.Tensor(dtype, toDtype(W, dtype), [m, d]),
@@ -263,7 +267,7 @@ function onnxTiedOperator(p: TiedOperatorSpec, options: ort.InferenceSession.Ses
   };
 }
 
-function sessionOptions(threads: number, providers: ort.InferenceSession.SessionOptions['executionProviders']): ort.InferenceSession.SessionOptions {
+function sessionOptions(threads: number, providers: Ort.InferenceSession.SessionOptions['executionProviders']): Ort.InferenceSession.SessionOptions {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`createOnnxBackend: threads must be a positive integer, got ${threads}`);
   return {
     executionProviders: providers,
@@ -279,7 +283,7 @@ function sessionOptions(threads: number, providers: ort.InferenceSession.Session
  * one: where other threads of the run compute beside the steps (its theory), spinning takes their cores
  * (measured at n = 1000 on 2 cores: the whole run ~12% faster; a lone small step ~30% slower).
  */
-function sleepingThreads(options: ort.InferenceSession.SessionOptions): ort.InferenceSession.SessionOptions {
+function sleepingThreads(options: Ort.InferenceSession.SessionOptions): Ort.InferenceSession.SessionOptions {
   return { ...options, extra: { session: { intra_op: { allow_spinning: '0' } } } };
 }
 
@@ -339,7 +343,7 @@ export async function createOnnxCudaBackend(opts: OnnxBackendOptions = {}): Prom
   }
   try {
     const out = await probe.run({ x: new ort.Tensor('float32', new Float32Array([-1, 2]), [2]) });
-    const y = (out['y'] as ort.Tensor | undefined)?.data as Float32Array | undefined;
+    const y = (out['y'] as Ort.Tensor | undefined)?.data as Float32Array | undefined;
     if (y?.[0] !== 0 || y[1] !== 2) throw new Error(`probe graph gave ${y === undefined ? 'no output' : `[${Array.from(y).join(', ')}]`}`);
   } finally {
     await probe.release();
