@@ -2,7 +2,7 @@
  * Householder reduction of a symmetric matrix to tridiagonal form, A = Q T Qᵀ (SPEC §8).
  */
 import { checkAborted, type AbortFlag } from './diagnostics';
-import type { Float64Gemm } from './tridiagonalDc';
+import type { Float64Gemm } from './fastGemm';
 import { syr2kUpper } from './syr2k';
 import { gemmNT, gemmNTAdd } from './gemm';
 import { createSimdSymvWorkspace, type SimdSymvWorkspace } from './simdSymv';

@@ -20,4 +20,4 @@ export { isSymvHelperData, type SymvHelperData, type SymvMemoryMessage } from '.
 export { lanczosLargestAsync, type LanczosAsyncOptions, type LanczosAsyncResult } from './lanczosAsync';
 export { warmUpEigensolvers } from './warmUp';
 export { releaseIdleKernels } from './wasmKernels';
-export { installFloat64Gemm, type Float64Gemm } from './tridiagonalDc';
+export { installFloat64Gemm, matmulFast, type Float64Gemm } from './fastGemm';

@@ -15,7 +15,8 @@ import {
   type EigDiagnostics,
 } from './diagnostics';
 import { householderTridiagonalValues, householderTridiagonalVectors } from './householderTridiagonal';
-import { fastFloat64Gemm, tridiagonalDc } from './tridiagonalDc';
+import { fastFloat64Gemm } from './fastGemm';
+import { tridiagonalDc } from './tridiagonalDc';
 import { tridiagonalQl } from './tridiagonalQl';
 
 /**

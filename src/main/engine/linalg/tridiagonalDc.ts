@@ -2,38 +2,14 @@
  * Eigenvalues and eigenvectors of a symmetric tridiagonal matrix by divide and conquer (Cuppen's method with
  * Gu and Eisenstat's eigenvectors, as LAPACK's dstedc/dlaed0–dlaed4), SPEC §8. The merges' level-3 work (the
  * eigenvectors of each rank-one update times the halves' eigenvectors) runs in a float64 matrix product the
- * caller installs ({@link installFloat64Gemm}): with it the ~6n³ flops of the QL rotations become ~4n³/3
+ * caller installs (fastGemm.ts): with it the ~6n³ flops of the QL rotations become ~4n³/3
  * flops of products at native speed; without one the eigensolver keeps implicit QL (our WebAssembly products
  * would make the merges cost about what the rotations do).
  */
 import { WorkbenchException } from '../../../shared/api/result';
 import { checkAborted, type AbortFlag } from './diagnostics';
+import type { Float64Gemm } from './fastGemm';
 import { tridiagonalQl } from './tridiagonalQl';
-
-/**
- * out [m, n] = a [m, k] · b [k, n] (+ c [m, n] when given), all row-major and contiguous, synchronously; out is
- * written in place and shares no memory with a, b or c.
- */
-export type Float64Gemm = (a: Float64Array, b: Float64Array, m: number, k: number, n: number, out: Float64Array, c?: Float64Array) => void;
-
-let loadGemm: (() => Float64Gemm | null) | null = null;
-let gemm: Float64Gemm | null | undefined;
-
-/**
- * Installs (or with null removes) where the float64 product of the divide-and-conquer merges comes from: `load`
- * is called once, at the first decomposition that wants it, and may answer null (no such product here: the
- * eigensolver keeps implicit QL).
- */
-export function installFloat64Gemm(load: (() => Float64Gemm | null) | null): void {
-  loadGemm = load;
-  gemm = undefined;
-}
-
-/** The installed product (loaded on first call), or null. */
-export function fastFloat64Gemm(): Float64Gemm | null {
-  if (gemm === undefined) gemm = loadGemm?.() ?? null;
-  return gemm;
-}
 
 /** Subproblems of at most this order are solved by implicit QL. */
 const LEAF_N = 48;

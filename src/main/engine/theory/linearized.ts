@@ -5,7 +5,7 @@
  * One eigendecomposition H = QΛQᵀ gives every k cheaply: with c = E(0)Q [d, n],
  *   L(k) = ½ Σ_a Σ_ℓ (1 − ηλ_ℓ)^{2k} c_{aℓ}².
  */
-import { gramCols, gramRows, matmul, matmulTransA, symmetricEigen } from '../linalg';
+import { gramCols, gramRows, matmul, matmulFast, matmulTransA, symmetricEigen } from '../linalg';
 
 /** A frozen-kernel model with its eigendecomposition precomputed. */
 export interface LinearizedModel {
@@ -55,7 +55,7 @@ export function linearizedModel(
   checkArgs('linearizedModel', H, n, E0, d, eta);
   if (H === null && eig === undefined) throw new RangeError('linearizedModel: give H or its eigendecomposition');
   const { values, vectors } = eig ?? (symmetricEigen(H!, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array });
-  const c = eig?.coefficients ?? matmul(E0, vectors, d, n, n);
+  const c = eig?.coefficients ?? matmulFast(E0, vectors, d, n, n);
   const energy0 = new Float64Array(n);
   for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) energy0[l]! += c[a * n + l]! ** 2;
   const checkK = (k: number) => {

@@ -10,7 +10,7 @@ import type { TrackedMetrics } from '../../../shared/run/format';
 import type { Trainer } from '../backends/types';
 import type { Dataset } from '../datasets';
 import { forwardOutputs } from '../autoencoder/model';
-import { gemmNT, releaseIdleKernels, transpose } from '../linalg';
+import { gemmNT, matmulFast, releaseIdleKernels, transpose } from '../linalg';
 import type { LinearizedModel } from '../theory';
 import { patternStats } from './collapse';
 import { buildPreview } from './preview';
@@ -73,8 +73,6 @@ export interface TrackedStep {
 export class Tracker {
   private H: Float64Array | null = null;
   private readonly H0norm: number;
-  /** Qᵀ of the linearized model's eigenvectors, for the spectral bias (built at the first tracked step) */
-  private Qt: Float64Array | undefined;
   private warmMin: Float64Array[] | undefined;
   private warmMax: Float64Array[] | undefined;
   private trackedCount = 0;
@@ -98,7 +96,6 @@ export class Tracker {
   setLinear(linear: LinearizedModel | null): void {
     this.ctx.linear = linear;
     this.ctx.linearPending = false;
-    this.Qt = undefined;
   }
 
   /** A tracker for a run whose trainer holds θ₀ now. */
@@ -181,8 +178,7 @@ export class Tracker {
     const { d, n } = this.ctx.data;
     tracked.linearizedLoss = lin.lossAt(step) * this.ctx.lossWeight;
     // bias_l = ‖(U − X) q_l‖² for the eigenvectors q_l (columns of Q): C = (U − X) Q [d, n] by rows.
-    this.Qt ??= transpose(lin.eigenvectors, n, n);
-    const C = gemmNT(E, this.Qt, d, n, n);
+    const C = matmulFast(E, lin.eigenvectors, d, n, n);
     const bias = new Array<number>(n).fill(0);
     for (let a = 0; a < d; a++) for (let l = 0; l < n; l++) bias[l]! += C[a * n + l]! ** 2;
     tracked.spectralBias = bias;

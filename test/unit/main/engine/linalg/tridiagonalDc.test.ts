@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fastFloat64Gemm, installFloat64Gemm, tridiagonalDc, type Float64Gemm } from '../../../../../src/main/engine/linalg/tridiagonalDc';
+import { tridiagonalDc } from '../../../../../src/main/engine/linalg/tridiagonalDc';
+import { fastFloat64Gemm, installFloat64Gemm, matmulFast, type Float64Gemm } from '../../../../../src/main/engine/linalg/fastGemm';
 import { tridiagonalQl } from '../../../../../src/main/engine/linalg/tridiagonalQl';
 import { householderTridiagonalVectors } from '../../../../../src/main/engine/linalg/householderTridiagonal';
 import { symmetricEigen } from '../../../../../src/main/engine/linalg/symmetricEigen';
@@ -179,6 +180,26 @@ describe('installFloat64Gemm(): where the merges multiply', () => {
     expect(fastFloat64Gemm()).toBeNull();
     installFloat64Gemm(null);
     expect(fastFloat64Gemm()).toBeNull();
+  });
+
+  it('matmulFast: large products in the installed product, small ones and those without one in matmul, the same to round-off', () => {
+    const r = lcg(23);
+    const [m, k, n] = [40, 150, 200];
+    const a = Float64Array.from({ length: m * k }, r);
+    const b = Float64Array.from({ length: k * n }, r);
+    const ref = new Float64Array(m * n);
+    plainGemm()(a, b, m, k, n, ref);
+    const without = matmulFast(a, b, m, k, n);
+    const g = plainGemm();
+    installFloat64Gemm(() => g);
+    const withIt = matmulFast(a, b, m, k, n);
+    expect(g.calls).toBe(1);
+    matmulFast(a.subarray(0, 2 * k), b, 2, k, n);
+    expect(g.calls).toBe(1);
+    for (let i = 0; i < m * n; i++) {
+      expect(withIt[i]).toBe(ref[i]);
+      expect(Math.abs(without[i]! - ref[i]!)).toBeLessThan(1e-12);
+    }
   });
 
   it('symmetricEigen with a product installed: divide and conquer from n = 200, the same decomposition as without', () => {
