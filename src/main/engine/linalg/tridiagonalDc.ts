@@ -193,7 +193,8 @@ function merge(
   const zl = Float64Array.from(kept, (i) => z[i]!);
   // delta[k·K + i] = dl[i] − λ_k, formed from the root's offset to its nearer pole (accurate near that pole).
   const delta = ws.roots.subarray(0, K * K);
-  for (let k = 0; k < K; k++) values[k] = secularRoot(dl, zl, r, k, delta.subarray(k * K, k * K + K));
+  const base = new Float64Array(K);
+  for (let k = 0; k < K; k++) values[k] = secularRoot(dl, zl, r, k, delta.subarray(k * K, k * K + K), base);
 
   // Gu–Eisenstat: the ẑ for which the computed roots are exact, then u_k ∝ ẑ_i / (dl_i − λ_k), written over
   // delta's row k (row k of Uᵀ).
@@ -262,9 +263,9 @@ function rotateRows(a: Float64Array, n: number, p: number, q: number, c: number,
  * Root k (ascending) of 1/r + Σ z_i²/(d_i − λ) = 0 for d ascending and distinct, z_i ≠ 0, r > 0: it lies in
  * (d_k, d_{k+1}), or (d_{K−1}, d_{K−1} + r‖z‖²] for the last. Written λ = d_o + τ from the nearer pole d_o,
  * solved by the two-pole rational iteration (Bunch, Nielsen and Sorensen) kept inside a shrinking bracket,
- * bisecting when a step leaves it. Fills delta[i] = d_i − λ and returns λ.
+ * bisecting when a step leaves it. Fills delta[i] = d_i − λ and returns λ; `base` [K] is scratch.
  */
-function secularRoot(d: Float64Array, z: Float64Array, r: number, k: number, delta: Float64Array): number {
+function secularRoot(d: Float64Array, z: Float64Array, r: number, k: number, delta: Float64Array, base: Float64Array): number {
   const K = d.length;
   const last = k === K - 1;
   let zz = 0;
@@ -290,7 +291,6 @@ function secularRoot(d: Float64Array, z: Float64Array, r: number, k: number, del
     }
   }
   const dOrigin = d[origin]!;
-  const base = new Float64Array(K);
   for (let i = 0; i < K; i++) base[i] = d[i]! - dOrigin;
   // The poles that bound the root, relative to the origin.
   const pLeft = base[k]!;
