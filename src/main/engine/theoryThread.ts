@@ -20,13 +20,23 @@ const THEORY_NICE = 5;
 
 const port = parentPort;
 if (!port) throw new Error('engine/theoryThread.ts must run in a worker thread');
-const { threads } = workerData as TheoryThreadData;
+const { threads, abort } = workerData as TheoryThreadData;
+const abortFlag = abort !== undefined ? new Int32Array(abort) : null;
+/** Set by the engine worker when the run ends first: the theory stops at its eigensolvers' next check. */
+const signal = {
+  get aborted(): boolean {
+    return abortFlag !== null && Atomics.load(abortFlag, 0) !== 0;
+  },
+};
 // The GD steps beside it are the run's critical path (its records are held until the theory comes, not the
 // steps): where the cores are shared, the theory takes what the steps leave (its helper threads inherit this).
 lowerThreadPriority(THEORY_NICE);
 installSymvThreads(spawnHelperThread, threads);
 // The eigenvectors' divide-and-conquer merges multiply in onnxruntime, on this thread alone (loaded at the first
-// decomposition that wants them; without onnxruntime the eigensolver keeps implicit QL).
+// decomposition that wants them; without onnxruntime the eigensolver keeps implicit QL). A thread terminated
+// inside an onnxruntime call takes the process down, so the engine worker calls a job off through `abort` and
+// waits for its answer before it reports its run's end (after which the host may terminate it, and this thread
+// with it).
 installFloat64Gemm(() => loadSyncFloat64Gemm(1));
 
 /** The buffers of the result that can move instead of being copied. */
@@ -40,7 +50,7 @@ port.once('message', (job: TheoryJobInput) => {
   let reply: TheoryThreadReply;
   let transfer: ArrayBuffer[] = [];
   try {
-    const out = computeTheory(job);
+    const out = computeTheory(job, signal);
     reply = { ok: true, out };
     transfer = transferables(out);
   } catch (e) {

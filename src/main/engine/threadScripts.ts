@@ -28,6 +28,8 @@ export interface TheoryThreadData {
   theoryThread: true;
   /** threads of its symmetric products (linalg's helpers), as the run's */
   threads: number;
+  /** an Int32Array's memory whose entry 0 set to 1 calls the job off (see engine/worker.ts) */
+  abort?: SharedArrayBuffer;
 }
 
 /** What the tracked-eigenvalue thread (engine/eigenThread.ts) is started with (its workerData). */

@@ -34,15 +34,43 @@ installFloat64Gemm(() => loadSyncFloat64Gemm(1));
 
 // A run's theory (from n = THEORY_THREAD_MIN_N on) goes to a thread of its own, beside the GD steps.
 let runThreads = defaultThreads();
+/** The theory threads at work, each with the flag that calls its job off. */
+const theoryThreads = new Set<{ flag: Int32Array; done: Promise<unknown> }>();
 installTheoryRunner(
   async (job) => {
-    const data: TheoryThreadData = { theoryThread: true, threads: runThreads };
-    const reply = await runOnThread<TheoryJobInput, TheoryThreadReply>(theoryThreadScript(), data, job);
-    if (!reply.ok) throw new Error(reply.message);
-    return reply.out;
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const data: TheoryThreadData = { theoryThread: true, threads: runThreads, abort: flag.buffer as SharedArrayBuffer };
+    const reply = runOnThread<TheoryJobInput, TheoryThreadReply>(theoryThreadScript(), data, job);
+    const entry = { flag, done: reply.catch(() => {}) };
+    theoryThreads.add(entry);
+    try {
+      const r = await reply;
+      if (!r.ok) throw new Error(r.message);
+      return r.out;
+    } finally {
+      theoryThreads.delete(entry);
+    }
   },
   (m) => process.stderr.write(`[engine] ${m}\n`),
 );
+
+/** The longest a run's end waits for a theory thread it called off (it stops at its next check, within ms). */
+const THEORY_CALL_OFF_MS = 10_000;
+
+/**
+ * Calls off the theory threads still at work and waits for them to answer: a thread is then outside onnxruntime
+ * (its eigensolvers multiply there), so that the host may terminate this worker, and its threads with it, once
+ * the run's end is reported.
+ */
+async function callOffTheories(): Promise<void> {
+  const pending = [...theoryThreads];
+  if (pending.length === 0) return;
+  for (const t of pending) Atomics.store(t.flag, 0, 1);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, THEORY_CALL_OFF_MS)));
+  await Promise.race([Promise.all(pending.map((t) => t.done)), late]);
+  clearTimeout(timer);
+}
 // The eigenvalues of a run's tracked steps (from n = EIGEN_THREAD_MIN_N on) on a thread of its own, beside the
 // rest of each tracked step's diagnostics: where the run computes on two threads or more (at a tracked step
 // the steps' second thread is idle); a run on one thread leaves the other cores to the window.
@@ -165,11 +193,13 @@ async function start(msg: Extract<HostToWorker, { type: 'start' }>): Promise<voi
     batch.flush();
     checkpoints.flush();
     backend.dispose();
+    await callOffTheories();
     send({ type: 'done', runId, outcome, lastStep });
   } catch (e) {
     batch.flush();
     checkpoints.flush();
     const error = toError(e);
+    await callOffTheories();
     send({ type: 'done', runId, outcome: { status: 'failed', reason: error.message, error }, lastStep });
   }
 }

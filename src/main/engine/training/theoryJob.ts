@@ -12,6 +12,7 @@ import { nearSingularWarning, parallelPairWarnings, type Dataset } from '../data
 import { datasetWarnings } from '../datasets/warnings';
 import { regimeKernel } from '../ntk/infiniteKernels';
 import { linearizedModel, runTheory, type LinearizedModel, type RunTheory } from '../theory';
+import type { AbortFlag } from '../linalg';
 import { leadingRate, type ChosenLearningRates } from './learningRates';
 
 /** What the theory of a run is computed from (structured-cloneable). */
@@ -63,8 +64,12 @@ export function linearModelOf(l: LinearModelData): LinearizedModel {
   return linearizedModel(null, l.n, l.E0, l.d, l.eta, { values: l.values, vectors: l.vectors, coefficients: l.coefficients });
 }
 
-/** Runs the theory of a run (see the module doc): several n×n eigendecompositions, seconds at n = 1000. */
-export function computeTheory(input: TheoryJobInput): TheoryJobOutput {
+/**
+ * Runs the theory of a run (see the module doc): several n×n eigendecompositions, seconds at n = 1000. With
+ * `signal` set it stops at the eigensolvers' next check and returns what it has (the theory then says it is
+ * unavailable, and there is no frozen-kernel model).
+ */
+export function computeTheory(input: TheoryJobInput, signal?: AbortFlag): TheoryJobOutput {
   const { config, data, m, U0, Utest0, learningRates, rates, lossWeight, scale } = input;
   const { X, d, n } = data;
   const regime = config.regime;
@@ -89,6 +94,7 @@ export function computeTheory(input: TheoryJobInput): TheoryJobOutput {
           if (w !== null) later.push(w);
         },
         ...(input.kernels !== undefined ? { kernels: input.kernels } : {}),
+        ...(signal !== undefined ? { signal } : {}),
       },
     );
   } catch (e) {
@@ -96,6 +102,8 @@ export function computeTheory(input: TheoryJobInput): TheoryJobOutput {
     else if (e instanceof WorkbenchException) later.push(`theory unavailable: ${e.message}`);
     else throw e;
   }
+  // Called off (the run ended before it came in): nothing more is computed.
+  if (signal?.aborted === true) return { theory, warnings: later, linear: null };
   // Where the theory did not decompose the joint kernel, the data check does it itself.
   // Its parallel-sample warnings are in data.warnings or `later` already: the pairwise scan is not repeated.
   if (!jointChecked) {

@@ -55,16 +55,15 @@ afterAll(() => {
 const withoutWall = (rs: MetricRecord[]) => rs.map(({ wallMs: _w, ...r }) => r);
 
 describe('the theory thread', () => {
-  it('answers a theory job with exactly what the engine thread computes', { timeout: 60_000 }, async () => {
-    const cfg = config({ samples: 60 });
+  /** A theory job for `cfg`'s data, with outputs near the inputs. */
+  const jobOf = (cfg: Config): TheoryJobInput => {
     const data = buildDataset(cfg);
     const { X, d, n, Xtest, nTest } = data;
-    const U0 = X.map((x, k) => 0.5 * x + 0.01 * Math.sin(k));
-    const job: TheoryJobInput = {
+    return {
       config: cfg,
       data: { name: data.name, X, d, n, Xtest, nTest, warnings: data.warnings },
       m: cfg.hiddenWidth,
-      U0,
+      U0: X.map((x, k) => 0.5 * x + 0.01 * Math.sin(k)),
       Utest0: new Float64Array(d * nTest),
       learningRates: { encoder: 0.2, decoder: 0.2 },
       rates: { etaW: 0.2, etaV: 0.2 },
@@ -72,6 +71,12 @@ describe('the theory thread', () => {
       scale: 1 / Math.sqrt(cfg.hiddenWidth),
       tooLarge: null,
     };
+  };
+
+  it('answers a theory job with exactly what the engine thread computes', { timeout: 60_000 }, async () => {
+    const cfg = config({ samples: 60 });
+    const job = jobOf(cfg);
+    const { X, d, n } = job.data;
     const here = computeTheory(job);
     const reply = await runOnThread<TheoryJobInput, TheoryThreadReply>(
       theoryThreadScript(),
@@ -91,6 +96,25 @@ describe('the theory thread', () => {
     const given = computeTheory({ ...job, kernels: infiniteKernels(X, d, n) });
     expect(given.theory).toEqual(here.theory);
     expect(Array.from(given.linear!.vectors)).toEqual(Array.from(here.linear!.vectors));
+  });
+
+  it('a job called off (the run ended first) answers at once: the theory unavailable, no frozen-kernel model', { timeout: 60_000 }, async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(flag, 0, 1);
+    const job = jobOf(config());
+    const reply = await runOnThread<TheoryJobInput, TheoryThreadReply>(
+      theoryThreadScript(),
+      { theoryThread: true, threads: 1, abort: flag.buffer as SharedArrayBuffer } satisfies TheoryThreadData,
+      job,
+    );
+    expect(reply.ok).toBe(true);
+    if (!reply.ok) return;
+    expect(reply.out.linear).toBeNull();
+    expect(reply.out.warnings.some((w) => w.startsWith('theory unavailable') && w.includes('cancelled'))).toBe(true);
+    // Not called off, the same job has its theory and its model.
+    const whole = computeTheory(job);
+    expect(whole.linear).not.toBeNull();
+    expect(whole.warnings.some((w) => w.startsWith('theory unavailable'))).toBe(false);
   });
 
   it('a thread that fails to load rejects (the run then computes the theory itself)', async () => {
