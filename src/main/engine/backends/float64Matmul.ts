@@ -6,8 +6,11 @@
  * to install (linalg's installFloat64Gemm).
  */
 import { createRequire } from 'node:module';
+import type { InferenceSession } from 'onnxruntime-node';
 import type { Float64Gemm } from '../linalg';
 import { GraphBuilder } from './onnx/graphBuilder';
+
+type SessionOptions = InferenceSession.SessionOptions;
 
 /** C = A B in float64 on onnxruntime; one cached session per shape. */
 export interface Float64Matmul {
@@ -30,23 +33,13 @@ export interface Float64MatmulOptions {
  * loaded here (the caller then falls back to TypeScript). C = A B with A [m, k], B [k, n] row-major.
  */
 export async function loadFloat64Matmul(opts: Float64MatmulOptions = {}): Promise<Float64Matmul | null> {
-  const threads = opts.threads ?? 2;
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new RangeError(`loadFloat64Matmul: threads must be a positive integer, got ${threads}`);
-  }
+  const options = cpuOptions('loadFloat64Matmul', opts.threads ?? 2);
   let ort: typeof import('onnxruntime-node');
   try {
     ort = await import('onnxruntime-node');
   } catch {
     return null;
   }
-  const options: import('onnxruntime-node').InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  };
   const sessions = new Map<string, Promise<import('onnxruntime-node').InferenceSession>>();
   const session = (m: number, k: number, n: number): Promise<import('onnxruntime-node').InferenceSession> => {
     const key = `${m}x${k}x${n}`;
@@ -61,7 +54,7 @@ export async function loadFloat64Matmul(opts: Float64MatmulOptions = {}): Promis
     return s;
   };
   return {
-    description: `onnxruntime-node ${ort.env.versions.node ?? ''} CPU, ${threads} thread${threads > 1 ? 's' : ''}`,
+    description: `onnxruntime-node ${ort.env.versions.node ?? ''} CPU, ${options.intraOpNumThreads} thread${options.intraOpNumThreads > 1 ? 's' : ''}`,
     async matmul(a, b, m, k, n) {
       for (const [name, v] of [
         ['m', m],
@@ -91,11 +84,13 @@ export async function loadFloat64Matmul(opts: Float64MatmulOptions = {}): Promis
  * linalg/tridiagonalDc.ts) on onnxruntime's CPU kernels, or null where onnxruntime-node cannot be loaded. It
  * runs on the calling thread (`threads` intra-op threads, the caller counted) through the binding's
  * synchronous session: one session for every shape (its dimensions are symbolic) and one more for a product
- * plus an addend, the inputs read where they lie and the result written into the caller's array. At n = 1000 it multiplies at ~35 GFLOP/s on one thread
- * against ~6 for our WebAssembly kernels.
+ * plus an addend, the inputs read where they lie and the result written into the caller's array. At n = 1000
+ * it multiplies at ~35 GFLOP/s on one thread against ~6 for our WebAssembly kernels.
  */
 export function loadSyncFloat64Gemm(threads = 1): Float64Gemm | null {
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`loadSyncFloat64Gemm: threads must be a positive integer, got ${threads}`);
+  // No arena: a product's intermediate (the sum's A·B) goes back to the system after each run instead of
+  // staying held by the session between the eigensolver's rare calls.
+  const options = { ...cpuOptions('loadSyncFloat64Gemm', threads), enableCpuMemArena: false, enableMemPattern: false };
   let ort: typeof import('onnxruntime-node');
   let product: SyncSession;
   let productAdd: SyncSession;
@@ -104,17 +99,6 @@ export function loadSyncFloat64Gemm(threads = 1): Float64Gemm | null {
     ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
     const native = require('onnxruntime-node/dist/binding') as { initOrt(): void; binding: { InferenceSession: new () => SyncSession } };
     native.initOrt();
-    // No arena: a product's intermediate (the sum's A·B) goes back to the system after each run instead of
-    // staying held by the session between the eigensolver's rare calls.
-    const options = {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      enableCpuMemArena: false,
-      enableMemPattern: false,
-    };
     const load = (withC: boolean): SyncSession => {
       const g = new GraphBuilder('float64');
       const ab = g.op('MatMul', [g.input('A', null), g.input('B', null)]);
@@ -146,4 +130,10 @@ export function loadSyncFloat64Gemm(threads = 1): Float64Gemm | null {
 interface SyncSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
   run(feeds: Record<string, unknown>, fetches: Record<string, unknown>, options: object): unknown;
+}
+
+/** The CPU session options of both products: `threads` intra-op threads (checked, named after `who`), in sequence. */
+function cpuOptions(who: string, threads: number): SessionOptions & { intraOpNumThreads: number } {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`${who}: threads must be a positive integer, got ${threads}`);
+  return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 }

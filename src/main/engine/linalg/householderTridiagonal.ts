@@ -284,8 +284,9 @@ export function mirrorUpperToLower(a: Float64Array, n: number): void {
  * Householder tridiagonalization for eigenvectors: A [n, n] (row-major, symmetric; destroyed) = Q T Qᵀ with
  * d, e as in {@link householderTridiagonalBlocked}; returns Qᵀ [n, n] row-major (row r is column r of Q), the
  * layout in which the QL rotations touch contiguous rows. Large n: the blocked reduction, then Qᵀ =
- * H_{n−2} ⋯ H_0 built four rows at a time (each row is e_rᵀ times the reflectors, so four rows share every
- * streamed reflector), or in `fast.gemm` where given (with an n×n scratch array); small n: the unblocked reduction with accumulation.
+ * H_{n−2} ⋯ H_0 accumulated in blocks of reflectors ({@link accumulateReflectors}; with `fast`, in its product
+ * and with its n×n scratch array, {@link accumulateContiguous}); small n: the unblocked reduction with
+ * accumulation.
  */
 export function householderTridiagonalVectors(
   a: Float64Array,

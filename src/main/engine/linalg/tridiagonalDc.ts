@@ -1,10 +1,10 @@
 /**
  * Eigenvalues and eigenvectors of a symmetric tridiagonal matrix by divide and conquer (Cuppen's method with
  * Gu and Eisenstat's eigenvectors, as LAPACK's dstedc/dlaed0–dlaed4), SPEC §8. The merges' level-3 work (the
- * eigenvectors of each rank-one update times the halves' eigenvectors) runs in a float64 matrix product the
- * caller installs (fastGemm.ts): with it the ~6n³ flops of the QL rotations become ~4n³/3
- * flops of products at native speed; without one the eigensolver keeps implicit QL (our WebAssembly products
- * would make the merges cost about what the rotations do).
+ * eigenvectors of each rank-one update times the halves' eigenvectors) runs in the float64 product the caller
+ * gives (the one installed in fastGemm.ts): the ~6n³ flops of the QL rotations become ~4n³/3 flops of products
+ * at native speed. Without one the eigensolver keeps implicit QL (our WebAssembly products would make the
+ * merges cost about what the rotations do).
  */
 import { WorkbenchException } from '../../../shared/api/result';
 import { checkAborted, type AbortFlag } from './diagnostics';
@@ -268,12 +268,12 @@ function rotateRows(a: Float64Array, n: number, p: number, q: number, c: number,
 function secularRoot(d: Float64Array, z: Float64Array, r: number, k: number, delta: Float64Array, base: Float64Array): number {
   const K = d.length;
   const last = k === K - 1;
-  let zz = 0;
-  for (let i = 0; i < K; i++) zz += z[i]! * z[i]!;
   let origin = k;
   let lo: number;
   let hi: number;
   if (last) {
+    let zz = 0;
+    for (let i = 0; i < K; i++) zz += z[i]! * z[i]!;
     lo = 0;
     hi = r * zz;
   } else {

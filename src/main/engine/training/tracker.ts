@@ -9,7 +9,7 @@ import { WorkbenchException, type WorkbenchErrorCode } from '../../../shared/api
 import type { TrackedMetrics } from '../../../shared/run/format';
 import type { Trainer } from '../backends/types';
 import type { Dataset } from '../datasets';
-import { forwardOutputs } from '../autoencoder/model';
+import { forwardOutputs, lossOf } from '../autoencoder/model';
 import { gemmNT, matmulFast, releaseIdleKernels, transpose } from '../linalg';
 import type { LinearizedModel } from '../theory';
 import { patternStats } from './collapse';
@@ -150,7 +150,7 @@ export class Tracker {
     let testLoss: number | null = null;
     if (nTest > 0) {
       Utest = forwardOutputs(W, V, Xtest, { d, n: nTest, m }, scale);
-      testLoss = 0.5 * this.ctx.testWeight * squaredDistance(Utest, Xtest);
+      testLoss = lossOf(Utest, Xtest, this.ctx.testWeight);
     }
     const lossWeight = this.ctx.lossWeight;
     if (this.ctx.linearNet) tracked.linearizedNetworkLoss = this.ctx.linearNet.lossAt(step) * lossWeight;
@@ -159,7 +159,7 @@ export class Tracker {
       this.linearParts(this.ctx.linear, tracked, residual(U, X), step);
     } else if (this.ctx.linearPending === true && step === 0 && !this.ctx.resumed) {
       // Every frozen-kernel model starts at E(0) = U₀ − X: its loss at step 0 needs no decomposition.
-      tracked.linearizedLoss = 0.5 * squaredDistance(U, X) * lossWeight;
+      tracked.linearizedLoss = lossOf(U, X, 1) * lossWeight;
     } else if (this.ctx.linearPending === true) {
       // The model is on its way: this step's residual is kept (the trainer's outputs move on) for then.
       const E = residual(U, X);
@@ -257,13 +257,6 @@ function neuronMoves(W: Float64Array, W0: Float64Array | Float32Array, m: number
     if (mv > maxMove || Number.isNaN(mv)) maxMove = mv;
   }
   return { moves, maxMove };
-}
-
-/** ‖a − b‖² over the entries of a. */
-function squaredDistance(a: Float64Array | Float32Array, b: Float64Array | Float32Array): number {
-  let s = 0;
-  for (let k = 0; k < a.length; k++) s += (a[k]! - b[k]!) ** 2;
-  return s;
 }
 
 /** E = U − X, a copy. */
