@@ -41,7 +41,8 @@ class JsGd {
   readonly d: number;
   readonly n: number;
   readonly m: number;
-  private readonly spec: TrainerSpec;
+  /** the spec without θ₀ (copied into W, V: the caller's arrays are not held) */
+  private readonly spec: Omit<TrainerSpec, 'W0' | 'V0'>;
   private readonly X: Buf;
   private readonly W: Buf;
   private readonly V: Buf;
@@ -62,7 +63,8 @@ class JsGd {
 
   constructor(spec: TrainerSpec) {
     checkSpec(spec);
-    this.spec = spec;
+    const { W0: _W0, V0: _V0, ...rest } = spec;
+    this.spec = rest;
     const { d, n, m, dtype } = spec;
     this.d = d;
     this.n = n;

@@ -48,7 +48,11 @@ class OnnxTrainer implements Trainer {
   private W: Ort.Tensor;
   private V: Ort.Tensor;
   private pending: { W: Ort.Tensor; V: Ort.Tensor; loss: number } | null = null;
-  /** the forward graph's result for the parameters it ran on (loss() and outputs() share one run per θ) */
+  /**
+   * the forward graph's result for the parameters it ran on (loss() and outputs() share one run per θ);
+   * dropped when the parameters move on, so that its [n, m] pattern and old parameters (~28 MiB at n = 1000,
+   * m = 10000) are not held through the steps until the next tracked one (issue 13)
+   */
   private forwardOf: { W: Ort.Tensor; V: Ort.Tensor; out: Promise<Ort.InferenceSession.OnnxValueMapType> } | null = null;
   private readonly sessions = new Map<string, Promise<Session>>();
   /** mini-batch step graphs by batch size */
@@ -137,8 +141,7 @@ class OnnxTrainer implements Trainer {
     // A pending full-batch step (from tracedNtk) is not the step taken now.
     this.pending = null;
     const next = this.advance(await this.run('step', data, await p));
-    this.W = next.W;
-    this.V = next.V;
+    this.moveTo(next);
     return next.loss;
   }
 
@@ -146,6 +149,14 @@ class OnnxTrainer implements Trainer {
     const t = out[name];
     if (t === undefined) throw new Error(`onnx graph returned no '${name}'`);
     return t as Ort.Tensor;
+  }
+
+  /** The parameters move on to `next`: the pending step and the forward results of the old ones are dropped. */
+  private moveTo(next: { W: Ort.Tensor; V: Ort.Tensor }): void {
+    this.pending = null;
+    this.forwardOf = null;
+    this.W = next.W;
+    this.V = next.V;
   }
 
   private advance(out: Ort.InferenceSession.OnnxValueMapType): { W: Ort.Tensor; V: Ort.Tensor; loss: number } {
@@ -161,9 +172,7 @@ class OnnxTrainer implements Trainer {
     let loss = Number.NaN;
     for (let k = 0; k < count; k++) {
       const next = this.pending ?? this.advance(await this.run('step'));
-      this.pending = null;
-      this.W = next.W;
-      this.V = next.V;
+      this.moveTo(next);
       loss = next.loss;
     }
     return loss;

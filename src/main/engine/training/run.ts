@@ -98,7 +98,12 @@ async function train(
   const wall = () => cb.now() - t0;
   // The meta goes out from inside the set-up as soon as L(θ₀) is known (step 0 is drawn from it, issue 13).
   const setup = await setUpRun(config, backend, { announce: (meta) => cb.onMeta(meta), elapsedMs: wall });
-  const { data, m, init, lossWeight, rates, L0, H0, batch } = setup;
+  const { data, m, lossWeight, rates, L0, H0, batch } = setup;
+  // θ₀ in float64: let go (null) once the initial parameters are out, unless the divergence check needs it.
+  let init: { W: Float64Array; V: Float64Array } | null = setup.takeInit();
+  // What the closures below read of the set-up, taken out of it (a closure that reads a variable keeps it for
+  // the whole run).
+  const { finishTheory, meta: setupMeta, warningsLeftToTheory, theoryOffloaded } = setup;
   const { X, d, n } = data;
   const regime = config.regime;
   let trainer: Trainer = setup.trainer;
@@ -111,7 +116,6 @@ async function train(
       scale: setup.scale,
       testWeight: setup.testWeight,
       lossWeight,
-      init,
       H0,
       linear: null,
       linearPending: config.regime !== 'tied',
@@ -120,6 +124,7 @@ async function train(
       eigenThread,
     },
     trainer,
+    init,
   );
 
   let startStep = 0;
@@ -148,13 +153,15 @@ async function train(
   // 1/λ_max of the effective empirical NTK at init, in the units of η_W (η_V for decoder-only); joint keeps
   // the ratio η_V/η_W, which the kernel's weighting already contains.
   // Weight-tied with the automatic step: its λ_max is already that of the full kernel at init.
+  // θ₀ is kept for it only where the suggested rate needs the empirical λ_max at init.
+  const initForRate = (regime === 'tied' && rates.lambdaMax === null) || (regime !== 'tied' && !H0) ? init : null;
   const divergence = new DivergenceMonitor(L0, eta, async () =>
     suggestedLearningRate(
       regime === 'tied' && rates.lambdaMax !== null
         ? rates.lambdaMax
-        : regime === 'tied' || !H0
-          ? (await empiricalLambdaMax(config, data, init, rates, backend)).lambdaMax
-          : largestEigenvalue(H0, n),
+        : initForRate !== null
+          ? (await empiricalLambdaMax(config, data, initForRate, rates, backend)).lambdaMax
+          : largestEigenvalue(H0!, n),
       lossWeight,
     ),
   );
@@ -203,11 +210,11 @@ async function train(
   // The theory starts once the first record is out. On a thread of its own it goes on beside the GD steps and
   // is reported as soon as it is in; the tracked records after the first are held back until it is (see `held`),
   // and the run's last record waits for it. In place it is computed there and then.
-  let theoryJob: ReturnType<typeof setup.finishTheory> | null = null;
+  let theoryJob: ReturnType<typeof finishTheory> | null = null;
   let theoryArrived = false;
-  const startTheory = (): ReturnType<typeof setup.finishTheory> => {
+  const startTheory = (): ReturnType<typeof finishTheory> => {
     if (theoryJob === null) {
-      theoryJob = setup.finishTheory();
+      theoryJob = finishTheory();
       void theoryJob.then(
         () => void (theoryArrived = true),
         () => void (theoryArrived = true),
@@ -233,10 +240,10 @@ async function train(
     theoryApplied = true;
     tracker.setLinear(null);
     cb.onMeta({
-      ...setup.meta,
+      ...setupMeta,
       theory: null,
       theoryPending: false,
-      warnings: [...setup.meta.warnings, ...setup.warningsLeftToTheory(), 'theory not computed: the run was stopped before it was ready'],
+      warnings: [...setupMeta.warnings, ...warningsLeftToTheory(), 'theory not computed: the run was stopped before it was ready'],
     });
     // The held records go out without their frozen-kernel parts.
     flushHeld();
@@ -274,6 +281,7 @@ async function train(
 
   // θ₀ is what a later analysis compares the trained weights against; on resume it is recomputed from the seed.
   cb.onParams?.({ which: 'initial', step: 0, m, d, W: init.W, V: init.V });
+  init = null;
   let k = startStep;
   /** the step the trainer's parameters are at (one ahead of k between a GD step and k++) */
   let paramStep = startStep;
@@ -306,7 +314,7 @@ async function train(
     }
     // The first record is out: now the theory (seconds of n×n eigendecompositions at n = 1000), beside the steps
     // or here, reported as the meta again; the tracked steps compare against its frozen-kernel model.
-    if (setup.theoryOffloaded) void startTheory();
+    if (theoryOffloaded) void startTheory();
     else await applyTheory();
     for (;;) {
       if (theoryArrived) await applyTheory();

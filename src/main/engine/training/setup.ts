@@ -33,7 +33,11 @@ export interface RunSetup {
   m: number;
   /** output scale s (SPEC §1.2) */
   scale: number;
-  init: { W: Float64Array; V: Float64Array };
+  /**
+   * θ₀ in float64, handed over once: a second call throws. The set-up keeps no reference to it, so that the
+   * run can let it go once it has no more use for it (15 MiB at m = 10000, d = 100; issue 13: memory).
+   */
+  takeInit(): { W: Float64Array; V: Float64Array };
   /** 1, or 1/n for the 1/n-normalized loss */
   lossWeight: number;
   /** 1, or 1/nTest */
@@ -201,11 +205,17 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
     return { meta: { ...meta, warnings: [...meta.warnings, ...out.warnings], theory: out.theory, theoryPending: false }, linear };
   }
 
+  let handOver: { W: Float64Array; V: Float64Array } | null = init;
   return {
     data,
     m,
     scale,
-    init,
+    takeInit: () => {
+      if (handOver === null) throw new Error('setUpRun: θ₀ was taken already');
+      const out = handOver;
+      handOver = null;
+      return out;
+    },
     lossWeight,
     testWeight,
     rates,

@@ -35,7 +35,6 @@ export interface TrackerContext {
   testWeight: number;
   /** weight of the training loss (1, or 1/n) */
   lossWeight: number;
-  init: { W: Float64Array; V: Float64Array };
   /** traced NTK at init (null when kernel tracking is off) */
   H0: Float64Array | null;
   /**
@@ -98,14 +97,17 @@ export class Tracker {
     this.ctx.linearPending = false;
   }
 
-  /** A tracker for a run whose trainer holds θ₀ now. */
-  static async create(ctx: TrackerContext, trainer: Trainer): Promise<Tracker> {
+  /**
+   * A tracker for a run whose trainer holds θ₀ (`init`) now. `init` itself is not kept: the tracker holds θ₀ as
+   * the trainer does (float32 for a float32 run).
+   */
+  static async create(ctx: TrackerContext, trainer: Trainer, init: { W: Float64Array; V: Float64Array }): Promise<Tracker> {
     // Movement is measured from θ₀ as the trainer holds it, so step 0 is exactly 0: a float32 trainer holds θ₀
     // rounded to float32 (kept so, at half the size of a float64 copy); a float64 one holds it exactly.
     const held = (a: Float64Array): Float64Array | Float32Array => (ctx.config.dtype === 'float32' ? Float32Array.from(a) : a);
     const { X, d, n } = ctx.data;
-    const A0 = await activationPattern(trainer, ctx.init.W, X, d, n, ctx.m);
-    return new Tracker(ctx, held(ctx.init.W), held(ctx.init.V), A0);
+    const A0 = await activationPattern(trainer, init.W, X, d, n, ctx.m);
+    return new Tracker(ctx, held(init.W), held(init.V), A0);
   }
 
   /**
