@@ -199,10 +199,18 @@ export function runTheory(
   const encExt = extremeValues(raw.enc, n, signal, regime === 'weak');
   const decExt = extremeValues(raw.dec, n, signal, regime === 'decoder');
   // A run's frozen-kernel matrix K (below) is often the joint kernel itself, entry for entry (joint training,
-  // η_V = η_W, NTK scaling, sum loss): then one decomposition, with vectors, serves λ_J and the model.
-  const given = regime === 'joint' ? ctx.learningRates.encoder : null;
+  // η_V = η_W, NTK scaling, sum loss): then one decomposition, with vectors, serves λ_J and the model. K depends
+  // on the rates through η_V/η_W alone, known here where both are given or where neither is (the automatic η_W,
+  // and η_V = η_W: the ratio is 1 whatever η_W comes out; issue 13: two Lanczos solves saved in the default run).
+  const { encoder: given, decoder: givenDecoder } = ctx.learningRates;
   const Kgiven =
-    given !== null && given > 0 ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, given, ctx.learningRates.decoder ?? given) : null;
+    regime !== 'joint'
+      ? null
+      : given !== null && given > 0
+        ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, given, givenDecoder ?? given)
+        : given === null && givenDecoder === null
+          ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, 1, 1)
+          : null;
   const shared =
     Kgiven !== null && sameEntries(Kgiven, joint)
       ? (symmetricEigen(joint, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array })
@@ -251,7 +259,7 @@ export function runTheory(
   // K such that the frozen-kernel GD map is I − η_W K.
   const f = scalingFactor * lossWeight;
   const wEnc = regime === 'decoder' ? 0 : nu2 * f;
-  const wDec = regime === 'weak' ? 0 : regime === 'joint' ? (k2 * f * (etaV ?? etaW)) / etaW : k2 * f;
+  const wDec = regime === 'weak' ? 0 : regime === 'joint' && etaV !== null && etaV !== etaW ? (k2 * f * etaV) / etaW : k2 * f;
   const K = regimeMatrix(raw, n, regime, nu2, k2, f, etaW, etaV ?? etaW);
   const eig =
     shared !== null && sameEntries(K, joint)
@@ -330,7 +338,8 @@ function regimeMatrix(
   etaV: number,
 ): Float64Array {
   const wEnc = regime === 'decoder' ? 0 : nu2 * f;
-  const wDec = regime === 'weak' ? 0 : regime === 'joint' ? (k2 * f * etaV) / etaW : k2 * f;
+  // η_V = η_W: the ratio is exactly 1 (k2·f·η/η can round off it), so that K is the joint kernel entry for entry.
+  const wDec = regime === 'weak' ? 0 : regime === 'joint' && etaV !== etaW ? (k2 * f * etaV) / etaW : k2 * f;
   const K = new Float64Array(n * n);
   for (let i = 0; i < n * n; i++) K[i] = wEnc * raw.enc[i]! + wDec * raw.dec[i]!;
   return K;

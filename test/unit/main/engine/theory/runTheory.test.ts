@@ -127,6 +127,23 @@ describe('runTheory()', () => {
     close(jnt.automaticEta! * joint![n - 1]!, 1, 1);
   });
 
+  it(`from n = ${THEORY_EXTREMES_MIN_N} on, joint with the automatic η_W and η_V = η_W (κ ≠ 1): the joint kernel is the run's K and one decomposition with vectors serves λ_J, λ_max and the model`, () => {
+    const n = THEORY_EXTREMES_MIN_N + 44;
+    const c = cfg({ samples: n, testSamples: 0, inputDim: 12, kappa: 0.8, nu: 1.1, steps: 10, regime: 'joint' });
+    const ds = buildDataset(c);
+    const t = runTheory(c, ds, { U0: new Float64Array(ds.d * ds.n), learningRates: { encoder: null, decoder: null } });
+    const k = infiniteKernels(ds.X, ds.d, ds.n);
+    const ref = symmetricEigen(
+      Float64Array.from(k.enc, (v, i) => 1.21 * v + 0.64 * k.dec[i]!),
+      n,
+    ).values;
+    // The extreme-eigenvalue solver would agree to round-off only; the shared decomposition gives the same numbers.
+    expect(t.lambdaMinRegime).toBe(t.lambdaJoint);
+    expect(Math.abs(t.lambdaJoint! - ref[0]!)).toBeLessThan(1e-12 * ref[n - 1]!);
+    expect(Math.abs(t.lambdaMaxRegime! - ref[n - 1]!)).toBeLessThan(1e-12 * ref[n - 1]!);
+    expect(Math.abs(t.automaticEta! * t.lambdaMaxRegime! - 1)).toBeLessThan(1e-12);
+  });
+
   it('skips the eigendecompositions above 2000 samples with a note', () => {
     const n = 2001,
       d = 2;
