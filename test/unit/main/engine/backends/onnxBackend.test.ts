@@ -3,6 +3,7 @@ import type { Dtype } from '../../../../../src/shared/config/schema';
 import { createOnnxBackend, createOnnxCudaBackend } from '../../../../../src/main/engine/backends/onnxBackend';
 import type { ComputeBackend } from '../../../../../src/main/engine/backends/types';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
+import { collectGarbage, collectionProbe, nextTasks } from '../../../../support/gc';
 import {
   REGIMES_ALL,
   REL_TOL,
@@ -204,6 +205,29 @@ describe('OnnxTrainer.activationPattern()', () => {
       await t.step(3);
       const { W } = await t.params();
       expect(Array.from(await t.activationPattern!())).toEqual(Array.from(activationPatternF64(W, spec.X, spec.d, spec.n, spec.m)));
+    } finally {
+      t.dispose();
+    }
+  });
+});
+
+describe('OnnxTrainer memory (issue 13)', () => {
+  it('does not hold a tracked step’s activation pattern once the parameters move on', async () => {
+    const t = backend.createTrainer(makeSpec('joint', 'float32', { d: 3, n: 40, m: 30 }));
+    try {
+      const probe = collectionProbe();
+      await t.tracedNtk();
+      probe.watch(await t.activationPattern!(), 'A');
+      const collect = async (): Promise<string[]> => {
+        await nextTasks();
+        collectGarbage();
+        await nextTasks();
+        return probe.collected();
+      };
+      // Still at the same parameters, the pattern is the trainer's to give again: it stays.
+      expect(await collect()).toEqual([]);
+      await t.step(1);
+      expect(await collect()).toEqual(['A']);
     } finally {
       t.dispose();
     }

@@ -6,6 +6,7 @@ import { defaultConfig, parseConfig, type Config } from '../../../../../src/shar
 import type { RunMeta } from '../../../../../src/shared/api/contract';
 import type { MetricRecord } from '../../../../../src/shared/run/format';
 import { buildDataset, datasetWarnings } from '../../../../../src/main/engine/datasets';
+import { collectGarbage, collectionProbe, nextTasks } from '../../../../support/gc';
 
 function tiny(over: Partial<Config> = {}): Config {
   return {
@@ -307,4 +308,34 @@ describe('automatic step with the 1/n-normalized loss', () => {
     expect(mean.length).toBe(sum.length);
     for (let i = 0; i < sum.length; i++) expect(mean[i]!).toBeCloseTo(sum[i]!, 10);
   });
+});
+
+// Issue 13 (memory): what a run no longer needs must not stay reachable through it for the rest of the run.
+describe('runTraining() memory', () => {
+  for (const regime of ['joint', 'weak', 'tied'] as const) {
+    it(`lets θ₀ in float64 go once the initial parameters are out, collected mid-run (${regime}, float32)`, async () => {
+      // float32: the tracker holds θ₀ as the trainer does, in float32 (a float64 run keeps θ₀ itself for good)
+      const probe = collectionProbe();
+      let finalSeen = false;
+      const cb: RunCallbacks = {
+        onMeta: () => {},
+        // Mid-run: its later records and final parameters are still to come.
+        onRecord: (r) => void (r.step === 40 && collectGarbage()),
+        onParams: (p) => {
+          if (p.which !== 'initial') finalSeen = true;
+          else {
+            probe.watch(p.W, 'W0');
+            probe.watch(p.V, 'V0');
+          }
+        },
+        now: () => 0,
+      };
+      const out = await runTraining(tiny({ regime, dtype: 'float32', steps: 60 }), createJsBackend(), freeRunning, cb);
+      // The finalizers of what the mid-run collection found unreachable run now, before anything else collects.
+      await nextTasks();
+      expect(out.status).toBe('finished');
+      expect(finalSeen).toBe(true);
+      expect(probe.collected().sort()).toEqual(['V0', 'W0']);
+    });
+  }
 });
