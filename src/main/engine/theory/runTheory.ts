@@ -203,16 +203,19 @@ export function runTheory(
   // on the rates through η_V/η_W alone, known here where both are given or where neither is (the automatic η_W,
   // and η_V = η_W: the ratio is 1 whatever η_W comes out; issue 13: two Lanczos solves saved in the default run).
   const { encoder: given, decoder: givenDecoder } = ctx.learningRates;
-  const Kgiven =
+  const f = scalingFactor * lossWeight;
+  // The joint kernel's own weights, as jointKernel forms them: K with these weights is the joint kernel itself.
+  const isJoint = (w: Weights): boolean => w.enc === config.nu * config.nu && w.dec === config.kappa * config.kappa;
+  const known =
     regime !== 'joint'
       ? null
       : given !== null && given > 0
-        ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, given, givenDecoder ?? given)
+        ? regimeWeights(regime, nu2, k2, f, given, givenDecoder ?? given)
         : given === null && givenDecoder === null
-          ? regimeMatrix(raw, n, regime, nu2, k2, scalingFactor * lossWeight, 1, 1)
+          ? regimeWeights(regime, nu2, k2, f, 1, 1)
           : null;
   const shared =
-    Kgiven !== null && sameEntries(Kgiven, joint)
+    known !== null && isJoint(known)
       ? (symmetricEigen(joint, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array })
       : null;
   const jointExt = shared !== null ? { min: shared.values[0]!, max: shared.values[n - 1]! } : extremeValues(joint, n, signal, true);
@@ -256,13 +259,12 @@ export function runTheory(
     return out;
   }
 
-  // K such that the frozen-kernel GD map is I − η_W K.
-  const f = scalingFactor * lossWeight;
-  const wEnc = regime === 'decoder' ? 0 : nu2 * f;
-  const wDec = regime === 'weak' ? 0 : regime === 'joint' && etaV !== null && etaV !== etaW ? (k2 * f * etaV) / etaW : k2 * f;
-  const K = regimeMatrix(raw, n, regime, nu2, k2, f, etaW, etaV ?? etaW);
+  // K such that the frozen-kernel GD map is I − η_W K: the joint kernel itself where its weights are the joint
+  // kernel's (then no second n×n array, and the shared decomposition serves it).
+  const weights = regimeWeights(regime, nu2, k2, f, etaW, etaV ?? etaW);
+  const K = isJoint(weights) ? joint : regimeMatrix(raw, n, weights);
   const eig =
-    shared !== null && sameEntries(K, joint)
+    shared !== null && K === joint
       ? shared
       : (symmetricEigen(K, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array });
   out.lambdaMinRegime = eig.values[0]!;
@@ -284,7 +286,7 @@ export function runTheory(
   if (nTest > 0) {
     const cross = infiniteKernels(X, d, n, Xtest, nTest);
     const Q = new Float64Array(n * nTest);
-    for (let i = 0; i < Q.length; i++) Q[i] = wEnc * cross.enc[i]! + wDec * cross.dec[i]!;
+    for (let i = 0; i < Q.length; i++) Q[i] = weights.enc * cross.enc[i]! + weights.dec * cross.dec[i]!;
     const uInf = predictLinearized(model, Q, nTest, Infinity, ctx.Utest0);
     const uK = predictLinearized(model, Q, nTest, config.steps, ctx.Utest0);
     const mem = spanShare(X, d, n, uInf, nTest);
@@ -326,29 +328,25 @@ function extremeValues(a: Float64Array, n: number, signal: { readonly aborted: b
   return { min: v[0]!, max: v[n - 1]! };
 }
 
-/** K = w_enc·H_enc∞ + w_dec·H_dec∞ of the regime (the weights as {@link runTheory} forms them). */
-function regimeMatrix(
-  raw: { enc: Float64Array; dec: Float64Array },
-  n: number,
-  regime: Config['regime'],
-  nu2: number,
-  k2: number,
-  f: number,
-  etaW: number,
-  etaV: number,
-): Float64Array {
-  const wEnc = regime === 'decoder' ? 0 : nu2 * f;
-  // η_V = η_W: the ratio is exactly 1 (k2·f·η/η can round off it), so that K is the joint kernel entry for entry.
-  const wDec = regime === 'weak' ? 0 : regime === 'joint' && etaV !== etaW ? (k2 * f * etaV) / etaW : k2 * f;
-  const K = new Float64Array(n * n);
-  for (let i = 0; i < n * n; i++) K[i] = wEnc * raw.enc[i]! + wDec * raw.dec[i]!;
-  return K;
+/** The weights of H_enc∞ and H_dec∞ in a regime's K (f: the scaling factor times the loss weight). */
+interface Weights {
+  enc: number;
+  dec: number;
 }
 
-function sameEntries(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function regimeWeights(regime: Config['regime'], nu2: number, k2: number, f: number, etaW: number, etaV: number): Weights {
+  return {
+    enc: regime === 'decoder' ? 0 : nu2 * f,
+    // η_V = η_W: the ratio is exactly 1 (k2·f·η/η can round off it), so that K can be the joint kernel entry for entry.
+    dec: regime === 'weak' ? 0 : regime === 'joint' && etaV !== etaW ? (k2 * f * etaV) / etaW : k2 * f,
+  };
+}
+
+/** K = w_enc·H_enc∞ + w_dec·H_dec∞ [n, n]. */
+function regimeMatrix(raw: { enc: Float64Array; dec: Float64Array }, n: number, w: Weights): Float64Array {
+  const K = new Float64Array(n * n);
+  for (let i = 0; i < n * n; i++) K[i] = w.enc * raw.enc[i]! + w.dec * raw.dec[i]!;
+  return K;
 }
 
 function describeKernel(regime: Config['regime'], scaling: Config['scaling'], loss: Config['lossNormalization']): string {
