@@ -135,7 +135,16 @@ export interface EngineHostOptions {
    * start their runs at once). It is started shortly after the host and again after each run it served.
    */
   standby?: boolean;
+  /** how long {@link EngineHost.dispose} waits for the task worker's pending tasks (default {@link TASK_DRAIN_MS}) */
+  taskDrainMs?: number;
 }
+
+/**
+ * The longest app shutdown waits for the task worker's pending tasks before it terminates the worker: a worker
+ * terminated inside an onnxruntime call takes the whole process down (see the module's header), and the tasks
+ * (kernels, theory, eigensolvers) may be in one.
+ */
+export const TASK_DRAIN_MS = 10_000;
 
 /** The longest a retired worker (a run stopped past its grace) may take to reach its end before it is terminated. */
 export const RETIRE_MS = 60_000;
@@ -173,6 +182,9 @@ export class EngineHost implements RunEngine {
   private standby: Worker | null = null;
   private standbyTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
+  private readonly taskDrainMs: number;
+  /** told when the last pending task settles (set while {@link dispose} waits for them) */
+  private tasksDrained: (() => void) | null = null;
 
   constructor(opts: EngineHostOptions = {}) {
     quietOnnxRuntime();
@@ -184,6 +196,7 @@ export class EngineHost implements RunEngine {
     }
     this.threads = opts.threads;
     this.keepStandby = opts.standby === true;
+    this.taskDrainMs = opts.taskDrainMs ?? TASK_DRAIN_MS;
     this.scheduleStandby();
   }
 
@@ -442,12 +455,16 @@ export class EngineHost implements RunEngine {
       this.pendingTasks.delete(msg.id);
       if (msg.ok) p.resolve(msg.value);
       else p.reject(new WorkbenchException(msg.error.code, msg.error.message, msg.error.details));
-      if (this.pendingTasks.size === 0) w.unref();
+      if (this.pendingTasks.size === 0) {
+        w.unref();
+        this.tasksDrained?.();
+      }
     });
     const fail = (why: string): void => {
       this.taskWorker = null;
       for (const p of this.pendingTasks.values()) p.reject(new WorkbenchException('worker-crashed', why));
       this.pendingTasks.clear();
+      this.tasksDrained?.();
     };
     w.on('error', (e) => fail(`the engine crashed: ${e.message}`));
     w.on('exit', (code) => fail(`the engine exited unexpectedly (code ${code})`));
@@ -482,11 +499,24 @@ export class EngineHost implements RunEngine {
     });
   }
 
-  /** Terminates every worker (app shutdown). */
+  /**
+   * Terminates every worker (app shutdown), the task worker once its pending tasks are done (at most
+   * `taskDrainMs` later: it is not terminated inside a computation that may be an onnxruntime call).
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
     if (this.standbyTimer !== null) clearTimeout(this.standbyTimer);
     this.standbyTimer = null;
+    if (this.taskWorker !== null && this.pendingTasks.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.taskDrainMs);
+        this.tasksDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.tasksDrained = null;
+    }
     // A retired worker has left `runs` already (its run's release); it is waited for below.
     const all = [...this.runs];
     if (this.taskWorker) all.push(this.taskWorker);

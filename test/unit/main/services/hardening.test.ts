@@ -415,3 +415,31 @@ describe('uploads by id (item 2)', () => {
     expect(detail).toMatchObject({ ok: true, value: { config: { config: { csvText: text, csvName: 'points.csv' } }, status: { status: 'finished' } } });
   });
 });
+
+describe('app shutdown with an engine task under way', () => {
+  // A worker terminated inside an onnxruntime call takes the process down: dispose() lets the task worker's
+  // pending tasks finish first (within taskDrainMs), and only then terminates it.
+  const task = { config: tiny({ samples: 40, hiddenWidth: 200 }), atStep: 0, full: false, matrix: false };
+
+  it('waits for the pending task, which answers, before it terminates the task worker', async () => {
+    const host = new EngineHost({ threads: 1 });
+    // Asked while the worker is still starting: dispose() comes before the task's answer.
+    const answer = host.runTask('ntk', task);
+    await host.dispose();
+    const r = await answer;
+    expect(r.n).toBe(40);
+    expect(r.m).toBe(200);
+    expect(r.kind).toBe('traced');
+  });
+
+  it('terminates the task worker once taskDrainMs has passed, the task failing as crashed', async () => {
+    const host = new EngineHost({ threads: 1, taskDrainMs: 1 });
+    const answer = host.runTask('ntk', task);
+    const failure = answer.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await host.dispose();
+    expect(await failure).toMatchObject({ code: 'worker-crashed' });
+  });
+});
