@@ -15,7 +15,7 @@ import { assertRunFits, FULL_NTK_MAX_ND } from '../../../shared/run/memory';
 import type { ComputeBackend, Trainer, TrainerSpec } from '../backends/types';
 import { buildDataset, parallelPairWarnings, prepareDataset, type Dataset } from '../datasets';
 import { initParams } from '../autoencoder/init';
-import { forwardOutputs, outputScale } from '../autoencoder/model';
+import { outputScale } from '../autoencoder/model';
 import { fullEmpiricalNtk } from '../ntk/empiricalNtk';
 import { sharedInfiniteKernels } from '../ntk/infiniteKernels';
 import { createRng, STREAMS } from '../random';
@@ -23,6 +23,7 @@ import { linearizedModel, RUN_THEORY_MAX_N, type LinearizedModel } from '../theo
 import { chooseLearningRates, leadingRate, reportedLearningRates, type ChosenLearningRates } from './learningRates';
 import { computeTheory, linearModelOf, theoryTooLarge, type TheoryJobInput, type TheoryJobOutput } from './theoryJob';
 import { buildPreview } from './preview';
+import { heldOutOutputs } from './testOutputs';
 
 /** The linearized finite-width network side by side needs the full nd×nd NTK's eigendecomposition: up to this nd. */
 export const LINEARIZED_NETWORK_MAX_ND = FULL_NTK_MAX_ND;
@@ -141,7 +142,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
   // while H(0) (two n×m Gram products at n = 1000, then its eigenvalues for step 0's record) is computed.
   const L0 = await trainer.loss();
   const U0 = await trainer.outputs();
-  const Utest0 = nTest > 0 ? forwardOutputs(init.W, init.V, Xtest, { d, n: nTest, m }, scale) : new Float64Array(0);
+  const Utest0 = nTest > 0 ? heldOutOutputs(init.W, init.V, Xtest, { d, n: nTest, m }, scale) : new Float64Array(0);
   const learningRates = reportedLearningRates(regime, rates);
   const meta: RunMeta = {
     backend: backend.name,

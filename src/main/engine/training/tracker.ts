@@ -9,11 +9,12 @@ import { WorkbenchException, type WorkbenchErrorCode } from '../../../shared/api
 import type { TrackedMetrics } from '../../../shared/run/format';
 import type { Trainer } from '../backends/types';
 import type { Dataset } from '../datasets';
-import { forwardOutputs, lossOf } from '../autoencoder/model';
+import { lossOf } from '../autoencoder/model';
 import { gemmNT, matmulFast, releaseIdleKernels, transpose } from '../linalg';
 import type { LinearizedModel } from '../theory';
 import { patternStats } from './collapse';
 import { buildPreview } from './preview';
+import { heldOutOutputs } from './testOutputs';
 import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../../shared/charts/heatmap';
 import { EIGEN_THREAD_MIN_N, trackedEigen, type EigenThread, type TrackedEigenJob, type TrackedEigenResult } from './trackedEigen';
 
@@ -71,9 +72,14 @@ export interface TrackedStep {
  */
 export class Tracker {
   private H: Float64Array | null = null;
-  private readonly H0norm: number;
+  /** ‖H(0)‖², ‖W(0)‖², ‖V(0)‖²: the denominators of the kernel's and the weights' movement, fixed for the run */
+  private readonly H0sq: number;
+  private readonly W0sq: number;
+  private readonly V0sq: number;
   private warmMin: Float64Array[] | undefined;
   private warmMax: Float64Array[] | undefined;
+  /** the smallest eigenvalue of the last tracked step that has one (the next solve's shift) */
+  private lastMin: number | undefined;
   private trackedCount = 0;
   /** whether a tracked step's eigenvalues came from the run's eigenvalue thread yet */
   private solvedAside = false;
@@ -85,10 +91,9 @@ export class Tracker {
     /** activation pattern at init, 1[w_rᵀx_i ≥ 0], [n, m] (see {@link activationPattern}) */
     private readonly A0: Uint8Array,
   ) {
-    let s = 0;
-    const H0 = ctx.H0;
-    if (H0) for (let k = 0; k < H0.length; k++) s += H0[k]! * H0[k]!;
-    this.H0norm = Math.sqrt(s);
+    this.H0sq = ctx.H0 ? squaredNorm(ctx.H0) : 0;
+    this.W0sq = squaredNorm(W0);
+    this.V0sq = squaredNorm(V0);
   }
 
   /** The frozen-kernel model, once the run's theory has it (tracked steps before went without it). */
@@ -124,16 +129,17 @@ export class Tracker {
     const atInit = step === 0 && !this.ctx.resumed;
     const H = H0 === null ? null : atInit ? H0 : await trainer.tracedNtk((this.H ??= this.kernelBuffer(n)));
     // Its eigenvalues on a thread of their own where there is one, while the rest is computed here.
-    const eigJob = H !== null && config.trackEigenvalues > 0 && H.every(Number.isFinite) ? this.eigenJob(H) : null;
+    const eigJob = H !== null && config.trackEigenvalues > 0 && allFinite(H) ? this.eigenJob(H) : null;
     const eigen = eigJob === null ? null : this.solveAside(eigJob);
     // Awaited below; should something here throw first, its failure is not an unhandled rejection.
     eigen?.catch(() => {});
     const { W, V } = await trainer.params();
     const U = await trainer.outputs();
     const tracked: TrackedMetrics = {};
-    tracked.weightMoveW = relativeDistance(W, this.W0);
-    tracked.weightMoveV = relativeDistance(V, this.V0);
-    const { moves, maxMove } = neuronMoves(W, this.W0, m, d);
+    // One pass over W for the per-unit moves and the whole move; θ₀'s norms are the run's.
+    const { moves, maxMove, total } = neuronMoves(W, this.W0, m, d);
+    tracked.weightMoveW = relativeTo(total, this.W0sq);
+    tracked.weightMoveV = relativeTo(squaredDistance(V, this.V0), this.V0sq);
     tracked.maxNeuronMove = maxMove;
     tracked.neuronMoveHistogram = histogram(moves, maxMove);
     const A = await activationPattern(trainer, W, X, d, n, m);
@@ -141,7 +147,7 @@ export class Tracker {
     tracked.flipFraction = p.flips / A.length;
     tracked.deadUnitFraction = p.deadFraction;
     if (H0 !== null && H !== null) {
-      tracked.kernelDistance = this.H0norm === 0 ? null : relativeDistance(H, H0);
+      tracked.kernelDistance = this.H0sq === 0 ? null : relativeTo(squaredDistance(H, H0), this.H0sq);
       // The kernel itself, block-averaged, now and then and at the end (the heatmap beside H∞).
       if (final || this.trackedCount % 10 === 0) {
         const { k, cells } = blockAverage(H, n, KERNEL_PREVIEW_CELLS);
@@ -151,7 +157,7 @@ export class Tracker {
     let Utest: Float64Array = new Float64Array(0);
     let testLoss: number | null = null;
     if (nTest > 0) {
-      Utest = forwardOutputs(W, V, Xtest, { d, n: nTest, m }, scale);
+      Utest = heldOutOutputs(W, V, Xtest, { d, n: nTest, m }, scale);
       testLoss = lossOf(Utest, Xtest, this.ctx.testWeight);
     }
     const lossWeight = this.ctx.lossWeight;
@@ -198,6 +204,7 @@ export class Tracker {
     const job: TrackedEigenJob = { H, n, k: Math.min(this.ctx.config.trackEigenvalues, n), spectrum: n <= SPECTRUM_MAX_N && this.trackedCount % 10 === 0 };
     if (this.warmMin) job.warmMin = this.warmMin;
     if (this.warmMax) job.warmMax = this.warmMax;
+    if (this.lastMin !== undefined) job.previousMin = this.lastMin;
     return job;
   }
 
@@ -232,6 +239,8 @@ export class Tracker {
 
   private applyEigen(tracked: TrackedMetrics, r: TrackedEigenResult): void {
     if (r.eigMin) tracked.eigMin = r.eigMin;
+    // A step without them (a note) leaves the last one's: λ_min moves slowly, and a shift too high costs only time.
+    if (r.eigMin?.[0] !== undefined) this.lastMin = r.eigMin[0];
     if (r.eigMax) tracked.eigMax = r.eigMax;
     if (r.spectrum) tracked.spectrum = r.spectrum;
     if (r.note !== undefined) tracked.eigNote = r.note;
@@ -244,21 +253,29 @@ export class Tracker {
 }
 
 /**
- * ‖w_r − w_r(0)‖·√m for each hidden unit r (rows of W [m, d]) and their largest (NaN if any is). The loops of
- * a tracked step live in functions like this one: in the async diagnostics() V8 compiled the whole method
- * again at every tracked step (issue 13).
+ * ‖w_r − w_r(0)‖·√m for each hidden unit r (rows of W [m, d]), their largest (NaN if any is) and ‖W − W(0)‖²
+ * (the sum of the rows' squares). The loops of a tracked step live in functions like this one: in the async
+ * diagnostics() V8 compiled the whole method again at every tracked step (issue 13).
  */
-function neuronMoves(W: Float64Array, W0: Float64Array | Float32Array, m: number, d: number): { moves: Float64Array; maxMove: number } {
+function neuronMoves(W: Float64Array, W0: Float64Array | Float32Array, m: number, d: number): { moves: Float64Array; maxMove: number; total: number } {
   const moves = new Float64Array(m);
   let maxMove = 0;
+  let total = 0;
   for (let r = 0; r < m; r++) {
     let s = 0;
     for (let a = 0; a < d; a++) s += (W[r * d + a]! - W0[r * d + a]!) ** 2;
+    total += s;
     const mv = Math.sqrt(s) * Math.sqrt(m);
     moves[r] = mv;
     if (mv > maxMove || Number.isNaN(mv)) maxMove = mv;
   }
-  return { moves, maxMove };
+  return { moves, maxMove, total };
+}
+
+/** Whether every entry is finite (a loop: `every(Number.isFinite)` took ~12 ms of an n = 1000 kernel). */
+function allFinite(a: Float64Array): boolean {
+  for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) return false;
+  return true;
 }
 
 /** E = U − X, a copy. */
@@ -268,14 +285,22 @@ function residual(U: Float64Array, X: Float64Array): Float64Array {
   return E;
 }
 
-function relativeDistance(a: Float64Array, b: Float64Array | Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let k = 0; k < a.length; k++) {
-    num += (a[k]! - b[k]!) ** 2;
-    den += b[k]! ** 2;
-  }
-  return den === 0 ? (num === 0 ? 0 : Number.POSITIVE_INFINITY) : Math.sqrt(num / den);
+/** ‖a − b‖² (b is θ₀ or H(0), whose norm the tracker keeps: one pass, not two). */
+function squaredDistance(a: Float64Array, b: Float64Array | Float32Array): number {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += (a[k]! - b[k]!) ** 2;
+  return s;
+}
+
+function squaredNorm(a: Float64Array | Float32Array): number {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += a[k]! ** 2;
+  return s;
+}
+
+/** √(distance² / norm²): the relative distance (0 from a zero reference only when there is no distance). */
+function relativeTo(distanceSq: number, normSq: number): number {
+  return normSq === 0 ? (distanceSq === 0 ? 0 : Number.POSITIVE_INFINITY) : Math.sqrt(distanceSq / normSq);
 }
 
 function histogram(values: Float64Array, max: number): { edges: number[]; counts: number[] } {

@@ -147,6 +147,21 @@ describe('extremeEigen()', () => {
     expect(maxRelErr(warmBottom.values, coldBottom.values)).toBeLessThan(REL);
   });
 
+  it('solves for the smallest shifted below the spectrum in fewer solves; a shift that is not below it changes nothing', () => {
+    const plain = extremeEigen({ n: N, matrix: K }, { k: 5, which: 'smallest' });
+    const shifted = extremeEigen({ n: N, matrix: K }, { k: 5, which: 'smallest', shift: 0.9 * BOTTOM5[0]! });
+    expect(shifted.diagnostics.method).toBe(`shift-invert-cholesky(σ=${(0.9 * BOTTOM5[0]!).toExponential(2)})`);
+    expect(maxRelErr(shifted.values, BOTTOM5)).toBeLessThan(REL);
+    expect(shifted.diagnostics.iterations).toBeLessThan(plain.diagnostics.iterations);
+    for (let j = 0; j < 5; j++) expect(shifted.diagnostics.residuals[j]!).toBeLessThan(1e-8 * TOP5[0]!);
+    // Above λ_min (A − σI indefinite: no Cholesky factor), zero or not a number: the plain solve, exactly.
+    for (const shift of [1.5 * BOTTOM5[0]!, 3 * BOTTOM5[2]!, 0, Number.NaN]) {
+      const r = extremeEigen({ n: N, matrix: K }, { k: 5, which: 'smallest', shift });
+      expect(r.diagnostics.method, String(shift)).toBe('shift-invert-cholesky');
+      expect(Array.from(r.values), String(shift)).toEqual(Array.from(plain.values));
+    }
+  });
+
   it('keeps the Lanczos basis orthogonal through many restarts on a repeated, clustered top spectrum', () => {
     // Q diag(λ) Qᵀ with Q a product of random Householder reflections: the top eigenvalue 10 three times,
     // then a cluster 9.999, 9.998, and a bulk in (0, 5]: slow convergence, several thick restarts.

@@ -96,7 +96,17 @@ describe('the tracked-eigenvalue thread', () => {
       expect(here.eigMin).toHaveLength(3);
       expect(here.warmMin).toHaveLength(3);
       const warm: TrackedEigenJob = { ...cold, H: sharedSpd(n, 12), warmMin: here.warmMin, warmMax: here.warmMax };
-      expect(await t.solve(warm)).toEqual({ ok: true, result: trackedEigen(warm) });
+      const warmHere = trackedEigen(warm);
+      expect(await t.solve(warm)).toEqual({ ok: true, result: warmHere });
+      // The smallest shifted to SHIFT_FRACTION of the previous step's λ_min: the same values; a previous λ_min above
+      // this kernel's (no factor at the shift) leaves the solve unshifted.
+      for (const previousMin of [here.eigMin![0]!, 10 * warmHere.eigMax![0]!]) {
+        const shifted: TrackedEigenJob = { ...warm, previousMin };
+        const got = trackedEigen(shifted);
+        expect(await t.solve(shifted)).toEqual({ ok: true, result: got });
+        expect(got.eigMax).toEqual(warmHere.eigMax);
+        for (let j = 0; j < 3; j++) expect(Math.abs(got.eigMin![j]! / warmHere.eigMin![j]! - 1)).toBeLessThan(1e-9);
+      }
       // The full spectrum (every 10th tracked step up to SPECTRUM_MAX_N), without warm starts to carry.
       const full: TrackedEigenJob = { H: sharedSpd(260, 13), n: 260, k: 2, spectrum: true };
       const fullHere = trackedEigen(full);

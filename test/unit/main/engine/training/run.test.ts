@@ -7,6 +7,8 @@ import type { RunMeta } from '../../../../../src/shared/api/contract';
 import type { MetricRecord } from '../../../../../src/shared/run/format';
 import { buildDataset, datasetWarnings } from '../../../../../src/main/engine/datasets';
 import { collectGarbage, collectionProbe, nextTasks } from '../../../../support/gc';
+import { tracedEmpiricalNtk } from '../../../../../src/main/engine/ntk/empiricalNtk';
+import type { KeptParams } from '../../../../../src/main/engine/protocol';
 
 function tiny(over: Partial<Config> = {}): Config {
   return {
@@ -137,6 +139,39 @@ describe('runTraining()', () => {
       const t0 = c.records.find((r) => r.step === 0)!.tracked!;
       expect([t0.weightMoveW, t0.weightMoveV, t0.maxNeuronMove, t0.flipFraction], dtype).toEqual([0, 0, 0, 0]);
       expect(c.records.at(-1)!.tracked!.weightMoveW!, dtype).toBeGreaterThan(0);
+    }
+  });
+
+  it("records the movement and the kernel's distance of the kept parameters, computed here independently", async () => {
+    // The tracker takes ‖W − W(0)‖ from its per-unit pass and θ₀'s and H(0)'s norms from the run's start.
+    for (const regime of ['joint', 'weak', 'tied'] as const) {
+      const config = tiny({ regime, steps: 20 });
+      const c = collector();
+      const kept: KeptParams[] = [];
+      await runTraining(config, createJsBackend(), freeRunning, { ...c.cb, onParams: (p) => kept.push(p) });
+      const [init, fin] = [kept.find((p) => p.which === 'initial')!, kept.find((p) => p.which === 'final')!];
+      expect(fin.step, regime).toBe(20);
+      const last = c.records.at(-1)!.tracked!;
+      const relative = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+        let num = 0;
+        let den = 0;
+        for (let k = 0; k < a.length; k++) {
+          num += (a[k]! - b[k]!) ** 2;
+          den += b[k]! ** 2;
+        }
+        return Math.sqrt(num / den);
+      };
+      // (the weak regime's V, and tied's, never moves: exactly 0 there)
+      const same = (got: number, want: number, digits: number): void => {
+        if (want === 0) expect(got, regime).toBe(0);
+        else expect(got / want, regime).toBeCloseTo(1, digits);
+      };
+      same(last.weightMoveW!, relative(fin.W, init.W), 12);
+      same(last.weightMoveV!, relative(fin.V, init.V), 12);
+      const { X, d, n } = buildDataset(config, { skipConditioning: true, skipPairwise: true });
+      const m = config.hiddenWidth;
+      const ntk = (W: Float64Array, V: Float64Array): Float64Array => tracedEmpiricalNtk({ X, d, n, m, W, V, scale: 1 / Math.sqrt(m), regime });
+      same(last.kernelDistance!, relative(ntk(fin.W, fin.V), ntk(init.W, init.V)), 10);
     }
   });
 
