@@ -8,6 +8,7 @@ import type { MetricRecord } from '../../../../../src/shared/run/format';
 import { buildDataset, datasetWarnings } from '../../../../../src/main/engine/datasets';
 import { collectGarbage, collectionProbe, nextTasks } from '../../../../support/gc';
 import { tracedEmpiricalNtk } from '../../../../../src/main/engine/ntk/empiricalNtk';
+import { symmetricEigen } from '../../../../../src/main/engine/linalg/symmetricEigen';
 import type { KeptParams } from '../../../../../src/main/engine/protocol';
 
 function tiny(over: Partial<Config> = {}): Config {
@@ -172,6 +173,28 @@ describe('runTraining()', () => {
       const m = config.hiddenWidth;
       const ntk = (W: Float64Array, V: Float64Array): Float64Array => tracedEmpiricalNtk({ X, d, n, m, W, V, scale: 1 / Math.sqrt(m), regime });
       same(last.kernelDistance!, relative(ntk(fin.W, fin.V), ntk(init.W, init.V)), 10);
+    }
+  });
+
+  it("records the traced NTK's extreme eigenvalues past the full solver's n (the smallest shifted from the last tracked step's)", async () => {
+    // n = 320 > FULL_EIG_MAX_N: Lanczos on the Cholesky shift-invert operator, from step 10 on shifted to 0.9·λ_min of
+    // the tracked step before; checked against the full spectrum of the final parameters' kernel, computed here.
+    const config = tiny({ samples: 320, testSamples: 0, inputDim: 10, hiddenWidth: 400, steps: 20, trackEigenvalues: 3 });
+    const c = collector();
+    const kept: KeptParams[] = [];
+    await runTraining(config, createJsBackend(), freeRunning, { ...c.cb, onParams: (p) => kept.push(p) });
+    const fin = kept.find((p) => p.which === 'final')!;
+    const last = c.records.at(-1)!;
+    expect(last.step).toBe(20);
+    const { X, d, n } = buildDataset(config, { skipConditioning: true, skipPairwise: true });
+    const m = config.hiddenWidth;
+    const all = symmetricEigen(tracedEmpiricalNtk({ X, d, n, m, W: fin.W, V: fin.V, scale: 1 / Math.sqrt(m), regime: 'joint' }), n).values;
+    expect(all[0]!).toBeGreaterThan(0);
+    const eigMin = last.tracked!.eigMin!;
+    const eigMax = last.tracked!.eigMax!;
+    for (let j = 0; j < 3; j++) {
+      expect(Math.abs(eigMin[j]! / all[j]! - 1)).toBeLessThan(1e-9);
+      expect(Math.abs(eigMax[j]! / all[n - 1 - j]! - 1)).toBeLessThan(1e-9);
     }
   });
 
