@@ -54,16 +54,19 @@ const headerSchema = z
 let crcTable: Uint32Array | null = null;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) of a byte array; crc32("123456789") = 0xCBF43926. */
-export function crc32(bytes: Uint8Array): number {
+/**
+ * CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) of a byte array; crc32("123456789") = 0xCBF43926.
+ * `previous`: the CRC-32 of the bytes before these, to go on from (crc32(b, crc32(a)) is the CRC-32 of a then b).
+ */
+export function crc32(bytes: Uint8Array, previous = 0): number {
   // zlib's native CRC-32 (Node ≥ 20.15) is ~10× faster; the table version is the same function.
-  const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-  if (native) return native(bytes) >>> 0;
-  return crc32Table(bytes);
+  const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+  if (native) return native(bytes, previous) >>> 0;
+  return crc32Table(bytes, previous);
 }
 
 /** The table-driven CRC-32, the reference for the native one. */
-export function crc32Table(bytes: Uint8Array): number {
+export function crc32Table(bytes: Uint8Array, previous = 0): number {
   if (crcTable === null) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -73,7 +76,7 @@ export function crc32Table(bytes: Uint8Array): number {
     }
   }
   const t = crcTable;
-  let c = 0xffffffff;
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -79,17 +79,19 @@ export function fsyncDir(fs: FsLayer, dir: string): void {
 let tmpCounter = 0;
 
 /**
- * Replaces `file` atomically with `data` (temp file + fsync + rename + fsync of the folder). On any
- * failure the temp file is removed, the old file is left as it was, and an io-error naming the file is thrown.
+ * Replaces `file` atomically with `data` (temp file + fsync + rename + fsync of the folder; `data` in pieces:
+ * their concatenation). On any failure the temp file is removed, the old file is left as it was, and an
+ * io-error naming the file is thrown.
  */
-export function writeFileAtomicSync(fs: FsLayer, file: string, data: Uint8Array | string): void {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+export function writeFileAtomicSync(fs: FsLayer, file: string, data: Uint8Array | string | readonly Uint8Array[]): void {
+  // A file given in pieces is written piece after piece (a large one is then never copied into one buffer).
+  const pieces = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${++tmpCounter}`);
   let fd: number | null = null;
   try {
     fd = fs.openSync(tmp, 'wx', 0o644);
-    writeAll(fs, fd, bytes);
+    for (const piece of pieces) writeAll(fs, fd, piece);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = null;

@@ -13,7 +13,7 @@
  * also accepts versions 2.0 and 3.0 (uint32 header length), which NumPy writes for very long headers.
  */
 import { WorkbenchException } from '../../../shared/api/result';
-import { readZip, writeZip } from './zip';
+import { concatBytes, readZip, storedZipPieces } from './zip';
 
 export type NpyDtype = '<f8' | '<f4' | '<i8';
 
@@ -45,11 +45,21 @@ function shapeLiteral(shape: readonly number[]): string {
   return `(${shape.join(', ')})`;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /**
  * Encodes an array as the bytes of a version 1.0 `.npy` file (little-endian whatever the machine, C order).
  * Throws invalid-data when the shape does not match the data's length.
  */
 export function encodeNpy(data: Float64Array | Float32Array | BigInt64Array, shape: readonly number[]): Uint8Array {
+  return concatBytes(npyPieces(data, shape));
+}
+
+/**
+ * {@link encodeNpy} as two pieces, the header and the values; on a little-endian machine the values' piece is the
+ * data's own bytes (a view, not a copy).
+ */
+export function npyPieces(data: Float64Array | Float32Array | BigInt64Array, shape: readonly number[]): [Uint8Array, Uint8Array] {
   if (!shape.every((s) => Number.isInteger(s) && s >= 0))
     throw new WorkbenchException('invalid-data', `npy shape: expected integers ≥ 0, got [${shape.join(', ')}]`);
   const count = shape.reduce((a, b) => a * b, 1);
@@ -60,20 +70,22 @@ export function encodeNpy(data: Float64Array | Float32Array | BigInt64Array, sha
   const total = Math.ceil(unpadded / ALIGN) * ALIGN;
   const header = dict + ' '.repeat(total - unpadded) + '\n';
   if (header.length > 0xffff) throw new WorkbenchException('invalid-data', `npy header of ${header.length} bytes does not fit version 1.0`);
-  const width = BYTES[dtype];
-  const out = new Uint8Array(total + data.length * width);
-  out.set(MAGIC, 0);
-  out[6] = 1;
-  out[7] = 0;
-  const view = new DataView(out.buffer);
-  view.setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  const head = new Uint8Array(total);
+  head.set(MAGIC, 0);
+  head[6] = 1;
+  head[7] = 0;
+  new DataView(head.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) head[10 + i] = header.charCodeAt(i);
+  if (LITTLE_ENDIAN) return [head, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
   // Explicit little-endian writes: the file is '<' on a big-endian machine too.
-  let o = total;
+  const width = BYTES[dtype];
+  const body = new Uint8Array(data.length * width);
+  const view = new DataView(body.buffer);
+  let o = 0;
   if (data instanceof Float64Array) for (let i = 0; i < data.length; i++, o += 8) view.setFloat64(o, data[i]!, true);
   else if (data instanceof Float32Array) for (let i = 0; i < data.length; i++, o += 4) view.setFloat32(o, data[i]!, true);
   else for (let i = 0; i < data.length; i++, o += 8) view.setBigInt64(o, data[i]!, true);
-  return out;
+  return [head, body];
 }
 
 /** Parses the header dict of a .npy file without evaluating it (only the three keys NumPy writes). */
@@ -136,12 +148,17 @@ export function decodeNpy(bytes: Uint8Array, label = 'array'): NpyArray {
 
 /** An `.npz` archive (what `np.savez` writes): a stored zip of `<name>.npy` files. */
 export function encodeNpz(arrays: Record<string, { data: NpyArray['data']; shape: readonly number[] }>): Uint8Array {
+  return concatBytes(npzPieces(arrays));
+}
+
+/** {@link encodeNpz} as pieces whose concatenation is the archive (the arrays' own bytes among them: see {@link npyPieces}). */
+export function npzPieces(arrays: Record<string, { data: NpyArray['data']; shape: readonly number[] }>): Uint8Array[] {
   const files = Object.entries(arrays).map(([name, a]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       throw new WorkbenchException('invalid-data', `npz array name ${JSON.stringify(name)}: expected a Python identifier`);
-    return { name: `${name}.npy`, data: encodeNpy(a.data, a.shape) };
+    return { name: `${name}.npy`, pieces: npyPieces(a.data, a.shape) };
   });
-  return writeZip(files, 0);
+  return storedZipPieces(files);
 }
 
 /**

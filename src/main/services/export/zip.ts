@@ -216,6 +216,7 @@ export function readZip(bytes: Uint8Array, label: string, limits: ZipLimits): Zi
 
 /** Writes a zip of the given files (deflated at `level`; 0 stores them). */
 export function writeZip(files: readonly ZipFile[], level: 0 | 6 = 6): Uint8Array {
+  if (level === 0) return storedZip(files);
   const tree: Record<string, [Uint8Array, { level: 0 | 6 }]> = {};
   for (const f of files) {
     const broken = nameRule(f.name);
@@ -223,4 +224,137 @@ export function writeZip(files: readonly ZipFile[], level: 0 | 6 = 6): Uint8Arra
     tree[f.name] = [f.data, { level }];
   }
   return zipSync(tree, { mtime: new Date('2000-01-01T00:00:00Z') });
+}
+
+/** 2000-01-01 00:00:00 in MS-DOS form (the entries' fixed modification time, as the deflated archives have). */
+const DOS_TIME = 0;
+const DOS_DATE = ((2000 - 1980) << 9) | (1 << 5) | 1;
+/** Version 2.0 (the store and deflate methods), made by MS-DOS (no Unix modes: the reader takes regular files). */
+const ZIP_VERSION = 20;
+/** General-purpose flag: the name is UTF-8. */
+const UTF8_NAME = 0x800;
+
+/** An entry of a stored archive given in pieces (the entry's bytes are their concatenation). */
+export interface StoredEntry {
+  name: string;
+  pieces: readonly Uint8Array[];
+}
+
+/**
+ * An archive of stored (uncompressed) entries, written here rather than by fflate, as pieces whose concatenation
+ * is the archive: the entries' own pieces are among them, not copied (issue 13: a run's kept parameters, 16 MB
+ * each at m = 10 000, d = 100, took ~100 ms of the main thread in fflate's CRC-32 and copies, once at set-up and
+ * once at the very end; the CRC-32 here is zlib's native one). Entries and the archive stay under 4 GiB (no
+ * zip64; the reader refuses it too). Names must pass {@link nameRule}.
+ */
+export function storedZipPieces(files: readonly StoredEntry[]): Uint8Array[] {
+  const enc = new TextEncoder();
+  const entries = files.map((f) => {
+    const broken = nameRule(f.name);
+    if (broken) throw zipRefusal('zip', f.name, broken.rule, broken.why);
+    const name = enc.encode(f.name);
+    let crc = 0;
+    let size = 0;
+    for (const p of f.pieces) {
+      crc = crc32(p, crc);
+      size += p.length;
+    }
+    return { name, flags: name.length !== f.name.length ? UTF8_NAME : 0, pieces: f.pieces, crc, size };
+  });
+  let total = 22;
+  for (const e of entries) total += 30 + 46 + 2 * e.name.length + e.size;
+  if (total > 0xffffffff) throw new WorkbenchException('invalid-data', `zip: ${total} bytes: archives of stored entries stop at 4 GiB`);
+  /** A header of `length` bytes, filled by `fill` through little-endian writers. */
+  const header = (length: number, fill: (u16: (v: number) => void, u32: (v: number) => void, bytes: (b: Uint8Array) => void) => void): Uint8Array => {
+    const out = new Uint8Array(length);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    fill(
+      (v) => {
+        view.setUint16(at, v, true);
+        at += 2;
+      },
+      (v) => {
+        view.setUint32(at, v, true);
+        at += 4;
+      },
+      (b) => {
+        out.set(b, at);
+        at += b.length;
+      },
+    );
+    return out;
+  };
+  /** the fields the local and the central header share, from "version needed" to the extra field's length */
+  const common = (e: (typeof entries)[number], u16: (v: number) => void, u32: (v: number) => void): void => {
+    u16(ZIP_VERSION);
+    u16(e.flags);
+    u16(0); // stored
+    u16(DOS_TIME);
+    u16(DOS_DATE);
+    u32(e.crc);
+    u32(e.size);
+    u32(e.size);
+    u16(e.name.length);
+    u16(0); // extra field
+  };
+  const pieces: Uint8Array[] = [];
+  const offsets: number[] = [];
+  let at = 0;
+  for (const e of entries) {
+    offsets.push(at);
+    pieces.push(
+      header(30 + e.name.length, (u16, u32, bytes) => {
+        u32(LOC_SIG);
+        common(e, u16, u32);
+        bytes(e.name);
+      }),
+      ...e.pieces,
+    );
+    at += 30 + e.name.length + e.size;
+  }
+  const cd = entries.map((e, i) =>
+    header(46 + e.name.length, (u16, u32, bytes) => {
+      u32(CEN_SIG);
+      u16(ZIP_VERSION); // made by
+      common(e, u16, u32);
+      u16(0); // comment
+      u16(0); // disk
+      u16(0); // internal attributes
+      u32(0); // external attributes
+      u32(offsets[i]!);
+      bytes(e.name);
+    }),
+  );
+  const cdSize = cd.reduce((a, b) => a + b.length, 0);
+  pieces.push(
+    ...cd,
+    header(22, (u16, u32) => {
+      u32(EOCD_SIG);
+      u16(0);
+      u16(0);
+      u16(entries.length);
+      u16(entries.length);
+      u32(cdSize);
+      u32(at);
+      u16(0);
+    }),
+  );
+  return pieces;
+}
+
+/** {@link storedZipPieces} in one array. */
+function storedZip(files: readonly ZipFile[]): Uint8Array {
+  return concatBytes(storedZipPieces(files.map((f) => ({ name: f.name, pieces: [f.data] }))));
+}
+
+/** The concatenation of `pieces` in a new array. */
+export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -1,7 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_DIR, crc32, decodeCheckpoint, encodeCheckpoint, readLatestCheckpoint, writeCheckpoint } from '../../../../src/main/services/checkpoint';
+import {
+  CHECKPOINT_DIR,
+  crc32,
+  crc32Table,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  readLatestCheckpoint,
+  writeCheckpoint,
+} from '../../../../src/main/services/checkpoint';
 import { tempDir } from './sessionFixtures';
 
 /** Parameters with awkward float64 values: subnormals, signed zero, extremes, non-finite. */
@@ -29,6 +37,14 @@ const bitsEqual = (a: Float64Array, b: Float64Array) =>
 describe('crc32()', () => {
   it('matches the standard check value', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('goes on from the CRC-32 of the bytes before (native and table alike)', () => {
+    const a = Buffer.from('12345');
+    const b = Buffer.from('6789');
+    expect(crc32(b, crc32(a))).toBe(0xcbf43926);
+    expect(crc32Table(b, crc32Table(a))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0), 0xcbf43926)).toBe(0xcbf43926);
   });
 });
 

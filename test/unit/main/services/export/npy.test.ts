@@ -2,7 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeNpy, decodeNpz, encodeNpy, encodeNpz } from '../../../../../src/main/services/export/npy';
+import { unzipSync } from 'fflate';
+import { decodeNpy, decodeNpz, encodeNpy, encodeNpz, npzPieces } from '../../../../../src/main/services/export/npy';
+import { readZip, storedZipPieces, writeZip } from '../../../../../src/main/services/export/zip';
 import { numpyAvailable, python } from '../../../../support/numpy';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ntk-npy-'));
@@ -86,6 +88,38 @@ describe('encodeNpz() / decodeNpz()', () => {
     expect(z.W!.shape).toEqual([2, 2]);
     expect(Array.from(z.W!.data as Float64Array)).toEqual([1, 2, 3, 4]);
     expect((z.step!.data as BigInt64Array)[0]).toBe(12n);
+  });
+});
+
+describe('stored archives (.npz): written in pieces', () => {
+  it('are read back by our hostile-zip reader and by fflate, names, CRC-32s and bytes alike', () => {
+    const big = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) & 0xff);
+    const files = [
+      { name: 'a.npy', data: Uint8Array.of(1, 2, 3) },
+      { name: 'dir/é.txt', data: new TextEncoder().encode('ünïcode name') },
+      { name: 'empty.bin', data: new Uint8Array(0) },
+      { name: 'big.bin', data: big },
+    ];
+    // The same entries given as several pieces each: the archive is the pieces' concatenation.
+    const pieces = storedZipPieces(files.map((f) => ({ name: f.name, pieces: [f.data.subarray(0, 2), f.data.subarray(2)] })));
+    const bytes = Buffer.concat(pieces);
+    expect(Buffer.from(writeZip(files, 0)).equals(bytes)).toBe(true);
+    const ours = readZip(bytes, 'test.zip', { maxEntries: 10, maxUncompressedBytes: 1e6 });
+    expect(ours.map((f) => f.name)).toEqual(files.map((f) => f.name));
+    ours.forEach((f, i) => expect(Buffer.from(f.data).equals(Buffer.from(files[i]!.data))).toBe(true));
+    const theirs = unzipSync(bytes);
+    expect(Object.keys(theirs).sort()).toEqual(files.map((f) => f.name).sort());
+    for (const f of files) expect(Buffer.from(theirs[f.name]!).equals(Buffer.from(f.data))).toBe(true);
+    // A damaged byte in an entry's data fails its CRC-32.
+    bytes[30 + 'a.npy'.length + 1]! ^= 0xff;
+    expect(() => readZip(bytes, 'test.zip', { maxEntries: 10, maxUncompressedBytes: 1e6 })).toThrow(/checksum/);
+  });
+
+  it("hold the arrays' own bytes, not copies, and refuse names the reader refuses", () => {
+    const W = Float64Array.of(1.5, -2, 3);
+    const p = npzPieces({ W: { data: W, shape: [3] } });
+    expect(p.some((piece) => piece.buffer === W.buffer && piece.byteLength === W.byteLength)).toBe(true);
+    expect(() => storedZipPieces([{ name: '../x', pieces: [] }])).toThrow(/path-traversal/);
   });
 });
 
