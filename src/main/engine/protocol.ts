@@ -46,7 +46,34 @@ export const CTRL_PAUSE = 1;
 export const CTRL_STEPS = 2;
 export const CTRL_SLOTS = 4;
 
+/**
+ * The native-call guard of a worker (engine/nativeGuard.ts): one Int32 shared by the host and the worker's
+ * threads. Its low bits count the threads inside an onnxruntime call; {@link NATIVE_CLAIMING} is set while the
+ * host claims the worker for termination (no native call starts from then on), and the word is
+ * {@link NATIVE_CLAIMED} once the claim is made (no thread inside).
+ */
+export const NATIVE_CLAIMING = 1 << 30;
+export const NATIVE_CLAIMED = -1;
+
+/**
+ * The host's side of the guard: stops new native calls of the worker's threads at once, then claims `word` for
+ * termination as soon as the calls under way have ended, polling every few milliseconds for at most `boundMs`;
+ * true when claimed, false when the bound passed first.
+ */
+export async function claimForTermination(word: Int32Array, boundMs: number): Promise<boolean> {
+  if (Atomics.load(word, 0) === NATIVE_CLAIMED) return true;
+  const until = Date.now() + boundMs;
+  Atomics.or(word, 0, NATIVE_CLAIMING);
+  for (;;) {
+    if (Atomics.compareExchange(word, 0, NATIVE_CLAIMING, NATIVE_CLAIMED) === NATIVE_CLAIMING) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 export type HostToWorker =
+  /** the worker's native-call guard (see {@link NATIVE_CLAIMED}): the first message a worker gets */
+  | { type: 'guard'; buffer: SharedArrayBuffer }
   | { type: 'start'; runId: string; config: Config; control: SharedArrayBuffer; resumeFrom?: Checkpoint; threads?: number }
   | { type: 'probe' }
   | { type: 'task'; id: number; task: EngineTask; args: unknown; threads?: number }

@@ -10,6 +10,7 @@ import { loadSyncFloat64Gemm } from './backends/float64Matmul';
 import { lowerThreadPriority, spawnHelperThread } from './backends/threads';
 import { computeTheory, type TheoryJobInput, type TheoryJobOutput, type TheoryThreadReply } from './training/theoryJob';
 import type { TheoryThreadData } from './threadScripts';
+import { installNativeGuard } from './nativeGuard';
 
 /**
  * The theory thread's nice value (Linux; 0 is the default, 19 the lowest priority). At 10 the n = 1000 run of
@@ -20,7 +21,10 @@ const THEORY_NICE = 5;
 
 const port = parentPort;
 if (!port) throw new Error('engine/theoryThread.ts must run in a worker thread');
-const { threads, abort } = workerData as TheoryThreadData;
+const { threads, abort, guard } = workerData as TheoryThreadData;
+// Its onnxruntime calls count in the engine worker's guard: the host terminates the worker (and this thread
+// with it) only while no thread of it is inside one (engine/nativeGuard.ts).
+installNativeGuard(guard ?? null);
 const abortFlag = abort !== undefined ? new Int32Array(abort) : null;
 /** Set by the engine worker when the run ends first: the theory stops at its eigensolvers' next check. */
 const signal = {

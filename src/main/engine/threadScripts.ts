@@ -30,6 +30,8 @@ export interface TheoryThreadData {
   threads: number;
   /** an Int32Array's memory whose entry 0 set to 1 calls the job off (see engine/worker.ts) */
   abort?: SharedArrayBuffer;
+  /** the engine worker's native-call guard (engine/nativeGuard.ts), which this thread's onnxruntime calls count in */
+  guard?: SharedArrayBuffer;
 }
 
 /** What the tracked-eigenvalue thread (engine/eigenThread.ts) is started with (its workerData). */

@@ -19,6 +19,7 @@ import { eigenThreadScript, theoryThreadScript, type EigenThreadData, type Theor
 import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
+import { installNativeGuard, nativeGuardBuffer } from './nativeGuard';
 import { installFloat64Gemm, installSymvThreads, setSymvThreads, warmUpEigensolvers } from './linalg';
 import { loadSyncFloat64Gemm } from './backends/float64Matmul';
 import { defaultThreads, reusedServingThread, runOnThread, serveOnThread, spawnHelperThread } from './backends/threads';
@@ -39,7 +40,8 @@ const theoryThreads = new Set<{ flag: Int32Array; done: Promise<unknown> }>();
 installTheoryRunner(
   async (job) => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const data: TheoryThreadData = { theoryThread: true, threads: runThreads, abort: flag.buffer as SharedArrayBuffer };
+    const guard = nativeGuardBuffer();
+    const data: TheoryThreadData = { theoryThread: true, threads: runThreads, abort: flag.buffer as SharedArrayBuffer, ...(guard !== null ? { guard } : {}) };
     const reply = runOnThread<TheoryJobInput, TheoryThreadReply>(theoryThreadScript(), data, job);
     const entry = { flag, done: reply.catch(() => {}) };
     theoryThreads.add(entry);
@@ -225,7 +227,8 @@ async function prepare(): Promise<void> {
 }
 
 port.on('message', (msg: HostToWorker) => {
-  if (msg.type === 'start') void start(msg);
+  if (msg.type === 'guard') installNativeGuard(msg.buffer);
+  else if (msg.type === 'start') void start(msg);
   else if (msg.type === 'prepare') preparing = prepare();
   else if (msg.type === 'task') {
     if (msg.threads !== undefined) setSymvThreads(msg.threads);

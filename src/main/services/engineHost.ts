@@ -7,7 +7,8 @@
  * its end (its next check of the flag), at the latest {@link RETIRE_MS} later. It is not terminated at once
  * because a worker terminated inside an onnxruntime call takes the whole process down (onnxruntime-node
  * throws into the torn-down thread: "terminate called after throwing an instance of 'Napi::Error'"). A worker
- * that crashes or exits without reporting becomes a failed run with the cause.
+ * that crashes or exits without reporting becomes a failed run with the cause. Every termination goes through
+ * the worker's native-call guard (engine/nativeGuard.ts): it lands outside onnxruntime calls.
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../../shared/config/schema';
@@ -15,6 +16,7 @@ import { WorkbenchException, type WorkbenchError } from '../../shared/api/result
 import type { RunMeta } from '../../shared/api/contract';
 import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import {
+  claimForTermination,
   CTRL_CANCEL,
   CTRL_PAUSE,
   CTRL_SLOTS,
@@ -135,6 +137,8 @@ export interface EngineHostOptions {
    * start their runs at once). It is started shortly after the host and again after each run it served.
    */
   standby?: boolean;
+  /** how long a termination waits for the worker's threads to leave a native call (default {@link NATIVE_WAIT_MS}) */
+  nativeWaitMs?: number;
   /** how long {@link EngineHost.dispose} waits for the task worker's pending tasks (default {@link TASK_DRAIN_MS}) */
   taskDrainMs?: number;
 }
@@ -148,6 +152,8 @@ export const TASK_DRAIN_MS = 10_000;
 
 /** The longest a retired worker (a run stopped past its grace) may take to reach its end before it is terminated. */
 export const RETIRE_MS = 60_000;
+/** How long a termination waits for the worker's threads to leave the onnxruntime call they are in. */
+export const NATIVE_WAIT_MS = 30_000;
 
 /** How long after the host (or a run that took the standby worker) the next standby worker starts. */
 export const STANDBY_DELAY_MS = 500;
@@ -183,6 +189,9 @@ export class EngineHost implements RunEngine {
   private standbyTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
   private readonly taskDrainMs: number;
+  private readonly nativeWaitMs: number;
+  /** each worker's native-call guard (see terminate) */
+  private readonly guards = new WeakMap<Worker, Int32Array>();
   /** told when the last pending task settles (set while {@link dispose} waits for them) */
   private tasksDrained: (() => void) | null = null;
 
@@ -197,12 +206,32 @@ export class EngineHost implements RunEngine {
     this.threads = opts.threads;
     this.keepStandby = opts.standby === true;
     this.taskDrainMs = opts.taskDrainMs ?? TASK_DRAIN_MS;
+    this.nativeWaitMs = opts.nativeWaitMs ?? NATIVE_WAIT_MS;
     this.scheduleStandby();
   }
 
   private spawn(): Worker {
     const script = this.locate();
-    return takeEarlyWorker(script) ?? new Worker(script, { stderr: false, stdout: false });
+    const w = takeEarlyWorker(script) ?? new Worker(script, { stderr: false, stdout: false });
+    // Its native-call guard first, before anything that could make such a call (see terminate).
+    const guard = new Int32Array(new SharedArrayBuffer(4));
+    this.guards.set(w, guard);
+    w.postMessage({ type: 'guard', buffer: guard.buffer as SharedArrayBuffer } satisfies HostToWorker);
+    return w;
+  }
+
+  /**
+   * Terminates `w` outside any onnxruntime call of its threads: a thread terminated inside one takes the whole
+   * process down. Through the worker's guard (engine/nativeGuard.ts) the host waits until none of its threads
+   * is inside such a call and claims it, after which none starts (the engine fails it as cancelled); past
+   * {@link NATIVE_WAIT_MS} it terminates anyway, and says so.
+   */
+  private async terminate(w: Worker): Promise<void> {
+    const guard = this.guards.get(w);
+    if (guard !== undefined && !(await claimForTermination(guard, this.nativeWaitMs))) {
+      this.log(`an engine worker was still inside a native call after ${this.nativeWaitMs / 1000} s; terminating it anyway`);
+    }
+    await w.terminate();
   }
 
   /** Starts the next standby worker a little later (nothing while one waits, or once disposed). */
@@ -244,7 +273,7 @@ export class EngineHost implements RunEngine {
     this.runs.add(worker);
     return this.runIn(worker, runId, config, handlers, resumeFrom, paused, () => {
       this.runs.delete(worker);
-      if (!this.retiring.has(worker)) void worker.terminate();
+      if (!this.retiring.has(worker)) void this.terminate(worker);
       this.scheduleStandby();
     });
   }
@@ -260,7 +289,7 @@ export class EngineHost implements RunEngine {
     const drop = (): void => {
       if (worker === null) return;
       this.runs.delete(worker);
-      if (!this.retiring.has(worker)) void worker.terminate();
+      if (!this.retiring.has(worker)) void this.terminate(worker);
       worker = null;
     };
     return {
@@ -282,7 +311,7 @@ export class EngineHost implements RunEngine {
         worker = null;
         if (w) {
           this.runs.delete(w);
-          await w.terminate();
+          await this.terminate(w);
         }
       },
     };
@@ -427,7 +456,7 @@ export class EngineHost implements RunEngine {
         w.off('message', onMessage);
         w.off('exit', end);
         w.off('error', end);
-        void w.terminate().finally(() => {
+        void this.terminate(w).finally(() => {
           this.retiring.delete(w);
           resolve();
         });
@@ -490,7 +519,7 @@ export class EngineHost implements RunEngine {
     return new Promise<ProbeResult>((resolve, reject) => {
       w.on('message', (msg: WorkerToHost) => {
         if (msg.type === 'probe-result') {
-          void w.terminate();
+          void this.terminate(w);
           resolve({ backend: msg.backend, reason: msg.reason, dtypes: msg.dtypes, attempts: msg.attempts });
         }
       });
@@ -501,7 +530,8 @@ export class EngineHost implements RunEngine {
 
   /**
    * Terminates every worker (app shutdown), the task worker once its pending tasks are done (at most
-   * `taskDrainMs` later: it is not terminated inside a computation that may be an onnxruntime call).
+   * `taskDrainMs` later). Every termination waits for the worker's threads to be outside onnxruntime calls and
+   * stops new ones first (see terminate): a task still at work past `taskDrainMs` fails at its next native call.
    */
   async dispose(): Promise<void> {
     this.disposed = true;
@@ -524,7 +554,7 @@ export class EngineHost implements RunEngine {
     this.taskWorker = null;
     this.standby = null;
     // Retired workers are waited for (they end at their next check; see retire), not terminated in a native call.
-    await Promise.all([...all.map((w) => w.terminate()), ...this.retiring.values()]);
+    await Promise.all([...all.map((w) => this.terminate(w)), ...this.retiring.values()]);
   }
 }
 

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Float64Gemm } from '../linalg';
 import { GraphBuilder } from './onnx/graphBuilder';
+import { nativeCall, nativeCallAsync } from '../nativeGuard';
 
 type SessionOptions = InferenceSession.SessionOptions;
 
@@ -48,7 +49,7 @@ export async function loadFloat64Matmul(opts: Float64MatmulOptions = {}): Promis
       const g = new GraphBuilder('float64');
       const c = g.op('MatMul', [g.input('A', [m, k]), g.input('B', [k, n])]);
       g.output(c, 'C');
-      s = ort.InferenceSession.create(g.build('float64_matmul'), options);
+      s = nativeCallAsync(() => ort.InferenceSession.create(g.build('float64_matmul'), options));
       sessions.set(key, s);
     }
     return s;
@@ -66,7 +67,7 @@ export async function loadFloat64Matmul(opts: Float64MatmulOptions = {}): Promis
       if (a.length !== m * k) throw new RangeError(`float64Matmul: a has ${a.length} entries, expected ${m * k} for shape [${m}, ${k}]`);
       if (b.length !== k * n) throw new RangeError(`float64Matmul: b has ${b.length} entries, expected ${k * n} for shape [${k}, ${n}]`);
       const s = await session(m, k, n);
-      const out = await s.run({ A: new ort.Tensor('float64', a, [m, k]), B: new ort.Tensor('float64', b, [k, n]) });
+      const out = await nativeCallAsync(() => s.run({ A: new ort.Tensor('float64', a, [m, k]), B: new ort.Tensor('float64', b, [k, n]) }));
       const c = out.C;
       if (c === undefined) throw new Error('float64Matmul: the session returned no C');
       return c.data as Float64Array;
@@ -105,7 +106,7 @@ export function loadSyncFloat64Gemm(threads = 1): Float64Gemm | null {
       g.output(withC ? g.op('Add', [ab, g.input('C', null)]) : ab, 'Y');
       const model = g.build(withC ? 'float64_gemm_add' : 'float64_gemm');
       const s = new native.binding.InferenceSession();
-      s.loadModel(model.buffer, model.byteOffset, model.byteLength, options);
+      nativeCall(() => s.loadModel(model.buffer, model.byteOffset, model.byteLength, options));
       return s;
     };
     product = load(false);
@@ -122,7 +123,7 @@ export function loadSyncFloat64Gemm(threads = 1): Float64Gemm | null {
     }
     const feeds: Record<string, unknown> = { A: new ort.Tensor('float64', a, [m, k]), B: new ort.Tensor('float64', b, [k, n]) };
     if (c !== undefined) feeds.C = new ort.Tensor('float64', c, [m, n]);
-    (c !== undefined ? productAdd : product).run(feeds, { Y: new ort.Tensor('float64', out, [m, n]) }, {});
+    nativeCall(() => (c !== undefined ? productAdd : product).run(feeds, { Y: new ort.Tensor('float64', out, [m, n]) }, {}));
   };
 }
 

@@ -16,6 +16,7 @@ import { buildForwardGraph, buildNtkGraph, buildStepGraph, buildTiedOperatorGrap
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import { defaultThreads } from './threads';
 import type { ComputeBackend, NtkOperator, TiedOperatorSpec, Trainer, TrainerSpec } from './types';
+import { nativeCallAsync } from '../nativeGuard';
 
 // onnxruntime-node is CommonJS: required, not imported, so that Node does not first scan it and the modules it
 // re-exports for their names (issue 13: the engine's start).
@@ -108,9 +109,11 @@ class OnnxTrainer implements Trainer {
       // (a block that large, ~110 MiB at n = 1000, m = 10 000, is a fresh mapping at every tracked step, faulted
       // in again and added to the peak; the separate blocks reuse the memory the previous run gave back).
       // Measured on that run, 5 alternating pairs: peak RSS 657–712 → 610–652 MiB, the run no slower (issue 13).
-      p = ort.InferenceSession.create(
-        model,
-        kind === 'step' ? { ...this.options, enableMemPattern: false } : { ...this.options, enableCpuMemArena: false, enableMemPattern: false },
+      p = nativeCallAsync(() =>
+        ort.InferenceSession.create(
+          model,
+          kind === 'step' ? { ...this.options, enableMemPattern: false } : { ...this.options, enableCpuMemArena: false, enableMemPattern: false },
+        ),
       );
       this.sessions.set(kind, p);
     }
@@ -123,7 +126,7 @@ class OnnxTrainer implements Trainer {
     for (const name of s.inputNames) {
       feeds[name] = name === 'W' ? this.W : name === 'V' ? this.V : data !== undefined && (name === 'X' || name === 'Xt') ? data[name] : this.fixed[name]!;
     }
-    return s.run(feeds);
+    return nativeCallAsync(() => s.run(feeds));
   }
 
   async stepBatch(indices: Int32Array): Promise<number> {
@@ -141,7 +144,7 @@ class OnnxTrainer implements Trainer {
     }
     let p = this.batchSessions.get(nb);
     if (p === undefined) {
-      p = ort.InferenceSession.create(buildStepGraph({ ...this.dims, n: nb }, false), this.options);
+      p = nativeCallAsync(() => ort.InferenceSession.create(buildStepGraph({ ...this.dims, n: nb }, false), this.options));
       this.batchSessions.set(nb, p);
     }
     const data = { X: new ort.Tensor(this.tensorType, Xb, [d, nb]), Xt: new ort.Tensor(this.tensorType, Xbt, [nb, d]) };
@@ -261,7 +264,7 @@ function onnxTiedOperator(p: TiedOperatorSpec, options: Ort.InferenceSession.Ses
     W: new ort.Tensor(dtype, toDtype(W, dtype), [m, d]),
     s2: new ort.Tensor(dtype, dtype === 'float64' ? new Float64Array([p.scale * p.scale]) : new Float32Array([p.scale * p.scale]), []),
   };
-  let session: Promise<Session> | null = ort.InferenceSession.create(buildTiedOperatorGraph({ d, n, m, dtype }), options);
+  let session: Promise<Session> | null = nativeCallAsync(() => ort.InferenceSession.create(buildTiedOperatorGraph({ d, n, m, dtype }), options));
   const yt = dtype === 'float64' ? new Float64Array(n * d) : new Float32Array(n * d);
   return {
     N: n * d,
@@ -269,7 +272,8 @@ function onnxTiedOperator(p: TiedOperatorSpec, options: Ort.InferenceSession.Ses
       if (session === null) throw new Error('tied NTK operator was disposed');
       if (x.length !== n * d) throw new RangeError(`tiedNtkOperator: x has ${x.length} entries, expected ${n * d}`);
       transpose(x, d, n, yt);
-      const out = await (await session).run({ ...fixed, Yt: new ort.Tensor(dtype, yt, [n, d]) });
+      const s = await session;
+      const out = await nativeCallAsync(() => s.run({ ...fixed, Yt: new ort.Tensor(dtype, yt, [n, d]) }));
       const Ot = out.Ot;
       if (Ot === undefined) throw new Error("onnx graph returned no 'Ot'");
       const y = new Float64Array(n * d);
@@ -352,13 +356,14 @@ export async function createOnnxCudaBackend(opts: OnnxBackendOptions = {}): Prom
   let probe: Session;
   try {
     // Severity 4 (fatal only) keeps the provider's load failure out of the log; the reason travels in the error.
-    probe = await ort.InferenceSession.create(probeGraph.build('cuda_probe'), { ...sessionOptions(1, [cuda]), logSeverityLevel: 4 });
+    probe = await nativeCallAsync(() => ort.InferenceSession.create(probeGraph.build('cuda_probe'), { ...sessionOptions(1, [cuda]), logSeverityLevel: 4 }));
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new Error(`CUDA execution provider unavailable (${msg}); it needs CUDA 12, cuDNN 9 and the provider libraries (see README: GPU)`);
   }
   try {
-    const out = await probe.run({ x: new ort.Tensor('float32', new Float32Array([-1, 2]), [2]) });
+    const p = probe;
+    const out = await nativeCallAsync(() => p.run({ x: new ort.Tensor('float32', new Float32Array([-1, 2]), [2]) }));
     const y = (out['y'] as Ort.Tensor | undefined)?.data as Float32Array | undefined;
     if (y?.[0] !== 0 || y[1] !== 2) throw new Error(`probe graph gave ${y === undefined ? 'no output' : `[${Array.from(y).join(', ')}]`}`);
   } finally {

@@ -432,6 +432,35 @@ describe('app shutdown with an engine task under way', () => {
     expect(r.kind).toBe('traced');
   });
 
+  it('terminates a worker only outside its native calls, and none starts after (the native-call guard)', { timeout: 30_000 }, async () => {
+    // A stand-in worker whose task makes 200 ms "native calls" back to back; the shutdown comes while one is
+    // under way. The host must wait for its end and then claim the worker: the log ends with a `leave`.
+    const dir = tempDir();
+    const log = path.join(dir, 'native.log');
+    fs.writeFileSync(log, '');
+    process.env.NTK_NATIVE_FIXTURE_LOG = log;
+    try {
+      const host = new EngineHost({ worker: () => new URL('./nativeCallWorker.fixture.mjs', import.meta.url), taskDrainMs: 1 });
+      const failure = host.runTask('ntk', task).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const entered = Date.now();
+      while (!fs.readFileSync(log, 'utf8').includes('enter')) {
+        if (Date.now() - entered > 20_000) throw new Error('the stand-in worker never started its task');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await host.dispose();
+      const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+      // terminated after a `leave` (the call ended), or once the claim refused the next call
+      expect(lines.at(-1)).toMatch(/^(leave|refused: the engine is shutting down)/);
+      expect(lines.filter((l) => l === 'enter').length).toBe(lines.filter((l) => l === 'leave').length);
+      expect(await failure).toMatchObject({ code: expect.stringMatching(/^(worker-crashed|cancelled)$/) });
+    } finally {
+      delete process.env.NTK_NATIVE_FIXTURE_LOG;
+    }
+  });
+
   it('terminates the task worker once taskDrainMs has passed, the task failing as crashed', async () => {
     const host = new EngineHost({ threads: 1, taskDrainMs: 1 });
     const answer = host.runTask('ntk', task);
