@@ -148,13 +148,17 @@ describe.skipIf(!redisBin.bin)('distributed sweeps on BullMQ + a real redis-serv
     expect(doneBy).toHaveLength(1);
     expect(doneBy[0]!.worker).toContain(`-${b.pid}-`);
     expect(events.filter((e) => e.type === 'cell-done')).toHaveLength(12);
-    // Presence: both workers were listed with host, backend, dtype and throughput.
+    // Presence: B was listed with host, backend, dtype and throughput.
     const listed = events.filter((e): e is Extract<DistributedEvent, { type: 'workers' }> => e.type === 'workers').flatMap((e) => e.workers);
     const wb = listed.filter((w) => w.pid === b.pid && w.backend !== null).at(-1)!;
     expect(wb).toMatchObject({ host: os.hostname(), backend: 'js', dtype: 'float64' });
     expect(wb.cellsPerMinute).toBeGreaterThan(0);
     expect(wb.stepsPerSecond).toBeGreaterThan(0);
-    expect(new Set(listed.map((w) => w.pid))).toEqual(new Set([a.pid, b.pid]));
+    // No one else; A too where its presence record went out before the kill (A can take a cell, and be killed,
+    // before its presence connection is ready: then it is never listed, as a worker that never announced itself).
+    const pids = new Set(listed.map((w) => w.pid));
+    expect(pids.has(b.pid)).toBe(true);
+    expect([...pids].every((pid) => pid === a.pid || pid === b.pid)).toBe(true);
     for (const w of [a, b]) expect(w.stderr).not.toContain(PASSWORD);
     expect(JSON.stringify(events)).not.toContain(PASSWORD);
   }, 240_000);
