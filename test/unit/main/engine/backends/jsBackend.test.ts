@@ -6,6 +6,7 @@ import { gdStep, outputScale } from '../../../../../src/main/engine/autoencoder/
 import { tracedEmpiricalNtk } from '../../../../../src/main/engine/ntk/empiricalNtk';
 import { createRng } from '../../../../../src/main/engine/random';
 import type { Regime } from '../../../../../src/shared/config/schema';
+import { relativeDifference } from '../../../../support/relative';
 
 /** Same float64 operations in a possibly different order: round-off only. */
 const F64_REL = 1e-12;
@@ -17,16 +18,6 @@ function spec(regime: Regime, dtype: 'float32' | 'float64', seed = 1, d = 4, n =
   createRng(seed, 0).fillNormal(X, 1 / Math.sqrt(d));
   const { W, V } = initParams({ m, d, init: 'gaussian', kappa: 1, nu: 1, tied: regime === 'tied' }, createRng(seed, 2));
   return { X, d, n, m, scale: outputScale('ntk', m), regime, etaW: 0.2, etaV: 0.3, lossWeight: 1, dtype, W0: W, V0: V };
-}
-
-function rel(a: Float64Array, b: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let k = 0; k < a.length; k++) {
-    num += (a[k]! - b[k]!) ** 2;
-    den += b[k]! ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 describe('createJsBackend()', () => {
@@ -45,11 +36,11 @@ describe('createJsBackend()', () => {
         last = r.loss;
       }
       const p = await tr.params();
-      expect(rel(p.W, W)).toBeLessThan(F64_REL);
-      expect(rel(p.V, V)).toBeLessThan(F64_REL);
+      expect(relativeDifference(p.W, W)).toBeLessThan(F64_REL);
+      expect(relativeDifference(p.V, V)).toBeLessThan(F64_REL);
       expect(Math.abs(lossBefore - last) / last).toBeLessThan(F64_REL);
       const H = await tr.tracedNtk();
-      expect(rel(H, tracedEmpiricalNtk({ ...sp, W, V, etaW: sp.etaW, etaV: sp.etaV }))).toBeLessThan(F64_REL);
+      expect(relativeDifference(H, tracedEmpiricalNtk({ ...sp, W, V, etaW: sp.etaW, etaV: sp.etaV }))).toBeLessThan(F64_REL);
       tr.dispose();
     });
   }
@@ -64,7 +55,7 @@ describe('createJsBackend()', () => {
       const [a, b] = [await t64.loss(), await t32.loss()];
       expect(a).toBeLessThan(l0);
       expect(Math.abs(a - b) / a).toBeLessThan(F32_REL);
-      expect(rel((await t32.params()).W, (await t64.params()).W)).toBeLessThan(F32_REL);
+      expect(relativeDifference((await t32.params()).W, (await t64.params()).W)).toBeLessThan(F32_REL);
       // float32 storage really rounds: parameters are representable in float32.
       const w32 = (await t32.params()).W;
       expect(w32.every((x) => Math.fround(x) === x)).toBe(true);
@@ -86,7 +77,7 @@ describe('createJsBackend()', () => {
     const b = createJsGd(sp);
     a.step(3);
     for (let k = 0; k < 3; k++) b.stepBatch(Int32Array.from({ length: sp.n }, (_, i) => i));
-    expect(rel(b.params().W, a.params().W)).toBeLessThan(F64_REL);
+    expect(relativeDifference(b.params().W, a.params().W)).toBeLessThan(F64_REL);
     expect(() => b.stepBatch(Int32Array.from([0, sp.n]))).toThrow(/index 6 at position 1/);
   });
 

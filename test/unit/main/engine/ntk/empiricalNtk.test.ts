@@ -6,21 +6,12 @@ import { infiniteKernel } from '../../../../../src/main/engine/ntk/infiniteKerne
 import { createRng } from '../../../../../src/main/engine/random';
 import { WorkbenchException } from '../../../../../src/shared/api/result';
 import type { Regime } from '../../../../../src/shared/config/schema';
+import { relativeDifference } from '../../../../support/relative';
 
 /** Both sides are sums of O(m) products of O(1) numbers: agreement to ~1e-12 relative is round-off. */
 const ROUNDOFF_REL = 1e-12;
 const FD_STEP = 1e-6;
 const FD_REL = 1e-6;
-
-function relDiff(a: Float64Array, b: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let k = 0; k < a.length; k++) {
-    num += (a[k]! - b[k]!) ** 2;
-    den += b[k]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 function network(regime: Regime, seed: number, d = 3, n = 5, m = 7): NtkInput {
   const X = new Float64Array(d * n);
@@ -85,8 +76,8 @@ describe('fullEmpiricalNtk()', () => {
       const { J, P } = explicitJacobian(p);
       const N = p.n * p.d;
       const ref = jjt(J, N, P);
-      expect(relDiff(fullEmpiricalNtk(p, 64), ref)).toBeLessThan(ROUNDOFF_REL);
-      expect(relDiff(tracedEmpiricalNtk(p), traceOf(ref, p.n, p.d))).toBeLessThan(ROUNDOFF_REL);
+      expect(relativeDifference(fullEmpiricalNtk(p, 64), ref)).toBeLessThan(ROUNDOFF_REL);
+      expect(relativeDifference(tracedEmpiricalNtk(p), traceOf(ref, p.n, p.d))).toBeLessThan(ROUNDOFF_REL);
     });
   }
 
@@ -111,7 +102,7 @@ describe('fullEmpiricalNtk()', () => {
         const dn = perturb(k, -FD_STEP);
         for (let q = 0; q < n * d; q++) fd[q * P + k] = (up[q]! - dn[q]!) / (2 * FD_STEP);
       }
-      expect(relDiff(J, fd)).toBeLessThan(FD_REL);
+      expect(relativeDifference(J, fd)).toBeLessThan(FD_REL);
     }
   });
 
@@ -132,7 +123,7 @@ describe('fullEmpiricalNtk()', () => {
     const Hv = fullEmpiricalNtk({ ...p, regime: 'decoder' }, 64);
     const H = fullEmpiricalNtk({ ...p, etaW: 0.2, etaV: 0.5 }, 64);
     const ref = Hw.map((x, k) => x + 2.5 * Hv[k]!);
-    expect(relDiff(H, ref)).toBeLessThan(ROUNDOFF_REL);
+    expect(relativeDifference(H, ref)).toBeLessThan(ROUNDOFF_REL);
   });
 
   it('refuses up front above memoryLimitMiB with a too-large error naming the matrix', () => {
@@ -172,7 +163,7 @@ describe('empiricalNtkMean()', () => {
       for (let k = 0; k < seedsPerWidth; k++) {
         const seed = 1000 * m + k;
         const H = empiricalNtkMean({ X, d, n, m, regime: 'joint', init: 'gaussian', kappa, nu, scaling: 'ntk', kind: 'full', seeds: [seed] });
-        v.push(m * relDiff(H, target) ** 2);
+        v.push(m * relativeDifference(H, target) ** 2);
       }
       const mean = v.reduce((s, x) => s + x, 0) / v.length;
       const sd = Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (v.length - 1));
@@ -194,11 +185,14 @@ describe('empiricalNtkMean()', () => {
     const seeds = Array.from({ length: 64 }, (_, k) => k + 1);
     const single = seeds.map(
       (s) =>
-        relDiff(empiricalNtkMean({ X, d, n, m, regime: 'weak', init: 'gaussian', kappa: 1, nu: 1, scaling: 'ntk', kind: 'traced', seeds: [s] }), hInf) ** 2,
+        relativeDifference(
+          empiricalNtkMean({ X, d, n, m, regime: 'weak', init: 'gaussian', kappa: 1, nu: 1, scaling: 'ntk', kind: 'traced', seeds: [s] }),
+          hInf,
+        ) ** 2,
     );
     const c = single.reduce((s, x) => s + x, 0) / single.length;
     const meanErr2 =
-      relDiff(empiricalNtkMean({ X, d, n, m, regime: 'weak', init: 'gaussian', kappa: 1, nu: 1, scaling: 'ntk', kind: 'traced', seeds }), hInf) ** 2;
+      relativeDifference(empiricalNtkMean({ X, d, n, m, regime: 'weak', init: 'gaussian', kappa: 1, nu: 1, scaling: 'ntk', kind: 'traced', seeds }), hInf) ** 2;
     // E[meanErr2] = c/S; a χ²-like quantity with many degrees of freedom stays below 4× its mean.
     expect(meanErr2).toBeLessThan((4 * c) / seeds.length);
     expect(meanErr2).toBeGreaterThan(c / seeds.length / 20);

@@ -7,6 +7,7 @@ import { createOnnxBackend } from '../../../../../src/main/engine/backends/onnxB
 import { lanczosLargestAsync, symmetricEigen } from '../../../../../src/main/engine/linalg';
 import { createRng } from '../../../../../src/main/engine/random';
 import { empiricalLambdaMax, TIED_FULL_NTK_MAX_ND } from '../../../../../src/main/engine/training/learningRates';
+import { relativeDifference } from '../../../../support/relative';
 
 function tiedNetwork(seed: number, d: number, n: number, m: number) {
   const X = new Float64Array(d * n);
@@ -27,16 +28,6 @@ function denseApply(H: Float64Array, x: Float64Array): Float64Array {
   return y;
 }
 
-function relDiff(a: Float64Array, b: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let k = 0; k < a.length; k++) {
-    num += (a[k]! - b[k]!) ** 2;
-    den += b[k]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
-
 describe('tied full-NTK operator (J Jᵀ x without the nd×nd matrix)', () => {
   const net = tiedNetwork(3, 4, 9, 23);
   const { d, n } = net;
@@ -50,7 +41,7 @@ describe('tied full-NTK operator (J Jᵀ x without the nd×nd matrix)', () => {
   it('float64: equals the dense full kernel times x to round-off', async () => {
     const op = tiedNtkOperatorF64(net);
     expect(op.N).toBe(n * d);
-    for (const x of xs) expect(relDiff(await op.apply(x), denseApply(H, x))).toBeLessThan(1e-12);
+    for (const x of xs) expect(relativeDifference(await op.apply(x), denseApply(H, x))).toBeLessThan(1e-12);
   });
 
   it('onnx graph: float64 to round-off, float32 to float32 accuracy', async () => {
@@ -61,7 +52,7 @@ describe('tied full-NTK operator (J Jᵀ x without the nd×nd matrix)', () => {
     ] as const) {
       const op = backend.tiedNtkOperator!({ X: net.X, d, n, m: net.m, W: net.W, scale: net.scale, dtype });
       try {
-        for (const x of xs) expect(relDiff(await op.apply(x), denseApply(H, x))).toBeLessThan(tol);
+        for (const x of xs) expect(relativeDifference(await op.apply(x), denseApply(H, x))).toBeLessThan(tol);
       } finally {
         op.dispose();
       }

@@ -10,6 +10,7 @@ import { collectGarbage, collectionProbe, nextTasks } from '../../../../support/
 import { tracedEmpiricalNtk } from '../../../../../src/main/engine/ntk/empiricalNtk';
 import { symmetricEigen } from '../../../../../src/main/engine/linalg/symmetricEigen';
 import type { KeptParams } from '../../../../../src/main/engine/protocol';
+import { relativeDifference } from '../../../../support/relative';
 
 function tiny(over: Partial<Config> = {}): Config {
   return {
@@ -153,26 +154,17 @@ describe('runTraining()', () => {
       const [init, fin] = [kept.find((p) => p.which === 'initial')!, kept.find((p) => p.which === 'final')!];
       expect(fin.step, regime).toBe(20);
       const last = c.records.at(-1)!.tracked!;
-      const relative = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-        let num = 0;
-        let den = 0;
-        for (let k = 0; k < a.length; k++) {
-          num += (a[k]! - b[k]!) ** 2;
-          den += b[k]! ** 2;
-        }
-        return Math.sqrt(num / den);
-      };
       // (the weak regime's V, and tied's, never moves: exactly 0 there)
       const same = (got: number, want: number, digits: number): void => {
         if (want === 0) expect(got, regime).toBe(0);
         else expect(got / want, regime).toBeCloseTo(1, digits);
       };
-      same(last.weightMoveW!, relative(fin.W, init.W), 12);
-      same(last.weightMoveV!, relative(fin.V, init.V), 12);
+      same(last.weightMoveW!, relativeDifference(fin.W, init.W), 12);
+      same(last.weightMoveV!, relativeDifference(fin.V, init.V), 12);
       const { X, d, n } = buildDataset(config, { skipConditioning: true, skipPairwise: true });
       const m = config.hiddenWidth;
       const ntk = (W: Float64Array, V: Float64Array): Float64Array => tracedEmpiricalNtk({ X, d, n, m, W, V, scale: 1 / Math.sqrt(m), regime });
-      same(last.kernelDistance!, relative(ntk(fin.W, fin.V), ntk(init.W, init.V)), 10);
+      same(last.kernelDistance!, relativeDifference(ntk(fin.W, fin.V), ntk(init.W, init.V)), 10);
     }
   });
 
