@@ -52,7 +52,8 @@ const headerSchema = z
   .strict();
 
 let crcTable: Uint32Array | null = null;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Whether this machine stores numbers little-endian (then arrays' bytes are written as they lie). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) of a byte array; crc32("123456789") = 0xCBF43926.

@@ -13,6 +13,7 @@
  * also accepts versions 2.0 and 3.0 (uint32 header length), which NumPy writes for very long headers.
  */
 import { WorkbenchException } from '../../../shared/api/result';
+import { LITTLE_ENDIAN } from '../checkpoint';
 import { concatBytes, readZip, storedZipPieces } from './zip';
 
 export type NpyDtype = '<f8' | '<f4' | '<i8';
@@ -44,8 +45,6 @@ function shapeLiteral(shape: readonly number[]): string {
   if (shape.length === 1) return `(${shape[0]},)`;
   return `(${shape.join(', ')})`;
 }
-
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
  * Encodes an array as the bytes of a version 1.0 `.npy` file (little-endian whatever the machine, C order).

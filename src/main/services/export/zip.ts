@@ -264,83 +264,65 @@ export function storedZipPieces(files: readonly StoredEntry[]): Uint8Array[] {
   let total = 22;
   for (const e of entries) total += 30 + 46 + 2 * e.name.length + e.size;
   if (total > 0xffffffff) throw new WorkbenchException('invalid-data', `zip: ${total} bytes: archives of stored entries stop at 4 GiB`);
-  /** A header of `length` bytes, filled by `fill` through little-endian writers. */
-  const header = (length: number, fill: (u16: (v: number) => void, u32: (v: number) => void, bytes: (b: Uint8Array) => void) => void): Uint8Array => {
-    const out = new Uint8Array(length);
-    const view = new DataView(out.buffer);
-    let at = 0;
-    fill(
-      (v) => {
-        view.setUint16(at, v, true);
-        at += 2;
-      },
-      (v) => {
-        view.setUint32(at, v, true);
-        at += 4;
-      },
-      (b) => {
-        out.set(b, at);
-        at += b.length;
-      },
-    );
-    return out;
-  };
   /** the fields the local and the central header share, from "version needed" to the extra field's length */
-  const common = (e: (typeof entries)[number], u16: (v: number) => void, u32: (v: number) => void): void => {
-    u16(ZIP_VERSION);
-    u16(e.flags);
-    u16(0); // stored
-    u16(DOS_TIME);
-    u16(DOS_DATE);
-    u32(e.crc);
-    u32(e.size);
-    u32(e.size);
-    u16(e.name.length);
-    u16(0); // extra field
-  };
+  const common = (e: (typeof entries)[number]): Field[] => [
+    [2, ZIP_VERSION],
+    [2, e.flags],
+    [2, 0], // stored
+    [2, DOS_TIME],
+    [2, DOS_DATE],
+    [4, e.crc],
+    [4, e.size],
+    [4, e.size],
+    [2, e.name.length],
+    [2, 0], // extra field
+  ];
   const pieces: Uint8Array[] = [];
   const offsets: number[] = [];
   let at = 0;
   for (const e of entries) {
     offsets.push(at);
-    pieces.push(
-      header(30 + e.name.length, (u16, u32, bytes) => {
-        u32(LOC_SIG);
-        common(e, u16, u32);
-        bytes(e.name);
-      }),
-      ...e.pieces,
-    );
-    at += 30 + e.name.length + e.size;
+    const local = header([[4, LOC_SIG], ...common(e)], e.name);
+    pieces.push(local, ...e.pieces);
+    at += local.length + e.size;
   }
   const cd = entries.map((e, i) =>
-    header(46 + e.name.length, (u16, u32, bytes) => {
-      u32(CEN_SIG);
-      u16(ZIP_VERSION); // made by
-      common(e, u16, u32);
-      u16(0); // comment
-      u16(0); // disk
-      u16(0); // internal attributes
-      u32(0); // external attributes
-      u32(offsets[i]!);
-      bytes(e.name);
-    }),
+    // made by; after the shared fields: comment length, disk, internal and external attributes, local offset
+    header([[4, CEN_SIG], [2, ZIP_VERSION], ...common(e), [2, 0], [2, 0], [2, 0], [4, 0], [4, offsets[i]!]], e.name),
   );
   const cdSize = cd.reduce((a, b) => a + b.length, 0);
+  const n = entries.length;
   pieces.push(
     ...cd,
-    header(22, (u16, u32) => {
-      u32(EOCD_SIG);
-      u16(0);
-      u16(0);
-      u16(entries.length);
-      u16(entries.length);
-      u32(cdSize);
-      u32(at);
-      u16(0);
-    }),
+    header([
+      [4, EOCD_SIG],
+      [2, 0],
+      [2, 0],
+      [2, n],
+      [2, n],
+      [4, cdSize],
+      [4, at],
+      [2, 0],
+    ]),
   );
   return pieces;
+}
+
+/** A little-endian header field: its width in bytes and its value. */
+type Field = readonly [2 | 4, number];
+
+/** A header of little-endian `fields`, then `name`'s bytes. */
+function header(fields: readonly Field[], name: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(fields.reduce((a, [w]) => a + w, 0) + name.length);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const [w, v] of fields) {
+    if (w === 2) view.setUint16(at, v, true);
+    else view.setUint32(at, v, true);
+    at += w;
+  }
+  out.set(name, at);
+  return out;
 }
 
 /** {@link storedZipPieces} in one array. */
