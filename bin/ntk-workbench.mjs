@@ -36,7 +36,9 @@ async function loadMain() {
         process.env.ORT_DISABLE_TELEMETRY ??= '1';
         const { Worker } = await import('node:worker_threads');
         const script = new URL('../engine/workerElectron.mjs', url);
-        early = { worker: new Worker(script, { stdout: false, stderr: false }), script };
+        // Started as the engine host starts its workers, with ENGINE_THREAD_LIMITS (src/main/engine/protocol.ts):
+        // the host takes no early worker with other limits.
+        early = { worker: new Worker(script, { stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: 3 } }), script };
         early.worker.unref();
         early.worker.on('error', () => {});
       }

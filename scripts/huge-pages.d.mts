@@ -10,8 +10,12 @@ export function wantsHugePages(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platfo
 export function hugePagesEnv(env?: NodeJS.ProcessEnv, platform?: NodeJS.Platform): NodeJS.ProcessEnv;
 /** `env` without the tunables {@link hugePagesEnv} adds (other tunables kept). */
 export function withoutHugePages(env?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+/** Node flags of the heavy commands' child: V8 semi-spaces of 1 MiB for its own thread. */
+export const HEAVY_NODE_FLAGS: string[];
+/** `execArgv`, then those of {@link HEAVY_NODE_FLAGS} it does not set itself. */
+export function heavyExecArgv(execArgv?: string[]): string[];
 /**
- * Runs `node [execArgv] ...args` again in a child with the tunable and exits as it does; in that child (or
+ * Runs `node [execArgv] ...args` again in a child with the tunable and {@link HEAVY_NODE_FLAGS} and exits as it does; in that child (or
  * where the tunable is not wanted) it returns at once.
  */
 export function rerunWithHugePages(args: string[]): Promise<void>;

@@ -48,7 +48,20 @@ export function withoutHugePages(env = process.env) {
 const PARENT_ENV = 'NTK_WORKBENCH_PARENT_PID';
 
 /**
- * Runs `node [execArgv] ...args` again with the tunable, in a child with a process group of its own (so every
+ * Node flags of the child: V8 semi-spaces of 1 MiB for its own thread, as the engine's threads get through
+ * ENGINE_THREAD_LIMITS (src/main/engine/protocol.ts; measured there). A flag of the same name among the
+ * command's own node flags is kept instead.
+ */
+export const HEAVY_NODE_FLAGS = ['--max-semi-space-size=1'];
+
+/** The node flags the child of a process started with `execArgv` gets (its own, then ours it has not set). */
+export function heavyExecArgv(execArgv = process.execArgv) {
+  const name = (flag) => flag.split('=')[0].replace(/_/g, '-');
+  return [...execArgv, ...HEAVY_NODE_FLAGS.filter((f) => !execArgv.some((a) => name(a) === name(f)))];
+}
+
+/**
+ * Runs `node [execArgv] ...args` again with the tunable (and {@link HEAVY_NODE_FLAGS}), in a child with a process group of its own (so every
  * signal reaches it once, forwarded from here), and exits as it does (its code, or its signal re-raised). The
  * child, whose environment then has the tunable, returns at once, having arranged to die (SIGKILL) should this
  * process be killed outright. Returns at once too where the tunable is not wanted (see {@link wantsHugePages}).
@@ -64,7 +77,7 @@ export async function rerunWithHugePages(args) {
   }
   if (!wantsHugePages()) return;
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [...process.execArgv, ...args], {
+  const child = spawn(process.execPath, [...heavyExecArgv(), ...args], {
     stdio: 'inherit',
     detached: true,
     env: { ...hugePagesEnv(), [PARENT_ENV]: String(process.pid) },

@@ -47,6 +47,17 @@ export const CTRL_STEPS = 2;
 export const CTRL_SLOTS = 4;
 
 /**
+ * V8's limits for every thread the engine starts: the engine workers (services/engineHost.ts, and the one the
+ * CLI starts early, bin/ntk-workbench.mjs) and their helper, theory and eigenvalue threads (backends/threads.ts).
+ * A young generation of 3 MiB (semi-spaces of 1 MiB) instead of V8's default, which grows to 16 MiB semi-spaces
+ * in each of these isolates under the numerics' allocation rate and keeps them: measured on issue 13's run
+ * (n = 1000, m = 10 000, the CLI's `train`), 8 alternating triples, peak RSS medians 680 → 613 MiB with these
+ * limits in the workers (→ 600 MiB with the CLI's own thread too, scripts/huge-pages.mjs), the whole run and a
+ * tracked step no slower (more scavenges: ~0.1 s of the run's 11 s of CPU across all threads).
+ */
+export const ENGINE_THREAD_LIMITS: Readonly<{ maxYoungGenerationSizeMb: number }> = Object.freeze({ maxYoungGenerationSizeMb: 3 });
+
+/**
  * The native-call guard of a worker (engine/nativeGuard.ts): one Int32 shared by the host and the worker's
  * threads. Its low bits count the threads inside an onnxruntime call; {@link NATIVE_CLAIMING} is set while the
  * host claims the worker for termination (no native call starts from then on), and the word is

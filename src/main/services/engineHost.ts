@@ -29,6 +29,7 @@ import {
   type KeptParams,
   type RunOutcome,
   type WorkerToHost,
+  ENGINE_THREAD_LIMITS,
 } from '../engine/protocol';
 
 /** Where the worker script is: the tsx bootstrap in source mode, the bundled file in the Electron build. */
@@ -67,9 +68,14 @@ export function offerEarlyWorker(worker: Worker, script: URL | string): void {
   early = entry;
 }
 
+/** Whether `w` was started with the limits the host gives its own workers ({@link ENGINE_THREAD_LIMITS}). */
+function startedAsHost(w: Worker): boolean {
+  return w.resourceLimits?.maxYoungGenerationSizeMb === ENGINE_THREAD_LIMITS.maxYoungGenerationSizeMb;
+}
+
 /** The early worker when it runs `script` (then it is no longer offered), else null. */
 function takeEarlyWorker(script: URL | string): Worker | null {
-  if (early === null || early.href !== String(script)) return null;
+  if (early === null || early.href !== String(script) || !startedAsHost(early.worker)) return null;
   const w = early.worker;
   early = null;
   w.ref();
@@ -212,7 +218,7 @@ export class EngineHost implements RunEngine {
 
   private spawn(): Worker {
     const script = this.locate();
-    const w = takeEarlyWorker(script) ?? new Worker(script, { stderr: false, stdout: false });
+    const w = takeEarlyWorker(script) ?? new Worker(script, { stderr: false, stdout: false, resourceLimits: { ...ENGINE_THREAD_LIMITS } });
     // Its native-call guard first, before anything that could make such a call (see terminate).
     const guard = new Int32Array(new SharedArrayBuffer(4));
     this.guards.set(w, guard);

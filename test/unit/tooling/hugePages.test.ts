@@ -9,7 +9,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARENA_TUNABLE, HUGE_PAGES_TUNABLE, MALLOC_TUNABLES, hugePagesEnv, wantsHugePages, withoutHugePages } from '../../../scripts/huge-pages.mjs';
+import {
+  ARENA_TUNABLE,
+  HEAVY_NODE_FLAGS,
+  HUGE_PAGES_TUNABLE,
+  MALLOC_TUNABLES,
+  heavyExecArgv,
+  hugePagesEnv,
+  wantsHugePages,
+  withoutHugePages,
+} from '../../../scripts/huge-pages.mjs';
 
 const root = path.resolve(__dirname, '../../..');
 const bin = path.join(root, 'bin/ntk-workbench.mjs');
@@ -37,6 +46,15 @@ describe('hugePagesEnv()', () => {
     const other = 'glibc.malloc.arena_max=2';
     expect(withoutHugePages(hugePagesEnv({ GLIBC_TUNABLES: other }, 'linux'))).toEqual({ GLIBC_TUNABLES: other });
     expect(withoutHugePages({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).toEqual({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' });
+  });
+});
+
+describe('heavyExecArgv()', () => {
+  it("adds the heavy commands' node flags after the command's own, keeping a flag of the same name it has", () => {
+    expect(heavyExecArgv([])).toEqual(HEAVY_NODE_FLAGS);
+    expect(heavyExecArgv(['--inspect'])).toEqual(['--inspect', ...HEAVY_NODE_FLAGS]);
+    expect(heavyExecArgv(['--max-semi-space-size=8'])).toEqual(['--max-semi-space-size=8']);
+    expect(heavyExecArgv(['--max_semi_space_size=8'])).toEqual(['--max_semi_space_size=8']);
   });
 });
 
@@ -106,6 +124,9 @@ describe.skipIf(!onLinux)("the command's huge-pages child", () => {
       // The child was started with every tunable (hugePagesEnv above); glibc 2.36 applies them all but rewrites the
       // variable as /proc shows it to its first entry, so only that prefix can be read back here.
       expect(environ.some((e) => e.startsWith(`GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE}`))).toBe(true);
+      // and with the heavy commands' node flags (V8's semi-spaces of the child's own thread)
+      const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+      for (const flag of HEAVY_NODE_FLAGS) expect(argv).toContain(flag);
       p.kill('SIGINT');
       expect(await exit).toEqual({ code: 0, signal: null });
       expect(stdout()).toMatch(/(^|\n)stopped: stopped at step \d+/);

@@ -4,8 +4,9 @@
  */
 import { readlinkSync } from 'node:fs';
 import { availableParallelism, getPriority, setPriority } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { HelperSpawner } from '../linalg';
+import { ENGINE_THREAD_LIMITS } from '../protocol';
 
 /** Default intra-op threads: every core but one, at least one (so that a window keeps a core). */
 export function defaultThreads(): number {
@@ -28,12 +29,17 @@ export function lowerThreadPriority(nice: number): boolean {
   }
 }
 
+/** How the engine starts a thread of its own: `data` as its workerData, output discarded, the engine's V8 limits. */
+function threadOptions(data: unknown): WorkerOptions {
+  return { workerData: data, stdout: false, stderr: false, resourceLimits: { ...ENGINE_THREAD_LIMITS } };
+}
+
 /**
  * Starts a helper thread of the linalg kernels running the module at `script` with `data` as its workerData.
  * It never keeps the process alive; an uncaught error in it, or a failure to load it, goes to `onError`.
  */
 export const spawnHelperThread: HelperSpawner = (script, data, onError) => {
-  const worker = new Worker(script, { workerData: data, stdout: false, stderr: false });
+  const worker = new Worker(script, threadOptions(data));
   worker.unref();
   worker.on('error', onError);
   return {
@@ -51,7 +57,7 @@ export const spawnHelperThread: HelperSpawner = (script, data, onError) => {
  */
 export function runOnThread<Job, Reply>(script: URL | string, data: unknown, job: Job): Promise<Reply> {
   return new Promise<Reply>((resolve, reject) => {
-    const worker = new Worker(script, { workerData: data, stdout: false, stderr: false });
+    const worker = new Worker(script, threadOptions(data));
     let settled = false;
     const settle = (fn: () => void): void => {
       if (settled) return;
@@ -84,7 +90,7 @@ export interface ServingThread<Job, Reply> {
  * once of a thread that fails to load, throws or exits before close().
  */
 export function serveOnThread<Job, Reply>(script: URL | string, data: unknown, onFailure?: (e: Error) => void): ServingThread<Job, Reply> {
-  const worker = new Worker(script, { workerData: data, stdout: false, stderr: false });
+  const worker = new Worker(script, threadOptions(data));
   worker.unref();
   const waiting: Array<{ resolve(r: Reply): void; reject(e: Error): void }> = [];
   let ready = false;

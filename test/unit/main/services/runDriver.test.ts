@@ -2,8 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { EngineHost, STANDBY_DELAY_MS, offerEarlyWorker, sourceWorker } from '../../../../src/main/services/engineHost';
+import { ENGINE_THREAD_LIMITS } from '../../../../src/main/engine/protocol';
 import { driveRun, launchRun, newRunConfigFile } from '../../../../src/main/services/runDriver';
 import { RunWriter } from '../../../../src/main/services/runWriter';
 import { APP_VERSION } from '../../../../src/main/services/appVersion';
@@ -194,8 +195,8 @@ describe('EngineHost with a standby worker (the app: issue 13)', () => {
 
 describe('offerEarlyWorker() (the CLI starts the engine worker while its modules load: issue 13)', () => {
   /** Offers a worker of `script` and counts the messages it posts (a run in it posts its records). */
-  const offer = (script: URL): { worker: Worker; posted: () => number } => {
-    const worker = new Worker(script, { stdout: false, stderr: false });
+  const offer = (script: URL, resourceLimits: ResourceLimits = ENGINE_THREAD_LIMITS): { worker: Worker; posted: () => number } => {
+    const worker = new Worker(script, { stdout: false, stderr: false, resourceLimits: { ...resourceLimits } });
     let n = 0;
     worker.on('message', () => n++);
     offerEarlyWorker(worker, script);
@@ -216,7 +217,13 @@ describe('offerEarlyWorker() (the CLI starts the engine worker while its modules
     }
   });
 
-  it('is not taken by a host of another script, nor once it has exited', { timeout: 120_000 }, async () => {
+  it("the CLI starts it with the host's V8 limits (bin/ntk-workbench.mjs)", () => {
+    const bin = fs.readFileSync(path.resolve(__dirname, '../../../../bin/ntk-workbench.mjs'), 'utf8');
+    const limits = [...bin.matchAll(/new Worker\(script, \{[^}]*resourceLimits: \{ maxYoungGenerationSizeMb: (\d+) \}/g)].map((m) => Number(m[1]));
+    expect(limits).toEqual([ENGINE_THREAD_LIMITS.maxYoungGenerationSizeMb]);
+  });
+
+  it('is not taken by a host of another script, with other limits, nor once it has exited', { timeout: 120_000 }, async () => {
     // Another script: an idle worker that never answers; a run taking it would never finish.
     const other = offer(new URL('data:text/javascript,setInterval(() => {}, 1000)'));
     const a = new EngineHost({ threads: 1 });
@@ -227,6 +234,17 @@ describe('offerEarlyWorker() (the CLI starts the engine worker while its modules
     } finally {
       await a.dispose();
       await other.worker.terminate();
+    }
+    // The right script started with other V8 limits than the host's own workers get.
+    const unlike = offer(sourceWorker() as URL, { maxYoungGenerationSizeMb: 2 * ENGINE_THREAD_LIMITS.maxYoungGenerationSizeMb });
+    const c = new EngineHost({ threads: 1 });
+    try {
+      const run = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 'u1'), engine: c });
+      expect(run.outcome.status).toBe('finished');
+      expect(unlike.posted()).toBe(0);
+    } finally {
+      await c.dispose();
+      await unlike.worker.terminate();
     }
     // The right script, but it exited before any host spawned.
     const dead = offer(sourceWorker() as URL);

@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { reusedServingThread, runOnThread, type ServingThread } from '../../../../../src/main/engine/backends/threads';
+import type { ResourceLimits } from 'node:worker_threads';
+import { reusedServingThread, runOnThread, serveOnThread, type ServingThread } from '../../../../../src/main/engine/backends/threads';
+import { ENGINE_THREAD_LIMITS } from '../../../../../src/main/engine/protocol';
 
 const linux = existsSync('/proc/thread-self');
 if (!linux) console.log('[skip] lowerThreadPriority: no /proc/thread-self here (not Linux), where it is documented to do nothing');
@@ -69,5 +71,28 @@ describe('reusedServingThread()', () => {
     expect(started).toHaveLength(2);
     expect(c.failed).toBe(false);
     expect(await c.solve(10)).toBe('2:10');
+  });
+});
+
+describe("the engine's threads' V8 limits (ENGINE_THREAD_LIMITS)", () => {
+  /** A thread that answers every job with the V8 limits it runs under (first saying it is up, where `ready`). */
+  const reporter = (ready: boolean): URL =>
+    new URL(
+      `data:text/javascript,${encodeURIComponent(
+        `import { parentPort, resourceLimits } from 'node:worker_threads'; ${ready ? "parentPort.postMessage('ready');" : ''} parentPort.on('message', () => parentPort.postMessage(resourceLimits));`,
+      )}`,
+    );
+
+  it('a job thread and a serving thread run with the young generation the engine gives its threads', { timeout: 30_000 }, async () => {
+    const serving = serveOnThread<null, ResourceLimits>(reporter(true), null);
+    try {
+      for (const limits of [await runOnThread<null, ResourceLimits>(reporter(false), null, null), await serving.solve(null)]) {
+        expect(limits.maxYoungGenerationSizeMb).toBe(ENGINE_THREAD_LIMITS.maxYoungGenerationSizeMb);
+        // the other limits stay V8's own (positive defaults, not zeros)
+        expect(limits.maxOldGenerationSizeMb).toBeGreaterThan(0);
+      }
+    } finally {
+      serving.close();
+    }
   });
 });
