@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import type { Dtype } from '../../../shared/config/schema';
 import { GraphBuilder } from './onnx/graphBuilder';
-import { buildForwardGraph, buildNtkGraph, buildStepGraph, buildTiedOperatorGraph, type GraphDims } from './onnx/trainerGraphs';
+import { buildForwardGraph, buildNtkGraph, buildStepGraph, buildTiedOperatorGraph, rowBlocks, type GraphDims } from './onnx/trainerGraphs';
 import { checkKernelOut, checkTrainerSpec, kernelInto } from './spec';
 import { defaultThreads } from './threads';
 import type { ComputeBackend, NtkOperator, TiedOperatorSpec, Trainer, TrainerSpec } from './types';
@@ -40,7 +40,23 @@ function transpose(a: ArrayLike<number>, rows: number, cols: number, out: Arr | 
 }
 
 type Session = Ort.InferenceSession;
-type SessionKind = 'step' | 'stepNtk' | 'forward' | 'ntk';
+export type SessionKind = 'step' | 'stepNtk' | 'forward' | 'ntk';
+
+/**
+ * How a trainer's session of this kind holds its intermediates. No session plans a memory pattern (all of a
+ * run's intermediates as one block: a fresh mapping faulted in at every run). Only the plain step of a batch
+ * in one row block ({@link rowBlocks}) keeps onnxruntime's arena: it runs every iteration and its intermediates
+ * are small there (n = 200, m = 10 000, float64: without the arena its [n, m] values came from fresh mappings at
+ * every step, the joint step ~12 → 18 ms). Where the batch is blocked (large n·m) the [nb, m] intermediates
+ * come from malloc and go back after each run, so that the plain step, the tracked step's graphs and the other
+ * threads reuse the same freed memory instead of each holding its own (the step's arena held ~65 MiB beside
+ * the tracked graphs' ~100). Measured at n = 1000, m = 10 000, the step's arena off, 6 alternating pairs:
+ * peak RSS medians 551 → 522 MiB, the steps no slower; the tracked graphs' arenas off earlier: 657–712 →
+ * 610–652 MiB (issue 13).
+ */
+export function sessionMemory(kind: SessionKind, dims: { n: number; m: number }): { enableCpuMemArena: boolean; enableMemPattern: false } {
+  return { enableCpuMemArena: kind === 'step' && rowBlocks(dims.n, dims.m) === 1, enableMemPattern: false };
+}
 
 class OnnxTrainer implements Trainer {
   private readonly dims: GraphDims;
@@ -103,18 +119,7 @@ class OnnxTrainer implements Trainer {
             : kind === 'forward'
               ? buildForwardGraph(this.dims)
               : buildNtkGraph(this.dims);
-      // The step runs every iteration and keeps its arena. The others run at tracked steps only: without an arena
-      // their [n, m] intermediates are given back after each run instead of held beside the step's, and without
-      // a memory pattern each is allocated on its own rather than all in one block planned from the first run
-      // (a block that large, ~110 MiB at n = 1000, m = 10 000, is a fresh mapping at every tracked step, faulted
-      // in again and added to the peak; the separate blocks reuse the memory the previous run gave back).
-      // Measured on that run, 5 alternating pairs: peak RSS 657–712 → 610–652 MiB, the run no slower (issue 13).
-      p = nativeCallAsync(() =>
-        ort.InferenceSession.create(
-          model,
-          kind === 'step' ? { ...this.options, enableMemPattern: false } : { ...this.options, enableCpuMemArena: false, enableMemPattern: false },
-        ),
-      );
+      p = nativeCallAsync(() => ort.InferenceSession.create(model, { ...this.options, ...sessionMemory(kind, this.dims) }));
       this.sessions.set(kind, p);
     }
     return p;

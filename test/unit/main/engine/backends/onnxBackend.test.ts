@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Dtype } from '../../../../../src/shared/config/schema';
-import { createOnnxBackend, createOnnxCudaBackend } from '../../../../../src/main/engine/backends/onnxBackend';
+import { createOnnxBackend, createOnnxCudaBackend, sessionMemory } from '../../../../../src/main/engine/backends/onnxBackend';
+import { rowBlocks } from '../../../../../src/main/engine/backends/onnx/trainerGraphs';
 import type { ComputeBackend } from '../../../../../src/main/engine/backends/types';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
 import { collectGarbage, collectionProbe, nextTasks } from '../../../../support/gc';
@@ -231,5 +232,25 @@ describe('OnnxTrainer memory (issue 13)', () => {
     } finally {
       t.dispose();
     }
+  });
+});
+
+describe('sessionMemory() (issue 13)', () => {
+  it('keeps an arena only for the plain step of a batch in one row block, and no session plans a memory pattern', () => {
+    for (const [n, m] of [
+      [40, 30],
+      [200, 10_000],
+      [1000, 10_000],
+      [4000, 500],
+    ] as const) {
+      const oneBlock = rowBlocks(n, m) === 1;
+      expect(sessionMemory('step', { n, m })).toEqual({ enableCpuMemArena: oneBlock, enableMemPattern: false });
+      for (const kind of ['stepNtk', 'forward', 'ntk'] as const) {
+        expect(sessionMemory(kind, { n, m })).toEqual({ enableCpuMemArena: false, enableMemPattern: false });
+      }
+    }
+    // The two sizes the choice was measured on: n = 200 in one block, n = 1000 in several.
+    expect(sessionMemory('step', { n: 200, m: 10_000 }).enableCpuMemArena).toBe(true);
+    expect(sessionMemory('step', { n: 1000, m: 10_000 }).enableCpuMemArena).toBe(false);
   });
 });
