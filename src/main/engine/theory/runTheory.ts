@@ -128,7 +128,11 @@ export function runTheory(
     onModel?: (model: LinearizedModel, E0: Float64Array) => void;
     /** receives λ_min and λ_max of the joint kernel ν²H_enc∞ + κ²H_dec∞ (the data's near-singular check reuses them) */
     onJointExtremes?: (lmin: number, lmax: number) => void;
-    /** H_enc∞ and H_dec∞ of the data [n, n] when the caller has them already (read, not changed) */
+    /**
+     * H_enc∞ and H_dec∞ of the data [n, n] when the caller has them already: read, not changed, and taken out of
+     * these options, so that they can be collected once the theory needs them no more (the caller keeps no other
+     * reference where it wants that)
+     */
     kernels?: { enc: Float64Array; dec: Float64Array };
   } = {},
 ): RunTheory {
@@ -193,7 +197,8 @@ export function runTheory(
   }
 
   const signal = opts.signal;
-  const raw = opts.kernels ?? infiniteKernels(X, d, n);
+  let raw: { enc: Float64Array; dec: Float64Array } | null = opts.kernels ?? infiniteKernels(X, d, n);
+  delete opts.kernels;
   const joint = jointKernel(raw, config);
   // λ_max of H_enc∞ or H_dec∞ sets the step of weak or decoder-only training only.
   const encExt = extremeValues(raw.enc, n, signal, regime === 'weak');
@@ -214,6 +219,9 @@ export function runTheory(
         : given === null && givenDecoder === null
           ? regimeWeights(regime, nu2, k2, f, 1, 1)
           : null;
+  // Where the joint kernel is K, H_enc∞ and H_dec∞ are needed no more: let go before the decompositions, which
+  // hold four n×n arrays of their own (2 × 8 MB at n = 1000, while a run's tracked steps go on beside; issue 13).
+  if (known !== null && isJoint(known)) raw = null;
   const shared =
     known !== null && isJoint(known)
       ? (symmetricEigen(joint, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array })
@@ -262,7 +270,7 @@ export function runTheory(
   // K such that the frozen-kernel GD map is I − η_W K: the joint kernel itself where its weights are the joint
   // kernel's (then no second n×n array, and the shared decomposition serves it).
   const weights = regimeWeights(regime, nu2, k2, f, etaW, etaV ?? etaW);
-  const K = isJoint(weights) ? joint : regimeMatrix(raw, n, weights);
+  const K = isJoint(weights) ? joint : regimeMatrix(raw ?? infiniteKernels(X, d, n), n, weights);
   const eig =
     shared !== null && K === joint
       ? shared

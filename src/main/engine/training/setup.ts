@@ -190,8 +190,12 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
   async function finishTheory(): Promise<{ meta: RunMeta; linear: LinearizedModel | null }> {
     let out: TheoryJobOutput;
     if (offload !== null) {
+      const answer = offload(job);
+      // Posted: the thread reads the kernels where they lie (shared memory) and lets them go once its
+      // decompositions no longer need them; this thread needs them no more (the fallback below computes its own).
+      delete job.kernels;
       try {
-        out = await offload(job);
+        out = await answer;
       } catch (e) {
         // The thread could not run it (it failed to start, or died): the same job here.
         theoryLog(`theory thread failed (${e instanceof Error ? e.message : String(e)}); computing the theory on the run's thread`);
@@ -200,8 +204,7 @@ export async function setUpRun(config: Config, backend: ComputeBackend, opts: Se
     } else {
       out = computeTheory(job);
     }
-    // The kernels served the theory; the run keeps no other reference to them.
-    delete job.kernels;
+    // The kernels served the theory (computeTheory takes them out of the job); the run keeps no other reference.
     const linear = out.linear === null ? null : linearModelOf(out.linear);
     return { meta: { ...meta, warnings: [...meta.warnings, ...out.warnings], theory: out.theory, theoryPending: false }, linear };
   }

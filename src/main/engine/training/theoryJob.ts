@@ -65,6 +65,17 @@ export function linearModelOf(l: LinearModelData): LinearizedModel {
 }
 
 /**
+ * The job's kernels as runTheory's option, taken out of the job: runTheory lets go of them once it needs them no
+ * more, and the job (which the theory thread holds until it answers) keeps no other reference.
+ */
+function takeKernels(input: TheoryJobInput): { kernels?: { enc: Float64Array; dec: Float64Array } } {
+  const kernels = input.kernels;
+  if (kernels === undefined) return {};
+  delete input.kernels;
+  return { kernels };
+}
+
+/**
  * Runs the theory of a run (see the module doc): several n×n eigendecompositions, seconds at n = 1000. With
  * `signal` set it stops at the eigensolvers' next check and returns what it has (the theory then says it is
  * unavailable, and there is no frozen-kernel model).
@@ -93,7 +104,7 @@ export function computeTheory(input: TheoryJobInput, signal?: AbortFlag): Theory
           const w = nearSingularWarning(lmin, lmax);
           if (w !== null) later.push(w);
         },
-        ...(input.kernels !== undefined ? { kernels: input.kernels } : {}),
+        ...takeKernels(input),
         ...(signal !== undefined ? { signal } : {}),
       },
     );
