@@ -40,7 +40,7 @@ function transpose(a: ArrayLike<number>, rows: number, cols: number, out: Arr | 
 }
 
 type Session = Ort.InferenceSession;
-export type SessionKind = 'step' | 'stepNtk' | 'forward' | 'ntk';
+export type SessionKind = 'step' | 'stepNtk' | 'stepNtkCounts' | 'forward' | 'ntk';
 
 /**
  * How a trainer's session of this kind holds its intermediates. No session plans a memory pattern (all of a
@@ -70,7 +70,9 @@ class OnnxTrainer implements Trainer {
    * dropped when the parameters move on, so that its [n, m] pattern and old parameters (~28 MiB at n = 1000,
    * m = 10000) are not held through the steps until the next tracked one (issue 13)
    */
-  private forwardOf: { W: Ort.Tensor; V: Ort.Tensor; out: Promise<Ort.InferenceSession.OnnxValueMapType> } | null = null;
+  private forwardOf: { W: Ort.Tensor; V: Ort.Tensor; pattern: boolean; out: Promise<Ort.InferenceSession.OnnxValueMapType> } | null = null;
+  /** the pattern flips are counted against (setPatternReference), as the counting graph's input A0 */
+  private patternRef: Ort.Tensor | null = null;
   private readonly sessions = new Map<string, Promise<Session>>();
   /** mini-batch step graphs by batch size */
   private readonly batchSessions = new Map<number, Promise<Session>>();
@@ -114,8 +116,8 @@ class OnnxTrainer implements Trainer {
       const model =
         kind === 'step'
           ? buildStepGraph(this.dims, false)
-          : kind === 'stepNtk'
-            ? buildStepGraph(this.dims, true)
+          : kind === 'stepNtk' || kind === 'stepNtkCounts'
+            ? buildStepGraph(this.dims, true, kind === 'stepNtkCounts')
             : kind === 'forward'
               ? buildForwardGraph(this.dims)
               : buildNtkGraph(this.dims);
@@ -129,7 +131,16 @@ class OnnxTrainer implements Trainer {
     const s = session ?? (await this.session(kind));
     const feeds: Record<string, Ort.Tensor> = {};
     for (const name of s.inputNames) {
-      feeds[name] = name === 'W' ? this.W : name === 'V' ? this.V : data !== undefined && (name === 'X' || name === 'Xt') ? data[name] : this.fixed[name]!;
+      feeds[name] =
+        name === 'W'
+          ? this.W
+          : name === 'V'
+            ? this.V
+            : name === 'A0'
+              ? this.patternRef!
+              : data !== undefined && (name === 'X' || name === 'Xt')
+                ? data[name]
+                : this.fixed[name]!;
     }
     return nativeCallAsync(() => s.run(feeds));
   }
@@ -193,10 +204,13 @@ class OnnxTrainer implements Trainer {
     return loss;
   }
 
-  /** The forward graph at the current parameters, run once for them. */
-  private forward(): Promise<Ort.InferenceSession.OnnxValueMapType> {
-    if (this.forwardOf === null || this.forwardOf.W !== this.W || this.forwardOf.V !== this.V) {
-      this.forwardOf = { W: this.W, V: this.V, out: this.run('forward') };
+  /**
+   * The forward graph at the current parameters, run once for them. A fused run that counted the pattern
+   * instead of giving it serves the loss and the outputs, not the pattern (`pattern`: the forward graph runs).
+   */
+  private forward(pattern = false): Promise<Ort.InferenceSession.OnnxValueMapType> {
+    if (this.forwardOf === null || this.forwardOf.W !== this.W || this.forwardOf.V !== this.V || (pattern && !this.forwardOf.pattern)) {
+      this.forwardOf = { W: this.W, V: this.V, pattern: true, out: this.run('forward') };
     }
     return this.forwardOf.out;
   }
@@ -230,16 +244,36 @@ class OnnxTrainer implements Trainer {
     const { n } = this.dims;
     checkKernelOut(n, out);
     if (this.pending !== null) return kernelInto(OnnxTrainer.value(await this.run('ntk'), 'H').data as Arr, n, out);
-    const res = await this.run('stepNtk');
-    // The fused graph's loss, Ut and A are the forward graph's at these parameters: loss(), outputs() and
-    // activationPattern() read them until the pending step is taken.
-    this.forwardOf = { W: this.W, V: this.V, out: Promise.resolve(res) };
+    const counts = this.patternRef !== null;
+    const res = await this.run(counts ? 'stepNtkCounts' : 'stepNtk');
+    // The fused graph's loss, Ut and A (or its counts) are the forward graph's at these parameters: loss(),
+    // outputs() and activationPattern() (or patternStats()) read them until the pending step is taken.
+    this.forwardOf = { W: this.W, V: this.V, pattern: !counts, out: Promise.resolve(res) };
     this.pending = this.advance(res);
     return kernelInto(OnnxTrainer.value(res, 'H').data as Arr, n, out);
   }
 
+  setPatternReference(A0: Uint8Array): void {
+    const { n, m } = this.dims;
+    if (A0.length !== n * m) throw new RangeError(`setPatternReference: A0 has ${A0.length} entries, expected ${n * m} for shape [${n}, ${m}]`);
+    this.patternRef = new ort.Tensor('uint8', A0, [n, m]);
+  }
+
+  async patternStats(): Promise<{ flips: number; deadFraction: number } | null> {
+    const f = this.forwardOf;
+    if (f === null || f.pattern || f.W !== this.W || f.V !== this.V) return null;
+    const out = await f.out;
+    const flips = Number((OnnxTrainer.value(out, 'flips').data as Int32Array)[0]);
+    const active = OnnxTrainer.value(out, 'active').data as Int32Array;
+    const m = this.dims.m;
+    if (active.length !== m) throw new Error(`patternStats: the graph returned ${active.length} unit counts, expected ${m}`);
+    let dead = 0;
+    for (let r = 0; r < m; r++) if (active[r] === 0) dead++;
+    return { flips, deadFraction: m === 0 ? 0 : dead / m };
+  }
+
   async activationPattern(): Promise<Uint8Array> {
-    const A = OnnxTrainer.value(await this.forward(), 'A').data as Uint8Array;
+    const A = OnnxTrainer.value(await this.forward(true), 'A').data as Uint8Array;
     const { n, m } = this.dims;
     if (A.length !== n * m) throw new Error(`activationPattern: the graph returned ${A.length} values, expected ${n * m}`);
     return A;
@@ -250,6 +284,7 @@ class OnnxTrainer implements Trainer {
     this.disposed = true;
     this.pending = null;
     this.forwardOf = null;
+    this.patternRef = null;
     for (const p of [...this.sessions.values(), ...this.batchSessions.values()]) {
       p.then((s) => s.release()).catch(() => undefined);
     }

@@ -64,6 +64,18 @@ export interface Trainer {
    * the backend's own product W X in its dtype. Optional: the engine computes it in float64 otherwise.
    */
   activationPattern?(): Promise<Uint8Array>;
+  /**
+   * Gives the pattern to count activation flips against (the run's pattern at init, [n, m] as
+   * {@link activationPattern}; held, not copied: the caller leaves it unchanged). Optional, with
+   * {@link patternStats}.
+   */
+  setPatternReference?(A0: Uint8Array): void;
+  /**
+   * The entries where the current pattern differs from the reference and the fraction of units active on no
+   * sample (collapse.ts patternStats), counted where the last tracedNtk() ran, without the [n, m] pattern;
+   * null where they are not at hand for the current parameters (the caller then reads activationPattern()).
+   */
+  patternStats?(): Promise<{ flips: number; deadFraction: number } | null>;
   dispose(): void;
 }
 

@@ -112,6 +112,8 @@ export class Tracker {
     const held = (a: Float64Array): Float64Array | Float32Array => (ctx.config.dtype === 'float32' ? Float32Array.from(a) : a);
     const { X, d, n } = ctx.data;
     const A0 = await activationPattern(trainer, init.W, X, d, n, ctx.m);
+    // A trainer that counts flips itself is given A0 to count against (held there as here, not copied).
+    trainer.setPatternReference?.(A0);
     return new Tracker(ctx, held(init.W), held(init.V), A0);
   }
 
@@ -142,9 +144,9 @@ export class Tracker {
     tracked.weightMoveV = relativeTo(squaredDistance(V, this.V0), this.V0sq);
     tracked.maxNeuronMove = maxMove;
     tracked.neuronMoveHistogram = histogram(moves, maxMove);
-    const A = await activationPattern(trainer, W, X, d, n, m);
-    const p = patternStats(A, this.A0, n, m);
-    tracked.flipFraction = p.flips / A.length;
+    // Counted by the trainer's fused run where it did (no [n, m] pattern then), else from the pattern here.
+    const p = (await trainer.patternStats?.()) ?? patternStats(await activationPattern(trainer, W, X, d, n, m), this.A0, n, m);
+    tracked.flipFraction = p.flips / (n * m);
     tracked.deadUnitFraction = p.deadFraction;
     if (H0 !== null && H !== null) {
       tracked.kernelDistance = this.H0sq === 0 ? null : relativeTo(squaredDistance(H, H0), this.H0sq);

@@ -13,7 +13,7 @@ const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof onnxProt
 export const OPSET = 17;
 
 /** ONNX element types used here. */
-export const ElemType = { float32: 1, uint8: 2, bool: 9, float64: 11, int64: 7 } as const;
+export const ElemType = { float32: 1, uint8: 2, int32: 6, bool: 9, float64: 11, int64: 7 } as const;
 
 type AttrValue = number | readonly number[] | { float: number } | string;
 
@@ -35,9 +35,9 @@ export class GraphBuilder {
     return `${prefix}_${this.counter}`;
   }
 
-  /** Declares a graph input of the builder's float dtype (dims [] for a scalar, null for a shape given at each run). */
-  input(name: string, dims: readonly number[] | null): string {
-    this.inputs.push(valueInfo(name, this.elem, dims));
+  /** Declares a graph input, of the builder's float dtype unless `elem` says (dims [] for a scalar, null for a shape given at each run). */
+  input(name: string, dims: readonly number[] | null, elem: number = this.elem): string {
+    this.inputs.push(valueInfo(name, elem, dims));
     return name;
   }
 

@@ -72,6 +72,8 @@ const MAX_ROW_BLOCKS = 16;
 /** The forward products of each row block of samples, with that block's Xᵀ [nb, d]. */
 interface Blocked {
   blocks: (Forward & { Xt: string })[];
+  /** block a is samples [bounds[a], bounds[a + 1]) */
+  bounds: number[];
 }
 
 /**
@@ -98,10 +100,11 @@ function blockedForward(
   if (k === 1) {
     const block = { ...forward(g, X, Xt, W, V, s, residual), Xt };
     then?.(block, false);
-    return { blocks: [block] };
+    return { blocks: [block], bounds: [0, dims.n] };
   }
   // Block a is samples [at[a], at[a + 1]): the columns of X, the rows of Xᵀ.
-  const at = Array.from({ length: k + 1 }, (_, i) => g.ints([Math.round((i * dims.n) / k)]));
+  const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * dims.n) / k));
+  const at = bounds.map((b) => g.ints([b]));
   const columns = g.ints([1]);
   const rowsAxis = g.ints([0]);
   const blocks: Blocked['blocks'] = [];
@@ -114,7 +117,7 @@ function blockedForward(
     blocks.push(block);
     gate = then?.(block, a + 1 < k) ?? null;
   }
-  return { blocks };
+  return { blocks, bounds };
 }
 
 /** A boolean [1, 1] that depends on each of `values` (matrices): whether the sum of their first entries is NaN. */
@@ -255,9 +258,11 @@ export const SCALAR_INPUTS = ['s', 'cW', 'cV', 'cL'] as const;
 /**
  * The fused GD step graph: outputs W_next, V_next (when V is trained), loss (before the step) and, when
  * `withNtk`, the traced NTK H [n, n] at the parameters before the step — sharing Zᵀ, σ and the mask — with
- * the forward graph's Ut and A there too, so that a tracked step needs no forward run of its own.
+ * the forward graph's Ut and A there too, so that a tracked step needs no forward run of its own. With
+ * `patternCounts` (and `withNtk`) the pattern is not output but counted against the input A0 [n, m] (uint8, the
+ * pattern at init): see {@link patternCountOutputs}.
  */
-export function buildStepGraph(dims: GraphDims, withNtk: boolean): Uint8Array {
+export function buildStepGraph(dims: GraphDims, withNtk: boolean, patternCounts = false): Uint8Array {
   const g = new GraphBuilder(dims.dtype);
   const { X, Xt, W, V } = declareInputs(g, dims);
   const [s, cW, cV, cL] = SCALAR_INPUTS.map((k) => g.input(k, []));
@@ -267,9 +272,37 @@ export function buildStepGraph(dims: GraphDims, withNtk: boolean): Uint8Array {
   g.output(next.loss, 'loss');
   if (withNtk) {
     g.output(tracedNtk(g, dims, { X, W, V, s: s! }, f), 'H');
-    forwardOutputs(g, f, Xt);
+    if (patternCounts) {
+      reconstructionOutput(g, f, Xt);
+      patternCountOutputs(g, f, g.input('A0', [dims.n, dims.m], ElemType.uint8));
+    } else {
+      forwardOutputs(g, f, Xt);
+    }
   }
-  return g.build(withNtk ? 'gd_step_ntk' : 'gd_step');
+  return g.build(withNtk ? (patternCounts ? 'gd_step_ntk_counts' : 'gd_step_ntk') : 'gd_step');
+}
+
+/**
+ * Instead of the activation pattern A [n, m]: 'flips' (int32 [], the entries where A differs from A0) and
+ * 'active' (int32 [m], the samples each unit is active on), counted block by block, so that a tracked step
+ * neither forms A whole nor hands its 10 MB (n = 1000, m = 10 000) to the caller, who counted the same from it
+ * (collapse.ts patternStats; issue 13). Exact integer counts.
+ */
+function patternCountOutputs(g: GraphBuilder, f: Blocked, A0: string): void {
+  const at = f.bounds;
+  const rowsAxis = g.ints([0]);
+  const flips: string[] = [];
+  const active: string[] = [];
+  f.blocks.forEach((b, a) => {
+    const A0a = f.blocks.length === 1 ? A0 : g.op('Slice', [A0, g.ints([at[a]!]), g.ints([at[a + 1]!]), rowsAxis]);
+    const changed = g.op('Xor', [b.mask, g.op('Cast', [A0a], { to: ElemType.bool })]);
+    flips.push(g.op('ReduceSum', [g.op('Cast', [changed], { to: ElemType.int32 })], { keepdims: 0 }));
+    active.push(g.op('ReduceSum', [g.op('Cast', [b.mask], { to: ElemType.int32 }), rowsAxis], { keepdims: 0 }));
+  });
+  // (ONNX's Sum takes floats only: the blocks' integer counts are added pairwise)
+  const total = (parts: string[]): string => parts.reduce((acc, p) => g.op('Add', [acc, p]));
+  g.output(total(flips), 'flips', ElemType.int32);
+  g.output(total(active), 'active', ElemType.int32);
 }
 
 /**
@@ -290,6 +323,19 @@ export function buildForwardGraph(dims: GraphDims): Uint8Array {
 
 /** The outputs Ut [n, d] and the activation pattern A [n, m] (uint8) of the forward products. */
 function forwardOutputs(g: GraphBuilder, f: Blocked, Xt: string): void {
+  reconstructionOutput(g, f, Xt);
+  g.output(
+    rows(
+      g,
+      f.blocks.map((b) => g.op('Cast', [b.mask], { to: ElemType.uint8 })),
+    ),
+    'A',
+    ElemType.uint8,
+  );
+}
+
+/** The output Ut = Rᵀ + Xᵀ [n, d] of the forward products. */
+function reconstructionOutput(g: GraphBuilder, f: Blocked, Xt: string): void {
   g.output(
     g.op('Add', [
       rows(
@@ -299,14 +345,6 @@ function forwardOutputs(g: GraphBuilder, f: Blocked, Xt: string): void {
       Xt,
     ]),
     'Ut',
-  );
-  g.output(
-    rows(
-      g,
-      f.blocks.map((b) => g.op('Cast', [b.mask], { to: ElemType.uint8 })),
-    ),
-    'A',
-    ElemType.uint8,
   );
 }
 

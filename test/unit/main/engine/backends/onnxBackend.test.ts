@@ -212,6 +212,53 @@ describe('OnnxTrainer.activationPattern()', () => {
   });
 });
 
+describe('OnnxTrainer.patternStats() (issue 13)', () => {
+  const cases = (['joint', 'weak', 'decoder', 'tied'] as const).flatMap((regime) => (['float32', 'float64'] as const).map((dtype) => [regime, dtype] as const));
+  it.each(cases)('%s %s: a tracked step counts flips against A0 and dead units as the pattern would give them', async (regime, dtype) => {
+    const { activationPatternF64 } = await import('../../../../../src/main/engine/training/tracker');
+    const { patternStats } = await import('../../../../../src/main/engine/training/collapse');
+    // n = 300 rows in several row blocks; large steps so that patterns flip.
+    const dims = { d: 4, n: 300, m: 70 };
+    expect(rowBlocks(dims.n, dims.m)).toBeGreaterThan(1);
+    const spec = { ...makeSpec(regime, dtype, dims), etaW: 40, etaV: 20 };
+    const t = backend.createTrainer(spec);
+    try {
+      const A0 = await t.activationPattern!();
+      t.setPatternReference!(A0);
+      // Before any fused run: nothing counted for these parameters.
+      expect(await t.patternStats!()).toBeNull();
+      let sawFlips = false;
+      for (let k = 0; k < 3; k++) {
+        await t.step(2);
+        await t.tracedNtk();
+        const got = await t.patternStats!();
+        // The pattern of the same parameters from the forward graph, and independently in float64 (float32
+        // rounding can move an entry at w_rᵀx_i ≈ 0 only: none here, checked by the equality).
+        const A = await t.activationPattern!();
+        const { W } = await t.params();
+        if (dtype === 'float64') expect(Array.from(A)).toEqual(Array.from(activationPatternF64(W, spec.X, spec.d, spec.n, spec.m)));
+        expect(got).toEqual(patternStats(A, A0, dims.n, dims.m));
+        sawFlips ||= got!.flips > 0;
+        // The counts belong to these parameters: gone once they move on.
+        await t.step(1);
+        expect(await t.patternStats!()).toBeNull();
+      }
+      expect(sawFlips).toBe(regime !== 'decoder');
+    } finally {
+      t.dispose();
+    }
+  });
+
+  it('rejects a reference of the wrong size, naming both sizes', () => {
+    const t = backend.createTrainer(makeSpec('joint', 'float32', { d: 3, n: 10, m: 8 }));
+    try {
+      expect(() => t.setPatternReference!(new Uint8Array(79))).toThrow(/79 entries, expected 80 for shape \[10, 8\]/);
+    } finally {
+      t.dispose();
+    }
+  });
+});
+
 describe('OnnxTrainer memory (issue 13)', () => {
   it('does not hold a tracked step’s activation pattern once the parameters move on', async () => {
     const t = backend.createTrainer(makeSpec('joint', 'float32', { d: 3, n: 40, m: 30 }));

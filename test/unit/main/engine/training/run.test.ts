@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runTraining, type RunCallbacks } from '../../../../../src/main/engine/training';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
+import { createOnnxBackend } from '../../../../../src/main/engine/backends/onnxBackend';
+import { activationPatternF64 } from '../../../../../src/main/engine/training/tracker';
+import { patternStats } from '../../../../../src/main/engine/training/collapse';
 import { freeRunning, type Checkpoint, type RunControl } from '../../../../../src/main/engine/protocol';
 import { defaultConfig, parseConfig, type Config } from '../../../../../src/shared/config/schema';
 import type { RunMeta } from '../../../../../src/shared/api/contract';
@@ -165,6 +168,25 @@ describe('runTraining()', () => {
       const m = config.hiddenWidth;
       const ntk = (W: Float64Array, V: Float64Array): Float64Array => tracedEmpiricalNtk({ X, d, n, m, W, V, scale: 1 / Math.sqrt(m), regime });
       same(last.kernelDistance!, relativeDifference(ntk(fin.W, fin.V), ntk(init.W, init.V)), 10);
+    }
+  });
+
+  it('records the activation flips and dead units of the kept parameters on onnx, which counts them in its tracked step (issue 13)', async () => {
+    // The onnx trainer counts them in the fused run against the pattern at init, without the [n, m] pattern;
+    // checked against the float64 patterns of the kept initial and final parameters, computed here.
+    for (const regime of ['joint', 'weak', 'tied'] as const) {
+      const config = tiny({ regime, steps: 20, backend: 'onnx', dtype: 'float64' });
+      const c = collector();
+      const kept: KeptParams[] = [];
+      await runTraining(config, createOnnxBackend({ threads: 1 }), freeRunning, { ...c.cb, onParams: (p) => kept.push(p) });
+      const [init, fin] = [kept.find((p) => p.which === 'initial')!, kept.find((p) => p.which === 'final')!];
+      const { X, d, n } = buildDataset(config, { skipConditioning: true, skipPairwise: true });
+      const m = config.hiddenWidth;
+      const want = patternStats(activationPatternF64(fin.W, X, d, n, m), activationPatternF64(init.W, X, d, n, m), n, m);
+      const last = c.records.at(-1)!.tracked!;
+      expect(want.flips, regime).toBeGreaterThan(0);
+      expect(last.flipFraction, regime).toBe(want.flips / (n * m));
+      expect(last.deadUnitFraction, regime).toBe(want.deadFraction);
     }
   });
 
