@@ -22,7 +22,7 @@ import { runTask } from './tasks';
 import { installNativeGuard, nativeGuardBuffer } from './nativeGuard';
 import { installFloat64Gemm, installSymvThreads, setSymvThreads, warmUpEigensolvers } from './linalg';
 import { loadSyncFloat64Gemm } from './backends/float64Matmul';
-import { defaultThreads, reusedServingThread, runOnThread, serveOnThread, spawnHelperThread } from './backends/threads';
+import { defaultThreads, reusedServingThread, runOnThread, serveOnThread, spawnHelperThread, theoryThreadCount } from './backends/threads';
 
 const port = parentPort;
 if (!port) throw new Error('engine/worker.ts must run in a worker thread');
@@ -41,7 +41,12 @@ installTheoryRunner(
   async (job) => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const guard = nativeGuardBuffer();
-    const data: TheoryThreadData = { theoryThread: true, threads: runThreads, abort: flag.buffer as SharedArrayBuffer, ...(guard !== null ? { guard } : {}) };
+    const data: TheoryThreadData = {
+      theoryThread: true,
+      threads: theoryThreadCount(runThreads),
+      abort: flag.buffer as SharedArrayBuffer,
+      ...(guard !== null ? { guard } : {}),
+    };
     const reply = runOnThread<TheoryJobInput, TheoryThreadReply>(theoryThreadScript(), data, job);
     const entry = { flag, done: reply.catch(() => {}) };
     theoryThreads.add(entry);

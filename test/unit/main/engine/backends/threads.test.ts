@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from 'node:worker_threads';
-import { reusedServingThread, runOnThread, serveOnThread, type ServingThread } from '../../../../../src/main/engine/backends/threads';
+import { reusedServingThread, runOnThread, serveOnThread, theoryThreadCount, type ServingThread } from '../../../../../src/main/engine/backends/threads';
 import { ENGINE_THREAD_LIMITS } from '../../../../../src/main/engine/protocol';
 
 const linux = existsSync('/proc/thread-self');
@@ -94,5 +94,19 @@ describe("the engine's threads' V8 limits (ENGINE_THREAD_LIMITS)", () => {
     } finally {
       serving.close();
     }
+  });
+});
+
+describe('theoryThreadCount() (issue 13)', () => {
+  it('gives the theory helper threads only on the cores the GD steps leave free, at most as many as the steps use', () => {
+    // two cores, both taken by the steps (the CLI on this 2-core VM): one thread, no helper
+    expect(theoryThreadCount(2, 2)).toBe(1);
+    expect(theoryThreadCount(1, 2)).toBe(1);
+    expect(theoryThreadCount(4, 4)).toBe(1);
+    expect(theoryThreadCount(16, 8)).toBe(1);
+    // a workstation: the spare cores, capped at the steps' count
+    expect(theoryThreadCount(4, 16)).toBe(4);
+    expect(theoryThreadCount(8, 12)).toBe(4);
+    expect(theoryThreadCount(2, 3)).toBe(1);
   });
 });
