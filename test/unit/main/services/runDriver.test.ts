@@ -223,38 +223,27 @@ describe('offerEarlyWorker() (the CLI starts the engine worker while its modules
     expect(limits).toEqual([ENGINE_THREAD_LIMITS.maxYoungGenerationSizeMb]);
   });
 
+  /** A run on a fresh host finishes without posting to the offered worker `other` (then ended). */
+  const runBeside = async (other: { worker: Worker; posted: () => number } | null, dir: string): Promise<void> => {
+    const host = new EngineHost({ threads: 1 });
+    try {
+      const run = await driveRun({ config: tiny(), runDir: path.join(tempDir(), dir), engine: host });
+      expect(run.outcome.status).toBe('finished');
+      if (other !== null) expect(other.posted()).toBe(0);
+    } finally {
+      await host.dispose();
+      await other?.worker.terminate();
+    }
+  };
+
   it('is not taken by a host of another script, with other limits, nor once it has exited', { timeout: 120_000 }, async () => {
     // Another script: an idle worker that never answers; a run taking it would never finish.
-    const other = offer(new URL('data:text/javascript,setInterval(() => {}, 1000)'));
-    const a = new EngineHost({ threads: 1 });
-    try {
-      const run = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 'o1'), engine: a });
-      expect(run.outcome.status).toBe('finished');
-      expect(other.posted()).toBe(0);
-    } finally {
-      await a.dispose();
-      await other.worker.terminate();
-    }
+    await runBeside(offer(new URL('data:text/javascript,setInterval(() => {}, 1000)')), 'o1');
     // The right script started with other V8 limits than the host's own workers get.
-    const unlike = offer(sourceWorker() as URL, { maxYoungGenerationSizeMb: 2 * ENGINE_THREAD_LIMITS.maxYoungGenerationSizeMb });
-    const c = new EngineHost({ threads: 1 });
-    try {
-      const run = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 'u1'), engine: c });
-      expect(run.outcome.status).toBe('finished');
-      expect(unlike.posted()).toBe(0);
-    } finally {
-      await c.dispose();
-      await unlike.worker.terminate();
-    }
+    await runBeside(offer(sourceWorker() as URL, { maxYoungGenerationSizeMb: 2 * ENGINE_THREAD_LIMITS.maxYoungGenerationSizeMb }), 'u1');
     // The right script, but it exited before any host spawned.
     const dead = offer(sourceWorker() as URL);
     await dead.worker.terminate();
-    const b = new EngineHost({ threads: 1 });
-    try {
-      const run = await driveRun({ config: tiny(), runDir: path.join(tempDir(), 'd1'), engine: b });
-      expect(run.outcome.status).toBe('finished');
-    } finally {
-      await b.dispose();
-    }
+    await runBeside(null, 'd1');
   });
 });
