@@ -129,18 +129,12 @@ class OnnxTrainer implements Trainer {
 
   private async run(kind: SessionKind, data?: { X: Ort.Tensor; Xt: Ort.Tensor }, session?: Session): Promise<Ort.InferenceSession.OnnxValueMapType> {
     const s = session ?? (await this.session(kind));
+    // The trainer's own inputs (A0 only in the graph that counts the pattern, where it is set), then the batch's
+    // data where given, then the fixed ones.
+    const own: Record<string, Ort.Tensor | null> = { W: this.W, V: this.V, A0: this.patternRef };
     const feeds: Record<string, Ort.Tensor> = {};
     for (const name of s.inputNames) {
-      feeds[name] =
-        name === 'W'
-          ? this.W
-          : name === 'V'
-            ? this.V
-            : name === 'A0'
-              ? this.patternRef!
-              : data !== undefined && (name === 'X' || name === 'Xt')
-                ? data[name]
-                : this.fixed[name]!;
+      feeds[name] = own[name] ?? (data !== undefined && (name === 'X' || name === 'Xt') ? data[name] : this.fixed[name]!);
     }
     return nativeCallAsync(() => s.run(feeds));
   }

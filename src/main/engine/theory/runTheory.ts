@@ -219,13 +219,13 @@ export function runTheory(
         : given === null && givenDecoder === null
           ? regimeWeights(regime, nu2, k2, f, 1, 1)
           : null;
+  const kIsJoint = known !== null && isJoint(known);
   // Where the joint kernel is K, H_enc∞ and H_dec∞ are needed no more: let go before the decompositions, which
   // hold four n×n arrays of their own (2 × 8 MB at n = 1000, while a run's tracked steps go on beside; issue 13).
-  if (known !== null && isJoint(known)) raw = null;
-  const shared =
-    known !== null && isJoint(known)
-      ? (symmetricEigen(joint, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array })
-      : null;
+  if (kIsJoint) raw = null;
+  const shared = kIsJoint
+    ? (symmetricEigen(joint, n, { vectors: true, signal, vectorChecks: false }) as { values: Float64Array; vectors: Float64Array })
+    : null;
   const jointExt = shared !== null ? { min: shared.values[0]!, max: shared.values[n - 1]! } : extremeValues(joint, n, signal, true);
   out.lambdaEnc = encExt.min;
   out.lambdaDec = decExt.min;
