@@ -179,7 +179,10 @@ function gdStep(
     if (regime !== 'decoder') {
       const Rg = g.op('Mul', [b.Rt, cW]);
       const Pt = V === null ? g.op('Gemm', [Rg, W], { transB: 1 }) : g.op('MatMul', [Rg, V]);
-      const Gt = g.op('Where', [b.mask, Pt, g.scalar(0)]);
+      // The mask as a factor rather than Where(mask, Pt, 0): onnxruntime's Where with a broadcast scalar took
+      // ~11 ms of a 60 ms float32 step at n = 1000, m = 10 000 (Cast + Mul ~2 ms; n = 200: 18–25 → 12 ms a step).
+      // The same products: Pt·1 = Pt, and Pt·0 is a zero (its sign lost in the sums that follow).
+      const Gt = g.op('Mul', [Pt, g.op('Cast', [b.mask], { to: g.elem })]);
       Wn = g.op('Gemm', [Gt, b.Xt, Wn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
       if (regime === 'tied') Wn = g.op('Gemm', [b.St, Rg, Wn], { transA: 1, alpha: { float: -1 }, beta: { float: 1 } });
     }
@@ -376,10 +379,12 @@ export function buildTiedOperatorGraph(dims: Pick<GraphDims, 'd' | 'n' | 'm' | '
   const Zt = g.op('Gemm', [X, W], { transA: 1, transB: 1 }); // [n, m]
   const mask = g.op('GreaterOrEqual', [Zt, zero]);
   const St = g.op('Relu', [Zt]);
-  const Pt = g.op('Where', [mask, g.op('Gemm', [Yt, W], { transB: 1 }), zero]); // A ∘ (WY)ᵀ [n, m]
+  // The mask as a factor (Cast + Mul, faster than Where with a broadcast scalar: see gdStep).
+  const A = g.op('Cast', [mask], { to: g.elem });
+  const Pt = g.op('Mul', [g.op('Gemm', [Yt, W], { transB: 1 }), A]); // A ∘ (WY)ᵀ [n, m]
   const G1 = g.op('Gemm', [St, Yt], { transA: 1 }); // [m, d]
   const G = g.op('Gemm', [Pt, Xt, G1], { transA: 1 }); // [m, d]
-  const Qt = g.op('Where', [mask, g.op('Gemm', [Xt, G], { transB: 1 }), zero]); // A ∘ (GX)ᵀ [n, m]
+  const Qt = g.op('Mul', [g.op('Gemm', [Xt, G], { transB: 1 }), A]); // A ∘ (GX)ᵀ [n, m]
   const O1 = g.op('MatMul', [St, G]); // [n, d]
   const O = g.op('Gemm', [Qt, W, O1]); // [n, d]
   g.output(g.op('Mul', [O, s2]), 'Ot');
