@@ -11,7 +11,8 @@ Two-layer ReLU autoencoder u(x) = s V relu(W^T x), s = 1/sqrt(m), joint full-bat
 
 usage: numpy_run.py N D M STEPS TRACK [float32|float64]
 Prints one JSON line per record as it happens ({"step", "loss", "tracked", "ms"}: ms since the script
-started, after its imports), then {"done": true, "peak_rss_kib": ..., "numpy": ..., "blas": ...}.
+started, after its imports), then {"done": true, "peak_rss_kib": ..., "cpu_s": ..., "numpy": ..., "blas": ...}
+(cpu_s: the process's user + system CPU time so far, every thread, interpreter start-up included).
 For a fair figure start it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment.
 """
 import json
@@ -92,7 +93,8 @@ def main(n, d, m, steps, track, dtype="float32", seed=0):
         gW = G @ X.T
         V = V - eta * (s * (R @ A.T))
         W = W - eta * gW
-    emit({"done": True, "linearized_points": len(linearized), "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    emit({"done": True, "linearized_points": len(linearized), "peak_rss_kib": usage.ru_maxrss, "cpu_s": usage.ru_utime + usage.ru_stime,
           "numpy": np.__version__, "blas": blas_name()})
 
 

@@ -17,7 +17,11 @@
  *   tracked_step_ms    mean time from the record before a tracked step to the tracked record (k = K, 2K, …);
  *   peak_rss_mib       the process's peak resident memory (ours: GNU time's %M, which covers the child the
  *                      command trains in, else the largest /proc VmHWM of the process tree last read;
- *                      theirs: getrusage in the script).
+ *                      theirs: getrusage in the script);
+ *   cpu_ms             user + system CPU time of every thread (ours: GNU time's %U + %S, the command's child
+ *                      included, null without GNU time; theirs: getrusage in the script at its end): on a machine
+ *                      with few cores a whole run is bound by it, so it says how much of the wall-time gap is
+ *                      work rather than waiting; cpu_ratio = ours/NumPy (as memory_ratio).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -47,6 +51,7 @@ interface SideResult {
   firstPointRunMs?: number | null;
   trackedStepMs: number | null;
   peakRssMiB: number | null;
+  cpuMs: number | null;
   theoryMs?: number | null;
 }
 
@@ -115,7 +120,7 @@ async function oursOnce(configFile: string, outDir: string, threads: number | un
     ...(threads !== undefined ? ['--threads', String(threads)] : []),
   ];
   const useTime = fs.existsSync(GNU_TIME);
-  const [cmd, args] = useTime ? [GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...cli]] : [process.execPath, cli];
+  const [cmd, args] = useTime ? [GNU_TIME, ['-f', '%M %U %S', '-o', rssFile, process.execPath, ...cli]] : [process.execPath, cli];
   const t0 = performance.now();
   // Started as from a shell: the command sets up its huge-pages child itself (bin/ntk-workbench.mjs).
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: withoutHugePages(process.env) });
@@ -143,9 +148,12 @@ async function oursOnce(configFile: string, outDir: string, threads: number | un
   clearInterval(poll);
   const wallMs = performance.now() - t0;
   if (code !== 0) throw new Error(`ntk-workbench train exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  let cpuMs: number | null = null;
   if (useTime) {
-    const kib = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-    hwm = Number.isFinite(kib) ? kib / 1024 : null;
+    // The last line is '%M %U %S' (earlier ones: a signal or exit status GNU time reports).
+    const [kib, user, sys] = (fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(/\s+/).map(Number);
+    hwm = Number.isFinite(kib) ? kib! / 1024 : null;
+    cpuMs = Number.isFinite(user) && Number.isFinite(sys) ? (user! + sys!) * 1000 : null;
   }
   const records = fs
     .readFileSync(path.join(outDir, 'metrics.ndjson'), 'utf8')
@@ -155,7 +163,16 @@ async function oursOnce(configFile: string, outDir: string, threads: number | un
   const rec = records.map((r) => ({ step: r.step, t: r.wallMs, tracked: r.tracked !== undefined }));
   const setUp = /(^|\n)initial loss \S+ \(set up in ([\d.]+) s\)/.exec(stderr);
   const firstPointRunMs = setUp ? Number(setUp[2]) * 1000 : null;
-  return { wallMs, firstRecordMs, firstRecordRunMs: rec[0]?.t ?? null, firstPointMs, firstPointRunMs, trackedStepMs: trackedStepMs(rec), peakRssMiB: hwm };
+  return {
+    wallMs,
+    firstRecordMs,
+    firstRecordRunMs: rec[0]?.t ?? null,
+    firstPointMs,
+    firstPointRunMs,
+    trackedStepMs: trackedStepMs(rec),
+    peakRssMiB: hwm,
+    cpuMs,
+  };
 }
 
 /** One run of bench/numpy_run.py in a fresh process (throws when python3 or NumPy is missing). */
@@ -196,7 +213,8 @@ async function numpyOnce(size: ReturnType<typeof runE2eSize>): Promise<SideResul
   const wallMs = performance.now() - t0;
   if (code !== 0 || done === null) throw new Error(`numpy_run.py exited ${code}: ${stderr.trim().split('\n').pop() ?? 'no output'}`);
   const d = done as Record<string, unknown>;
-  return { wallMs, firstRecordMs, trackedStepMs: trackedStepMs(rec), peakRssMiB: Number(d.peak_rss_kib) / 1024, info: { numpy: d.numpy, blas: d.blas } };
+  const cpuMs = typeof d.cpu_s === 'number' ? d.cpu_s * 1000 : null;
+  return { wallMs, firstRecordMs, trackedStepMs: trackedStepMs(rec), peakRssMiB: Number(d.peak_rss_kib) / 1024, cpuMs, info: { numpy: d.numpy, blas: d.blas } };
 }
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500));
@@ -272,6 +290,9 @@ export async function runE2eCase(opts: { quick: boolean; repeats: number; thread
     row.peak_rss_mib = { ours: med(ours, (s) => s.peakRssMiB), numpy: med(theirs, (s) => s.peakRssMiB) };
     const pr = row.peak_rss_mib as { ours: number | null; numpy: number | null };
     row.memory_ratio = pr.ours !== null && pr.numpy !== null ? round(pr.ours / pr.numpy, 3) : null;
+    const cpu = { ours: med(ours, (s) => s.cpuMs), numpy: med(theirs, (s) => s.cpuMs) };
+    row.cpu_ms = cpu;
+    row.cpu_ratio = cpu.ours !== null && cpu.numpy !== null ? round(cpu.ours / cpu.numpy, 3) : null;
     row.note = numpyNote !== '' ? numpyNote : 'targets: ratio ≥ 1.5, first_point_run_ms ≤ 1000 (step 0 drawn; its record follows), memory_ratio ≤ 1.5';
   } catch (err) {
     row.note = `failed: ${err instanceof Error ? err.message : String(err)}`;
