@@ -72,8 +72,8 @@ const MAX_ROW_BLOCKS = 16;
 /** The forward products of each row block of samples, with that block's Xᵀ [nb, d]. */
 interface Blocked {
   blocks: (Forward & { Xt: string })[];
-  /** block a is samples [bounds[a], bounds[a + 1]) */
-  bounds: number[];
+  /** block a's rows of a [n, …] value (the value itself where there is one block), on the blocks' own bounds */
+  rowsOf(value: string, a: number): string;
 }
 
 /**
@@ -100,24 +100,24 @@ function blockedForward(
   if (k === 1) {
     const block = { ...forward(g, X, Xt, W, V, s, residual), Xt };
     then?.(block, false);
-    return { blocks: [block], bounds: [0, dims.n] };
+    return { blocks: [block], rowsOf: (value) => value };
   }
   // Block a is samples [at[a], at[a + 1]): the columns of X, the rows of Xᵀ.
-  const bounds = Array.from({ length: k + 1 }, (_, i) => Math.round((i * dims.n) / k));
-  const at = bounds.map((b) => g.ints([b]));
+  const at = Array.from({ length: k + 1 }, (_, i) => g.ints([Math.round((i * dims.n) / k)]));
   const columns = g.ints([1]);
   const rowsAxis = g.ints([0]);
+  const rowsOf = (value: string, a: number): string => g.op('Slice', [value, at[a]!, at[a + 1]!, rowsAxis]);
   const blocks: Blocked['blocks'] = [];
   let gate: string | null = null;
   for (let a = 0; a < k; a++) {
     const slice = g.op('Slice', [X, at[a]!, at[a + 1]!, columns]);
     const Xa: string = gate === null ? slice : g.op('Where', [gate, slice, slice]);
-    const Xta = g.op('Slice', [Xt, at[a]!, at[a + 1]!, rowsAxis]);
+    const Xta = rowsOf(Xt, a);
     const block: Forward & { Xt: string } = { ...forward(g, Xa, Xta, W, V, s, residual), Xt: Xta };
     blocks.push(block);
     gate = then?.(block, a + 1 < k) ?? null;
   }
-  return { blocks, bounds };
+  return { blocks, rowsOf };
 }
 
 /** A boolean [1, 1] that depends on each of `values` (matrices): whether the sum of their first entries is NaN. */
@@ -292,12 +292,11 @@ export function buildStepGraph(dims: GraphDims, withNtk: boolean, patternCounts 
  * (collapse.ts patternStats; issue 13). Exact integer counts.
  */
 function patternCountOutputs(g: GraphBuilder, f: Blocked, A0: string): void {
-  const at = f.bounds;
   const rowsAxis = g.ints([0]);
   const flips: string[] = [];
   const active: string[] = [];
   f.blocks.forEach((b, a) => {
-    const A0a = f.blocks.length === 1 ? A0 : g.op('Slice', [A0, g.ints([at[a]!]), g.ints([at[a + 1]!]), rowsAxis]);
+    const A0a = f.rowsOf(A0, a);
     const changed = g.op('Xor', [b.mask, g.op('Cast', [A0a], { to: ElemType.bool })]);
     flips.push(g.op('ReduceSum', [g.op('Cast', [changed], { to: ElemType.int32 })], { keepdims: 0 }));
     active.push(g.op('ReduceSum', [g.op('Cast', [b.mask], { to: ElemType.int32 }), rowsAxis], { keepdims: 0 }));
