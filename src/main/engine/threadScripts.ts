@@ -37,6 +37,8 @@ export interface TheoryThreadData {
 /** What the tracked-eigenvalue thread (engine/eigenThread.ts) is started with (its workerData). */
 export interface EigenThreadData {
   eigenThread: true;
+  /** the engine worker's native-call guard (engine/nativeGuard.ts), which this thread's onnxruntime calls count in */
+  guard?: SharedArrayBuffer;
 }
 
 /** Whether `data` (a thread's workerData) has `flag` set to true. */

@@ -83,11 +83,13 @@ async function callOffTheories(): Promise<void> {
 // the steps' second thread is idle); a run on one thread leaves the other cores to the window.
 // One such thread serves the runs of this worker one after another (a sweep's cells), so that each does not
 // load and warm up a thread of its own.
-const eigenThreads = reusedServingThread(() =>
-  serveOnThread<TrackedEigenJob, TrackedEigenReply>(eigenThreadScript(), { eigenThread: true } satisfies EigenThreadData, (e) =>
+const eigenThreads = reusedServingThread(() => {
+  const guard = nativeGuardBuffer();
+  const data: EigenThreadData = { eigenThread: true, ...(guard !== null ? { guard } : {}) };
+  return serveOnThread<TrackedEigenJob, TrackedEigenReply>(eigenThreadScript(), data, (e) =>
     process.stderr.write(`[engine] the tracked-eigenvalue thread failed (the run computes them in place): ${e.message}\n`),
-  ),
-);
+  );
+});
 installEigenThread(() => (runThreads >= 2 ? eigenThreads.lease() : null));
 
 function send(msg: WorkerToHost): void {

@@ -3,10 +3,11 @@
  * kernels and the TypeScript around them, which at n = 1000 costs the step-0 extreme eigenvalues about
  * 0.2 s. A thread with nothing to do yet (a standby engine worker) pays that here instead, on small matrices
  * that take the same code paths: the blocked Householder reduction, QL with SIMD rotations, the Cholesky
- * factor and its triangular solves, Lanczos with the SIMD products.
+ * factor and its triangular solves, Lanczos with the SIMD products, and the installed fast float64 product.
  */
 import { extremeEigen } from './extremeEigen';
 import { symmetricEigen } from './symmetricEigen';
+import { fastFloat64Gemm } from './fastGemm';
 
 /** Order of the warm-up matrices: above every kernel's threshold (SIMD, blocked reduction), still milliseconds. */
 const WARM_N = 160;
@@ -20,4 +21,7 @@ export function warmUpEigensolvers(): void {
   symmetricEigen(a, n, { vectors: true, vectorChecks: false });
   extremeEigen({ n, matrix: a }, { k: 2, which: 'smallest' });
   extremeEigen({ n, matrix: a }, { k: 2, which: 'largest' });
+  // The installed fast product (onnxruntime's, loaded at its first call: ~60 ms in a fresh thread), which the
+  // Cholesky factor of a large matrix multiplies in, loaded and run once.
+  fastFloat64Gemm()?.(a, a, n, n, n, new Float64Array(n * n));
 }

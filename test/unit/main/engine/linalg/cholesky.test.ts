@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { choleskySolver, choleskyUpperBlocked } from '../../../../../src/main/engine/linalg/cholesky';
+import { CHOLESKY_GEMM_MIN_N, choleskySolver, choleskyUpperBlocked } from '../../../../../src/main/engine/linalg/cholesky';
 import { createSimdCholeskySolve } from '../../../../../src/main/engine/linalg/simdTriangular';
 import { choleskyLower, choleskySolve } from './reference';
 import { syrkUpperFromRows } from '../../../../../src/main/engine/linalg/syr2k';
+import { installFloat64Gemm, type Float64Gemm } from '../../../../../src/main/engine/linalg';
+import { matmul } from '../../../../../src/main/engine/linalg/dense';
+import { loadSyncFloat64Gemm } from '../../../../../src/main/engine/backends/float64Matmul';
 
 /** Both factorizations are backward stable: entries agree to a few ulps of the largest entry of U. */
 const FACTOR_TOL = 1e-13;
@@ -157,6 +160,81 @@ describe('syrkUpperFromRows()', () => {
         if (inside) for (let p = 0; p < kb; p++) want -= u[(p0 + p) * ld + i]! * u[(p0 + p) * ld + j]!;
         expect(Math.abs(c[i * ld + j]! - want)).toBeLessThan(1e-14);
       }
+    }
+  });
+});
+
+describe('the Cholesky factor with a fast float64 product installed (issue 13)', () => {
+  // From CHOLESKY_GEMM_MIN_N on the trailing updates go to the installed product (onnxruntime's in the engine's
+  // threads). Two products: the reference matmul (always here) and onnxruntime's where it loads.
+  const n = CHOLESKY_GEMM_MIN_N + 37;
+  const a = spd(n, 40, 0.02, 5);
+  const reference: Float64Gemm = (x, y, m, k, c, out, add) => {
+    const p = matmul(x, y, m, k, c);
+    for (let i = 0; i < out.length; i++) out[i] = p[i]! + (add?.[i] ?? 0);
+  };
+  const onnx = loadSyncFloat64Gemm(1);
+  if (onnx === null) console.log('[skip] onnxruntime-node does not load here: the factor is checked with the reference product only');
+  const products: [string, Float64Gemm][] = [['reference', reference], ...(onnx !== null ? [['onnxruntime', onnx] as [string, Float64Gemm]] : [])];
+
+  it.each(products)('equals the unblocked factor with the %s product, which does the trailing updates', (_name, product) => {
+    const calls: [number, number, number][] = [];
+    installFloat64Gemm(() => (x, y, m, k, c, out, add) => {
+      calls.push([m, k, c]);
+      product(x, y, m, k, c, out, add);
+    });
+    try {
+      for (const sigma of [0, -0.1]) {
+        calls.length = 0;
+        const u = choleskyUpperBlocked(a, n, sigma)!;
+        const l = choleskyLower(sigma === 0 ? a : a.map((v, k) => (k % (n + 1) === 0 ? v - sigma : v)), n)!;
+        let maxU = 0;
+        let diff = 0;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            maxU = Math.max(maxU, Math.abs(u[i * n + j]!));
+            diff = Math.max(diff, Math.abs(u[i * n + j]! - l[j * n + i]!));
+            if (j < i) expect(u[i * n + j]).toBe(0);
+          }
+        }
+        expect(diff).toBeLessThan(FACTOR_TOL * maxU);
+        // Every panel but the last downdates its trailing matrix through the product, row block by row block,
+        // each block from its diagonal on: the products' rows cover the trailing rows once per panel.
+        expect(calls.length).toBeGreaterThan(3);
+        const rows = calls.reduce((t, [m]) => t + m, 0);
+        const panels = new Set(calls.map(([, k, c]) => `${k}:${c}`)).size;
+        expect(panels).toBeGreaterThan(3);
+        for (const [m, , c] of calls) expect(c).toBeGreaterThanOrEqual(m);
+        expect(rows).toBeLessThan(n * n);
+        // The solver factors in its own memory the same way: its solves match the factor's.
+        const solver = choleskySolver(a, n, sigma)!;
+        const viaCopy = createSimdCholeskySolve(u, n);
+        const b = Float64Array.from({ length: n }, lcg(3));
+        const x1 = new Float64Array(b);
+        const x2 = new Float64Array(b);
+        solver.solve(x1);
+        viaCopy.solve(x2);
+        expect(Array.from(x1)).toEqual(Array.from(x2));
+        solver.release();
+        viaCopy.release();
+      }
+    } finally {
+      installFloat64Gemm(null);
+    }
+  });
+
+  it('below CHOLESKY_GEMM_MIN_N the product is not asked for', () => {
+    let asked = 0;
+    installFloat64Gemm(() => {
+      asked++;
+      return reference;
+    });
+    try {
+      const m = CHOLESKY_GEMM_MIN_N - 1;
+      expect(choleskyUpperBlocked(spd(m, 30, 0.02, 9), m)).not.toBeNull();
+      expect(asked).toBe(0);
+    } finally {
+      installFloat64Gemm(null);
     }
   });
 });
