@@ -13,10 +13,10 @@ import { fastFloat64Gemm, type Float64Gemm } from './fastGemm';
 const CHOL_NB = 64;
 /**
  * From this order on the trailing updates go to the installed fast float64 product (onnxruntime's, several times
- * our kernels' speed; linalg/fastGemm.ts) where there is one, in panels of {@link GEMM_NB} rows. At n = 1000 the
- * factor took 43–47 ms in our kernels and 20–25 ms so (panels of 48–128 rows alike; 2× the product's flops of a
- * symmetric update, in {@link GEMM_ROW_BLOCKS} row blocks that skip most of the lower half); below n ≈ 500 the two
- * were level.
+ * our kernels' speed; linalg/fastGemm.ts) where there is one, in panels of {@link GEMM_NB} rows. It does 4/3 of a
+ * symmetric update's flops (in {@link GEMM_ROW_BLOCKS} row blocks, each multiplied from its diagonal on), yet at
+ * n = 1000 the factor took 20–25 ms against 43–47 ms in our kernels (panels of 48–128 rows and 2–6 blocks alike);
+ * below n ≈ 500 the two were level.
  */
 export const CHOLESKY_GEMM_MIN_N = 600;
 const GEMM_NB = 128;
