@@ -8,7 +8,7 @@
  * call starts (it fails as cancelled: the engine is being shut down), waits for the calls under way to end,
  * claims the word and only then terminates (protocol.ts: `claimForTermination`): a termination never lands
  * inside a native call, and calls made back to back cannot starve it. The engine worker hands its word to its
- * theory thread. Without a word installed (tests, the engine run in-process) the calls are made as they are.
+ * theory and tracked-eigenvalue threads. Without a word installed (tests, the engine run in-process) the calls are made as they are.
  */
 import { WorkbenchException } from '../../shared/api/result';
 import { NATIVE_CLAIMED, NATIVE_CLAIMING } from './protocol';

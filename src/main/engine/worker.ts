@@ -33,6 +33,15 @@ installSymvThreads(spawnHelperThread, defaultThreads());
 // Eigenvectors computed here (a run's theory where it has no thread of its own) merge in onnxruntime too.
 installFloat64Gemm(() => loadSyncFloat64Gemm(1));
 
+/**
+ * `data` as the workerData of a thread of this worker that makes onnxruntime calls (the theory and the
+ * tracked-eigenvalue threads): with this worker's native-call guard, where one is installed, for them to count in.
+ */
+function withGuard<T extends { guard?: SharedArrayBuffer }>(data: T): T {
+  const guard = nativeGuardBuffer();
+  return guard !== null ? { ...data, guard } : data;
+}
+
 // A run's theory (from n = THEORY_THREAD_MIN_N on) goes to a thread of its own, beside the GD steps.
 let runThreads = defaultThreads();
 /** The theory threads at work, each with the flag that calls its job off. */
@@ -40,13 +49,7 @@ const theoryThreads = new Set<{ flag: Int32Array; done: Promise<unknown> }>();
 installTheoryRunner(
   async (job) => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const guard = nativeGuardBuffer();
-    const data: TheoryThreadData = {
-      theoryThread: true,
-      threads: theoryThreadCount(runThreads),
-      abort: flag.buffer as SharedArrayBuffer,
-      ...(guard !== null ? { guard } : {}),
-    };
+    const data = withGuard<TheoryThreadData>({ theoryThread: true, threads: theoryThreadCount(runThreads), abort: flag.buffer as SharedArrayBuffer });
     const reply = runOnThread<TheoryJobInput, TheoryThreadReply>(theoryThreadScript(), data, job);
     const entry = { flag, done: reply.catch(() => {}) };
     theoryThreads.add(entry);
@@ -83,13 +86,11 @@ async function callOffTheories(): Promise<void> {
 // the steps' second thread is idle); a run on one thread leaves the other cores to the window.
 // One such thread serves the runs of this worker one after another (a sweep's cells), so that each does not
 // load and warm up a thread of its own.
-const eigenThreads = reusedServingThread(() => {
-  const guard = nativeGuardBuffer();
-  const data: EigenThreadData = { eigenThread: true, ...(guard !== null ? { guard } : {}) };
-  return serveOnThread<TrackedEigenJob, TrackedEigenReply>(eigenThreadScript(), data, (e) =>
+const eigenThreads = reusedServingThread(() =>
+  serveOnThread<TrackedEigenJob, TrackedEigenReply>(eigenThreadScript(), withGuard<EigenThreadData>({ eigenThread: true }), (e) =>
     process.stderr.write(`[engine] the tracked-eigenvalue thread failed (the run computes them in place): ${e.message}\n`),
-  );
-});
+  ),
+);
 installEigenThread(() => (runThreads >= 2 ? eigenThreads.lease() : null));
 
 function send(msg: WorkerToHost): void {
