@@ -1,15 +1,18 @@
 /**
- * The tracked-eigenvalue thread (issue 13): a run's tracked steps hand it their traced NTK (in shared memory)
- * and compute their other diagnostics meanwhile (training/trackedEigen.ts). Started by the engine worker for
- * its first run that uses it, with {@link EigenThreadData}, and kept for its later runs; it says 'ready' once
- * loaded, then answers each job with its reply, in order, until the engine worker ends. At the default priority: it runs while the GD steps wait for it.
+ * The engine worker's thread aside (issue 13): a run's tracked steps hand it their traced NTK (in shared memory)
+ * and go on meanwhile (training/trackedEigen.ts), and the run's theory (training/theoryJob.ts) is computed here
+ * too, between them, beside the GD steps. Started by the engine worker for its first run that uses it, with
+ * {@link EigenThreadData}, and kept for its later runs; it says 'ready' once loaded, then answers each job with
+ * its reply, in order, until the engine worker ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { trackedEigenReply, type TrackedEigenJob } from './training/trackedEigen';
+import { trackedEigenReply, type TrackedEigenJob, type WarmState } from './training/trackedEigen';
+import { flagSignal, theoryReply } from './training/theoryJob';
+import { lowerThreadPriority, THEORY_NICE } from './backends/threads';
 import { installFloat64Gemm, warmUpEigensolvers } from './linalg';
 import { loadSyncFloat64Gemm } from './backends/float64Matmul';
 import { installNativeGuard } from './nativeGuard';
-import type { EigenThreadData } from './threadScripts';
+import { isTheoryAsideJob, type EigenThreadData, type TheoryAsideJob } from './threadScripts';
 
 const port = parentPort;
 if (!port) throw new Error('engine/eigenThread.ts must run in a worker thread');
@@ -19,7 +22,23 @@ if (!port) throw new Error('engine/eigenThread.ts must run in a worker thread');
 const { guard } = (workerData ?? {}) as Partial<EigenThreadData>;
 installNativeGuard(guard ?? null);
 installFloat64Gemm(() => loadSyncFloat64Gemm(1));
-port.on('message', (job: TrackedEigenJob) => port.postMessage(trackedEigenReply(job)));
+/** The warm state the last tracked step's job left (a job with `fromPrevious` starts from it). */
+const chain: { state: WarmState } = { state: {} };
+let niced = false;
+port.on('message', (job: TrackedEigenJob | TheoryAsideJob) => {
+  if (!isTheoryAsideJob(job)) {
+    port.postMessage(trackedEigenReply(job, chain));
+    return;
+  }
+  // A theory takes what the GD steps leave (the run's records wait for it, not its steps): from the first one on,
+  // this thread runs at the theory's priority (a thread cannot take a higher one back).
+  if (!niced) {
+    lowerThreadPriority(THEORY_NICE);
+    niced = true;
+  }
+  const { reply, transfer } = theoryReply(job.theory, flagSignal(job.abort));
+  port.postMessage(reply, transfer);
+});
 // Small solves through every path first (~0.1 s, while the run is set up): the kernels compiled and the code
 // optimized, step 0's eigenvalues came ~100 ms sooner (their wait after the step's other diagnostics 220–270 →
 // 130–160 ms at n = 1000).

@@ -1,3 +1,5 @@
+import type { TheoryJobInput } from './training/theoryJob';
+
 /**
  * Where the engine's own threads find their script: the tsx bootstraps next to the sources by default; a
  * bundled engine worker (engine/workerElectron.ts, which also runs those threads) points them at itself.
@@ -39,6 +41,18 @@ export interface EigenThreadData {
   eigenThread: true;
   /** the engine worker's native-call guard (engine/nativeGuard.ts), which this thread's onnxruntime calls count in */
   guard?: SharedArrayBuffer;
+}
+
+/** A run's theory as a job of the engine's thread aside (engine/eigenThread.ts), beside its tracked steps' jobs. */
+export interface TheoryAsideJob {
+  theory: TheoryJobInput;
+  /** an Int32Array's memory whose entry 0 set to 1 calls the job off (see engine/worker.ts) */
+  abort: SharedArrayBuffer;
+}
+
+/** Whether a message to the thread aside is a theory job (else a tracked step's eigenvalues). */
+export function isTheoryAsideJob(msg: unknown): msg is TheoryAsideJob {
+  return typeof msg === 'object' && msg !== null && 'theory' in msg && 'abort' in msg;
 }
 
 /** Whether `data` (a thread's workerData) has `flag` set to true. */

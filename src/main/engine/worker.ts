@@ -12,10 +12,11 @@ import {
   runTraining,
   type TheoryJobInput,
   type TheoryThreadReply,
+  type EigenThread,
   type TrackedEigenJob,
   type TrackedEigenReply,
 } from './training';
-import { eigenThreadScript, theoryThreadScript, type EigenThreadData, type TheoryThreadData } from './threadScripts';
+import { eigenThreadScript, theoryThreadScript, type EigenThreadData, type TheoryAsideJob, type TheoryThreadData } from './threadScripts';
 import type { LossPoint, MetricRecord } from '../../shared/run/format';
 import { WorkbenchException, type WorkbenchError } from '../../shared/api/result';
 import { runTask } from './tasks';
@@ -49,8 +50,19 @@ const theoryThreads = new Set<{ flag: Int32Array; done: Promise<unknown> }>();
 installTheoryRunner(
   async (job) => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    const data = withGuard<TheoryThreadData>({ theoryThread: true, threads: theoryThreadCount(runThreads), abort: flag.buffer as SharedArrayBuffer });
-    const reply = runOnThread<TheoryJobInput, TheoryThreadReply>(theoryThreadScript(), data, job);
+    const abort = flag.buffer as SharedArrayBuffer;
+    // Where the run has the thread aside (two step threads or more), there, after the step-0 eigenvalues it
+    // was given and before the later tracked steps' (which the run then waits for without stopping its steps):
+    // one thread loaded and warmed up instead of a second one per run. Else a thread of its own.
+    const aside = runThreads >= 2 ? asideThreads.lease() : null;
+    const reply =
+      aside !== null && !aside.failed
+        ? (aside.solve({ theory: job, abort }) as Promise<TheoryThreadReply>)
+        : runOnThread<TheoryJobInput, TheoryThreadReply>(
+            theoryThreadScript(),
+            withGuard<TheoryThreadData>({ theoryThread: true, threads: theoryThreadCount(runThreads), abort }),
+            job,
+          );
     const entry = { flag, done: reply.catch(() => {}) };
     theoryThreads.add(entry);
     try {
@@ -81,17 +93,28 @@ async function callOffTheories(): Promise<void> {
   await Promise.race([Promise.all(pending.map((t) => t.done)), late]);
   clearTimeout(timer);
 }
-// The eigenvalues of a run's tracked steps (from n = EIGEN_THREAD_MIN_N on) on a thread of its own, beside the
-// rest of each tracked step's diagnostics: where the run computes on two threads or more (at a tracked step
-// the steps' second thread is idle); a run on one thread leaves the other cores to the window.
-// One such thread serves the runs of this worker one after another (a sweep's cells), so that each does not
-// load and warm up a thread of its own.
-const eigenThreads = reusedServingThread(() =>
-  serveOnThread<TrackedEigenJob, TrackedEigenReply>(eigenThreadScript(), withGuard<EigenThreadData>({ eigenThread: true }), (e) =>
-    process.stderr.write(`[engine] the tracked-eigenvalue thread failed (the run computes them in place): ${e.message}\n`),
+// The thread aside: the eigenvalues of a run's tracked steps (from n = EIGEN_THREAD_MIN_N on), beside the GD
+// steps and the rest of each tracked step's diagnostics, and the run's theory: where the run computes on two
+// threads or more (a run on one thread leaves the other cores to the window). One such thread serves the runs
+// of this worker one after another (a sweep's cells), so that each does not load and warm up a thread of its own.
+type AsideJob = TrackedEigenJob | TheoryAsideJob;
+type AsideReply = TrackedEigenReply | TheoryThreadReply;
+const asideThreads = reusedServingThread(() =>
+  serveOnThread<AsideJob, AsideReply>(eigenThreadScript(), withGuard<EigenThreadData>({ eigenThread: true }), (e) =>
+    process.stderr.write(`[engine] the thread aside failed (the run computes its eigenvalues and theory in place): ${e.message}\n`),
   ),
 );
-installEigenThread(() => (runThreads >= 2 ? eigenThreads.lease() : null));
+installEigenThread((): EigenThread | null => {
+  if (runThreads < 2) return null;
+  const t = asideThreads.lease();
+  return {
+    get ready() {
+      return t.ready;
+    },
+    solve: (job) => t.solve(job) as Promise<TrackedEigenReply>,
+    close: () => t.close(),
+  };
+});
 
 function send(msg: WorkerToHost): void {
   port!.postMessage(msg);

@@ -24,6 +24,14 @@ export function theoryThreadCount(steps: number, cores = availableParallelism())
 }
 
 /**
+ * The nice value of a run's theory where it runs beside the GD steps (Linux; 0 is the default, 19 the lowest
+ * priority): the theory thread's, and the engine's thread aside from its first theory on. At 10 the n = 1000 run of
+ * `npm run bench` was no faster than at 5, but its theory (and the tracked records held for it) came up to 2 s
+ * later; at 5 the whole run took 0.2–0.5 s less than at 0 in 6 of 6 alternating pairs, the theory as early.
+ */
+export const THEORY_NICE = 5;
+
+/**
  * Gives the calling thread (not the process) the nice value `nice` when that lowers its priority: on Linux,
  * where a thread's id names it to setpriority (found through /proc/thread-self), and the threads it starts
  * afterwards inherit the value. Returns whether it took effect; elsewhere, or where refused, nothing happens.

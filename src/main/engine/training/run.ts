@@ -177,16 +177,22 @@ async function train(
   });
 
   /**
-   * Records held back, in order, from the first tracked record whose frozen-kernel parts wait for the theory
-   * (the GD steps go on meanwhile) until the theory is applied: then those parts are filled in from the residuals
-   * kept at their steps, so the records are the same whenever the theory arrived.
+   * Records held back, in order, from the first tracked record that waits for the theory (its frozen-kernel parts;
+   * the GD steps go on meanwhile) or for its eigenvalues on the thread aside: they go out from the front, each once
+   * what it waits for is in (its frozen-kernel parts then filled in from the residual kept at its step), so the
+   * records are the same whenever the theory and the eigenvalues arrived.
    */
-  const held: { rec: MetricRecord; complete?: () => void }[] = [];
+  const held: { rec: MetricRecord; complete?: () => void; eigenIn: boolean }[] = [];
   /** how many of `held` are tracked records waiting for their frozen-kernel parts (each keeps a residual) */
-  let heldTracked = 0;
-  const flushHeld = (): void => {
-    heldTracked = 0;
-    for (const h of held.splice(0)) {
+  const heldTracked = (): number => held.reduce((c, h) => c + (h.complete !== undefined ? 1 : 0), 0);
+  /** an error of a tracked step's eigenvalues on the thread aside, thrown by the loop at its next turn */
+  let asideError: unknown = null;
+  /** Sends the held records from the front while what they wait for is in (all of them with `force`). */
+  const flushHeld = (force = false): void => {
+    while (held.length > 0) {
+      const h = held[0]!;
+      if (!force && (!h.eigenIn || (h.complete !== undefined && !theoryApplied))) return;
+      held.shift();
       h.complete?.();
       cb.onRecord(h.rec);
     }
@@ -198,13 +204,32 @@ async function train(
       rec.tracked = tracked.tracked;
     }
     const complete = tracked?.completeLinear;
-    if (held.length === 0 && complete === undefined) {
+    const eigen = tracked?.eigen;
+    if (held.length === 0 && complete === undefined && eigen === undefined) {
       cb.onRecord(rec);
       return;
     }
-    if (complete !== undefined) heldTracked++;
-    held.push({ rec, complete });
+    const entry = { rec, complete, eigenIn: eigen === undefined };
+    held.push(entry);
+    eigen?.then(
+      () => {
+        entry.eigenIn = true;
+        flushHeld();
+      },
+      (e: unknown) => {
+        asideError ??= e;
+      },
+    );
     cb.onAhead?.({ step, loss, lossRatio: rec.lossRatio, wallMs: rec.wallMs });
+  };
+  /**
+   * Waits for the eigenvalues of every tracked step so far and sends the records that then may go; throws the
+   * error of one that failed.
+   */
+  const eigenvaluesIn = async (): Promise<void> => {
+    await tracker.eigenvaluesIn();
+    if (asideError !== null) throw asideError;
+    flushHeld();
   };
 
   // The theory starts once the first record is out. On a thread of its own it goes on beside the GD steps and
@@ -246,35 +271,65 @@ async function train(
       warnings: [...setupMeta.warnings, ...warningsLeftToTheory(), 'theory not computed: the run was stopped before it was ready'],
     });
     // The held records go out without their frozen-kernel parts.
-    flushHeld();
+    theorySkipped = true;
+    flushUnlessEigen();
     return true;
+  };
+  let theorySkipped = false;
+  /**
+   * After a stop that skipped the theory: the held records go out, without eigenvalues still on the thread
+   * aside (they queue behind the theory there, which the engine worker calls off once the run is over).
+   */
+  const flushUnlessEigen = (): void => {
+    for (const h of held) if (!h.eigenIn && h.rec.tracked) h.rec.tracked.eigNote = 'eigenvalues not computed: the run was stopped before they were ready';
+    flushHeld(true);
   };
   /** Held tracked records (each keeps a residual) allowed within {@link HELD_RESIDUAL_BYTES}. */
   const heldMax = Math.max(1, Math.min(64, Math.floor(HELD_RESIDUAL_BYTES / (8 * d * n))));
   /**
-   * Whether to wait for the theory before going on: when records are held and the run is about to stop
-   * stepping for a while (paused), or when the held residuals reach their budget.
+   * Whether to wait for the theory and the eigenvalues before going on: when records are held and the run is
+   * about to stop stepping for a while (paused), or when the held residuals reach their budget.
    */
-  const mustCatchUp = (): boolean => held.length > 0 && (control.paused || heldTracked >= heldMax);
-  /** Waits for the theory and applies it, unless a Stop comes first (polled: the stop is a flag in shared memory). */
+  const mustCatchUp = (): boolean => held.length > 0 && (control.paused || heldTracked() >= heldMax);
+  /**
+   * Waits for the theory and applies it, then for the eigenvalues on the thread aside, unless a Stop comes
+   * first (polled: the stop is a flag in shared memory).
+   */
   const catchUp = async (): Promise<void> => {
     const settled = startTheory().then(
       () => undefined,
       () => undefined,
     );
     while (!theoryArrived && !control.aborted) await Promise.race([settled, new Promise((r) => setTimeout(r, 50))]);
-    if (!skipTheoryOnStop()) await applyTheory();
+    if (!skipTheoryOnStop()) {
+      await applyTheory();
+      await eigenvaluesIn();
+    }
   };
   let firstTracked = true;
 
   const trackedRecord = async (step: number, final = false): Promise<number> => {
     if (!firstTracked && final && !skipTheoryOnStop()) await applyTheory();
     firstTracked = false;
+    // Its kernel needs a buffer the thread aside is not reading: at most EIGEN_IN_FLIGHT_MAX tracked steps wait
+    // for their eigenvalues there (behind the theory, say) while the steps go on; a Stop does not wait.
+    await tracker.roomForKernel(() => control.aborted);
     const t = await tracker.diagnostics(trainer, step, final);
     const loss = await trainer.loss();
     const tr = t.tracked;
-    const c = collapse.observe({ step, loss, lambdaMin: tr.eigMin?.[0] ?? null, lambdaMax: tr.eigMax?.[0] ?? null, deadFraction: tr.deadUnitFraction ?? null });
-    if (c) tr.collapse = c;
+    // The collapse check reads the eigenvalues: where they are on the thread aside, once they are in (in order).
+    const observe = (): void => {
+      const c = collapse.observe({
+        step,
+        loss,
+        lambdaMin: tr.eigMin?.[0] ?? null,
+        lambdaMax: tr.eigMax?.[0] ?? null,
+        deadFraction: tr.deadUnitFraction ?? null,
+      });
+      if (c) tr.collapse = c;
+    };
+    if (t.eigen !== undefined) t.eigen = t.eigen.then(observe);
+    else observe();
     record(step, loss, t);
     return loss;
   };
@@ -288,12 +343,17 @@ async function train(
   let threw = false;
   try {
     const outcome = await loop();
-    if (!skipTheoryOnStop()) await applyTheory();
+    if (skipTheoryOnStop() || theorySkipped) {
+      flushUnlessEigen();
+    } else {
+      await applyTheory();
+      await eigenvaluesIn();
+    }
     return outcome;
   } catch (e) {
     threw = true;
     // What was computed before the error still goes out (without the theory's parts if it never came).
-    flushHeld();
+    flushHeld(true);
     throw e;
   } finally {
     // Every normal end (finished, stopped, diverged) keeps the parameters it ended with; after an exception
@@ -317,6 +377,7 @@ async function train(
     if (theoryOffloaded) void startTheory();
     else await applyTheory();
     for (;;) {
+      if (asideError !== null) throw asideError;
       if (theoryArrived) await applyTheory();
       if (k >= config.steps) {
         if (lastRecorded !== k) await trackedRecord(k, true);

@@ -59,6 +59,31 @@ export interface TheoryJobOutput {
 /** The theory thread's one answer. */
 export type TheoryThreadReply = { ok: true; out: TheoryJobOutput } | { ok: false; message: string };
 
+/** The abort flag of a theory job: raised once entry 0 of the Int32Array over `buffer` is not 0 (never without one). */
+export function flagSignal(buffer: SharedArrayBuffer | undefined): AbortFlag {
+  const flag = buffer !== undefined ? new Int32Array(buffer) : null;
+  return {
+    get aborted(): boolean {
+      return flag !== null && Atomics.load(flag, 0) !== 0;
+    },
+  };
+}
+
+/**
+ * A thread's answer to a theory job (the theory thread's, or the engine's thread aside): the result or the error,
+ * with the result's large buffers to transfer rather than copy.
+ */
+export function theoryReply(job: TheoryJobInput, signal: AbortFlag): { reply: TheoryThreadReply; transfer: ArrayBuffer[] } {
+  try {
+    const out = computeTheory(job, signal);
+    const l = out.linear;
+    const bufs = l === null ? [] : [l.values.buffer, l.vectors.buffer, l.coefficients.buffer, l.E0.buffer];
+    return { reply: { ok: true, out }, transfer: [...new Set(bufs)].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer) };
+  } catch (e) {
+    return { reply: { ok: false, message: e instanceof Error ? e.message : String(e) }, transfer: [] };
+  }
+}
+
 /** The frozen-kernel model of {@link LinearModelData} (its eigendecomposition is not repeated). */
 export function linearModelOf(l: LinearModelData): LinearizedModel {
   return linearizedModel(null, l.n, l.E0, l.d, l.eta, { values: l.values, vectors: l.vectors, coefficients: l.coefficients });

@@ -28,6 +28,55 @@ export interface TrackedEigenJob {
    * {@link SHIFT_FRACTION} of it (see {@link trackedEigen})
    */
   previousMin?: number;
+  /**
+   * On the thread: start from the previous job's outcome there (its vectors and λ_min, as {@link nextWarm} keeps
+   * them) instead of the fields above. A tracked step sets it while its previous job is still on the thread,
+   * so that every step starts from what the step before it found, wherever and whenever that was computed.
+   */
+  fromPrevious?: boolean;
+}
+
+/** What a tracked step's eigensolves start from: the previous tracked step's vectors and smallest eigenvalue. */
+export interface WarmState {
+  warmMin?: Float64Array[];
+  warmMax?: Float64Array[];
+  lastMin?: number;
+}
+
+/**
+ * The warm state after a tracked step's eigenvalues `r`, from the state `s` its solve started from: a step
+ * without eigenvalues (a note) keeps the last λ_min (it moves slowly, and a shift too high costs only time)
+ * and drops the vectors; the vectors come from the extreme eigensolvers only.
+ */
+export function nextWarm(s: WarmState, r: TrackedEigenResult): WarmState {
+  const out: WarmState = {};
+  const lastMin = r.eigMin?.[0] ?? s.lastMin;
+  if (lastMin !== undefined) out.lastMin = lastMin;
+  const fresh = r.warmMin !== undefined || r.note !== undefined;
+  const warmMin = fresh ? r.warmMin : s.warmMin;
+  const warmMax = fresh ? r.warmMax : s.warmMax;
+  if (warmMin !== undefined) out.warmMin = warmMin;
+  if (warmMax !== undefined) out.warmMax = warmMax;
+  return out;
+}
+
+/** `job` started from the warm state `s` (its own warm fields and `fromPrevious` replaced). */
+export function startingFrom(job: TrackedEigenJob, s: WarmState): TrackedEigenJob {
+  const { warmMin: _a, warmMax: _b, previousMin: _c, fromPrevious: _d, ...rest } = job;
+  const out: TrackedEigenJob = { ...rest };
+  if (s.warmMin !== undefined) out.warmMin = s.warmMin;
+  if (s.warmMax !== undefined) out.warmMax = s.warmMax;
+  if (s.lastMin !== undefined) out.previousMin = s.lastMin;
+  return out;
+}
+
+/** The warm state a job starts from (its own fields). */
+function stateOf(job: TrackedEigenJob): WarmState {
+  const s: WarmState = {};
+  if (job.warmMin !== undefined) s.warmMin = job.warmMin;
+  if (job.warmMax !== undefined) s.warmMax = job.warmMax;
+  if (job.previousMin !== undefined) s.lastMin = job.previousMin;
+  return s;
 }
 
 /** The eigenvalues of a tracked step (structured-cloneable). */
@@ -83,11 +132,18 @@ export function trackedEigen(job: TrackedEigenJob): TrackedEigenResult {
   }
 }
 
-/** {@link trackedEigen} as the thread answers it: every error becomes a reply. */
-export function trackedEigenReply(job: TrackedEigenJob): TrackedEigenReply {
+/**
+ * {@link trackedEigen} as the thread answers it: every error becomes a reply. The thread keeps the warm state of
+ * its last job in `chain`, which a job with `fromPrevious` starts from (and every job leaves its own there).
+ */
+export function trackedEigenReply(job: TrackedEigenJob, chain: { state: WarmState } = { state: {} }): TrackedEigenReply {
   try {
-    return { ok: true, result: trackedEigen(job) };
+    const started = job.fromPrevious === true ? startingFrom(job, chain.state) : job;
+    const result = trackedEigen(started);
+    chain.state = nextWarm(stateOf(started), result);
+    return { ok: true, result };
   } catch (e) {
+    chain.state = {};
     if (e instanceof WorkbenchException) return { ok: false, message: e.message, code: e.code };
     return { ok: false, message: e instanceof Error ? e.message : String(e) };
   }

@@ -16,7 +16,16 @@ import { patternStats } from './collapse';
 import { buildPreview } from './preview';
 import { heldOutOutputs } from './testOutputs';
 import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../../shared/charts/heatmap';
-import { EIGEN_THREAD_MIN_N, trackedEigen, type EigenThread, type TrackedEigenJob, type TrackedEigenResult } from './trackedEigen';
+import {
+  EIGEN_THREAD_MIN_N,
+  nextWarm,
+  startingFrom,
+  trackedEigen,
+  type EigenThread,
+  type TrackedEigenJob,
+  type TrackedEigenResult,
+  type WarmState,
+} from './trackedEigen';
 
 /** A full spectrum of the traced NTK every 10th tracked step up to this n. */
 export const SPECTRUM_MAX_N = 500;
@@ -24,6 +33,11 @@ export const SPECTRUM_MAX_N = 500;
 export const HISTOGRAM_BINS = 20;
 /** Rows of W per blocked product in {@link activationPatternF64} (a [rows, n] block of W X stays small). */
 const PATTERN_ROWS = 256;
+/**
+ * Tracked steps whose eigenvalues may be on the thread aside at once (each reads a kernel buffer of its own, n×n
+ * float64): the run waits for the oldest before another tracked step beyond this ({@link Tracker.roomForKernel}).
+ */
+export const EIGEN_IN_FLIGHT_MAX = 2;
 
 /** What the tracker needs to know about the run, once. */
 export interface TrackerContext {
@@ -63,6 +77,12 @@ export interface TrackedStep {
    * none), from this step's residual as held here. The run holds the record back until then.
    */
   completeLinear?: () => void;
+  /**
+   * Set while this step's eigenvalues are on the thread aside (the GD steps go on meanwhile): resolves once
+   * they are in `tracked`, after those of every earlier tracked step; rejects with the error the same solve
+   * in place would have thrown. The run holds the record back until then.
+   */
+  eigen?: Promise<void>;
 }
 
 /**
@@ -71,15 +91,20 @@ export interface TrackedStep {
  * warm starts.
  */
 export class Tracker {
+  /** the kernel buffer the next tracked step computes into */
   private H: Float64Array | null = null;
+  /** kernel buffers free again after their step's eigenvalues came back (shared memory, n×n) */
+  private readonly spareH: Float64Array[] = [];
+  /** kernel buffers the thread aside is reading for tracked steps whose eigenvalues are not in yet */
+  private readonly inFlight: Float64Array[] = [];
+  /** resolves once the eigenvalues of every tracked step so far are in (see {@link TrackedStep.eigen}) */
+  private eigenChain: Promise<void> = Promise.resolve();
   /** ‖H(0)‖², ‖W(0)‖², ‖V(0)‖²: the denominators of the kernel's and the weights' movement, fixed for the run */
   private readonly H0sq: number;
   private readonly W0sq: number;
   private readonly V0sq: number;
-  private warmMin: Float64Array[] | undefined;
-  private warmMax: Float64Array[] | undefined;
-  /** the smallest eigenvalue of the last tracked step that has one (the next solve's shift) */
-  private lastMin: number | undefined;
+  /** what the next tracked step's eigensolves start from, as of the last step whose eigenvalues are in */
+  private warm: WarmState = {};
   private trackedCount = 0;
   /** whether a tracked step's eigenvalues came from the run's eigenvalue thread yet */
   private solvedAside = false;
@@ -129,12 +154,14 @@ export class Tracker {
     const H0 = this.ctx.H0;
     // At step 0 of a fresh run the parameters are θ₀: the kernel is H0 itself (a second n×n solve saved).
     const atInit = step === 0 && !this.ctx.resumed;
-    const H = H0 === null ? null : atInit ? H0 : await trainer.tracedNtk((this.H ??= this.kernelBuffer(n)));
-    // Its eigenvalues on a thread of their own where there is one, while the rest is computed here.
+    const H = H0 === null ? null : atInit ? H0 : await trainer.tracedNtk(this.freeKernelBuffer(n));
+    // Its eigenvalues on the thread aside where there is one, while the rest is computed here: a fresh run's
+    // first tracked step waits for them (its record is the run's first), later ones go on (see TrackedStep.eigen).
     const eigJob = H !== null && config.trackEigenvalues > 0 && allFinite(H) ? this.eigenJob(H) : null;
-    const eigen = eigJob === null ? null : this.solveAside(eigJob);
+    const aside = eigJob === null ? null : this.solveAside(eigJob);
     // Awaited below; should something here throw first, its failure is not an unhandled rejection.
-    eigen?.catch(() => {});
+    aside?.reply.catch(() => {});
+    const deferred = aside !== null && !atInit;
     const { W, V } = await trainer.params();
     const U = await trainer.outputs();
     const tracked: TrackedMetrics = {};
@@ -178,9 +205,54 @@ export class Tracker {
       };
     }
     tracked.preview = buildPreview(data, U, Utest);
-    if (eigJob !== null) this.applyEigen(tracked, (await eigen) ?? trackedEigen(eigJob));
     this.trackedCount++;
-    return completeLinear === undefined ? { testLoss, tracked } : { testLoss, tracked, completeLinear };
+    const out: TrackedStep = completeLinear === undefined ? { testLoss, tracked } : { testLoss, tracked, completeLinear };
+    if (eigJob === null) return out;
+    const solved = async (): Promise<void> => {
+      try {
+        this.applyEigen(tracked, (await aside?.reply) ?? trackedEigen(startingFrom(eigJob, this.warm)));
+      } finally {
+        if (aside !== null) this.release(aside.buffer);
+      }
+    };
+    if (!deferred) {
+      await solved();
+      return out;
+    }
+    // After every earlier step's: the warm state is theirs by then, for a solve here should the thread fail.
+    const done = this.eigenChain.then(solved);
+    this.eigenChain = done.catch(() => {});
+    out.eigen = done;
+    return out;
+  }
+
+  /** Resolves once the eigenvalues of every tracked step so far are in (or failed). */
+  eigenvaluesIn(): Promise<void> {
+    return this.eigenChain;
+  }
+
+  /**
+   * Waits until fewer than {@link EIGEN_IN_FLIGHT_MAX} tracked steps have their eigenvalues on the thread aside
+   * (each holds a kernel buffer), or until `stopped()` (polled): the run calls it before a tracked step.
+   */
+  async roomForKernel(stopped: () => boolean): Promise<void> {
+    while (this.inFlight.length >= EIGEN_IN_FLIGHT_MAX && !stopped()) {
+      await Promise.race([this.eigenChain, new Promise((r) => setTimeout(r, 50))]);
+    }
+  }
+
+  /** The kernel buffer for the next traced NTK: the current one unless the thread aside still reads it, else a spare or a new one. */
+  private freeKernelBuffer(n: number): Float64Array {
+    if (this.H !== null && this.inFlight.includes(this.H)) this.H = this.spareH.pop() ?? null;
+    return (this.H ??= this.kernelBuffer(n));
+  }
+
+  /** A kernel buffer the thread aside no longer reads: the next kernel goes there, or into the current one. */
+  private release(buffer: Float64Array): void {
+    const at = this.inFlight.indexOf(buffer);
+    if (at < 0) return;
+    this.inFlight.splice(at, 1);
+    if (buffer !== this.H) this.spareH.push(buffer);
   }
 
   /** The frozen-kernel parts of a tracked step from its residual E = U − X [d, n]: linearized loss and spectral bias. */
@@ -200,57 +272,56 @@ export class Tracker {
     return this.ctx.eigenThread != null ? new Float64Array(new SharedArrayBuffer(8 * n * n)) : new Float64Array(n * n);
   }
 
-  /** The eigenvalue job of H: its k extremes (and every 10th tracked step up to SPECTRUM_MAX_N its full spectrum). */
+  /**
+   * The eigenvalue job of H: its k extremes (and every 10th tracked step up to SPECTRUM_MAX_N its full spectrum),
+   * from the warm state of the last step whose eigenvalues are in; while an earlier step's are still on the
+   * thread aside, from what that one leaves there instead (`fromPrevious`).
+   */
   private eigenJob(H: Float64Array): TrackedEigenJob {
     const n = this.ctx.data.n;
     const job: TrackedEigenJob = { H, n, k: Math.min(this.ctx.config.trackEigenvalues, n), spectrum: n <= SPECTRUM_MAX_N && this.trackedCount % 10 === 0 };
-    if (this.warmMin) job.warmMin = this.warmMin;
-    if (this.warmMax) job.warmMax = this.warmMax;
-    if (this.lastMin !== undefined) job.previousMin = this.lastMin;
-    return job;
+    return this.inFlight.length > 0 ? { ...job, fromPrevious: true } : startingFrom(job, this.warm);
   }
 
   /**
-   * The job on the run's eigenvalue thread, when it has one that is up and n is large enough to gain from it;
-   * null: compute it in place. Should the thread fail, the job (and every later one) is computed in place; an
+   * The job on the run's thread aside, when it has one that is up and n is large enough to gain from it (its
+   * reply, and the shared kernel buffer the thread reads, in flight until released); null: compute it in place.
+   * The reply is null where the thread failed (then this job and every later one are computed in place); an
    * error of the job itself is thrown as in place.
    */
-  private solveAside(job: TrackedEigenJob): Promise<TrackedEigenResult | null> | null {
+  private solveAside(job: TrackedEigenJob): { reply: Promise<TrackedEigenResult | null>; buffer: Float64Array } | null {
     const thread = this.ctx.eigenThread;
-    if (thread == null || !thread.ready || job.n < EIGEN_THREAD_MIN_N) return null;
+    // Once the thread aside has a job in flight, later ones follow it there (it keeps their warm state), ready or not.
+    if (thread == null || job.n < EIGEN_THREAD_MIN_N || (!thread.ready && this.inFlight.length === 0)) return null;
     if (!(job.H.buffer instanceof SharedArrayBuffer)) {
       // H(0) at step 0: into the shared buffer of the later steps rather than cloned into the thread's heap.
       const shared = (this.H ??= this.kernelBuffer(job.n));
       shared.set(job.H);
       job = { ...job, H: shared };
     }
-    return thread.solve(job).then(
-      (reply) => {
-        if (reply.ok && !this.solvedAside) {
+    this.inFlight.push(job.H);
+    const reply = thread.solve(job).then(
+      (r) => {
+        if (r.ok && !this.solvedAside) {
           // The thread has its own kernels now: those this thread pooled for its eigensolves so far can go.
           this.solvedAside = true;
           releaseIdleKernels();
         }
-        if (reply.ok) return reply.result;
-        throw reply.code !== undefined ? new WorkbenchException(reply.code as WorkbenchErrorCode, reply.message) : new Error(reply.message);
+        if (r.ok) return r.result;
+        throw r.code !== undefined ? new WorkbenchException(r.code as WorkbenchErrorCode, r.message) : new Error(r.message);
       },
       // The thread failed (it says so itself): this job and every later one are computed here.
       () => null,
     );
+    return { reply, buffer: job.H };
   }
 
   private applyEigen(tracked: TrackedMetrics, r: TrackedEigenResult): void {
     if (r.eigMin) tracked.eigMin = r.eigMin;
-    // A step without them (a note) leaves the last one's: λ_min moves slowly, and a shift too high costs only time.
-    if (r.eigMin?.[0] !== undefined) this.lastMin = r.eigMin[0];
     if (r.eigMax) tracked.eigMax = r.eigMax;
     if (r.spectrum) tracked.spectrum = r.spectrum;
     if (r.note !== undefined) tracked.eigNote = r.note;
-    // Warm starts carry over from the extreme eigensolvers only; a note drops them.
-    if (r.warmMin !== undefined || r.note !== undefined) {
-      this.warmMin = r.warmMin;
-      this.warmMax = r.warmMax;
-    }
+    this.warm = nextWarm(this.warm, r);
   }
 }
 

@@ -7,20 +7,26 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   runTraining,
   installEigenThread,
+  installTheoryRunner,
+  THEORY_THREAD_MIN_N,
   EIGEN_THREAD_MIN_N,
   type EigenThread,
   type TrackedEigenJob,
   type TrackedEigenReply,
 } from '../../../../../src/main/engine/training';
-import { trackedEigen, trackedEigenReply } from '../../../../../src/main/engine/training/trackedEigen';
+import { nextWarm, startingFrom, trackedEigen, trackedEigenReply } from '../../../../../src/main/engine/training/trackedEigen';
+import { computeTheory, type TheoryJobOutput, type TheoryThreadReply } from '../../../../../src/main/engine/training/theoryJob';
 import { serveOnThread } from '../../../../../src/main/engine/backends/threads';
-import { eigenThreadScript, type EigenThreadData } from '../../../../../src/main/engine/threadScripts';
+import { eigenThreadScript, type EigenThreadData, type TheoryAsideJob } from '../../../../../src/main/engine/threadScripts';
 import { createJsBackend } from '../../../../../src/main/engine/backends/jsBackend';
-import { freeRunning, type RunOutcome } from '../../../../../src/main/engine/protocol';
+import { freeRunning, type RunControl, type RunOutcome } from '../../../../../src/main/engine/protocol';
+import { WorkbenchException } from '../../../../../src/shared/api/result';
+import type { RunMeta } from '../../../../../src/shared/api/contract';
 import { EngineHost } from '../../../../../src/main/services/engineHost';
 import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
-import type { MetricRecord } from '../../../../../src/shared/run/format';
+import type { LossPoint, MetricRecord } from '../../../../../src/shared/run/format';
 import { multiplyAsTheWorkerDoes } from './workerProduct';
+import { theoryJobOf } from './theoryJobs';
 
 afterEach(() => installEigenThread(null));
 
@@ -74,11 +80,30 @@ const config = (over: Partial<Config> = {}): Config => ({
   ...over,
 });
 
-async function records(cfg: Config): Promise<MetricRecord[]> {
+async function records(cfg: Config, control: RunControl = freeRunning, onAhead?: (p: LossPoint) => void): Promise<MetricRecord[]> {
   const recs: MetricRecord[] = [];
-  const out = await runTraining(cfg, createJsBackend(), freeRunning, { onMeta: () => {}, onRecord: (r) => recs.push(r), now: () => performance.now() });
-  expect(out.status).toBe('finished');
+  const out = await runTraining(cfg, createJsBackend(), control, {
+    onMeta: () => {},
+    onRecord: (r) => recs.push(r),
+    ...(onAhead ? { onAhead } : {}),
+    now: () => performance.now(),
+  });
+  expect(out.status).toBe(control === freeRunning ? 'finished' : out.status);
   return recs.map(({ wallMs: _w, ...r }) => r as MetricRecord);
+}
+
+/** A run's control that counts its gates (one per GD step) and stops at `stopAt` of them. */
+function countingControl(stopAt = Infinity): { aborted: boolean; paused: boolean; gates: number; gate(): boolean } {
+  const c = {
+    aborted: false,
+    paused: false,
+    gates: 0,
+    gate: () => {
+      if (++c.gates >= stopAt) c.aborted = true;
+      return !c.aborted;
+    },
+  };
+  return c;
 }
 
 describe('the tracked-eigenvalue thread', () => {
@@ -234,4 +259,185 @@ describe('the tracked-eigenvalue thread', () => {
     installEigenThread(() => null);
     expect(await records(cfg)).toEqual(inPlace);
   });
+
+  it(
+    'answers a theory job between tracked steps as the theory thread does, and a job from the previous starts where that one ended',
+    { timeout: 60_000 },
+    async () => {
+      const t = serveOnThread<TrackedEigenJob | TheoryAsideJob, TrackedEigenReply | TheoryThreadReply>(eigenThreadScript(), {
+        eigenThread: true,
+      } satisfies EigenThreadData);
+      try {
+        await untilReady(t);
+        const n = 320;
+        const first: TrackedEigenJob = { H: sharedSpd(n, 21), n, k: 3, spectrum: false };
+        const here1 = trackedEigen(first);
+        const job = theoryJobOf(config({ samples: 60 }));
+        const abort = new SharedArrayBuffer(4);
+        // Posted one after another, answered in order: the eigenvalues, the theory, then the next step's eigenvalues
+        // from what the first job left on the thread (its vectors and λ_min), the theory in between changing nothing.
+        const replies = [t.solve(first), t.solve({ theory: job, abort }), t.solve({ H: sharedSpd(n, 22), n, k: 3, spectrum: false, fromPrevious: true })];
+        const [r1, theory, r2] = await Promise.all(replies);
+        expect(r1).toEqual({ ok: true, result: here1 });
+        const inPlace = computeTheory(job);
+        expect(theory!.ok).toBe(true);
+        if (theory!.ok && 'out' in theory!) {
+          expect(theory.out.theory).toEqual(inPlace.theory);
+          expect(Array.from(theory.out.linear!.vectors)).toEqual(Array.from(inPlace.linear!.vectors));
+        }
+        const second = startingFrom({ H: sharedSpd(n, 22), n, k: 3, spectrum: false }, nextWarm({}, here1));
+        expect(second.warmMin).toEqual(here1.warmMin);
+        expect(second.previousMin).toBe(here1.eigMin![0]);
+        expect(r2).toEqual({ ok: true, result: trackedEigen(second) });
+        // A theory called off before it starts answers at once without one.
+        Atomics.store(new Int32Array(abort), 0, 1);
+        const off = await t.solve({ theory: job, abort });
+        expect(off.ok && 'out' in off ? off.out.theory : 'failed').toBeNull();
+      } finally {
+        t.close();
+      }
+    },
+  );
+
+  it(
+    'later tracked steps go on while their eigenvalues are on the thread: the records are held back, then the same as in place',
+    { timeout: 120_000 },
+    async () => {
+      const cfg = config({ steps: 12, trackEvery: 3, seed: 10 });
+      const inPlace = await records(cfg);
+      const t = startThread();
+      await untilReady(t);
+      // Replies after the first come only once the run has gone 4 GD steps past their job, all of them at the last
+      // tracked step (or after 20 s: a run that waited for them).
+      const control = countingControl();
+      const late: { at: number; release(by: string): void }[] = [];
+      let releasedBy = '';
+      const releaseDue = (force: boolean): void => {
+        for (const e of late.splice(0)) {
+          if (force || control.gates >= e.at) e.release('steps');
+          else late.push(e);
+        }
+      };
+      const delayed: EigenThread = {
+        get ready() {
+          return t.ready;
+        },
+        solve(job) {
+          const reply = t.solve(job);
+          if (control.gates === 0) return reply;
+          const answer = new Promise<TrackedEigenReply>((resolve) => {
+            const timer = setTimeout(() => entry.release('timeout'), 20_000);
+            const entry = {
+              at: control.gates + 4,
+              release: (by: string) => {
+                clearTimeout(timer);
+                releasedBy ||= by;
+                resolve(reply);
+              },
+            };
+            late.push(entry);
+          });
+          if (control.gates >= cfg.steps) releaseDue(true);
+          return answer;
+        },
+        close: () => t.close(),
+      };
+      const gate = control.gate;
+      control.gate = () => {
+        const open = gate();
+        releaseDue(false);
+        return open;
+      };
+      installEigenThread(() => delayed);
+      const ahead: LossPoint[] = [];
+      const aside = await records(cfg, control, (p) => ahead.push(p));
+      expect(releasedBy).toBe('steps');
+      // The tracked steps after the first were held (their losses went ahead), and came out as in place.
+      expect(ahead.map((p) => p.step)).toEqual(expect.arrayContaining([3, 4, 5, 6]));
+      expect(aside).toEqual(inPlace);
+    },
+  );
+
+  it('a stop while eigenvalues wait behind the theory sends the held records at once, saying why they have none', { timeout: 120_000 }, async () => {
+    // The theory on a thread (n ≥ THEORY_THREAD_MIN_N) that never answers: the later eigenvalues queue behind it.
+    const cfg = config({ samples: THEORY_THREAD_MIN_N, steps: 40, trackEvery: 2, seed: 12 });
+    installTheoryRunner(() => new Promise<TheoryJobOutput>(() => {}));
+    let jobs = 0;
+    // The first tracked step's eigenvalues come at once (the run waits for them), later ones never.
+    const stuck: EigenThread = {
+      ready: true,
+      solve(job) {
+        return jobs++ === 0 ? Promise.resolve(trackedEigenReply(job)) : new Promise<TrackedEigenReply>(() => {});
+      },
+      close() {},
+    };
+    installEigenThread(() => stuck);
+    // Stopped (from outside, as a host does) while the run waits to track step 6: steps 2 and 4 hold the buffers.
+    const control = countingControl();
+    const stop = setInterval(() => {
+      if (control.gates >= 6) control.aborted = true;
+    }, 200);
+    const recs = await records(cfg, control).finally(() => {
+      clearInterval(stop);
+      installTheoryRunner(null);
+    });
+    expect(jobs).toBe(4);
+    const tracked = recs.filter((r) => r.tracked);
+    expect(tracked[0]!.step).toBe(0);
+    expect(tracked[0]!.tracked!.eigMin).toHaveLength(2);
+    for (const r of tracked.slice(1)) {
+      expect(r.tracked!.eigMin).toBeUndefined();
+      expect(r.tracked!.eigNote).toMatch(/eigenvalues not computed: the run was stopped/);
+    }
+    // Every step up to the stop is recorded, in order, the last one tracked (the run stopped there).
+    expect(recs.map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(tracked.map((r) => r.step)).toEqual([0, 2, 4, 6]);
+  });
+
+  it('an eigensolve that fails on the thread fails the run with its error, as in place, after the records before it', { timeout: 120_000 }, async () => {
+    const cfg = config({ steps: 12, trackEvery: 3, seed: 13 });
+    let jobs = 0;
+    const failing: EigenThread = {
+      ready: true,
+      solve(job) {
+        return Promise.resolve(
+          jobs++ < 2 ? trackedEigenReply(job) : { ok: false as const, message: 'extremeEigen: op.matrix has non-finite entries', code: 'invalid-data' },
+        );
+      },
+      close() {},
+    };
+    installEigenThread(() => failing);
+    const recs: MetricRecord[] = [];
+    const run = runTraining(cfg, createJsBackend(), freeRunning, { onMeta: () => {}, onRecord: (r) => recs.push(r), now: () => performance.now() });
+    await expect(run).rejects.toThrow(WorkbenchException);
+    await expect(run).rejects.toMatchObject({ code: 'invalid-data', message: 'extremeEigen: op.matrix has non-finite entries' });
+    // The records up to the failed step's went out (steps 0…5 at least: the second tracked step's eigenvalues were in).
+    expect(recs.map((r) => r.step).slice(0, 6)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it(
+    'a run through the engine worker on two threads computes its theory on the thread aside: the same records and theory as in place',
+    { timeout: 180_000 },
+    async () => {
+      const cfg = config({ samples: 400, steps: 8, trackEvery: 4, seed: 14 });
+      const metas: RunMeta[] = [];
+      const there: MetricRecord[] = [];
+      const out = await new Promise<RunOutcome>((resolve) => {
+        host.startRun('theory-aside', cfg, { onMeta: (m) => metas.push(m), onRecords: (rs) => there.push(...rs), onDone: (o) => resolve(o) });
+      });
+      expect(out.status).toBe('finished');
+      const metasHere: RunMeta[] = [];
+      const recsHere: MetricRecord[] = [];
+      await runTraining(cfg, createJsBackend(), freeRunning, {
+        onMeta: (m) => metasHere.push(m),
+        onRecord: (r) => recsHere.push(r),
+        now: () => performance.now(),
+      });
+      const theory = metas.at(-1)!.theory;
+      expect(theory?.lambdaJoint).toBeGreaterThan(0);
+      expect(theory).toEqual(metasHere.at(-1)!.theory);
+      const strip = (rs: MetricRecord[]) => rs.map(({ wallMs: _w, ...r }) => r);
+      expect(strip(there)).toEqual(strip(recsHere));
+    },
+  );
 });

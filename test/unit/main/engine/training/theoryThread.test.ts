@@ -18,6 +18,7 @@ import { defaultConfig, type Config } from '../../../../../src/shared/config/sch
 import type { RunMeta } from '../../../../../src/shared/api/contract';
 import type { LossPoint, MetricRecord } from '../../../../../src/shared/run/format';
 import { multiplyAsTheWorkerDoes } from './workerProduct';
+import { theoryJobOf as jobOf } from './theoryJobs';
 import { collectGarbage, nextTasks } from '../../../../support/gc';
 
 const config = (over: Partial<Config> = {}): Config => ({
@@ -56,24 +57,6 @@ afterAll(() => {
 const withoutWall = (rs: MetricRecord[]) => rs.map(({ wallMs: _w, ...r }) => r);
 
 describe('the theory thread', () => {
-  /** A theory job for `cfg`'s data, with outputs near the inputs. */
-  const jobOf = (cfg: Config): TheoryJobInput => {
-    const data = buildDataset(cfg);
-    const { X, d, n, Xtest, nTest } = data;
-    return {
-      config: cfg,
-      data: { name: data.name, X, d, n, Xtest, nTest, warnings: data.warnings },
-      m: cfg.hiddenWidth,
-      U0: X.map((x, k) => 0.5 * x + 0.01 * Math.sin(k)),
-      Utest0: new Float64Array(d * nTest),
-      learningRates: { encoder: 0.2, decoder: 0.2 },
-      rates: { etaW: 0.2, etaV: 0.2 },
-      lossWeight: 1,
-      scale: 1 / Math.sqrt(cfg.hiddenWidth),
-      tooLarge: null,
-    };
-  };
-
   it('answers a theory job with exactly what the engine thread computes', { timeout: 60_000 }, async () => {
     const cfg = config({ samples: 60 });
     const job = jobOf(cfg);
