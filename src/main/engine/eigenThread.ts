@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { trackedEigenReply, type TrackedEigenJob, type WarmState } from './training/trackedEigen';
-import { flagSignal, theoryReply } from './training/theoryJob';
+import type { TheoryThreadReply } from './training/theoryJob';
 import { lowerThreadPriority, THEORY_NICE } from './backends/threads';
 import { installFloat64Gemm, warmUpEigensolvers } from './linalg';
 import { loadSyncFloat64Gemm } from './backends/float64Matmul';
@@ -25,19 +25,30 @@ installFloat64Gemm(() => loadSyncFloat64Gemm(1));
 /** The warm state the last tracked step's job left (a job with `fromPrevious` starts from it). */
 const chain: { state: WarmState } = { state: {} };
 let niced = false;
-port.on('message', (job: TrackedEigenJob | TheoryAsideJob) => {
-  if (!isTheoryAsideJob(job)) {
-    port.postMessage(trackedEigenReply(job, chain));
-    return;
-  }
+/**
+ * A theory job: its modules are loaded at the first one (after step 0's record), not while the run is set up beside
+ * this thread's start (they delayed step 0's record by ~60 ms there).
+ */
+async function answerTheory(job: TheoryAsideJob): Promise<void> {
   // A theory takes what the GD steps leave (the run's records wait for it, not its steps): from the first one on,
   // this thread runs at the theory's priority (a thread cannot take a higher one back).
   if (!niced) {
     lowerThreadPriority(THEORY_NICE);
     niced = true;
   }
-  const { reply, transfer } = theoryReply(job.theory, flagSignal(job.abort));
-  port.postMessage(reply, transfer);
+  let answer: { reply: TheoryThreadReply; transfer: ArrayBuffer[] };
+  try {
+    const { flagSignal, theoryReply } = await import('./training/theoryJob');
+    answer = theoryReply(job.theory, flagSignal(job.abort));
+  } catch (e) {
+    answer = { reply: { ok: false, message: e instanceof Error ? e.message : String(e) }, transfer: [] };
+  }
+  port!.postMessage(answer.reply, answer.transfer);
+}
+/** Every job is answered in order, a theory's after its modules are in. */
+let answered: Promise<void> = Promise.resolve();
+port.on('message', (job: TrackedEigenJob | TheoryAsideJob) => {
+  answered = answered.then(() => (isTheoryAsideJob(job) ? answerTheory(job) : void port.postMessage(trackedEigenReply(job, chain))));
 });
 // Small solves through every path first (~0.1 s, while the run is set up): the kernels compiled and the code
 // optimized, step 0's eigenvalues came ~100 ms sooner (their wait after the step's other diagnostics 220–270 →
