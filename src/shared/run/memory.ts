@@ -19,7 +19,8 @@
  *   linearized    3·8n² (the frozen-kernel model of the spectral bias, n ≤ 1000, untied) and 3·8(nd)² for the
  *                 linearized network side by side (nd ≤ 600)
  *   test outputs  16·m·t at each tracked step
- *   kernels       4·8n² + 8mn (H(0), H(t), the eigensolver's copy, Qᵀ; the traced NTK's pre-activations) —
+ *   kernels       6·8n² + 8mn (H(0), H(t) and two more while earlier tracked steps' eigenvalues are on the
+ *                 engine's thread aside, the eigensolver's copy, Qᵀ; the traced NTK's pre-activations) —
  *                 optional: the run tracks kernels only where they fit
  *   theory        8·8n² for n ≤ 2000 (the infinite-width kernels and their eigendecompositions) — optional
  *
@@ -202,8 +203,15 @@ export function estimateRunMemory(config: MemoryConfig & { csvText?: string }, s
     start = add('automaticStep', `the ${n}×${n} kernels of the automatic step size`, bytes, 'samples');
   }
   const testOutputs = nTest > 0 ? add('testOutputs', `the outputs on the ${nTest} test samples`, 16 * m * nTest + 8 * d * nTest, 'testSamples') : 0;
-  const kernels = 4 * n2 + 8 * m * n;
-  add('kernels', `the tracked ${n}×${n} kernels (H(0), H(t), the eigensolver's copy)`, kernels, 'samples', true);
+  // H(t) twice more: EIGEN_IN_FLIGHT_MAX tracked steps' kernels while their eigenvalues are on the thread aside.
+  const kernels = 6 * n2 + 8 * m * n;
+  add(
+    'kernels',
+    `the tracked ${n}×${n} kernels (H(0), H(t) and those of the steps whose eigenvalues are out, the eigensolver's copy)`,
+    kernels,
+    'samples',
+    true,
+  );
   const theory = n <= THEORY_MAX_N ? 8 * n2 : 0;
   if (theory > 0) add('theory', `the theory's ${n}×${n} kernels and eigendecompositions`, theory, 'samples', true);
 
