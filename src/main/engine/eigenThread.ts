@@ -24,18 +24,14 @@ installNativeGuard(guard ?? null);
 installFloat64Gemm(() => loadSyncFloat64Gemm(1));
 /** The warm state the last tracked step's job left (a job with `fromPrevious` starts from it). */
 const chain: { state: WarmState } = { state: {} };
-let niced = false;
 /**
  * A theory job: its modules are loaded at the first one (after step 0's record), not while the run is set up beside
  * this thread's start (they delayed step 0's record by ~60 ms there).
  */
 async function answerTheory(job: TheoryAsideJob): Promise<void> {
   // A theory takes what the GD steps leave (the run's records wait for it, not its steps): from the first one on,
-  // this thread runs at the theory's priority (a thread cannot take a higher one back).
-  if (!niced) {
-    lowerThreadPriority(THEORY_NICE);
-    niced = true;
-  }
+  // this thread runs at the theory's priority (a thread cannot take a higher one back; later calls change nothing).
+  lowerThreadPriority(THEORY_NICE);
   let answer: { reply: TheoryThreadReply; transfer: ArrayBuffer[] };
   try {
     const { flagSignal, theoryReply } = await import('./training/theoryJob');

@@ -19,8 +19,8 @@
  *   linearized    3·8n² (the frozen-kernel model of the spectral bias, n ≤ 1000, untied) and 3·8(nd)² for the
  *                 linearized network side by side (nd ≤ 600)
  *   test outputs  16·m·t at each tracked step
- *   kernels       6·8n² + 8mn (H(0), H(t) and two more while earlier tracked steps' eigenvalues are on the
- *                 engine's thread aside, the eigensolver's copy, Qᵀ; the traced NTK's pre-activations) —
+ *   kernels       6·8n² + 8mn (H(0), H(t) and EIGEN_IN_FLIGHT_MAX = 2 more while earlier tracked steps'
+ *                 eigenvalues are on the engine's thread aside, the eigensolver's copy, Qᵀ; the traced NTK's pre-activations) —
  *                 optional: the run tracks kernels only where they fit
  *   theory        8·8n² for n ≤ 2000 (the infinite-width kernels and their eigendecompositions) — optional
  *
@@ -37,6 +37,11 @@ const MIB = 1024 * 1024;
 
 /** n at or below which the run computes its theory (eigendecompositions), as engine/theory/runTheory.ts. */
 export const THEORY_MAX_N = 2000;
+/**
+ * Tracked steps whose eigenvalues may be on the engine's thread aside at once, each with an n×n float64 kernel
+ * buffer of its own (engine/training/tracker.ts: the run waits for the oldest before another one beyond this).
+ */
+export const EIGEN_IN_FLIGHT_MAX = 2;
 /** n at or below which untied runs build the frozen-kernel model of the spectral bias (engine/training/setup.ts). */
 export const LINEARIZED_MAX_N = 1000;
 /** nd at or below which the linearized network side by side and the tied automatic step use the full NTK. */
@@ -203,8 +208,8 @@ export function estimateRunMemory(config: MemoryConfig & { csvText?: string }, s
     start = add('automaticStep', `the ${n}×${n} kernels of the automatic step size`, bytes, 'samples');
   }
   const testOutputs = nTest > 0 ? add('testOutputs', `the outputs on the ${nTest} test samples`, 16 * m * nTest + 8 * d * nTest, 'testSamples') : 0;
-  // H(t) twice more: EIGEN_IN_FLIGHT_MAX tracked steps' kernels while their eigenvalues are on the thread aside.
-  const kernels = 6 * n2 + 8 * m * n;
+  // H(t) once more for each tracked step whose eigenvalues may be on the thread aside.
+  const kernels = (4 + EIGEN_IN_FLIGHT_MAX) * n2 + 8 * m * n;
   add(
     'kernels',
     `the tracked ${n}×${n} kernels (H(0), H(t) and those of the steps whose eigenvalues are out, the eigensolver's copy)`,

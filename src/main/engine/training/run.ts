@@ -291,16 +291,18 @@ async function train(
    * about to stop stepping for a while (paused), or when the held residuals reach their budget.
    */
   const mustCatchUp = (): boolean => held.length > 0 && (control.paused || heldTracked() >= heldMax);
-  /**
-   * Waits for the theory and applies it, then for the eigenvalues on the thread aside, unless a Stop comes
-   * first (polled: the stop is a flag in shared memory).
-   */
-  const catchUp = async (): Promise<void> => {
-    const settled = startTheory().then(
-      () => undefined,
-      () => undefined,
+  /** Waits for `p` to settle unless a Stop comes first (polled: the stop is a flag in shared memory). */
+  const settledUnlessStopped = async (p: Promise<unknown>): Promise<void> => {
+    let done = false;
+    const settled = p.then(
+      () => void (done = true),
+      () => void (done = true),
     );
-    while (!theoryArrived && !control.aborted) await Promise.race([settled, new Promise((r) => setTimeout(r, 50))]);
+    while (!done && !control.aborted) await Promise.race([settled, new Promise((r) => setTimeout(r, 50))]);
+  };
+  /** Waits for the theory and applies it, then for the eigenvalues on the thread aside, unless a Stop comes first. */
+  const catchUp = async (): Promise<void> => {
+    await settledUnlessStopped(startTheory());
     if (!skipTheoryOnStop()) {
       await applyTheory();
       await eigenvaluesIn();
@@ -313,7 +315,7 @@ async function train(
     firstTracked = false;
     // Its kernel needs a buffer the thread aside is not reading: at most EIGEN_IN_FLIGHT_MAX tracked steps wait
     // for their eigenvalues there (behind the theory, say) while the steps go on; a Stop does not wait.
-    await tracker.roomForKernel(() => control.aborted);
+    if (tracker.kernelsOut()) await settledUnlessStopped(tracker.eigenvaluesIn());
     const t = await tracker.diagnostics(trainer, step, final);
     const loss = await trainer.loss();
     const tr = t.tracked;

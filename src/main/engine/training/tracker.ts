@@ -16,6 +16,7 @@ import { patternStats } from './collapse';
 import { buildPreview } from './preview';
 import { heldOutOutputs } from './testOutputs';
 import { KERNEL_PREVIEW_CELLS, blockAverage } from '../../../shared/charts/heatmap';
+import { EIGEN_IN_FLIGHT_MAX } from '../../../shared/run/memory';
 import {
   EIGEN_THREAD_MIN_N,
   nextWarm,
@@ -33,11 +34,6 @@ export const SPECTRUM_MAX_N = 500;
 export const HISTOGRAM_BINS = 20;
 /** Rows of W per blocked product in {@link activationPatternF64} (a [rows, n] block of W X stays small). */
 const PATTERN_ROWS = 256;
-/**
- * Tracked steps whose eigenvalues may be on the thread aside at once (each reads a kernel buffer of its own, n×n
- * float64): the run waits for the oldest before another tracked step beyond this ({@link Tracker.roomForKernel}).
- */
-export const EIGEN_IN_FLIGHT_MAX = 2;
 
 /** What the tracker needs to know about the run, once. */
 export interface TrackerContext {
@@ -232,13 +228,11 @@ export class Tracker {
   }
 
   /**
-   * Waits until fewer than {@link EIGEN_IN_FLIGHT_MAX} tracked steps have their eigenvalues on the thread aside
-   * (each holds a kernel buffer), or until `stopped()` (polled): the run calls it before a tracked step.
+   * Whether {@link EIGEN_IN_FLIGHT_MAX} tracked steps have their eigenvalues on the thread aside (each holds a
+   * kernel buffer): the run then waits for {@link Tracker.eigenvaluesIn} before another tracked step.
    */
-  async roomForKernel(stopped: () => boolean): Promise<void> {
-    while (this.inFlight.length >= EIGEN_IN_FLIGHT_MAX && !stopped()) {
-      await Promise.race([this.eigenChain, new Promise((r) => setTimeout(r, 50))]);
-    }
+  kernelsOut(): boolean {
+    return this.inFlight.length >= EIGEN_IN_FLIGHT_MAX;
   }
 
   /** The kernel buffer for the next traced NTK: the current one unless the thread aside still reads it, else a spare or a new one. */
