@@ -5,8 +5,8 @@
  * instead of being copied per product. The memories are shared, so that large products also run on helper
  * threads (symvThreads.ts).
  */
-import { SYMV_MAX_PAGES, symvKernel, symvRows, HELPER_SCRATCH, type Symv4Fn } from './symvRows';
-import { symvHelpers, symvParallel, wakeSymvHelpers, type SymvTarget } from './symvThreads';
+import { PARALLEL_MIN_ROWS, SYMV_MAX_PAGES, symvKernel, symvRows, type Symv4Fn } from './symvRows';
+import { bandAreaSize, symvBanded, symvHelpers, wakeSymvHelpers, type SymvTarget } from './symvThreads';
 import { float64Memory, InstancePool, ownership } from './wasmKernels';
 
 interface SymvInstance extends SymvTarget {
@@ -79,15 +79,14 @@ export function createSimdSymmetricMatvec(a: Float64Array, n: number): SimdSymme
 function workspace(n: number, zeroMatrix: boolean): SimdSymvWorkspace & { x: Float64Array; product(): void } {
   const inst = pool.acquire();
   const own = ownership('simd symv', () => pool.release(inst));
-  const helpers = symvHelpers();
   // Products follow (a reduction, a Lanczos solve): have the helpers polling by then.
-  if (helpers > 0) wakeSymvHelpers(n);
-  // a [n²] | y [n] | out [8] | x [n] | each helper's vector [n] and scratch [8]
+  if (symvHelpers() > 0) wakeSymvHelpers(n);
+  // a [n²] | y [n] | out [8] | x [n] | the bands' slots, where products of PARALLEL_MIN_ROWS rows or more come
   const yo = n * n;
   const out = yo + n;
   const xo = out + 8;
-  const helperArea = xo + n;
-  const doubles = helperArea + helpers * (n + HELPER_SCRATCH);
+  const bandArea = xo + n;
+  const doubles = bandArea + (n >= PARALLEL_MIN_ROWS ? bandAreaSize(n) : 0);
   const mem = float64Memory(inst.memory, doubles);
   // The vectors are always zeroed; the matrix only when the caller will not overwrite what it reads.
   mem.fill(0, zeroMatrix ? 0 : n * n);
@@ -95,10 +94,11 @@ function workspace(n: number, zeroMatrix: boolean): SimdSymvWorkspace & { x: Flo
   const y = mem.subarray(yo, yo + n);
   const x = mem.subarray(xo, xo + n);
   const symv4 = inst.symv4;
-  // y[r] += Σ_{c ≥ r0} S[r, c]·mem[vRow + c] for r ≥ r0: on the helper threads too when it is worth it.
+  // y[r] += Σ_{c ≥ r0} S[r, c]·mem[vRow + c] for r ≥ r0: large products in bands (on the helper threads too,
+  // where there are any), the same bit for bit with any number of threads.
   const symv = (r0: number, vRow: number): void => {
-    if (helpers > 0 && symvParallel(inst, mem, symv4, n, r0, vRow, yo, out, helperArea, helpers)) return;
-    symvRows(mem, symv4, n, r0, n, vRow, yo, out);
+    if (n - r0 >= PARALLEL_MIN_ROWS) symvBanded(inst, mem, symv4, n, r0, vRow, yo, bandArea);
+    else symvRows(mem, symv4, n, r0, n, vRow, yo, out);
   };
   return {
     a,

@@ -1,26 +1,11 @@
 /**
  * A helper thread of the symmetric products (started by symvThreads.ts through the engine's spawner): it
- * waits for a product, takes chunks of its rows into a vector of its own until none are left, and waits
+ * waits for a product, takes bands of its rows (each into y or its band's slot) until none are left, and waits
  * again. From the sources it starts through symvHelperEntry.mjs (tsx); in the Electron build the bundled engine
  * worker file runs it when started with a helper's workerData (engine/workerElectron.ts).
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import {
-  CHUNKS,
-  CLAIM,
-  CONTRIB,
-  GEN,
-  HELPER_AREA,
-  HELPER_SCRATCH,
-  MEMORY,
-  N,
-  runChunks,
-  SPIN_MS,
-  symvKernel,
-  type Symv4Fn,
-  type SymvHelperData,
-  type SymvMemoryMessage,
-} from './symvRows';
+import { BANDS, CLAIM, GEN, MEMORY, runBands, SPIN_MS, symvKernel, type Symv4Fn, type SymvHelperData, type SymvMemoryMessage } from './symvRows';
 
 const { control, id } = workerData as SymvHelperData;
 const ctl = new Int32Array(control);
@@ -57,16 +42,10 @@ for (;;) {
   if (g === -1) break;
   if (g === seen) continue;
   seen = g;
-  // A wake-up ahead of a run of products (claims closed), or a product whose chunks are all taken already.
+  // A wake-up ahead of a run of products (claims closed), or a product whose bands are all taken already.
   const claim = Atomics.load(ctl, CLAIM);
-  if (claim >>> 16 !== g || (claim & 0xffff) >= ctl[CHUNKS]!) continue;
+  if (claim >>> 16 !== g || (claim & 0xffff) >= BANDS) continue;
   const target = memoryFor(ctl[MEMORY]!);
   if (target === undefined) throw new Error(`symmetric-product helper ${id}: memory ${ctl[MEMORY]} was never sent`);
-  const n = ctl[N]!;
-  const yo = ctl[HELPER_AREA]! + id * (n + HELPER_SCRATCH);
-  const mem = new Float64Array(target.memory.buffer);
-  runChunks(ctl, g, mem, target.symv4, yo, yo + n, () => {
-    mem.fill(0, yo, yo + n);
-    Atomics.store(ctl, CONTRIB + id, g);
-  });
+  runBands(ctl, g, new Float64Array(target.memory.buffer), target.symv4);
 }

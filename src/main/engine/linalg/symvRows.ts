@@ -2,7 +2,7 @@
  * What the calling thread and the helper threads of a symmetric product share (symvThreads.ts drives the
  * product, symvHelper.ts is a helper's code): the kernel (kernels/symv.wat) on a shared memory, the
  * function that runs a band of rows through it, and the control words through which they split a product
- * into chunks. Both sides import this one file, so they compute the same way.
+ * into bands. Both sides import this one file, so they compute the same way.
  */
 import { SYMV_WASM } from './kernels/wasm.generated';
 import { compiledOnce } from './wasmKernels';
@@ -86,33 +86,46 @@ export function symvRows(mem: Float64Array, symv4: Symv4Fn, n: number, r0: numbe
 }
 
 /**
- * Control words (Int32) of a helper pool. Products are split into chunks of rows that any thread may take,
- * so a helper that wakes late (its core busy elsewhere) costs nothing but its share: the caller takes the rest.
+ * Control words (Int32) of a helper pool. A product of {@link PARALLEL_MIN_ROWS} trailing rows or more is cut
+ * into {@link BANDS} bands of rows that any thread may take, so a helper that wakes late (its core busy
+ * elsewhere) costs nothing but its share: the caller takes the rest.
  */
 /** Generation of the current product, 1 … 0x7fff (−1: quit). */
 export const GEN = 0;
-/** GEN·2¹⁶ + index of the next free chunk (a stale thread's claim fails on the generation). */
+/** GEN·2¹⁶ + index of the next free band (a stale thread's claim fails on the generation). */
 export const CLAIM = 1;
-/** Chunks done in this generation. */
+/** Bands done in this generation. */
 export const FINISHED = 2;
-/** The product's parameters: the id of the memory it runs on, n, vRow, the chunk count, and the offset of the helpers' vectors. */
+/** The product's parameters: the id of the memory it runs on, n, vRow, the offset of y and that of the band slots. */
 export const MEMORY = 3;
 export const N = 4;
 export const VROW = 5;
-export const CHUNKS = 6;
-export const HELPER_AREA = 7;
-/** Per helper: the generation it last added into its own vector. */
-export const CONTRIB = 8;
-/** Chunk boundaries (CHUNKS + 1 rows). */
-export const BOUNDS = 11;
-/** Helpers of one pool at most (CONTRIB has room for this many). */
+export const YO = 6;
+export const BAND_AREA = 7;
+/** Band boundaries (BANDS + 1 rows). */
+export const BOUNDS = 8;
+/** Helpers of one pool at most. */
 export const MAX_HELPERS = 3;
-/** Chunks per thread of a product. */
-export const CHUNKS_PER_THREAD = 4;
-export const CONTROL_WORDS = BOUNDS + CHUNKS_PER_THREAD * (MAX_HELPERS + 1) + 1;
-/** Doubles of scratch each helper needs at the end of its vector (symv4's eight lanes). */
-export const HELPER_SCRATCH = 8;
-/** How long a thread polls (for the next product, or for the last chunks) before it sleeps. */
+/**
+ * From this many trailing rows on, a product goes through the {@link BANDS} bands, on as many threads as there
+ * are (measured: see bench); below, it runs on the calling thread alone, straight into y.
+ */
+export const PARALLEL_MIN_ROWS = 768;
+/**
+ * Bands of rows of every product of {@link PARALLEL_MIN_ROWS} rows or more, whatever the number of threads: band 0
+ * adds into y itself, band k > 0 into a slot of its own, and the caller then adds slots 1, 2, … into y in that
+ * order. So each entry of y is summed in one order whichever thread ran which band, and the product (and every
+ * eigenvalue computed through it) is the same bit for bit on every run and with any number of helpers; with the
+ * helpers' share added into a vector per thread, it varied with the scheduling (~3·10⁻¹⁴ relative in the
+ * eigenvalues at n = 1000).
+ */
+export const BANDS = 8;
+export const CONTROL_WORDS = BOUNDS + BANDS + 1;
+/** Doubles of a band's slot: its vector [n] and symv4's eight lanes of scratch. */
+export function bandSlotSize(n: number): number {
+  return n + 8;
+}
+/** How long a thread polls (for the next product, or for the last bands) before it sleeps. */
 export const SPIN_MS = 2;
 
 /** What a helper thread gets as its workerData. */
@@ -121,7 +134,7 @@ export interface SymvHelperData {
   role: 'symv-helper';
   /** The pool's control words (Int32Array over this buffer). */
   control: SharedArrayBuffer;
-  /** The helper's index: its vector is at HELPER_AREA + id·(n + HELPER_SCRATCH). */
+  /** The helper's index (for its messages). */
   id: number;
 }
 
@@ -137,23 +150,30 @@ export interface SymvMemoryMessage {
 }
 
 /**
- * Takes chunks of generation g one at a time (compare-and-swap on CLAIM) and adds each one's rows into the
- * vector at yo (scratch at out), counting it in FINISHED; `first` runs before the first chunk taken.
- * Returns the number of chunks it ran.
+ * Band c of the product that `ctl` describes (its bounds in ctl[BOUNDS + c], ctl[BOUNDS + c + 1]): band 0 into
+ * y, any other into its slot, zeroed first from the band's first row on (the entries it adds into). The band's
+ * symv4 scratch is the end of its slot, so bands run at once on several threads never share it.
  */
-export function runChunks(ctl: Int32Array, g: number, mem: Float64Array, symv4: Symv4Fn, yo: number, out: number, first: (() => void) | null): number {
+export function runBand(ctl: Int32Array, mem: Float64Array, symv4: Symv4Fn, c: number): void {
   const n = ctl[N]!;
-  const vRow = ctl[VROW]!;
-  const chunks = ctl[CHUNKS]!;
+  const r0 = ctl[BOUNDS + c]!;
+  const slot = ctl[BAND_AREA]! + c * bandSlotSize(n);
+  if (c > 0) mem.fill(0, slot + r0, slot + n);
+  symvRows(mem, symv4, n, r0, ctl[BOUNDS + c + 1]!, ctl[VROW]!, c === 0 ? ctl[YO]! : slot, slot + n);
+}
+
+/**
+ * Takes bands of generation g one at a time (compare-and-swap on CLAIM) and runs each ({@link runBand}), counting
+ * it in FINISHED. Returns the number of bands it ran.
+ */
+export function runBands(ctl: Int32Array, g: number, mem: Float64Array, symv4: Symv4Fn): number {
   let ran = 0;
   for (;;) {
     const v = Atomics.load(ctl, CLAIM);
-    if (v >>> 16 !== g || (v & 0xffff) >= chunks) return ran;
+    if (v >>> 16 !== g || (v & 0xffff) >= BANDS) return ran;
     if (Atomics.compareExchange(ctl, CLAIM, v, v + 1) !== v) continue;
-    if (ran === 0 && first !== null) first();
-    const c = v & 0xffff;
-    symvRows(mem, symv4, n, ctl[BOUNDS + c]!, ctl[BOUNDS + c + 1]!, vRow, yo, out);
+    runBand(ctl, mem, symv4, v & 0xffff);
     ran++;
-    if (Atomics.add(ctl, FINISHED, 1) + 1 === chunks) Atomics.notify(ctl, FINISHED);
+    if (Atomics.add(ctl, FINISHED, 1) + 1 === BANDS) Atomics.notify(ctl, FINISHED);
   }
 }

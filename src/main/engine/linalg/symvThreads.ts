@@ -1,32 +1,36 @@
 /**
  * Parallel symmetric products (SPEC §8): y += S v over the trailing rows, with S stored in a shared
- * WebAssembly memory (simdSymv.ts); helper threads run the same kernel on that memory and each reduces
- * bands of rows into a vector of its own, which the caller adds up. Rows are cut into chunks with equal
- * parts of the upper triangle, which any thread may take. The helpers are real worker files
+ * WebAssembly memory (simdSymv.ts); helper threads run the same kernel on that memory. Rows are cut into a
+ * fixed number of bands with equal parts of the upper triangle, which any thread may take; each band adds into a
+ * slot of its own (the first into y), which the caller adds into y in band order, so the result does not depend on
+ * which thread ran which band, nor on how many threads there are. The helpers are real worker files
  * (symvHelper.ts) started through the spawner that the engine worker installs, since these pure numerics
- * may not start threads themselves; both sides run their chunks through symvRows.ts.
+ * may not start threads themselves; both sides run their bands through symvRows.ts.
  */
 import {
+  BAND_AREA,
+  BANDS,
+  bandSlotSize,
   BOUNDS,
-  CHUNKS,
-  CHUNKS_PER_THREAD,
   CLAIM,
-  CONTRIB,
   CONTROL_WORDS,
   FINISHED,
   GEN,
-  HELPER_AREA,
-  HELPER_SCRATCH,
   MAX_HELPERS,
   MEMORY,
   N,
-  runChunks,
+  PARALLEL_MIN_ROWS,
+  runBand,
+  runBands,
   SPIN_MS,
   VROW,
+  YO,
   type Symv4Fn,
   type SymvHelperData,
   type SymvMemoryMessage,
 } from './symvRows';
+
+export { PARALLEL_MIN_ROWS };
 
 /** A started helper thread: messages reach it in order; stop() ends it. */
 export interface HelperThread {
@@ -53,8 +57,6 @@ export function setSymvHelperScript(script: URL | string): void {
   helperScript = script;
 }
 
-/** Below this many trailing rows a product is not worth waking the helpers for (measured: see bench). */
-export const PARALLEL_MIN_ROWS = 768;
 const MAX_THREADS = MAX_HELPERS + 1;
 /** A helper that has not answered after this long is taken for lost (a product takes milliseconds). */
 const HELPER_TIMEOUT_MS = 30_000;
@@ -103,16 +105,16 @@ export function symvHelpers(): number {
 }
 
 let parallelProducts = 0;
-let helperChunks = 0;
+let helperBands = 0;
 
 /** Products offered to the helpers so far in this thread (for tests and diagnostics). */
 export function symvParallelProducts(): number {
   return parallelProducts;
 }
 
-/** Row chunks of those products that helpers took (the rest ran on the calling thread). */
-export function symvHelperChunks(): number {
-  return helperChunks;
+/** Row bands of those products that helpers took (the rest ran on the calling thread). */
+export function symvHelperBands(): number {
+  return helperBands;
 }
 
 /** Stops the helpers; the next product starts them again (a pool turned off is given another try). */
@@ -136,8 +138,8 @@ function describe(e: unknown): string {
 }
 
 /**
- * The next generation of `ctl`, 1 … 0x7fff (0 is the pool's start, −1 quit, so that GEN·2¹⁶ + chunk fits
- * CLAIM), with its claims closed (no chunk free) so that a late thread cannot take a chunk while the
+ * The next generation of `ctl`, 1 … 0x7fff (0 is the pool's start, −1 quit, so that GEN·2¹⁶ + band fits
+ * CLAIM), with its claims closed (no band free) so that a late thread cannot take a band while the
  * parameters change. The caller opens it by storing GEN and notifying.
  */
 function nextGeneration(ctl: Int32Array): number {
@@ -180,7 +182,7 @@ function startHelpers(): Pool | null {
 
 /**
  * Wakes the helpers ahead of a run of products on an order-n matrix (when those will use them), so that
- * they are polling by the first one instead of being woken by it: a product with no chunks.
+ * they are polling by the first one instead of being woken by it: a product with no bands.
  */
 export function wakeSymvHelpers(n: number): void {
   if (n < PARALLEL_MIN_ROWS) return;
@@ -217,66 +219,58 @@ export interface SymvTarget {
   memory: WebAssembly.Memory;
 }
 
+/** Doubles of the band slots that {@link symvBanded} needs past the other arrays of an order-n memory. */
+export function bandAreaSize(n: number): number {
+  return BANDS * bandSlotSize(n);
+}
+
 /**
- * y += S v over rows r ≥ r0 (as symvRows with r1 = n) on the target's memory, with the helpers when the
- * trailing block is big enough. `helperVectors` is the offset of the helpers' area, room for
- * `maxHelpers`: helper t uses mem[helperVectors + t·(n + 8) ..] for its vector and scratch. Returns false
- * (nothing done) when the product should run serially instead.
+ * y += S v over rows r ≥ r0 (as symvRows with r1 = n, y at mem[yo ..]) on the target's memory, in the
+ * {@link BANDS} bands of the trailing rows, with the helpers where there are any (else all on this thread):
+ * bit for bit the same result either way. `bandArea` is the offset of {@link bandAreaSize}(n) doubles for the
+ * bands' slots. Meant for n − r0 ≥ {@link PARALLEL_MIN_ROWS}; smaller products go straight through symvRows.
  */
-export function symvParallel(
-  target: SymvTarget,
-  mem: Float64Array,
-  symv4: Symv4Fn,
-  n: number,
-  r0: number,
-  vRow: number,
-  yo: number,
-  out: number,
-  helperVectors: number,
-  maxHelpers: number,
-): boolean {
-  if (n - r0 < PARALLEL_MIN_ROWS) return false;
+export function symvBanded(target: SymvTarget, mem: Float64Array, symv4: Symv4Fn, n: number, r0: number, vRow: number, yo: number, bandArea: number): void {
   const p = startHelpers();
-  if (p === null || p.helpers.length > maxHelpers) return false;
-  if (!p.sent.has(target.id)) {
-    // Queued before the announcement below, so a helper finds it as soon as it sees the product.
-    for (const h of p.helpers) h.post({ memoryId: target.id, memory: target.memory });
-    p.sent.add(target.id);
-  }
-  const helpers = p.helpers.length;
-  const chunks = CHUNKS_PER_THREAD * (helpers + 1);
-  const bounds = triangleBands(r0, n, chunks);
-  const ctl = p.control;
-  const g = nextGeneration(ctl);
-  Atomics.store(ctl, FINISHED, 0);
+  const ctl = p === null ? new Int32Array(CONTROL_WORDS) : p.control;
+  const bounds = triangleBands(r0, n, BANDS);
+  const g = p === null ? 0 : nextGeneration(ctl);
   ctl[MEMORY] = target.id;
   ctl[N] = n;
   ctl[VROW] = vRow;
-  ctl[CHUNKS] = chunks;
-  ctl[HELPER_AREA] = helperVectors;
-  for (let t = 0; t < helpers; t++) ctl[CONTRIB + t] = 0;
-  for (let c = 0; c <= chunks; c++) ctl[BOUNDS + c] = bounds[c]!;
-  Atomics.store(ctl, CLAIM, g << 16);
-  announce(ctl, g);
-  helperChunks += chunks - runChunks(ctl, g, mem, symv4, yo, out, null);
-  // Every chunk is taken: the helpers are finishing theirs. Poll before sleeping (a wake-up costs more).
-  const spinUntil = performance.now() + SPIN_MS;
-  while (Atomics.load(ctl, FINISHED) < chunks && performance.now() < spinUntil);
-  const deadline = Date.now() + HELPER_TIMEOUT_MS;
-  for (let done = Atomics.load(ctl, FINISHED); done < chunks; done = Atomics.load(ctl, FINISHED)) {
-    if (Date.now() > deadline) {
-      turnOffHelpers();
-      throw new Error(
-        `symmetric product: ${chunks - done} of ${chunks} row chunks taken by helper threads were not done in ${HELPER_TIMEOUT_MS / 1000} s; products run on one thread from now on`,
-      );
+  ctl[YO] = yo;
+  ctl[BAND_AREA] = bandArea;
+  for (let c = 0; c <= BANDS; c++) ctl[BOUNDS + c] = bounds[c]!;
+  if (p === null) {
+    for (let c = 0; c < BANDS; c++) runBand(ctl, mem, symv4, c);
+  } else {
+    if (!p.sent.has(target.id)) {
+      // Queued before the announcement below, so a helper finds it as soon as it sees the product.
+      for (const h of p.helpers) h.post({ memoryId: target.id, memory: target.memory });
+      p.sent.add(target.id);
     }
-    Atomics.wait(ctl, FINISHED, done, 1000);
+    Atomics.store(ctl, FINISHED, 0);
+    Atomics.store(ctl, CLAIM, g << 16);
+    announce(ctl, g);
+    helperBands += BANDS - runBands(ctl, g, mem, symv4);
+    // Every band is taken: the helpers are finishing theirs. Poll before sleeping (a wake-up costs more).
+    const spinUntil = performance.now() + SPIN_MS;
+    while (Atomics.load(ctl, FINISHED) < BANDS && performance.now() < spinUntil);
+    const deadline = Date.now() + HELPER_TIMEOUT_MS;
+    for (let done = Atomics.load(ctl, FINISHED); done < BANDS; done = Atomics.load(ctl, FINISHED)) {
+      if (Date.now() > deadline) {
+        turnOffHelpers();
+        throw new Error(
+          `symmetric product: ${BANDS - done} of ${BANDS} row bands taken by helper threads were not done in ${HELPER_TIMEOUT_MS / 1000} s; products run on one thread from now on`,
+        );
+      }
+      Atomics.wait(ctl, FINISHED, done, 1000);
+    }
+    parallelProducts++;
   }
-  for (let t = 0; t < helpers; t++) {
-    if (Atomics.load(ctl, CONTRIB + t) !== g) continue;
-    const h = helperVectors + t * (n + HELPER_SCRATCH);
-    for (let c = r0; c < n; c++) mem[yo + c] = mem[yo + c]! + mem[h + c]!;
+  // Band order: each entry of y gets band 0's sum (added in place), then slot 1's, slot 2's, …
+  for (let c = 1; c < BANDS; c++) {
+    const slot = bandArea + c * bandSlotSize(n);
+    for (let j = bounds[c]!; j < n; j++) mem[yo + j] = mem[yo + j]! + mem[slot + j]!;
   }
-  parallelProducts++;
-  return true;
 }

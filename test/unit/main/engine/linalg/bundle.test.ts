@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { lcg } from './lcg';
 import { spawnHelperThread } from '../../../../../src/main/engine/backends/threads';
 import { createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
-import { installSymvThreads, setSymvHelperScript, symvHelperChunks } from '../../../../../src/main/engine/linalg/symvThreads';
+import { installSymvThreads, setSymvHelperScript, symvHelperBands } from '../../../../../src/main/engine/linalg/symvThreads';
 
 const root = path.resolve(__dirname, '../../../../..');
 let outDir = '';
@@ -50,13 +50,13 @@ describe('the Electron build', () => {
     const r = lcg(5);
     const ws = createSimdSymvWorkspace(n);
     for (let i = 0; i < n * n; i++) ws.a[i] = r();
-    const before = symvHelperChunks();
-    // Products until the bundled helper (started above, up in tens of ms) has taken a chunk, for up to 10 s.
+    const before = symvHelperBands();
+    // Products until the bundled helper (started above, up in tens of ms) has taken a band, for up to 10 s.
     const until = Date.now() + 10_000;
-    while (symvHelperChunks() === before && Date.now() < until) ws.symvUpper(0, (n - 1) * n);
+    while (symvHelperBands() === before && Date.now() < until) ws.symvUpper(0, (n - 1) * n);
     ws.release();
     expect(logged).toEqual([]);
-    expect(symvHelperChunks()).toBeGreaterThan(before);
+    expect(symvHelperBands()).toBeGreaterThan(before);
   });
 
   it('starts the helpers of its engine worker from that same file, without a failure', async () => {
