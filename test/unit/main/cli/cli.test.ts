@@ -112,6 +112,39 @@ describe.concurrent('ntk-workbench', () => {
     expect(m.records.some((x) => x.tracked !== undefined)).toBe(true);
   });
 
+  it('train gives the same records and theory bit for bit run after run and with one thread or two (n past the banded products)', () => {
+    // n = 800: the symmetric products of η's λ_max and of the eigensolvers go through their bands (helper threads
+    // with two), the theory decomposes H∞, and every step from 0 on is tracked.
+    writeFileSync(
+      path.join(dir, 'repro.json'),
+      JSON.stringify({ dataset: 'sphere', samples: 800, testSamples: 0, inputDim: 20, hiddenWidth: 200, steps: 4, trackEvery: 2, seed: 5 }),
+    );
+    const runs = [
+      ['run-repro-a', '2'],
+      ['run-repro-b', '2'],
+      ['run-repro-c', '1'],
+    ].map(([name, threads]) => {
+      const out = path.join(dir, name!);
+      const r = cli('train', '--config', 'repro.json', '--out', out, '--json', '--threads', threads!);
+      expect(r.code, r.stderr).toBe(0);
+      // Every record without its wall-clock time.
+      const metrics = readFileSync(path.join(out, 'metrics.ndjson'), 'utf8').replace(/"wallMs":[-\d.e+]+,?/g, '');
+      return { metrics, theory: readFileSync(path.join(out, 'theory.json'), 'utf8') };
+    });
+    expect(runs[0]!.metrics).toMatch(/"eigMin"/);
+    expect(JSON.parse(runs[0]!.theory).theory.lambdaJoint).toBeGreaterThan(0);
+    // Named by the first line that differs (the records are long).
+    const firstDifference = (a: string, b: string): string | null => {
+      const [la, lb] = [a.split('\n'), b.split('\n')];
+      const i = la.findIndex((line, k) => line !== lb[k]);
+      return i === -1 && la.length === lb.length ? null : `line ${i + 1}: ${(la[i] ?? '').slice(0, 120)}…`;
+    };
+    for (const other of runs.slice(1)) {
+      expect(firstDifference(other.metrics, runs[0]!.metrics)).toBeNull();
+      expect(firstDifference(other.theory, runs[0]!.theory)).toBeNull();
+    }
+  });
+
   it('train says when the network collapsed to the zero output: a warning on stderr and `collapse` in the JSON', () => {
     writeFileSync(
       path.join(dir, 'collapse.json'),
