@@ -3,7 +3,7 @@
  * non-unit norms (information: the theorem constants assume ‖x_i‖ = 1) and a near-singular joint H∞.
  */
 import { columnNorms, gramUpperAdd, symmetricEigen } from '../linalg';
-import { regimeKernel } from '../ntk/infiniteKernels';
+import { PARALLEL_SCREEN_COS, regimeKernel } from '../ntk/infiniteKernels';
 
 /** Pairwise checks and the conditioning check run up to this many samples (O(n²d) and O(n³)). */
 export const WARNING_PAIRWISE_MAX_N = 2000;
@@ -56,26 +56,48 @@ function listPairs(pairs: [number, number][]): string {
   return shown.join(', ') + more;
 }
 
+/** Parallel and anti-parallel pairs found so far. */
+interface Pairs {
+  parallel: [number, number][];
+  anti: [number, number][];
+}
+
+/** Whether the unit columns i < j of ux [d, n] (cosine cij) are parallel or anti-parallel: then into `found`. */
+function checkPair(ux: Float64Array, d: number, n: number, i: number, j: number, cij: number, found: Pairs): void {
+  if (Math.abs(cij) < PARALLEL_SCREEN_COS) return;
+  let dist2 = 0;
+  const s = cij > 0 ? -1 : 1;
+  for (let a = 0; a < d; a++) dist2 += (ux[a * n + i]! + s * ux[a * n + j]!) ** 2;
+  if (Math.sqrt(dist2) < PARALLEL_TOL) (cij > 0 ? found.parallel : found.anti).push([i, j]);
+}
+
 /** Parallel (+1) and anti-parallel (−1) pairs among non-zero columns; exact pairwise check. */
-function pairwise(ux: Float64Array, d: number, n: number, nonzero: boolean[]): { parallel: [number, number][]; anti: [number, number][] } {
+function pairwise(ux: Float64Array, d: number, n: number, nonzero: boolean[]): Pairs {
   // The cosines of the pairs j > i (upper triangle only: half the product); they only screen the candidates.
   const c = new Float64Array(n * n);
   gramUpperAdd(c, n, 0, n, ux, d);
-  const parallel: [number, number][] = [];
-  const anti: [number, number][] = [];
+  const found: Pairs = { parallel: [], anti: [] };
   for (let i = 0; i < n; i++) {
     if (!nonzero[i]) continue;
-    for (let j = i + 1; j < n; j++) {
-      if (!nonzero[j]) continue;
-      const cij = c[i * n + j]!;
-      if (Math.abs(cij) < 0.99) continue;
-      let dist2 = 0;
-      const s = cij > 0 ? -1 : 1;
-      for (let a = 0; a < d; a++) dist2 += (ux[a * n + i]! + s * ux[a * n + j]!) ** 2;
-      if (Math.sqrt(dist2) < PARALLEL_TOL) (cij > 0 ? parallel : anti).push([i, j]);
-    }
+    for (let j = i + 1; j < n; j++) if (nonzero[j]) checkPair(ux, d, n, i, j, c[i * n + j]!, found);
   }
-  return { parallel, anti };
+  return found;
+}
+
+/**
+ * {@link pairwise} on the pairs (i, j), i < j, that the infinite kernels' pass screened already (flat [i0, j0, i1,
+ * j1, …], ascending as that pass lists them): their cosines are recomputed here, the rest cannot be parallel.
+ */
+function screenedPairs(ux: Float64Array, d: number, n: number, nonzero: boolean[], screened: Int32Array): Pairs {
+  const found: Pairs = { parallel: [], anti: [] };
+  for (let k = 0; k + 1 < screened.length; k += 2) {
+    const [i, j] = [screened[k]!, screened[k + 1]!];
+    if (!nonzero[i] || !nonzero[j]) continue;
+    let cij = 0;
+    for (let a = 0; a < d; a++) cij += ux[a * n + i]! * ux[a * n + j]!;
+    checkPair(ux, d, n, i, j, cij, found);
+  }
+  return found;
 }
 
 /** Parallel / anti-parallel pairs by hashing sign-canonical unit vectors (O(nd), exact duplicates only). */
@@ -101,12 +123,13 @@ function hashed(ux: Float64Array, d: number, n: number, nonzero: boolean[]): { p
 }
 
 /** The parallel and anti-parallel pair warnings of X [d, n] with its column norms (see {@link datasetWarnings}). */
-function pairWarnings(X: Float64Array, d: number, n: number, norms: Float64Array): string[] {
+function pairWarnings(X: Float64Array, d: number, n: number, norms: Float64Array, screened?: Int32Array): string[] {
   const out: string[] = [];
   const nonzero = Array.from(norms, (v) => v !== 0);
   const ux = new Float64Array(d * n);
   for (let a = 0; a < d; a++) for (let i = 0; i < n; i++) ux[a * n + i] = nonzero[i] ? X[a * n + i]! / norms[i]! : 0;
-  const { parallel, anti } = n <= WARNING_PAIRWISE_MAX_N ? pairwise(ux, d, n, nonzero) : hashed(ux, d, n, nonzero);
+  const { parallel, anti } =
+    n > WARNING_PAIRWISE_MAX_N ? hashed(ux, d, n, nonzero) : screened !== undefined ? screenedPairs(ux, d, n, nonzero, screened) : pairwise(ux, d, n, nonzero);
   if (parallel.length > 0) {
     out.push(
       `parallel samples (x_j = c·x_i, c > 0): ${listPairs(parallel)} (0-based); H∞ is singular on such pairs (SPEC §2), ` +
@@ -124,9 +147,11 @@ function pairWarnings(X: Float64Array, d: number, n: number, norms: Float64Array
 /**
  * The warnings that {@link datasetWarnings} leaves out with `pairs: false`: parallel and anti-parallel samples
  * of X [d, n] (the same strings), none when n > {@link WARNING_PAIRWISE_MAX_N} (there it always looks for them).
+ * `screened`: the pairs of X with itself that {@link sharedInfiniteKernels} listed (|cos| ≥ PARALLEL_SCREEN_COS),
+ * so that only those are checked instead of every pair through a Gram matrix of the samples.
  */
-export function parallelPairWarnings(X: Float64Array, d: number, n: number): string[] {
-  return n > WARNING_PAIRWISE_MAX_N ? [] : pairWarnings(X, d, n, columnNorms(X, d, n));
+export function parallelPairWarnings(X: Float64Array, d: number, n: number, screened?: Int32Array): string[] {
+  return n > WARNING_PAIRWISE_MAX_N ? [] : pairWarnings(X, d, n, columnNorms(X, d, n), screened);
 }
 
 /**

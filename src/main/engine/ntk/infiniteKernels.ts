@@ -18,6 +18,12 @@ export type KernelKind = 'enc' | 'dec';
  * 1 ∓ cos lose accuracy near ±1, the atan2 form does not.
  */
 const DIRECT_ANGLE_COS = 0.9;
+/**
+ * Sample pairs whose cosine is at least this in absolute value are the candidates of the data's parallel-sample
+ * check (datasets/warnings.ts): the square kernels' pass lists them ({@link sharedInfiniteKernels}), so that the
+ * check needs no Gram matrix of its own.
+ */
+export const PARALLEL_SCREEN_COS = 0.99;
 
 interface PairKernels {
   enc: Float64Array | null;
@@ -55,6 +61,8 @@ function pairKernels(
   Y: Float64Array | undefined,
   nY: number | undefined,
   alloc: (length: number) => Float64Array = (length) => new Float64Array(length),
+  /** square case: receives i, j of every pair i < j with |cos| ≥ {@link PARALLEL_SCREEN_COS} (both non-zero) */
+  screened?: number[],
 ): PairKernels {
   checkShape(fn, 'X', X, d, n);
   const same = Y === undefined || Y === X;
@@ -80,6 +88,7 @@ function pairKernels(
       const nj = ny[j]!;
       if (nj === 0) continue;
       let c = cosines[i * m + j]!;
+      if (screened !== undefined && j > i && Math.abs(c) >= PARALLEL_SCREEN_COS) screened.push(i, j);
       let theta: number;
       let sin: number;
       if (same && i === j) {
@@ -143,11 +152,25 @@ export function infiniteKernels(X: Float64Array, d: number, n: number, Y?: Float
 
 /**
  * {@link infiniteKernels} of X with itself, both in shared memory: a thread they are posted to reads them where
- * they are instead of a copy (the run's theory thread, 2 × 8 MB at n = 1000). The same values.
+ * they are instead of a copy (the run's theory thread, 2 × 8 MB at n = 1000). The same values. `screenedPairs`:
+ * the pairs i < j of non-zero samples whose cosine is at least {@link PARALLEL_SCREEN_COS} in absolute value
+ * (flat [i0, j0, i1, j1, …], ascending), the candidates of the data's parallel-sample check.
  */
-export function sharedInfiniteKernels(X: Float64Array, d: number, n: number): { enc: Float64Array; dec: Float64Array } {
-  const r = pairKernels('sharedInfiniteKernels', true, true, X, d, n, undefined, undefined, (length) => new Float64Array(new SharedArrayBuffer(8 * length)));
-  return { enc: r.enc!, dec: r.dec! };
+export function sharedInfiniteKernels(X: Float64Array, d: number, n: number): { enc: Float64Array; dec: Float64Array; screenedPairs: Int32Array } {
+  const screened: number[] = [];
+  const r = pairKernels(
+    'sharedInfiniteKernels',
+    true,
+    true,
+    X,
+    d,
+    n,
+    undefined,
+    undefined,
+    (length) => new Float64Array(new SharedArrayBuffer(8 * length)),
+    screened,
+  );
+  return { enc: r.enc!, dec: r.dec!, screenedPairs: Int32Array.from(screened) };
 }
 
 function tiedError(): WorkbenchException {

@@ -34,6 +34,8 @@ export interface TheoryJobInput {
   kernels?: { enc: Float64Array; dec: Float64Array };
   /** the set-up left the data's parallel-sample scan to the theory (BuildDatasetOptions.skipPairwise) */
   pairsPending?: boolean;
+  /** the sample pairs that the set-up's kernels screened for that scan (sharedInfiniteKernels), where it computed them */
+  screenedPairs?: Int32Array;
 }
 
 /** A frozen-kernel model as data: what {@link linearModelOf} rebuilds the model from. */
@@ -110,7 +112,7 @@ export function computeTheory(input: TheoryJobInput, signal?: AbortFlag): Theory
   const { X, d, n } = data;
   const regime = config.regime;
   // The data's parallel samples first, when the set-up left them here: they come before the theory's own notes.
-  const later: string[] = input.pairsPending === true ? parallelPairWarnings(X, d, n) : [];
+  const later: string[] = input.pairsPending === true ? parallelPairWarnings(X, d, n, input.screenedPairs) : [];
   let theory: RunTheory | null = null;
   let jointChecked = false;
   // runTheory's frozen-kernel model has the same GD map I − η_W·f·H as the one below (f = s²m·lossWeight),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildDataset, parallelPairWarnings } from '../../../../../src/main/engine/datasets/index';
+import { sharedInfiniteKernels } from '../../../../../src/main/engine/ntk/infiniteKernels';
 import { defaultConfig, type Config } from '../../../../../src/shared/config/schema';
 
 const cfg = (over: Partial<Config>): Config => ({ ...defaultConfig(), ...over });
@@ -117,5 +118,49 @@ describe('buildDataset() warnings', () => {
     // Data without such pairs: nothing to add.
     const plain = buildDataset(cfg({ dataset: 'sphere', samples: 20, testSamples: 0, inputDim: 3, seed: 2 }));
     expect(parallelPairWarnings(plain.X, 3, 20)).toEqual([]);
+  });
+
+  it('gives the same parallel-sample warnings from the pairs that the shared kernels screened as from every pair', () => {
+    // 60 samples in ℝ⁴: two groups of 14 and 13 multiples (positive and negative) of one direction each (more pairs
+    // than the 10 named), pairs at cosines just outside and inside the screen (0.9899, 0.995) and within 1e-7 of
+    // parallel (not within 1e-9), two zero vectors and random rest.
+    const d = 4;
+    const n = 60;
+    const X = new Float64Array(d * n);
+    const put = (i: number, v: number[]) => v.forEach((x, a) => (X[a * n + i] = x));
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (let i = 0; i < n; i++) put(i, [rand(), rand(), rand(), rand()]);
+    const base = [
+      [0.3, -0.2, 0.9, 0.1],
+      [0.5, 0.5, -0.5, 0.5],
+    ];
+    for (let k = 0; k < 27; k++)
+      put(
+        2 + k,
+        base[k % 2]!.map((x) => x * (k < 14 ? 0.5 + k : -(1 + k))),
+      );
+    const c = 0.9899;
+    put(30, [1, 0, 0, 0]);
+    put(31, [c, Math.sqrt(1 - c * c), 0, 0]);
+    put(32, [0.995, Math.sqrt(1 - 0.995 ** 2), 0, 0]);
+    put(33, [1, 1e-7, 0, 0]);
+    put(34, [0, 0, 0, 0]);
+    put(35, [0, 0, 0, 0]);
+    const screened = sharedInfiniteKernels(X, d, n).screenedPairs;
+    // pairs (i < j) in ascending order, with both samples non-zero
+    expect(screened.length % 2).toBe(0);
+    for (let k = 0; k < screened.length; k += 2) expect(screened[k]!).toBeLessThan(screened[k + 1]!);
+    // at least every pair within each group
+    expect(screened.length / 2).toBeGreaterThanOrEqual((14 * 13) / 2 + (13 * 12) / 2);
+    const listed = new Set<string>();
+    for (let k = 0; k < screened.length; k += 2) listed.add(`${screened[k]},${screened[k + 1]}`);
+    expect([listed.has('30,32'), listed.has('30,31'), listed.has('30,33'), listed.has('34,35')]).toEqual([true, false, true, false]);
+    const every = parallelPairWarnings(X, d, n);
+    expect(every.map((w) => w.split(' ')[0])).toEqual(['parallel', 'anti-parallel']);
+    expect(every[0]).toMatch(/and \d+ more pairs/);
+    expect(parallelPairWarnings(X, d, n, screened)).toEqual(every);
+    // The screen is what finds them: with no pairs screened there is nothing to name.
+    expect(parallelPairWarnings(X, d, n, new Int32Array(0))).toEqual([]);
   });
 });
