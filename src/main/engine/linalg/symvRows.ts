@@ -117,9 +117,11 @@ export const PARALLEL_MIN_ROWS = 768;
  * order. So each entry of y is summed in one order whichever thread ran which band, and the product (and every
  * eigenvalue computed through it) is the same bit for bit on every run and with any number of helpers; with the
  * helpers' share added into a vector per thread, it varied with the scheduling (~3·10⁻¹⁴ relative in the
- * eigenvalues at n = 1000).
+ * eigenvalues at n = 1000). Four bands: the slots cost ~4n more element operations per product than that vector
+ * did (eight bands ~9n: at n = 1000 the 5 largest eigenvalues' Lanczos took ~7% longer, with four within the noise);
+ * one band each for the most threads a pool has, two each with one helper.
  */
-export const BANDS = 8;
+export const BANDS = 4;
 export const CONTROL_WORDS = BOUNDS + BANDS + 1;
 /** Doubles of a band's slot: its vector [n] and symv4's eight lanes of scratch. */
 export function bandSlotSize(n: number): number {
