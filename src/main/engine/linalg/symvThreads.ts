@@ -219,6 +219,9 @@ export interface SymvTarget {
   memory: WebAssembly.Memory;
 }
 
+/** The control words of the products that run without helpers (this thread's alone). */
+const serialControl = new Int32Array(CONTROL_WORDS);
+
 /** Doubles of the band slots that {@link symvBanded} needs past the other arrays of an order-n memory. */
 export function bandAreaSize(n: number): number {
   return BANDS * bandSlotSize(n);
@@ -232,7 +235,7 @@ export function bandAreaSize(n: number): number {
  */
 export function symvBanded(target: SymvTarget, mem: Float64Array, symv4: Symv4Fn, n: number, r0: number, vRow: number, yo: number, bandArea: number): void {
   const p = startHelpers();
-  const ctl = p === null ? new Int32Array(CONTROL_WORDS) : p.control;
+  const ctl = p === null ? serialControl : p.control;
   const bounds = triangleBands(r0, n, BANDS);
   const g = p === null ? 0 : nextGeneration(ctl);
   ctl[MEMORY] = target.id;
