@@ -3,7 +3,6 @@
  */
 import { checkAborted, type AbortFlag } from './diagnostics';
 import type { Float64Gemm } from './fastGemm';
-import { syr2kUpper } from './syr2k';
 import { gemmNT, gemmNTAdd } from './gemm';
 import { createSimdSymvWorkspace, type SimdSymvWorkspace } from './simdSymv';
 
@@ -110,7 +109,7 @@ const BLOCKED_MIN_N = 96;
  * Blocked Householder tridiagonalization on the upper triangle (LAPACK dsytrd/dlatrd scheme): per panel of
  * NB rows, reflectors H_i = I − τ_i v_i v_iᵀ are built with symmetric matrix–vector products corrected by
  * the panel's pending updates, and the trailing matrix gets one rank-2·NB update A ← A − V Wᵀ − W Vᵀ
- * ({@link syr2kUpper}). A [n, n] row-major, only the upper triangle is read and it is destroyed. On return
+ * ({@link SimdSymvWorkspace.syr2kUpper}). A [n, n] row-major, only the upper triangle is read and it is destroyed. On return
  * d [n] is the diagonal of T = Qᵀ A Q and e[i] = T[i, i−1] (e[0] = 0). With `tau` [n] (only for n ≥ the
  * blocking threshold, see {@link householderTridiagonalVectors}) the reflectors are kept: Q = H_0 ⋯ H_{n−2},
  * H_i = I − τ_i v_i v_iᵀ with v_i = A[i, i+1:] (A[i, i+1] = 1) and τ_i = tau[i].
@@ -149,7 +148,7 @@ function reduceInSimdMemory(
   tau: Float64Array | undefined,
   copyBack: boolean,
 ): void {
-  const ws = createSimdSymvWorkspace(n, false);
+  const ws = createSimdSymvWorkspace(n, false, NB);
   ws.a.set(a);
   try {
     reduceBlocked(ws, n, d, e, signal, tau);
@@ -194,7 +193,7 @@ function reduceBlocked(ws: SimdSymvWorkspace, n: number, d: Float64Array, e: Flo
       panelColumn(a, n, i, j, tauI, y, wp);
     }
     const k2 = k + nb;
-    if (k2 < n) syr2kUpper(a, n, k2, n - k2, vp.subarray(k2 * NB), wp.subarray(k2 * NB), NB);
+    if (k2 < n) ws.syr2kUpper(k2, vp.subarray(k2 * NB), wp.subarray(k2 * NB), NB);
   }
 }
 

@@ -8,18 +8,43 @@
 import { TILES_WASM } from './kernels/wasm.generated';
 import { compiledOnce, float64Memory, InstancePool, ownership } from './wasmKernels';
 
-type TilesFn = (p: number, q: number, kk: number, out: number, count: number) => void;
+/** The kernel of tiles.wat (see its header): tile products stored (sub = 0) or subtracted from a matrix. */
+export type TilesFn = (p: number, q: number, kk: number, out: number, count: number, step: number, ld: number, sub: number) => void;
 
 interface TilesInstance {
   tiles: TilesFn;
   memory: WebAssembly.Memory;
 }
 
+/** Memory limit of a tiles memory, as tiles.wat declares (the same as symv.wat's, whose memories it also runs on). */
+const TILES_MAX_PAGES = 65536;
+
 const tilesModule = compiledOnce(TILES_WASM);
+
+function instantiate(memory: WebAssembly.Memory): TilesFn {
+  return (new WebAssembly.Instance(tilesModule(), { env: { mem: memory } }).exports as { tiles: TilesFn }).tiles;
+}
+
 const pool = new InstancePool<TilesInstance>(() => {
-  const exp = new WebAssembly.Instance(tilesModule()).exports as { tiles: TilesFn; mem: WebAssembly.Memory };
-  return { tiles: exp.tiles, memory: exp.mem };
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: TILES_MAX_PAGES, shared: true });
+  return { tiles: instantiate(memory), memory };
 });
+
+/** The kernel on memories that other kernels own (one instance per memory, which goes with it). */
+const onMemory = new WeakMap<WebAssembly.Memory, TilesFn>();
+
+/**
+ * The tile kernel on `memory` (shared, as a symmetric-product workspace's): for products whose operands and result
+ * already lie in that memory, so that full tiles are subtracted from the matrix in place (sub ≠ 0 in {@link TilesFn}).
+ */
+export function tilesOnMemory(memory: WebAssembly.Memory): TilesFn {
+  let tiles = onMemory.get(memory);
+  if (tiles === undefined) {
+    tiles = instantiate(memory);
+    onMemory.set(memory, tiles);
+  }
+  return tiles;
+}
 
 /** Products of packed 4-row panels, computed in WebAssembly memory (see {@link TileKernel.load}). */
 export interface PackedTiles {
@@ -74,7 +99,7 @@ export function createTileKernel(): TileKernel {
           if (ib < 0 || ib >= blocks || jb0 < 0 || count < 0 || jb0 + count > qBlocks) {
             throw new RangeError(`rowTiles: block row ${ib} of [0, ${blocks}), columns [${jb0}, ${jb0 + count}) outside [0, ${qBlocks})`);
           }
-          tiles(ib * stride, qBytes + jb0 * stride, kk, outBytes, count);
+          tiles(ib * stride, qBytes + jb0 * stride, kk, outBytes, count, 128, 32, 0);
           return mem.subarray(outOff, outOff + count * 16);
         },
       };

@@ -7,6 +7,7 @@
  */
 import { PARALLEL_MIN_ROWS, SYMV_MAX_PAGES, symvKernel, symvRows, type Symv4Fn } from './symvRows';
 import { bandAreaSize, symvBanded, symvHelpers, wakeSymvHelpers, type SymvTarget } from './symvThreads';
+import { syr2kRoom, syr2kUpperInMemory } from './syr2k';
 import { float64Memory, InstancePool, ownership } from './wasmKernels';
 
 interface SymvInstance extends SymvTarget {
@@ -30,6 +31,12 @@ export interface SimdSymvWorkspace {
    * stored in a and v[c] = a[vRow + c] (vRow a row offset, i.e. a multiple of n).
    */
   symvUpper(r0: number, vRow: number): void;
+  /**
+   * a ← a − (V Wᵀ + W Vᵀ) on the upper triangle of the trailing block from (r0, r0) on, for v, w [n − r0, k]
+   * row-major (the blocked reduction's rank-2k update), in the kernel's memory; only for a workspace made with
+   * room for depth k or more (see {@link createSimdSymvWorkspace}).
+   */
+  syr2kUpper(r0: number, v: Float64Array, w: Float64Array, k: number): void;
   /** Hands the kernel back; a and y must not be used and symvUpper throws afterwards. */
   release(): void;
 }
@@ -37,11 +44,15 @@ export interface SimdSymvWorkspace {
 /**
  * Workspace for {@link SimdSymvWorkspace.symvUpper} on an [n, n] matrix, in the memory of a kernel owned by
  * the caller until release() (grown only when n exceeds every earlier order of that kernel); its matrix is
- * zero unless `zeroMatrix` is false (for a caller that overwrites all of it, which then skips the fill).
+ * zero unless `zeroMatrix` is false (for a caller that overwrites all of it, which then skips the fill). With
+ * `rank2kDepth` k > 0 the memory also has room for {@link SimdSymvWorkspace.syr2kUpper} of depth up to k.
  */
-export function createSimdSymvWorkspace(n: number, zeroMatrix = true): SimdSymvWorkspace {
+export function createSimdSymvWorkspace(n: number, zeroMatrix = true, rank2kDepth = 0): SimdSymvWorkspace {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`createSimdSymvWorkspace: n must be a non-negative integer, got ${n}`);
-  return workspace(n, zeroMatrix);
+  if (!Number.isInteger(rank2kDepth) || rank2kDepth < 0) {
+    throw new RangeError(`createSimdSymvWorkspace: rank2kDepth must be a non-negative integer, got ${rank2kDepth}`);
+  }
+  return workspace(n, zeroMatrix, rank2kDepth);
 }
 
 /** y = A x through the upper triangle of A, on a kernel the caller owns (see {@link createSimdSymmetricMatvec}). */
@@ -76,17 +87,19 @@ export function createSimdSymmetricMatvec(a: Float64Array, n: number): SimdSymme
 }
 
 /** {@link SimdSymvWorkspace} with an extra vector x [n] and y += S x. */
-function workspace(n: number, zeroMatrix: boolean): SimdSymvWorkspace & { x: Float64Array; product(): void } {
+function workspace(n: number, zeroMatrix: boolean, rank2kDepth = 0): SimdSymvWorkspace & { x: Float64Array; product(): void } {
   const inst = pool.acquire();
   const own = ownership('simd symv', () => pool.release(inst));
   // Products follow (a reduction, a Lanczos solve): have the helpers polling by then.
   if (symvHelpers() > 0) wakeSymvHelpers(n);
-  // a [n²] | y [n] | out [8] | x [n] | the bands' slots, where products of PARALLEL_MIN_ROWS rows or more come
+  // a [n²] | y [n] | out [8] | x [n] | the bands' slots, where products of PARALLEL_MIN_ROWS rows or more come |
+  // the rank-2k updates' panels, where asked for
   const yo = n * n;
   const out = yo + n;
   const xo = out + 8;
   const bandArea = xo + n;
-  const doubles = bandArea + (n >= PARALLEL_MIN_ROWS ? bandAreaSize(n) : 0);
+  const rank2kAt = bandArea + (n >= PARALLEL_MIN_ROWS ? bandAreaSize(n) : 0);
+  const doubles = rank2kAt + (rank2kDepth > 0 ? syr2kRoom(n, rank2kDepth) : 0);
   const mem = float64Memory(inst.memory, doubles);
   // The vectors are always zeroed; the matrix only when the caller will not overwrite what it reads.
   mem.fill(0, zeroMatrix ? 0 : n * n);
@@ -110,6 +123,11 @@ function workspace(n: number, zeroMatrix: boolean): SimdSymvWorkspace & { x: Flo
         throw new RangeError(`simd symv: r0 = ${r0}, vRow = ${vRow} do not fit a of shape [${n}, ${n}]`);
       }
       symv(r0, vRow);
+    },
+    syr2kUpper(r0, v, w, k) {
+      own.check();
+      if (k > rank2kDepth) throw new RangeError(`simd symv: a rank-2k update of depth ${k} in a workspace with room for depth ${rank2kDepth}`);
+      syr2kUpperInMemory(inst.memory, mem, rank2kAt, n, r0, n - r0, v, w, k);
     },
     product() {
       own.check();

@@ -2,7 +2,7 @@
  * Cache-blocked float64 symmetric rank-2k update on the upper triangle, the level-3 kernel of the blocked
  * Householder tridiagonalization (SPEC §8).
  */
-import { createTileKernel, type PackedTiles } from './simdGemm';
+import { createTileKernel, tilesOnMemory, type PackedTiles } from './simdGemm';
 
 /** Rows (and columns) handled per micro-kernel call. */
 const MR = 4;
@@ -18,12 +18,7 @@ const SIMD_MIN_TILES = 16;
  * row-major (row i belongs to C row r0 + i).
  */
 export function syr2kUpper(c: Float64Array, ldc: number, r0: number, m: number, v: Float64Array, w: Float64Array, k: number): void {
-  if (v.length < m * k || w.length < m * k) {
-    throw new RangeError(`syr2kUpper: v/w have ${v.length}/${w.length} entries, expected ≥ ${m * k} for shape [${m}, ${k}]`);
-  }
-  if (r0 + m > ldc || c.length < ldc * ldc) {
-    throw new RangeError(`syr2kUpper: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
-  }
+  checkRank2k('syr2kUpper', c, ldc, r0, m, v, w, k);
   if (m === 0 || k === 0) return;
   const kk = 2 * k;
   const blocks = Math.ceil(m / MR);
@@ -32,6 +27,100 @@ export function syr2kUpper(c: Float64Array, ldc: number, r0: number, m: number, 
   const qk = new Float64Array(blocks * kk * MR);
   packPair(pk, qk, v, w, m, k);
   kernelUpper(c, ldc, r0, m, pk, qk, kk, blocks);
+}
+
+/** Doubles of room {@link syr2kUpperInMemory} needs for updates of at most m rows at depth k: two packed panels and a tile. */
+export function syr2kRoom(m: number, k: number): number {
+  return 2 * Math.ceil(m / MR) * 2 * k * MR + MR * MR;
+}
+
+/**
+ * {@link syr2kUpper} on a matrix that lies in a WebAssembly memory (a symmetric-product workspace's): C [ldc, ldc]
+ * at the start of `memory` (viewed by `mem`), with {@link syr2kRoom} doubles free from `roomAt` on for the packed
+ * panels. The kernel subtracts the full tiles from C where it lies; only the diagonal and ragged tiles go through
+ * this thread's code. The same operations in the same order as {@link syr2kUpper}: the same result bit for bit.
+ */
+export function syr2kUpperInMemory(
+  memory: WebAssembly.Memory,
+  mem: Float64Array,
+  roomAt: number,
+  ldc: number,
+  r0: number,
+  m: number,
+  v: Float64Array,
+  w: Float64Array,
+  k: number,
+): void {
+  checkRank2k('syr2kUpperInMemory', mem, ldc, r0, m, v, w, k);
+  if (roomAt < ldc * ldc || roomAt + syr2kRoom(m, k) > mem.length) {
+    throw new RangeError(
+      `syr2kUpperInMemory: ${syr2kRoom(m, k)} doubles from ${roomAt} do not fit between the matrix and the end of its memory (${mem.length})`,
+    );
+  }
+  if (m === 0 || k === 0) return;
+  const kk = 2 * k;
+  const blocks = Math.ceil(m / MR);
+  const panel = blocks * kk * MR;
+  const qAt = roomAt + panel;
+  const tileAt = qAt + panel;
+  const pk = mem.subarray(roomAt, qAt);
+  const qk = mem.subarray(qAt, tileAt);
+  // A ragged last block's rows past m keep what an earlier update left there: they only reach the entries of its
+  // tiles past m (an entry of a tile takes one row of each panel), which subtractTile skips.
+  packPair(pk, qk, v, w, m, k);
+  const tiles = tilesOnMemory(memory);
+  const stride = kk * MR * 8;
+  const full = Math.floor(m / MR);
+  const ncBlocks = NC / MR;
+  for (let jc = 0; jc < blocks; jc += ncBlocks) {
+    const jcEnd = Math.min(blocks, jc + ncBlocks);
+    for (let ib = 0; ib < jcEnd; ib++) {
+      const p = roomAt * 8 + ib * stride;
+      const i0 = ib * MR;
+      let jb = Math.max(ib, jc);
+      if (jb === ib) {
+        tiles(p, qAt * 8 + jb * stride, kk, tileAt * 8, 1, 128, 32, 0);
+        subtractTile(mem, ldc, r0, m, i0, jb * MR, mem, tileAt);
+        jb++;
+      }
+      const jEnd = Math.min(jcEnd, full);
+      if (jEnd > jb) {
+        tiles(p, qAt * 8 + jb * stride, kk, ((r0 + i0) * ldc + r0 + jb * MR) * 8, jEnd - jb, MR * 8, ldc * 8, 1);
+        jb = jEnd;
+      }
+      if (jb < jcEnd) {
+        tiles(p, qAt * 8 + jb * stride, kk, tileAt * 8, 1, 128, 32, 0);
+        subtractTile(mem, ldc, r0, m, i0, jb * MR, mem, tileAt);
+      }
+    }
+  }
+}
+
+/** The argument checks of the rank-2k updates. */
+function checkRank2k(name: string, c: Float64Array, ldc: number, r0: number, m: number, v: Float64Array, w: Float64Array, k: number): void {
+  if (v.length < m * k || w.length < m * k) {
+    throw new RangeError(`${name}: v/w have ${v.length}/${w.length} entries, expected ≥ ${m * k} for shape [${m}, ${k}]`);
+  }
+  if (r0 + m > ldc || c.length < ldc * ldc) {
+    throw new RangeError(`${name}: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
+  }
+}
+
+/**
+ * C[r0 + i, r0 + j] −= T[i − i0, j − j0] for the entries of the 4×4 tile T (at t[o16 ..], row-major) that lie in the
+ * block and on or above the diagonal: the diagonal and ragged tiles of the rank-k updates.
+ */
+function subtractTile(c: Float64Array, ldc: number, r0: number, m: number, i0: number, j0: number, t: Float64Array, o16: number): void {
+  for (let r = 0; r < MR; r++) {
+    const i = i0 + r;
+    if (i >= m) break;
+    for (let s = 0; s < MR; s++) {
+      const j = j0 + s;
+      if (j >= m || j < i) continue;
+      const o = (r0 + i) * ldc + r0 + j;
+      c[o] = c[o]! - t[o16 + r * MR + s]!;
+    }
+  }
 }
 
 /**
@@ -214,16 +303,7 @@ function kernelUpper(c: Float64Array, ldc: number, r0: number, m: number, pk: Fl
           edge[13] = c31;
           edge[14] = c32;
           edge[15] = c33;
-          for (let r = 0; r < MR; r++) {
-            const i = i0 + r;
-            if (i >= m) break;
-            for (let s = 0; s < MR; s++) {
-              const j = j0 + s;
-              if (j >= m || j < i) continue;
-              const o = (r0 + i) * ldc + r0 + j;
-              c[o] = c[o]! - edge[r * 4 + s]!;
-            }
-          }
+          subtractTile(c, ldc, r0, m, i0, j0, edge, 0);
         }
       }
     }
@@ -252,16 +332,7 @@ function kernelUpperSimd(c: Float64Array, ldc: number, r0: number, m: number, si
             c[o + 3] = c[o + 3]! - t[tr + 3]!;
           }
         } else {
-          for (let r = 0; r < MR; r++) {
-            const i = i0 + r;
-            if (i >= m) break;
-            for (let s = 0; s < MR; s++) {
-              const j = j0 + s;
-              if (j >= m || j < i) continue;
-              const o = (r0 + i) * ldc + r0 + j;
-              c[o] = c[o]! - t[o16 + r * MR + s]!;
-            }
-          }
+          subtractTile(c, ldc, r0, m, i0, j0, t, o16);
         }
       }
     }

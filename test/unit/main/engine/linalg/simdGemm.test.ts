@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { lcg } from './lcg';
 import { choleskyLower } from './reference';
 import { createTileKernel, type TileKernel } from '../../../../../src/main/engine/linalg/simdGemm';
-import { gramUpperAdd, syr2kUpper, syrkUpperFromRows } from '../../../../../src/main/engine/linalg/syr2k';
+import { gramUpperAdd, syr2kRoom, syr2kUpper, syr2kUpperInMemory, syrkUpperFromRows } from '../../../../../src/main/engine/linalg/syr2k';
 import { choleskyUpperBlocked } from '../../../../../src/main/engine/linalg/cholesky';
+import { createSimdSymvWorkspace } from '../../../../../src/main/engine/linalg/simdSymv';
 
 /** Sums of k products in another order: agreement to k·ε relative to Σ|terms|. */
 const REL = 4e-16;
@@ -120,6 +121,55 @@ describe('syr2kUpper()', () => {
         }
       }
     }
+  });
+});
+
+describe('syr2kUpperInMemory()', () => {
+  it("gives syr2kUpper's result bit for bit on a matrix in a WebAssembly memory, whatever a larger update left in the room", () => {
+    // NaN in the room: the rows of a ragged last block past m are never zeroed, and must reach no entry of C.
+    const r = lcg(31);
+    const ldMax = 600;
+    const roomAt = ldMax * ldMax;
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    memory.grow(Math.ceil(((roomAt + syr2kRoom(ldMax, 32)) * 8) / 65536));
+    const mem = new Float64Array(memory.buffer);
+    mem.fill(NaN);
+    // The first (ragged) update finds NaN in the room, each later one the panels of a larger one before it. 600:
+    // columns in three cache blocks of the kernel; 262 and 67 ragged; 13: four blocks, most tiles on the edge path.
+    for (const [ld, r0, m, k] of [
+      [300, 37, 262, 16],
+      [600, 0, 600, 16],
+      [70, 3, 67, 9],
+      [41, 0, 41, 32],
+      [20, 2, 13, 5],
+    ] as const) {
+      const c0 = Float64Array.from({ length: ld * ld }, r);
+      const v = Float64Array.from({ length: m * k }, r);
+      const w = Float64Array.from({ length: m * k }, r);
+      const want = new Float64Array(c0);
+      syr2kUpper(want, ld, r0, m, v, w, k);
+      mem.set(c0);
+      syr2kUpperInMemory(memory, mem, roomAt, ld, r0, m, v, w, k);
+      expect(mem.subarray(0, ld * ld)).toEqual(want);
+    }
+  });
+
+  it('refuses a room that overlaps the matrix or runs past the memory, and a workspace without room, by name', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    const mem = new Float64Array(memory.buffer);
+    const v = new Float64Array(8 * 2);
+    expect(() => syr2kUpperInMemory(memory, mem, 63, 8, 0, 8, v, v, 2)).toThrow(
+      /syr2kUpperInMemory: 80 doubles from 63 do not fit between the matrix and the end of its memory \(8192\)/,
+    );
+    expect(() => syr2kUpperInMemory(memory, mem, 8150, 8, 0, 8, v, v, 2)).toThrow(/80 doubles from 8150 do not fit/);
+    expect(() => syr2kUpperInMemory(memory, mem, 64, 8, 1, 8, v, v, 2)).toThrow(/syr2kUpperInMemory: block \[1, 9\) does not fit c of shape \[8, 8\]/);
+    const ws = createSimdSymvWorkspace(8, true, 1);
+    try {
+      expect(() => ws.syr2kUpper(0, v, v, 2)).toThrow(/a rank-2k update of depth 2 in a workspace with room for depth 1/);
+    } finally {
+      ws.release();
+    }
+    expect(() => createSimdSymvWorkspace(8, true, 1.5)).toThrow(/rank2kDepth must be a non-negative integer, got 1.5/);
   });
 });
 
