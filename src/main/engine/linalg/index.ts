@@ -8,7 +8,7 @@
  * worker installs a spawner ({@link installSymvThreads}); without one everything runs on the calling thread.
  */
 export { columnNorms, frobeniusNorm, gramCols, gramRows, matmul, matmulTransA, transpose } from './dense';
-export { gemmNT } from './gemm';
+export { gemmNT, gemmNTAdd, type StridedMatrix } from './gemm';
 export { gramUpperAdd } from './syr2k';
 export { mirrorUpperToLower } from './householderTridiagonal';
 export { symmetricEigen, type EigResult, type SymmetricEigenOptions } from './symmetricEigen';

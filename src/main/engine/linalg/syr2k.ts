@@ -146,31 +146,48 @@ function packPair(pk: Float64Array, qk: Float64Array, v: Float64Array, w: Float6
 
 /**
  * C[r0:r0+m, r0:r0+m] += Bᵀ B on the upper triangle, for B [kRows, m] row-major (a Gram matrix of the
- * columns of B, e.g. AᵀA for ReLU features A [m_hidden, n]); same micro-kernel as {@link syr2kUpper}.
+ * columns of B, e.g. AᵀA for ReLU features A [m_hidden, n]); with `rowWeights` w [kRows], C += Bᵀ diag(w) B
+ * (Σ_p w_p·B[p, i]·B[p, j], e.g. a kernel's sum over hidden units of weighted activation products). Same
+ * micro-kernel as {@link syr2kUpper}.
  */
-export function gramUpperAdd(c: Float64Array, ldc: number, r0: number, m: number, b: Float64Array, kRows: number): void {
+export function gramUpperAdd(c: Float64Array, ldc: number, r0: number, m: number, b: Float64Array, kRows: number, rowWeights?: Float64Array): void {
   if (b.length !== kRows * m) {
     throw new RangeError(`gramUpperAdd: b has ${b.length} entries, expected ${kRows * m} for shape [${kRows}, ${m}]`);
   }
   if (r0 + m > ldc || c.length < ldc * ldc) {
     throw new RangeError(`gramUpperAdd: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
   }
+  if (rowWeights !== undefined && rowWeights.length !== kRows) {
+    throw new RangeError(`gramUpperAdd: rowWeights has ${rowWeights.length} entries, expected ${kRows}`);
+  }
   const KC = 256;
   const blocks = Math.ceil(m / MR);
   const pk = new Float64Array(blocks * KC * MR);
+  const qk = new Float64Array(blocks * KC * MR);
   for (let p0 = 0; p0 < kRows; p0 += KC) {
     const kk = Math.min(KC, kRows - p0);
-    pk.fill(0);
-    for (let p = 0; p < kk; p++) {
-      const row = (p0 + p) * m;
-      for (let i = 0; i < m; i++) {
-        const bl = (i / MR) | 0;
-        // Negated because the kernel subtracts.
-        pk[(bl * kk + p) * MR + i - bl * MR] = -b[row + i]!;
-      }
-    }
-    const qk = pk.map((x) => -x);
+    packGramPanel(pk, qk, b, m, p0, kk, rowWeights);
     kernelUpper(c, ldc, r0, m, pk, qk, kk, blocks);
+  }
+}
+
+/**
+ * Rows p0 … p0 + kk − 1 of B [·, m] into the micro-kernel's layout: qk from B, pk from −w_p·B (negated because
+ * the kernel subtracts; w_p = 1 without weights). The entries of a ragged last block past m are zero.
+ */
+function packGramPanel(pk: Float64Array, qk: Float64Array, b: Float64Array, m: number, p0: number, kk: number, w: Float64Array | undefined): void {
+  pk.fill(0);
+  qk.fill(0);
+  for (let p = 0; p < kk; p++) {
+    const row = (p0 + p) * m;
+    const wp = w === undefined ? 1 : w[p0 + p]!;
+    for (let i = 0; i < m; i++) {
+      const bl = (i / MR) | 0;
+      const o = (bl * kk + p) * MR + i - bl * MR;
+      const x = b[row + i]!;
+      qk[o] = x;
+      pk[o] = -(wp * x);
+    }
   }
 }
 

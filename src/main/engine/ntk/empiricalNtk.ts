@@ -10,6 +10,10 @@ import { initParams } from '../autoencoder/init';
 import { checkShape, outputScale } from '../autoencoder/model';
 import { assertFits, matrixBytes } from '../memory';
 import { createRng, STREAMS } from '../random';
+import { gemmNT, gemmNTAdd, gramUpperAdd, mirrorUpperToLower, transpose } from '../linalg';
+
+/** Hidden units per block of {@link tracedEmpiricalNtk}'s products (its Z block [NTK_ROWS, n] stays a few MB). */
+const NTK_ROWS = 256;
 
 /** The network and data an empirical NTK is evaluated at. */
 export interface NtkInput {
@@ -51,34 +55,16 @@ function checkInput(fn: string, p: NtkInput): void {
   checkShape(fn, 'V', p.V, p.d, p.m);
 }
 
-/** Pre-activations Z = WX [m, n]. */
+/** Pre-activations Z = WX [m, n], by the register-blocked product. */
 function preactivations(p: NtkInput): Float64Array {
-  const { X, W, d, n, m } = p;
-  const Z = new Float64Array(m * n);
-  for (let r = 0; r < m; r++) {
-    const zr = r * n;
-    for (let a = 0; a < d; a++) {
-      const w = W[r * d + a]!;
-      if (w === 0) continue;
-      const xa = a * n;
-      for (let i = 0; i < n; i++) Z[zr + i]! += w * X[xa + i]!;
-    }
-  }
-  return Z;
+  return gemmNT(p.W, transpose(p.X, p.d, p.n), p.m, p.n, p.d);
 }
 
-/** XᵀX [n, n]. */
+/** XᵀX [n, n], by the Gram kernel, mirrored. */
 function inputGram(X: Float64Array, d: number, n: number): Float64Array {
   const G = new Float64Array(n * n);
-  for (let a = 0; a < d; a++) {
-    const xa = a * n;
-    for (let i = 0; i < n; i++) {
-      const xi = X[xa + i]!;
-      if (xi === 0) continue;
-      for (let j = i; j < n; j++) G[i * n + j]! += xi * X[xa + j]!;
-    }
-  }
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) G[j * n + i] = G[i * n + j]!;
+  gramUpperAdd(G, n, 0, n, X, d);
+  mirrorUpperToLower(G, n);
   return G;
 }
 
@@ -103,45 +89,42 @@ export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
   const s2 = p.scale * p.scale;
   const wts = regimeBlockWeights(p.regime, p.etaW, p.etaV);
   const decWeight = p.regime === 'tied' ? 1 + 2 / d : wts.dec;
-  const Z = preactivations(p);
+  // Upper triangles of Σ_r c_r A_r A_rᵀ (c_r = ‖v_r‖²/d, tied ‖w_r‖²/d) and of SᵀS, NTK_ROWS hidden units at a time:
+  // the block's Z = W_block X, then its activations and features through the Gram kernel.
+  const enc = wts.enc !== 0 ? new Float64Array(n * n) : null;
+  const dec = decWeight !== 0 ? new Float64Array(n * n) : null;
+  const Xt = transpose(p.X, d, n);
+  const Z = new Float64Array(NTK_ROWS * n);
+  const A = enc === null ? null : new Float64Array(NTK_ROWS * n);
+  const c = new Float64Array(NTK_ROWS);
+  for (let r0 = 0; r0 < m; r0 += NTK_ROWS) {
+    const rows = Math.min(NTK_ROWS, m - r0);
+    const z = Z.subarray(0, rows * n);
+    z.fill(0);
+    gemmNTAdd({ x: z, at: 0, ld: n }, { x: W, at: r0 * d, ld: d }, { x: Xt, at: 0, ld: d }, rows, n, d);
+    if (enc !== null) {
+      const a = A!.subarray(0, rows * n);
+      for (let k = 0; k < a.length; k++) a[k] = z[k]! >= 0 ? 1 : 0;
+      for (let r = 0; r < rows; r++) {
+        let norm = 0;
+        if (p.regime === 'tied') for (let b = 0; b < d; b++) norm += W[(r0 + r) * d + b]! ** 2;
+        else for (let b = 0; b < d; b++) norm += V[b * m + r0 + r]! ** 2;
+        c[r] = (norm / d) * wts.enc;
+      }
+      gramUpperAdd(enc, n, 0, n, a, rows, c.subarray(0, rows));
+    }
+    if (dec !== null) {
+      for (let k = 0; k < z.length; k++) if (!(z[k]! > 0)) z[k] = 0;
+      gramUpperAdd(dec, n, 0, n, z, rows);
+    }
+  }
+  const XtX = enc === null ? null : inputGram(p.X, d, n);
   const K = new Float64Array(n * n);
-  const act = new Int32Array(n);
-  if (wts.enc !== 0) {
-    // Σ_r c_r A_r A_rᵀ on the upper triangle, c_r = ‖v_r‖²/d (tied: ‖w_r‖²/d).
-    for (let r = 0; r < m; r++) {
-      let c = 0;
-      if (p.regime === 'tied') for (let a = 0; a < d; a++) c += W[r * d + a]! ** 2;
-      else for (let a = 0; a < d; a++) c += V[a * m + r]! ** 2;
-      c = (c / d) * wts.enc;
-      if (c === 0) continue;
-      const k = activeSet(Z, r, n, act);
-      for (let u = 0; u < k; u++) {
-        const row = act[u]! * n;
-        for (let v = u; v < k; v++) K[row + act[v]!]! += c;
-      }
-    }
-    const XtX = inputGram(p.X, d, n);
-    for (let i = 0; i < n; i++) for (let j = i; j < n; j++) K[i * n + j]! *= XtX[i * n + j]!;
-  }
-  if (decWeight !== 0) {
-    for (let r = 0; r < m; r++) {
-      const zr = r * n;
-      for (let i = 0; i < n; i++) {
-        const si = Z[zr + i]!;
-        if (si <= 0) continue;
-        const sw = si * decWeight;
-        const row = i * n;
-        for (let j = i; j < n; j++) {
-          const sj = Z[zr + j]!;
-          if (sj > 0) K[row + j]! += sw * sj;
-        }
-      }
-    }
-  }
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
-      const v = K[i * n + j]! * s2;
-      K[i * n + j] = v;
+      const o = i * n + j;
+      const v = s2 * ((enc === null ? 0 : enc[o]! * XtX![o]!) + (dec === null ? 0 : decWeight * dec[o]!));
+      K[o] = v;
       K[j * n + i] = v;
     }
   }

@@ -223,6 +223,35 @@ describe('gramUpperAdd()', () => {
       }
     }
   });
+
+  it('adds Bᵀ diag(w) B with row weights (zero and negative ones too), on top of what C holds, and leaves the lower triangle', () => {
+    const r = lcg(37);
+    // 67: a ragged last block; 300 rows: two depth panels.
+    const m = 67;
+    const kRows = 300;
+    const b = Float64Array.from({ length: kRows * m }, (_, k) => (k % 7 === 0 ? 0 : r()));
+    const w = Float64Array.from({ length: kRows }, (_, p) => (p % 5 === 0 ? 0 : r() - 0.5));
+    const c0 = Float64Array.from({ length: m * m }, r);
+    const c = new Float64Array(c0);
+    gramUpperAdd(c, m, 0, m, b, kRows, w);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) {
+        if (j < i) {
+          expect(c[i * m + j]).toBe(c0[i * m + j]);
+          continue;
+        }
+        let want = c0[i * m + j]!;
+        let mag = Math.abs(want);
+        for (let p = 0; p < kRows; p++) {
+          const t = w[p]! * b[p * m + i]! * b[p * m + j]!;
+          want += t;
+          mag += Math.abs(t);
+        }
+        expect(Math.abs(c[i * m + j]! - want)).toBeLessThanOrEqual(REL * (kRows + 1) * mag);
+      }
+    }
+    expect(() => gramUpperAdd(c, m, 0, m, b, kRows, new Float64Array(kRows - 1))).toThrow(/gramUpperAdd: rowWeights has 299 entries, expected 300/);
+  });
 });
 
 describe('choleskyUpperBlocked()', () => {
