@@ -173,20 +173,37 @@ export function gramUpperAdd(c: Float64Array, ldc: number, r0: number, m: number
 
 /**
  * Rows p0 … p0 + kk − 1 of B [·, m] into the micro-kernel's layout: qk from B, pk from −w_p·B (negated because
- * the kernel subtracts; w_p = 1 without weights). The entries of a ragged last block past m are zero.
+ * the kernel subtracts; w_p = 1 without weights). The entries of a ragged last block past m are zero. Four
+ * columns at a time, each block's four values of a row written side by side.
  */
 function packGramPanel(pk: Float64Array, qk: Float64Array, b: Float64Array, m: number, p0: number, kk: number, w: Float64Array | undefined): void {
-  pk.fill(0);
-  qk.fill(0);
+  const full = Math.floor(m / MR);
+  const stride = kk * MR;
   for (let p = 0; p < kk; p++) {
     const row = (p0 + p) * m;
     const wp = w === undefined ? 1 : w[p0 + p]!;
-    for (let i = 0; i < m; i++) {
-      const bl = (i / MR) | 0;
-      const o = (bl * kk + p) * MR + i - bl * MR;
-      const x = b[row + i]!;
-      qk[o] = x;
-      pk[o] = -(wp * x);
+    let o = p * MR;
+    let i = row;
+    for (let bl = 0; bl < full; bl++, o += stride, i += MR) {
+      const x0 = b[i]!;
+      const x1 = b[i + 1]!;
+      const x2 = b[i + 2]!;
+      const x3 = b[i + 3]!;
+      qk[o] = x0;
+      qk[o + 1] = x1;
+      qk[o + 2] = x2;
+      qk[o + 3] = x3;
+      pk[o] = -(wp * x0);
+      pk[o + 1] = -(wp * x1);
+      pk[o + 2] = -(wp * x2);
+      pk[o + 3] = -(wp * x3);
+    }
+    if (full * MR < m) {
+      for (let r = 0; r < MR; r++) {
+        const x = full * MR + r < m ? b[i + r]! : 0;
+        qk[o + r] = x;
+        pk[o + r] = -(wp * x);
+      }
     }
   }
 }

@@ -77,6 +77,22 @@ function activeSet(Z: Float64Array, r: number, n: number, out: Int32Array): numb
 }
 
 /**
+ * c_r = weight·‖v_r‖²/d for every hidden unit r (tied: ‖w_r‖²/d), each sum over the outputs in order; V's columns
+ * summed by rows of V (contiguous), not one strided column at a time.
+ */
+function unitWeights(p: NtkInput, weight: number): Float64Array {
+  const { d, m, V, W } = p;
+  const c = new Float64Array(m);
+  if (p.regime === 'tied') {
+    for (let r = 0; r < m; r++) for (let b = 0; b < d; b++) c[r]! += W[r * d + b]! ** 2;
+  } else {
+    for (let b = 0; b < d; b++) for (let r = 0; r < m; r++) c[r]! += V[b * m + r]! ** 2;
+  }
+  for (let r = 0; r < m; r++) c[r] = (c[r]! / d) * weight;
+  return c;
+}
+
+/**
  * Traced empirical NTK H̄ [n, n] of the regime (SPEC §5.2):
  *   H̄^W_ij = s²(x_iᵀx_j) Σ_r (‖v_r‖²/d) A_ri A_rj,   H̄^V = G = s² SᵀS,
  *   weak H̄^W; decoder H̄^V; joint H̄^W + (η_V/η_W) H̄^V;
@@ -85,7 +101,7 @@ function activeSet(Z: Float64Array, r: number, n: number, out: Int32Array): numb
  */
 export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
   checkInput('tracedEmpiricalNtk', p);
-  const { d, n, m, V, W } = p;
+  const { d, n, m, W } = p;
   const s2 = p.scale * p.scale;
   const wts = regimeBlockWeights(p.regime, p.etaW, p.etaV);
   const decWeight = p.regime === 'tied' ? 1 + 2 / d : wts.dec;
@@ -96,7 +112,7 @@ export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
   const Xt = transpose(p.X, d, n);
   const Z = new Float64Array(NTK_ROWS * n);
   const A = enc === null ? null : new Float64Array(NTK_ROWS * n);
-  const c = new Float64Array(NTK_ROWS);
+  const c = enc === null ? null : unitWeights(p, wts.enc);
   for (let r0 = 0; r0 < m; r0 += NTK_ROWS) {
     const rows = Math.min(NTK_ROWS, m - r0);
     const z = Z.subarray(0, rows * n);
@@ -105,16 +121,10 @@ export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
     if (enc !== null) {
       const a = A!.subarray(0, rows * n);
       for (let k = 0; k < a.length; k++) a[k] = z[k]! >= 0 ? 1 : 0;
-      for (let r = 0; r < rows; r++) {
-        let norm = 0;
-        if (p.regime === 'tied') for (let b = 0; b < d; b++) norm += W[(r0 + r) * d + b]! ** 2;
-        else for (let b = 0; b < d; b++) norm += V[b * m + r0 + r]! ** 2;
-        c[r] = (norm / d) * wts.enc;
-      }
-      gramUpperAdd(enc, n, 0, n, a, rows, c.subarray(0, rows));
+      gramUpperAdd(enc, n, 0, n, a, rows, c!.subarray(r0, r0 + rows));
     }
     if (dec !== null) {
-      for (let k = 0; k < z.length; k++) if (!(z[k]! > 0)) z[k] = 0;
+      for (let k = 0; k < z.length; k++) z[k] = z[k]! > 0 ? z[k]! : 0;
       gramUpperAdd(dec, n, 0, n, z, rows);
     }
   }
