@@ -77,6 +77,23 @@ function activeSet(Z: Float64Array, r: number, n: number, out: Int32Array): numb
 }
 
 /**
+ * Calls `visit(z, r0, rows)` for the hidden units r0 … r0 + rows − 1, NTK_ROWS at a time, with z = their rows of
+ * Z = W X ([rows, n], by the blocked product; the visitor may overwrite it).
+ */
+function forUnitBlocks(p: NtkInput, visit: (z: Float64Array, r0: number, rows: number) => void): void {
+  const { d, n, m, W } = p;
+  const Xt = transpose(p.X, d, n);
+  const Z = new Float64Array(Math.min(NTK_ROWS, m) * n);
+  for (let r0 = 0; r0 < m; r0 += NTK_ROWS) {
+    const rows = Math.min(NTK_ROWS, m - r0);
+    const z = Z.subarray(0, rows * n);
+    z.fill(0);
+    gemmNTAdd({ x: z, at: 0, ld: n }, { x: W, at: r0 * d, ld: d }, { x: Xt, at: 0, ld: d }, rows, n, d);
+    visit(z, r0, rows);
+  }
+}
+
+/**
  * c_r = weight·‖v_r‖²/d for every hidden unit r (tied: ‖w_r‖²/d), each sum over the outputs in order; V's columns
  * summed by rows of V (contiguous), not one strided column at a time.
  */
@@ -101,7 +118,7 @@ function unitWeights(p: NtkInput, weight: number): Float64Array {
  */
 export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
   checkInput('tracedEmpiricalNtk', p);
-  const { d, n, m, W } = p;
+  const { d, n, m } = p;
   const s2 = p.scale * p.scale;
   const wts = regimeBlockWeights(p.regime, p.etaW, p.etaV);
   const decWeight = p.regime === 'tied' ? 1 + 2 / d : wts.dec;
@@ -109,15 +126,9 @@ export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
   // the block's Z = W_block X, then its activations and features through the Gram kernel.
   const enc = wts.enc !== 0 ? new Float64Array(n * n) : null;
   const dec = decWeight !== 0 ? new Float64Array(n * n) : null;
-  const Xt = transpose(p.X, d, n);
-  const Z = new Float64Array(NTK_ROWS * n);
-  const A = enc === null ? null : new Float64Array(NTK_ROWS * n);
+  const A = enc === null ? null : new Float64Array(Math.min(NTK_ROWS, m) * n);
   const c = enc === null ? null : unitWeights(p, wts.enc);
-  for (let r0 = 0; r0 < m; r0 += NTK_ROWS) {
-    const rows = Math.min(NTK_ROWS, m - r0);
-    const z = Z.subarray(0, rows * n);
-    z.fill(0);
-    gemmNTAdd({ x: z, at: 0, ld: n }, { x: W, at: r0 * d, ld: d }, { x: Xt, at: 0, ld: d }, rows, n, d);
+  forUnitBlocks(p, (z, r0, rows) => {
     if (enc !== null) {
       const a = A!.subarray(0, rows * n);
       for (let k = 0; k < a.length; k++) a[k] = z[k]! >= 0 ? 1 : 0;
@@ -127,7 +138,7 @@ export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
       for (let k = 0; k < z.length; k++) z[k] = z[k]! > 0 ? z[k]! : 0;
       gramUpperAdd(dec, n, 0, n, z, rows);
     }
-  }
+  });
   const XtX = enc === null ? null : inputGram(p.X, d, n);
   const K = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -165,52 +176,37 @@ export function fullEmpiricalNtk(p: NtkInput, memoryLimitMiB: number): Float64Ar
   const s2 = p.scale * p.scale;
   const wts = regimeBlockWeights(p.regime, p.etaW, p.etaV);
   const tied = p.regime === 'tied';
-  const Z = preactivations(p);
   const K = new Float64Array(N * N);
-  const act = new Int32Array(n);
-  const vr = new Float64Array(d);
-  if (wts.enc !== 0) {
-    for (let r = 0; r < m; r++) {
-      if (tied) for (let a = 0; a < d; a++) vr[a] = W[r * d + a]!;
-      else for (let a = 0; a < d; a++) vr[a] = V[a * m + r]!;
-      const k = activeSet(Z, r, n, act);
-      if (k === 0) continue;
-      for (let a = 0; a < d; a++) {
-        const va = vr[a]! * wts.enc;
-        if (va === 0) continue;
-        for (let u = 0; u < k; u++) {
-          const rowBase = (a * n + act[u]!) * N;
-          // Upper triangle in (b, j) ≥ (a, i): same output a from u on, later outputs all active j.
-          for (let v = u; v < k; v++) K[rowBase + a * n + act[v]!]! += va * vr[a]!;
-          for (let b = a + 1; b < d; b++) {
-            const c = va * vr[b]!;
-            if (c === 0) continue;
-            const base = rowBase + b * n;
-            for (let v = 0; v < k; v++) K[base + act[v]!]! += c;
-          }
+  const decWeight = tied ? 1 : wts.dec;
+  const G = decWeight !== 0 ? new Float64Array(n * n) : null;
+  // Per block of hidden units: H^W's factor Bt[r, (a, i)] = v_ra·A_ri (tied: w_ra) into K's upper triangle, σ's
+  // rows into G = SᵀS, both by the Gram kernel.
+  const Bt = wts.enc !== 0 ? new Float64Array(Math.min(NTK_ROWS, m) * N) : null;
+  forUnitBlocks(p, (z, r0, rows) => {
+    if (Bt !== null) {
+      const bt = Bt.subarray(0, rows * N);
+      for (let r = 0; r < rows; r++) {
+        for (let a = 0; a < d; a++) {
+          const v = tied ? W[(r0 + r) * d + a]! : V[a * m + r0 + r]!;
+          const o = r * N + a * n;
+          for (let i = 0; i < n; i++) bt[o + i] = z[r * n + i]! >= 0 ? v : 0;
         }
       }
+      gramUpperAdd(K, N, 0, N, bt, rows);
     }
+    if (G !== null) {
+      for (let k = 0; k < z.length; k++) z[k] = z[k]! > 0 ? z[k]! : 0;
+      gramUpperAdd(G, n, 0, n, z, rows);
+    }
+  });
+  if (Bt !== null) {
     const XtX = inputGram(X, d, n);
     for (let p1 = 0; p1 < N; p1++) {
       const i = p1 % n;
-      for (let p2 = p1; p2 < N; p2++) K[p1 * N + p2]! *= XtX[i * n + (p2 % n)]!;
+      for (let p2 = p1; p2 < N; p2++) K[p1 * N + p2] = wts.enc * K[p1 * N + p2]! * XtX[i * n + (p2 % n)]!;
     }
   }
-  const decWeight = tied ? 1 : wts.dec;
-  if (decWeight !== 0) {
-    const G = new Float64Array(n * n);
-    for (let r = 0; r < m; r++) {
-      const zr = r * n;
-      for (let i = 0; i < n; i++) {
-        const si = Z[zr + i]!;
-        if (si <= 0) continue;
-        for (let j = i; j < n; j++) {
-          const sj = Z[zr + j]!;
-          if (sj > 0) G[i * n + j]! += si * sj;
-        }
-      }
-    }
+  if (G !== null) {
     for (let a = 0; a < d; a++) {
       for (let i = 0; i < n; i++) {
         const rowBase = (a * n + i) * N + a * n;
@@ -219,6 +215,8 @@ export function fullEmpiricalNtk(p: NtkInput, memoryLimitMiB: number): Float64Ar
     }
   }
   if (tied) {
+    const Z = preactivations(p);
+    const act = new Int32Array(n);
     // C_b[i,j] = Σ_r W_rb S_ri A_rj, stored [d][n][n].
     const C = new Float64Array(d * n * n);
     for (let r = 0; r < m; r++) {
