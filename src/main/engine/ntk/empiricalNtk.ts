@@ -10,7 +10,7 @@ import { initParams } from '../autoencoder/init';
 import { checkShape, outputScale } from '../autoencoder/model';
 import { assertFits, matrixBytes } from '../memory';
 import { createRng, STREAMS } from '../random';
-import { gemmNT, gemmNTAdd, gramUpperAdd, mirrorUpperToLower, transpose } from '../linalg';
+import { gemmNTAdd, gramUpperAdd, mirrorUpperToLower, transpose } from '../linalg';
 
 /** Hidden units per block of {@link tracedEmpiricalNtk}'s products (its Z block [NTK_ROWS, n] stays a few MB). */
 const NTK_ROWS = 256;
@@ -55,25 +55,12 @@ function checkInput(fn: string, p: NtkInput): void {
   checkShape(fn, 'V', p.V, p.d, p.m);
 }
 
-/** Pre-activations Z = WX [m, n], by the register-blocked product. */
-function preactivations(p: NtkInput): Float64Array {
-  return gemmNT(p.W, transpose(p.X, p.d, p.n), p.m, p.n, p.d);
-}
-
 /** XᵀX [n, n], by the Gram kernel, mirrored. */
 function inputGram(X: Float64Array, d: number, n: number): Float64Array {
   const G = new Float64Array(n * n);
   gramUpperAdd(G, n, 0, n, X, d);
   mirrorUpperToLower(G, n);
   return G;
-}
-
-/** Indices i with A[r,i] = 1[Z[r,i] ≥ 0], for one neuron r, written into `out`; returns how many. */
-function activeSet(Z: Float64Array, r: number, n: number, out: Int32Array): number {
-  let k = 0;
-  const zr = r * n;
-  for (let i = 0; i < n; i++) if (Z[zr + i]! >= 0) out[k++] = i;
-  return k;
 }
 
 /**
@@ -152,6 +139,31 @@ export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
   return K;
 }
 
+/** One block of hidden units' share of the tied cross term's C_b (see {@link fullEmpiricalNtk}), z = the block's Z. */
+function crossTermBlock(
+  C: Float64Array,
+  Pb: Float64Array,
+  Q: Float64Array,
+  z: Float64Array,
+  W: Float64Array,
+  r0: number,
+  rows: number,
+  n: number,
+  d: number,
+): void {
+  for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) Q[i * rows + r] = z[r * n + i]! >= 0 ? 1 : 0;
+  for (let b = 0; b < d; b++) {
+    for (let r = 0; r < rows; r++) {
+      const w = W[(r0 + r) * d + b]!;
+      for (let i = 0; i < n; i++) {
+        const zi = z[r * n + i]!;
+        Pb[i * rows + r] = zi > 0 ? w * zi : 0;
+      }
+    }
+    gemmNTAdd({ x: C, at: b * n * n, ld: n }, { x: Pb, at: 0, ld: rows }, { x: Q, at: 0, ld: rows }, n, n, rows);
+  }
+}
+
 /** Bytes of the full nd×nd empirical NTK (float64), for the up-front refusal. */
 export function fullNtkBytes(n: number, d: number): number {
   return matrixBytes(n * d, n * d);
@@ -182,6 +194,11 @@ export function fullEmpiricalNtk(p: NtkInput, memoryLimitMiB: number): Float64Ar
   // Per block of hidden units: H^W's factor Bt[r, (a, i)] = v_ra·A_ri (tied: w_ra) into K's upper triangle, σ's
   // rows into G = SᵀS, both by the Gram kernel.
   const Bt = wts.enc !== 0 ? new Float64Array(Math.min(NTK_ROWS, m) * N) : null;
+  // Tied: C_b[i,j] = Σ_r W_rb S_ri A_rj, stored [d][n][n]; per block, d products C_b += P_b Qᵀ with
+  // P_b[i, r] = W_rb·S_ri and Q[j, r] = A_rj ([n, rows] each).
+  const C = tied ? new Float64Array(d * n * n) : null;
+  const Q = tied ? new Float64Array(n * Math.min(NTK_ROWS, m)) : null;
+  const Pb = tied ? new Float64Array(n * Math.min(NTK_ROWS, m)) : null;
   forUnitBlocks(p, (z, r0, rows) => {
     if (Bt !== null) {
       const bt = Bt.subarray(0, rows * N);
@@ -194,6 +211,7 @@ export function fullEmpiricalNtk(p: NtkInput, memoryLimitMiB: number): Float64Ar
       }
       gramUpperAdd(K, N, 0, N, bt, rows);
     }
+    if (C !== null) crossTermBlock(C, Pb!, Q!, z, W, r0, rows, n, d);
     if (G !== null) {
       for (let k = 0; k < z.length; k++) z[k] = z[k]! > 0 ? z[k]! : 0;
       gramUpperAdd(G, n, 0, n, z, rows);
@@ -214,26 +232,7 @@ export function fullEmpiricalNtk(p: NtkInput, memoryLimitMiB: number): Float64Ar
       }
     }
   }
-  if (tied) {
-    const Z = preactivations(p);
-    const act = new Int32Array(n);
-    // C_b[i,j] = Σ_r W_rb S_ri A_rj, stored [d][n][n].
-    const C = new Float64Array(d * n * n);
-    for (let r = 0; r < m; r++) {
-      const k = activeSet(Z, r, n, act);
-      if (k === 0) continue;
-      const zr = r * n;
-      for (let i = 0; i < n; i++) {
-        const si = Z[zr + i]!;
-        if (si <= 0) continue;
-        for (let b = 0; b < d; b++) {
-          const c = W[r * d + b]! * si;
-          if (c === 0) continue;
-          const base = (b * n + i) * n;
-          for (let v = 0; v < k; v++) C[base + act[v]!]! += c;
-        }
-      }
-    }
+  if (C !== null) {
     // K[(a,i),(b,j)] += T[(a,i),(b,j)] + T[(b,j),(a,i)] = x_j[a] C_b[i,j] + x_i[b] C_a[j,i], upper triangle only.
     for (let a = 0; a < d; a++) {
       for (let i = 0; i < n; i++) {
