@@ -12,7 +12,7 @@ import { assertFits, matrixBytes } from '../memory';
 import { createRng, STREAMS } from '../random';
 import { gemmNTAdd, gramUpperAdd, mirrorUpperToLower, transpose } from '../linalg';
 
-/** Hidden units per block of {@link tracedEmpiricalNtk}'s products (its Z block [NTK_ROWS, n] stays a few MB). */
+/** Hidden units per block of the empirical kernels' products (a block's Z [NTK_ROWS, n] stays a few MB): {@link forUnitBlocks}. */
 const NTK_ROWS = 256;
 
 /** The network and data an empirical NTK is evaluated at. */
