@@ -12,7 +12,7 @@ import { assertFits, matrixBytes } from '../memory';
 import { createRng, STREAMS } from '../random';
 import { gemmNTAdd, gramUpperAdd, mirrorUpperToLower, transpose } from '../linalg';
 
-/** Hidden units per block of the empirical kernels' products (a block's Z [NTK_ROWS, n] stays a few MB): {@link forUnitBlocks}. */
+/** Hidden units per block of {@link forPreactivationBlocks} (a block's Z [NTK_ROWS, n] stays a few MB). */
 const NTK_ROWS = 256;
 
 /** The network and data an empirical NTK is evaluated at. */
@@ -64,12 +64,20 @@ function inputGram(X: Float64Array, d: number, n: number): Float64Array {
 }
 
 /**
- * Calls `visit(z, r0, rows)` for the hidden units r0 … r0 + rows − 1, NTK_ROWS at a time, with z = their rows of
- * Z = W X ([rows, n], by the blocked product; the visitor may overwrite it).
+ * Calls `visit(z, r0, rows)` for the hidden units r0 … r0 + rows − 1, {@link NTK_ROWS} at a time, with z = their
+ * rows of the pre-activations Z = W X ([rows, n], by the blocked product, the same bit for bit as gemmNT; the
+ * visitor may overwrite it). W [m, d], X [d, n]. The empirical kernels and the tracker's float64 activation
+ * pattern read Z this way, never all of it at once.
  */
-function forUnitBlocks(p: NtkInput, visit: (z: Float64Array, r0: number, rows: number) => void): void {
-  const { d, n, m, W } = p;
-  const Xt = transpose(p.X, d, n);
+export function forPreactivationBlocks(
+  W: Float64Array,
+  X: Float64Array,
+  d: number,
+  n: number,
+  m: number,
+  visit: (z: Float64Array, r0: number, rows: number) => void,
+): void {
+  const Xt = transpose(X, d, n);
   const Z = new Float64Array(Math.min(NTK_ROWS, m) * n);
   for (let r0 = 0; r0 < m; r0 += NTK_ROWS) {
     const rows = Math.min(NTK_ROWS, m - r0);
@@ -78,6 +86,12 @@ function forUnitBlocks(p: NtkInput, visit: (z: Float64Array, r0: number, rows: n
     gemmNTAdd({ x: z, at: 0, ld: n }, { x: W, at: r0 * d, ld: d }, { x: Xt, at: 0, ld: d }, rows, n, d);
     visit(z, r0, rows);
   }
+}
+
+/** G [n, n] += SᵀS on the upper triangle for a block's features S = σ(z) [rows, n], z overwritten by S. */
+function addFeatureGram(G: Float64Array, z: Float64Array, n: number, rows: number): void {
+  for (let k = 0; k < z.length; k++) z[k] = z[k]! > 0 ? z[k]! : 0;
+  gramUpperAdd(G, n, 0, n, z, rows);
 }
 
 /**
@@ -115,16 +129,13 @@ export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
   const dec = decWeight !== 0 ? new Float64Array(n * n) : null;
   const A = enc === null ? null : new Float64Array(Math.min(NTK_ROWS, m) * n);
   const c = enc === null ? null : unitWeights(p, wts.enc);
-  forUnitBlocks(p, (z, r0, rows) => {
+  forPreactivationBlocks(p.W, p.X, d, n, m, (z, r0, rows) => {
     if (enc !== null) {
       const a = A!.subarray(0, rows * n);
       for (let k = 0; k < a.length; k++) a[k] = z[k]! >= 0 ? 1 : 0;
       gramUpperAdd(enc, n, 0, n, a, rows, c!.subarray(r0, r0 + rows));
     }
-    if (dec !== null) {
-      for (let k = 0; k < z.length; k++) z[k] = z[k]! > 0 ? z[k]! : 0;
-      gramUpperAdd(dec, n, 0, n, z, rows);
-    }
+    if (dec !== null) addFeatureGram(dec, z, n, rows);
   });
   const XtX = enc === null ? null : inputGram(p.X, d, n);
   const K = new Float64Array(n * n);
@@ -199,7 +210,7 @@ export function fullEmpiricalNtk(p: NtkInput, memoryLimitMiB: number): Float64Ar
   const C = tied ? new Float64Array(d * n * n) : null;
   const Q = tied ? new Float64Array(n * Math.min(NTK_ROWS, m)) : null;
   const Pb = tied ? new Float64Array(n * Math.min(NTK_ROWS, m)) : null;
-  forUnitBlocks(p, (z, r0, rows) => {
+  forPreactivationBlocks(p.W, p.X, d, n, m, (z, r0, rows) => {
     if (Bt !== null) {
       const bt = Bt.subarray(0, rows * N);
       for (let r = 0; r < rows; r++) {
@@ -212,10 +223,7 @@ export function fullEmpiricalNtk(p: NtkInput, memoryLimitMiB: number): Float64Ar
       gramUpperAdd(K, N, 0, N, bt, rows);
     }
     if (C !== null) crossTermBlock(C, Pb!, Q!, z, W, r0, rows, n, d);
-    if (G !== null) {
-      for (let k = 0; k < z.length; k++) z[k] = z[k]! > 0 ? z[k]! : 0;
-      gramUpperAdd(G, n, 0, n, z, rows);
-    }
+    if (G !== null) addFeatureGram(G, z, n, rows);
   });
   if (Bt !== null) {
     const XtX = inputGram(X, d, n);

@@ -10,7 +10,8 @@ import type { TrackedMetrics } from '../../../shared/run/format';
 import type { Trainer } from '../backends/types';
 import type { Dataset } from '../datasets';
 import { lossOf } from '../autoencoder/model';
-import { gemmNT, matmulFast, releaseIdleKernels, transpose } from '../linalg';
+import { matmulFast, releaseIdleKernels } from '../linalg';
+import { forPreactivationBlocks } from '../ntk/empiricalNtk';
 import type { LinearizedModel } from '../theory';
 import { patternStats } from './collapse';
 import { buildPreview } from './preview';
@@ -32,8 +33,6 @@ import {
 export const SPECTRUM_MAX_N = 500;
 /** Bins of the neuron-movement histogram. */
 export const HISTOGRAM_BINS = 20;
-/** Rows of W per blocked product in {@link activationPatternF64} (a [rows, n] block of W X stays small). */
-const PATTERN_ROWS = 256;
 
 /** What the tracker needs to know about the run, once. */
 export interface TrackerContext {
@@ -391,17 +390,14 @@ async function activationPattern(trainer: Trainer, W: Float64Array, X: Float64Ar
   return activationPatternF64(W, X, d, n, m);
 }
 
-/** {@link activationPattern} in float64: W X in blocks of rows of W by the register-blocked gemmNT. */
+/** {@link activationPattern} in float64: W X in blocks of rows of W ({@link forPreactivationBlocks}). */
 export function activationPatternF64(W: Float64Array, X: Float64Array, d: number, n: number, m: number): Uint8Array {
   const A = new Uint8Array(n * m);
-  const Xt = transpose(X, d, n);
-  for (let r0 = 0; r0 < m; r0 += PATTERN_ROWS) {
-    const rows = Math.min(PATTERN_ROWS, m - r0);
-    const Z = gemmNT(W.subarray(r0 * d, (r0 + rows) * d), Xt, rows, n, d); // [rows, n]
+  forPreactivationBlocks(W, X, d, n, m, (Z, r0, rows) => {
     for (let r = 0; r < rows; r++) {
       const o = r * n;
       for (let i = 0; i < n; i++) A[i * m + r0 + r] = Z[o + i]! >= 0 ? 1 : 0;
     }
-  }
+  });
   return A;
 }
