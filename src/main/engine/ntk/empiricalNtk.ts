@@ -119,16 +119,53 @@ function unitWeights(p: NtkInput, weight: number): Float64Array {
  */
 export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
   checkInput('tracedEmpiricalNtk', p);
-  const { d, n, m } = p;
-  const s2 = p.scale * p.scale;
   const wts = regimeBlockWeights(p.regime, p.etaW, p.etaV);
-  const decWeight = p.regime === 'tied' ? 1 + 2 / d : wts.dec;
-  // Upper triangles of Σ_r c_r A_r A_rᵀ (c_r = ‖v_r‖²/d, tied ‖w_r‖²/d) and of SᵀS, NTK_ROWS hidden units at a time:
-  // the block's Z = W_block X, then its activations and features through the Gram kernel.
-  const enc = wts.enc !== 0 ? new Float64Array(n * n) : null;
+  const decWeight = p.regime === 'tied' ? 1 + 2 / p.d : wts.dec;
+  return combineTraced(tracedParts(p, wts.enc, decWeight), p.n, p.scale * p.scale, decWeight);
+}
+
+/** The untied regimes whose traced kernels {@link tracedEmpiricalNtks} forms from one pass. */
+export type UntiedRegime = 'weak' | 'decoder' | 'joint';
+
+/**
+ * The traced empirical NTKs of several untied regimes (η_V = η_W) at the same network, from one pass over the
+ * hidden units (E2 compares all three with their limits): each the same bit for bit as
+ * {@link tracedEmpiricalNtk} of that regime, at the cost of one joint kernel instead of one per regime.
+ */
+export function tracedEmpiricalNtks(p: Omit<NtkInput, 'regime' | 'etaW' | 'etaV'>, regimes: readonly UntiedRegime[]): Map<UntiedRegime, Float64Array> {
+  const q: NtkInput = { ...p, regime: 'joint' };
+  checkInput('tracedEmpiricalNtks', q);
+  const wantEnc = regimes.some((r) => r !== 'decoder');
+  const wantDec = regimes.some((r) => r !== 'weak');
+  const parts = tracedParts(q, wantEnc ? 1 : 0, wantDec ? 1 : 0);
+  const s2 = p.scale * p.scale;
+  const out = new Map<UntiedRegime, Float64Array>();
+  for (const r of regimes) {
+    if (out.has(r)) continue;
+    const w = regimeBlockWeights(r);
+    out.set(r, combineTraced({ enc: w.enc !== 0 ? parts.enc : null, dec: w.dec !== 0 ? parts.dec : null, XtX: parts.XtX }, p.n, s2, w.dec));
+  }
+  return out;
+}
+
+/** The traced kernel's blocks before scaling: upper triangles of Σ_r c_r A_r A_rᵀ (enc) and SᵀS (dec), and XᵀX. */
+interface TracedParts {
+  enc: Float64Array | null;
+  dec: Float64Array | null;
+  XtX: Float64Array | null;
+}
+
+/**
+ * Upper triangles of Σ_r c_r A_r A_rᵀ (c_r = encWeight·‖v_r‖²/d, tied ‖w_r‖²/d; absent when encWeight is 0) and of
+ * SᵀS (absent when decWeight is 0), NTK_ROWS hidden units at a time: the block's Z = W_block X, then its activations
+ * and features through the Gram kernel; XᵀX with the encoder's block.
+ */
+function tracedParts(p: NtkInput, encWeight: number, decWeight: number): TracedParts {
+  const { d, n, m } = p;
+  const enc = encWeight !== 0 ? new Float64Array(n * n) : null;
   const dec = decWeight !== 0 ? new Float64Array(n * n) : null;
   const A = enc === null ? null : new Float64Array(Math.min(NTK_ROWS, m) * n);
-  const c = enc === null ? null : unitWeights(p, wts.enc);
+  const c = enc === null ? null : unitWeights(p, encWeight);
   forPreactivationBlocks(p.W, p.X, d, n, m, (z, r0, rows) => {
     if (enc !== null) {
       const a = A!.subarray(0, rows * n);
@@ -137,7 +174,12 @@ export function tracedEmpiricalNtk(p: NtkInput): Float64Array {
     }
     if (dec !== null) addFeatureGram(dec, z, n, rows);
   });
-  const XtX = enc === null ? null : inputGram(p.X, d, n);
+  return { enc, dec, XtX: enc === null ? null : inputGram(p.X, d, n) };
+}
+
+/** K = s²(enc ∘ XᵀX + decWeight·dec) [n, n], symmetric, from the upper triangles of {@link tracedParts}. */
+function combineTraced(parts: TracedParts, n: number, s2: number, decWeight: number): Float64Array {
+  const { enc, dec, XtX } = parts;
   const K = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {

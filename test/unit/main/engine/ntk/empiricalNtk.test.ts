@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { empiricalNtk, empiricalNtkMean, fullEmpiricalNtk, tracedEmpiricalNtk, type NtkInput } from '../../../../../src/main/engine/ntk/empiricalNtk';
+import {
+  empiricalNtk,
+  empiricalNtkMean,
+  fullEmpiricalNtk,
+  tracedEmpiricalNtk,
+  tracedEmpiricalNtks,
+  type NtkInput,
+} from '../../../../../src/main/engine/ntk/empiricalNtk';
 import { initParams } from '../../../../../src/main/engine/autoencoder/init';
 import { forward, outputScale } from '../../../../../src/main/engine/autoencoder/model';
 import { infiniteKernel } from '../../../../../src/main/engine/ntk/infiniteKernels';
@@ -155,6 +162,35 @@ describe('fullEmpiricalNtk()', () => {
     expect(caught).toBeInstanceOf(WorkbenchException);
     expect((caught as WorkbenchException).code).toBe('too-large');
     expect((caught as WorkbenchException).message).toMatch(/full empirical NTK \(nd×nd\) needs ~\d+ MiB/);
+  });
+});
+
+describe('tracedEmpiricalNtks()', () => {
+  it('gives each untied regime the same kernel bit for bit as tracedEmpiricalNtk, from one pass (m = 600: blocks of hidden units)', () => {
+    const { regime: _r, ...net } = network('joint', 31, 4, 13, 600);
+    const all = tracedEmpiricalNtks(net, ['weak', 'decoder', 'joint']);
+    expect([...all.keys()]).toEqual(['weak', 'decoder', 'joint']);
+    for (const regime of ['weak', 'decoder', 'joint'] as const) {
+      const one = tracedEmpiricalNtk({ ...net, regime });
+      expect(Array.from(all.get(regime)!)).toEqual(Array.from(one));
+      // A subset computes only the blocks it needs and gives the same kernels again.
+      expect(Array.from(tracedEmpiricalNtks(net, [regime]).get(regime)!)).toEqual(Array.from(one));
+    }
+    // The regimes differ: weak + decoder = joint (η_V = η_W), to round-off, and neither block is zero.
+    const w = all.get('weak')!;
+    const dv = all.get('decoder')!;
+    expect(
+      relativeDifference(
+        w.map((x, k) => x + dv[k]!),
+        all.get('joint')!,
+      ),
+    ).toBeLessThan(ROUNDOFF_REL);
+    expect(Math.min(...w.map(Math.abs).filter((_, k) => k % 14 === 0), ...dv.map(Math.abs).filter((_, k) => k % 14 === 0))).toBeGreaterThan(0);
+  });
+
+  it('refuses mis-shaped parameters by name', () => {
+    const { regime: _r, ...net } = network('joint', 3);
+    expect(() => tracedEmpiricalNtks({ ...net, W: net.W.subarray(1) }, ['weak'])).toThrow(/tracedEmpiricalNtks.*W/);
   });
 });
 
