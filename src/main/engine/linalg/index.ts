@@ -13,7 +13,7 @@ export { gramUpperAdd } from './syr2k';
 export { mirrorUpperToLower } from './householderTridiagonal';
 export { symmetricEigen, type EigResult, type SymmetricEigenOptions } from './symmetricEigen';
 export { extremeEigen, type ExtremeEigenDiagnostics, type ExtremeEigenOptions, type ExtremeEigenResult, type SymOperator } from './extremeEigen';
-export { FULL_EIG_MAX_N, largestEigenvalue } from './largestEigenvalue';
+export { FULL_EIG_MAX_N, largestEigenvalue, spectralNormOfValues, symmetricSpectralNorm } from './largestEigenvalue';
 export type { AbortFlag, EigDiagnostics } from './diagnostics';
 export { installSymvThreads, setSymvHelperScript, setSymvThreads, type HelperSpawner, type HelperThread } from './symvThreads';
 export { isSymvHelperData, type SymvHelperData, type SymvMemoryMessage } from './symvRows';

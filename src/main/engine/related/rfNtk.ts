@@ -10,7 +10,7 @@
  *                signs, r_j, q_j uniform indices — applied to z and x separately, never forming z ⊗ x.
  * Layouts: X [d, n] (columns are points), features [D, n].
  */
-import { gramUpperAdd, matmulTransA, mirrorUpperToLower, symmetricEigen } from '../linalg';
+import { gramUpperAdd, matmulTransA, mirrorUpperToLower, spectralNormOfValues, symmetricEigen, symmetricSpectralNorm } from '../linalg';
 import { WorkbenchException } from '../../../shared/api/result';
 import type { MeanStd, RfSweep, RfSweepRow } from '../../../shared/related/results';
 import { infiniteKernels } from '../ntk/infiniteKernels';
@@ -216,12 +216,6 @@ export function rfNtkGram(X: Float64Array, d: number, n: number, o: RfOptions, Y
   return { gram: matmulTransA(fx, map.apply(Y, m), map.dim, n, m), dim: map.dim };
 }
 
-/** ‖A‖₂ of a symmetric matrix [n, n] (largest |λ|). */
-export function spectralNorm(A: Float64Array, n: number): number {
-  const v = symmetricEigen(A, n).values;
-  return Math.max(Math.abs(v[0]!), Math.abs(v[n - 1]!));
-}
-
 /** Options of {@link rfSweep}: the feature sizes, sketch and repetitions. */
 export interface RfSweepOptions {
   m0s: number[];
@@ -266,8 +260,10 @@ export function rfSweep(X: Float64Array, d: number, n: number, o: RfSweepOptions
   const theta = new Float64Array(n * n);
   for (let i = 0; i < theta.length; i++) theta[i] = enc[i]! + dec[i]!;
   const exactMs = now ? clock() - t0 : null;
-  const thetaNorm = spectralNorm(theta, n);
-  const lambdaMinExact = symmetricEigen(theta, n).values[0]!;
+  // One decomposition of Θ for its norm and its smallest eigenvalue.
+  const thetaValues = symmetricEigen(theta, n).values;
+  const thetaNorm = spectralNormOfValues(thetaValues);
+  const lambdaMinExact = thetaValues[0]!;
 
   const nTr = n - o.nTest;
   const split = (K: Float64Array): { train: Float64Array; cross: Float64Array } => {
@@ -304,7 +300,7 @@ export function rfSweep(X: Float64Array, d: number, n: number, o: RfSweepOptions
       D = dim;
       const diff = new Float64Array(n * n);
       for (let i = 0; i < diff.length; i++) diff[i] = gram[i]! - theta[i]!;
-      rel.push(spectralNorm(diff, n) / thetaNorm);
+      rel.push(symmetricSpectralNorm(diff, n) / thetaNorm);
       const lm = symmetricEigen(gram, n).values[0]!;
       lmin.push(Math.abs(lm - lambdaMinExact) / Math.abs(lambdaMinExact));
       if (exactPred) {

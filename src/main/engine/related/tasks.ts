@@ -4,7 +4,7 @@
  * structured-cloned data and are parsed here with the shared schemas (src/shared/related/schema.ts);
  * matrices go back as row arrays. Large matrices are refused up front with their memory estimate.
  */
-import { symmetricEigen } from '../linalg';
+import { spectralNormOfValues, symmetricEigen, symmetricSpectralNorm } from '../linalg';
 import type { z } from 'zod';
 import { WorkbenchException } from '../../../shared/api/result';
 import {
@@ -28,7 +28,7 @@ import { jacotKernels } from './jacot';
 import { inputCount, kernelInput, kernelMatrix, sequenceInput, vectorInput, type KernelInput } from './kernels';
 import { fitKernelRegression } from './kernelRegression';
 import { krrVersusNetwork } from './krrNetwork';
-import { rfNtkGram, rfSweep, spectralNorm } from './rfNtk';
+import { rfNtkGram, rfSweep } from './rfNtk';
 import { rntkKernels } from './rntk';
 import { sequenceLengths, sequencesToArrays } from './sequences';
 import { sequenceStudy } from './sequenceStudy';
@@ -184,6 +184,8 @@ export async function runRelatedTask(task: RelatedTask, raw: unknown): Promise<u
       const { enc, dec } = infiniteKernels(X, d, n);
       const exact = enc.map((v, i) => v + dec[i]!);
       const diff = gram.map((v, i) => v - exact[i]!);
+      // One decomposition of the exact kernel for its norm and its smallest eigenvalue.
+      const exactValues = symmetricEigen(exact, n).values;
       return {
         ntk: rows(gram, n, n),
         exact: rows(exact, n, n),
@@ -195,9 +197,9 @@ export async function runRelatedTask(task: RelatedTask, raw: unknown): Promise<u
         sketch: a.sketch,
         sketchDim: a.sketch === 'none' ? null : dim - m1,
         seed: a.seed,
-        relativeSpectralError: spectralNorm(diff, n) / spectralNorm(exact, n),
+        relativeSpectralError: symmetricSpectralNorm(diff, n) / spectralNormOfValues(exactValues),
         lambdaMin: symmetricEigen(gram, n).values[0]!,
-        lambdaMinExact: symmetricEigen(exact, n).values[0]!,
+        lambdaMinExact: exactValues[0]!,
       };
     }
     case 'rf-sweep': {
