@@ -59,8 +59,7 @@ export function syr2kUpperInMemory(
   }
   if (m === 0 || k === 0) return;
   const kk = 2 * k;
-  const blocks = Math.ceil(m / MR);
-  const panel = blocks * kk * MR;
+  const panel = Math.ceil(m / MR) * kk * MR;
   const qAt = roomAt + panel;
   const tileAt = qAt + panel;
   const pk = mem.subarray(roomAt, qAt);
@@ -70,28 +69,39 @@ export function syr2kUpperInMemory(
   packPair(pk, qk, v, w, m, k);
   const tiles = tilesOnMemory(memory);
   const stride = kk * MR * 8;
-  const full = Math.floor(m / MR);
+  forUpperTileRuns(m, (ib, jb0, count, full) => {
+    const p = roomAt * 8 + ib * stride;
+    const q = qAt * 8 + jb0 * stride;
+    if (full) tiles(p, q, kk, ((r0 + ib * MR) * ldc + r0 + jb0 * MR) * 8, count, MR * 8, ldc * 8, 1);
+    else {
+      tiles(p, q, kk, tileAt * 8, 1, 128, 32, 0);
+      subtractTile(mem, ldc, r0, m, ib * MR, jb0 * MR, mem, tileAt);
+    }
+  });
+}
+
+/**
+ * The upper triangle's 4×4 tiles of an m-row block in the order of the rank-k kernels: NC columns at a time (the
+ * packed panel of Q stays in cache), every block row ib up to the cache block's end. `run(ib, jb0, count, full)`
+ * gets consecutive tiles jb0 … jb0 + count − 1 of row ib: the diagonal tile and a ragged last tile alone
+ * (full = false: only some of their entries are C's), the full tiles strictly above the diagonal between them as
+ * one run (full = true).
+ */
+function forUpperTileRuns(m: number, run: (ib: number, jb0: number, count: number, full: boolean) => void): void {
+  const blocks = Math.ceil(m / MR);
+  const fullBlocks = Math.floor(m / MR);
   const ncBlocks = NC / MR;
   for (let jc = 0; jc < blocks; jc += ncBlocks) {
     const jcEnd = Math.min(blocks, jc + ncBlocks);
     for (let ib = 0; ib < jcEnd; ib++) {
-      const p = roomAt * 8 + ib * stride;
-      const i0 = ib * MR;
       let jb = Math.max(ib, jc);
-      if (jb === ib) {
-        tiles(p, qAt * 8 + jb * stride, kk, tileAt * 8, 1, 128, 32, 0);
-        subtractTile(mem, ldc, r0, m, i0, jb * MR, mem, tileAt);
-        jb++;
-      }
-      const jEnd = Math.min(jcEnd, full);
+      if (jb === ib) run(ib, jb++, 1, false);
+      const jEnd = Math.min(jcEnd, fullBlocks);
       if (jEnd > jb) {
-        tiles(p, qAt * 8 + jb * stride, kk, ((r0 + i0) * ldc + r0 + jb * MR) * 8, jEnd - jb, MR * 8, ldc * 8, 1);
+        run(ib, jb, jEnd - jb, true);
         jb = jEnd;
       }
-      if (jb < jcEnd) {
-        tiles(p, qAt * 8 + jb * stride, kk, tileAt * 8, 1, 128, 32, 0);
-        subtractTile(mem, ldc, r0, m, i0, jb * MR, mem, tileAt);
-      }
+      if (jb < jcEnd) run(ib, jb, 1, false);
     }
   }
 }
@@ -239,7 +249,7 @@ function kernelUpper(c: Float64Array, ldc: number, r0: number, m: number, pk: Fl
   if ((blocks * (blocks + 1)) / 2 >= SIMD_MIN_TILES) {
     const simd = createTileKernel();
     try {
-      kernelUpperSimd(c, ldc, r0, m, simd.load(pk, qk, kk, blocks), blocks);
+      kernelUpperSimd(c, ldc, r0, m, simd.load(pk, qk, kk, blocks));
     } finally {
       simd.release();
     }
@@ -344,31 +354,24 @@ function kernelUpper(c: Float64Array, ldc: number, r0: number, m: number, pk: Fl
   }
 }
 
-/** {@link kernelUpper} with the tile products from the WebAssembly kernel, NC columns of Q per cache block. */
-function kernelUpperSimd(c: Float64Array, ldc: number, r0: number, m: number, simd: PackedTiles, blocks: number): void {
-  const ncBlocks = NC / MR;
-  for (let jc = 0; jc < blocks; jc += ncBlocks) {
-    const jcEnd = Math.min(blocks, jc + ncBlocks);
-    for (let ib = 0; ib < jcEnd; ib++) {
-      const jb0 = Math.max(ib, jc);
-      const t = simd.rowTiles(ib, jb0, jcEnd - jb0);
-      const i0 = ib * MR;
-      for (let jb = jb0; jb < jcEnd; jb++) {
-        const j0 = jb * MR;
-        const o16 = (jb - jb0) * 16;
-        if (i0 + MR <= m && j0 + MR <= m && jb > ib) {
-          let o = (r0 + i0) * ldc + r0 + j0;
-          for (let r = 0; r < MR; r++, o += ldc) {
-            const tr = o16 + r * MR;
-            c[o] = c[o]! - t[tr]!;
-            c[o + 1] = c[o + 1]! - t[tr + 1]!;
-            c[o + 2] = c[o + 2]! - t[tr + 2]!;
-            c[o + 3] = c[o + 3]! - t[tr + 3]!;
-          }
-        } else {
-          subtractTile(c, ldc, r0, m, i0, j0, t, o16);
-        }
+/** {@link kernelUpper} with the tile products from the WebAssembly kernel, subtracted here. */
+function kernelUpperSimd(c: Float64Array, ldc: number, r0: number, m: number, simd: PackedTiles): void {
+  forUpperTileRuns(m, (ib, jb0, count, full) => {
+    const t = simd.rowTiles(ib, jb0, count);
+    const i0 = ib * MR;
+    if (!full) {
+      subtractTile(c, ldc, r0, m, i0, jb0 * MR, t, 0);
+      return;
+    }
+    for (let u = 0; u < count; u++) {
+      let o = (r0 + i0) * ldc + r0 + (jb0 + u) * MR;
+      for (let r = 0; r < MR; r++, o += ldc) {
+        const tr = u * 16 + r * MR;
+        c[o] = c[o]! - t[tr]!;
+        c[o + 1] = c[o + 1]! - t[tr + 1]!;
+        c[o + 2] = c[o + 2]! - t[tr + 2]!;
+        c[o + 3] = c[o + 3]! - t[tr + 3]!;
       }
     }
-  }
+  });
 }
