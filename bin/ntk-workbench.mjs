@@ -13,7 +13,8 @@ import { rerunWithHugePages } from '../scripts/huge-pages.mjs';
 // `worker` is not among them: its id names its process, and a killed worker must stop at once.
 const HEAVY = new Set(['train', 'experiment', 'sweep', 'ntk', 'serve']);
 const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-if (HEAVY.has(command)) await rerunWithHugePages([fileURLToPath(import.meta.url), ...process.argv.slice(2)]);
+// All but `serve` end with their work: they also keep freed heap for the next step (BATCH_TUNABLES).
+if (HEAVY.has(command)) await rerunWithHugePages([fileURLToPath(import.meta.url), ...process.argv.slice(2)], { batch: command !== 'serve' });
 /** The commands whose first step is to start an engine worker: it starts here, beside the CLI's modules loading. */
 const ENGINE = new Set(['train', 'experiment', 'sweep', 'ntk']);
 

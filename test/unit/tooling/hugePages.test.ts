@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   ARENA_TUNABLE,
+  BATCH_TUNABLES,
   HEAVY_NODE_FLAGS,
   HUGE_PAGES_TUNABLE,
   MALLOC_TUNABLES,
@@ -31,6 +32,19 @@ describe('hugePagesEnv()', () => {
     expect(hugePagesEnv({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' }, 'linux').GLIBC_TUNABLES).toBe(
       `glibc.malloc.tcache_count=0:${HUGE_PAGES_TUNABLE}:${ARENA_TUNABLE}`,
     );
+  });
+
+  it('adds the batch tunables (heap thresholds) only when asked, after the others, keeping a threshold of its own', () => {
+    expect(BATCH_TUNABLES).toEqual(['glibc.malloc.mmap_threshold=33554432', 'glibc.malloc.trim_threshold=268435456']);
+    expect(hugePagesEnv({}, 'linux', { batch: true }).GLIBC_TUNABLES).toBe([...MALLOC_TUNABLES, ...BATCH_TUNABLES].join(':'));
+    expect(hugePagesEnv({}, 'linux', { batch: false }).GLIBC_TUNABLES).toBe(MALLOC_TUNABLES.join(':'));
+    // glibc adjusts both thresholds only while neither is set: one of the user's own keeps ours for the other.
+    expect(hugePagesEnv({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' }, 'linux', { batch: true }).GLIBC_TUNABLES).toBe(
+      `glibc.malloc.mmap_threshold=65536:${HUGE_PAGES_TUNABLE}:${ARENA_TUNABLE}:${BATCH_TUNABLES[1]}`,
+    );
+    expect(withoutHugePages(hugePagesEnv({ PATH: '/bin' }, 'linux', { batch: true }))).toEqual({ PATH: '/bin' });
+    const mac = { PATH: '/bin' };
+    expect(hugePagesEnv(mac, 'darwin', { batch: true })).toBe(mac);
   });
 
   it('leaves the environment alone elsewhere, when turned off, or when the user set hugetlb', () => {
