@@ -23,9 +23,9 @@ export const MALLOC_TUNABLES = [HUGE_PAGES_TUNABLE, ARENA_TUNABLE];
  * above twice the mmap threshold): the [n/4, m] intermediates each step frees are reused by the next step instead
  * of being returned and faulted in again. Both together (setting either alone turns glibc's adjustment of both off:
  * the trim threshold alone left every block above 128 KiB a fresh mapping, ~430 000 faults and 10 s instead of 6).
- * Measured on issue 13's run (n = 1000, m = 10 000), 11 alternating pairs: minor faults 27–31 000 → 22–23 000,
- * system time 0.65–1.2 → 0.58–0.86 s, the whole run 0.04–1.0 s (median 0.18 s) shorter in 10 of them, peak RSS
- * the same (445–505 MiB both ways). A long-lived process would keep that freed heap resident after a large run.
+ * Measured on issue 13's run (n = 1000, m = 10 000), 8 alternating pairs: minor faults 27–34 000 → 22–26 000,
+ * system time 0.62–1.2 → 0.60–0.86 s, the whole run 0.13–1.0 s (median ~0.18 s) shorter in 7 of them, peak RSS
+ * the same (440–505 MiB both ways). A long-lived process would keep that freed heap resident after a large run.
  */
 export const BATCH_TUNABLES = ['glibc.malloc.mmap_threshold=33554432', 'glibc.malloc.trim_threshold=268435456'];
 
