@@ -111,6 +111,11 @@ function checkRank2k(name: string, c: Float64Array, ldc: number, r0: number, m: 
   if (v.length < m * k || w.length < m * k) {
     throw new RangeError(`${name}: v/w have ${v.length}/${w.length} entries, expected ≥ ${m * k} for shape [${m}, ${k}]`);
   }
+  checkBlock(name, c, ldc, r0, m);
+}
+
+/** The check every update of this file makes: the block [r0, r0 + m) of C lies inside c [ldc, ldc]. */
+function checkBlock(name: string, c: Float64Array, ldc: number, r0: number, m: number): void {
   if (r0 + m > ldc || c.length < ldc * ldc) {
     throw new RangeError(`${name}: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
   }
@@ -164,9 +169,7 @@ export function gramUpperAdd(c: Float64Array, ldc: number, r0: number, m: number
   if (b.length !== kRows * m) {
     throw new RangeError(`gramUpperAdd: b has ${b.length} entries, expected ${kRows * m} for shape [${kRows}, ${m}]`);
   }
-  if (r0 + m > ldc || c.length < ldc * ldc) {
-    throw new RangeError(`gramUpperAdd: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
-  }
+  checkBlock('gramUpperAdd', c, ldc, r0, m);
   if (rowWeights !== undefined && rowWeights.length !== kRows) {
     throw new RangeError(`gramUpperAdd: rowWeights has ${rowWeights.length} entries, expected ${kRows}`);
   }
@@ -224,9 +227,7 @@ function packGramPanel(pk: Float64Array, qk: Float64Array, b: Float64Array, m: n
  * a right-looking upper Cholesky). c [ldc, ldc] row-major; u may be c itself (P is packed first).
  */
 export function syrkUpperFromRows(c: Float64Array, ldc: number, r0: number, m: number, u: Float64Array, ldu: number, p0: number, kb: number): void {
-  if (r0 + m > ldc || c.length < ldc * ldc) {
-    throw new RangeError(`syrkUpperFromRows: block [${r0}, ${r0 + m}) does not fit c of shape [${ldc}, ${ldc}]`);
-  }
+  checkBlock('syrkUpperFromRows', c, ldc, r0, m);
   if (u.length < (p0 + kb - 1) * ldu + r0 + m) {
     throw new RangeError(`syrkUpperFromRows: u has ${u.length} entries, too few for rows [${p0}, ${p0 + kb}) × columns [${r0}, ${r0 + m}) at stride ${ldu}`);
   }
